@@ -1,0 +1,5 @@
+/**
+ * @packageDocumentation
+ * `@tapegrad/autograd` — under construction; see DESIGN.md.
+ */
+export {};

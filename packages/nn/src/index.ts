@@ -1,0 +1,5 @@
+/**
+ * @packageDocumentation
+ * `@tapegrad/nn` — under construction; see DESIGN.md.
+ */
+export {};

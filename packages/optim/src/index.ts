@@ -1,0 +1,5 @@
+/**
+ * @packageDocumentation
+ * `@tapegrad/optim` — under construction; see DESIGN.md.
+ */
+export {};

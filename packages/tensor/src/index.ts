@@ -1,0 +1,13 @@
+/**
+ * @packageDocumentation
+ * `@tapegrad/tensor` owns numbers and memory: the strided {@link Tensor} (`data`, `shape`, `strides`,
+ * `offset`), views that copy nothing, pure kernels that return new contiguous tensors, and seeded random
+ * numbers. It knows nothing about gradients — that is `@tapegrad/autograd`'s job — and uses no Node-only
+ * API, so it runs unchanged in a browser.
+ */
+export * from './errors.js';
+export * from './dtype.js';
+export * from './shape.js';
+export * from './tensor.js';
+export * from './creation.js';
+export * from './random.js';

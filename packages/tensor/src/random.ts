@@ -1,0 +1,139 @@
+import seedrandom from 'seedrandom';
+import { allocate, type DType } from './dtype.js';
+import { ValueError } from './errors.js';
+import { checkShape, sizeOf } from './shape.js';
+import { Tensor } from './tensor.js';
+
+/**
+ * A seedable source of random numbers (seedrandom's Alea). The same seed gives the same sequence, bit for
+ * bit, on every platform. Every function that draws takes an optional generator; without one it uses the
+ * default generator, reseeded by {@link manualSeed}.
+ */
+export class Generator {
+  private prng: seedrandom.StatefulPRNG<seedrandom.State.Alea>;
+  private spare: number | null = null;
+  /** The seed this generator was created or last reseeded with. */
+  seed: number | string;
+
+  constructor(seed: number | string = 0) {
+    this.seed = seed;
+    this.prng = seedrandom.alea(String(seed), { state: true });
+  }
+
+  /** Restarts the sequence from `seed`. */
+  manualSeed(seed: number | string): this {
+    this.seed = seed;
+    this.prng = seedrandom.alea(String(seed), { state: true });
+    this.spare = null;
+    return this;
+  }
+
+  /** A uniform double in [0, 1) with 53 bits of randomness. */
+  random(): number {
+    return this.prng.double();
+  }
+
+  /** A standard normal draw (Box–Muller; the second value of each pair is kept for the next call). */
+  normal(): number {
+    if (this.spare !== null) {
+      const s = this.spare;
+      this.spare = null;
+      return s;
+    }
+    let u = 0;
+    while (u === 0) u = this.random();
+    const v = this.random();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** A uniform integer in [low, high). */
+  int(low: number, high: number): number {
+    return low + Math.floor(this.random() * (high - low));
+  }
+
+  /** The generator's full state, for saving; {@link Generator.setState} restores it. */
+  getState(): { seed: number | string; prng: object; spare: number | null } {
+    return { seed: this.seed, prng: this.prng.state(), spare: this.spare };
+  }
+
+  /** Restores a state from {@link Generator.getState}. */
+  setState(state: { seed: number | string; prng: object; spare: number | null }): void {
+    this.seed = state.seed;
+    this.prng = seedrandom.alea('', { state: state.prng as seedrandom.State.Alea });
+    this.spare = state.spare;
+  }
+}
+
+let defaultGenerator = new Generator(0);
+
+/** The generator used when none is passed. */
+export const getDefaultGenerator = (): Generator => defaultGenerator;
+
+/** Reseeds the default generator: the same seed gives bit-identical draws afterwards. */
+export function manualSeed(seed: number | string): Generator {
+  defaultGenerator = new Generator(seed);
+  return defaultGenerator;
+}
+
+/** Options for the random creation functions. */
+export interface RandomOptions {
+  dtype?: DType;
+  generator?: Generator;
+}
+
+function fill(fn: string, shape: readonly number[], options: RandomOptions, draw: (g: Generator) => number): Tensor {
+  checkShape(fn, shape);
+  const g = options.generator ?? defaultGenerator;
+  const data = allocate(options.dtype ?? 'float32', sizeOf(shape));
+  for (let i = 0; i < data.length; i++) data[i] = draw(g);
+  return new Tensor(data, shape);
+}
+
+/** Uniform samples in [0, 1). */
+export const rand = (shape: readonly number[], options: RandomOptions = {}): Tensor => fill('rand', shape, options, (g) => g.random());
+
+/** Standard normal samples (mean 0, standard deviation 1). */
+export const randn = (shape: readonly number[], options: RandomOptions = {}): Tensor => fill('randn', shape, options, (g) => g.normal());
+
+/** Uniform samples in [low, high). */
+export function uniform(shape: readonly number[], low = 0, high = 1, options: RandomOptions = {}): Tensor {
+  if (!(high >= low)) throw new ValueError(`uniform: high (${high}) must be ≥ low (${low})`);
+  return fill('uniform', shape, options, (g) => low + (high - low) * g.random());
+}
+
+/** Normal samples with the given mean and standard deviation. */
+export function normal(shape: readonly number[], mean = 0, std = 1, options: RandomOptions = {}): Tensor {
+  if (!(std >= 0)) throw new ValueError(`normal: std must be ≥ 0, got ${std}`);
+  return fill('normal', shape, options, (g) => mean + std * g.normal());
+}
+
+/** Uniform integers in [low, high), int32 unless a dtype is given. */
+export function randint(low: number, high: number, shape: readonly number[], options: RandomOptions = {}): Tensor {
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
+    throw new ValueError(`randint: expected integers low < high, got low=${low}, high=${high}`);
+  }
+  return fill('randint', shape, { dtype: 'int32', ...options }, (g) => g.int(low, high));
+}
+
+/** A random permutation of `0 … n-1` as an int32 tensor (Fisher–Yates). */
+export function permutation(n: number, options: { generator?: Generator } = {}): Tensor {
+  if (!Number.isInteger(n) || n < 0) throw new ValueError(`permutation: n must be a non-negative integer, got ${n}`);
+  const data = new Int32Array(n);
+  for (let i = 0; i < n; i++) data[i] = i;
+  shuffle(data, options);
+  return new Tensor(data, [n]);
+}
+
+/** Shuffles an array in place (Fisher–Yates) with the given or default generator; returns it. */
+export function shuffle<T extends { length: number; [i: number]: unknown }>(array: T, options: { generator?: Generator } = {}): T {
+  const g = options.generator ?? defaultGenerator;
+  for (let i = array.length - 1; i > 0; i--) {
+    const j = g.int(0, i + 1);
+    const t = array[i];
+    array[i] = array[j];
+    array[j] = t;
+  }
+  return array;
+}

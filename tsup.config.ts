@@ -1,0 +1,21 @@
+import { defineConfig, type Options } from 'tsup';
+
+/** One tsup build per package: ESM + CJS + .d.ts into `packages/<name>/dist`. */
+const pkg = (name: string, entry: Record<string, string>): Options => ({
+  entry: Object.fromEntries(Object.entries(entry).map(([k, v]) => [k, `packages/${name}/${v}`])),
+  outDir: `packages/${name}/dist`,
+  format: ['esm', 'cjs'],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: 'es2022',
+  external: [/^@tapegrad\//, /^node:/],
+  tsconfig: 'tsconfig.lib.json',
+});
+
+export default defineConfig([
+  pkg('tensor', { index: 'src/index.ts' }),
+  pkg('autograd', { index: 'src/index.ts' }),
+  pkg('optim', { index: 'src/index.ts' }),
+  pkg('nn', { index: 'src/index.ts', 'node/index': 'src/node/index.ts' }),
+]);

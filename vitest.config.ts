@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+const project = (name: string, dir: string) => ({
+  test: { name, include: [`${dir}/test/**/*.test.ts`] },
+});
+
+export default defineConfig({
+  test: {
+    projects: [
+      project('tensor', 'packages/tensor'),
+      project('autograd', 'packages/autograd'),
+      project('optim', 'packages/optim'),
+      project('nn', 'packages/nn'),
+      project('examples', 'examples'),
+    ],
+    testTimeout: 60_000,
+  },
+});
