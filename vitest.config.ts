@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 const project = (name: string, dir: string) => ({
+  extends: true,
   test: { name, include: [`${dir}/test/**/*.test.ts`] },
 });
 

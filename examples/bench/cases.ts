@@ -1,0 +1,46 @@
+/** The problems every implementation is measured on (shared by tapegrad and the peers). */
+
+/** `C = op(A)·op(B)` with `op(A)` m×k and `op(B)` k×n; a transposed operand is stored the other way round. */
+export interface MatmulCase {
+  name: string;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+}
+
+/** The three products of one Dense(784→128) step at batch 64 (forward, weight gradient, input gradient), and 1024³. */
+export function matmulCases(quick: boolean): MatmulCase[] {
+  const big = quick ? 256 : 1024;
+  return [
+    { name: 'x·W (64×784)·(784×128)', m: 64, k: 784, n: 128, transA: false, transB: false },
+    { name: 'xᵀ·dy (64×784)ᵀ·(64×128)', m: 784, k: 64, n: 128, transA: true, transB: false },
+    { name: 'dy·Wᵀ (64×128)·(784×128)ᵀ', m: 64, k: 128, n: 784, transA: false, transB: true },
+    { name: `${big}³`, m: big, k: big, n: big, transA: false, transB: false },
+  ];
+}
+
+/** GFLOP/s of one product that took `ms`. */
+export const gflops = (c: MatmulCase, ms: number): number => (2 * c.m * c.n * c.k) / (ms * 1e6);
+
+/** Elementwise add of two float32 vectors, or the sum of one. */
+export interface ElementwiseCase {
+  name: string;
+  op: 'add' | 'sum';
+  size: number;
+}
+
+/** A batch-64 MLP activation (64×784) and a 4M-element vector (beyond the caches). */
+export function elementwiseCases(quick: boolean): ElementwiseCase[] {
+  const big = quick ? 1 << 20 : 1 << 22;
+  return [
+    { name: 'add 64×784', op: 'add', size: 64 * 784 },
+    { name: `add ${big >> 20}M`, op: 'add', size: big },
+    { name: 'sum 64×784', op: 'sum', size: 64 * 784 },
+    { name: `sum ${big >> 20}M`, op: 'sum', size: big },
+  ];
+}
+
+/** GB/s moved by one call that took `ms` (add reads two and writes one float32 per element, sum reads one). */
+export const gbps = (c: ElementwiseCase, ms: number): number => ((c.op === 'add' ? 12 : 4) * c.size) / (ms * 1e6);

@@ -1,0 +1,31 @@
+/** Runs the PyTorch peer (`torch_peer.py`; not torch.py, which would shadow the torch package) in a child process, single-threaded; null when torch is unavailable. */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ElementwiseCase, MatmulCase } from '../cases.js';
+
+export const PYTHON = process.env.TAPEGRAD_BENCH_PYTHON ?? '/usr/bin/python3';
+
+/** What the peer reports. */
+export interface TorchResult {
+  info: { torch: string; threads: number; blas: string; openblas: boolean };
+  matmul: { case: string; ms: number }[];
+  elementwise: { case: string; ms: number }[];
+}
+
+const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+
+/** Why torch cannot run here, or null when `import torch` works. */
+export function torchUnavailable(): string | null {
+  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { env, encoding: 'utf8' });
+  if (probe.error) return `${PYTHON} not runnable (${probe.error.message})`;
+  if (probe.status !== 0) return `import torch failed under ${PYTHON}: ${probe.stderr.trim().split('\n').pop()}`;
+  return null;
+}
+
+/** Measures the cases with PyTorch; throws with the peer's stderr when it fails. */
+export function runTorch(spec: { minMs: number; matmul?: MatmulCase[]; elementwise?: ElementwiseCase[] }): TorchResult {
+  const script = fileURLToPath(new URL('./torch_peer.py', import.meta.url));
+  const res = spawnSync(PYTHON, [script], { env, input: JSON.stringify(spec), encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (res.status !== 0) throw new Error(`torch peer failed (exit ${res.status}): ${res.stderr}`);
+  return JSON.parse(res.stdout) as TorchResult;
+}
