@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 const project = (name: string, dir: string) => ({
-  extends: true,
+  extends: true as const,
   test: { name, include: [`${dir}/test/**/*.test.ts`] },
 });
 

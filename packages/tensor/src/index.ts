@@ -11,3 +11,4 @@ export * from './shape.js';
 export * from './tensor.js';
 export * from './creation.js';
 export * from './random.js';
+export * from './kernels/matmul.js';
