@@ -12,3 +12,7 @@ export * from './tensor.js';
 export * from './creation.js';
 export * from './random.js';
 export * from './kernels/matmul.js';
+export * from './kernels/elementwise.js';
+export * from './kernels/reduce.js';
+export * from './kernels/shape-ops.js';
+export * from './kernels/format.js';

@@ -1,0 +1,2 @@
+// placeholder: filled by the reduce kernel work
+export {};

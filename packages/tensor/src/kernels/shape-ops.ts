@@ -1,0 +1,2 @@
+// placeholder: filled by the shape-ops kernel work
+export {};
