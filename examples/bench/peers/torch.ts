@@ -10,6 +10,17 @@ export interface TorchResult {
   info: { torch: string; threads: number; blas: string; openblas: boolean };
   matmul: { case: string; ms: number }[];
   elementwise: { case: string; ms: number }[];
+  epoch?: { seconds: number[]; loss: number[] };
+}
+
+/** The epoch workload for the peer: Fashion-MNIST from `dataDir` when given, else synthetic data of the same shape. */
+export interface TorchEpochSpec {
+  dataDir: string | null;
+  samples: number;
+  hidden: number;
+  batchSize: number;
+  lr: number;
+  epochs: number;
 }
 
 const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
@@ -23,7 +34,7 @@ export function torchUnavailable(): string | null {
 }
 
 /** Measures the cases with PyTorch; throws with the peer's stderr when it fails. */
-export function runTorch(spec: { minMs: number; matmul?: MatmulCase[]; elementwise?: ElementwiseCase[] }): TorchResult {
+export function runTorch(spec: { minMs: number; matmul?: MatmulCase[]; elementwise?: ElementwiseCase[]; epoch?: TorchEpochSpec }): TorchResult {
   const script = fileURLToPath(new URL('./torch_peer.py', import.meta.url));
   const res = spawnSync(PYTHON, [script], { env, input: JSON.stringify(spec), encoding: 'utf8', maxBuffer: 1 << 24 });
   if (res.status !== 0) throw new Error(`torch peer failed (exit ${res.status}): ${res.stderr}`);
