@@ -1,2 +1,416 @@
-// placeholder: filled by the elementwise kernel work
-export {};
+import { allocate, promote, type DType, type TypedArray } from '../dtype.js';
+import { DTypeError, ValueError } from '../errors.js';
+import { broadcastShapes } from '../shape.js';
+import { Tensor } from '../tensor.js';
+
+// ---- iteration plan ---------------------------------------------------------------------------------
+
+/**
+ * How to walk one or more same-shape (already broadcast) operands in row-major order: `rows` runs of
+ * `inner` elements; operand `k`'s run `r` starts at `starts[k][r]` and steps by `steps[k]`. Size-1
+ * dimensions are dropped and adjacent dimensions merged whenever every operand allows it, so a contiguous
+ * tensor, a scalar (stride 0) or a matching contiguous pair become a single run, and `[n, m] + [m]`
+ * becomes `n` runs of `m`.
+ */
+interface RowPlan {
+  rows: number;
+  inner: number;
+  starts: Int32Array[];
+  steps: number[];
+}
+
+function planRows(shape: readonly number[], operands: readonly Tensor[]): RowPlan {
+  const k = operands.length;
+  // Groups of merged dimensions, innermost first: size and, per operand, stride.
+  const sizes: number[] = [];
+  const strides: number[][] = operands.map(() => []);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    const n = shape[d]!;
+    if (n === 1) continue;
+    const g = sizes.length - 1;
+    let merge = g >= 0;
+    for (let j = 0; j < k && merge; j++) {
+      if (operands[j]!.strides[d] !== strides[j]![g]! * sizes[g]!) merge = false;
+    }
+    if (merge) {
+      sizes[g]! *= n;
+    } else {
+      sizes.push(n);
+      for (let j = 0; j < k; j++) strides[j]!.push(operands[j]!.strides[d]!);
+    }
+  }
+  if (sizes.length === 0) {
+    return { rows: 1, inner: 1, starts: operands.map((t) => Int32Array.of(t.offset)), steps: operands.map(() => 0) };
+  }
+  const inner = sizes[0]!;
+  let rows = 1;
+  for (let g = 1; g < sizes.length; g++) rows *= sizes[g]!;
+  const starts = operands.map(() => new Int32Array(rows));
+  const pos = operands.map((t) => t.offset);
+  const counter = new Array<number>(sizes.length).fill(0);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < k; j++) starts[j]![r] = pos[j]!;
+    for (let g = 1; g < sizes.length; g++) {
+      for (let j = 0; j < k; j++) pos[j]! += strides[j]![g]!;
+      if (++counter[g]! < sizes[g]!) break;
+      for (let j = 0; j < k; j++) pos[j]! -= strides[j]![g]! * sizes[g]!;
+      counter[g] = 0;
+    }
+  }
+  return { rows, inner, starts, steps: strides.map((s) => s[0]!) };
+}
+
+// ---- unary ------------------------------------------------------------------------------------------
+
+/** The built-in unary kernels, each a specialised loop in `unaryRow`. */
+type UnaryOp =
+  | 'neg' | 'abs' | 'sign' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'rsqrt' | 'square' | 'reciprocal'
+  | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'floor' | 'ceil' | 'round' | 'erf' | 'softplus'
+  | 'leakyRelu' | 'elu' | 'reluGrad' | 'gelu' | 'clip';
+
+const SQRT1_2 = Math.SQRT1_2;
+const TWO_OVER_SQRT_PI = 1.1283791670955126;
+const ONE_OVER_SQRT_PI = 0.5641895835477563;
+
+/** `1 / (2n + 1)`: multiplying by a table is much faster than dividing in erf's series (≤ 45 terms used). */
+const INV_ODD = Float64Array.from({ length: 64 }, (_, n) => 1 / (2 * n + 1));
+
+/**
+ * The error function `erf(x) = 2/√π ∫₀ˣ e^(−t²) dt`, accurate to about 1e-15 in float64. Below |x| = 2.5 it
+ * sums the all-positive series `2/√π · x·e^(−x²) · Σ (2x²)ⁿ / (1·3·…·(2n+1))` (no cancellation); above, it
+ * evaluates `erfc` by Laplace's continued fraction, which converges quickly there.
+ */
+export function erfScalar(x: number): number {
+  if (x !== x) return x;
+  const ax = x < 0 ? -x : x;
+  if (ax >= 6) return x < 0 ? -1 : 1;
+  const x2 = ax * ax;
+  let r: number;
+  if (ax < 2.5) {
+    const twoX2 = 2 * x2;
+    let term = 1;
+    let sum = 1;
+    for (let n = 1; term > 1e-17 * sum; n++) {
+      term *= twoX2 * INV_ODD[n]!;
+      sum += term;
+    }
+    r = TWO_OVER_SQRT_PI * ax * Math.exp(-x2) * sum;
+  } else {
+    let f = ax;
+    for (let n = 24; n >= 1; n--) f = ax + n / 2 / f;
+    r = 1 - (ONE_OVER_SQRT_PI * Math.exp(-x2)) / f;
+  }
+  return x < 0 ? -r : r;
+}
+
+function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  const r = d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
+  return r === 0 && v < 0 ? -0 : r;
+}
+
+/** Applies a built-in unary op to `n` elements of `src` (from `p`, step `s`) into `out` (from `o`, step 1). */
+function unaryRow(op: UnaryOp, src: TypedArray, p: number, s: number, out: TypedArray, o: number, n: number, c1: number, c2: number): void {
+  const end = o + n;
+  let i = o;
+  switch (op) {
+    case 'neg': for (; i < end; i++, p += s) out[i] = -src[p]!; return;
+    case 'abs': for (; i < end; i++, p += s) out[i] = Math.abs(src[p]!); return;
+    case 'sign': for (; i < end; i++, p += s) out[i] = Math.sign(src[p]!); return;
+    case 'exp': for (; i < end; i++, p += s) out[i] = Math.exp(src[p]!); return;
+    case 'expm1': for (; i < end; i++, p += s) out[i] = Math.expm1(src[p]!); return;
+    case 'log': for (; i < end; i++, p += s) out[i] = Math.log(src[p]!); return;
+    case 'log1p': for (; i < end; i++, p += s) out[i] = Math.log1p(src[p]!); return;
+    case 'sqrt': for (; i < end; i++, p += s) out[i] = Math.sqrt(src[p]!); return;
+    case 'rsqrt': for (; i < end; i++, p += s) out[i] = 1 / Math.sqrt(src[p]!); return;
+    case 'square': for (; i < end; i++, p += s) { const v = src[p]!; out[i] = v * v; } return;
+    case 'reciprocal': for (; i < end; i++, p += s) out[i] = 1 / src[p]!; return;
+    case 'sin': for (; i < end; i++, p += s) out[i] = Math.sin(src[p]!); return;
+    case 'cos': for (; i < end; i++, p += s) out[i] = Math.cos(src[p]!); return;
+    case 'tanh': for (; i < end; i++, p += s) out[i] = Math.tanh(src[p]!); return;
+    case 'floor': for (; i < end; i++, p += s) out[i] = Math.floor(src[p]!); return;
+    case 'ceil': for (; i < end; i++, p += s) out[i] = Math.ceil(src[p]!); return;
+    case 'round': for (; i < end; i++, p += s) out[i] = roundHalfEven(src[p]!); return;
+    case 'erf': for (; i < end; i++, p += s) out[i] = erfScalar(src[p]!); return;
+    // `v <= 0 ? 0 : v` rather than `v > 0 ? v : 0` so that NaN propagates.
+    case 'relu': for (; i < end; i++, p += s) { const v = src[p]!; out[i] = v <= 0 ? 0 : v; } return;
+    case 'reluGrad': for (; i < end; i++, p += s) out[i] = src[p]! > 0 ? 1 : 0; return;
+    case 'leakyRelu': for (; i < end; i++, p += s) { const v = src[p]!; out[i] = v < 0 ? c1 * v : v; } return;
+    case 'elu': for (; i < end; i++, p += s) { const v = src[p]!; out[i] = v < 0 ? c1 * Math.expm1(v) : v; } return;
+    case 'gelu': for (; i < end; i++, p += s) { const v = src[p]!; out[i] = 0.5 * v * (1 + erfScalar(v * SQRT1_2)); } return;
+    case 'clip': for (; i < end; i++, p += s) { const v = src[p]!; out[i] = v < c1 ? c1 : v > c2 ? c2 : v; } return;
+    // Stable forms: never exponentiate a large positive number.
+    case 'sigmoid':
+      for (; i < end; i++, p += s) {
+        const v = src[p]!;
+        if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
+        else { const e = Math.exp(v); out[i] = e / (1 + e); }
+      }
+      return;
+    case 'softplus':
+      for (; i < end; i++, p += s) {
+        const v = src[p]!;
+        out[i] = (v > 0 ? v : 0) + Math.log1p(Math.exp(-Math.abs(v)));
+      }
+      return;
+  }
+}
+
+function unary(x: Tensor, op: UnaryOp, outDtype: DType, c1 = 0, c2 = 0): Tensor {
+  const out = allocate(outDtype, x.size);
+  if (x.size > 0) {
+    const plan = planRows(x.shape, [x]);
+    const starts = plan.starts[0]!;
+    const step = plan.steps[0]!;
+    for (let r = 0; r < plan.rows; r++) unaryRow(op, x.data, starts[r]!, step, out, r * plan.inner, plan.inner, c1, c2);
+  }
+  return new Tensor(out, x.shape);
+}
+
+/** Float ops give float32 on int32 input and keep float32/float64. */
+const floatOf = (dtype: DType): DType => (dtype === 'int32' ? 'float32' : dtype);
+
+/**
+ * Applies any scalar function elementwise: a new contiguous tensor of `dtype` (default: the input's float
+ * dtype). A per-element call — use it for custom or rare ops; the built-in kernels run specialised loops.
+ */
+export function mapUnary(x: Tensor, name: string, fn: (v: number) => number, dtype: DType = floatOf(x.dtype)): Tensor {
+  checkTensor(name, x);
+  const out = allocate(dtype, x.size);
+  if (x.size > 0) {
+    const plan = planRows(x.shape, [x]);
+    const src = x.data;
+    const step = plan.steps[0]!;
+    for (let r = 0; r < plan.rows; r++) {
+      let p = plan.starts[0]![r]!;
+      for (let i = r * plan.inner, end = i + plan.inner; i < end; i++, p += step) out[i] = fn(src[p]!);
+    }
+  }
+  return new Tensor(out, x.shape);
+}
+
+function checkTensor(fn: string, x: unknown): asserts x is Tensor {
+  if (!(x instanceof Tensor)) throw new DTypeError(`${fn}: expected a Tensor, got ${x === null ? 'null' : typeof x}`);
+}
+
+const floatUnary = (op: UnaryOp) => (x: Tensor): Tensor => {
+  checkTensor(op, x);
+  return unary(x, op, floatOf(x.dtype));
+};
+const intPreservingUnary = (op: UnaryOp) => (x: Tensor): Tensor => {
+  checkTensor(op, x);
+  return unary(x, op, x.dtype);
+};
+
+/** y = −x        ∂x = −grad */
+export const neg = intPreservingUnary('neg');
+/** y = |x|        ∂x = grad·sign(x) */
+export const abs = intPreservingUnary('abs');
+/** y = sign(x) ∈ {−1, 0, 1}        ∂x = 0 */
+export const sign = intPreservingUnary('sign');
+/** y = eˣ        ∂x = grad·y */
+export const exp = floatUnary('exp');
+/** y = eˣ − 1 (accurate near 0)        ∂x = grad·(y + 1) */
+export const expm1 = floatUnary('expm1');
+/** y = ln x        ∂x = grad / x */
+export const log = floatUnary('log');
+/** y = ln(1 + x) (accurate near 0)        ∂x = grad / (1 + x) */
+export const log1p = floatUnary('log1p');
+/** y = √x        ∂x = grad / (2y) */
+export const sqrt = floatUnary('sqrt');
+/** y = 1/√x        ∂x = −grad·y³/2 */
+export const rsqrt = floatUnary('rsqrt');
+/** y = x²        ∂x = 2·grad·x */
+export const square = floatUnary('square');
+/** y = 1/x        ∂x = −grad·y² */
+export const reciprocal = floatUnary('reciprocal');
+/** y = sin x        ∂x = grad·cos x */
+export const sin = floatUnary('sin');
+/** y = cos x        ∂x = −grad·sin x */
+export const cos = floatUnary('cos');
+/** y = tanh x        ∂x = grad·(1 − y²) */
+export const tanh = floatUnary('tanh');
+/** y = 1/(1 + e⁻ˣ), stable for large |x|        ∂x = grad·y·(1 − y) */
+export const sigmoid = floatUnary('sigmoid');
+/** y = max(x, 0) (NaN stays NaN)        ∂x = grad·[x > 0] */
+export const relu = floatUnary('relu');
+/** y = ⌊x⌋        ∂x = 0 */
+export const floor = floatUnary('floor');
+/** y = ⌈x⌉        ∂x = 0 */
+export const ceil = floatUnary('ceil');
+/** y = x rounded to the nearest integer, halves to even (like NumPy)        ∂x = 0 */
+export const round = floatUnary('round');
+/** y = erf(x) = 2/√π ∫₀ˣ e^(−t²) dt        ∂x = grad·2/√π·e^(−x²) */
+export const erf = floatUnary('erf');
+/** y = ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^(−|x|))        ∂x = grad·sigmoid(x) */
+export const softplus = floatUnary('softplus');
+/** y = [x > 0] (1 where x > 0, else 0; the derivative of relu)        ∂x = 0 */
+export const reluGrad = floatUnary('reluGrad');
+/** y = x·Φ(x) = x/2·(1 + erf(x/√2)) (exact, not the tanh approximation)        ∂x = grad·(Φ(x) + x·φ(x)) */
+export const gelu = floatUnary('gelu');
+
+/** y = x if x ≥ 0 else slope·x        ∂x = grad·(x > 0 ? 1 : slope) */
+export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
+  checkTensor('leakyRelu', x);
+  return unary(x, 'leakyRelu', floatOf(x.dtype), slope);
+}
+
+/** y = x if x ≥ 0 else α·(eˣ − 1)        ∂x = grad·(x > 0 ? 1 : y + α) */
+export function elu(x: Tensor, alpha = 1): Tensor {
+  checkTensor('elu', x);
+  return unary(x, 'elu', floatOf(x.dtype), alpha);
+}
+
+/**
+ * y = min(max(x, min), max) (NaN stays NaN; int32 stays int32 when both bounds are integers)
+ *        ∂x = grad·[min ≤ x ≤ max]
+ */
+export function clip(x: Tensor, min: number = -Infinity, max: number = Infinity): Tensor {
+  checkTensor('clip', x);
+  if (Number.isNaN(min) || Number.isNaN(max) || min > max) {
+    throw new ValueError(`clip: expected min ≤ max, got min=${min}, max=${max}`);
+  }
+  const keepInt = x.dtype === 'int32' && isInt32(min === -Infinity ? 0 : min) && isInt32(max === Infinity ? 0 : max);
+  return unary(x, 'clip', keepInt ? 'int32' : floatOf(x.dtype), min, max);
+}
+
+// ---- binary -----------------------------------------------------------------------------------------
+
+type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'imul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+
+/** `out[o…o+n) = a[pa + i·sa] ⊕ b[pb + i·sb]`. */
+function binaryRow(
+  op: BinaryOp, a: TypedArray, pa: number, sa: number, b: TypedArray, pb: number, sb: number,
+  out: TypedArray, o: number, n: number,
+): void {
+  const end = o + n;
+  let i = o;
+  switch (op) {
+    case 'add': for (; i < end; i++, pa += sa, pb += sb) out[i] = a[pa]! + b[pb]!; return;
+    case 'sub': for (; i < end; i++, pa += sa, pb += sb) out[i] = a[pa]! - b[pb]!; return;
+    case 'mul': for (; i < end; i++, pa += sa, pb += sb) out[i] = a[pa]! * b[pb]!; return;
+    case 'imul': for (; i < end; i++, pa += sa, pb += sb) out[i] = Math.imul(a[pa]!, b[pb]!); return;
+    case 'div': for (; i < end; i++, pa += sa, pb += sb) out[i] = a[pa]! / b[pb]!; return;
+    case 'pow': for (; i < end; i++, pa += sa, pb += sb) out[i] = Math.pow(a[pa]!, b[pb]!); return;
+    case 'maximum': for (; i < end; i++, pa += sa, pb += sb) out[i] = Math.max(a[pa]!, b[pb]!); return;
+    case 'minimum': for (; i < end; i++, pa += sa, pb += sb) out[i] = Math.min(a[pa]!, b[pb]!); return;
+    case 'eq': for (; i < end; i++, pa += sa, pb += sb) out[i] = a[pa]! === b[pb]! ? 1 : 0; return;
+    case 'ne': for (; i < end; i++, pa += sa, pb += sb) out[i] = a[pa]! !== b[pb]! ? 1 : 0; return;
+    case 'lt': for (; i < end; i++, pa += sa, pb += sb) out[i] = a[pa]! < b[pb]! ? 1 : 0; return;
+    case 'le': for (; i < end; i++, pa += sa, pb += sb) out[i] = a[pa]! <= b[pb]! ? 1 : 0; return;
+    case 'gt': for (; i < end; i++, pa += sa, pb += sb) out[i] = a[pa]! > b[pb]! ? 1 : 0; return;
+    case 'ge': for (; i < end; i++, pa += sa, pb += sb) out[i] = a[pa]! >= b[pb]! ? 1 : 0; return;
+  }
+}
+
+const isInt32 = (v: number): boolean => v === (v | 0);
+
+/**
+ * The dtype two operands compute in. A number is "weak" (as in NumPy 2 and PyTorch): it takes the
+ * tensor's dtype, except that a non-integer number with an int32 tensor gives float32.
+ */
+function computeDtype(a: Tensor | number, b: Tensor | number): DType {
+  if (typeof a === 'number' && typeof b === 'number') return 'float32';
+  if (typeof a === 'number') return weak((b as Tensor).dtype, a);
+  if (typeof b === 'number') return weak(a.dtype, b);
+  return promote(a.dtype, b.dtype);
+}
+
+const weak = (dtype: DType, v: number): DType => (dtype === 'int32' && !isInt32(v) ? 'float32' : dtype);
+
+function asTensor(fn: string, v: Tensor | number, dtype: DType): Tensor {
+  if (typeof v === 'number') {
+    const data = allocate(dtype, 1);
+    data[0] = v;
+    return new Tensor(data, []);
+  }
+  if (!(v instanceof Tensor)) throw new DTypeError(`${fn}: expected a Tensor or a number, got ${v === null ? 'null' : typeof v}`);
+  return v;
+}
+
+function binary(fn: BinaryOp, a: Tensor | number, b: Tensor | number, kind: 'keep' | 'float' | 'compare'): Tensor {
+  const compute = computeDtype(a, b);
+  const ta = asTensor(fn, a, compute);
+  const tb = asTensor(fn, b, compute);
+  const shape = broadcastShapes(fn, ta.shape, tb.shape);
+  const outDtype = kind === 'keep' ? compute : floatOf(compute);
+  const op: BinaryOp = fn === 'mul' && outDtype === 'int32' ? 'imul' : fn;
+  const ea = ta.expand(shape);
+  const eb = tb.expand(shape);
+  const size = ea.size;
+  const out = allocate(outDtype, size);
+  if (size > 0) {
+    const plan = planRows(shape, [ea, eb]);
+    const [startsA, startsB] = plan.starts as [Int32Array, Int32Array];
+    const [sa, sb] = plan.steps as [number, number];
+    for (let r = 0; r < plan.rows; r++) {
+      binaryRow(op, ea.data, startsA[r]!, sa, eb.data, startsB[r]!, sb, out, r * plan.inner, plan.inner);
+    }
+  }
+  return new Tensor(out, shape);
+}
+
+/** y = a + b (broadcast)        ∂a = sumTo(grad, a.shape)   ∂b = sumTo(grad, b.shape) */
+export const add = (a: Tensor | number, b: Tensor | number): Tensor => binary('add', a, b, 'keep');
+/** y = a − b (broadcast)        ∂a = sumTo(grad)   ∂b = −sumTo(grad) */
+export const sub = (a: Tensor | number, b: Tensor | number): Tensor => binary('sub', a, b, 'keep');
+/** y = a·b (broadcast; int32·int32 wraps like C)        ∂a = sumTo(grad·b)   ∂b = sumTo(grad·a) */
+export const mul = (a: Tensor | number, b: Tensor | number): Tensor => binary('mul', a, b, 'keep');
+/** y = a / b (broadcast; always float)        ∂a = sumTo(grad / b)   ∂b = −sumTo(grad·a / b²) */
+export const div = (a: Tensor | number, b: Tensor | number): Tensor => binary('div', a, b, 'float');
+/** y = aᵇ (broadcast; always float)        ∂a = sumTo(grad·b·aᵇ⁻¹)   ∂b = sumTo(grad·y·ln a) */
+export const pow = (a: Tensor | number, b: Tensor | number): Tensor => binary('pow', a, b, 'float');
+/** y = max(a, b) (broadcast; NaN wins)        ∂a = sumTo(grad·[a ≥ b])   ∂b = sumTo(grad·[a < b]) */
+export const maximum = (a: Tensor | number, b: Tensor | number): Tensor => binary('maximum', a, b, 'keep');
+/** y = min(a, b) (broadcast; NaN wins)        ∂a = sumTo(grad·[a ≤ b])   ∂b = sumTo(grad·[a > b]) */
+export const minimum = (a: Tensor | number, b: Tensor | number): Tensor => binary('minimum', a, b, 'keep');
+/** y = [a = b] as 1/0 in the promoted float dtype        ∂ = 0 */
+export const eq = (a: Tensor | number, b: Tensor | number): Tensor => binary('eq', a, b, 'compare');
+/** y = [a ≠ b] as 1/0 (NaN ≠ NaN)        ∂ = 0 */
+export const ne = (a: Tensor | number, b: Tensor | number): Tensor => binary('ne', a, b, 'compare');
+/** y = [a < b] as 1/0        ∂ = 0 */
+export const lt = (a: Tensor | number, b: Tensor | number): Tensor => binary('lt', a, b, 'compare');
+/** y = [a ≤ b] as 1/0        ∂ = 0 */
+export const le = (a: Tensor | number, b: Tensor | number): Tensor => binary('le', a, b, 'compare');
+/** y = [a > b] as 1/0        ∂ = 0 */
+export const gt = (a: Tensor | number, b: Tensor | number): Tensor => binary('gt', a, b, 'compare');
+/** y = [a ≥ b] as 1/0        ∂ = 0 */
+export const ge = (a: Tensor | number, b: Tensor | number): Tensor => binary('ge', a, b, 'compare');
+
+// ---- where ------------------------------------------------------------------------------------------
+
+/**
+ * y = cond ≠ 0 ? a : b, broadcasting all three (cond may have any dtype; NaN counts as true, as in NumPy)
+ *        ∂a = sumTo(grad·[cond ≠ 0])   ∂b = sumTo(grad·[cond = 0])
+ */
+export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
+  checkTensor('where', cond);
+  const dtype = computeDtype(a, b);
+  const ta = asTensor('where', a, dtype);
+  const tb = asTensor('where', b, dtype);
+  const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
+  const ec = cond.expand(shape);
+  const ea = ta.expand(shape);
+  const eb = tb.expand(shape);
+  const out = allocate(dtype, ec.size);
+  if (ec.size > 0) {
+    const plan = planRows(shape, [ec, ea, eb]);
+    const [startsC, startsA, startsB] = plan.starts as [Int32Array, Int32Array, Int32Array];
+    const [sc, sa, sb] = plan.steps as [number, number, number];
+    const c = ec.data;
+    const da = ea.data;
+    const db = eb.data;
+    for (let r = 0; r < plan.rows; r++) {
+      let pc = startsC[r]!;
+      let pa = startsA[r]!;
+      let pb = startsB[r]!;
+      for (let i = r * plan.inner, end = i + plan.inner; i < end; i++, pc += sc, pa += sa, pb += sb) {
+        out[i] = c[pc] !== 0 ? da[pa]! : db[pb]!;
+      }
+    }
+  }
+  return new Tensor(out, shape);
+}
