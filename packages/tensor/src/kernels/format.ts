@@ -233,12 +233,3 @@ function numberFormatter(values: readonly number[], integer: boolean, precision:
   }
   return (v) => special(v) ?? v.toFixed(precision);
 }
-
-// A Tensor prints itself with formatTensor. Assigned here (not in tensor.ts) to avoid an import cycle;
-// the package index imports this module, so any import of '@tapegrad/tensor' installs it.
-Tensor.prototype.toString = function toString(this: Tensor): string {
-  return formatTensor(this);
-};
-(Tensor.prototype as unknown as Record<symbol, unknown>)[Symbol.for('nodejs.util.inspect.custom')] = function inspect(this: Tensor): string {
-  return formatTensor(this);
-};
