@@ -1,2 +1,420 @@
-// placeholder
-export {};
+import { DTypeError, Generator, ShapeError, Tensor, ValueError, fmtShape, isFloat, sizeOf } from '@tapegrad/tensor';
+import { Variable, variable } from './variable.js';
+import { enableGrad, noGrad } from './grad-mode.js';
+import { gradients, topologicalOrder } from './engine.js';
+
+/** Options of {@link gradcheck} and {@link gradgradcheck}. */
+export interface GradcheckOptions {
+  /** Half-width of the central difference (in float64). Default 1e-6. */
+  eps?: number;
+  /** Absolute tolerance: an entry passes when |analytic − numeric| ≤ atol + rtol·|numeric|. Default 1e-5. */
+  atol?: number;
+  /** Relative tolerance (see `atol`). Default 1e-3. */
+  rtol?: number;
+  /** Throw a {@link GradcheckError} describing the worst entry when the check fails. Default true. */
+  raise?: boolean;
+  /**
+   * `'jacobian'` compares the full Jacobian (one backward per output element); `'vjp'` compares one
+   * vector–Jacobian product for a fixed random cotangent; `'auto'` (default) uses the full Jacobian when the
+   * outputs have at most `maxJacobianOutputs` elements.
+   */
+  mode?: 'auto' | 'jacobian' | 'vjp';
+  /** Output-size limit for the full Jacobian in `'auto'` mode. Default 4096. */
+  maxJacobianOutputs?: number;
+  /** Seed of the random cotangent (`'vjp'` mode and {@link gradgradcheck}) and of `sample`. Default 0. */
+  seed?: number;
+  /**
+   * Perturb at most this many (seeded, randomly chosen) elements of each input instead of all of them: the
+   * numeric side costs two forward passes per element, so big inputs are sampled. Default: every element.
+   */
+  sample?: number;
+}
+
+/** The entry of the Jacobian (or VJP) that is furthest outside the tolerance. */
+export interface GradcheckWorst {
+  /** Position of the input in the `inputs` list. */
+  input: number;
+  /** Multi-dimensional index of the element inside that input. */
+  index: number[];
+  /** Which output and element (multi-dimensional) the entry belongs to; null in `'vjp'` mode. */
+  output: { output: number; index: number[] } | null;
+  /** The derivative computed by backward. */
+  analytic: number;
+  /** The derivative computed by central differences. */
+  numeric: number;
+}
+
+/** What {@link gradcheck} found. */
+export interface GradcheckResult {
+  /** Every entry is within `atol + rtol·|numeric|`. */
+  ok: boolean;
+  /** The largest |analytic − numeric| over all compared entries. */
+  maxError: number;
+  /** The entry with the largest error relative to its tolerance (null when nothing was compared). */
+  worst: GradcheckWorst | null;
+  /** Which comparison ran. */
+  mode: 'jacobian' | 'vjp';
+  /** How many (output element, input element) entries were compared. */
+  checked: number;
+}
+
+/** Thrown by {@link gradcheck} / {@link gradgradcheck} when analytic and numeric derivatives disagree. */
+export class GradcheckError extends ValueError {
+  override name = 'GradcheckError';
+  /** The full result of the failed check. */
+  readonly result: GradcheckResult;
+  constructor(message: string, result: GradcheckResult) {
+    super(message);
+    this.result = result;
+  }
+}
+
+/** A function under test: Variables in, one Variable (or a list of them) out. */
+export type GradcheckFn = (...inputs: Variable[]) => Variable | readonly Variable[];
+
+/** An input of {@link gradcheck}: a Tensor (checked if float) or a Variable (checked if float and `requiresGrad`). */
+export type GradcheckInput = Variable | Tensor;
+
+interface Prepared {
+  /** float64 copy (layout preserved when no element is aliased), or the original int32 tensor. */
+  tensor: Tensor;
+  differentiable: boolean;
+  name: string | undefined;
+  /** Storage position of each logical (row-major) element. */
+  positions: Int32Array;
+}
+
+/**
+ * Checks the gradients of `fn` at `inputs` against float64 central differences
+ * (∂f/∂x ≈ (f(x + ε) − f(x − ε)) / 2ε for every input element).
+ *
+ * Float inputs are copied to float64 (a transposed or sliced input keeps its strides, so the op also sees
+ * the non-contiguous layout); int32 inputs (indices) and Variables with `requiresGrad` false are constants.
+ * Whatever should be checked must be an input: float constants the function closes over must be float64.
+ * Small outputs (≤ `maxJacobianOutputs` elements) get a full Jacobian comparison, larger ones a random VJP.
+ * @example gradcheck((x, y) => x.mul(y).sum(), [randn([3, 4]), randn([3, 4])]);
+ */
+export function gradcheck(fn: GradcheckFn, inputs: readonly GradcheckInput[], options: GradcheckOptions = {}): GradcheckResult {
+  return runCheck('gradcheck', fn, inputs, options, false);
+}
+
+/**
+ * Checks second derivatives: the first-order vector–Jacobian product of `fn` for a fixed random cotangent
+ * v, computed with `createGraph`, is itself gradchecked with respect to the inputs and v
+ * (∂/∂x (vᵀ·∂f/∂x) analytic vs central differences), as PyTorch's `gradgradcheck` does.
+ */
+export function gradgradcheck(fn: GradcheckFn, inputs: readonly GradcheckInput[], options: GradcheckOptions = {}): GradcheckResult {
+  const prepared = inputs.map((x, i) => prepare('gradgradcheck', x, i));
+  const n = prepared.length;
+  const leaves = prepared.map((p) => makeLeaf(p));
+  const outs = enableGrad(() => asList(fn(...leaves)));
+  const generator = new Generator(options.seed ?? 0);
+  const cotangents = outs.map((o) => randomTensor(o.shape, generator));
+  const diffIndices = prepared.flatMap((p, i) => (p.differentiable ? [i] : []));
+  const firstOrder: GradcheckFn = (...args) => {
+    const xs = args.slice(0, n);
+    const vs = args.slice(n);
+    const ys = asList(fn(...xs));
+    const wrt = diffIndices.map((i) => xs[i]!);
+    const grads = vjpVariables(ys, vs, wrt);
+    const result: Variable[] = [];
+    for (const g of grads) if (g !== null) result.push(g);
+    if (result.length === 0) throw new ValueError('gradgradcheck: no input of the function receives a gradient');
+    return result;
+  };
+  const inner: GradcheckInput[] = [
+    ...prepared.map((p, i) => withFlag(p, inputs[i]!)),
+    ...cotangents.map((v, k) => variable(v, { requiresGrad: true, name: `cotangent of output ${k}` })),
+  ];
+  const label = `${describeOps(outs)}, differentiating its backward (output i = the VJP for differentiable input i)`;
+  return runCheck('gradgradcheck', firstOrder, inner, options, true, label);
+}
+
+// ---- implementation -----------------------------------------------------------------------------
+
+function runCheck(
+  fnName: string,
+  fn: GradcheckFn,
+  inputs: readonly GradcheckInput[],
+  options: GradcheckOptions,
+  numericWithGrad: boolean,
+  label?: string,
+): GradcheckResult {
+  const eps = options.eps ?? 1e-6;
+  const atol = options.atol ?? 1e-5;
+  const rtol = options.rtol ?? 1e-3;
+  const raise = options.raise ?? true;
+  if (!(eps > 0)) throw new ValueError(`${fnName}: eps must be positive, got ${eps}`);
+
+  const prepared = inputs.map((x, i) => prepare(fnName, x, i));
+  if (!prepared.some((p) => p.differentiable)) {
+    throw new ValueError(`${fnName}: none of the ${inputs.length} inputs is a float tensor or a Variable with requiresGrad; nothing to check`);
+  }
+
+  // Analytic side: one graph, backpropagated repeatedly with retainGraph.
+  const leaves = prepared.map((p) => makeLeaf(p));
+  const outs = enableGrad(() => asList(fn(...leaves)));
+  if (outs.length === 0) throw new ValueError(`${fnName}: the function returned no outputs`);
+  outs.forEach((o, k) => {
+    if (o.dtype !== 'float64') {
+      throw new DTypeError(
+        `${fnName}: output ${k} has dtype ${o.dtype}; expected float64 (create constants inside the function with dtype 'float64' or from the inputs)`,
+      );
+    }
+  });
+  const opNames = label ?? describeOps(outs);
+  const outSizes = outs.map((o) => o.size);
+  const totalOut = outSizes.reduce((a, b) => a + b, 0);
+  const mode: 'jacobian' | 'vjp' =
+    options.mode === 'jacobian' || options.mode === 'vjp'
+      ? options.mode
+      : totalOut <= (options.maxJacobianOutputs ?? 4096)
+        ? 'jacobian'
+        : 'vjp';
+
+  const diff = prepared.flatMap((p, i) => (p.differentiable ? [i] : []));
+  // analytic[i] holds, per differentiable input, rows of length input size: one row per output element
+  // (jacobian) or a single row (vjp).
+  const rows = mode === 'jacobian' ? totalOut : 1;
+  const analytic = new Map<number, Float64Array>();
+  for (const i of diff) analytic.set(i, new Float64Array(rows * prepared[i]!.tensor.size));
+
+  const wrt = diff.map((i) => leaves[i]!);
+  /** Backpropagates `gradient` from `out` and stores each input's gradient in `analytic` at `row`. */
+  const backpropInto = (out: Variable, gradient: Tensor, row: number, accumulate: boolean): void => {
+    const grads = gradients(out, wrt, { gradient, retainGraph: true });
+    diff.forEach((i, n) => {
+      const g = grads[n]!;
+      const leaf = leaves[i]!;
+      if (g.size !== leaf.size || g.ndim !== leaf.ndim || g.shape.some((d, a) => d !== leaf.shape[a])) {
+        throw new ShapeError(
+          `${fnName}: the gradient of input ${i} has shape ${fmtShape(g.shape)}; expected the input's shape ${fmtShape(leaf.shape)} (${opNames})`,
+        );
+      }
+      const values = g.value.astype('float64').data;
+      const target = analytic.get(i)!;
+      const at = row * leaf.size;
+      if (accumulate) for (let e = 0; e < values.length; e++) target[at + e]! += values[e]!;
+      else target.set(values, at);
+    });
+  };
+
+  let cotangents: Tensor[] = [];
+  if (mode === 'jacobian') {
+    let row = 0;
+    for (let k = 0; k < outs.length; k++) {
+      const out = outs[k]!;
+      for (let j = 0; j < out.size; j++, row++) {
+        if (!out.requiresGrad) continue;
+        const seed = new Float64Array(out.size);
+        seed[j] = 1;
+        backpropInto(out, new Tensor(seed, out.shape), row, false);
+      }
+    }
+  } else {
+    const generator = new Generator(options.seed ?? 0);
+    cotangents = outs.map((o) => randomTensor(o.shape, generator));
+    for (let k = 0; k < outs.length; k++) if (outs[k]!.requiresGrad) backpropInto(outs[k]!, cotangents[k]!, 0, true);
+  }
+
+  // Numeric side: central differences, perturbing one storage element at a time.
+  const evaluate = (): Float64Array[] => {
+    const run = (): Float64Array[] => asList(fn(...prepared.map((p) => makeLeaf(p, numericWithGrad)))).map((o) => o.value.astype('float64').data as Float64Array);
+    return numericWithGrad ? enableGrad(run) : noGrad(run);
+  };
+  let maxError = 0;
+  let worstRatio = -1;
+  let worst: GradcheckWorst | null = null;
+  let checked = 0;
+  const compare = (a: number, num: number, input: number, element: number, outRow: number | null): void => {
+    checked++;
+    const err = Math.abs(a - num);
+    const ratio = Number.isNaN(err) ? Infinity : err / (atol + rtol * Math.abs(num));
+    if (err > maxError || Number.isNaN(err)) maxError = Number.isNaN(err) ? NaN : Math.max(maxError, err);
+    if (ratio > worstRatio) {
+      worstRatio = ratio;
+      worst = {
+        input,
+        index: unravel(element, prepared[input]!.tensor.shape),
+        output: outRow === null ? null : locateOutput(outRow, outs),
+        analytic: a,
+        numeric: num,
+      };
+    }
+  };
+
+  const sampler = new Generator(`${options.seed ?? 0}:sample`);
+  for (const i of diff) {
+    const p = prepared[i]!;
+    const data = p.tensor.data;
+    const size = p.tensor.size;
+    const a = analytic.get(i)!;
+    for (const e of chooseElements(size, options.sample, sampler)) {
+      const pos = p.positions[e]!;
+      const saved = data[pos]!;
+      data[pos] = saved + eps;
+      const plus = evaluate();
+      data[pos] = saved - eps;
+      const minus = evaluate();
+      data[pos] = saved;
+      if (mode === 'jacobian') {
+        let row = 0;
+        for (let k = 0; k < outs.length; k++) {
+          const fp = plus[k]!;
+          const fm = minus[k]!;
+          for (let j = 0; j < fp.length; j++, row++) compare(a[row * size + e]!, (fp[j]! - fm[j]!) / (2 * eps), i, e, row);
+        }
+      } else {
+        let num = 0;
+        for (let k = 0; k < outs.length; k++) {
+          const v = cotangents[k]!.data;
+          const fp = plus[k]!;
+          const fm = minus[k]!;
+          for (let j = 0; j < fp.length; j++) num += (v[j]! * (fp[j]! - fm[j]!)) / (2 * eps);
+        }
+        compare(a[e]!, num, i, e, null);
+      }
+    }
+  }
+
+  const ok = worstRatio <= 1;
+  const result: GradcheckResult = { ok, maxError, worst, mode, checked };
+  if (!ok && raise) {
+    const w = worst as GradcheckWorst | null;
+    const where = w === null ? '' : describeWorst(w, prepared);
+    throw new GradcheckError(
+      `${fnName} failed for ${opNames}: ${where}; ` +
+        `tolerance atol ${atol} + rtol ${rtol}·|numeric|; max |analytic − numeric| = ${maxError} over ${checked} ${mode === 'jacobian' ? 'Jacobian entries' : 'VJP entries'}`,
+      result,
+    );
+  }
+  return result;
+}
+
+function describeWorst(w: GradcheckWorst, prepared: readonly Prepared[]): string {
+  const name = prepared[w.input]!.name;
+  const input = `input ${w.input}${name ? ` (${name})` : ''} of shape ${fmtShape(prepared[w.input]!.tensor.shape)} at index [${w.index.join(', ')}]`;
+  const output = w.output === null ? '' : ` w.r.t. output ${w.output.output} element [${w.output.index.join(', ')}]`;
+  return `worst entry is ${input}${output}: analytic ${w.analytic} vs numeric ${w.numeric} (|diff| ${Math.abs(w.analytic - w.numeric)})`;
+}
+
+/** "op 'mul' (graph ops: add, mul)" — the op(s) that produced the outputs and the distinct ops of their graph. */
+function describeOps(outs: readonly Variable[]): string {
+  const heads = [...new Set(outs.map((o) => o.node?.op.name ?? 'leaf'))];
+  const all = new Set<string>();
+  for (const o of outs) for (const v of topologicalOrder(o)) if (v.node) all.add(v.node.op.name);
+  const head = heads.length === 1 ? `op '${heads[0]}'` : `ops ${heads.map((h) => `'${h}'`).join(', ')}`;
+  const names = [...all];
+  const listed = names.length > 12 ? `${names.slice(0, 12).join(', ')}, … (${names.length} ops)` : names.join(', ');
+  return all.size > 1 ? `${head} (graph ops: ${listed})` : head;
+}
+
+function locateOutput(row: number, outs: readonly Variable[]): { output: number; index: number[] } {
+  for (let k = 0; k < outs.length; k++) {
+    const size = outs[k]!.size;
+    if (row < size) return { output: k, index: unravel(row, outs[k]!.shape) };
+    row -= size;
+  }
+  return { output: outs.length - 1, index: [] };
+}
+
+function prepare(fnName: string, x: GradcheckInput, i: number): Prepared {
+  const isVariable = x instanceof Variable;
+  const t = isVariable ? x.value : x;
+  if (!(t instanceof Tensor)) throw new ValueError(`${fnName}: input ${i} is ${typeof x}; expected a Tensor or a Variable`);
+  const differentiable = isFloat(t.dtype) && (!isVariable || x.requiresGrad);
+  const name = isVariable ? x.name : undefined;
+  const tensor = isFloat(t.dtype) ? toFloat64(t) : t;
+  return { tensor, differentiable, name, positions: storagePositions(tensor) };
+}
+
+/**
+ * A float64 copy that keeps the strides and offset of `t` (so a transposed or sliced input stays
+ * non-contiguous) unless some element is aliased (stride 0), where perturbing one stored number would move
+ * several logical elements at once.
+ */
+function toFloat64(t: Tensor): Tensor {
+  const aliased = t.shape.some((d, a) => d > 1 && t.strides[a] === 0);
+  // A small view of a large buffer is compacted rather than copying the whole buffer.
+  if (aliased || t.size === 0 || t.data.length > 8 * t.size + 64) return t.astype('float64');
+  return new Tensor(Float64Array.from(t.data), t.shape, t.strides, t.offset);
+}
+
+function storagePositions(t: Tensor): Int32Array {
+  const out = new Int32Array(t.size);
+  const nd = t.ndim;
+  const counter = new Array<number>(nd).fill(0);
+  let p = t.offset;
+  for (let e = 0; e < t.size; e++) {
+    out[e] = p;
+    for (let d = nd - 1; d >= 0; d--) {
+      p += t.strides[d]!;
+      if (++counter[d]! < t.shape[d]!) break;
+      p -= t.strides[d]! * t.shape[d]!;
+      counter[d] = 0;
+    }
+  }
+  return out;
+}
+
+function makeLeaf(p: Prepared, requiresGrad = true): Variable {
+  return variable(p.tensor, { requiresGrad: requiresGrad && p.differentiable, ...(p.name !== undefined ? { name: p.name } : {}) });
+}
+
+/** Re-wraps a prepared input so that the inner check sees the same differentiability as the outer one. */
+function withFlag(p: Prepared, original: GradcheckInput): GradcheckInput {
+  return original instanceof Variable ? makeLeaf(p, original.requiresGrad) : p.tensor;
+}
+
+function asList(out: Variable | readonly Variable[]): Variable[] {
+  const list = out instanceof Variable ? [out] : [...out];
+  for (const v of list) {
+    if (!(v instanceof Variable)) throw new ValueError(`gradcheck: the function must return a Variable or a list of Variables, got ${typeof v}`);
+  }
+  return list;
+}
+
+/**
+ * Σₖ vₖᵀ·∂yₖ/∂x for each x in `wrt`, as Variables on the tape (createGraph), so they can be differentiated again.
+ */
+function vjpVariables(ys: readonly Variable[], vs: readonly Variable[], wrt: readonly Variable[]): (Variable | null)[] {
+  let total: (Variable | null)[] = wrt.map(() => null);
+  for (let k = 0; k < ys.length; k++) {
+    const y = ys[k]!;
+    if (!y.requiresGrad) continue;
+    const grads = gradients(y, wrt, { gradient: vs[k]!, retainGraph: true, createGraph: true });
+    total = total.map((t, i) => (t === null ? grads[i]! : t.add(grads[i]!)));
+  }
+  return total;
+}
+
+/** All element indices 0..size−1, or `sample` distinct ones in increasing order (partial Fisher–Yates). */
+function chooseElements(size: number, sample: number | undefined, generator: Generator): Int32Array {
+  const all = new Int32Array(size);
+  for (let e = 0; e < size; e++) all[e] = e;
+  if (sample === undefined || sample >= size) return all;
+  if (!Number.isInteger(sample) || sample < 1) throw new ValueError(`gradcheck: sample must be a positive integer, got ${sample}`);
+  for (let k = 0; k < sample; k++) {
+    const j = generator.int(k, size);
+    const t = all[k]!;
+    all[k] = all[j]!;
+    all[j] = t;
+  }
+  return all.subarray(0, sample).sort();
+}
+
+function randomTensor(shape: readonly number[], generator: Generator): Tensor {
+  const data = new Float64Array(sizeOf(shape));
+  for (let i = 0; i < data.length; i++) data[i] = generator.normal();
+  return new Tensor(data, shape);
+}
+
+function unravel(flat: number, shape: readonly number[]): number[] {
+  const index = new Array<number>(shape.length).fill(0);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    const n = shape[d]!;
+    index[d] = flat % n;
+    flat = Math.floor(flat / n);
+  }
+  return index;
+}

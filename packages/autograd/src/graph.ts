@@ -1,2 +1,189 @@
-// placeholder
-export {};
+import { fmtShape, type DType, type Tensor } from '@tapegrad/tensor';
+import type { Variable } from './variable.js';
+import { topologicalOrder } from './engine.js';
+
+/** One input of a {@link TapeEntry}: its label, shape and dtype. */
+export interface TapeInput {
+  /** The input's name, `#id` of the entry that made it, or `leafN` for the N-th unnamed leaf. */
+  label: string;
+  /** The input's shape. */
+  shape: number[];
+  /** The input's dtype. */
+  dtype: DType;
+  /** True when the input is a leaf (made by no op). */
+  leaf: boolean;
+}
+
+/** One op application on the tape, in the order backward walks it in reverse. */
+export interface TapeEntry {
+  /** Position on the tape (0 = first op applied). */
+  index: number;
+  /** The id of the tape node. */
+  id: number;
+  /** The op's name (`mul`, `matmul`, …). */
+  op: string;
+  /** The op's inputs, in argument order. */
+  inputs: TapeInput[];
+  /** Label of the result (its name, or `#id`). */
+  label: string;
+  /** The result's name, if it has one. */
+  name?: string;
+  /** The result's shape. */
+  outputShape: number[];
+  /** The result's dtype. */
+  dtype: DType;
+}
+
+/** Options of {@link toDot} and {@link toMermaid}. */
+export interface GraphOptions {
+  /** Show (a few of) each variable's values. */
+  values?: boolean;
+  /** Show (a few of) each variable's gradient, when it has one. */
+  grads?: boolean;
+  /** Layout direction. Default `'TB'` (top to bottom). */
+  direction?: 'TB' | 'LR' | 'BT' | 'RL';
+}
+
+interface Labelled {
+  order: Variable[];
+  label: Map<Variable, string>;
+}
+
+function labelGraph(output: Variable): Labelled {
+  const order = topologicalOrder(output);
+  const label = new Map<Variable, string>();
+  let leaves = 0;
+  for (const v of order) {
+    if (v.node) label.set(v, v.name ?? `#${v.node.id}`);
+    else label.set(v, v.name ?? `leaf${leaves++}`);
+  }
+  return { order, label };
+}
+
+/**
+ * The tape that produced `output`: one entry per op application, inputs before outputs (the order the
+ * forward pass ran; backward walks it in reverse).
+ * @example tape(loss).map((e) => e.op)   // ['matmul', 'add', 'relu', 'sum']
+ */
+export function tape(output: Variable): TapeEntry[] {
+  const { order, label } = labelGraph(output);
+  const entries: TapeEntry[] = [];
+  for (const v of order) {
+    const node = v.node;
+    if (!node) continue;
+    const entry: TapeEntry = {
+      index: entries.length,
+      id: node.id,
+      op: node.op.name,
+      inputs: node.inputs.map((x) => ({ label: label.get(x) ?? '?', shape: [...x.shape], dtype: x.dtype, leaf: x.node === null })),
+      label: label.get(v)!,
+      outputShape: [...v.shape],
+      dtype: v.dtype,
+    };
+    if (v.name !== undefined) entry.name = v.name;
+    entries.push(entry);
+  }
+  return entries;
+}
+
+/**
+ * The tape of `output` as a printable table: index, op, inputs (label and shape), output and dtype.
+ * @example console.log(formatTape(loss))
+ */
+export function formatTape(output: Variable): string {
+  const header = ['#', 'op', 'inputs', 'output', 'dtype'];
+  const rows = tape(output).map((e) => [
+    String(e.index),
+    e.op,
+    e.inputs.map((x) => `${x.label} ${fmtShape(x.shape)}`).join(', '),
+    `${e.label} ${fmtShape(e.outputShape)}`,
+    e.dtype,
+  ]);
+  if (rows.length === 0) {
+    const leafName = output.name ?? 'leaf';
+    return `(empty tape: ${leafName} ${fmtShape(output.shape)} ${output.dtype} was made by no op)`;
+  }
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]): string => cells.map((s, c) => s.padEnd(widths[c]!)).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/**
+ * The graph of `output` in Graphviz DOT: leaves are boxes (name, shape), ops are ellipses (op, output
+ * shape), edges run from inputs to the op that consumed them.
+ * @example writeFileSync('loss.dot', toDot(loss, { grads: true }))   // then: dot -Tsvg loss.dot
+ */
+export function toDot(output: Variable, options: GraphOptions = {}): string {
+  const { order, label } = labelGraph(output);
+  const id = new Map<Variable, string>(order.map((v, i) => [v, `n${i}`]));
+  const lines = ['digraph tape {', `  rankdir=${options.direction ?? 'TB'};`, '  node [fontname="Helvetica", fontsize=11];'];
+  for (const v of order) {
+    const text = [v.node ? `${v.node.op.name}` : label.get(v)!, ...describe(v, options)];
+    if (v.node && v.name !== undefined) text.splice(1, 0, v.name);
+    else if (v.node) text.splice(1, 0, label.get(v)!);
+    const shape = v.node ? 'ellipse' : 'box';
+    const extra = v === output ? ', penwidth=2' : '';
+    lines.push(`  ${id.get(v)} [shape=${shape}, label="${text.map(dotEscape).join('\\n')}"${extra}];`);
+  }
+  for (const v of order) {
+    const node = v.node;
+    if (!node) continue;
+    node.inputs.forEach((x, k) => {
+      const attrs = node.inputs.length > 1 ? ` [label="${k}"]` : '';
+      lines.push(`  ${id.get(x)} -> ${id.get(v)}${attrs};`);
+    });
+  }
+  lines.push('}');
+  return lines.join('\n');
+}
+
+/**
+ * The graph of `output` as a Mermaid flowchart: leaves are rectangles, ops are rounded (stadium) nodes.
+ * @example '```mermaid\n' + toMermaid(loss) + '\n```'
+ */
+export function toMermaid(output: Variable, options: GraphOptions = {}): string {
+  const { order, label } = labelGraph(output);
+  const id = new Map<Variable, string>(order.map((v, i) => [v, `n${i}`]));
+  const lines = [`flowchart ${options.direction ?? 'TB'}`];
+  for (const v of order) {
+    const head = v.node ? `${v.node.op.name} ${label.get(v)!}` : label.get(v)!;
+    const text = [head, ...describe(v, options)].map(mermaidEscape).join('<br/>');
+    lines.push(v.node ? `  ${id.get(v)}(["${text}"])` : `  ${id.get(v)}["${text}"]`);
+  }
+  for (const v of order) {
+    const node = v.node;
+    if (!node) continue;
+    node.inputs.forEach((x, k) => {
+      lines.push(node.inputs.length > 1 ? `  ${id.get(x)} -->|${k}| ${id.get(v)}` : `  ${id.get(x)} --> ${id.get(v)}`);
+    });
+  }
+  return lines.join('\n');
+}
+
+function describe(v: Variable, options: GraphOptions): string[] {
+  const out = [`${fmtShape(v.shape)} ${v.dtype}`];
+  if (options.values) out.push(`value ${preview(v.value)}`);
+  if (options.grads && v.grad) out.push(`grad ${preview(v.grad)}`);
+  return out;
+}
+
+/** Up to 6 values, 4 significant digits. */
+function preview(t: Tensor): string {
+  const flat = t.size <= 6 ? t.values() : t.reshape(-1).slice([0, 6]).values();
+  const parts = Array.from(flat, (x) => fmtNumber(x));
+  if (t.ndim === 0) return parts[0] ?? '';
+  return `[${parts.join(', ')}${t.size > 6 ? ', …' : ''}]`;
+}
+
+function fmtNumber(x: number): string {
+  if (Number.isInteger(x) && Math.abs(x) < 1e6) return String(x);
+  return Number(x.toPrecision(4)).toString();
+}
+
+function dotEscape(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+}
+
+function mermaidEscape(s: string): string {
+  return s.replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
+}

@@ -1,0 +1,143 @@
+import * as K from '@tapegrad/tensor';
+import { normalizeAxes, normalizeAxis } from '@tapegrad/tensor';
+import { apply, type Op } from '../op.js';
+import { constant, toVariable, type Operand } from '../variable.js';
+import type { Variable } from '../variable.js';
+import { expand } from './shape.js';
+
+/** Axes to reduce over: one axis, a list, or null/undefined for all of them. */
+export type Axes = number | readonly number[] | null | undefined;
+
+/** The input shape with each reduced axis set to 1 (the keepDims shape). */
+function keptShape(shape: readonly number[], axes: readonly number[]): number[] {
+  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+/** g (reduced) broadcast back over the reduced axes of `x`. */
+function spread(g: Variable, x: Variable, axes: readonly number[]): Variable {
+  return expand(g.reshape(keptShape(x.shape, axes)), x.shape);
+}
+
+/** y = Σ_axes x   ∂x = g broadcast over the reduced axes */
+export const Sum = (axes: readonly number[], keepDims: boolean): Op => ({
+  name: 'sum',
+  forward: ([x]) => K.sum(x, axes, keepDims),
+  backward: (g, { inputs: [x] }) => [spread(g, x, axes)],
+});
+
+/** y = mean_axes x   ∂x = g broadcast over the reduced axes / n */
+export const Mean = (axes: readonly number[], keepDims: boolean): Op => ({
+  name: 'mean',
+  forward: ([x]) => K.mean(x, axes, keepDims),
+  backward: (g, { inputs: [x] }) => {
+    let n = 1;
+    for (const a of axes) n *= x.shape[a]!;
+    return [spread(g, x, axes).div(n)];
+  },
+});
+
+/** y = max_axes x   ∂x = g at the maximum (split evenly between ties) */
+export const Max = (axes: readonly number[], keepDims: boolean): Op => extremum('max', K.max, axes, keepDims);
+
+/** y = min_axes x   ∂x = g at the minimum (split evenly between ties) */
+export const Min = (axes: readonly number[], keepDims: boolean): Op => extremum('min', K.min, axes, keepDims);
+
+function extremum(name: string, kernel: typeof K.max, axes: readonly number[], keepDims: boolean): Op {
+  return {
+    name,
+    forward: ([x]) => kernel(x, axes, keepDims),
+    backward: (g, { inputs: [x], output: y }) => {
+      const hit = K.eq(x.value, y.value.reshape(keptShape(x.shape, axes)).expand(x.shape));
+      const share = K.div(hit, K.sum(hit, axes, true));
+      return [spread(g, x, axes).mul(constant(share))];
+    },
+  };
+}
+
+/** y = ln Σ_axes eˣ   ∂x = g·e^(x − y) (the softmax over the axes) */
+export const LogSumExp = (axes: readonly number[], keepDims: boolean): Op => ({
+  name: 'logsumexp',
+  forward: ([x]) => K.logsumexp(x, axes, keepDims),
+  backward: (g, { inputs: [x], output: y }) => [spread(g, x, axes).mul(x.sub(spread(y, x, axes)).exp())],
+});
+
+/** y = softmax(x) along axis   ∂x = y·(g − Σ_axis g·y) */
+export const Softmax = (axis: number): Op => ({
+  name: 'softmax',
+  forward: ([x]) => K.softmax(x, axis),
+  backward: (g, { output: y }) => [y.mul(g.sub(g.mul(y).sum(axis, true)))],
+});
+
+/** y = x − logsumexp(x) along axis   ∂x = g − eʸ·Σ_axis g */
+export const LogSoftmax = (axis: number): Op => ({
+  name: 'logSoftmax',
+  forward: ([x]) => K.logSoftmax(x, axis),
+  backward: (g, { output: y }) => [g.sub(y.exp().mul(g.sum(axis, true)))],
+});
+
+// ---- free functions -----------------------------------------------------------------------------
+
+/** Sum over `axes` (all when omitted). */
+export function sum(x: Operand, axes?: Axes, keepDims = false): Variable {
+  const v = toVariable(x);
+  return apply(Sum(normalizeAxes('sum', axes, v.ndim), keepDims), [v]);
+}
+
+/** Mean over `axes` (all when omitted). */
+export function mean(x: Operand, axes?: Axes, keepDims = false): Variable {
+  const v = toVariable(x);
+  return apply(Mean(normalizeAxes('mean', axes, v.ndim), keepDims), [v]);
+}
+
+/** Maximum over `axes` (all when omitted); ties share the gradient. */
+export function max(x: Operand, axes?: Axes, keepDims = false): Variable {
+  const v = toVariable(x);
+  return apply(Max(normalizeAxes('max', axes, v.ndim), keepDims), [v]);
+}
+
+/** Minimum over `axes` (all when omitted); ties share the gradient. */
+export function min(x: Operand, axes?: Axes, keepDims = false): Variable {
+  const v = toVariable(x);
+  return apply(Min(normalizeAxes('min', axes, v.ndim), keepDims), [v]);
+}
+
+/** ln Σ eˣ over `axes`, computed stably. */
+export function logsumexp(x: Operand, axes?: Axes, keepDims = false): Variable {
+  const v = toVariable(x);
+  return apply(LogSumExp(normalizeAxes('logsumexp', axes, v.ndim), keepDims), [v]);
+}
+
+/** Options of {@link variance} and {@link std}. */
+export interface VarianceOptions {
+  /** Keep reduced axes as size 1. */
+  keepDims?: boolean;
+  /** Subtracted from the count in the denominator: 0 for the population variance, 1 for Bessel's. */
+  correction?: number;
+}
+
+/** Σ(x − mean)² / (n − correction) over `axes`; a composite of differentiable ops (no own backward). */
+export function variance(x: Operand, axes?: Axes, options: VarianceOptions = {}): Variable {
+  const v = toVariable(x);
+  const resolved = normalizeAxes('variance', axes, v.ndim);
+  let n = 1;
+  for (const a of resolved) n *= v.shape[a]!;
+  const d = v.sub(mean(v, resolved, true));
+  return sum(d.square(), resolved, options.keepDims ?? false).div(n - (options.correction ?? 0));
+}
+
+/** √variance over `axes`. */
+export function std(x: Operand, axes?: Axes, options: VarianceOptions = {}): Variable {
+  return variance(x, axes, options).sqrt();
+}
+
+/** eˣ / Σ eˣ along `axis`, computed stably. */
+export function softmax(x: Operand, axis = -1): Variable {
+  const v = toVariable(x);
+  return apply(Softmax(normalizeAxis('softmax', axis, v.ndim)), [v]);
+}
+
+/** x − logsumexp(x) along `axis`, computed stably. */
+export function logSoftmax(x: Operand, axis = -1): Variable {
+  const v = toVariable(x);
+  return apply(LogSoftmax(normalizeAxis('logSoftmax', axis, v.ndim)), [v]);
+}

@@ -1,0 +1,86 @@
+import * as K from '@tapegrad/tensor';
+import { Generator, type Tensor } from '@tapegrad/tensor';
+import { describe, expect, it } from 'vitest';
+import { Variable, defineOp, grad, gradcheck, gradgradcheck, softplus as builtinSoftplus, tape } from '../src/index.js';
+
+// ---- README example: a custom op is written exactly like a built-in ----------------------------
+// (keep this block identical to the README's "Custom ops" section)
+
+/** y = ln(1 + eˣ)   ∂x = g·σ(x) */
+const softplus = defineOp({
+  name: 'softplus',
+  forward: ([x]) => K.log1p(K.exp(x!)),
+  backward: (g, { inputs: [x] }) => [g.mul(x!.sigmoid())],
+});
+
+/** y = ln cosh x, computed as |x| + ln(1 + e^(−2|x|)) − ln 2 so that large |x| cannot overflow   ∂x = g·tanh x */
+const logCosh = defineOp({
+  name: 'logCosh',
+  forward: ([x]) => {
+    const a = K.abs(x!);
+    return K.sub(K.add(a, K.log1p(K.exp(K.mul(a, -2)))), Math.LN2);
+  },
+  backward: (g, { inputs: [x] }) => [g.mul(x!.tanh())],
+});
+// ---- end of README example ---------------------------------------------------------------------
+
+const gen = new Generator(99);
+const x64 = (): Tensor => K.randn([3, 4], { dtype: 'float64', generator: gen });
+
+describe('custom ops (defineOp)', () => {
+  it('softplus matches the built-in and passes gradcheck and gradgradcheck', () => {
+    const x = x64();
+    const mine = softplus(new Variable(x));
+    expect(K.maxAbsDiff(mine.value, builtinSoftplus(x).value)).toBeLessThan(1e-12);
+    expect(gradcheck((v) => softplus(v), [x]).ok).toBe(true);
+    expect(gradgradcheck((v) => softplus(v), [x]).ok).toBe(true);
+  });
+
+  it('logCosh is finite for large inputs, and checks out', () => {
+    const big = K.tensor([-800, 0, 800], undefined, { dtype: 'float64' });
+    expect(Array.from(logCosh(big).value.values())).toEqual([800 - Math.LN2, 0, 800 - Math.LN2]);
+    const x = x64();
+    const naive = K.log(K.div(K.add(K.exp(x), K.exp(K.neg(x))), 2));
+    expect(K.maxAbsDiff(logCosh(x).value, naive)).toBeLessThan(1e-12);
+    expect(gradcheck((v) => logCosh(v), [x]).ok).toBe(true);
+    expect(gradgradcheck((v) => logCosh(v), [x]).ok).toBe(true);
+  });
+
+  it('custom ops are recorded on the tape under their name and compose with grad', () => {
+    const v = new Variable(x64(), { requiresGrad: true });
+    const y = logCosh(v).sum();
+    expect(y.node!.inputs[0]!.node!.op.name).toBe('logCosh');
+    expect(tape(y).length).toBeGreaterThan(0);
+    // (ln cosh)″ = 1 − tanh²
+    const d2 = grad(grad((u: Variable) => logCosh(u)))(K.scalar(0.5, { dtype: 'float64' })).item();
+    expect(d2).toBeCloseTo(1 - Math.tanh(0.5) ** 2, 12);
+  });
+
+  it('ctx.save keeps values for backward; a released graph forgets them', () => {
+    // y = x·s with a per-call constant s saved in forward   ∂x = g·s
+    const scaleBy = (s: number) =>
+      defineOp({
+        name: 'scaleBy',
+        forward: ([x], ctx) => {
+          ctx.save(s);
+          return K.mul(x!, s);
+        },
+        backward: (g, ctx) => [g.mul(ctx.saved[0] as number)],
+      });
+    const v = new Variable(K.tensor([1, 2], undefined, { dtype: 'float64' }), { requiresGrad: true });
+    const y = scaleBy(3)(v).sum();
+    const ctx = y.node!.inputs[0]!.node!.ctx;
+    expect(ctx.saved).toEqual([3]);
+    y.backward();
+    expect(v.grad!.toArray()).toEqual([3, 3]);
+    expect(ctx.released).toBe(true);
+    expect(ctx.saved).toEqual([]);
+  });
+
+  it('a wrong backward is caught by gradcheck with the worst element', () => {
+    const wrong = defineOp({ name: 'wrong', forward: ([x]) => K.exp(x!), backward: (g, { inputs: [x] }) => [g.mul(x!)] });
+    const r = gradcheck((v) => wrong(v), [x64()], { raise: false });
+    expect(r.ok).toBe(false);
+    expect(r.worst).not.toBeNull();
+  });
+});
