@@ -1,0 +1,425 @@
+import { Tensor, ValueError } from '@tapegrad/tensor';
+import type { Sequential } from './sequential.js';
+
+/** Logs passed to callbacks: `loss`, metrics, `val_*`, `lr`, `time` at epoch end; `batch`, `size`, `loss` at batch end. */
+export type Logs = Record<string, number>;
+
+/**
+ * A training hook (Keras-style). Any object with some of these methods works as a custom callback;
+ * `setModel` is called first with the model being trained, which may set `model.stopTraining`.
+ */
+export interface Callback {
+  setModel?(model: Sequential): void;
+  onTrainBegin?(logs: Logs): void | Promise<void>;
+  onTrainEnd?(logs: Logs): void | Promise<void>;
+  onEpochBegin?(epoch: number, logs: Logs): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  onBatchBegin?(batch: number, logs: Logs): void | Promise<void>;
+  onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
+}
+
+/** Base class for the built-in callbacks: keeps the model. */
+export abstract class BaseCallback implements Callback {
+  /** The model being trained (set by `fit`). */
+  model: Sequential | null = null;
+
+  /** Called by `fit` with the model being trained. */
+  setModel(model: Sequential): void {
+    this.model = model;
+  }
+
+  protected requireModel(): Sequential {
+    if (!this.model) throw new ValueError(`${this.constructor.name}: used outside fit (no model set)`);
+    return this.model;
+  }
+}
+
+/** Dispatches each hook to a list of callbacks, in order; Promises they return are collected in `pending`. */
+export class CallbackList {
+  readonly callbacks: Callback[];
+  /** Promises returned by hooks, awaited by `fitAsync` (and rejected by the synchronous `fit`). */
+  readonly pending: Promise<unknown>[] = [];
+
+  constructor(callbacks: Callback[], model: Sequential) {
+    this.callbacks = callbacks;
+    for (const cb of callbacks) {
+      if (!cb || typeof cb !== 'object') throw new ValueError(`fit: callbacks must be objects with onEpochEnd/onBatchEnd/… methods, got ${String(cb)}`);
+      cb.setModel?.(model);
+    }
+  }
+
+  /** True when a callback of this class name is present. */
+  has(className: string): boolean {
+    return this.callbacks.some((c) => c.constructor?.name === className);
+  }
+
+  private track(r: void | Promise<void> | undefined): void {
+    if (r && typeof (r as Promise<void>).then === 'function') this.pending.push(r as Promise<void>);
+  }
+
+  /** Calls every `onTrainBegin`. */
+  onTrainBegin(logs: Logs): void {
+    for (const c of this.callbacks) this.track(c.onTrainBegin?.(logs));
+  }
+  /** Calls every `onTrainEnd`. */
+  onTrainEnd(logs: Logs): void {
+    for (const c of this.callbacks) this.track(c.onTrainEnd?.(logs));
+  }
+  /** Calls every `onEpochBegin`. */
+  onEpochBegin(epoch: number, logs: Logs): void {
+    for (const c of this.callbacks) this.track(c.onEpochBegin?.(epoch, logs));
+  }
+  /** Calls every `onEpochEnd`. */
+  onEpochEnd(epoch: number, logs: Logs): void {
+    for (const c of this.callbacks) this.track(c.onEpochEnd?.(epoch, logs));
+  }
+  /** Calls every `onBatchBegin`. */
+  onBatchBegin(batch: number, logs: Logs): void {
+    for (const c of this.callbacks) this.track(c.onBatchBegin?.(batch, logs));
+  }
+  /** Calls every `onBatchEnd`. */
+  onBatchEnd(batch: number, logs: Logs): void {
+    for (const c of this.callbacks) this.track(c.onBatchEnd?.(batch, logs));
+  }
+}
+
+/** `'min'` for losses, `'max'` for accuracies, `'auto'` picks from the monitored name. */
+export type MonitorMode = 'min' | 'max' | 'auto';
+
+function resolveMode(mode: MonitorMode, monitor: string): 'min' | 'max' {
+  if (mode === 'min' || mode === 'max') return mode;
+  return /acc|auc|precision|recall/.test(monitor) ? 'max' : 'min';
+}
+
+function monitored(cb: string, monitor: string, logs: Logs): number | null {
+  const v = logs[monitor];
+  if (v === undefined) {
+    if (monitor.startsWith('val_')) {
+      throw new ValueError(`${cb}: monitor '${monitor}' is not in the logs (${Object.keys(logs).join(', ')}); pass validationSplit or validationData to fit, or monitor 'loss'`);
+    }
+    throw new ValueError(`${cb}: monitor '${monitor}' is not in the logs (${Object.keys(logs).join(', ')})`);
+  }
+  return Number.isNaN(v) ? null : v;
+}
+
+/** Options of {@link EarlyStopping}. */
+export interface EarlyStoppingOptions {
+  monitor?: string;
+  /** Smallest change that counts as an improvement. */
+  minDelta?: number;
+  /** Epochs without improvement before stopping. */
+  patience?: number;
+  mode?: MonitorMode;
+  /** Put the best epoch's weights back when training ends — however it ends (early stop, last epoch, error). */
+  restoreBestWeights?: boolean;
+  /** Value the monitor must beat before patience counts. */
+  baseline?: number;
+}
+
+/** Stops training when the monitored value stops improving for `patience` epochs. */
+export class EarlyStopping extends BaseCallback {
+  readonly monitor: string;
+  readonly minDelta: number;
+  readonly patience: number;
+  readonly mode: 'min' | 'max';
+  readonly restoreBestWeights: boolean;
+  readonly baseline: number | undefined;
+  /** Best value seen, its epoch, and the epoch training stopped at (−1 when it ran to the end). */
+  best = NaN;
+  bestEpoch = -1;
+  stoppedEpoch = -1;
+  wait = 0;
+  private bestWeights: Tensor[] | null = null;
+
+  constructor(options: EarlyStoppingOptions = {}) {
+    super();
+    this.monitor = options.monitor ?? 'val_loss';
+    this.minDelta = Math.abs(options.minDelta ?? 0);
+    this.patience = options.patience ?? 0;
+    this.mode = resolveMode(options.mode ?? 'auto', this.monitor);
+    this.restoreBestWeights = options.restoreBestWeights ?? false;
+    this.baseline = options.baseline;
+    if (!Number.isInteger(this.patience) || this.patience < 0) throw new ValueError(`EarlyStopping: patience must be a non-negative integer, got ${this.patience}`);
+  }
+
+  onTrainBegin(): void {
+    this.best = this.baseline ?? (this.mode === 'min' ? Infinity : -Infinity);
+    this.bestEpoch = -1;
+    this.stoppedEpoch = -1;
+    this.wait = 0;
+    this.bestWeights = null;
+  }
+
+  private improved(v: number): boolean {
+    return this.mode === 'min' ? v < this.best - this.minDelta : v > this.best + this.minDelta;
+  }
+
+  onEpochEnd(epoch: number, logs: Logs): void {
+    const model = this.requireModel();
+    const v = monitored('EarlyStopping', this.monitor, logs);
+    this.wait++;
+    if (v !== null && this.improved(v)) {
+      this.best = v;
+      this.bestEpoch = epoch;
+      this.wait = 0;
+      if (this.restoreBestWeights) this.bestWeights = model.getWeights();
+      return;
+    }
+    if (this.wait >= this.patience && epoch > 0) {
+      this.stoppedEpoch = epoch;
+      model.stopTraining = true;
+    }
+  }
+
+  onTrainEnd(): void {
+    if (this.restoreBestWeights && this.bestWeights && this.model) this.model.setWeights(this.bestWeights);
+  }
+}
+
+/** What {@link ModelCheckpoint} hands its save function. */
+export interface CheckpointInfo {
+  epoch: number;
+  logs: Logs;
+  /** The monitored value (NaN when saving every epoch without a monitor). */
+  value: number;
+}
+
+/** Options of {@link ModelCheckpoint}. */
+export interface ModelCheckpointOptions {
+  /** Called with the model to persist it — e.g. `(m) => save(m, 'best.json')` from `@tapegrad/nn/node`; the core stays browser-safe. */
+  save: (model: Sequential, info: CheckpointInfo) => void;
+  monitor?: string;
+  mode?: MonitorMode;
+  /** Save only when the monitored value improves (default true). */
+  saveBestOnly?: boolean;
+}
+
+/** Saves the model (through an injected save function) at the end of an epoch, by default only when it improves. */
+export class ModelCheckpoint extends BaseCallback {
+  readonly monitor: string;
+  readonly mode: 'min' | 'max';
+  readonly saveBestOnly: boolean;
+  best: number;
+  /** Epochs at which the model was saved. */
+  readonly savedEpochs: number[] = [];
+  private readonly saveFn: ModelCheckpointOptions['save'];
+
+  constructor(options: ModelCheckpointOptions) {
+    super();
+    if (!options || typeof options.save !== 'function') throw new ValueError('ModelCheckpoint: options.save must be a function (model, info) => void');
+    this.saveFn = options.save;
+    this.monitor = options.monitor ?? 'val_loss';
+    this.mode = resolveMode(options.mode ?? 'auto', this.monitor);
+    this.saveBestOnly = options.saveBestOnly ?? true;
+    this.best = this.mode === 'min' ? Infinity : -Infinity;
+  }
+
+  onTrainBegin(): void {
+    this.best = this.mode === 'min' ? Infinity : -Infinity;
+  }
+
+  onEpochEnd(epoch: number, logs: Logs): void {
+    const model = this.requireModel();
+    if (!this.saveBestOnly) {
+      this.savedEpochs.push(epoch);
+      this.saveFn(model, { epoch, logs, value: logs[this.monitor] ?? NaN });
+      return;
+    }
+    const v = monitored('ModelCheckpoint', this.monitor, logs);
+    if (v === null) return;
+    if (this.mode === 'min' ? v < this.best : v > this.best) {
+      this.best = v;
+      this.savedEpochs.push(epoch);
+      this.saveFn(model, { epoch, logs, value: v });
+    }
+  }
+}
+
+/** An LR schedule object from `@tapegrad/optim` (StepLR, CosineAnnealingLR, …): stepped once per epoch. */
+export interface EpochSchedule {
+  step(metric?: number): void;
+  getLr(): number;
+}
+
+/** Sets the learning rate at the start of each epoch from `schedule(epoch, lr)`, or steps an optim schedule at each epoch end. */
+export class LearningRateScheduler extends BaseCallback {
+  private readonly schedule: ((epoch: number, lr: number) => number) | EpochSchedule;
+
+  constructor(schedule: ((epoch: number, lr: number) => number) | EpochSchedule) {
+    super();
+    if (typeof schedule !== 'function' && (typeof schedule !== 'object' || typeof schedule.step !== 'function')) {
+      throw new ValueError('LearningRateScheduler: expected a function (epoch, lr) => lr or a schedule with step()');
+    }
+    this.schedule = schedule;
+  }
+
+  onEpochBegin(epoch: number): void {
+    if (typeof this.schedule !== 'function') return;
+    const opt = this.requireModel().optimizer;
+    if (!opt) return;
+    const lr = this.schedule(epoch, opt.lr);
+    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) throw new ValueError(`LearningRateScheduler: schedule returned ${lr} at epoch ${epoch}; expected a finite number ≥ 0`);
+    opt.lr = lr;
+  }
+
+  onEpochEnd(): void {
+    if (typeof this.schedule === 'function') return;
+    this.schedule.step();
+    const opt = this.requireModel().optimizer;
+    if (opt) opt.lr = this.schedule.getLr();
+  }
+}
+
+/** Options of {@link ReduceLROnPlateau}. */
+export interface ReduceLROnPlateauOptions {
+  monitor?: string;
+  /** Multiply the learning rate by this (< 1). */
+  factor?: number;
+  patience?: number;
+  minDelta?: number;
+  cooldown?: number;
+  minLr?: number;
+  mode?: MonitorMode;
+}
+
+/** Multiplies the learning rate by `factor` after `patience` epochs without improvement (Keras semantics). */
+export class ReduceLROnPlateau extends BaseCallback {
+  readonly monitor: string;
+  readonly factor: number;
+  readonly patience: number;
+  readonly minDelta: number;
+  readonly cooldown: number;
+  readonly minLr: number;
+  readonly mode: 'min' | 'max';
+  best: number;
+  wait = 0;
+  private cooldownLeft = 0;
+
+  constructor(options: ReduceLROnPlateauOptions = {}) {
+    super();
+    this.monitor = options.monitor ?? 'val_loss';
+    this.factor = options.factor ?? 0.1;
+    if (!(this.factor > 0 && this.factor < 1)) throw new ValueError(`ReduceLROnPlateau: factor must be in (0, 1), got ${this.factor}`);
+    this.patience = options.patience ?? 10;
+    this.minDelta = options.minDelta ?? 1e-4;
+    this.cooldown = options.cooldown ?? 0;
+    this.minLr = options.minLr ?? 0;
+    this.mode = resolveMode(options.mode ?? 'auto', this.monitor);
+    this.best = this.mode === 'min' ? Infinity : -Infinity;
+  }
+
+  onTrainBegin(): void {
+    this.best = this.mode === 'min' ? Infinity : -Infinity;
+    this.wait = 0;
+    this.cooldownLeft = 0;
+  }
+
+  onEpochEnd(_epoch: number, logs: Logs): void {
+    const opt = this.requireModel().optimizer;
+    const v = monitored('ReduceLROnPlateau', this.monitor, logs);
+    if (!opt || v === null) return;
+    if (this.cooldownLeft > 0) {
+      this.cooldownLeft--;
+      this.wait = 0;
+    }
+    if (this.mode === 'min' ? v < this.best - this.minDelta : v > this.best + this.minDelta) {
+      this.best = v;
+      this.wait = 0;
+    } else if (this.cooldownLeft === 0) {
+      this.wait++;
+      if (this.wait >= this.patience) {
+        const lr = Math.max(opt.lr * this.factor, this.minLr);
+        if (lr < opt.lr) {
+          opt.lr = lr;
+          logs.lr = lr;
+        }
+        this.cooldownLeft = this.cooldown;
+        this.wait = 0;
+      }
+    }
+  }
+}
+
+/** Stops training cleanly at the first batch whose loss is NaN or infinite (without it, `fit` throws instead). */
+export class TerminateOnNaN extends BaseCallback {
+  /** `[epoch, batch]` where the loss went non-finite, or null. */
+  terminatedAt: [number, number] | null = null;
+  private epoch = 0;
+
+  onEpochBegin(epoch: number): void {
+    this.epoch = epoch;
+  }
+
+  onBatchEnd(batch: number, logs: Logs): void {
+    const loss = logs.loss;
+    if (loss !== undefined && !Number.isFinite(loss)) {
+      this.terminatedAt = [this.epoch, batch];
+      this.requireModel().stopTraining = true;
+    }
+  }
+}
+
+/** Options of the loggers. */
+export interface LoggerOptions {
+  /** Called with the full text at the end of training (e.g. to write a file from Node). */
+  write?: (text: string) => void;
+}
+
+/** Collects one row per epoch in memory; `toString()` is CSV (`epoch,loss,accuracy,…`). */
+export class CSVLogger extends BaseCallback {
+  readonly rows: (Logs & { epoch: number })[] = [];
+  private readonly writeFn: ((text: string) => void) | undefined;
+
+  constructor(options: LoggerOptions = {}) {
+    super();
+    this.writeFn = options.write;
+  }
+
+  onEpochEnd(epoch: number, logs: Logs): void {
+    this.rows.push({ epoch, ...logs });
+  }
+
+  onTrainEnd(): void {
+    this.writeFn?.(this.toString());
+  }
+
+  /** The rows as CSV with a header, columns in first-seen order. */
+  override toString(): string {
+    const cols: string[] = [];
+    for (const r of this.rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
+    const lines = [cols.join(',')];
+    for (const r of this.rows) lines.push(cols.map((c) => (r[c] === undefined ? '' : String(r[c]))).join(','));
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+/** Collects one object per epoch in memory; `toString()` is a JSON array (non-finite numbers as null). */
+export class JSONLogger extends BaseCallback {
+  readonly rows: (Logs & { epoch: number })[] = [];
+  private readonly writeFn: ((text: string) => void) | undefined;
+
+  constructor(options: LoggerOptions = {}) {
+    super();
+    this.writeFn = options.write;
+  }
+
+  onEpochEnd(epoch: number, logs: Logs): void {
+    this.rows.push({ epoch, ...logs });
+  }
+
+  onTrainEnd(): void {
+    this.writeFn?.(this.toString());
+  }
+
+  override toString(): string {
+    return JSON.stringify(this.rows);
+  }
+}
+
+/** A callback from plain functions: `new LambdaCallback({ onEpochEnd: (e, logs) => … })`. */
+export class LambdaCallback extends BaseCallback {
+  constructor(hooks: Omit<Callback, 'setModel'>) {
+    super();
+    Object.assign(this, hooks);
+  }
+}

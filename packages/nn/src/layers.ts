@@ -1,0 +1,355 @@
+import { Variable, linear, mul, parameter } from '@tapegrad/autograd';
+import { Generator, ShapeError, Tensor, ValueError, fmtShape } from '@tapegrad/tensor';
+import { getActivation, resolveActivationName, type Activation } from './activations.js';
+import { getInitializer, type Initializer } from './initializers.js';
+
+/** Options shared by every layer. */
+export interface LayerOptions {
+  /** Unique name within a model; assigned by `Sequential.add` (`dense`, `dense_1`, …) when omitted. */
+  name?: string;
+  /** Feature shape of one sample (without the batch axis): `[784]`, `784` or `[28, 28]`. Only needed on the first layer. */
+  inputShape?: number | readonly number[];
+  /** Whether the optimizer updates this layer's parameters (default true). */
+  trainable?: boolean;
+}
+
+/** A layer's serialisable configuration: plain JSON. */
+export type LayerConfig = Record<string, unknown> & { name: string };
+
+const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+function normalizeShape(fn: string, s: number | readonly number[] | undefined): number[] | null {
+  if (s === undefined || s === null) return null;
+  const shape = typeof s === 'number' ? [s] : [...s];
+  if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
+    throw new ValueError(`${fn}: inputShape must be positive integers, got ${JSON.stringify(s)}`);
+  }
+  return shape;
+}
+
+/**
+ * The base of every layer (a Module): named parameters, train/eval mode, gradient reset, lazy build from
+ * the input size, and a JSON config. Layers are written only with autograd ops — no hand backward.
+ */
+export abstract class Layer {
+  /** The layer class name used in configs and summaries (`Dense`, `Dropout`, `Flatten`). */
+  abstract readonly type: string;
+  name: string;
+  /** Explicit per-sample input shape, if given. */
+  readonly inputShape: number[] | null;
+  trainable: boolean;
+  /** Training mode (dropout active); {@link Layer.eval} turns it off. */
+  training = true;
+  built = false;
+  /** Flat input feature count, known once built. */
+  inputSize: number | null = null;
+  /** Flat output feature count, known once built. */
+  outputSize: number | null = null;
+  /** Random source for initialisation and dropout; Sequential hands its own in. */
+  generator: Generator | null = null;
+  protected readonly params = new Map<string, Variable>();
+
+  constructor(options: LayerOptions = {}) {
+    this.name = options.name ?? '';
+    this.inputShape = normalizeShape(`${new.target.name}`, options.inputShape);
+    this.trainable = options.trainable ?? true;
+  }
+
+  /** Creates the parameters for `inputSize` input features (drawing from `generator`); idempotent for the same size. */
+  build(inputSize: number, generator?: Generator): void {
+    if (!Number.isInteger(inputSize) || inputSize <= 0) {
+      throw new ValueError(`${this.type}.build: input size must be a positive integer, got ${inputSize}`);
+    }
+    if (this.inputShape && product(this.inputShape) !== inputSize) {
+      throw new ShapeError(
+        `${this.type} '${this.name}': explicit inputShape ${fmtShape(this.inputShape)} (${product(this.inputShape)} features) disagrees with the incoming ${inputSize} features`,
+      );
+    }
+    if (this.built) {
+      if (this.inputSize !== inputSize) {
+        throw new ShapeError(`${this.type} '${this.name}': already built for ${this.inputSize} input features, got ${inputSize}`);
+      }
+      return;
+    }
+    this.generator = generator ?? this.generator ?? new Generator(0);
+    this.inputSize = inputSize;
+    this.outputSize = this.createParameters(inputSize, this.generator);
+    this.built = true;
+  }
+
+  /** Creates parameters and returns the output size. */
+  protected abstract createParameters(inputSize: number, generator: Generator): number;
+
+  /** The forward pass on a batch `[batch, …features]`. */
+  abstract call(x: Variable): Variable;
+
+  /** The layer's parameters, in a stable order. */
+  parameters(): Variable[] {
+    return [...this.params.values()];
+  }
+
+  /** `[localName, parameter]` pairs (`kernel`, `bias`). */
+  namedParameters(): [string, Variable][] {
+    return [...this.params.entries()];
+  }
+
+  /** Number of scalar weights. */
+  countParams(): number {
+    let n = 0;
+    for (const p of this.params.values()) n += p.size;
+    return n;
+  }
+
+  /** Sets training mode (default true); returns the layer. */
+  train(mode = true): this {
+    this.training = mode;
+    return this;
+  }
+
+  /** Sets inference mode (dropout off); returns the layer. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Clears every parameter's gradient. */
+  zeroGrad(): void {
+    for (const p of this.params.values()) p.grad = null;
+  }
+
+  /** The activation shown in summaries. */
+  get activationName(): string {
+    return '-';
+  }
+
+  /** Whether the layer adds a bias (for summaries). */
+  get hasBias(): boolean {
+    return false;
+  }
+
+  /** The JSON configuration that {@link layerFromConfig} rebuilds the layer from. */
+  getConfig(): LayerConfig {
+    const c: LayerConfig = { name: this.name };
+    if (this.inputShape) c.inputShape = [...this.inputShape];
+    if (!this.trainable) c.trainable = false;
+    return c;
+  }
+
+  protected checkInput(x: Variable): void {
+    if (!this.built || this.inputSize === null) throw new ValueError(`${this.type} '${this.name}': call before build; add it to a model or call build(inputSize)`);
+    const last = x.shape[x.shape.length - 1];
+    if (x.shape.length < 2 || last !== this.inputSize) {
+      throw new ShapeError(`${this.type} '${this.name}': expected input [batch, ${this.inputSize}], got ${fmtShape(x.shape)}`);
+    }
+  }
+}
+
+/** Options of {@link Dense}. */
+export interface DenseOptions extends LayerOptions {
+  /** Activation name (default `linear`) or function. */
+  activation?: string | Activation | null;
+  useBias?: boolean;
+  /** Kernel initializer name or function (default `glorotUniform`, as Keras). */
+  kernelInitializer?: string | Initializer;
+  /** Bias initializer name or function (default `zeros`). */
+  biasInitializer?: string | Initializer;
+  /** Parameter dtype: `float32` (default) or `float64` for exact reference checks. */
+  dtype?: 'float32' | 'float64';
+}
+
+/**
+ * A fully connected layer: `y = f(x·W + b)` with kernel `W` of shape `[in, units]` and bias `b` of
+ * shape `[units]`, computed by the fused autograd `linear` op.
+ */
+export class Dense extends Layer {
+  readonly type = 'Dense';
+  readonly units: number;
+  readonly useBias: boolean;
+  /** Canonical activation name, or `custom` for a function. */
+  readonly activation: string;
+  private readonly activationFn: Activation;
+  private readonly kernelInit: string | Initializer;
+  private readonly biasInit: string | Initializer;
+  /** Parameter dtype. */
+  readonly dtype: 'float32' | 'float64';
+
+  constructor(units: number, options: DenseOptions = {}) {
+    super(options);
+    this.dtype = options.dtype ?? 'float32';
+    if (this.dtype !== 'float32' && this.dtype !== 'float64') throw new ValueError(`Dense: dtype must be float32 or float64, got ${String(this.dtype)}`);
+    if (!Number.isInteger(units) || units <= 0) throw new ValueError(`Dense: units must be a positive integer, got ${units}`);
+    this.units = units;
+    this.useBias = options.useBias ?? true;
+    const act = options.activation;
+    this.activation = typeof act === 'function' ? 'custom' : resolveActivationName(act);
+    this.activationFn = getActivation(act);
+    this.kernelInit = options.kernelInitializer ?? 'glorotUniform';
+    this.biasInit = options.biasInitializer ?? 'zeros';
+    getInitializer(this.kernelInit);
+    getInitializer(this.biasInit);
+  }
+
+  protected createParameters(inputSize: number, g: Generator): number {
+    const cast = (t: Tensor): Tensor => (t.dtype === this.dtype ? t : t.astype(this.dtype));
+    const kernel = cast(getInitializer(this.kernelInit)([inputSize, this.units], g));
+    this.params.set('kernel', parameter(kernel, { name: `${this.name}/kernel` }));
+    if (this.useBias) {
+      const bias = cast(getInitializer(this.biasInit)([this.units], g));
+      this.params.set('bias', parameter(bias, { name: `${this.name}/bias` }));
+    }
+    return this.units;
+  }
+
+  /** The kernel `[in, units]`. */
+  get kernel(): Variable {
+    return this.params.get('kernel')!;
+  }
+
+  /** The bias `[units]`, or null without one. */
+  get bias(): Variable | null {
+    return this.params.get('bias') ?? null;
+  }
+
+  /** The pre-activation `x·W + b` (the logits of a softmax/sigmoid output layer). */
+  callLogits(x: Variable): Variable {
+    this.checkInput(x);
+    return this.bias ? linear(x, this.kernel, this.bias) : linear(x, this.kernel);
+  }
+
+  call(x: Variable): Variable {
+    return this.activationFn(this.callLogits(x));
+  }
+
+  override get activationName(): string {
+    return this.activation;
+  }
+
+  override get hasBias(): boolean {
+    return this.useBias;
+  }
+
+  override getConfig(): LayerConfig {
+    return {
+      ...super.getConfig(),
+      units: this.units,
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: typeof this.kernelInit === 'string' ? this.kernelInit : 'custom',
+      biasInitializer: typeof this.biasInit === 'string' ? this.biasInit : 'custom',
+      ...(this.dtype === 'float64' ? { dtype: 'float64' } : {}),
+    };
+  }
+}
+
+/** Options of {@link Dropout}. */
+export interface DropoutOptions extends LayerOptions {
+  /** Seed for a private generator; without it the model's generator is used. */
+  seed?: number;
+}
+
+/**
+ * Inverted dropout: in training mode each input is zeroed with probability `rate` and survivors are
+ * scaled by 1 / (1 − rate), so inference (eval mode) is the identity. The mask comes from a seeded generator.
+ */
+export class Dropout extends Layer {
+  readonly type = 'Dropout';
+  readonly rate: number;
+  readonly seed: number | undefined;
+
+  constructor(rate: number, options: DropoutOptions = {}) {
+    super(options);
+    if (!(rate >= 0 && rate < 1)) throw new ValueError(`Dropout: rate must be in [0, 1), got ${rate}`);
+    this.rate = rate;
+    this.seed = options.seed;
+  }
+
+  protected createParameters(inputSize: number, g: Generator): number {
+    if (this.seed !== undefined) this.generator = new Generator(this.seed);
+    else this.generator = g;
+    return inputSize;
+  }
+
+  call(x: Variable): Variable {
+    if (!this.training || this.rate === 0) return x;
+    const g = this.generator ?? (this.generator = new Generator(this.seed ?? 0));
+    const n = x.size;
+    const mask = new Float32Array(n);
+    const keep = 1 - this.rate;
+    const scale = 1 / keep;
+    for (let i = 0; i < n; i++) mask[i] = g.random() < keep ? scale : 0;
+    return mul(x, new Tensor(x.dtype === 'float64' ? Float64Array.from(mask) : mask, x.shape));
+  }
+
+  override getConfig(): LayerConfig {
+    const c: LayerConfig = { ...super.getConfig(), rate: this.rate };
+    if (this.seed !== undefined) c.seed = this.seed;
+    return c;
+  }
+}
+
+/** Flattens each sample to one axis: `[batch, d1, d2, …]` → `[batch, d1·d2·…]`. No parameters. */
+export class Flatten extends Layer {
+  readonly type = 'Flatten';
+
+  protected createParameters(inputSize: number): number {
+    return inputSize;
+  }
+
+  call(x: Variable): Variable {
+    if (x.shape.length === 2) return x;
+    const batch = x.shape[0]!;
+    return x.reshape([batch, x.size / Math.max(batch, 1)]);
+  }
+}
+
+/** Rebuilds a layer from `{ type, config }` as written by `Sequential.toJSON`; validates every field. */
+export function layerFromConfig(type: unknown, config: unknown): Layer {
+  if (!config || typeof config !== 'object' || Array.isArray(config)) throw new ValueError(`layerFromConfig: config of layer type ${String(type)} must be an object`);
+  const c = config as Record<string, unknown>;
+  const name = c.name;
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200) throw new ValueError(`layerFromConfig: layer name must be a non-empty string, got ${JSON.stringify(name)}`);
+  const base: LayerOptions = { name };
+  if (c.inputShape !== undefined) {
+    if (!Array.isArray(c.inputShape) || c.inputShape.length > 8 || !c.inputShape.every((d) => Number.isInteger(d) && d > 0 && d <= 1e8)) {
+      throw new ValueError(`layerFromConfig: layer '${name}' inputShape must be positive integers, got ${JSON.stringify(c.inputShape)}`);
+    }
+    base.inputShape = c.inputShape as number[];
+  }
+  if (c.trainable !== undefined) {
+    if (typeof c.trainable !== 'boolean') throw new ValueError(`layerFromConfig: layer '${name}' trainable must be a boolean`);
+    base.trainable = c.trainable;
+  }
+  switch (type) {
+    case 'Dense': {
+      const units = c.units;
+      if (!Number.isInteger(units) || (units as number) <= 0 || (units as number) > 1e7) {
+        throw new ValueError(`layerFromConfig: Dense '${name}' units must be a positive integer, got ${JSON.stringify(units)}`);
+      }
+      if (typeof c.activation !== 'string') throw new ValueError(`layerFromConfig: Dense '${name}' activation must be a name`);
+      if (c.activation === 'custom') throw new ValueError(`layerFromConfig: Dense '${name}' used a custom activation function, which cannot be loaded from JSON`);
+      if (typeof c.useBias !== 'boolean') throw new ValueError(`layerFromConfig: Dense '${name}' useBias must be a boolean`);
+      const init = (v: unknown, what: string): string => {
+        if (v === undefined || v === 'custom') return 'zeros'; // weights are loaded over it
+        if (typeof v !== 'string') throw new ValueError(`layerFromConfig: Dense '${name}' ${what} must be a name`);
+        return v;
+      };
+      if (c.dtype !== undefined && c.dtype !== 'float32' && c.dtype !== 'float64') throw new ValueError(`layerFromConfig: Dense '${name}' dtype must be float32 or float64`);
+      return new Dense(units as number, {
+        ...base,
+        ...(c.dtype === 'float64' ? { dtype: 'float64' as const } : {}),
+        activation: c.activation,
+        useBias: c.useBias,
+        kernelInitializer: init(c.kernelInitializer, 'kernelInitializer'),
+        biasInitializer: init(c.biasInitializer, 'biasInitializer'),
+      });
+    }
+    case 'Dropout': {
+      if (typeof c.rate !== 'number' || !(c.rate >= 0 && c.rate < 1)) throw new ValueError(`layerFromConfig: Dropout '${name}' rate must be in [0, 1)`);
+      if (c.seed !== undefined && !Number.isFinite(c.seed)) throw new ValueError(`layerFromConfig: Dropout '${name}' seed must be a number`);
+      return new Dropout(c.rate, { ...base, ...(c.seed !== undefined ? { seed: c.seed as number } : {}) });
+    }
+    case 'Flatten':
+      return new Flatten(base);
+    default:
+      throw new ValueError(`layerFromConfig: unknown layer type ${JSON.stringify(type)}; expected Dense, Dropout or Flatten`);
+  }
+}

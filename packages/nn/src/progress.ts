@@ -1,0 +1,128 @@
+/** Where progress is written: `process.stdout` satisfies it in Node; `isTTY` enables the live bar. */
+export interface ProgressWriter {
+  write(s: string): unknown;
+  isTTY?: boolean;
+}
+
+/** A writer that prints whole lines with `console.log` (never a TTY): the browser-safe default. */
+export const consoleWriter: ProgressWriter = {
+  isTTY: false,
+  write(s: string): void {
+    const line = s.replace(/\r/g, '').replace(/\n$/, '');
+    if (line.length > 0) console.log(line);
+  },
+};
+
+/** Formats seconds as `1m05s` / `12s` / `0.4s`. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  if (seconds < 10) return `${seconds.toFixed(1)}s`;
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** Formats logs as `loss: 0.1234 - accuracy: 0.9612` (Keras order as given). */
+export function formatLogs(logs: Record<string, number>): string {
+  return Object.keys(logs)
+    .filter((k) => k !== 'time' && k !== 'lr')
+    .map((k) => `${k}: ${formatNumber(logs[k]!)}`)
+    .join(' - ');
+}
+
+function formatNumber(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : v.toFixed(4);
+}
+
+/** Options of a {@link ProgressBar}. */
+export interface ProgressOptions {
+  /** 0 silent, 1 live bar on a TTY (one line per epoch otherwise), 2 one line per epoch. */
+  verbose?: 0 | 1 | 2;
+  writer?: ProgressWriter;
+  /** Bar width in characters. */
+  width?: number;
+  /** Injected clock in milliseconds (tests); `performance.now` / `Date.now` otherwise. */
+  now?: () => number;
+  /** Minimum milliseconds between two redraws of the live bar. */
+  interval?: number;
+}
+
+const defaultNow = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/**
+ * Keras-style progress: on a TTY a live bar `Epoch 3/10  [=====>....] 120/938 ETA 4.1s - loss: …`
+ * redrawn with `\r`; otherwise (or with `verbose: 2`) one summary line per epoch; `verbose: 0` prints nothing.
+ */
+export class ProgressBar {
+  readonly verbose: 0 | 1 | 2;
+  readonly writer: ProgressWriter;
+  readonly width: number;
+  private readonly now: () => number;
+  private readonly interval: number;
+  private epochStart = 0;
+  private lastDraw = -Infinity;
+  private epochs = 0;
+  private epoch = 0;
+  private steps = 0;
+  private live = false;
+
+  constructor(options: ProgressOptions = {}) {
+    this.verbose = options.verbose ?? 1;
+    this.writer = options.writer ?? consoleWriter;
+    this.width = options.width ?? 30;
+    this.now = options.now ?? defaultNow;
+    this.interval = options.interval ?? 100;
+  }
+
+  /** Starts an epoch (`epoch` 0-based) of `steps` batches. */
+  epochBegin(epoch: number, epochs: number, steps: number): void {
+    this.epoch = epoch;
+    this.epochs = epochs;
+    this.steps = steps;
+    this.epochStart = this.now();
+    this.lastDraw = -Infinity;
+    this.live = this.verbose === 1 && this.writer.isTTY === true;
+    if (this.live) this.writer.write(`Epoch ${epoch + 1}/${epochs}\n`);
+  }
+
+  /** Reports that `step` batches (1-based count) are done, with the running logs. */
+  batchEnd(step: number, logs: Record<string, number>): void {
+    if (!this.live) return;
+    const t = this.now();
+    if (step < this.steps && t - this.lastDraw < this.interval) return;
+    this.lastDraw = t;
+    this.writer.write(`\r${this.barLine(step, logs, t)}\x1b[K`);
+  }
+
+  /** Ends the epoch with its final logs (including validation) and writes the epoch line. */
+  epochEnd(logs: Record<string, number>): void {
+    if (this.verbose === 0) return;
+    const elapsed = (this.now() - this.epochStart) / 1000;
+    const stats = formatLogs(logs);
+    if (this.live) {
+      this.writer.write(`\r${this.bar(this.steps)} ${this.steps}/${this.steps} - ${formatDuration(elapsed)}${stats ? ` - ${stats}` : ''}\x1b[K\n`);
+    } else {
+      this.writer.write(`Epoch ${this.epoch + 1}/${this.epochs} - ${formatDuration(elapsed)}${stats ? ` - ${stats}` : ''}\n`);
+    }
+  }
+
+  /** The bar text for `step` of the current epoch. */
+  barLine(step: number, logs: Record<string, number>, t = this.now()): string {
+    const elapsed = (t - this.epochStart) / 1000;
+    const eta = step > 0 ? (elapsed / step) * (this.steps - step) : NaN;
+    const stats = formatLogs(logs);
+    const digits = String(this.steps).length;
+    return `${this.bar(step)} ${String(step).padStart(digits)}/${this.steps} - ETA ${formatDuration(eta)}${stats ? ` - ${stats}` : ''}`;
+  }
+
+  private bar(step: number): string {
+    const w = this.width;
+    const filled = this.steps > 0 ? Math.min(w, Math.floor((step / this.steps) * w)) : w;
+    if (filled >= w) return `[${'='.repeat(w)}]`;
+    return `[${'='.repeat(filled)}>${'.'.repeat(w - filled - 1)}]`;
+  }
+}
