@@ -8,10 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { getBackend, wasmSupported } from '@tapegrad/tensor';
 import { elementwiseSection } from './elementwise.js';
+import { epochSection } from './epoch.js';
 import { matmulSection } from './matmul.js';
 import { addRatios, table, type Row, type Section } from './util.js';
 
-const sections: Section[] = [matmulSection, elementwiseSection];
+const sections: Section[] = [matmulSection, elementwiseSection, epochSection];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

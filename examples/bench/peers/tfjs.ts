@@ -38,12 +38,16 @@ export function loadTf(): Promise<TF> {
 export async function useTfBackend(backend: 'cpu' | 'wasm'): Promise<TF> {
   const tf = await loadTf();
   const log = console.log;
-  console.log = () => {};
+  const warn = console.warn;
+  console.log = console.warn = () => {};
   try {
     if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} failed to initialise`);
     await tf.ready();
+    // The "install tfjs-node" banner is printed on the first op of a backend, not at setBackend.
+    tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1)).dataSync());
   } finally {
     console.log = log;
+    console.warn = warn;
   }
   return tf;
 }
