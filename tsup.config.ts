@@ -1,7 +1,7 @@
 import { defineConfig, type Options } from 'tsup';
 
 /** One tsup build per package: ESM + CJS + .d.ts into `packages/<name>/dist`. */
-const pkg = (name: string, entry: Record<string, string>): Options => ({
+const pkg = (name: string, entry: Record<string, string>, tsconfig = 'tsconfig.lib.json'): Options => ({
   entry: Object.fromEntries(Object.entries(entry).map(([k, v]) => [k, `packages/${name}/${v}`])),
   outDir: `packages/${name}/dist`,
   format: ['esm', 'cjs'],
@@ -10,12 +10,13 @@ const pkg = (name: string, entry: Record<string, string>): Options => ({
   sourcemap: true,
   target: 'es2022',
   external: [/^@tapegrad\//, /^node:/],
-  tsconfig: 'tsconfig.lib.json',
+  tsconfig,
 });
 
 export default defineConfig([
   pkg('tensor', { index: 'src/index.ts' }),
   pkg('autograd', { index: 'src/index.ts' }),
   pkg('optim', { index: 'src/index.ts' }),
-  pkg('nn', { index: 'src/index.ts', 'node/index': 'src/node/index.ts' }),
+  // The node entry (file and dataset I/O) is the one place that needs Node's types.
+  pkg('nn', { index: 'src/index.ts', 'node/index': 'src/node/index.ts' }, 'tsconfig.build-node.json'),
 ]);

@@ -1,0 +1,276 @@
+/**
+ * The MNIST command line, as a function: `runCli(argv, io)` trains or evaluates and returns the exit code
+ * (0 ok, 1 runtime failure such as a missing or corrupted file, 2 bad usage), so tests run it in-process.
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { Dense, Sequential, activationNames, confusionMatrix, formatConfusionMatrix, formatDuration, resolveActivationName } from '@tapegrad/nn';
+import { load, loadIdxDataset, loadMnistPackage, save, saveJson, writeHistoryPlot, type ImageDataset } from '@tapegrad/nn/node';
+import { optimizerNames } from '@tapegrad/optim';
+import { UsageError, intListOption, intOption, numberOption, parseArgs, type OptionSpec } from './args.js';
+
+/** Where the CLI writes; `isTTY` turns on the live progress bar. */
+export interface CliIO {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  isTTY?: boolean;
+}
+
+/** The resolved training options. */
+export interface TrainOptions {
+  data: string | null;
+  hidden: number[];
+  activation: string;
+  optimizer: string;
+  lr: number;
+  epochs: number;
+  batchSize: number;
+  validationSplit: number;
+  seed: number;
+  out: string;
+  quiet: boolean;
+  trainSize: number | undefined;
+  testSize: number | undefined;
+}
+
+const FASHION_CLASSES = ['T-shirt', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Boot'];
+
+const TRAIN_SPECS: Record<string, OptionSpec> = {
+  help: { type: 'boolean' },
+  data: { type: 'string' },
+  hidden: { type: 'string' },
+  activation: { type: 'string' },
+  optimizer: { type: 'string' },
+  lr: { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'validation-split': { type: 'string' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  quiet: { type: 'boolean' },
+  'train-size': { type: 'string', hidden: true },
+  'test-size': { type: 'string', hidden: true },
+};
+
+const PREDICT_SPECS: Record<string, OptionSpec> = {
+  help: { type: 'boolean' },
+  model: { type: 'string' },
+  data: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'train-size': { type: 'string', hidden: true },
+  'test-size': { type: 'string', hidden: true },
+};
+
+const TRAIN_HELP = `Usage: pnpm mnist [options]
+       pnpm mnist predict --model FILE [--data DIR]
+
+Train a multilayer perceptron on handwritten digits and save the model, its history and a plot.
+
+Options:
+  --data DIR              MNIST-format IDX files (raw or .gz; MNIST or Fashion-MNIST names).
+                          Default: the 10,000 digits of the 'mnist' npm package (8,000 train / 2,000 test).
+  --hidden SIZES          hidden layer sizes, comma-separated (default 128; 'none' for no hidden layer)
+  --activation NAME       hidden activation: ${activationNames.join(', ')} (default relu)
+  --optimizer NAME        ${optimizerNames.join(', ')} (default adam)
+  --lr RATE               learning rate (default 1e-3)
+  --epochs N              passes over the training data (default 10)
+  --batch-size N          samples per update (default 64)
+  --validation-split F    fraction of the training data held out for validation, in [0, 1) (default 0.1)
+  --seed N                seed of the weight init and shuffling (default 0)
+  --out DIR               where model.json, history.json and history.svg go (default ./mnist-out)
+  --quiet                 print only the final result
+  -h, --help              show this help
+
+Exit codes: 0 success, 1 runtime error (missing or corrupted files), 2 bad arguments.
+`;
+
+const PREDICT_HELP = `Usage: pnpm mnist predict --model FILE [--data DIR]
+
+Evaluate a saved model on the test images and print its accuracy and confusion matrix.
+
+Options:
+  --model FILE            a model.json written by 'pnpm mnist'
+  --data DIR              MNIST-format IDX files (raw or .gz); default: the 2,000 test digits of the 'mnist' npm package
+  --batch-size N          samples per forward pass (default 256)
+  -h, --help              show this help
+`;
+
+/** Parses and validates the training options (throws {@link UsageError}). */
+export function parseTrainOptions(argv: readonly string[]): TrainOptions | 'help' {
+  const { values: v, positionals } = parseArgs(argv, TRAIN_SPECS);
+  if (v.help) return 'help';
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (commands: train (default), predict)`);
+  const str = (k: string, d: string): string => (typeof v[k] === 'string' ? (v[k] as string) : d);
+  const activation = str('activation', 'relu');
+  let act: string;
+  try {
+    act = resolveActivationName(activation);
+  } catch {
+    throw new UsageError(`--activation must be one of ${activationNames.join(', ')}, got '${activation}'`);
+  }
+  const optimizer = str('optimizer', 'adam');
+  if (!optimizerNames.includes(optimizer.toLowerCase())) {
+    throw new UsageError(`--optimizer must be one of ${optimizerNames.join(', ')}, got '${optimizer}'`);
+  }
+  const data = typeof v.data === 'string' ? v.data : null;
+  if (data === '') throw new UsageError('--data needs a directory');
+  const out = str('out', './mnist-out');
+  if (out === '') throw new UsageError('--out needs a directory');
+  return {
+    data,
+    hidden: intListOption('hidden', str('hidden', '128')),
+    activation: act,
+    optimizer: optimizer.toLowerCase(),
+    lr: numberOption('lr', str('lr', '1e-3'), (x) => x > 0, 'a positive number'),
+    epochs: intOption('epochs', str('epochs', '10')),
+    batchSize: intOption('batch-size', str('batch-size', '64')),
+    validationSplit: numberOption('validation-split', str('validation-split', '0.1'), (x) => x >= 0 && x < 1, 'a fraction in [0, 1)'),
+    seed: intOption('seed', str('seed', '0'), 0),
+    out,
+    quiet: v.quiet === true,
+    trainSize: typeof v['train-size'] === 'string' ? intOption('train-size', v['train-size']) : undefined,
+    testSize: typeof v['test-size'] === 'string' ? intOption('test-size', v['test-size']) : undefined,
+  };
+}
+
+/** Loads `--data DIR` (IDX files) or the `mnist` package split; a missing directory is a runtime error. */
+function loadData(dir: string | null, trainSize: number | undefined, testSize: number | undefined): ImageDataset {
+  if (dir === null) {
+    // a fixed split (seed 0): every model seed is scored on the same 2,000 test digits
+    return loadMnistPackage({ trainSize: trainSize ?? 8000, testSize: testSize ?? 2000, seed: 0 });
+  }
+  if (!existsSync(dir)) throw new RuntimeError(`data directory not found: ${dir}`);
+  if (!statSync(dir).isDirectory()) throw new RuntimeError(`--data must be a directory of IDX files, got the file ${dir}`);
+  return loadIdxDataset(dir, { ...(trainSize !== undefined ? { trainSize } : {}), ...(testSize !== undefined ? { testSize } : {}) });
+}
+
+/** A failure that is not a usage error (exit code 1). */
+class RuntimeError extends Error {
+  override name = 'RuntimeError';
+}
+
+const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
+
+function classNamesFor(dir: string | null): string[] | undefined {
+  return dir !== null && /fashion/i.test(resolve(dir)) ? FASHION_CLASSES : undefined;
+}
+
+/** `pnpm mnist [options]`: trains, prints progress and the test accuracy, writes the output files. */
+export function train(o: TrainOptions, io: CliIO): number {
+  const say = (s: string): void => {
+    if (!o.quiet) io.out(`${s}\n`);
+  };
+  // fail before training, not after, when the output folder cannot be created
+  try {
+    mkdirSync(o.out, { recursive: true });
+  } catch (e) {
+    throw new RuntimeError(`cannot create the output directory ${o.out}: ${(e as Error).message}`);
+  }
+  const ds = loadData(o.data, o.trainSize, o.testSize);
+  const features = ds.xTrain.shape[1]!;
+  say(
+    `Data: ${o.data === null ? "the 'mnist' npm package" : o.data} — ${ds.xTrain.shape[0]} training, ${ds.xTest.shape[0]} test images of ${features} pixels`,
+  );
+  const model = new Sequential({ name: 'mnist-mlp', seed: o.seed });
+  o.hidden.forEach((units, i) => model.add(new Dense(units, { activation: o.activation, ...(i === 0 ? { inputShape: [features] } : {}) })));
+  model.add(new Dense(10, { activation: 'softmax', ...(o.hidden.length === 0 ? { inputShape: [features] } : {}) }));
+  model.compile({ optimizer: o.optimizer, lr: o.lr, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  if (!o.quiet) model.summary({ writer: { write: (s: string) => io.out(s) } });
+  say(`Training: ${o.optimizer} lr=${o.lr}, ${o.epochs} epochs, batch ${o.batchSize}, validation split ${o.validationSplit}, seed ${o.seed}`);
+  const history = model.fit(ds.xTrain, ds.yTrain, {
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    validationSplit: o.validationSplit,
+    verbose: o.quiet ? 0 : 1,
+    writer: { write: (s: string) => io.out(s), isTTY: io.isTTY === true },
+  });
+  const test = model.evaluate(ds.xTest, ds.yTest);
+  const times = history.history.time ?? [];
+  const perEpoch = times.length ? times.reduce((a, b) => a + b, 0) / times.length : NaN;
+  const modelPath = join(o.out, 'model.json');
+  const historyPath = join(o.out, 'history.json');
+  const plotPath = join(o.out, 'history.svg');
+  save(model, modelPath);
+  saveJson(historyPath, history.toJSON(), { space: 2 });
+  writeHistoryPlot(history, plotPath, { title: `MNIST MLP ${[features, ...o.hidden, 10].join('-')} (${o.optimizer}, seed ${o.seed})` });
+  say(`Wrote ${modelPath}, ${historyPath}, ${plotPath}`);
+  io.out(
+    `Test accuracy: ${pct(test.accuracy!)} (loss ${test.loss!.toFixed(4)}) on ${ds.xTest.shape[0]} images — ` +
+      `${formatDuration(perEpoch)} per epoch (${perEpoch.toFixed(2)} s)\n`,
+  );
+  return 0;
+}
+
+/** `pnpm mnist predict --model FILE [--data DIR]`: accuracy and confusion matrix of a saved model. */
+export function predict(argv: readonly string[], io: CliIO): number {
+  const { values: v, positionals } = parseArgs(argv, PREDICT_SPECS);
+  if (v.help) {
+    io.out(PREDICT_HELP);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  if (typeof v.model !== 'string' || v.model === '') throw new UsageError('predict needs --model FILE (a model.json written by training)');
+  const data = typeof v.data === 'string' ? v.data : null;
+  if (data === '') throw new UsageError('--data needs a directory');
+  const batchSize = typeof v['batch-size'] === 'string' ? intOption('batch-size', v['batch-size']) : 256;
+  const testSize = typeof v['test-size'] === 'string' ? intOption('test-size', v['test-size']) : undefined;
+  // the training split is not used, but for the mnist package its size decides which digits are the test ones
+  const trainSize = typeof v['train-size'] === 'string' ? intOption('train-size', v['train-size']) : data === null ? undefined : 1;
+  const modelPath = v.model;
+  if (!existsSync(modelPath)) throw new RuntimeError(`model file not found: ${modelPath}`);
+  let model: Sequential;
+  try {
+    model = load(modelPath);
+  } catch (e) {
+    throw new RuntimeError(`cannot load model ${modelPath}: ${(e as Error).message}`);
+  }
+  const ds = loadData(data, trainSize, testSize);
+  const features = ds.xTest.shape[1]!;
+  const expected = model.inputShape ? model.inputShape.reduce((a, b) => a * b, 1) : null;
+  if (expected !== null && expected !== features) {
+    throw new RuntimeError(`model ${modelPath} expects ${expected} inputs but the images have ${features} pixels`);
+  }
+  if (model.outputSize !== 10) throw new RuntimeError(`model ${modelPath} has ${model.outputSize} outputs; expected 10 classes`);
+  const predicted = model.predictClasses(ds.xTest, { batchSize });
+  const p = predicted.values();
+  const y = ds.yTest.values();
+  let correct = 0;
+  for (let i = 0; i < p.length; i++) if (p[i] === y[i]) correct++;
+  const n = p.length;
+  const cm = confusionMatrix(predicted, ds.yTest, 10);
+  io.out(`Model: ${modelPath} (${basename(modelPath)}, trained ${model.epoch} epochs)\n`);
+  io.out(`Data: ${data === null ? "the 'mnist' npm package test split" : data} — ${n} test images\n`);
+  io.out(`Accuracy: ${pct(correct / n)} (${correct}/${n})\n`);
+  io.out(`Confusion matrix (rows: true class, columns: predicted):\n${formatConfusionMatrix(cm, classNamesFor(data))}\n`);
+  return 0;
+}
+
+/** Runs the CLI on `argv` (without `node script`), writing to `io`; returns the exit code. */
+export function runCli(argv: readonly string[], io: CliIO): number {
+  const command = argv[0] === 'predict' || argv[0] === 'train' ? argv[0] : 'train';
+  const rest = argv[0] === command ? argv.slice(1) : argv;
+  try {
+    if (command === 'predict') return predict(rest, io);
+    const opts = parseTrainOptions(rest);
+    if (opts === 'help') {
+      io.out(TRAIN_HELP);
+      return 0;
+    }
+    return train(opts, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`mnist${command === 'predict' ? ' predict' : ''}: ${e.message} (see 'pnpm mnist${command === 'predict' ? ' predict' : ''} --help')\n`);
+      return 2;
+    }
+    const err = e instanceof Error ? e : new Error(String(e));
+    io.err(`mnist${command === 'predict' ? ' predict' : ''}: error: ${err.message.split('\n')[0]}\n`);
+    if (process.env.TAPEGRAD_DEBUG) io.err(`${err.stack ?? ''}\n`);
+    else if (!(err instanceof RuntimeError) && err.name !== 'ValueError' && err.name !== 'ShapeError') {
+      io.err(`(unexpected ${err.name}; set TAPEGRAD_DEBUG=1 for the stack trace)\n`);
+    }
+    return 1;
+  }
+}
+
+
+
