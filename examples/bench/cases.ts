@@ -44,3 +44,23 @@ export function elementwiseCases(quick: boolean): ElementwiseCase[] {
 
 /** GB/s moved by one call that took `ms` (add reads two and writes one float32 per element, sum reads one). */
 export const gbps = (c: ElementwiseCase, ms: number): number => ((c.op === 'add' ? 12 : 4) * c.size) / (ms * 1e6);
+
+/** A training-step kernel of the backend dispatcher on one MNIST-MLP step's data (float32). */
+export interface StepCase {
+  name: string;
+  kernel: 'adamUpdate' | 'addRowVector' | 'reluBackward' | 'columnSum';
+  rows: number;
+  cols: number;
+  /** Bytes read and written per element. */
+  bytes: number;
+}
+
+/** Adam over all 101,770 parameters of the 784-128-10 MLP, and the dense layer's bias/ReLU kernels at batch 64. */
+export function stepCases(): StepCase[] {
+  return [
+    { name: 'adamUpdate 101,770 params', kernel: 'adamUpdate', rows: 1, cols: 784 * 128 + 128 + 128 * 10 + 10, bytes: 28 },
+    { name: 'addRowVector+ReLU 64×128', kernel: 'addRowVector', rows: 64, cols: 128, bytes: 8 },
+    { name: 'reluBackward 64×128', kernel: 'reluBackward', rows: 64, cols: 128, bytes: 12 },
+    { name: 'columnSum 64×128', kernel: 'columnSum', rows: 64, cols: 128, bytes: 4 },
+  ];
+}

@@ -1,11 +1,36 @@
-/** Section "elementwise": GB/s of add and sum on float32 (tapegrad's kernels and the peers). */
+/**
+ * Section "elementwise": GB/s of add and sum on float32 (tapegrad's kernels and the peers), and of the
+ * backend's training-step kernels (adamUpdate, addRowVector, reluBackward, columnSum) on the JS and wasm
+ * backends once the package exports them.
+ */
 import * as T from '@tapegrad/tensor';
-import { elementwiseCases, gbps, type ElementwiseCase } from './cases.js';
+import { elementwiseCases, gbps, stepCases, type ElementwiseCase, type StepCase } from './cases.js';
 import { tfElementwise } from './peers/tfjs.js';
 import { runTorch, torchUnavailable } from './peers/torch.js';
 import { measure, type BenchContext, type Row, type Section } from './util.js';
 
 type Kernel = (...args: unknown[]) => T.Tensor;
+type StepFn = (...args: unknown[]) => void;
+
+/** A closure running one step kernel on fresh float32 data of the case's size. */
+function stepCall(c: StepCase, fn: StepFn): () => void {
+  const n = c.rows * c.cols;
+  const x = new Float32Array(n).map((_, i) => Math.sin(i));
+  const y = new Float32Array(n).map((_, i) => Math.cos(i));
+  const out = new Float32Array(n);
+  const m = new Float32Array(n);
+  const v = new Float32Array(n);
+  switch (c.kernel) {
+    case 'adamUpdate':
+      return () => fn(out, 0, x, 0, m, v, n, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001);
+    case 'addRowVector':
+      return () => fn(x, 0, c.rows, c.cols, y, 0, out, 0, true);
+    case 'reluBackward':
+      return () => fn(x, 0, y, 0, out, 0, n);
+    case 'columnSum':
+      return () => fn(x, 0, c.rows, c.cols, out, 0);
+  }
+}
 
 export const elementwiseSection: Section = {
   name: 'elementwise',
@@ -31,6 +56,23 @@ export const elementwiseSection: Section = {
       const y = T.randn([c.size], { generator: g });
       add(c, 'tapegrad', measure(() => void (c.op === 'add' ? fn(x, y) : fn(x)), minMs));
     }
+
+    const steps = T as unknown as Record<string, StepFn | undefined>;
+    const before = T.getBackend();
+    for (const c of stepCases()) {
+      const fn = steps[c.kernel];
+      if (typeof fn !== 'function') {
+        ctx.log(`  tapegrad ${c.kernel} not exported yet: skipped`);
+        continue;
+      }
+      for (const backend of T.wasmSupported() ? (['js', 'wasm'] as const) : (['js'] as const)) {
+        T.setBackend(backend);
+        const ms = measure(stepCall(c, fn), minMs);
+        const gb = (c.bytes * c.rows * c.cols) / (ms * 1e6);
+        rows.push({ section: 'elementwise', case: c.name, impl: backend === 'js' ? 'tapegrad-js' : 'tapegrad', unit: 'GB/s', value: gb, ms });
+      }
+    }
+    T.setBackend(before);
 
     for (const tfBackend of ['cpu', 'wasm'] as const) {
       try {

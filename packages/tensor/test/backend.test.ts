@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   Generator,
@@ -13,8 +14,12 @@ import {
   type BackendName,
   type Tensor,
 } from '@tapegrad/tensor';
+import { adamUpdate, addRowVector, columnSum, gemmWorkerSource, gemmWorkersReady, reluBackward, setGemmWorkers } from '../src/backend/index.js';
+import { adamUpdateJs, addRowVectorJs, columnSumJs, reluBackwardJs } from '../src/backend/js/kernels.js';
+import { adamUpdateWasm, addRowVectorWasm, columnSumWasm, reluBackwardWasm } from '../src/backend/wasm/kernels.js';
 import { encodeModule, sleb, uleb } from '../src/backend/wasm/encoder.js';
 import { gemmModule } from '../src/backend/wasm/gemm-module.js';
+import { kernelsModule } from '../src/backend/wasm/kernels-module.js';
 
 const gen = new Generator(7);
 const rnd = (shape: number[], dtype: 'float32' | 'float64' = 'float32'): Tensor => randn(shape, { generator: gen, dtype });
@@ -186,6 +191,27 @@ describe('js vs wasm', () => {
     expect(Cw[1 + n]).toBe(7); // padding between rows untouched
   });
 
+  it('gemmWasm and gemmJs agree for every transpose with offsets, padded leading dimensions and accumulate', () => {
+    const [m, n, k] = [13, 21, 530]; // k > 256: three depth blocks; m, n not multiples of the 4×8 tile
+    for (let t = 0; t < 4; t++) {
+      const [tA, tB] = [t % 2 === 1, t >= 2];
+      const lda = (tA ? m : k) + 3;
+      const ldb = (tB ? k : n) + 5;
+      const A = rnd([2 + (tA ? k : m) * lda]).values() as Float32Array;
+      const B = rnd([1 + (tB ? n : k) * ldb]).values() as Float32Array;
+      for (const acc of [false, true]) {
+        const Cj = rnd([4 + m * (n + 2)]).values().slice() as Float32Array;
+        const Cw = Cj.slice();
+        gemmJs(tA, tB, m, n, k, A, 2, lda, B, 1, ldb, Cj, 4, n + 2, acc);
+        gemmWasm(tA, tB, m, n, k, A, 2, lda, B, 1, ldb, Cw, 4, n + 2, acc);
+        let worst = 0;
+        for (let i = 0; i < Cj.length; i++) worst = Math.max(worst, Math.abs(Cj[i]! - Cw[i]!));
+        expect(worst, `trans ${t} accumulate ${acc}`).toBeLessThan(2e-3);
+        for (let i = 0; i < m; i++) expect(Cw[4 + i * (n + 2) + n]).toBe(Cj[4 + i * (n + 2) + n]); // row padding untouched
+      }
+    }
+  });
+
   it('rejects unknown backend names', () => {
     expect(() => setBackend('gpu' as BackendName)).toThrow(ValueError);
     expect(() => setBackend('gpu' as BackendName)).toThrow("setBackend: unknown backend 'gpu'; expected 'js', 'wasm' or 'auto'");
@@ -205,5 +231,165 @@ describe('wasm encoder', () => {
   it('emits modules that validate, for several tile shapes', () => {
     expect(WebAssembly.validate(encodeModule([]))).toBe(true);
     for (const [mr, nrv] of [[4, 2], [6, 2], [4, 4], [1, 1]] as const) expect(WebAssembly.validate(gemmModule(mr, nrv))).toBe(true);
+    expect(WebAssembly.validate(kernelsModule())).toBe(true);
+  });
+});
+
+const f32 = (n: number, scale = 1): Float32Array => {
+  const a = rnd([n]).values().slice() as Float32Array;
+  for (let i = 0; i < n; i++) a[i] = a[i]! * scale;
+  return a;
+};
+const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
+
+describe('training-step kernels', () => {
+  it('adamUpdate: wasm and JS bit-identical over several steps, close to the float64 rule, with offsets and tails', () => {
+    for (const n of [1, 7, 1000, 16384 * 2 + 5]) {
+      const p0 = f32(n + 3);
+      const pj = p0.slice(), pw = p0.slice();
+      const mj = new Float32Array(n), vj = new Float32Array(n), mw = new Float32Array(n), vw = new Float32Array(n);
+      const p64 = Float64Array.from(p0), m64 = new Float64Array(n), v64 = new Float64Array(n);
+      const [lr, b1, b2, eps] = [1e-2, 0.9, 0.999, 1e-8];
+      for (let t = 1; t <= 3; t++) {
+        const g = f32(n + 1, t === 2 ? 1e-3 : 1);
+        if (n > 2) g[2] = 0;
+        const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
+        adamUpdateJs(pj, 3, g, 1, mj, vj, n, lr, b1, b2, eps, bc1, bc2);
+        adamUpdateWasm(pw, 3, g, 1, mw, vw, n, lr, b1, b2, eps, bc1, bc2);
+        adamUpdateJs(p64, 3, Float64Array.from(g), 1, m64, v64, n, lr, b1, b2, eps, bc1, bc2);
+      }
+      expect(bits(pw), `n=${n}`).toEqual(bits(pj));
+      expect(bits(mw)).toEqual(bits(mj));
+      expect(bits(vw)).toEqual(bits(vj));
+      expect(Array.from(pw.subarray(0, 3))).toEqual(Array.from(p0.subarray(0, 3))); // before pOff untouched
+      let worst = 0;
+      for (let j = 0; j < n; j++) worst = Math.max(worst, Math.abs(pw[3 + j]! - p64[3 + j]!));
+      expect(worst).toBeLessThan(1e-5);
+      // the first step moves every parameter with a nonzero gradient by about lr
+      if (n > 3) expect(Math.abs(pw[3 + 3]! - p0[3 + 3]!)).toBeGreaterThan(1e-3);
+    }
+  });
+
+  it('addRowVector (with and without ReLU), also in place: wasm = JS bit for bit = naive loop', () => {
+    for (const [rows, cols] of [[1, 1], [3, 5], [64, 128], [200, 130]] as const) {
+      const x = f32(2 + rows * cols);
+      x[2] = NaN;
+      const b = f32(cols + 1);
+      for (const relu of [false, true]) {
+        const oj = new Float32Array(rows * cols + 1).fill(9);
+        const ow = oj.slice();
+        addRowVectorJs(x, 2, rows, cols, b, 1, oj, 1, relu);
+        addRowVectorWasm(x, 2, rows, cols, b, 1, ow, 1, relu);
+        expect(bits(ow), `${rows}×${cols} relu ${relu}`).toEqual(bits(oj));
+        expect(ow[0]).toBe(9);
+        for (let i = 0; i < rows; i++) {
+          for (let j = 0; j < cols; j++) {
+            const s = Math.fround(x[2 + i * cols + j]! + b[1 + j]!);
+            const want = relu ? (s > 0 ? s : 0) : s;
+            expect(Object.is(ow[1 + i * cols + j], want) || (Number.isNaN(want) && Number.isNaN(ow[1 + i * cols + j]!))).toBe(true);
+          }
+        }
+        const inPlace = x.slice();
+        addRowVectorWasm(inPlace, 2, rows, cols, b, 1, inPlace, 2, relu);
+        expect(bits(inPlace.subarray(2))).toEqual(bits(ow.subarray(1)));
+      }
+    }
+  });
+
+  it('reluBackward: wasm = JS bit for bit; passes dy where y > 0, zero elsewhere (NaN y → 0)', () => {
+    const n = 16384 + 11;
+    const dy = f32(n + 1);
+    const y = f32(n + 2);
+    y[2] = NaN;
+    y[3] = -0;
+    const oj = new Float32Array(n), ow = new Float32Array(n);
+    reluBackwardJs(dy, 1, y, 2, oj, 0, n);
+    reluBackwardWasm(dy, 1, y, 2, ow, 0, n);
+    expect(bits(ow)).toEqual(bits(oj));
+    for (let j = 0; j < n; j++) expect(ow[j]).toBe(y[2 + j]! > 0 ? dy[1 + j]! : 0);
+    expect(Object.is(ow[0], 0)).toBe(true);
+  });
+
+  it('columnSum: wasm = JS bit for bit (rows added in order), close to float64, accumulate adds', () => {
+    for (const [rows, cols] of [[1, 3], [64, 128], [64, 10], [300, 129]] as const) {
+      const x = f32(5 + rows * cols);
+      const oj = f32(cols + 2), ow = oj.slice();
+      const start = oj.slice();
+      columnSumJs(x, 5, rows, cols, oj, 2);
+      columnSumWasm(x, 5, rows, cols, ow, 2);
+      expect(bits(ow)).toEqual(bits(oj));
+      expect(Array.from(ow.subarray(0, 2))).toEqual(Array.from(start.subarray(0, 2)));
+      for (let j = 0; j < cols; j++) {
+        let s = 0;
+        for (let i = 0; i < rows; i++) s += x[5 + i * cols + j]!;
+        expect(Math.abs(ow[2 + j]! - s)).toBeLessThan(1e-4 * rows);
+      }
+      const once = ow.slice();
+      columnSumWasm(x, 5, rows, cols, ow, 2, true);
+      columnSumJs(x, 5, rows, cols, oj, 2, true);
+      expect(bits(ow)).toEqual(bits(oj));
+      for (let j = 0; j < cols; j++) expect(Math.abs(ow[2 + j]! - 2 * once[2 + j]!)).toBeLessThan(1e-4 * rows);
+    }
+  });
+
+  it('the dispatchers follow the backend switch, take float64 on the JS path and check ranges', () => {
+    const x = f32(12), b = f32(4);
+    const outs = (['js', 'wasm'] as BackendName[]).map((be) => {
+      setBackend(be);
+      const o = new Float32Array(12);
+      addRowVector(x, 0, 3, 4, b, 0, o, 0, true);
+      reluBackward(x, 0, o, 0, o, 0, 12);
+      const cs = new Float32Array(4);
+      columnSum(o, 0, 3, 4, cs, 0);
+      const p = x.slice(), m = new Float32Array(12), v = new Float32Array(12);
+      adamUpdate(p, 0, o, 0, m, v, 12, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001);
+      return [...o, ...cs, ...p];
+    });
+    expect(outs[1]).toEqual(outs[0]);
+    setBackend('wasm');
+    const x64 = Float64Array.from(x), o64 = new Float64Array(4);
+    columnSum(x64, 0, 3, 4, o64, 0);
+    for (let j = 0; j < 4; j++) expect(o64[j]).toBeCloseTo(x64[j]! + x64[4 + j]! + x64[8 + j]!, 14);
+    expect(() => columnSum(x, 0, 4, 4, o64, 0)).toThrow('columnSum: x needs elements [0, 16) but has length 12');
+    expect(() => reluBackward(x, 0, x, 0, x, 1, 12)).toThrow(/reluBackward: out needs elements \[1, 13\)/);
+    expect(() => adamUpdate(x, 0, x, 0, x, x, -1, 1, 0.9, 0.9, 1e-8, 1, 1)).toThrow(ValueError);
+    setBackend(initial);
+  });
+});
+
+describe('gemm worker threads (optional hook)', () => {
+  it('splitting C between the caller and a worker gives bit-identical results, on shared memory', async () => {
+    const shapes3: [number, number, number, boolean, boolean][] = [
+      [64, 128, 784, false, false], [784, 128, 64, true, false], [64, 784, 128, false, true], [100, 37, 300, true, true],
+    ];
+    const inputs = shapes3.map(([m, n, k, tA, tB]) => ({
+      m, n, k, tA, tB,
+      A: f32(m * k), B: f32(k * n), C0: f32(m * n),
+    }));
+    const run = (acc: boolean): Float32Array[] =>
+      inputs.map(({ m, n, k, tA, tB, A, B, C0 }) => {
+        const C = C0.slice();
+        gemmWasm(tA, tB, m, n, k, A, 0, tA ? m : k, B, 0, tB ? k : n, C, 0, n, acc);
+        return C;
+      });
+    const single = [...run(false), ...run(true)];
+    const worker = new Worker(`(${gemmWorkerSource})(require('node:worker_threads').parentPort)`, { eval: true });
+    try {
+      setGemmWorkers([worker]);
+      const t0 = Date.now();
+      while (gemmWorkersReady() < 1 && Date.now() - t0 < 8000) await new Promise((r) => setTimeout(r, 10));
+      expect(gemmWorkersReady()).toBe(1);
+      const threaded = [...run(false), ...run(true)];
+      threaded.forEach((c, i) => expect(bits(c), `case ${i}`).toEqual(bits(single[i]!)));
+      // the training-step kernels keep working on the shared memory
+      const o = new Float32Array(6);
+      addRowVectorWasm(f32(6), 0, 2, 3, f32(3), 0, o, 0, true);
+      expect(o.every((x) => x >= 0)).toBe(true);
+    } finally {
+      setGemmWorkers(null);
+      await worker.terminate();
+    }
+    expect(gemmWorkersReady()).toBe(0);
+    expect(bits(run(false)[0]!)).toEqual(bits(single[0]!));
   });
 });

@@ -2,19 +2,28 @@
  * Compute backends. `js` is plain TypeScript (the readable reference, the fallback and the float64 path);
  * `wasm` runs float32 kernels as WebAssembly SIMD generated at run time. The default is `wasm` when the
  * engine validates a SIMD module, else `js`; `TAPEGRAD_BACKEND=js|wasm` in the environment or
- * {@link setBackend} forces one. Only GEMM has a wasm kernel today; other kernels can be added under
- * `wasm/` against the same memory and dispatched here the same way.
+ * {@link setBackend} forces one. Wasm kernels: GEMM (all transposes) and the training-step kernels
+ * {@link adamUpdate}, {@link addRowVector}, {@link reluBackward}, {@link columnSum}; the step kernels
+ * give bit-identical results on both backends. New kernels go under `wasm/` against the same memory and
+ * are dispatched here the same way. The host may lend the wasm GEMM worker threads ({@link setGemmWorkers},
+ * `wasm/threads.ts`); the library itself never starts threads and stays browser-safe.
  */
 import { IndexError, ValueError } from '../errors.js';
 import { gemmJs } from './js/gemm.js';
+import { adamUpdateJs, addRowVectorJs, columnSumJs, reluBackwardJs, type FloatArray } from './js/kernels.js';
 import type { GemmArray } from './types.js';
 import { gemmWasm } from './wasm/gemm.js';
+import { adamUpdateWasm, addRowVectorWasm, columnSumWasm, reluBackwardWasm } from './wasm/kernels.js';
 import { wasmSupported } from './wasm/runtime.js';
 
 export type { GemmArray, GemmFn } from './types.js';
 export { gemmJs } from './js/gemm.js';
 export { gemmWasm } from './wasm/gemm.js';
+export { adamUpdateJs, addRowVectorJs, columnSumJs, reluBackwardJs } from './js/kernels.js';
+export type { FloatArray as StepArray } from './js/kernels.js';
+export { adamUpdateWasm, addRowVectorWasm, columnSumWasm, reluBackwardWasm } from './wasm/kernels.js';
 export { wasmSupported } from './wasm/runtime.js';
+export { gemmWorkerSource, gemmWorkersReady, setGemmWorkers, type GemmWorker } from './wasm/threads.js';
 
 /** The name of a compute backend. */
 export type BackendName = 'js' | 'wasm';
@@ -120,4 +129,93 @@ function checkGemm(
   checkOperand('A', transA ? k : m, transA ? m : k, A, aOff, lda, 'lda');
   checkOperand('B', transB ? n : k, transB ? k : n, B, bOff, ldb, 'ldb');
   checkOperand('C', m, n, C, cOff, ldc, 'ldc');
+}
+
+const useWasm = (...arrays: FloatArray[]): boolean =>
+  (current ?? getBackend()) === 'wasm' && arrays.every((a) => a instanceof Float32Array);
+
+function checkRange(fn: string, name: string, arr: FloatArray, off: number, len: number): void {
+  if (!Number.isInteger(off) || off < 0 || off + len > arr.length) {
+    throw new IndexError(`${fn}: ${name} needs elements [${off}, ${off + len}) but has length ${arr.length}`);
+  }
+}
+
+function checkCount(fn: string, name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0) throw new ValueError(`${fn}: ${name} must be a non-negative integer, got ${v}`);
+}
+
+/**
+ * One Adam step (PyTorch rule) in place on `n` parameters `param[pOff…]` with gradient `grad[gOff…]` and
+ * state `m[0…n)`, `v[0…n)`: `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`, `θ ← θ − (lr/bc₁)·m/(√v/√bc₂ + ε)`
+ * where `biasCorr1 = 1−β₁ᵗ`, `biasCorr2 = 1−β₂ᵗ`. Wasm when all four arrays are Float32Array.
+ */
+export function adamUpdate(
+  param: FloatArray,
+  pOff: number,
+  grad: FloatArray,
+  gOff: number,
+  m: FloatArray,
+  v: FloatArray,
+  n: number,
+  lr: number,
+  beta1: number,
+  beta2: number,
+  eps: number,
+  biasCorr1: number,
+  biasCorr2: number,
+): void {
+  checkCount('adamUpdate', 'n', n);
+  checkRange('adamUpdate', 'param', param, pOff, n);
+  checkRange('adamUpdate', 'grad', grad, gOff, n);
+  checkRange('adamUpdate', 'm', m, 0, n);
+  checkRange('adamUpdate', 'v', v, 0, n);
+  if (useWasm(param, grad, m, v)) {
+    adamUpdateWasm(param as Float32Array, pOff, grad as Float32Array, gOff, m as Float32Array, v as Float32Array, n, lr, beta1, beta2, eps, biasCorr1, biasCorr2);
+  } else {
+    adamUpdateJs(param, pOff, grad, gOff, m, v, n, lr, beta1, beta2, eps, biasCorr1, biasCorr2);
+  }
+}
+
+/**
+ * `out[i, j] = x[i, j] + b[j]` on a contiguous `rows×cols` block, then `max(·, 0)` when `relu` (NaN → 0):
+ * the dense layer's bias add, optionally fused with ReLU. `out` may be `x` (in place).
+ */
+export function addRowVector(
+  x: FloatArray,
+  xOff: number,
+  rows: number,
+  cols: number,
+  b: FloatArray,
+  bOff: number,
+  out: FloatArray,
+  oOff: number,
+  relu = false,
+): void {
+  checkCount('addRowVector', 'rows', rows);
+  checkCount('addRowVector', 'cols', cols);
+  checkRange('addRowVector', 'x', x, xOff, rows * cols);
+  checkRange('addRowVector', 'b', b, bOff, cols);
+  checkRange('addRowVector', 'out', out, oOff, rows * cols);
+  if (useWasm(x, b, out)) addRowVectorWasm(x as Float32Array, xOff, rows, cols, b as Float32Array, bOff, out as Float32Array, oOff, relu);
+  else addRowVectorJs(x, xOff, rows, cols, b, bOff, out, oOff, relu);
+}
+
+/** `out[j] = y[j] > 0 ? dy[j] : 0` for `n` elements: ReLU's backward pass from its output `y` (`out` may be `dy`). */
+export function reluBackward(dy: FloatArray, dyOff: number, y: FloatArray, yOff: number, out: FloatArray, oOff: number, n: number): void {
+  checkCount('reluBackward', 'n', n);
+  checkRange('reluBackward', 'dy', dy, dyOff, n);
+  checkRange('reluBackward', 'y', y, yOff, n);
+  checkRange('reluBackward', 'out', out, oOff, n);
+  if (useWasm(dy, y, out)) reluBackwardWasm(dy as Float32Array, dyOff, y as Float32Array, yOff, out as Float32Array, oOff, n);
+  else reluBackwardJs(dy, dyOff, y, yOff, out, oOff, n);
+}
+
+/** `out[j] = Σᵢ x[i, j]` (`+=` when `accumulate`) over a contiguous `rows×cols` block, rows in order: the bias gradient. */
+export function columnSum(x: FloatArray, xOff: number, rows: number, cols: number, out: FloatArray, oOff: number, accumulate = false): void {
+  checkCount('columnSum', 'rows', rows);
+  checkCount('columnSum', 'cols', cols);
+  checkRange('columnSum', 'x', x, xOff, rows * cols);
+  checkRange('columnSum', 'out', out, oOff, cols);
+  if (useWasm(x, out)) columnSumWasm(x as Float32Array, xOff, rows, cols, out as Float32Array, oOff, accumulate);
+  else columnSumJs(x, xOff, rows, cols, out, oOff, accumulate);
 }

@@ -98,7 +98,34 @@ export class Code {
   v128Zero(): this { return this.raw(0xfd, ...uleb(12), ...new Array<number>(16).fill(0)); }
   f32x4Splat(): this { return this.raw(0xfd, ...uleb(19)); }
   f32x4Add(): this { return this.raw(0xfd, ...uleb(228)); }
+  f32x4Sub(): this { return this.raw(0xfd, ...uleb(229)); }
   f32x4Mul(): this { return this.raw(0xfd, ...uleb(230)); }
+  f32x4Div(): this { return this.raw(0xfd, ...uleb(231)); }
+  f32x4Sqrt(): this { return this.raw(0xfd, ...uleb(227)); }
+  /** `a < b ? b : a` lane-wise (so `pmax(0, x)` is `x > 0 ? x : 0`, NaN → 0). */
+  f32x4Pmax(): this { return this.raw(0xfd, ...uleb(235)); }
+  /** Lane-wise `a > b` as an all-ones / all-zeros mask. */
+  f32x4Gt(): this { return this.raw(0xfd, ...uleb(68)); }
+  v128And(): this { return this.raw(0xfd, ...uleb(78)); }
+  /** Byte shuffle of two vectors: lane `i` of the result is byte `lanes[i]` of `a ‖ b`. */
+  shuffle(lanes: number[]): this { return this.raw(0xfd, ...uleb(13), ...lanes); }
+  /** Shuffle of two f32x4 vectors by 32-bit lane indices (0–3 from `a`, 4–7 from `b`). */
+  shuffle32(l0: number, l1: number, l2: number, l3: number): this {
+    return this.shuffle([l0, l1, l2, l3].flatMap((l) => [l * 4, l * 4 + 1, l * 4 + 2, l * 4 + 3]));
+  }
+  f32Const(v: number): this {
+    const b = new Uint8Array(new Float32Array([v]).buffer);
+    return this.raw(0x43, ...b);
+  }
+  f32Mul(): this { return this.raw(0x94); }
+  f32Add(): this { return this.raw(0x92); }
+  f32Sub(): this { return this.raw(0x93); }
+  f32Div(): this { return this.raw(0x95); }
+  f32Sqrt(): this { return this.raw(0x91); }
+  f32Gt(): this { return this.raw(0x5e); }
+  select(): this { return this.raw(0x1b); }
+  /** Signed `i32.lt_s`. */
+  ltS(): this { return this.raw(0x48); }
 
   /** The encoded body: local declarations, instructions, `end`. */
   encode(): number[] {
@@ -121,10 +148,14 @@ export interface FuncDef {
   code: Code;
 }
 
-/** Encodes a module that imports `env.memory` (at least `minPages` pages) and exports `funcs`. */
-export function encodeModule(funcs: FuncDef[], minPages = 1): Uint8Array<ArrayBuffer> {
+/**
+ * Encodes a module that imports `env.memory` (at least `minPages` pages) and exports `funcs`; with
+ * `sharedMaxPages > 0` the memory is a shared one of at most that many pages (for worker threads).
+ */
+export function encodeModule(funcs: FuncDef[], minPages = 1, sharedMaxPages = 0): Uint8Array<ArrayBuffer> {
   const types = funcs.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec(f.results.map((t) => [t]))]);
-  const imports = [[...uleb(3), ...utf8('env'), ...uleb(6), ...utf8('memory'), 0x02, 0x00, ...uleb(minPages)]];
+  const limits = sharedMaxPages > 0 ? [0x03, ...uleb(minPages), ...uleb(sharedMaxPages)] : [0x00, ...uleb(minPages)];
+  const imports = [[...uleb(3), ...utf8('env'), ...uleb(6), ...utf8('memory'), 0x02, ...limits]];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec(types)),

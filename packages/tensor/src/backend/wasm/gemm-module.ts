@@ -3,29 +3,39 @@ import { Code, I32, V128, encodeModule, type FuncDef } from './encoder.js';
 /**
  * Emits the float32 GEMM kernels as a WebAssembly SIMD module. Addresses and strides are in bytes.
  *
- * - `pack(src, so, si, no, ni, dst, R)`: element `(o, p)` at `src + o*so + p*si` goes to panel `o / R`,
- *   row `p`, lane `o % R` of `dst` (panels of `ni*R` floats). Scalar; any strides. Padding lanes are left
- *   alone (the caller zeroes them).
+ * - `pack(src, so, si, o0, no, ni, dst, R)`: for `o0 ≤ o < no`, element `(o, p)` at `src + o*so + p*si`
+ *   goes to panel `o / R`, row `p`, lane `o % R` of `dst` (panels of `ni*R` floats). Scalar; any strides.
+ *   Padding lanes are left alone.
+ * - `packT(src, ld, nq, ni, dst, R)`: the same for `4*nq` lanes whose rows are contiguous in the source
+ *   (element `(o, p)` at `src + o*ld + p*4`), four lanes × four rows at a time with a v128 4×4 transpose.
  * - `packRowsA` / `packRowsB(src, ld, panels, ni, dst)`: the same for full panels whose `R` lanes are
  *   contiguous in the source (row `p` of panel `q` is `src + q*R*4 + p*ld`): v128 copies.
- * - `macro(ap, bp, c, mp, np, kc, ldc)`: `C += Ap·Bp` for `mp` packed A panels (`MR` rows) and `np`
+ * - `macroAdd(ap, bp, c, mp, np, kc, ldc)`: `C += Ap·Bp` (`macroSet`: `C = Ap·Bp`) for `mp` packed A panels (`MR` rows) and `np`
  *   packed B panels (`NR` columns) of depth `kc`; each `MR×NR` tile is summed in v128 locals by the
  *   micro-kernel, then added to C (row stride `ldc`).
  */
-export function gemmModule(MR: number, NRV: number): Uint8Array<ArrayBuffer> {
+export function gemmModule(MR: number, NRV: number, sharedMaxPages = 0): Uint8Array<ArrayBuffer> {
   const NR = NRV * 4;
-  return encodeModule([packFn(), packRowsFn('packRowsA', MR), packRowsFn('packRowsB', NR), macroFn(MR, NRV, NR)]);
+  return encodeModule([
+    packFn(),
+    packTFn(),
+    packRowsFn('packRowsA', MR),
+    packRowsFn('packRowsB', NR),
+    macroFn('macroAdd', MR, NRV, NR, true),
+    macroFn('macroSet', MR, NRV, NR, false),
+  ], 1, sharedMaxPages);
 }
 
 function packFn(): FuncDef {
-  const [src, so, si, no, ni, dst, R] = [0, 1, 2, 3, 4, 5, 6];
-  const c = new Code(7);
+  const [src, so, si, o0, no, ni, dst, R] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const c = new Code(8);
   const o = c.local(I32);
   const s = c.local(I32);
   const d = c.local(I32);
   const p = c.local(I32);
   const rstep = c.local(I32);
   c.get(R).i32(2).shl().set(rstep);
+  c.get(o0).set(o);
   c.block().loop();
   c.get(o).get(no).geU().brIf(1);
   c.get(src).get(o).get(so).mul().add().set(s);
@@ -39,7 +49,63 @@ function packFn(): FuncDef {
   c.br(0).end().end();
   c.inc(o, 1);
   c.br(0).end().end();
-  return { name: 'pack', params: [I32, I32, I32, I32, I32, I32, I32], results: [], code: c };
+  return { name: 'pack', params: [I32, I32, I32, I32, I32, I32, I32, I32], results: [], code: c };
+}
+
+function packTFn(): FuncDef {
+  const [src, ld, nq, ni, dst, R] = [0, 1, 2, 3, 4, 5];
+  const c = new Code(6);
+  const q = c.local(I32);
+  const s = c.local(I32);
+  const d = c.local(I32);
+  const p = c.local(I32);
+  const row = c.local(I32);
+  const lane = c.local(I32);
+  const r = [c.local(V128), c.local(V128), c.local(V128), c.local(V128)];
+  const t = [c.local(V128), c.local(V128), c.local(V128), c.local(V128)];
+  c.get(R).i32(4).shl().set(row); // bytes between 4 consecutive packed rows of a panel: 4*R*4
+  c.block().loop();
+  c.get(q).get(nq).geU().brIf(1);
+  c.get(q).i32(2).shl().set(lane);
+  c.get(src).get(lane).get(ld).mul().add().set(s);
+  // d = dst + ((lane / R) * ni * R + lane % R) * 4
+  c.get(dst).get(lane).get(R).raw(0x6e).get(ni).mul().get(R).mul().get(lane).get(R).raw(0x70).add().i32(2).shl().add().set(d);
+  c.i32(0).set(p);
+  c.block().loop();
+  c.get(p).i32(4).add().get(ni).raw(0x4b).brIf(1); // p + 4 > ni (unsigned)
+  for (let i = 0; i < 4; i++) {
+    c.get(s);
+    if (i > 0) c.get(ld).i32(i).mul().add();
+    c.v128Load().set(r[i]!);
+  }
+  c.get(r[0]!).get(r[1]!).shuffle32(0, 4, 1, 5).set(t[0]!);
+  c.get(r[0]!).get(r[1]!).shuffle32(2, 6, 3, 7).set(t[1]!);
+  c.get(r[2]!).get(r[3]!).shuffle32(0, 4, 1, 5).set(t[2]!);
+  c.get(r[2]!).get(r[3]!).shuffle32(2, 6, 3, 7).set(t[3]!);
+  const out = (i: number, a: number, l: [number, number, number, number]): void => {
+    c.get(d);
+    if (i > 0) c.get(R).i32(4 * i).mul().add();
+    c.get(t[a]!).get(t[a + 2]!).shuffle32(...l).v128Store();
+  };
+  out(0, 0, [0, 1, 4, 5]);
+  out(1, 0, [2, 3, 6, 7]);
+  out(2, 1, [0, 1, 4, 5]);
+  out(3, 1, [2, 3, 6, 7]);
+  c.inc(s, 16).incBy(d, row).inc(p, 4);
+  c.br(0).end().end();
+  // leftover rows p < ni: scalar, lane by lane
+  c.block().loop();
+  c.get(p).get(ni).geU().brIf(1);
+  for (let i = 0; i < 4; i++) {
+    c.get(d).get(s);
+    if (i > 0) c.get(ld).i32(i).mul().add();
+    c.f32Load().f32Store(i * 4);
+  }
+  c.inc(s, 4).get(d).get(R).i32(2).shl().add().set(d).inc(p, 1);
+  c.br(0).end().end();
+  c.inc(q, 1);
+  c.br(0).end().end();
+  return { name: 'packT', params: [I32, I32, I32, I32, I32, I32], results: [], code: c };
 }
 
 function packRowsFn(name: string, R: number): FuncDef {
@@ -62,7 +128,7 @@ function packRowsFn(name: string, R: number): FuncDef {
   return { name, params: [I32, I32, I32, I32, I32], results: [], code: c };
 }
 
-function macroFn(MR: number, NRV: number, NR: number): FuncDef {
+function macroFn(name: string, MR: number, NRV: number, NR: number, accumulate: boolean): FuncDef {
   const [ap, bp, cp, mp, np, kc, ldc] = [0, 1, 2, 3, 4, 5, 6];
   const c = new Code(7);
   const jr = c.local(I32);
@@ -104,12 +170,15 @@ function macroFn(MR: number, NRV: number, NR: number): FuncDef {
   // C tile += acc
   c.get(cp).get(ir).i32(MR).mul().get(ldc).mul().add().get(jr).i32(NR * 4).mul().add().set(cr);
   for (let r = 0; r < MR; r++) {
-    for (let v = 0; v < NRV; v++) c.get(cr).get(cr).v128Load(v * 16).get(acc[r]![v]!).f32x4Add().v128Store(v * 16);
+    for (let v = 0; v < NRV; v++) {
+      if (accumulate) c.get(cr).get(cr).v128Load(v * 16).get(acc[r]![v]!).f32x4Add().v128Store(v * 16);
+      else c.get(cr).get(acc[r]![v]!).v128Store(v * 16);
+    }
     if (r < MR - 1) c.incBy(cr, ldc);
   }
   c.inc(ir, 1);
   c.br(0).end().end();
   c.inc(jr, 1);
   c.br(0).end().end();
-  return { name: 'macro', params: [I32, I32, I32, I32, I32, I32, I32], results: [], code: c };
+  return { name, params: [I32, I32, I32, I32, I32, I32, I32], results: [], code: c };
 }

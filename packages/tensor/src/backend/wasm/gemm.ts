@@ -1,16 +1,48 @@
-import { MR, NR, wasmState } from './runtime.js';
+import { MR, NR, wasmState, type GemmExports } from './runtime.js';
+import { gemmWorkersReady, runColumns, runParallel } from './threads.js';
 
-/** Depth of one packed block: an `NR`-column B panel of this depth (8 KiB) stays in L1. */
+/** Largest depth of one packed block: an `NR`-column B panel of this depth (8 KiB) stays in L1. */
 const KC = 256;
 /** Rows of A per macro-kernel call: an `MC×KC` packed A block (128 KiB) stays in L2. */
 const MC = 128;
+/** Multiply-adds below which a product is not split across worker threads (the hand-off costs ~10–50 µs). */
+const PARALLEL_MIN = 1 << 20;
 
 const align4 = (x: number): number => (x + 3) & ~3;
 
 /**
+ * Packs `lanes×kc` of a strided matrix already in wasm memory (element `(o, p)` at float
+ * `src + o*rs + p*cs`) into `R`-lane panels at float `dst`: v128 row copies when the lanes are
+ * contiguous, v128 4×4 transposes when the rows are, scalar otherwise and for the leftover lanes.
+ */
+function packPanels(
+  gemm: GemmExports,
+  rows: (src: number, ld: number, panels: number, ni: number, dst: number) => void,
+  src: number,
+  rs: number,
+  cs: number,
+  lanes: number,
+  kc: number,
+  dst: number,
+  R: number,
+): void {
+  let from = 0;
+  if (rs === 1) {
+    from = Math.floor(lanes / R) * R;
+    if (from > 0) rows(src * 4, cs * 4, from / R, kc, dst * 4);
+  } else if (cs === 1) {
+    from = lanes & ~3;
+    if (from > 0) gemm.packT(src * 4, rs * 4, from / 4, kc, dst * 4, R);
+  }
+  if (from < lanes) gemm.pack(src * 4, rs * 4, cs * 4, from, lanes, kc, dst * 4, R);
+}
+
+/**
  * `C = op(A)·op(B) (+ C when accumulate)` on float32 arrays with the WebAssembly SIMD kernels (layout as
  * in {@link GemmFn}). The operands are copied into wasm memory (one memcpy each), packed into panels
- * there, multiplied block by block (GotoBLAS loop order), and the result is copied out.
+ * there, multiplied block by block (GotoBLAS loop order) into a C buffer, and the result is copied out.
+ * Large products split C's column panels with worker threads when the host set some up (threads.ts).
+ * Summation order depends only on the shapes, so results are bit-identical run to run.
  */
 export function gemmWasm(
   transA: boolean,
@@ -36,59 +68,53 @@ export function gemmWasm(
   }
   const mPad = Math.ceil(m / MR) * MR;
   const nPad = Math.ceil(n / NR) * NR;
-  const kc0 = Math.min(k, KC);
+  // Equal blocks (784 = 4×196, not 3×256 + 16): a thin last block would pay a full C pass for little work.
+  const blocks = Math.ceil(k / KC);
+  const kc0 = Math.min(k, align4(Math.ceil(k / blocks)));
   const extA = (transA ? k - 1 : m - 1) * lda + (transA ? m : k);
   const extB = (transB ? n - 1 : k - 1) * ldb + (transB ? k : n);
-  // Layout (float offsets, 16-byte aligned): raw A | raw B | packed A block | packed B block | C.
+  // Layout (float offsets, 16-byte aligned): raw A | raw B | packed A block(s) | packed B block(s) | C.
   const rawA = 0;
   const rawB = align4(rawA + extA);
   const apAt = align4(rawB + extB);
-  const bpAt = apAt + mPad * kc0;
-  const cAt = bpAt + nPad * kc0;
+  // With worker threads all depth blocks are packed first (one hand-off per product), else block by block.
+  const parallel = m * n * k >= PARALLEL_MIN && nPad >= 2 * NR && gemmWorkersReady() > 0;
+  const aAll = parallel ? mPad * k : mPad * kc0;
+  const bAll = parallel ? nPad * k : nPad * kc0;
+  const bpAt = apAt + align4(aAll);
+  const cAt = bpAt + align4(bAll);
   const { f32, gemm } = wasmState(cAt + mPad * nPad);
 
   f32.set(A.subarray(aOff, aOff + extA), rawA);
   f32.set(B.subarray(bOff, bOff + extB), rawB);
-  f32.fill(0, cAt, cAt + mPad * nPad);
+  if (accumulate) for (let i = 0; i < m; i++) f32.set(C.subarray(cOff + i * ldc, cOff + i * ldc + n), cAt + i * nPad);
 
-  // Padding lanes of the last panels keep whatever the memory held: they only reach the padding rows and
-  // columns of the C buffer, which are never copied out.
+  // Padding lanes of the last panels and padding columns of the C buffer keep whatever the memory held:
+  // they only reach the padding rows and columns of the C buffer, which are never copied out.
   // op(A)(i, p) at rawA + i*rsA + p*csA; op(B)(p, j) at rawB + p*rsB + j*csB (in floats).
   const rsA = transA ? 1 : lda;
   const csA = transA ? lda : 1;
   const rsB = transB ? 1 : ldb;
   const csB = transB ? ldb : 1;
-  const mFull = Math.floor(m / MR);
-  const nFull = Math.floor(n / NR);
-  for (let p0 = 0; p0 < k; p0 += KC) {
-    const kc = Math.min(KC, k - p0);
-    const aSrc = rawA + p0 * csA;
-    if (rsA === 1 && mFull > 0) gemm.packRowsA(aSrc * 4, csA * 4, mFull, kc, apAt * 4);
-    const aFrom = rsA === 1 ? mFull * MR : 0;
-    if (aFrom < m) {
-      gemm.pack((aSrc + aFrom * rsA) * 4, rsA * 4, csA * 4, m - aFrom, kc, (apAt + aFrom * kc) * 4, MR);
+  if (parallel) {
+    for (let p0 = 0; p0 < k; p0 += kc0) {
+      const kc = Math.min(kc0, k - p0);
+      packPanels(gemm, gemm.packRowsA, rawA + p0 * csA, rsA, csA, m, kc, apAt + mPad * p0, MR);
+      packPanels(gemm, gemm.packRowsB, rawB + p0 * rsB, csB, rsB, n, kc, bpAt + nPad * p0, NR);
     }
-    const bSrc = rawB + p0 * rsB;
-    if (csB === 1 && nFull > 0) gemm.packRowsB(bSrc * 4, rsB * 4, nFull, kc, bpAt * 4);
-    const bFrom = csB === 1 ? nFull * NR : 0;
-    if (bFrom < n) {
-      gemm.pack((bSrc + bFrom * csB) * 4, csB * 4, rsB * 4, n - bFrom, kc, (bpAt + bFrom * kc) * 4, NR);
-    }
-    for (let i0 = 0; i0 < mPad; i0 += MC) {
-      const mc = Math.min(MC, mPad - i0);
-      gemm.macro((apAt + i0 * kc) * 4, bpAt * 4, (cAt + i0 * nPad) * 4, mc / MR, nPad / NR, kc, nPad * 4);
-    }
-  }
-
-  if (!accumulate && ldc === n && nPad === n) {
-    C.set(f32.subarray(cAt, cAt + m * n), cOff);
-  } else if (!accumulate) {
-    for (let i = 0; i < m; i++) C.set(f32.subarray(cAt + i * nPad, cAt + i * nPad + n), cOff + i * ldc);
+    if (!runParallel(gemm, accumulate, apAt, bpAt, cAt, mPad, nPad, k, kc0, MR, NR, MC)) runColumns(gemm, accumulate, apAt, bpAt, cAt, mPad, 0, nPad / NR, k, kc0, nPad, MR, NR, MC);
   } else {
-    for (let i = 0; i < m; i++) {
-      const s = cAt + i * nPad;
-      const d = cOff + i * ldc;
-      for (let j = 0; j < n; j++) C[d + j] += f32[s + j]!;
+    for (let p0 = 0; p0 < k; p0 += kc0) {
+      const kc = Math.min(kc0, k - p0);
+      packPanels(gemm, gemm.packRowsA, rawA + p0 * csA, rsA, csA, m, kc, apAt, MR);
+      packPanels(gemm, gemm.packRowsB, rawB + p0 * rsB, csB, rsB, n, kc, bpAt, NR);
+      const macro = p0 > 0 || accumulate ? gemm.macroAdd : gemm.macroSet;
+      for (let i0 = 0; i0 < mPad; i0 += MC) {
+        const mc = Math.min(MC, mPad - i0);
+        macro((apAt + i0 * kc) * 4, bpAt * 4, (cAt + i0 * nPad) * 4, mc / MR, nPad / NR, kc, nPad * 4);
+      }
     }
   }
+  if (ldc === n && nPad === n) C.set(f32.subarray(cAt, cAt + m * n), cOff);
+  else for (let i = 0; i < m; i++) C.set(f32.subarray(cAt + i * nPad, cAt + i * nPad + n), cOff + i * ldc);
 }

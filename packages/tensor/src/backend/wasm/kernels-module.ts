@@ -1,0 +1,186 @@
+import { Code, F32, I32, V128, encodeModule, type FuncDef } from './encoder.js';
+
+/**
+ * Emits the float32 training-step kernels as a WebAssembly SIMD module (addresses in bytes, counts in
+ * elements). Each runs four lanes at a time and finishes with a scalar tail doing the same float32
+ * operations in the same order, so results match {@link adamUpdateJs} etc. bit for bit.
+ *
+ * - `adam(p, g, m, v, n, b1, c1, b2, c2, eps, step, ibc2)`: Adam in place on `p`, `m`, `v`
+ *   (`step = lr/bc₁`, `ibc2 = 1/√bc₂`).
+ * - `addRow(x, rows, cols, b, out)` / `addRowRelu(...)`: `out[i, j] = x[i, j] + b[j]` (then ReLU).
+ * - `reluBack(dy, y, out, n)`: `out = y > 0 ? dy : 0`.
+ * - `colSum(x, rows, cols, out)`: `out[j] += Σᵢ x[i, j]`, rows in order.
+ */
+export function kernelsModule(sharedMaxPages = 0): Uint8Array<ArrayBuffer> {
+  return encodeModule([adamFn(), addRowFn('addRow', false), addRowFn('addRowRelu', true), reluBackFn(), colSumFn()], 1, sharedMaxPages);
+}
+
+/**
+ * Emits `for (j = 0; j < n; j++) body` as a 4-lane loop plus a scalar tail: `body(simd)` must consume and
+ * advance nothing itself; `step(bytes)` is called after each iteration to advance the pointers.
+ */
+function lanes(c: Code, n: number, body: (simd: boolean) => void, step: (bytes: number) => void): void {
+  const left = c.local(I32);
+  c.get(n).set(left);
+  c.block().loop();
+  c.get(left).i32(4).ltS().brIf(1);
+  body(true);
+  step(16);
+  c.inc(left, -4);
+  c.br(0).end().end();
+  c.block().loop();
+  c.get(left).eqz().brIf(1);
+  body(false);
+  step(4);
+  c.inc(left, -1);
+  c.br(0).end().end();
+}
+
+const load = (c: Code, simd: boolean): Code => (simd ? c.v128Load() : c.f32Load());
+const store = (c: Code, simd: boolean): Code => (simd ? c.v128Store() : c.f32Store());
+
+function adamFn(): FuncDef {
+  const [p, g, m, v, n, b1, c1, b2, c2, eps, step, bc2] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const c = new Code(12);
+  const vec = [b1, c1, b2, c2, eps, step, bc2].map(() => c.local(V128));
+  const [B1, C1, B2, C2, EPS, STEP, BC2] = vec as [number, number, number, number, number, number, number];
+  [b1, c1, b2, c2, eps, step, bc2].forEach((s, i) => c.get(s).f32x4Splat().set(vec[i]!));
+  const gv = c.local(V128), mv = c.local(V128), vv = c.local(V128);
+  const gs = c.local(F32), ms = c.local(F32), vs = c.local(F32);
+  lanes(
+    c,
+    n,
+    (simd) => {
+      const [G, M, V] = simd ? [gv, mv, vv] : [gs, ms, vs];
+      const [kb1, kc1, kb2, kc2, keps, kstep, kbc2] = simd ? [B1, C1, B2, C2, EPS, STEP, BC2] : [b1, c1, b2, c2, eps, step, bc2];
+      const mul = (): Code => (simd ? c.f32x4Mul() : c.f32Mul());
+      const add = (): Code => (simd ? c.f32x4Add() : c.f32Add());
+      const sub = (): Code => (simd ? c.f32x4Sub() : c.f32Sub());
+      const div = (): Code => (simd ? c.f32x4Div() : c.f32Div());
+      const sqrt = (): Code => (simd ? c.f32x4Sqrt() : c.f32Sqrt());
+      load(c.get(g), simd).set(G);
+      // m = b1*m + c1*g
+      c.get(kb1);
+      load(c.get(m), simd);
+      mul().get(kc1).get(G);
+      mul();
+      add().set(M);
+      // v = b2*v + c2*(g*g)
+      c.get(kb2);
+      load(c.get(v), simd);
+      mul().get(kc2).get(G).get(G);
+      mul();
+      mul();
+      add().set(V);
+      c.get(m).get(M);
+      store(c, simd);
+      c.get(v).get(V);
+      store(c, simd);
+      // p = p - step * (m / (sqrt(v)*ibc2 + eps))
+      c.get(p);
+      load(c.get(p), simd);
+      c.get(kstep).get(M).get(V);
+      sqrt().get(kbc2);
+      mul().get(keps);
+      add();
+      div();
+      mul();
+      sub();
+      store(c, simd);
+    },
+    (bytes) => {
+      for (const x of [p, g, m, v]) c.inc(x, bytes);
+    },
+  );
+  return { name: 'adam', params: [I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32], results: [], code: c };
+}
+
+function addRowFn(name: string, relu: boolean): FuncDef {
+  const [x, rows, cols, b, out] = [0, 1, 2, 3, 4];
+  const c = new Code(5);
+  const i = c.local(I32);
+  const bj = c.local(I32);
+  const zero = c.local(V128);
+  const s = c.local(F32);
+  c.v128Zero().set(zero);
+  c.block().loop();
+  c.get(i).get(rows).geU().brIf(1);
+  c.get(b).set(bj);
+  lanes(
+    c,
+    cols,
+    (simd) => {
+      c.get(out);
+      if (relu && simd) c.get(zero); // pmax(0, s) = 0 < s ? s : 0
+      load(c.get(x), simd);
+      load(c.get(bj), simd);
+      if (simd) c.f32x4Add();
+      else c.f32Add();
+      if (relu && simd) c.f32x4Pmax();
+      if (relu && !simd) c.set(s).get(s).f32Const(0).get(s).f32Const(0).f32Gt().select();
+      store(c, simd);
+    },
+    (bytes) => {
+      c.inc(x, bytes).inc(out, bytes).inc(bj, bytes);
+    },
+  );
+  c.inc(i, 1);
+  c.br(0).end().end();
+  return { name, params: [I32, I32, I32, I32, I32], results: [], code: c };
+}
+
+function reluBackFn(): FuncDef {
+  const [dy, y, out, n] = [0, 1, 2, 3];
+  const c = new Code(4);
+  const zero = c.local(V128);
+  c.v128Zero().set(zero);
+  lanes(
+    c,
+    n,
+    (simd) => {
+      c.get(out);
+      if (simd) {
+        load(c.get(dy), true);
+        load(c.get(y), true).get(zero).f32x4Gt();
+        c.v128And();
+      } else {
+        load(c.get(dy), false).f32Const(0);
+        load(c.get(y), false).f32Const(0).f32Gt();
+        c.select();
+      }
+      store(c, simd);
+    },
+    (bytes) => {
+      c.inc(dy, bytes).inc(y, bytes).inc(out, bytes);
+    },
+  );
+  return { name: 'reluBack', params: [I32, I32, I32, I32], results: [], code: c };
+}
+
+function colSumFn(): FuncDef {
+  const [x, rows, cols, out] = [0, 1, 2, 3];
+  const c = new Code(4);
+  const i = c.local(I32);
+  const o = c.local(I32);
+  c.block().loop();
+  c.get(i).get(rows).geU().brIf(1);
+  c.get(out).set(o);
+  lanes(
+    c,
+    cols,
+    (simd) => {
+      c.get(o);
+      load(c.get(o), simd);
+      load(c.get(x), simd);
+      if (simd) c.f32x4Add();
+      else c.f32Add();
+      store(c, simd);
+    },
+    (bytes) => {
+      c.inc(x, bytes).inc(o, bytes);
+    },
+  );
+  c.inc(i, 1);
+  c.br(0).end().end();
+  return { name: 'colSum', params: [I32, I32, I32, I32], results: [], code: c };
+}

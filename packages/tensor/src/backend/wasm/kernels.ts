@@ -1,0 +1,97 @@
+import { wasmState } from './runtime.js';
+
+/**
+ * Wrappers that run the training-step kernels of {@link kernelsModule} on float32 arrays outside wasm
+ * memory: each copies a chunk of its inputs in, runs the kernel, and copies the outputs back, chunk by
+ * chunk so the working set stays in L2. Signatures and results equal those of the JS versions in
+ * `../js/kernels.ts` (bit for bit).
+ */
+
+/** Elements per chunk of each array (64 KiB). */
+const CHUNK = 16384;
+
+/** Adam in place on float32 arrays; see {@link adamUpdateJs}. */
+export function adamUpdateWasm(
+  param: Float32Array,
+  pOff: number,
+  grad: Float32Array,
+  gOff: number,
+  m: Float32Array,
+  v: Float32Array,
+  n: number,
+  lr: number,
+  beta1: number,
+  beta2: number,
+  eps: number,
+  biasCorr1: number,
+  biasCorr2: number,
+): void {
+  const { f32, kernels } = wasmState(4 * CHUNK);
+  const step = lr / biasCorr1;
+  const invBc2 = 1 / Math.sqrt(biasCorr2);
+  for (let j0 = 0; j0 < n; j0 += CHUNK) {
+    const len = Math.min(CHUNK, n - j0);
+    f32.set(param.subarray(pOff + j0, pOff + j0 + len), 0);
+    f32.set(grad.subarray(gOff + j0, gOff + j0 + len), CHUNK);
+    f32.set(m.subarray(j0, j0 + len), 2 * CHUNK);
+    f32.set(v.subarray(j0, j0 + len), 3 * CHUNK);
+    kernels.adam(0, CHUNK * 4, CHUNK * 8, CHUNK * 12, len, beta1, 1 - beta1, beta2, 1 - beta2, eps, step, invBc2);
+    param.set(f32.subarray(0, len), pOff + j0);
+    m.set(f32.subarray(2 * CHUNK, 2 * CHUNK + len), j0);
+    v.set(f32.subarray(3 * CHUNK, 3 * CHUNK + len), j0);
+  }
+}
+
+/** `out[i, j] = x[i, j] + b[j]` (then ReLU) on float32 arrays; see {@link addRowVectorJs}. */
+export function addRowVectorWasm(
+  x: Float32Array,
+  xOff: number,
+  rows: number,
+  cols: number,
+  b: Float32Array,
+  bOff: number,
+  out: Float32Array,
+  oOff: number,
+  relu = false,
+): void {
+  if (rows <= 0 || cols <= 0) return;
+  const per = Math.max(1, Math.floor(CHUNK / cols));
+  const bAt = per * cols;
+  const { f32, kernels } = wasmState(bAt + cols);
+  f32.set(b.subarray(bOff, bOff + cols), bAt);
+  const fn = relu ? kernels.addRowRelu : kernels.addRow;
+  for (let i0 = 0; i0 < rows; i0 += per) {
+    const len = Math.min(per, rows - i0) * cols;
+    f32.set(x.subarray(xOff + i0 * cols, xOff + i0 * cols + len), 0);
+    fn(0, len / cols, cols, bAt * 4, 0);
+    out.set(f32.subarray(0, len), oOff + i0 * cols);
+  }
+}
+
+/** `out = y > 0 ? dy : 0` on float32 arrays; see {@link reluBackwardJs}. */
+export function reluBackwardWasm(dy: Float32Array, dyOff: number, y: Float32Array, yOff: number, out: Float32Array, oOff: number, n: number): void {
+  const { f32, kernels } = wasmState(2 * CHUNK);
+  for (let j0 = 0; j0 < n; j0 += CHUNK) {
+    const len = Math.min(CHUNK, n - j0);
+    f32.set(dy.subarray(dyOff + j0, dyOff + j0 + len), 0);
+    f32.set(y.subarray(yOff + j0, yOff + j0 + len), CHUNK);
+    kernels.reluBack(0, CHUNK * 4, 0, len);
+    out.set(f32.subarray(0, len), oOff + j0);
+  }
+}
+
+/** `out[j] (+)= Σᵢ x[i, j]`, rows in order, on float32 arrays; see {@link columnSumJs}. */
+export function columnSumWasm(x: Float32Array, xOff: number, rows: number, cols: number, out: Float32Array, oOff: number, accumulate = false): void {
+  if (cols <= 0) return;
+  const per = Math.max(1, Math.floor(CHUNK / cols));
+  const oAt = per * cols;
+  const { f32, kernels } = wasmState(oAt + cols);
+  if (accumulate) f32.set(out.subarray(oOff, oOff + cols), oAt);
+  else f32.fill(0, oAt, oAt + cols);
+  for (let i0 = 0; i0 < rows; i0 += per) {
+    const len = Math.min(per, rows - i0) * cols;
+    f32.set(x.subarray(xOff + i0 * cols, xOff + i0 * cols + len), 0);
+    kernels.colSum(0, len / cols, cols, oAt * 4);
+  }
+  out.set(f32.subarray(oAt, oAt + cols), oOff);
+}
