@@ -10,9 +10,10 @@ import { getBackend, wasmSupported } from '@tapegrad/tensor';
 import { elementwiseSection } from './elementwise.js';
 import { epochSection } from './epoch.js';
 import { matmulSection } from './matmul.js';
+import { stepSection } from './step.js';
 import { addRatios, table, type Row, type Section } from './util.js';
 
-const sections: Section[] = [matmulSection, elementwiseSection, epochSection];
+const sections: Section[] = [matmulSection, elementwiseSection, stepSection, epochSection];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

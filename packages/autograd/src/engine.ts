@@ -1,5 +1,6 @@
 import * as K from '@tapegrad/tensor';
 import { ShapeError, Tensor, ValueError, fmtShape, shapesEqual } from '@tapegrad/tensor';
+import { claimFresh } from './fast.js';
 import { inBackwardOf, isAnomalyEnabled, withGradMode } from './grad-mode.js';
 import { checkFinite, type TapeNode } from './op.js';
 import { Variable } from './variable.js';
@@ -50,7 +51,9 @@ export function backward(root: Variable, options: BackwardOptions = {}): void {
   const leafGrads = propagate(root, seed, { createGraph, retainGraph: options.retainGraph ?? createGraph, targets: null });
   for (const [leaf, g] of leafGrads) {
     const t = g.value.dtype === leaf.dtype ? g.value : g.value.astype(leaf.dtype);
-    leaf.grad = leaf.grad === null ? t.clone() : K.add(leaf.grad, t);
+    // A first gradient the fast kernels just made (and nothing else references) is kept, not copied.
+    if (leaf.grad === null) leaf.grad = !createGraph && t === g.value && claimFresh(t) ? t : t.clone();
+    else leaf.grad = K.add(leaf.grad, t);
     if (createGraph) leaf.gradVariable = leaf.gradVariable === null ? g : withGradMode(true, () => leaf.gradVariable!.add(g));
   }
 }
@@ -121,6 +124,7 @@ function propagate(
       let g = grads.get(v);
       if (g === undefined || !wanted.has(v)) continue;
       grads.delete(v);
+      if (v.hooks.length > 0) claimFresh(g.value); // a hook may keep the gradient: never hand it to a leaf
       for (const hook of v.hooks) {
         const replaced = hook(g);
         if (replaced !== undefined) g = replaced instanceof Variable ? replaced : new Variable(replaced);

@@ -1,4 +1,4 @@
-import { ValueError } from '@tapegrad/tensor';
+import { ValueError, adamUpdate, getBackend } from '@tapegrad/tensor';
 import { checkRange, Optimizer, type FloatArray, type OptimizerOptions, type ParamSlot, type Parameter } from './optimizer.js';
 
 /** Options of {@link Adam} and {@link AdamW}. */
@@ -56,6 +56,27 @@ export class Adam extends Optimizer {
     if (this.amsgrad) slot.buffers['maxExpAvgSq'] = make();
   }
 
+  protected override applyDirect(x: FloatArray, xo: number, g: FloatArray, go: number, n: number, slot: ParamSlot): boolean {
+    if (this.flavor !== 'pytorch' || this.amsgrad) return false;
+    const m = slot.buffers['expAvg']!;
+    const v = slot.buffers['expAvgSq']!;
+    const [b1, b2] = this.betas;
+    const t = slot.step;
+    const stepSize = this.lr / (1 - b1 ** t);
+    const invBc2Sqrt = 1 / Math.sqrt(1 - b2 ** t);
+    if (x instanceof Float32Array && g instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array) {
+      // On the wasm backend: the SIMD kernel (float32 arithmetic; equal within float32 rounding, not bit for bit).
+      if (getBackend() === 'wasm') adamUpdate(x, xo, g, go, m, v, n, this.lr, b1, b2, this.eps, 1 - b1 ** t, 1 - b2 ** t);
+      else adamStep32(x, xo, g, go, m, v, n, b1, b2, this.eps, stepSize, invBc2Sqrt);
+      return true;
+    }
+    if (x instanceof Float64Array && g instanceof Float64Array && m instanceof Float64Array && v instanceof Float64Array) {
+      adamStep64(x, xo, g, go, m, v, n, b1, b2, this.eps, stepSize, invBc2Sqrt);
+      return true;
+    }
+    return false;
+  }
+
   protected apply(x: FloatArray, xo: number, g: Float64Array, n: number, slot: ParamSlot): void {
     const [b1, b2] = this.betas;
     const t = slot.step;
@@ -79,7 +100,7 @@ export class Adam extends Optimizer {
       return;
     }
     const stepSize = this.lr / (1 - b1 ** t);
-    const bc2Sqrt = Math.sqrt(1 - b2 ** t);
+    const invBc2Sqrt = 1 / Math.sqrt(1 - b2 ** t);
     for (let j = 0; j < n; j++) {
       const gj = g[j]!;
       m[j] = m[j]! * b1 + gj * (1 - b1);
@@ -89,7 +110,8 @@ export class Adam extends Optimizer {
         if (vj > vmax[j]!) vmax[j] = vj;
         vj = vmax[j]!;
       }
-      x[xo + j] = x[xo + j]! - stepSize * (m[j]! / (Math.sqrt(vj) / bc2Sqrt + eps));
+      // stepSize·m / (√v/√bc₂ + ε) with one division (see adamStep32, which must agree bit for bit).
+      x[xo + j] = x[xo + j]! - (stepSize * m[j]!) / (Math.sqrt(vj) * invBc2Sqrt + eps);
     }
   }
 }
@@ -107,5 +129,64 @@ export class AdamW extends Adam {
 
   protected override get decoupledDecay(): boolean {
     return true;
+  }
+}
+
+const fround = Math.fround;
+
+/**
+ * The PyTorch Adam rule on float32 storage, bit-identical to {@link Adam}'s general loop (float64
+ * arithmetic, each stored moment rounded to float32 and read back rounded): one tight monomorphic loop.
+ */
+function adamStep32(
+  x: Float32Array,
+  xo: number,
+  g: Float32Array,
+  go: number,
+  m: Float32Array,
+  v: Float32Array,
+  n: number,
+  b1: number,
+  b2: number,
+  eps: number,
+  stepSize: number,
+  invBc2Sqrt: number,
+): void {
+  const c1 = 1 - b1;
+  const c2 = 1 - b2;
+  for (let j = 0; j < n; j++) {
+    const gj = g[go + j]!;
+    const mj = fround(m[j]! * b1 + gj * c1);
+    const vj = fround(v[j]! * b2 + gj * gj * c2);
+    m[j] = mj;
+    v[j] = vj;
+    x[xo + j] = x[xo + j]! - (stepSize * mj) / (Math.sqrt(vj) * invBc2Sqrt + eps);
+  }
+}
+
+/** {@link adamStep32} on float64 storage. */
+function adamStep64(
+  x: Float64Array,
+  xo: number,
+  g: Float64Array,
+  go: number,
+  m: Float64Array,
+  v: Float64Array,
+  n: number,
+  b1: number,
+  b2: number,
+  eps: number,
+  stepSize: number,
+  invBc2Sqrt: number,
+): void {
+  const c1 = 1 - b1;
+  const c2 = 1 - b2;
+  for (let j = 0; j < n; j++) {
+    const gj = g[go + j]!;
+    const mj = m[j]! * b1 + gj * c1;
+    const vj = v[j]! * b2 + gj * gj * c2;
+    m[j] = mj;
+    v[j] = vj;
+    x[xo + j] = x[xo + j]! - (stepSize * mj) / (Math.sqrt(vj) * invBc2Sqrt + eps);
   }
 }

@@ -143,6 +143,15 @@ export abstract class Optimizer {
    * decay); `slot.step` is already the 1-based step t.
    */
   protected abstract apply(x: FloatArray, xo: number, g: Float64Array, n: number, slot: ParamSlot): void;
+  /**
+   * Optional fast path taken when the gradient needs no preparation (no clipping, no `maximize`, no weight
+   * decay) and has the value's dtype: applies the rule reading `g[go..go+n)` directly (no scratch copy).
+   * Returns false to fall back to {@link apply}. Must apply the same rule: bit for bit in TypeScript loops; a
+   * compute-backend kernel (float32 SIMD) may differ by float32 rounding.
+   */
+  protected applyDirect(_x: FloatArray, _xo: number, _g: FloatArray, _go: number, _n: number, _slot: ParamSlot): boolean {
+    return false;
+  }
 
   /** True when weight decay acts on the value (AdamW, Keras flavour) instead of being added to the gradient. */
   protected get decoupledDecay(): boolean {
@@ -253,6 +262,16 @@ export abstract class Optimizer {
       }
     }
     slot.step++;
+    if (
+      scale === 1 &&
+      this.clipValue === undefined &&
+      !this.maximize &&
+      this.weightDecay === 0 &&
+      (x instanceof Float32Array ? gsrc instanceof Float32Array : gsrc instanceof Float64Array) &&
+      this.applyDirect(x, xo, gsrc as FloatArray, 0, n, slot)
+    ) {
+      return;
+    }
     if (this.scratch.length < n) this.scratch = new Float64Array(n);
     const g = this.scratch;
     const cv = this.clipValue;

@@ -1,9 +1,10 @@
 import * as K from '@tapegrad/tensor';
 import { broadcastShapes, shapesEqual, type Tensor } from '@tapegrad/tensor';
+import { markFresh, newLike, type FloatArray } from '../fast.js';
 import { isGradEnabled } from '../grad-mode.js';
 import { apply, type Op } from '../op.js';
 import { constant, toVariable, toVariablePair, type Operand } from '../variable.js';
-import type { Variable } from '../variable.js';
+import { Variable } from '../variable.js';
 import { expand } from './shape.js';
 
 // Notation in the doc lines: y is the output, g the gradient arriving at y, ∂x the gradient sent to x.
@@ -81,7 +82,18 @@ export const Sigmoid: Op = {
 export const Relu: Op = {
   name: 'relu',
   forward: ([x]) => K.relu(x),
-  backward: (g, { inputs: [x] }) => [g.mul(constant(K.reluGrad(x.value)))],
+  backward: (g, { inputs: [x] }) => {
+    // Without createGraph: one mask pass (backend kernel) over contiguous data of one dtype: g where x > 0, else 0.
+    const gv = g.value;
+    const xv = x.value;
+    if (!isGradEnabled() && gv.dtype === xv.dtype && gv.dtype !== 'int32' && gv.isContiguous && xv.isContiguous) {
+      const ga = gv.data as FloatArray;
+      const out = newLike(ga, gv.size, gv.shape);
+      K.reluBackward(ga, gv.offset, xv.data as FloatArray, xv.offset, out.data as FloatArray, 0, gv.size);
+      return [new Variable(markFresh(out))];
+    }
+    return [g.mul(constant(K.reluGrad(xv)))];
+  },
 };
 
 /** y = x if x > 0 else s·x   ∂x = g·(x > 0 ? 1 : s) */

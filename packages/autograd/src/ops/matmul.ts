@@ -1,4 +1,6 @@
 import * as K from '@tapegrad/tensor';
+import { markFresh } from '../fast.js';
+import { isGradEnabled } from '../grad-mode.js';
 import { apply, type Op } from '../op.js';
 import { toVariablePair, type Operand } from '../variable.js';
 import type { Variable } from '../variable.js';
@@ -8,10 +10,15 @@ import { sumTo } from './shape.js';
 export const MatMul: Op = {
   name: 'matmul',
   forward: ([a, b]) => K.matmul(a, b),
-  backward: (g, { inputs: [a, b] }) => [
-    a.requiresGrad ? sumTo(g.matmul(b.swapAxes(-1, -2)), a.shape) : null,
-    b.requiresGrad ? sumTo(a.swapAxes(-1, -2).matmul(g), b.shape) : null,
-  ],
+  backward: (g, { inputs: [a, b] }) => {
+    const grads = [
+      a.requiresGrad ? sumTo(g.matmul(b.swapAxes(-1, -2)), a.shape) : null,
+      b.requiresGrad ? sumTo(a.swapAxes(-1, -2).matmul(g), b.shape) : null,
+    ];
+    // Unrecorded, each result is a new tensor from the matmul (or sumTo) kernel: a leaf may keep it.
+    if (!isGradEnabled()) for (const v of grads) if (v !== null) markFresh(v.value);
+    return grads;
+  },
 };
 
 /**

@@ -1,0 +1,113 @@
+/**
+ * Section "step": milliseconds per training step of the issue's MLP (784-128-10, ReLU, softmax cross-entropy
+ * on int32 labels, Adam 1e-3, batch 64) written with raw autograd — `parameter`, `linear`, `relu`,
+ * `softmaxCrossEntropy`, `backward`, `Adam.step`, `zeroGrad` — on each tapegrad backend, with the breakdown
+ * into forward, backward and optimizer step, and PyTorch's step time (its epoch time / steps) when available.
+ * Rows carry steps per second (higher is better); `ms` is the time of one step.
+ */
+import { linear, parameter, softmaxCrossEntropy, variable, type Variable } from '@tapegrad/autograd';
+import { Adam } from '@tapegrad/optim';
+import { Generator, getBackend, randint, randn, setBackend, wasmSupported, zeros, type BackendName, type Tensor } from '@tapegrad/tensor';
+import { runTorch, torchUnavailable } from './peers/torch.js';
+import type { BenchContext, Row, Section } from './util.js';
+
+const BATCH = 64;
+const IN = 784;
+const HIDDEN = 128;
+const CLASSES = 10;
+
+/** The raw-autograd MLP: parameters, optimizer and one step split into its three phases. */
+function makeMlp(seed: number): {
+  forward: (x: Tensor, y: Tensor) => Variable;
+  params: Variable[];
+  opt: Adam;
+} {
+  const g = new Generator(seed);
+  const w1 = parameter(randn([IN, HIDDEN], { generator: g }).mul(Math.sqrt(2 / IN)), { name: 'W1' });
+  const b1 = parameter(zeros([HIDDEN]), { name: 'b1' });
+  const w2 = parameter(randn([HIDDEN, CLASSES], { generator: g }).mul(Math.sqrt(1 / HIDDEN)), { name: 'W2' });
+  const b2 = parameter(zeros([CLASSES]), { name: 'b2' });
+  const params = [w1, b1, w2, b2];
+  const forward = (x: Tensor, y: Tensor): Variable => softmaxCrossEntropy(linear(linear(variable(x), w1, b1).relu(), w2, b2), y);
+  return { forward, params, opt: new Adam(params, { lr: 1e-3 }) };
+}
+
+interface StepTimes {
+  total: number;
+  forward: number;
+  backward: number;
+  optimizer: number;
+  loss: number;
+}
+
+/** Median ms per step (and per phase) over `steps` steps after `warmup` steps, on synthetic batches. */
+function timeSteps(steps: number, warmup: number): StepTimes {
+  const g = new Generator(1);
+  const nb = 8;
+  const xs = Array.from({ length: nb }, () => randn([BATCH, IN], { generator: g }));
+  const ys = Array.from({ length: nb }, () => randint(0, CLASSES, [BATCH], { generator: g }));
+  const { forward, opt } = makeMlp(0);
+  const fw: number[] = [];
+  const bw: number[] = [];
+  const op: number[] = [];
+  const tot: number[] = [];
+  let loss = NaN;
+  for (let i = 0; i < warmup + steps; i++) {
+    const t0 = performance.now();
+    const l = forward(xs[i % nb]!, ys[i % nb]!);
+    const t1 = performance.now();
+    l.backward();
+    const t2 = performance.now();
+    opt.step();
+    opt.zeroGrad();
+    const t3 = performance.now();
+    if (i >= warmup) {
+      fw.push(t1 - t0);
+      bw.push(t2 - t1);
+      op.push(t3 - t2);
+      tot.push(t3 - t0);
+    }
+    if (i === warmup + steps - 1) loss = l.item();
+  }
+  const median = (a: number[]): number => a.sort((p, q) => p - q)[a.length >> 1]!;
+  return { total: median(tot), forward: median(fw), backward: median(bw), optimizer: median(op), loss };
+}
+
+export const stepSection: Section = {
+  name: 'step',
+  title: 'training step of the raw-autograd MLP 784-128-10, batch 64, Adam (steps/s; ms per step and phase)',
+  baseline: 'torch',
+  async run(ctx: BenchContext): Promise<Row[]> {
+    const steps = ctx.quick ? 100 : 600;
+    const rows: Row[] = [];
+    const add = (c: string, impl: string, ms: number, note?: string): void => {
+      rows.push({ section: 'step', case: c, impl, unit: 'steps/s', value: 1000 / ms, ms, ...(note ? { note } : {}) });
+    };
+    const before = getBackend();
+    const backends: BackendName[] = wasmSupported() ? ['js', 'wasm'] : ['js'];
+    for (const backend of backends) {
+      setBackend(backend);
+      const t = timeSteps(steps, ctx.quick ? 20 : 50);
+      const impl = `tapegrad-${backend}`;
+      add('step', impl, t.total, `forward ${t.forward.toFixed(3)} + backward ${t.backward.toFixed(3)} + adam ${t.optimizer.toFixed(3)} ms; loss ${t.loss.toFixed(4)}`);
+      add('forward', impl, t.forward);
+      add('backward', impl, t.backward);
+      add('adam step', impl, t.optimizer);
+      ctx.log(`  ${impl}: ${t.total.toFixed(3)} ms/step (forward ${t.forward.toFixed(3)}, backward ${t.backward.toFixed(3)}, adam ${t.optimizer.toFixed(3)})`);
+    }
+    setBackend(before);
+
+    const why = torchUnavailable();
+    if (why) {
+      ctx.log(`  torch skipped: ${why}`);
+    } else {
+      const samples = BATCH * (ctx.quick ? 200 : 938);
+      const res = runTorch({ minMs: 0, epoch: { dataDir: null, samples, hidden: HIDDEN, batchSize: BATCH, lr: 1e-3, epochs: 2 } });
+      const seconds = res.epoch!.seconds;
+      const ms = (Math.min(...seconds) * 1000) / (samples / BATCH);
+      add('step', 'torch', ms, `best of ${seconds.length} synthetic epochs / ${samples / BATCH} steps; ${res.info.torch}, ${res.info.openblas ? 'OpenBLAS' : 'reference BLAS'}`);
+      ctx.log(`  torch: ${ms.toFixed(3)} ms/step (${res.info.openblas ? 'OpenBLAS' : 'reference BLAS'})`);
+    }
+    return rows;
+  },
+};
