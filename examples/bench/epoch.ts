@@ -3,11 +3,12 @@
  * cross-entropy, Adam 1e-3, batch 64) on the 60,000 Fashion-MNIST training images — for tapegrad's
  * `model.fit` (progress bar off) and the peers, several epochs each so that a slowdown after epoch 1
  * (Adam's moments drifting into subnormal floats) shows. Uses Debian's `dataset-fashion-mnist` when it is
- * installed, otherwise synthetic data of the same shape (said in the output).
+ * installed, otherwise synthetic data of the same shape (said in the output). The `tapegrad-wasm-2t` row
+ * lends the wasm GEMM one worker thread (`useGemmWorkers(1)`; same numbers bit for bit) and stops it after.
  */
 import { existsSync } from 'node:fs';
 import { Dense, Sequential } from '@tapegrad/nn';
-import { loadIdxDataset } from '@tapegrad/nn/node';
+import { loadIdxDataset, stopGemmWorkers, useGemmWorkers } from '@tapegrad/nn/node';
 import { getBackend, rand, randint, Generator, type Tensor } from '@tapegrad/tensor';
 import { tfEpochs, type EpochSpec } from './peers/tfjs.js';
 import { runTorch, torchUnavailable } from './peers/torch.js';
@@ -76,6 +77,21 @@ export const epochSection: Section = {
 
     const mine = await tapegradEpochs(data, spec);
     add(`tapegrad-${getBackend()}`, mine.seconds, `loss ${mine.loss.map((l) => l.toFixed(3)).join(' → ')}`);
+    if (getBackend() === 'wasm') {
+      try {
+        const ready = await useGemmWorkers(1);
+        if (ready === 0) ctx.log('  tapegrad-wasm-2t skipped: the GEMM worker did not start');
+        else {
+          const two = await tapegradEpochs(data, spec);
+          const same = two.loss.every((l, i) => l === mine.loss[i]);
+          add('tapegrad-wasm-2t', two.seconds, `1 GEMM worker; loss ${two.loss.map((l) => l.toFixed(3)).join(' → ')}${same ? ' (bit-identical)' : ' (DIFFERS from 1 thread)'}`);
+        }
+      } catch (e) {
+        ctx.log(`  tapegrad-wasm-2t skipped: ${(e as Error).message}`);
+      } finally {
+        await stopGemmWorkers();
+      }
+    }
 
     const why = torchUnavailable();
     if (why) ctx.log(`  torch skipped: ${why}`);

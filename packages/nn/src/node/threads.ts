@@ -1,0 +1,56 @@
+import { Worker } from 'node:worker_threads';
+import { ValueError, gemmWorkerSource, gemmWorkersReady, setGemmWorkers, wasmSupported } from '@tapegrad/tensor';
+
+/** Options of {@link useGemmWorkers}. */
+export interface GemmWorkerOptions {
+  /** How long to wait for the workers to compile the kernels and report ready (default 10 000 ms). */
+  timeoutMs?: number;
+}
+
+let running: Worker[] = [];
+
+/**
+ * Starts `n` Node worker threads for the wasm GEMM (a second core for the large products of a training
+ * step; results stay bit-identical) and resolves with the number ready (0, starting none, where
+ * WebAssembly SIMD is missing). Only the wasm backend uses them. The workers do not keep the process
+ * alive; {@link stopGemmWorkers} ends them. Replaces workers started before.
+ * @example await useGemmWorkers(1); model.fit(x, y, { epochs: 5 }); await stopGemmWorkers();
+ */
+export async function useGemmWorkers(n = 1, options: GemmWorkerOptions = {}): Promise<number> {
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new ValueError(`useGemmWorkers: n must be an integer in [0, 64], got ${n}`);
+  await stopGemmWorkers();
+  if (n === 0 || !wasmSupported()) return 0;
+  const source = `(${gemmWorkerSource})(require('node:worker_threads').parentPort)`;
+  const started: Worker[] = [];
+  for (let i = 0; i < n; i++) {
+    const w = new Worker(source, { eval: true });
+    w.unref();
+    // A failing worker must not take the process down: stop handing work to the pool instead.
+    w.on('error', () => {
+      if (running.includes(w)) void stopGemmWorkers();
+    });
+    started.push(w);
+  }
+  running = started;
+  setGemmWorkers(started);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const t0 = Date.now();
+  while (gemmWorkersReady() < n && Date.now() - t0 < timeoutMs && running === started) {
+    await new Promise<void>((resolve) => setTimeout(resolve, 2));
+  }
+  return running === started ? gemmWorkersReady() : 0;
+}
+
+/** Stops using the GEMM worker threads started by {@link useGemmWorkers} and terminates them. */
+export async function stopGemmWorkers(): Promise<void> {
+  const old = running;
+  if (old.length === 0) return;
+  running = [];
+  setGemmWorkers(null);
+  await Promise.all(old.map((w) => w.terminate()));
+}
+
+/** Number of GEMM worker threads started by {@link useGemmWorkers} that are still in use. */
+export function gemmWorkerCount(): number {
+  return running.length;
+}
