@@ -28,6 +28,11 @@ export interface GradcheckOptions {
    * numeric side costs two forward passes per element, so big inputs are sampled. Default: every element.
    */
   sample?: number;
+  /**
+   * Compute the analytic side with `createGraph: true`, i.e. through the differentiable backward formulas
+   * rather than the fused fast paths some ops take when nothing records the backward. Default false.
+   */
+  createGraph?: boolean;
 }
 
 /** The entry of the Jacobian (or VJP) that is furthest outside the tolerance. */
@@ -182,7 +187,7 @@ function runCheck(
   const wrt = diff.map((i) => leaves[i]!);
   /** Backpropagates `gradient` from `out` and stores each input's gradient in `analytic` at `row`. */
   const backpropInto = (out: Variable, gradient: Tensor, row: number, accumulate: boolean): void => {
-    const grads = gradients(out, wrt, { gradient, retainGraph: true });
+    const grads = gradients(out, wrt, { gradient, retainGraph: true, createGraph: options.createGraph ?? false });
     diff.forEach((i, n) => {
       const g = grads[n]!;
       const leaf = leaves[i]!;

@@ -1,7 +1,8 @@
 /**
  * The table-driven op suite (STYLE.md "Writing an op", step 3). One row per op; every row is checked
  *   1. forward against a naive float64 reference loop written here (views against Tensor's view methods),
- *   2. by float64 gradcheck (full Jacobian vs central differences) and gradgradcheck,
+ *   2. by float64 gradcheck (full Jacobian vs central differences; once through the fast backward, once
+ *      through the recorded createGraph backward) and by gradgradcheck,
  * on the plain contiguous inputs, on a strided copy of every float input (axes reversed, every other element,
  * non-zero offset) and, where it makes sense, with the first input expanded from a size-1 leading axis.
  * The last test fails when an exported op function has no row.
@@ -530,6 +531,10 @@ describe('op table', () => {
           expect(r1.ok).toBe(true);
           expect(r1.checked).toBeGreaterThan(0);
           gradchecks++;
+          // The same first derivatives through the recorded (createGraph) backward formulas, which fused
+          // ops do not use on their fast path.
+          expect(gradcheck(v.fn, v.inputs, { createGraph: true }).ok).toBe(true);
+          gradchecks++;
           if (row.gradgrad ?? true) {
             const r2 = gradgradcheck(v.fn, v.inputs);
             expect(r2.ok).toBe(true);
@@ -600,6 +605,10 @@ describe('op table', () => {
 
   it('ran the gradchecks', () => {
     // Counted across the rows above (vitest runs tests in a file sequentially, in order).
-    expect(gradchecks).toBeGreaterThan(2 * rows.length);
+    // gradcheck, gradcheck with createGraph and gradgradcheck on every variant of every row.
+    const variants = rows.reduce((n, row) => n + variantsOf(row).length, 0);
+    const withGradgrad = rows.reduce((n, row) => n + (row.gradgrad ?? true ? variantsOf(row).length : 0), 0);
+    expect(gradchecks).toBe(2 * variants + withGradgrad);
+    expect(variants).toBeGreaterThan(2.5 * rows.length);
   });
 });
