@@ -139,7 +139,10 @@ export function toDot(output: Variable, options: GraphOptions = {}): string {
 
 /**
  * The graph of `output` as a Mermaid flowchart: leaves are rectangles, ops are rounded (stadium) nodes.
- * @example '```mermaid\n' + toMermaid(loss) + '\n```'
+ * @example
+ * ```ts
+ * console.log(toMermaid(loss)); // paste into a ```mermaid block of a Markdown page
+ * ```
  */
 export function toMermaid(output: Variable, options: GraphOptions = {}): string {
   const { order, label } = labelGraph(output);
