@@ -1,41 +1,20 @@
-import { MR, NR, wasmState, type GemmExports } from './runtime.js';
-import { gemmWorkersReady, runColumns, runParallel } from './threads.js';
+import { MR, NR, sharedGemmState, wasmState } from './runtime.js';
+import { gemmWorkersReady, packPanels, runChunk, runParallel, wakeGemmWorkers } from './threads.js';
 
 /** Largest depth of one packed block: an `NR`-column B panel of this depth (8 KiB) stays in L1. */
 const KC = 256;
 /** Rows of A per macro-kernel call: an `MC×KC` packed A block (128 KiB) stays in L2. */
 const MC = 128;
-/** Multiply-adds below which a product is not split across worker threads (the hand-off costs ~10–50 µs). */
-const PARALLEL_MIN = 1 << 20;
+/**
+ * Multiply-adds below which a product is not split across worker threads: the hand-off costs ~10 µs; on
+ * the 2-core test machine one worker loses at 0.26 M (12 → 24 µs) and wins from 0.5 M (23 → 16 µs; 4.2 M:
+ * 162 → 97 µs).
+ */
+const PARALLEL_MIN = 1 << 19;
 
 const align4 = (x: number): number => (x + 3) & ~3;
-
-/**
- * Packs `lanes×kc` of a strided matrix already in wasm memory (element `(o, p)` at float
- * `src + o*rs + p*cs`) into `R`-lane panels at float `dst`: v128 row copies when the lanes are
- * contiguous, v128 4×4 transposes when the rows are, scalar otherwise and for the leftover lanes.
- */
-function packPanels(
-  gemm: GemmExports,
-  rows: (src: number, ld: number, panels: number, ni: number, dst: number) => void,
-  src: number,
-  rs: number,
-  cs: number,
-  lanes: number,
-  kc: number,
-  dst: number,
-  R: number,
-): void {
-  let from = 0;
-  if (rs === 1) {
-    from = Math.floor(lanes / R) * R;
-    if (from > 0) rows(src * 4, cs * 4, from / R, kc, dst * 4);
-  } else if (cs === 1) {
-    from = lanes & ~3;
-    if (from > 0) gemm.packT(src * 4, rs * 4, from / 4, kc, dst * 4, R);
-  }
-  if (from < lanes) gemm.pack(src * 4, rs * 4, cs * 4, from, lanes, kc, dst * 4, R);
-}
+/** Rounds a float offset up to a 64-byte cache line (threads writing neighbouring chunks of C share no line). */
+const align16 = (x: number): number => (x + 15) & ~15;
 
 /**
  * `C = op(A)·op(B) (+ C when accumulate)` on float32 arrays with the WebAssembly SIMD kernels (layout as
@@ -73,17 +52,18 @@ export function gemmWasm(
   const kc0 = Math.min(k, align4(Math.ceil(k / blocks)));
   const extA = (transA ? k - 1 : m - 1) * lda + (transA ? m : k);
   const extB = (transB ? n - 1 : k - 1) * ldb + (transB ? k : n);
-  // Layout (float offsets, 16-byte aligned): raw A | raw B | packed A block(s) | packed B block(s) | C.
+  // Layout (float offsets; packed blocks and C 64-byte aligned): raw A | raw B | packed A block(s) | packed B block(s) | C.
   const rawA = 0;
   const rawB = align4(rawA + extA);
-  const apAt = align4(rawB + extB);
-  // With worker threads all depth blocks are packed first (one hand-off per product), else block by block.
+  const apAt = align16(rawB + extB);
+  // With worker threads all depth blocks of A are packed first (one hand-off per product), else block by block.
   const parallel = m * n * k >= PARALLEL_MIN && nPad >= 2 * NR && gemmWorkersReady() > 0;
   const aAll = parallel ? mPad * k : mPad * kc0;
   const bAll = parallel ? nPad * k : nPad * kc0;
-  const bpAt = apAt + align4(aAll);
-  const cAt = bpAt + align4(bAll);
-  const { f32, gemm } = wasmState(cAt + mPad * nPad);
+  const bpAt = apAt + align16(aAll);
+  const cAt = bpAt + align16(bAll);
+  if (parallel) wakeGemmWorkers();
+  const { f32, gemm } = parallel ? sharedGemmState(cAt + mPad * nPad) : wasmState(cAt + mPad * nPad);
 
   f32.set(A.subarray(aOff, aOff + extA), rawA);
   f32.set(B.subarray(bOff, bOff + extB), rawB);
@@ -97,12 +77,13 @@ export function gemmWasm(
   const rsB = transB ? 1 : ldb;
   const csB = transB ? ldb : 1;
   if (parallel) {
+    // A is packed here; each thread packs the B panels of the chunks it claims (threads.ts).
     for (let p0 = 0; p0 < k; p0 += kc0) {
       const kc = Math.min(kc0, k - p0);
       packPanels(gemm, gemm.packRowsA, rawA + p0 * csA, rsA, csA, m, kc, apAt + mPad * p0, MR);
-      packPanels(gemm, gemm.packRowsB, rawB + p0 * rsB, csB, rsB, n, kc, bpAt + nPad * p0, NR);
     }
-    if (!runParallel(gemm, accumulate, apAt, bpAt, cAt, mPad, nPad, k, kc0, MR, NR, MC)) runColumns(gemm, accumulate, apAt, bpAt, cAt, mPad, 0, nPad / NR, k, kc0, nPad, MR, NR, MC);
+    const task = [accumulate ? 1 : 0, apAt, bpAt, cAt, mPad, nPad / NR, nPad / NR, k, kc0, nPad, MR, NR, MC, rawB, rsB, csB, n];
+    if (!runParallel(gemm, task)) runChunk(gemm, task, 0, 0, nPad / NR);
   } else {
     for (let p0 = 0; p0 < k; p0 += kc0) {
       const kc = Math.min(kc0, k - p0);

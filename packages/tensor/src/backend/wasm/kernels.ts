@@ -1,4 +1,4 @@
-import { wasmState } from './runtime.js';
+import { kernelState } from './runtime.js';
 
 /**
  * Wrappers that run the training-step kernels of {@link kernelsModule} on float32 arrays outside wasm
@@ -26,7 +26,7 @@ export function adamUpdateWasm(
   biasCorr1: number,
   biasCorr2: number,
 ): void {
-  const { f32, kernels } = wasmState(4 * CHUNK);
+  const { f32, kernels } = kernelState(4 * CHUNK);
   const step = lr / biasCorr1;
   const invBc2 = 1 / Math.sqrt(biasCorr2);
   for (let j0 = 0; j0 < n; j0 += CHUNK) {
@@ -57,7 +57,7 @@ export function addRowVectorWasm(
   if (rows <= 0 || cols <= 0) return;
   const per = Math.max(1, Math.floor(CHUNK / cols));
   const bAt = per * cols;
-  const { f32, kernels } = wasmState(bAt + cols);
+  const { f32, kernels } = kernelState(bAt + cols);
   f32.set(b.subarray(bOff, bOff + cols), bAt);
   const fn = relu ? kernels.addRowRelu : kernels.addRow;
   for (let i0 = 0; i0 < rows; i0 += per) {
@@ -70,7 +70,7 @@ export function addRowVectorWasm(
 
 /** `out = y > 0 ? dy : 0` on float32 arrays; see {@link reluBackwardJs}. */
 export function reluBackwardWasm(dy: Float32Array, dyOff: number, y: Float32Array, yOff: number, out: Float32Array, oOff: number, n: number): void {
-  const { f32, kernels } = wasmState(2 * CHUNK);
+  const { f32, kernels } = kernelState(2 * CHUNK);
   for (let j0 = 0; j0 < n; j0 += CHUNK) {
     const len = Math.min(CHUNK, n - j0);
     f32.set(dy.subarray(dyOff + j0, dyOff + j0 + len), 0);
@@ -85,7 +85,7 @@ export function columnSumWasm(x: Float32Array, xOff: number, rows: number, cols:
   if (cols <= 0) return;
   const per = Math.max(1, Math.floor(CHUNK / cols));
   const oAt = per * cols;
-  const { f32, kernels } = wasmState(oAt + cols);
+  const { f32, kernels } = kernelState(oAt + cols);
   if (accumulate) f32.set(out.subarray(oOff, oOff + cols), oAt);
   else f32.fill(0, oAt, oAt + cols);
   for (let i0 = 0; i0 < rows; i0 += per) {

@@ -1,7 +1,8 @@
 /**
- * The shared WebAssembly state: one `WebAssembly.Memory` that grows on demand (it never shrinks) and the
- * kernel instances that import it. Kernels for other ops can be added beside {@link gemmModule} and
- * instantiated against the same memory.
+ * The WebAssembly state: `WebAssembly.Memory` objects that grow on demand (they never shrink), one for the
+ * GEMM ({@link gemmModule}), one for the training-step kernels ({@link kernelsModule}), and, once worker
+ * threads are lent, a shared one for the products split across them. Only those use shared memory: copies
+ * into a SharedArrayBuffer are about 3× slower than into an ArrayBuffer. Kernels for other ops can be added to either module.
  */
 import { gemmModule } from './gemm-module.js';
 import { kernelsModule } from './kernels-module.js';
@@ -30,13 +31,18 @@ export interface KernelExports {
   colSum(x: number, rows: number, cols: number, out: number): void;
 }
 
-interface State {
+interface GemmState {
   memory: WebAssembly.Memory;
   gemm: GemmExports;
-  kernels: KernelExports;
   f32: Float32Array;
   /** The GEMM module's bytes for this memory (what a worker instantiates); set for shared memory only. */
   sharedGemmBytes: Uint8Array<ArrayBuffer> | null;
+}
+
+interface KernelState {
+  memory: WebAssembly.Memory;
+  kernels: KernelExports;
+  f32: Float32Array;
 }
 
 /** Largest size of the shared memory (1 GiB); only reserved address space until used. */
@@ -45,7 +51,9 @@ const SHARED_MAX_PAGES = 16384;
 let bytes: Uint8Array<ArrayBuffer> | null = null;
 let kernelBytes: Uint8Array<ArrayBuffer> | null = null;
 let supported: boolean | null = null;
-let state: State | null = null;
+let gemmSt: GemmState | null = null;
+let sharedSt: GemmState | null = null;
+let kernelSt: KernelState | null = null;
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   bytes ??= gemmModule(MR, NR / 4);
@@ -67,48 +75,64 @@ export function wasmSupported(): boolean {
 
 // Synchronous compilation is fine in browsers too: each module is about 1–2 KB, far below the 4 KB limit
 // Chrome puts on synchronous compiles on the main thread.
-function instantiate(shared: boolean): State {
+function instantiateGemm(shared: boolean): GemmState {
   const memory = shared
     ? new WebAssembly.Memory({ initial: 16, maximum: SHARED_MAX_PAGES, shared: true })
     : new WebAssembly.Memory({ initial: 16 });
   const gemmBytes = shared ? gemmModule(MR, NR / 4, SHARED_MAX_PAGES) : moduleBytes();
-  kernelBytes ??= kernelsModule();
-  const kBytes = shared ? kernelsModule(SHARED_MAX_PAGES) : kernelBytes;
   const gemm = new WebAssembly.Instance(new WebAssembly.Module(gemmBytes), { env: { memory } });
-  const kernels = new WebAssembly.Instance(new WebAssembly.Module(kBytes), { env: { memory } });
-  return {
-    memory,
-    gemm: gemm.exports as unknown as GemmExports,
-    kernels: kernels.exports as unknown as KernelExports,
-    f32: new Float32Array(memory.buffer),
-    sharedGemmBytes: shared ? gemmBytes : null,
-  };
+  return { memory, gemm: gemm.exports as unknown as GemmExports, f32: new Float32Array(memory.buffer), sharedGemmBytes: shared ? gemmBytes : null };
+}
+
+/** Grows `memory` to hold `floats` float32 elements; returns a view of its whole buffer (re-created after growth). */
+function ensure(memory: WebAssembly.Memory, f32: Float32Array, floats: number): Float32Array {
+  const need = floats * 4;
+  const have = memory.buffer.byteLength;
+  if (need > have) memory.grow(Math.ceil((need - have) / 65536));
+  if (f32.byteLength !== memory.buffer.byteLength || f32.buffer.byteLength === 0) return new Float32Array(memory.buffer);
+  return f32;
 }
 
 /**
- * The wasm state with memory for at least `floats` float32 elements. `f32` is re-created after the
+ * The GEMM's wasm state with memory for at least `floats` float32 elements. `f32` is re-created after the
  * memory grows (growing detaches or replaces the old buffer), so callers take it from the returned state
  * each call.
  */
-export function wasmState(floats: number): State {
-  state ??= instantiate(false);
-  const need = floats * 4;
-  const have = state.memory.buffer.byteLength;
-  if (need > have) state.memory.grow(Math.ceil((need - have) / 65536));
-  if (state.f32.byteLength !== state.memory.buffer.byteLength || state.f32.buffer.byteLength === 0) {
-    state.f32 = new Float32Array(state.memory.buffer);
-  }
-  return state;
+export function wasmState(floats: number): GemmState {
+  gemmSt ??= instantiateGemm(false);
+  gemmSt.f32 = ensure(gemmSt.memory, gemmSt.f32, floats);
+  return gemmSt;
+}
+
+/** {@link wasmState} on the shared memory of {@link sharedWasmState}, for products split across worker threads. */
+export function sharedGemmState(floats: number): GemmState {
+  sharedSt ??= instantiateGemm(true);
+  sharedSt.f32 = ensure(sharedSt.memory, sharedSt.f32, floats);
+  return sharedSt;
 }
 
 /**
- * Moves the wasm kernels onto a shared `WebAssembly.Memory` (needs SharedArrayBuffer: Node, or a
- * cross-origin-isolated page) so worker threads can run GEMM blocks on the same memory; returns it and
- * the GEMM module bytes the workers instantiate.
+ * The training-step kernels' wasm state with memory for at least `floats` float32 elements (never shared).
+ */
+export function kernelState(floats: number): KernelState {
+  if (kernelSt === null) {
+    const memory = new WebAssembly.Memory({ initial: 16 });
+    kernelBytes ??= kernelsModule();
+    const kernels = new WebAssembly.Instance(new WebAssembly.Module(kernelBytes), { env: { memory } });
+    kernelSt = { memory, kernels: kernels.exports as unknown as KernelExports, f32: new Float32Array(memory.buffer) };
+  }
+  kernelSt.f32 = ensure(kernelSt.memory, kernelSt.f32, floats);
+  return kernelSt;
+}
+
+/**
+ * Creates (once) the shared `WebAssembly.Memory` for products split across worker threads (needs
+ * SharedArrayBuffer: Node, or a cross-origin-isolated page); returns it and the GEMM module bytes the
+ * workers instantiate on it.
  */
 export function sharedWasmState(): { memory: WebAssembly.Memory; gemmBytes: Uint8Array<ArrayBuffer> } {
-  if (state?.sharedGemmBytes == null) state = instantiate(true);
-  return { memory: state.memory, gemmBytes: state.sharedGemmBytes! };
+  sharedSt ??= instantiateGemm(true);
+  return { memory: sharedSt.memory, gemmBytes: sharedSt.sharedGemmBytes! };
 }
 
 /** Size in bytes of the generated kernel module (for the benchmark report). */

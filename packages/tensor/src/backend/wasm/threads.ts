@@ -1,17 +1,38 @@
-import { sharedWasmState } from './runtime.js';
+import { sharedWasmState, type GemmExports } from './runtime.js';
 
 /**
  * Optional worker threads for the wasm GEMM. The library never creates threads itself (that needs
  * host APIs: `node:worker_threads`, or `Worker` plus cross-origin isolation in a browser); the host
- * starts workers running {@link gemmWorkerSource} and hands them to {@link setGemmWorkers}. Each call
- * then splits C's column panels between the calling thread and the workers; every element of C is
- * still summed in the same order, so results are bit-identical with or without workers.
+ * starts workers running {@link gemmWorkerSource} and hands them to {@link setGemmWorkers}. Each large
+ * product then splits C's column panels into chunks that the calling thread and the workers claim one
+ * at a time, each packing the B panels of its chunk itself (A is packed before, by the caller); every element of C is still summed in the same order whoever computes it, so results are
+ * bit-identical with or without workers. Claiming (not a fixed split) matters on a busy machine: a
+ * worker descheduled for a few milliseconds just claims nothing while the caller does all chunks.
  *
- * Protocol: one SharedArrayBuffer of control words, 16 per worker: `[seq, done, accumulate, ap, bp, c,
- * mPad, jFrom, jTo, k, kc0, nPad, MR, NR, MC, ready]`. The caller packs all depth blocks, writes a task
- * and bumps `seq`; the worker runs {@link runColumns} on its column panels, stores `seq` into `done`
- * and notifies: one hand-off per product.
+ * Protocol: one SharedArrayBuffer of Int32 control words: `[claim, finished, seq]`, the task (see
+ * {@link runChunk}), at word 20 the number of sleeping workers, and from word 24 one ready flag per worker. The caller
+ * writes a task, sets `claim = tag << 12 | chunks` (tag = low bits of seq), bumps `seq` and claims chunks
+ * itself; a thread claims chunk `left − 1` by a compare-exchange of `claim` from `tag << 12 | left` to
+ * `− 1` (a stale tag or `left = 0` means nothing is left), runs it and adds one to `finished`; the caller
+ * returns when `finished` reaches the chunk count, and only then may write the next task.
  */
+
+/**
+ * Polls of `seq` a worker makes after a product before blocking in `Atomics.wait` (~85 µs). A longer spin
+ * (~1 ms, never sleeping during training) measured slower: the spinning worker competes with V8's GC
+ * helper threads; a late-waking worker costs little since the caller claims the chunks it has not.
+ */
+const WORKER_SPIN = 20000;
+/** Polls of `finished` the caller makes before blocking (~100 µs); it waits only for chunks in progress. */
+const CALLER_SPIN = 20000;
+
+const CLAIM = 0;
+const FINISHED = 1;
+const SEQ = 2;
+const TASK = 3;
+/** Number of workers blocked (or about to block) in `Atomics.wait`: notifying costs ~10 µs even with no waiter. */
+const SLEEPERS = 20;
+const READY = 24;
 
 /** The part of a Worker (Node or browser) that {@link setGemmWorkers} uses. */
 export interface GemmWorker {
@@ -24,23 +45,28 @@ export interface GemmWorker {
  * `new Worker(\`(${gemmWorkerSource})(require('node:worker_threads').parentPort)\`, { eval: true })`.
  */
 export const gemmWorkerSource = `(port) => {
-  const run = ${runColumnsSource()};
+  const packPanels = ${packPanelsSource()};
+  const runColumns = ${runColumnsSource()};
+  const run = ${runChunkSource()};
+  const claimChunks = ${claimChunksSource()};
   const onMessage = (event) => {
     port.removeEventListener('message', onMessage);
     const { memory, bytes, ctrl, slot } = event.data;
     const gemm = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
     const c = new Int32Array(ctrl);
-    const b = slot * 16;
-    let seq = Atomics.load(c, b + 1);
-    Atomics.store(c, b + 15, 1);
-    Atomics.notify(c, b + 15);
+    let seq = Atomics.load(c, ${SEQ});
+    Atomics.store(c, ${READY} + slot, 1);
+    Atomics.notify(c, ${READY} + slot);
     for (;;) {
-      Atomics.wait(c, b, seq);
-      seq = Atomics.load(c, b);
-      if (seq < 0) return;
-      run(gemm, c[b + 2] === 1, c[b + 3], c[b + 4], c[b + 5], c[b + 6], c[b + 7], c[b + 8], c[b + 9], c[b + 10], c[b + 11], c[b + 12], c[b + 13], c[b + 14]);
-      Atomics.store(c, b + 1, seq);
-      Atomics.notify(c, b + 1);
+      for (let s = 0; s < ${WORKER_SPIN} && Atomics.load(c, ${SEQ}) === seq; s++);
+      Atomics.add(c, ${SLEEPERS}, 1);
+      Atomics.wait(c, ${SEQ}, seq);
+      Atomics.sub(c, ${SLEEPERS}, 1);
+      const next = Atomics.load(c, ${SEQ});
+      if (next < 0) return;
+      if (next === seq) continue; // woken ahead of a task (wakeGemmWorkers): spin for it
+      seq = next;
+      claimChunks(run, gemm, c, seq);
     }
   };
   port.addEventListener('message', onMessage);
@@ -58,35 +84,41 @@ let pool: Pool | null = null;
 
 /**
  * Uses `workers` (started with {@link gemmWorkerSource}) for large wasm GEMMs from now on, switching
- * the wasm kernels to shared memory; `null` stops using them (the host terminates them). Workers
- * that have not started yet are skipped until they are ready.
+ * the wasm GEMM to shared memory; `null` stops using them (the host terminates them). Workers that have
+ * not started yet simply claim no work until they are ready.
  */
 export function setGemmWorkers(workers: readonly GemmWorker[] | null): void {
   if (pool) {
-    for (let w = 0; w < pool.count; w++) {
-      Atomics.store(pool.ctrl, w * 16, -1);
-      Atomics.notify(pool.ctrl, w * 16);
-    }
+    Atomics.store(pool.ctrl, SEQ, -1);
+    Atomics.notify(pool.ctrl, SEQ);
     pool = null;
   }
   if (!workers || workers.length === 0) return;
   const { memory, gemmBytes } = sharedWasmState();
-  const ctrl = new Int32Array(new SharedArrayBuffer(workers.length * 16 * 4));
+  const ctrl = new Int32Array(new SharedArrayBuffer((READY + workers.length) * 4));
   workers.forEach((w, slot) => w.postMessage({ memory, bytes: gemmBytes, ctrl: ctrl.buffer, slot }));
   let canBlock = true;
   try {
-    Atomics.wait(ctrl, 0, 1, 0); // throws where the calling thread may not block (a browser's main thread)
+    Atomics.wait(ctrl, READY, 1, 0); // throws where the calling thread may not block (a browser's main thread)
   } catch {
     canBlock = false;
   }
   pool = { ctrl, count: workers.length, seq: 0, canBlock };
 }
 
+/**
+ * Wakes sleeping workers ahead of a product (they spin for the next task, then sleep again), so that
+ * their wake-up latency overlaps the caller's copying and packing of the operands.
+ */
+export function wakeGemmWorkers(): void {
+  if (pool && Atomics.load(pool.ctrl, SLEEPERS) > 0) Atomics.notify(pool.ctrl, SEQ);
+}
+
 /** Number of GEMM worker threads that are ready. */
 export function gemmWorkersReady(): number {
   if (!pool) return 0;
   let n = 0;
-  for (let w = 0; w < pool.count; w++) if (Atomics.load(pool.ctrl, w * 16 + 15) === 1) n++;
+  for (let w = 0; w < pool.count; w++) if (Atomics.load(pool.ctrl, READY + w) === 1) n++;
   return n;
 }
 
@@ -96,7 +128,7 @@ export function gemmWorkersReady(): number {
  * same loops as the single-threaded path, so every element is summed in the same order.
  */
 export function runColumns(
-  gemm: { macroAdd: MacroFn; macroSet: MacroFn },
+  gemm: Gemm,
   accumulate: boolean,
   ap: number,
   bp: number,
@@ -135,50 +167,152 @@ function runColumnsSource(): string {
   }`;
 }
 
-type MacroFn = (ap: number, bp: number, c: number, mp: number, np: number, kc: number, ldc: number) => void;
+/**
+ * Claims and runs chunks of the task in `c` (see the protocol above) until none is left or the task is
+ * no longer the one numbered `seq`. Whether a chunk is left is decided by the claim word alone (never by
+ * the task words, which a late thread may see already overwritten by the next task).
+ */
+function claimChunks(run: typeof runChunk, gemm: Gemm, c: Int32Array, seq: number): void {
+  const tag = (seq & 0x3ffff) << 12;
+  for (;;) {
+    const w = Atomics.load(c, CLAIM);
+    const left = w - tag;
+    if (left <= 0 || left >= 4096) return;
+    if (Atomics.compareExchange(c, CLAIM, w, w - 1) !== w) continue;
+    // The task is still open, so its words are this task's: it cannot end before this chunk is done.
+    const panels = c[TASK + 5]!;
+    const chunk = c[TASK + 6]!;
+    const j0 = (left - 1) * chunk;
+    run(gemm, c, TASK, j0, Math.min(panels, j0 + chunk));
+    if (Atomics.add(c, FINISHED, 1) + 1 === Math.ceil(panels / chunk)) Atomics.notify(c, FINISHED);
+  }
+}
+
+/** `claimChunks` as plain JavaScript source for the worker. */
+function claimChunksSource(): string {
+  return `(run, gemm, c, seq) => {
+    const tag = (seq & 0x3ffff) << 12;
+    for (;;) {
+      const w = Atomics.load(c, ${CLAIM});
+      const left = w - tag;
+      if (left <= 0 || left >= 4096) return;
+      if (Atomics.compareExchange(c, ${CLAIM}, w, w - 1) !== w) continue;
+      const panels = c[${TASK + 5}];
+      const chunk = c[${TASK + 6}];
+      const j0 = (left - 1) * chunk;
+      run(gemm, c, ${TASK}, j0, Math.min(panels, j0 + chunk));
+      if (Atomics.add(c, ${FINISHED}, 1) + 1 === Math.ceil(panels / chunk)) Atomics.notify(c, ${FINISHED});
+    }
+  }`;
+}
+
+type Gemm = Pick<GemmExports, 'macroAdd' | 'macroSet' | 'pack' | 'packT' | 'packRowsA' | 'packRowsB'>;
 
 /**
- * Splits `C (+)= A·B` (operands packed as for {@link runColumns}) by column panels between this thread
- * and the ready workers and waits for them; returns false (nothing done) when no worker is ready.
+ * `C (+)= A·B` with the workers, given the task {@link runChunk} reads (A packed, B raw): column panels
+ * in chunks claimed by this thread and the workers; returns false (nothing done) when no worker is ready.
  */
-export function runParallel(
-  gemm: { macroAdd: MacroFn; macroSet: MacroFn },
-  accumulate: boolean,
-  ap: number,
-  bp: number,
-  cp: number,
-  mPad: number,
-  nPad: number,
-  k: number,
-  kc0: number,
-  MR: number,
-  NR: number,
-  MC: number,
-): boolean {
+export function runParallel(gemm: Gemm, task: readonly number[]): boolean {
   if (!pool) return false;
   const { ctrl } = pool;
-  const ready: number[] = [];
-  for (let w = 0; w < pool.count; w++) if (Atomics.load(ctrl, w * 16 + 15) === 1) ready.push(w);
-  const panels = nPad / NR;
-  if (ready.length === 0 || panels < 2) return false;
-  const parts = Math.min(ready.length + 1, panels);
-  const seq = ++pool.seq;
-  const bound = (q: number): number => Math.round((q * panels) / parts);
-  for (let q = 1; q < parts; q++) {
-    const b = ready[q - 1]! * 16;
-    const args = [accumulate ? 1 : 0, ap, bp, cp, mPad, bound(q), bound(q + 1), k, kc0, nPad, MR, NR, MC];
-    for (let i = 0; i < args.length; i++) ctrl[b + 2 + i] = args[i]!;
-    Atomics.store(ctrl, b, seq);
-    Atomics.notify(ctrl, b);
-  }
-  runColumns(gemm, accumulate, ap, bp, cp, mPad, 0, bound(1), k, kc0, nPad, MR, NR, MC);
-  for (let q = 1; q < parts; q++) {
-    const b = ready[q - 1]! * 16 + 1;
-    for (;;) {
-      const done = Atomics.load(ctrl, b);
-      if (done === seq) break;
-      if (pool.canBlock) Atomics.wait(ctrl, b, done, 1000);
-    }
+  const ready = gemmWorkersReady();
+  const panels = task[5]!;
+  if (ready === 0 || panels < 2) return false;
+  // About four chunks per thread: small enough to balance, large enough that claiming costs nothing.
+  const chunk = Math.max(1, Math.ceil(panels / (4 * (ready + 1))));
+  const chunks = Math.ceil(panels / chunk);
+  const seq = (pool.seq = (pool.seq + 1) & 0x3fffffff);
+  for (let i = 0; i < task.length; i++) ctrl[TASK + i] = task[i]!;
+  ctrl[TASK + 6] = chunk;
+  Atomics.store(ctrl, FINISHED, 0);
+  Atomics.store(ctrl, CLAIM, ((seq & 0x3ffff) << 12) + chunks);
+  Atomics.store(ctrl, SEQ, seq);
+  // A worker that registers as a sleeper after this load sees the new seq in Atomics.wait and does not block.
+  if (Atomics.load(ctrl, SLEEPERS) > 0) Atomics.notify(ctrl, SEQ);
+  claimChunks(runChunk, gemm, ctrl, seq);
+  for (let s = 0; ; s++) {
+    const done = Atomics.load(ctrl, FINISHED);
+    if (done >= chunks) break;
+    if (s >= CALLER_SPIN && pool.canBlock) Atomics.wait(ctrl, FINISHED, done, 1000);
   }
   return true;
+}
+
+/**
+ * Packs `lanes×kc` of a strided matrix already in wasm memory (element `(o, p)` at float
+ * `src + o*rs + p*cs`) into `R`-lane panels at float `dst`: v128 row copies when the lanes are
+ * contiguous, v128 4×4 transposes when the rows are, scalar otherwise and for the leftover lanes.
+ */
+export function packPanels(
+  gemm: Gemm,
+  rows: (src: number, ld: number, panels: number, ni: number, dst: number) => void,
+  src: number,
+  rs: number,
+  cs: number,
+  lanes: number,
+  kc: number,
+  dst: number,
+  R: number,
+): void {
+  let from = 0;
+  if (rs === 1) {
+    from = Math.floor(lanes / R) * R;
+    if (from > 0) rows(src * 4, cs * 4, from / R, kc, dst * 4);
+  } else if (cs === 1) {
+    from = lanes & ~3;
+    if (from > 0) gemm.packT(src * 4, rs * 4, from / 4, kc, dst * 4, R);
+  }
+  if (from < lanes) gemm.pack(src * 4, rs * 4, cs * 4, from, lanes, kc, dst * 4, R);
+}
+
+/** `packPanels` as plain JavaScript source for the worker. */
+function packPanelsSource(): string {
+  return `(gemm, rows, src, rs, cs, lanes, kc, dst, R) => {
+    let from = 0;
+    if (rs === 1) {
+      from = Math.floor(lanes / R) * R;
+      if (from > 0) rows(src * 4, cs * 4, from / R, kc, dst * 4);
+    } else if (cs === 1) {
+      from = lanes & ~3;
+      if (from > 0) gemm.packT(src * 4, rs * 4, from / 4, kc, dst * 4, R);
+    }
+    if (from < lanes) gemm.pack(src * 4, rs * 4, cs * 4, from, lanes, kc, dst * 4, R);
+  }`;
+}
+
+/**
+ * Runs column panels `j0 ≤ j < j1` of a product described by `t[o…]` = `[accumulate, ap, bp, cp, mPad,
+ * panels, chunk, k, kc0, nPad, MR, NR, MC, rawB, rsB, csB, n]` (float offsets; A packed block by block at
+ * `ap`, B raw at `rawB` with `op(B)(p, j)` at `rawB + p*rsB + j*csB`): packs those panels of B (each depth
+ * block at `bp + nPad*p0`), then {@link runColumns}.
+ */
+export function runChunk(gemm: Gemm, t: ArrayLike<number>, o: number, j0: number, j1: number): void {
+  const k = t[o + 7]!;
+  const kc0 = t[o + 8]!;
+  const nPad = t[o + 9]!;
+  const NR = t[o + 11]!;
+  const bp = t[o + 2]!;
+  const rsB = t[o + 14]!;
+  const csB = t[o + 15]!;
+  const lane0 = j0 * NR;
+  const lanes = Math.min(t[o + 16]!, j1 * NR) - lane0;
+  for (let p0 = 0; p0 < k; p0 += kc0) {
+    const kc = Math.min(kc0, k - p0);
+    packPanels(gemm, gemm.packRowsB, t[o + 13]! + p0 * rsB + lane0 * csB, csB, rsB, lanes, kc, bp + nPad * p0 + lane0 * kc, NR);
+  }
+  runColumns(gemm, t[o]! === 1, t[o + 1]!, bp, t[o + 3]!, t[o + 4]!, j0, j1, k, kc0, nPad, t[o + 10]!, NR, t[o + 12]!);
+}
+
+/** `runChunk` as plain JavaScript source for the worker (uses `packPanels` and `runColumns` in scope). */
+function runChunkSource(): string {
+  return `(gemm, t, o, j0, j1) => {
+    const k = t[o + 7], kc0 = t[o + 8], nPad = t[o + 9], NR = t[o + 11], bp = t[o + 2], rsB = t[o + 14], csB = t[o + 15];
+    const lane0 = j0 * NR;
+    const lanes = Math.min(t[o + 16], j1 * NR) - lane0;
+    for (let p0 = 0; p0 < k; p0 += kc0) {
+      const kc = Math.min(kc0, k - p0);
+      packPanels(gemm, gemm.packRowsB, t[o + 13] + p0 * rsB + lane0 * csB, csB, rsB, lanes, kc, bp + nPad * p0 + lane0 * kc, NR);
+    }
+    runColumns(gemm, t[o] === 1, t[o + 1], bp, t[o + 3], t[o + 4], j0, j1, k, kc0, nPad, t[o + 10], NR, t[o + 12]);
+  }`;
 }
