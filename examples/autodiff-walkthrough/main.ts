@@ -8,10 +8,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { type TapeEntry, type Variable, formatTape, tape, toDot, toMermaid, variable } from '@tapegrad/autograd';
 import { tensor, type Tensor } from '@tapegrad/tensor';
 import { Dense, Sequential, explainBackprop, formatExplanation, getLoss, type BackpropExplanation } from '@tapegrad/nn';
+import { runIfMain } from '../shared/cli.js';
 
 /** Options of {@link run}. */
 export interface WalkthroughOptions {
@@ -89,17 +89,7 @@ export function run(options: WalkthroughOptions = {}): WalkthroughResult {
   return { loss: loss.item(), tape: entries, tapeText, dotPath, mermaidPath, markdownPath, dot, mermaid, explanation, explanationText, model };
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log('usage: tsx examples/autodiff-walkthrough/main.ts [--out DIR]');
-  } else {
-    try {
-      const i = argv.indexOf('--out');
-      run({ verbose: true, ...(i >= 0 && argv[i + 1] ? { outDir: argv[i + 1]! } : {}) });
-    } catch (e) {
-      console.error(`autodiff-walkthrough: ${(e as Error).message}`);
-      process.exitCode = 1;
-    }
-  }
-}
+runIfMain(import.meta.url, 'autodiff-walkthrough', 'usage: tsx examples/autodiff-walkthrough/main.ts [--out DIR]', (argv) => {
+  const i = argv.indexOf('--out');
+  run({ verbose: true, ...(i >= 0 && argv[i + 1] ? { outDir: argv[i + 1]! } : {}) });
+});

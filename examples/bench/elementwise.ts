@@ -7,7 +7,7 @@ import * as T from '@tapegrad/tensor';
 import { elementwiseCases, gbps, stepCases, type ElementwiseCase, type StepCase } from './cases.js';
 import { tfElementwise } from './peers/tfjs.js';
 import { runTorch, torchUnavailable } from './peers/torch.js';
-import { measure, type BenchContext, type Row, type Section } from './util.js';
+import { measure, rowCollector, type BenchContext, type Row, type Section } from './util.js';
 
 type Kernel = (...args: unknown[]) => T.Tensor;
 type StepFn = (...args: unknown[]) => void;
@@ -39,10 +39,7 @@ export const elementwiseSection: Section = {
   async run(ctx: BenchContext): Promise<Row[]> {
     const cases = elementwiseCases(ctx.quick);
     const minMs = ctx.quick ? 100 : 400;
-    const rows: Row[] = [];
-    const add = (c: ElementwiseCase, impl: string, ms: number): void => {
-      rows.push({ section: 'elementwise', case: c.name, impl, unit: 'GB/s', value: gbps(c, ms), ms });
-    };
+    const { rows, add } = rowCollector<ElementwiseCase>('elementwise', 'GB/s', gbps);
 
     const kernels = T as unknown as Record<string, Kernel | undefined>;
     const g = new T.Generator(2);

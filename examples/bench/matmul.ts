@@ -8,7 +8,7 @@ import { Generator, getBackend, matmul, randn, setBackend, wasmSupported, type B
 import { gflops, matmulCases, type MatmulCase } from './cases.js';
 import { tfMatmul } from './peers/tfjs.js';
 import { runTorch, torchUnavailable } from './peers/torch.js';
-import { measure, type BenchContext, type Row, type Section } from './util.js';
+import { measure, rowCollector, type BenchContext, type Row, type Section } from './util.js';
 
 function operands(c: MatmulCase, g: Generator): [Tensor, Tensor] {
   const a = c.transA ? randn([c.k, c.m], { generator: g }).T : randn([c.m, c.k], { generator: g });
@@ -80,10 +80,7 @@ export const matmulSection: Section = {
   async run(ctx: BenchContext): Promise<Row[]> {
     const cases = matmulCases(ctx.quick);
     const minMs = ctx.quick ? 150 : 600;
-    const rows: Row[] = [];
-    const add = (c: MatmulCase, impl: string, ms: number, note?: string): void => {
-      rows.push({ section: 'matmul', case: c.name, impl, unit: 'GFLOP/s', value: gflops(c, ms), ms, ...(note ? { note } : {}) });
-    };
+    const { rows, add } = rowCollector<MatmulCase>('matmul', 'GFLOP/s', gflops);
 
     const before = getBackend();
     const backends: BackendName[] = wasmSupported() ? ['js', 'wasm'] : ['js'];

@@ -76,6 +76,22 @@ export async function measureAsync(fn: () => Promise<void>, minMs = 400): Promis
   return samples[samples.length >> 1]!;
 }
 
+/**
+ * An empty row list and `add(case, impl, ms, note?)`, which appends the row of one measurement of a named case:
+ * `value = valueOf(case, ms)` in `unit`.
+ */
+export function rowCollector<C extends { name: string }>(
+  section: string,
+  unit: Row['unit'],
+  valueOf: (c: C, ms: number) => number,
+): { rows: Row[]; add: (c: C, impl: string, ms: number, note?: string) => void } {
+  const rows: Row[] = [];
+  const add = (c: C, impl: string, ms: number, note?: string): void => {
+    rows.push({ section, case: c.name, impl, unit, value: valueOf(c, ms), ms, ...(note ? { note } : {}) });
+  };
+  return { rows, add };
+}
+
 /** Fills ratio = value / baseline value per case. */
 export function addRatios(rows: Row[], baseline: string): void {
   const byCase = new Map<string, number>();

@@ -5,11 +5,11 @@
  *
  * Run: `pnpm example:custom-op` (or `tsx examples/custom-op/main.ts [--train 2000] [--test 1000] [--epochs 3]`).
  */
-import { pathToFileURL } from 'node:url';
 import { type Variable, defineOp, gradcheck, gradgradcheck, type GradcheckResult } from '@tapegrad/autograd';
 import { Generator, mul, randn, sigmoid, type Tensor } from '@tapegrad/tensor';
 import { Dense, Sequential } from '@tapegrad/nn';
 import { loadMnistPackage } from '@tapegrad/nn/node';
+import { runIfMain } from '../shared/cli.js';
 
 /**
  * swish(x) = x·σ(x) (a.k.a. SiLU); swish′(x) = σ(x)·(1 + x·(1 − σ(x))).
@@ -108,21 +108,11 @@ function argValue(argv: readonly string[], flag: string): number | undefined {
   return v;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log('usage: tsx examples/custom-op/main.ts [--train 2000] [--test 1000] [--epochs 3]');
-  } else {
-    try {
-      run({
-        verbose: true,
-        ...(argValue(argv, '--train') !== undefined ? { trainSize: argValue(argv, '--train')! } : {}),
-        ...(argValue(argv, '--test') !== undefined ? { testSize: argValue(argv, '--test')! } : {}),
-        ...(argValue(argv, '--epochs') !== undefined ? { epochs: argValue(argv, '--epochs')! } : {}),
-      });
-    } catch (e) {
-      console.error(`custom-op: ${(e as Error).message}`);
-      process.exitCode = 1;
-    }
-  }
-}
+runIfMain(import.meta.url, 'custom-op', 'usage: tsx examples/custom-op/main.ts [--train 2000] [--test 1000] [--epochs 3]', (argv) => {
+  run({
+    verbose: true,
+    ...(argValue(argv, '--train') !== undefined ? { trainSize: argValue(argv, '--train')! } : {}),
+    ...(argValue(argv, '--test') !== undefined ? { testSize: argValue(argv, '--test')! } : {}),
+    ...(argValue(argv, '--epochs') !== undefined ? { epochs: argValue(argv, '--epochs')! } : {}),
+  });
+});

@@ -7,10 +7,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Tensor } from '@tapegrad/tensor';
 import { Dense, History, Sequential, toCategorical } from '@tapegrad/nn';
 import { load, loadMnistPackage, save, writeHistoryPlot } from '@tapegrad/nn/node';
+import { runIfMain, tutorialArgs } from '../shared/cli.js';
 
 /** Options of {@link run}. */
 export interface KerasTutorialOptions {
@@ -103,38 +103,6 @@ export function run(options: KerasTutorialOptions = {}): KerasTutorialResult {
   return { model, reloaded, history, summary, test, predicted, actual, reloadIdentical, files };
 }
 
-function flag(argv: readonly string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-
-function num(argv: readonly string[], name: string): number | undefined {
-  const v = flag(argv, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`${name} expects a number, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log('usage: tsx examples/tutorial-keras-style/main.ts [--train 8000] [--test 2000] [--epochs 10] [--out DIR]');
-  } else {
-    try {
-      const opts: KerasTutorialOptions = { verbose: true };
-      const train = num(argv, '--train');
-      const test = num(argv, '--test');
-      const epochs = num(argv, '--epochs');
-      const out = flag(argv, '--out');
-      if (train !== undefined) opts.trainSize = train;
-      if (test !== undefined) opts.testSize = test;
-      if (epochs !== undefined) opts.epochs = epochs;
-      if (out !== undefined) opts.outDir = out;
-      run(opts);
-    } catch (e) {
-      console.error(`tutorial-keras-style: ${(e as Error).message}`);
-      process.exitCode = 1;
-    }
-  }
-}
+runIfMain(import.meta.url, 'tutorial-keras-style', 'usage: tsx examples/tutorial-keras-style/main.ts [--train 8000] [--test 2000] [--epochs 10] [--out DIR]', (argv) => {
+  run({ verbose: true, ...tutorialArgs(argv) });
+});

@@ -7,10 +7,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { type Optimizer, createOptimizer } from '@tapegrad/optim';
 import { type Activation, History, type Sequential, accuracy, mlp, toCategorical } from '@tapegrad/nn';
 import { load, loadMnistPackage, save } from '@tapegrad/nn/node';
+import { runIfMain, tutorialArgs } from '../shared/cli.js';
 
 /** Options of {@link run}: the pluggable parts plus data size. */
 export interface NumpyTutorialOptions {
@@ -100,38 +100,6 @@ export function run(options: NumpyTutorialOptions = {}): NumpyTutorialResult {
   return { net, reloaded, history, trainAccuracy, testAccuracy, reloadedAccuracy, predicted, actual, modelPath };
 }
 
-function flag(argv: readonly string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-
-function num(argv: readonly string[], name: string): number | undefined {
-  const v = flag(argv, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`${name} expects a number, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log('usage: tsx examples/tutorial-numpy-style/main.ts [--train 8000] [--test 2000] [--epochs 10] [--out DIR]');
-  } else {
-    try {
-      const opts: NumpyTutorialOptions = { verbose: true };
-      const train = num(argv, '--train');
-      const test = num(argv, '--test');
-      const epochs = num(argv, '--epochs');
-      const out = flag(argv, '--out');
-      if (train !== undefined) opts.trainSize = train;
-      if (test !== undefined) opts.testSize = test;
-      if (epochs !== undefined) opts.epochs = epochs;
-      if (out !== undefined) opts.outDir = out;
-      run(opts);
-    } catch (e) {
-      console.error(`tutorial-numpy-style: ${(e as Error).message}`);
-      process.exitCode = 1;
-    }
-  }
-}
+runIfMain(import.meta.url, 'tutorial-numpy-style', 'usage: tsx examples/tutorial-numpy-style/main.ts [--train 8000] [--test 2000] [--epochs 10] [--out DIR]', (argv) => {
+  run({ verbose: true, ...tutorialArgs(argv) });
+});

@@ -365,8 +365,8 @@ export interface LoggerOptions {
   write?: (text: string) => void;
 }
 
-/** Collects one row per epoch in memory; `toString()` is CSV (`epoch,loss,accuracy,…`). */
-export class CSVLogger extends BaseCallback {
+/** Base of the loggers: collects one row per epoch in memory and hands `toString()` to `write` at the end of training. */
+export abstract class EpochLogger extends BaseCallback {
   readonly rows: (Logs & { epoch: number })[] = [];
   private readonly writeFn: ((text: string) => void) | undefined;
 
@@ -383,6 +383,12 @@ export class CSVLogger extends BaseCallback {
     this.writeFn?.(this.toString());
   }
 
+  /** The collected rows as text (the format of the subclass). */
+  abstract override toString(): string;
+}
+
+/** Collects one row per epoch in memory; `toString()` is CSV (`epoch,loss,accuracy,…`). */
+export class CSVLogger extends EpochLogger {
   /** The rows as CSV with a header, columns in first-seen order. */
   override toString(): string {
     const cols: string[] = [];
@@ -394,23 +400,8 @@ export class CSVLogger extends BaseCallback {
 }
 
 /** Collects one object per epoch in memory; `toString()` is a JSON array (non-finite numbers as null). */
-export class JSONLogger extends BaseCallback {
-  readonly rows: (Logs & { epoch: number })[] = [];
-  private readonly writeFn: ((text: string) => void) | undefined;
-
-  constructor(options: LoggerOptions = {}) {
-    super();
-    this.writeFn = options.write;
-  }
-
-  onEpochEnd(epoch: number, logs: Logs): void {
-    this.rows.push({ epoch, ...logs });
-  }
-
-  onTrainEnd(): void {
-    this.writeFn?.(this.toString());
-  }
-
+export class JSONLogger extends EpochLogger {
+  /** The rows as a JSON array. */
   override toString(): string {
     return JSON.stringify(this.rows);
   }

@@ -32,6 +32,14 @@ function checkSameSize(fn: string, p: Tensor, t: Tensor): void {
   if (p.size === 0) throw new ValueError(`${fn}: got no samples (predictions ${fmtShape(p.shape)})`);
 }
 
+/** The values of `predictions` and `targets` (contiguous, row-major) after checking that their shapes agree. */
+function sameShapeValues(fn: string, predictions: MetricInput, targets: MetricInput): [TypedArray, TypedArray] {
+  const p = asTensor(fn, 'predictions', predictions);
+  const t = asTensor(fn, 'targets', targets);
+  checkSameSize(fn, p, t);
+  return [flat(p), flat(t)];
+}
+
 function checkClassScores(fn: string, p: Tensor): [number, number] {
   if (p.ndim !== 2) throw new ShapeError(`${fn}: predictions must have shape [n, classes], got ${fmtShape(p.shape)}`);
   const [n, k] = p.shape as [number, number];
@@ -56,11 +64,7 @@ function rowArgmax(v: TypedArray, r: number, k: number): number {
 
 /** Fraction of elements where `predictions > threshold` agrees with `targets > 0.5` (Keras `binary_accuracy`). */
 export function binaryAccuracy(predictions: MetricInput, targets: MetricInput, threshold = 0.5): number {
-  const p = asTensor('binaryAccuracy', 'predictions', predictions);
-  const t = asTensor('binaryAccuracy', 'targets', targets);
-  checkSameSize('binaryAccuracy', p, t);
-  const pv = flat(p);
-  const tv = flat(t);
+  const [pv, tv] = sameShapeValues('binaryAccuracy', predictions, targets);
   let hits = 0;
   for (let i = 0; i < pv.length; i++) if (pv[i]! > threshold === tv[i]! > 0.5) hits++;
   return hits / pv.length;
@@ -140,11 +144,7 @@ export function accuracy(predictions: MetricInput, targets: MetricInput): number
 
 /** Mean squared error over all elements. */
 export function mse(predictions: MetricInput, targets: MetricInput): number {
-  const p = asTensor('mse', 'predictions', predictions);
-  const t = asTensor('mse', 'targets', targets);
-  checkSameSize('mse', p, t);
-  const pv = flat(p);
-  const tv = flat(t);
+  const [pv, tv] = sameShapeValues('mse', predictions, targets);
   let s = 0;
   for (let i = 0; i < pv.length; i++) {
     const d = pv[i]! - tv[i]!;
@@ -155,11 +155,7 @@ export function mse(predictions: MetricInput, targets: MetricInput): number {
 
 /** Mean absolute error over all elements. */
 export function mae(predictions: MetricInput, targets: MetricInput): number {
-  const p = asTensor('mae', 'predictions', predictions);
-  const t = asTensor('mae', 'targets', targets);
-  checkSameSize('mae', p, t);
-  const pv = flat(p);
-  const tv = flat(t);
+  const [pv, tv] = sameShapeValues('mae', predictions, targets);
   let s = 0;
   for (let i = 0; i < pv.length; i++) s += Math.abs(pv[i]! - tv[i]!);
   return s / pv.length;

@@ -51,41 +51,16 @@ import {
   where,
   type DType,
 } from '@tapegrad/tensor';
+import { flat64, forEachIndex } from './helpers.js';
 
 const gen = new Generator(90210);
 
 // ---- helpers (independent of the kernels under test) ----------------------------------------------
 
-/** Reads any strided tensor element by element (via `get`) into a row-major Float64Array. */
-function flat64(t: Tensor): Float64Array {
-  const out = new Float64Array(t.size);
-  const idx = new Array<number>(t.ndim).fill(0);
-  for (let i = 0; i < t.size; i++) {
-    out[i] = t.get(...idx);
-    for (let d = t.ndim - 1; d >= 0; d--) {
-      if (++idx[d]! < t.shape[d]!) break;
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
-
 /** Reads element `idx` of `t` as NumPy broadcasting to a larger index would (size-1 and missing dims → 0). */
 function getBroadcast(t: Tensor, idx: readonly number[]): number {
   const lead = idx.length - t.ndim;
   return t.get(...t.shape.map((d, i) => (d === 1 ? 0 : idx[lead + i]!)));
-}
-
-function forEachIndex(shape: readonly number[], body: (idx: number[], flat: number) => void): void {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const idx = new Array<number>(shape.length).fill(0);
-  for (let i = 0; i < size; i++) {
-    body(idx, i);
-    for (let d = shape.length - 1; d >= 0; d--) {
-      if (++idx[d]! < shape[d]!) break;
-      idx[d] = 0;
-    }
-  }
 }
 
 /** Element-wise closeness with a readable failure: |x − y| ≤ atol + rtol·|y|, NaN matches NaN. */

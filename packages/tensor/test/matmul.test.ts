@@ -12,23 +12,10 @@ import {
   tensor,
   type DType,
 } from '@tapegrad/tensor';
+import { flat64 } from './helpers.js';
 
 const gen = new Generator(20240611);
 const rnd = (shape: number[], dtype: DType = 'float32'): Tensor => randn(shape, { generator: gen, dtype });
-
-/** Reads any strided tensor element by element (via `get`) into a row-major Float64Array. */
-function flat64(t: Tensor): Float64Array {
-  const out = new Float64Array(t.size);
-  const idx = new Array<number>(t.ndim).fill(0);
-  for (let i = 0; i < t.size; i++) {
-    out[i] = t.get(...idx);
-    for (let d = t.ndim - 1; d >= 0; d--) {
-      if (++idx[d]! < t.shape[d]!) break;
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
 
 interface Reference {
   shape: number[];

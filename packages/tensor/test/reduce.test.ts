@@ -22,52 +22,15 @@ import {
   variance,
   type DType,
 } from '@tapegrad/tensor';
+import { LAYOUTS, flat, forEachIndex, makeView, randIntFrom, type Layout } from './helpers.js';
 
 const gen = new Generator(20261123);
 
-const randInt = (lo: number, hi: number): number => lo + Math.floor(gen.random() * (hi - lo + 1));
+const randInt = randIntFrom(gen);
 
-/** Reads any strided tensor element by element (via `get`) into a row-major array. */
-function flat(t: Tensor): number[] {
-  const out: number[] = [];
-  const idx = new Array<number>(t.ndim).fill(0);
-  for (let i = 0; i < t.size; i++) {
-    out.push(t.get(...idx));
-    for (let d = t.ndim - 1; d >= 0; d--) {
-      if (++idx[d]! < t.shape[d]!) break;
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
-
-type Layout = 'contiguous' | 'transposed' | 'sliced' | 'negative-step' | 'expanded';
-const LAYOUTS: Layout[] = ['contiguous', 'transposed', 'sliced', 'negative-step', 'expanded'];
-
-/** A tensor of logical `shape` laid out in memory as `layout` says, with seeded normal values. */
-function make(shape: number[], layout: Layout, dtype: DType = 'float64'): Tensor {
-  const rnd = (s: number[]): Tensor => randn(s, { generator: gen, dtype });
-  switch (layout) {
-    case 'contiguous':
-      return rnd(shape);
-    case 'transposed': {
-      const perm = shape.map((_, i) => i).reverse();
-      if (perm.length > 2) [perm[0], perm[1]] = [perm[1]!, perm[0]!];
-      const base = rnd(perm.map((a) => shape[a]!));
-      const inv = new Array<number>(perm.length);
-      perm.forEach((a, i) => (inv[a] = i));
-      return base.permute(inv);
-    }
-    case 'sliced':
-      return rnd(shape.map((d) => 2 * d + 1)).slice(...shape.map((d) => [1, 1 + 2 * d, 2] as const));
-    case 'negative-step':
-      return rnd(shape.map((d) => 2 * d)).slice(...shape.map((d) => [2 * d - 1, null, -2] as const));
-    case 'expanded': {
-      const small = shape.map((d, i) => (i % 2 === 0 ? 1 : d));
-      return rnd(small).expand(shape);
-    }
-  }
-}
+/** A tensor of logical `shape` laid out in memory as `layout` says (general permutation, even axes expanded), with seeded normal values. */
+const make = (shape: number[], layout: Layout, dtype: DType = 'float64'): Tensor =>
+  makeView((s) => randn(s, { generator: gen, dtype }), shape, layout, { transpose: 'reverse-swap', expandAxes: 'even' });
 
 function randomShape(maxNdim = 4, maxDim = 5): number[] {
   const nd = randInt(0, maxNdim);
@@ -99,16 +62,11 @@ function groupBy(x: Tensor, axes: number[] | null): Ref {
   const outSize = shape.reduce((a, b) => a * b, 1);
   const groups: number[][] = Array.from({ length: outSize }, () => []);
   const values = flat(x);
-  const idx = new Array<number>(x.ndim).fill(0);
-  for (let i = 0; i < values.length; i++) {
+  forEachIndex(x.shape, (idx, i) => {
     let o = 0;
     for (let d = 0; d < x.ndim; d++) if (!red.has(d)) o = o * x.shape[d]! + idx[d]!;
     groups[o]!.push(values[i]!);
-    for (let d = x.ndim - 1; d >= 0; d--) {
-      if (++idx[d]! < x.shape[d]!) break;
-      idx[d] = 0;
-    }
-  }
+  });
   return { shape, keepShape, groups };
 }
 
@@ -334,18 +292,13 @@ describe('softmax / logSoftmax', () => {
         const a = axis < 0 ? axis + shape.length : axis;
         const expectedS: number[] = [];
         const expectedL: number[] = [];
-        const idx = new Array<number>(shape.length).fill(0);
         const strides = shape.map((_, i) => shape.slice(i + 1).reduce((p, q) => p * q, 1));
-        for (let i = 0; i < values.length; i++) {
+        forEachIndex(shape, (idx, i) => {
           let z = 0;
           for (let j = 0; j < shape[a]!; j++) z += Math.exp(values[i + (j - idx[a]!) * strides[a]!]!);
           expectedS.push(Math.exp(values[i]!) / z);
           expectedL.push(values[i]! - Math.log(z));
-          for (let d = shape.length - 1; d >= 0; d--) {
-            if (++idx[d]! < shape[d]!) break;
-            idx[d] = 0;
-          }
-        }
+        });
         check(softmax(x, axis), shape, expectedS, tol, dtype, `softmax ${layout} ${JSON.stringify(shape)} axis ${axis}`);
         check(logSoftmax(x, axis), shape, expectedL, tol, dtype, `logSoftmax ${layout} ${JSON.stringify(shape)} axis ${axis}`);
         cases += 2;

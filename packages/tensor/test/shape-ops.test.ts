@@ -18,58 +18,15 @@ import {
   tensor,
   type DType,
 } from '@tapegrad/tensor';
+import { LAYOUTS, flat, indicesOf, makeView, randIntFrom, type Layout } from './helpers.js';
 
 const gen = new Generator(77001123);
 
-const randInt = (lo: number, hi: number): number => lo + Math.floor(gen.random() * (hi - lo + 1));
+const randInt = randIntFrom(gen);
 
-/** Reads any strided tensor element by element (via `get`) into a row-major array. */
-function flat(t: Tensor): number[] {
-  const out: number[] = [];
-  const idx = new Array<number>(t.ndim).fill(0);
-  for (let i = 0; i < t.size; i++) {
-    out.push(t.get(...idx));
-    for (let d = t.ndim - 1; d >= 0; d--) {
-      if (++idx[d]! < t.shape[d]!) break;
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
-
-/** All multi-indices of `shape` in row-major order. */
-function indicesOf(shape: readonly number[]): number[][] {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out: number[][] = [];
-  const idx = new Array<number>(shape.length).fill(0);
-  for (let i = 0; i < n; i++) {
-    out.push([...idx]);
-    for (let d = shape.length - 1; d >= 0; d--) {
-      if (++idx[d]! < shape[d]!) break;
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
-
-type Layout = 'contiguous' | 'transposed' | 'sliced' | 'negative-step' | 'expanded';
-const LAYOUTS: Layout[] = ['contiguous', 'transposed', 'sliced', 'negative-step', 'expanded'];
-
-function make(shape: number[], layout: Layout, dtype: DType = 'float64'): Tensor {
-  const rnd = (s: number[]): Tensor => randn(s, { generator: gen, dtype });
-  switch (layout) {
-    case 'contiguous':
-      return rnd(shape);
-    case 'transposed':
-      return rnd([...shape].reverse()).transpose();
-    case 'sliced':
-      return rnd(shape.map((d) => 2 * d + 1)).slice(...shape.map((d) => [1, 1 + 2 * d, 2] as const));
-    case 'negative-step':
-      return rnd(shape.map((d) => 2 * d)).slice(...shape.map((d) => [2 * d - 1, null, -2] as const));
-    case 'expanded':
-      return rnd(shape.map((d, i) => (i % 2 === 1 ? 1 : d))).expand(shape);
-  }
-}
+/** A tensor of logical `shape` laid out in memory as `layout` says (reversed axes, odd axes expanded), with seeded normal values. */
+const make = (shape: number[], layout: Layout, dtype: DType = 'float64'): Tensor =>
+  makeView((s) => randn(s, { generator: gen, dtype }), shape, layout);
 
 const randomShape = (minNdim: number, maxNdim: number, maxDim = 4): number[] =>
   Array.from({ length: randInt(minNdim, maxNdim) }, () => randInt(1, maxDim));

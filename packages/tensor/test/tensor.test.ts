@@ -27,22 +27,9 @@ import {
   zeros,
   zerosLike,
 } from '@tapegrad/tensor';
+import { flat as logical } from './helpers.js';
 
 const gen = new Generator(777);
-
-/** Reads any strided tensor element by element (via `get`) into a flat row-major array. */
-function logical(t: Tensor): number[] {
-  const out: number[] = [];
-  const idx = new Array<number>(t.ndim).fill(0);
-  for (let i = 0; i < t.size; i++) {
-    out.push(t.get(...idx));
-    for (let d = t.ndim - 1; d >= 0; d--) {
-      if (++idx[d]! < t.shape[d]!) break;
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
 
 /** A naive reference transpose of a row-major flat array of shape [m, n]. */
 function transposeRef(flat: number[], m: number, n: number): number[] {

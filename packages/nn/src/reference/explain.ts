@@ -22,6 +22,7 @@ import { Dense, Dropout, Flatten } from '../layers.js';
 import { getActivation } from '../activations.js';
 import { binaryCrossentropy, getLoss } from '../losses.js';
 import type { Sequential } from '../sequential.js';
+import { maxAbsDifference } from './check.js';
 import { deltaRuleGradients } from './delta-rule.js';
 import { referenceActivations, type BackpropResult, type ReferenceMlp } from './mlp.js';
 
@@ -196,17 +197,6 @@ function autogradOfModel(model: Sequential, layers: Dense[], x: Tensor, y: Tenso
   );
 }
 
-function maxAbs(a: Tensor, b: Tensor): number {
-  const av = a.astype('float64').data;
-  const bv = b.astype('float64').data;
-  let m = 0;
-  for (let i = 0; i < av.length; i++) {
-    const d = Math.abs(av[i]! - bv[i]!);
-    if (!(d <= m)) m = d;
-  }
-  return m;
-}
-
 const isReferenceMlp = (m: Sequential | ReferenceMlp): m is ReferenceMlp => Array.isArray((m as ReferenceMlp).weights);
 
 /**
@@ -241,7 +231,7 @@ export function explainBackprop(model: Sequential | ReferenceMlp, x: Tensor, y: 
   }
   const layers = hand.layers.map((h, l): LayerExplanation => {
     const dbAutograd = auto.db[l] ?? null;
-    const maxDiff = Math.max(maxAbs(h.dW, auto.dW[l]!), dbAutograd ? maxAbs(h.db, dbAutograd) : 0, maxAbs(h.delta, auto.delta[l]!));
+    const maxDiff = Math.max(maxAbsDifference(h.dW, auto.dW[l]!), dbAutograd ? maxAbsDifference(h.db, dbAutograd) : 0, maxAbsDifference(h.delta, auto.delta[l]!));
     return {
       layer: names[l]!,
       activation: net.activations[l]!,
