@@ -153,6 +153,12 @@ export class Variable {
   /** ⌊this⌋ */ floor(): Variable { return E.floor(this); }
   /** ⌈this⌉ */ ceil(): Variable { return E.ceil(this); }
   /** round(this) */ round(): Variable { return E.round(this); }
+  /** 1 where this = other (no gradient). */ eq(other: Operand): Variable { return E.eq(this, other); }
+  /** 1 where this ≠ other (no gradient). */ ne(other: Operand): Variable { return E.ne(this, other); }
+  /** 1 where this < other (no gradient). */ lt(other: Operand): Variable { return E.lt(this, other); }
+  /** 1 where this ≤ other (no gradient). */ le(other: Operand): Variable { return E.le(this, other); }
+  /** 1 where this > other (no gradient). */ gt(other: Operand): Variable { return E.gt(this, other); }
+  /** 1 where this ≥ other (no gradient). */ ge(other: Operand): Variable { return E.ge(this, other); }
   /** Clamps into [min, max]. */ clip(min: number, max: number): Variable { return E.clip(this, min, max); }
 
   // ---- linear algebra ----
@@ -161,8 +167,11 @@ export class Variable {
   // ---- reductions ----
   /** Sum over axes. */ sum(axes?: R.Axes, keepDims = false): Variable { return R.sum(this, axes, keepDims); }
   /** Mean over axes. */ mean(axes?: R.Axes, keepDims = false): Variable { return R.mean(this, axes, keepDims); }
+  /** Product over axes. */ prod(axes?: R.Axes, keepDims = false): Variable { return R.prod(this, axes, keepDims); }
   /** Maximum over axes. */ max(axes?: R.Axes, keepDims = false): Variable { return R.max(this, axes, keepDims); }
   /** Minimum over axes. */ min(axes?: R.Axes, keepDims = false): Variable { return R.min(this, axes, keepDims); }
+  /** Index of the maximum along an axis, int32 (no gradient). */ argmax(axis?: number | null, keepDims = false): Variable { return R.argmax(this, axis, keepDims); }
+  /** Index of the minimum along an axis, int32 (no gradient). */ argmin(axis?: number | null, keepDims = false): Variable { return R.argmin(this, axis, keepDims); }
   /** ln Σ e^this over axes. */ logsumexp(axes?: R.Axes, keepDims = false): Variable { return R.logsumexp(this, axes, keepDims); }
   /** Variance over axes. */ variance(axes?: R.Axes, options?: R.VarianceOptions): Variable { return R.variance(this, axes, options); }
   /** Standard deviation over axes. */ std(axes?: R.Axes, options?: R.VarianceOptions): Variable { return R.std(this, axes, options); }

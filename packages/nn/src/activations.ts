@@ -35,17 +35,78 @@ const table: Record<ActivationName, Activation> = {
   logSoftmax: (x) => logSoftmax(x, -1),
 };
 
-/** Resolves an activation name (camelCase or snake_case, `null`/`'none'`/`'identity'` → linear). */
+/** Resolves a built-in activation name (camelCase or snake_case, `null`/`'none'`/`'identity'` → linear). */
 export function resolveActivationName(name: string | null | undefined): ActivationName {
-  if (name === null || name === undefined || name === 'none' || name === 'identity') return 'linear';
-  const key = normalizeName(name);
-  const canon = key === 'leakyrelu' ? 'leakyRelu' : key === 'logsoftmax' ? 'logSoftmax' : key;
-  if ((activationNames as readonly string[]).includes(canon)) return canon as ActivationName;
+  const builtin = builtinName(name);
+  if (builtin !== null) return builtin;
   throw new ValueError(`getActivation: unknown activation '${name}'; expected one of ${activationNames.join(', ')}`);
 }
 
-/** Looks an activation up by name, or returns a function unchanged. */
+function builtinName(name: string | null | undefined): ActivationName | null {
+  if (name === null || name === undefined || name === 'none' || name === 'identity') return 'linear';
+  const key = normalizeName(name);
+  const canon = key === 'leakyrelu' ? 'leakyRelu' : key === 'logsoftmax' ? 'logSoftmax' : key;
+  return (activationNames as readonly string[]).includes(canon) ? (canon as ActivationName) : null;
+}
+
+/** Activations added with {@link registerActivation}, by name. */
+const registered = new Map<string, Activation>();
+
+/** Names that can never be registered: `custom` marks an unnamed function in a layer's config. */
+const reserved = new Set(['none', 'identity', 'custom']);
+
+/**
+ * Makes `fn` available by `name` wherever an activation name is accepted (`Dense({ activation: name })`,
+ * {@link getActivation}), so models using it show the name in `summary()` and save and load by name.
+ * `name` must be a simple identifier and must not be (a spelling of) a built-in; registering a name again
+ * replaces the earlier function.
+ * @example registerActivation('swish', (x) => swish(x))
+ */
+export function registerActivation(name: string, fn: Activation): void {
+  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new ValueError(`registerActivation: name must be a simple identifier (letters, digits, _; not starting with a digit), got ${JSON.stringify(name)}`);
+  }
+  const lower = normalizeName(name).toLowerCase();
+  if (reserved.has(name) || builtinName(name) !== null || activationNames.some((b) => b.toLowerCase() === lower)) {
+    throw new ValueError(`registerActivation: '${name}' is a built-in activation name and cannot be replaced; built-ins are ${activationNames.join(', ')}, and none, identity, custom are reserved`);
+  }
+  if (typeof fn !== 'function') throw new ValueError(`registerActivation: activation '${name}' must be a function (x: Variable) => Variable, got ${typeof fn}`);
+  registered.set(name, fn);
+}
+
+/** Removes a registered activation; returns whether it was registered. Built-ins cannot be removed. */
+export function unregisterActivation(name: string): boolean {
+  return registered.delete(name);
+}
+
+/** The names added with {@link registerActivation}, in registration order. */
+export function registeredActivationNames(): string[] {
+  return [...registered.keys()];
+}
+
+/** The registered name of an activation function, or null when it was not registered. */
+export function registeredActivationName(fn: Activation): string | null {
+  for (const [name, f] of registered) if (f === fn) return name;
+  return null;
+}
+
+/**
+ * Resolves a built-in activation name (as {@link resolveActivationName}) or a registered one (exact spelling);
+ * throws naming the known names otherwise.
+ */
+export function resolveActivation(name: string | null | undefined): string {
+  const builtin = builtinName(name);
+  if (builtin !== null) return builtin;
+  if (registered.has(name!)) return name!;
+  const extra = registered.size > 0 ? `, or a registered one (${[...registered.keys()].join(', ')})` : '';
+  throw new ValueError(
+    `getActivation: unknown activation '${name}'; expected one of ${activationNames.join(', ')}${extra}; a custom activation must be added with registerActivation('${name}', fn) first`,
+  );
+}
+
+/** Looks an activation up by name (built-in or registered), or returns a function unchanged. */
 export function getActivation(nameOrFn: string | Activation | null | undefined): Activation {
   if (typeof nameOrFn === 'function') return nameOrFn;
-  return table[resolveActivationName(nameOrFn)];
+  const name = resolveActivation(nameOrFn);
+  return registered.get(name) ?? table[name as ActivationName];
 }

@@ -1,6 +1,6 @@
 import { Variable, linear, mul, parameter } from '@tapegrad/autograd';
 import { Generator, ShapeError, Tensor, ValueError, fmtShape } from '@tapegrad/tensor';
-import { getActivation, resolveActivationName, type Activation } from './activations.js';
+import { getActivation, registeredActivationName, resolveActivation, type Activation } from './activations.js';
 import { getInitializer, type Initializer } from './initializers.js';
 
 /** Options shared by every layer. */
@@ -164,7 +164,7 @@ export class Dense extends Layer {
   readonly type = 'Dense';
   readonly units: number;
   readonly useBias: boolean;
-  /** Canonical activation name, or `custom` for a function. */
+  /** Canonical activation name (built-in or registered with `registerActivation`), or `custom` for an unregistered function. */
   readonly activation: string;
   private readonly activationFn: Activation;
   private readonly kernelInit: string | Initializer;
@@ -180,7 +180,7 @@ export class Dense extends Layer {
     this.units = units;
     this.useBias = options.useBias ?? true;
     const act = options.activation;
-    this.activation = typeof act === 'function' ? 'custom' : resolveActivationName(act);
+    this.activation = typeof act === 'function' ? (registeredActivationName(act) ?? 'custom') : resolveActivation(act);
     this.activationFn = getActivation(act);
     this.kernelInit = options.kernelInitializer ?? 'glorotUniform';
     this.biasInit = options.biasInitializer ?? 'zeros';
@@ -326,6 +326,13 @@ export function layerFromConfig(type: unknown, config: unknown): Layer {
       }
       if (typeof c.activation !== 'string') throw new ValueError(`layerFromConfig: Dense '${name}' activation must be a name`);
       if (c.activation === 'custom') throw new ValueError(`layerFromConfig: Dense '${name}' used a custom activation function, which cannot be loaded from JSON`);
+      try {
+        resolveActivation(c.activation);
+      } catch {
+        throw new ValueError(
+          `layerFromConfig: Dense '${name}' uses activation '${c.activation}', which is neither built in nor registered; call registerActivation('${c.activation}', fn) before loading`,
+        );
+      }
       if (typeof c.useBias !== 'boolean') throw new ValueError(`layerFromConfig: Dense '${name}' useBias must be a boolean`);
       const init = (v: unknown, what: string): string => {
         if (v === undefined || v === 'custom') return 'zeros'; // weights are loaded over it

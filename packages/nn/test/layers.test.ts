@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Variable, parameter, variable } from '@tapegrad/autograd';
-import { Generator, ShapeError, Tensor, ValueError, randn, tensor } from '@tapegrad/tensor';
+import { Variable, defineOp, gradcheck, parameter, variable } from '@tapegrad/autograd';
+import { Generator, ShapeError, Tensor, ValueError, mul, randn, sigmoid, tensor } from '@tapegrad/tensor';
 import {
   Dense,
   Dropout,
   Flatten,
+  Sequential,
+  activationNames,
   getActivation,
   getInitializer,
   glorotNormal,
@@ -14,6 +16,9 @@ import {
   layerFromConfig,
   lecunNormal,
   ones,
+  registerActivation,
+  registeredActivationNames,
+  unregisterActivation,
   zeros,
 } from '../src/index.js';
 
@@ -191,5 +196,94 @@ describe('Dropout and Flatten', () => {
     expect(y.shape).toEqual([4, 6]);
     y.sum().backward();
     expect(x.grad!.shape).toEqual([4, 2, 3]);
+  });
+});
+
+/** swish(x) = x·σ(x), as in examples/custom-op: forward with kernels, VJP with Variable ops. */
+const swish = defineOp({
+  name: 'swish',
+  forward: ([x]) => mul(x!, sigmoid(x!)),
+  backward: (g, { inputs: [x] }) => {
+    const s = x!.sigmoid();
+    return [g.mul(s.mul(x!.mul(s.neg().add(1)).add(1)))];
+  },
+});
+const swishActivation = (x: Variable): Variable => swish(x);
+
+describe('registerActivation', () => {
+  const model = (activation: string | ((x: Variable) => Variable)): Sequential => {
+    const m = new Sequential({ seed: 3 });
+    m.add(new Dense(4, { activation, inputShape: [3], name: 'hidden' }));
+    m.add(new Dense(2, { activation: 'softmax', name: 'out' }));
+    m.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
+    return m;
+  };
+
+  it('a registered custom op is used by name in Dense, shown in summary() and saved and loaded by name', () => {
+    registerActivation('swish', swishActivation);
+    try {
+      expect(registeredActivationNames()).toContain('swish');
+      const x = variable(tensor([[-2, -0.5, 0, 0.5, 3]], undefined, { dtype: 'float64' }));
+      const got = getActivation('swish')(x).value.values();
+      [-2, -0.5, 0, 0.5, 3].forEach((v, i) => expect(got[i]).toBeCloseTo(v / (1 + Math.exp(-v)), 12));
+      expect(gradcheck((v: Variable) => getActivation('swish')(v), [randn([2, 3], { dtype: 'float64', generator: g() })]).ok).toBe(true);
+
+      const m = model('swish');
+      const hidden = m.layers[0] as Dense;
+      expect(hidden.activation).toBe('swish');
+      expect(hidden.getConfig().activation).toBe('swish');
+      // The layer really applies swish: f(x·W + b) against the logits.
+      const input = variable(randn([5, 3], { generator: g() }));
+      const z = hidden.callLogits(input).value.values();
+      const y = hidden.call(input).value.values();
+      for (let i = 0; i < z.length; i++) expect(y[i]).toBeCloseTo(z[i]! / (1 + Math.exp(-z[i]!)), 5);
+      // The same function object passed directly also gets its registered name.
+      expect(new Dense(2, { activation: swishActivation }).activation).toBe('swish');
+
+      const summary = m.summary({ print: false });
+      const row = summary.split('\n').find((l) => l.startsWith('hidden'));
+      expect(row).toMatch(/\bswish\b/);
+
+      const doc = JSON.stringify(m.toJSON());
+      const m2 = Sequential.fromJSON(doc);
+      expect((m2.layers[0] as Dense).activation).toBe('swish');
+      const xs = randn([6, 3], { generator: g() });
+      expect(m2.predict(xs).equals(m.predict(xs))).toBe(true);
+
+      // Unregistered: loading names the activation and says how to fix it.
+      expect(unregisterActivation('swish')).toBe(true);
+      expect(() => Sequential.fromJSON(doc)).toThrow(/activation 'swish'.*registerActivation\('swish', fn\)/);
+      expect(() => new Dense(2, { activation: 'swish' })).toThrow(/unknown activation 'swish'.*registerActivation/);
+      expect(() => layerFromConfig('Dense', { name: 'd', units: 2, activation: 'swish', useBias: true })).toThrow(/layerFromConfig: Dense 'd' uses activation 'swish'/);
+    } finally {
+      unregisterActivation('swish');
+    }
+  });
+
+  it('guards: built-in names and their spellings cannot be replaced; names must be simple identifiers', () => {
+    const f = (x: Variable): Variable => x;
+    for (const name of [...activationNames, 'leaky_relu', 'LeakyRelu', 'RELU', 'log_softmax', 'none', 'identity', 'custom']) {
+      expect(() => registerActivation(name, f), name).toThrow(/built-in activation name and cannot be replaced/);
+    }
+    for (const name of ['', 'my swish', '1swish', 'swish-2', 'a.b', '__proto__ x']) {
+      expect(() => registerActivation(name, f), name).toThrow(/simple identifier/);
+    }
+    expect(() => registerActivation('swish2', 'relu' as unknown as typeof f)).toThrow(/must be a function/);
+    expect(registeredActivationNames()).not.toContain('swish2');
+    // Names that collide with Object.prototype members are plain names too.
+    registerActivation('toString', (x) => x.mul(2));
+    try {
+      expect(getActivation('toString')(variable(tensor([1.5]))).toArray()).toEqual([3]);
+    } finally {
+      unregisterActivation('toString');
+    }
+    // Built-ins still work after the failed attempts.
+    expect(getActivation('relu')(variable(tensor([-1, 2]))).toArray()).toEqual([0, 2]);
+  });
+
+  it('an unregistered function stays "custom" and cannot be saved', () => {
+    const m = model((x) => swish(x));
+    expect((m.layers[0] as Dense).activation).toBe('custom');
+    expect(() => m.toJSON()).toThrow(/custom activation function, which cannot be saved/);
   });
 });

@@ -310,3 +310,25 @@ export function where(cond: Variable | Tensor, a: Operand, b: Operand): Variable
   const shape = broadcastShapes('where', broadcastShapes('where', c.shape, va.shape), vb.shape);
   return apply(Where(shapesEqual(c.shape, shape) ? c : c.expand(shape)), [broadcastTo(va, shape), broadcastTo(vb, shape)]);
 }
+
+// ---- comparisons (not differentiable: the result is a constant, like PyTorch's boolean tensors) ----
+
+/** Applies a comparison kernel to the operands' values; the result never requires a gradient. */
+function compare(kernel: (a: Tensor | number, b: Tensor | number) => Tensor, a: Operand, b: Operand): Variable {
+  const av = typeof a === 'number' ? (typeof b === 'number' ? K.scalar(a, { dtype: 'float32' }) : a) : toVariable(a).value;
+  const bv = typeof b === 'number' ? b : toVariable(b).value;
+  return constant(kernel(av, bv));
+}
+
+/** 1 where a = b, else 0 (broadcasting; no gradient). */
+export const eq = (a: Operand, b: Operand): Variable => compare(K.eq, a, b);
+/** 1 where a ≠ b, else 0 (broadcasting; no gradient). */
+export const ne = (a: Operand, b: Operand): Variable => compare(K.ne, a, b);
+/** 1 where a < b, else 0 (broadcasting; no gradient). */
+export const lt = (a: Operand, b: Operand): Variable => compare(K.lt, a, b);
+/** 1 where a ≤ b, else 0 (broadcasting; no gradient). */
+export const le = (a: Operand, b: Operand): Variable => compare(K.le, a, b);
+/** 1 where a > b, else 0 (broadcasting; no gradient). */
+export const gt = (a: Operand, b: Operand): Variable => compare(K.gt, a, b);
+/** 1 where a ≥ b, else 0 (broadcasting; no gradient). */
+export const ge = (a: Operand, b: Operand): Variable => compare(K.ge, a, b);

@@ -3,7 +3,7 @@ import { normalizeAxes, normalizeAxis } from '@tapegrad/tensor';
 import { apply, type Op } from '../op.js';
 import { constant, toVariable, type Operand } from '../variable.js';
 import type { Variable } from '../variable.js';
-import { expand } from './shape.js';
+import { concat, expand, permute, reshape, slice } from './shape.js';
 
 /** Axes to reduce over: one axis, a list, or null/undefined for all of them. */
 export type Axes = number | readonly number[] | null | undefined;
@@ -35,6 +35,56 @@ export const Mean = (axes: readonly number[], keepDims: boolean): Op => ({
     return [spread(g, x, axes).div(n)];
   },
 });
+
+/**
+ * y = Π_axes x   ∂xᵢ = g·Π_{j≠i} xⱼ — computed as g·y/x when x has no zero, else as the product of exclusive
+ * prefix and suffix products along the reduced axes (exact with zeros, and differentiable again)
+ */
+export const Prod = (axes: readonly number[], keepDims: boolean): Op => ({
+  name: 'prod',
+  forward: ([x]) => K.prod(x, axes, keepDims),
+  backward: (g, { inputs: [x], output: y }) => {
+    const gx = spread(g, x, axes);
+    if (x.size === 0) return [gx];
+    // y/x is Π_{j≠i} xⱼ unless some x is 0 (0/0) or a product underflowed to 0: then multiply it out.
+    if (!hasZero(x.value) && !hasZero(y.value)) return [gx.mul(spread(y, x, axes)).div(x)];
+    return [gx.mul(productOfOthers(x, axes))];
+  },
+});
+
+/** Whether any element of `t` is zero. */
+function hasZero(t: K.Tensor): boolean {
+  const v = t.values();
+  for (let i = 0; i < v.length; i++) if (v[i] === 0) return true;
+  return false;
+}
+
+/** Π_{j≠i} xⱼ over the reduced axes, for every element i of `x`, using only multiplications (no division). */
+function productOfOthers(x: Variable, axes: readonly number[]): Variable {
+  const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const order = [...kept, ...axes];
+  let m = 1;
+  for (const a of kept) m *= x.shape[a]!;
+  let n = 1;
+  for (const a of axes) n *= x.shape[a]!;
+  const rows = reshape(permute(x, order), [m, n]);
+  const ones = (k: number): Variable => constant(K.ones([m, k], { dtype: x.dtype }));
+  // Exclusive prefix products: [1, x₀, x₀x₁, …]; suffix products are prefix products of the reversed rows.
+  const exclusive = (r: Variable): Variable => (n === 1 ? ones(1) : concat([ones(1), slice(inclusiveScan(r, n, ones), null, [0, n - 1])], 1));
+  const reverse = (r: Variable): Variable => slice(r, null, [null, null, -1]);
+  const others = exclusive(rows).mul(reverse(exclusive(reverse(rows))));
+  const permuted = order.map((a) => x.shape[a]!);
+  const inverse = new Array<number>(order.length);
+  order.forEach((a, i) => (inverse[a] = i));
+  return permute(reshape(others, permuted), inverse);
+}
+
+/** Inclusive cumulative product along axis 1 of an [m, n] variable in ⌈log₂ n⌉ shifted multiplications. */
+function inclusiveScan(r: Variable, n: number, ones: (k: number) => Variable): Variable {
+  let y = r;
+  for (let s = 1; s < n; s *= 2) y = y.mul(concat([ones(s), slice(y, null, [0, n - s])], 1));
+  return y;
+}
 
 /** y = max_axes x   ∂x = g at the maximum (split evenly between ties) */
 export const Max = (axes: readonly number[], keepDims: boolean): Op => extremum('max', K.max, axes, keepDims);
@@ -89,6 +139,12 @@ export function mean(x: Operand, axes?: Axes, keepDims = false): Variable {
   return apply(Mean(normalizeAxes('mean', axes, v.ndim), keepDims), [v]);
 }
 
+/** Product over `axes` (all when omitted); the gradient is exact when inputs contain zeros. */
+export function prod(x: Operand, axes?: Axes, keepDims = false): Variable {
+  const v = toVariable(x);
+  return apply(Prod(normalizeAxes('prod', axes, v.ndim), keepDims), [v]);
+}
+
 /** Maximum over `axes` (all when omitted); ties share the gradient. */
 export function max(x: Operand, axes?: Axes, keepDims = false): Variable {
   const v = toVariable(x);
@@ -105,6 +161,16 @@ export function min(x: Operand, axes?: Axes, keepDims = false): Variable {
 export function logsumexp(x: Operand, axes?: Axes, keepDims = false): Variable {
   const v = toVariable(x);
   return apply(LogSumExp(normalizeAxes('logsumexp', axes, v.ndim), keepDims), [v]);
+}
+
+/** Index of the largest element along `axis` (of the flattened input when omitted), as int32; no gradient. */
+export function argmax(x: Operand, axis?: number | null, keepDims = false): Variable {
+  return constant(K.argmax(toVariable(x).value, axis, keepDims));
+}
+
+/** Index of the smallest element along `axis` (of the flattened input when omitted), as int32; no gradient. */
+export function argmin(x: Operand, axis?: number | null, keepDims = false): Variable {
+  return constant(K.argmin(toVariable(x).value, axis, keepDims));
 }
 
 /** Options of {@link variance} and {@link std}. */
