@@ -1,0 +1,23 @@
+// The core packages must run in a browser: bundling each one for the browser platform must succeed
+// (esbuild fails on any node: import or Node built-in); tsconfig.lib.json (no Node types) guards globals.
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const entry = (pkg: string): string => fileURLToPath(new URL(`../../packages/${pkg}/src/index.ts`, import.meta.url));
+
+describe('browser safety of the core packages', () => {
+  for (const pkg of ['tensor', 'autograd', 'optim', 'nn']) {
+    it(`@tapegrad/${pkg} bundles for the browser with no Node built-in`, async () => {
+      const result = await build({ entryPoints: [entry(pkg)], bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
+      const inputs = Object.keys(result.metafile.inputs);
+      expect(inputs.filter((p) => p.startsWith('node:') || p.includes('/src/node/'))).toEqual([]);
+      expect(result.outputFiles[0]!.text.length).toBeGreaterThan(1000);
+    });
+  }
+
+  it('the node entry, by contrast, is rejected by a browser build', async () => {
+    const nodeEntry = fileURLToPath(new URL('../../packages/nn/src/node/index.ts', import.meta.url));
+    await expect(build({ entryPoints: [nodeEntry], bundle: true, platform: 'browser', write: false, logLevel: 'silent' })).rejects.toThrow();
+  });
+});
