@@ -1,3 +1,5 @@
+import { ValueError } from '@tapegrad/tensor';
+
 /**
  * Whether operations are recorded on the tape. A single module-level flag (not a tape list): turning it off
  * inside {@link noGrad} makes every op compute values only.
@@ -24,11 +26,21 @@ export function enableGrad<T>(fn: () => T): T {
 export function withGradMode<T>(enabled: boolean, fn: () => T): T {
   const previous = gradEnabled;
   gradEnabled = enabled;
+  let result: T;
   try {
-    return fn();
+    result = fn();
   } finally {
     gradEnabled = previous;
   }
+  // The mode is a synchronous scope: the part of an async fn after its first await would run in the
+  // caller's mode and silently record (or not). Refuse instead of computing the wrong thing.
+  if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+    throw new ValueError(
+      `${enabled ? 'enableGrad' : 'noGrad'}: fn returned a Promise; grad mode only covers synchronous code — ` +
+        'await the async work outside and wrap each synchronous step instead',
+    );
+  }
+  return result;
 }
 
 /** True inside {@link detectAnomaly}. */

@@ -248,3 +248,13 @@ describe('engine', () => {
     expect(y.value).toBeInstanceOf(Tensor);
   });
 });
+
+describe('grad mode is a synchronous scope', () => {
+  it('noGrad and enableGrad refuse an async function with a clear error', async () => {
+    const { noGrad, enableGrad, isGradEnabled } = await import('../src/index.js');
+    expect(() => noGrad(async () => 1)).toThrow(/noGrad: fn returned a Promise/);
+    expect(() => enableGrad(async () => 1)).toThrow(/enableGrad: fn returned a Promise/);
+    expect(isGradEnabled()).toBe(true);
+    expect(noGrad(() => isGradEnabled())).toBe(false);
+  });
+});
