@@ -3,6 +3,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   Generator,
   ValueError,
+  add,
+  div,
+  maximum,
+  mean,
+  minimum,
+  mul,
+  sub,
+  sum,
   gemm,
   gemmJs,
   gemmWasm,
@@ -14,9 +22,20 @@ import {
   type BackendName,
   type Tensor,
 } from '@tapegrad/tensor';
-import { adamUpdate, addRowVector, columnSum, gemmWorkerSource, gemmWorkersReady, reluBackward, setGemmWorkers } from '../src/backend/index.js';
-import { adamUpdateJs, addRowVectorJs, columnSumJs, reluBackwardJs } from '../src/backend/js/kernels.js';
-import { adamUpdateWasm, addRowVectorWasm, columnSumWasm, reluBackwardWasm } from '../src/backend/wasm/kernels.js';
+import {
+  BINARY_WASM_MIN,
+  adamUpdate,
+  addRowVector,
+  binaryKernel,
+  columnSum,
+  gemmWorkerSource,
+  gemmWorkersReady,
+  reluBackward,
+  setGemmWorkers,
+} from '../src/backend/index.js';
+import { adamUpdateJs, addRowVectorJs, binaryJs, columnSumJs, reluBackwardJs, type BinaryKernelOp } from '../src/backend/js/kernels.js';
+import { adamUpdateWasm, addRowVectorWasm, binaryWasm, columnSumWasm, reluBackwardWasm } from '../src/backend/wasm/kernels.js';
+import { binaryModule } from '../src/backend/wasm/binary-module.js';
 import { encodeModule, sleb, uleb } from '../src/backend/wasm/encoder.js';
 import { gemmModule } from '../src/backend/wasm/gemm-module.js';
 import { kernelsModule } from '../src/backend/wasm/kernels-module.js';
@@ -232,6 +251,9 @@ describe('wasm encoder', () => {
     expect(WebAssembly.validate(encodeModule([]))).toBe(true);
     for (const [mr, nrv] of [[4, 2], [6, 2], [4, 4], [1, 1]] as const) expect(WebAssembly.validate(gemmModule(mr, nrv))).toBe(true);
     expect(WebAssembly.validate(kernelsModule())).toBe(true);
+    expect(WebAssembly.validate(binaryModule())).toBe(true);
+    // each module stays under the 4 KB Chrome allows for synchronous compiles on the main thread
+    for (const m of [kernelsModule(), binaryModule(), gemmModule(4, 2)]) expect(m.length).toBeLessThan(4096);
   });
 });
 
@@ -354,6 +376,157 @@ describe('training-step kernels', () => {
     expect(() => reluBackward(x, 0, x, 0, x, 1, 12)).toThrow(/reluBackward: out needs elements \[1, 13\)/);
     expect(() => adamUpdate(x, 0, x, 0, x, x, -1, 1, 0.9, 0.9, 1e-8, 1, 1)).toThrow(ValueError);
     setBackend(initial);
+  });
+});
+
+/** Float32 values equal bit for bit, or both NaN (NaN payloads are not specified by JS or wasm). */
+function expectSameF32(got: Float32Array, want: Float32Array, what: string): void {
+  expect(got.length, what).toBe(want.length);
+  const gb = bits(got), wb = bits(want);
+  for (let i = 0; i < got.length; i++) {
+    if (gb[i] === wb[i] || (Number.isNaN(got[i]!) && Number.isNaN(want[i]!))) continue;
+    expect(`${got[i]} (0x${gb[i]!.toString(16)})`, `${what} at ${i}`).toBe(`${want[i]} (0x${wb[i]!.toString(16)})`);
+  }
+}
+
+/** Random float32 data with NaN, ±0, ±Inf, subnormals and huge values sprinkled in (`phase` shifts the pattern). */
+function specials(n: number, phase: number): Float32Array {
+  const a = f32(n);
+  const sp = [NaN, 0, -0, Infinity, -Infinity, 1e-45, -3e-39, 3e38, -3e38, 1, -1];
+  for (let i = 0; i < n; i++) if ((i + phase) % 3 === 0) a[i] = sp[(i * 7 + phase) % sp.length]!;
+  return a;
+}
+
+const binOps: BinaryKernelOp[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'];
+const naive: Record<BinaryKernelOp, (x: number, y: number) => number> = {
+  add: (x, y) => x + y, sub: (x, y) => x - y, mul: (x, y) => x * y, div: (x, y) => x / y, maximum: Math.max, minimum: Math.min,
+};
+
+describe('binary kernels', () => {
+  it('wasm = JS bit for bit = naive float32 loop: every op, both operands arrays or one a scalar, NaN/±0/±Inf, odd lengths, offsets', () => {
+    for (const n of [1, 3, 4, 7, 8, 9, 31, 33, 1000, 16384 * 2 + 13]) {
+      const a = specials(n + 2, 0), b = specials(n + 1, 1);
+      // exact ±0 pairs both ways round for maximum/minimum
+      if (n > 4) { a[2] = -0; b[1] = 0; a[3] = 0; b[2] = -0; a[4] = NaN; b[3] = NaN; }
+      for (const op of binOps) {
+        const scalars = [2.5, -0, 0, NaN, -Infinity];
+        const cases: [number, number, Float32Array, Float32Array][] = [[1, 1, a, b]];
+        for (const s of scalars) {
+          cases.push([1, 0, a, Float32Array.of(9, s)], [0, 1, Float32Array.of(9, 9, s), b]);
+        }
+        for (const [sa, sb, A, B] of cases) {
+          const aOff = 2, bOff = 1;
+          const oj = new Float32Array(n + 1).fill(7), ow = oj.slice();
+          binaryJs(op, A, aOff, sa, B, bOff, sb, oj, 1, n);
+          binaryWasm(op, A, aOff, sa, B, bOff, sb, ow, 1, n);
+          const what = `${op} n=${n} steps ${sa},${sb} scalar ${sa === 0 ? A[2] : sb === 0 ? B[1] : '-'}`;
+          expectSameF32(ow, oj, what);
+          expect(ow[0]).toBe(7);
+          const want = new Float32Array(n);
+          for (let i = 0; i < n; i++) want[i] = naive[op](A[aOff + i * sa]!, B[bOff + i * sb]!);
+          expectSameF32(ow.subarray(1), want, `${what} vs naive`);
+        }
+      }
+    }
+  });
+
+  it('max/min: −0 < +0 and NaN wins in either position, like Math.max/Math.min', () => {
+    const a = Float32Array.of(-0, 0, NaN, 1, -0, 0, NaN, 5, 3);
+    const b = Float32Array.of(0, -0, 1, NaN, -0, 0, NaN, -Infinity, Infinity);
+    const mx = new Float32Array(9), mn = new Float32Array(9);
+    binaryWasm('maximum', a, 0, 1, b, 0, 1, mx, 0, 9);
+    binaryWasm('minimum', a, 0, 1, b, 0, 1, mn, 0, 9);
+    expect(Array.from(mx)).toEqual([0, 0, NaN, NaN, -0, 0, NaN, 5, Infinity]);
+    expect(Array.from(mn)).toEqual([-0, -0, NaN, NaN, -0, 0, NaN, -Infinity, 3]);
+    expect(Object.is(mx[0], 0) && Object.is(mx[1], 0) && Object.is(mn[0], -0) && Object.is(mn[1], -0)).toBe(true);
+  });
+
+  it('in place (out = a) gives the same result', () => {
+    const n = 16384 + 77;
+    const a = specials(n, 2), b = specials(n, 0);
+    for (const op of binOps) {
+      const want = new Float32Array(n);
+      binaryJs(op, a, 0, 1, b, 0, 1, want, 0, n);
+      const x = a.slice();
+      binaryWasm(op, x, 0, 1, b, 0, 1, x, 0, n);
+      expectSameF32(x, want, op);
+    }
+  });
+
+  it('the dispatcher follows the backend switch, runs float64 in JS and checks its arguments', () => {
+    const n = BINARY_WASM_MIN + 5;
+    const a = specials(n, 1), b = specials(n, 2);
+    const outs = (['js', 'wasm'] as BackendName[]).map((be) => {
+      setBackend(be);
+      const o = new Float32Array(n);
+      binaryKernel('div', a, 0, 1, b, 0, 1, o, 0, n);
+      return o;
+    });
+    expectSameF32(outs[1]!, outs[0]!, 'div dispatch');
+    setBackend('wasm');
+    const a64 = Float64Array.from(a), o64 = new Float64Array(n);
+    binaryKernel('mul', a64, 0, 1, Float64Array.of(0.1), 0, 0, o64, 0, n);
+    for (let i = 0; i < n; i += 97) expect(Object.is(o64[i], a64[i]! * 0.1)).toBe(true);
+    expect(() => binaryKernel('add', a, 0, 2, b, 0, 1, o64, 0, 3)).toThrow(ValueError);
+    expect(() => binaryKernel('add', a, 1, 1, b, 0, 1, new Float32Array(n), 0, n)).toThrow(/binaryKernel: a needs elements \[1, /);
+    expect(() => binaryKernel('add', a, 0, 1, b, 0, 0, new Float32Array(n), 1, n)).toThrow(/binaryKernel: out needs/);
+    setBackend(initial);
+  });
+
+  it('tensor ops give the same float32 results on both backends (contiguous, offset views, scalar either side, strided)', () => {
+    const n = 3 * BINARY_WASM_MIN + 3;
+    const x = randn([3, n / 3], { generator: gen }), y = randn([3, n / 3], { generator: gen });
+    x.data[5] = NaN; y.data[6] = -0; x.data[6] = 0; y.data[7] = Infinity;
+    const fns = [add, sub, mul, div, maximum, minimum];
+    const run = (): Tensor[] =>
+      fns.flatMap((fn) => [fn(x, y), fn(x, 0.3), fn(-1.5, y), fn(x.T, y.T), fn(x, y.get(0, 1)), fn(x.slice(1), y.slice(2)), fn(x.slice(null, [1, n / 3]), 2)]);
+    setBackend('js');
+    const js = run();
+    setBackend('wasm');
+    const wasm = run();
+    setBackend(initial);
+    js.forEach((t, i) => {
+      expect(wasm[i]!.shape).toEqual(t.shape);
+      expect(wasm[i]!.dtype).toBe('float32');
+      expectSameF32(wasm[i]!.contiguous().values() as Float32Array, t.contiguous().values() as Float32Array, `result ${i}`);
+    });
+    // against a naive float32 loop
+    const s = sub(-1.5, y).values();
+    for (let i = 0; i < n; i += 53) expect(Object.is(s[i], Math.fround(-1.5 - y.data[i]!))).toBe(true);
+  });
+});
+
+describe('float32 row sums (four rows interleaved)', () => {
+  it('sum over the last axis is bit-identical to a sequential float64 loop per row: row counts 1–9, offsets, padded rows, NaN/Inf', () => {
+    for (const rows of [1, 2, 3, 4, 5, 7, 8, 9, 64]) {
+      for (const cols of [1, 3, 10, 784]) {
+        const base = randn([rows, cols + 3], { generator: gen });
+        base.data[7] = rows === 5 ? NaN : base.data[7]!;
+        base.data[8] = rows === 7 ? Infinity : base.data[8]!;
+        // contiguous, an offset view, and rows padded apart (kept stride cols + 3)
+        const views = [randn([rows, cols], { generator: gen }), base.slice(null, [2, cols + 2]), base.slice(null, [0, cols])];
+        for (const v of views) {
+          const got = sum(v, -1).values() as Float32Array;
+          const m = mean(v, 1).values() as Float32Array;
+          for (let r = 0; r < rows; r++) {
+            let a = 0;
+            for (let i = 0; i < cols; i++) a += v.get(r, i);
+            expect(Object.is(got[r], Math.fround(a)) || (Number.isNaN(a) && Number.isNaN(got[r]!)), `${rows}×${cols} row ${r}`).toBe(true);
+            expect(Object.is(m[r], Math.fround(a / cols)) || Number.isNaN(a)).toBe(true);
+          }
+        }
+      }
+    }
+    // 3-D: the kept axes merge into one run of equally spaced rows
+    const x = randn([3, 5, 17], { generator: gen });
+    const s = sum(x, 2);
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < 5; j++) {
+        let a = 0;
+        for (let k = 0; k < 17; k++) a += x.get(i, j, k);
+        expect(s.get(i, j)).toBe(Math.fround(a));
+      }
+    }
   });
 });
 

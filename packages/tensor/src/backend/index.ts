@@ -3,25 +3,25 @@
  * `wasm` runs float32 kernels as WebAssembly SIMD generated at run time. The default is `wasm` when the
  * engine validates a SIMD module, else `js`; `TAPEGRAD_BACKEND=js|wasm` in the environment or
  * {@link setBackend} forces one. Wasm kernels: GEMM (all transposes) and the training-step kernels
- * {@link adamUpdate}, {@link addRowVector}, {@link reluBackward}, {@link columnSum}; the step kernels
- * give bit-identical results on both backends. New kernels go under `wasm/` against the same memory and
- * are dispatched here the same way. The host may lend the wasm GEMM worker threads ({@link setGemmWorkers},
+ * {@link adamUpdate}, {@link addRowVector}, {@link reluBackward}, {@link columnSum}, and the contiguous
+ * float32 binary ops ({@link binaryKernel}); these give bit-identical results on both backends. New
+ * kernels go under `wasm/` against the same memory and are dispatched here the same way. The host may lend the wasm GEMM worker threads ({@link setGemmWorkers},
  * `wasm/threads.ts`); the library itself never starts threads and stays browser-safe.
  */
 import { IndexError, ValueError } from '../errors.js';
 import { gemmJs } from './js/gemm.js';
-import { adamUpdateJs, addRowVectorJs, columnSumJs, reluBackwardJs, type FloatArray } from './js/kernels.js';
+import { adamUpdateJs, addRowVectorJs, binaryJs, columnSumJs, reluBackwardJs, type BinaryKernelOp, type FloatArray } from './js/kernels.js';
 import type { GemmArray } from './types.js';
 import { gemmWasm } from './wasm/gemm.js';
-import { adamUpdateWasm, addRowVectorWasm, columnSumWasm, reluBackwardWasm } from './wasm/kernels.js';
+import { adamUpdateWasm, addRowVectorWasm, binaryWasm, columnSumWasm, reluBackwardWasm } from './wasm/kernels.js';
 import { wasmSupported } from './wasm/runtime.js';
 
 export type { GemmArray, GemmFn } from './types.js';
 export { gemmJs } from './js/gemm.js';
 export { gemmWasm } from './wasm/gemm.js';
-export { adamUpdateJs, addRowVectorJs, columnSumJs, reluBackwardJs } from './js/kernels.js';
-export type { FloatArray as StepArray } from './js/kernels.js';
-export { adamUpdateWasm, addRowVectorWasm, columnSumWasm, reluBackwardWasm } from './wasm/kernels.js';
+export { adamUpdateJs, addRowVectorJs, binaryJs, columnSumJs, reluBackwardJs } from './js/kernels.js';
+export type { BinaryKernelOp, FloatArray as StepArray } from './js/kernels.js';
+export { adamUpdateWasm, addRowVectorWasm, binaryWasm, columnSumWasm, reluBackwardWasm } from './wasm/kernels.js';
 export { wasmSupported } from './wasm/runtime.js';
 export { gemmWorkerSource, gemmWorkersReady, setGemmWorkers, type GemmWorker } from './wasm/threads.js';
 
@@ -218,4 +218,38 @@ export function columnSum(x: FloatArray, xOff: number, rows: number, cols: numbe
   checkRange('columnSum', 'out', out, oOff, cols);
   if (useWasm(x, out)) columnSumWasm(x as Float32Array, xOff, rows, cols, out as Float32Array, oOff, accumulate);
   else columnSumJs(x, xOff, rows, cols, out, oOff, accumulate);
+}
+
+/** Below this many elements {@link binaryKernel} stays in JS: the wasm call and copies cost more than they save. */
+export const BINARY_WASM_MIN = 512;
+
+/**
+ * `out[oOff + i] = a[aOff + i·aStep] ⊕ b[bOff + i·bStep]` for `n` elements, steps 0 (a scalar operand)
+ * or 1, `⊕` one of add, sub, mul, div, maximum, minimum (NaN if either is NaN, −0 < +0): the contiguous
+ * fast path of the elementwise ops. Wasm when all three arrays are Float32Array and `n ≥ BINARY_WASM_MIN`.
+ */
+export function binaryKernel(
+  op: BinaryKernelOp,
+  a: FloatArray,
+  aOff: number,
+  aStep: number,
+  b: FloatArray,
+  bOff: number,
+  bStep: number,
+  out: FloatArray,
+  oOff: number,
+  n: number,
+): void {
+  checkCount('binaryKernel', 'n', n);
+  if ((aStep !== 0 && aStep !== 1) || (bStep !== 0 && bStep !== 1)) {
+    throw new ValueError(`binaryKernel: steps must be 0 or 1, got aStep=${aStep}, bStep=${bStep}`);
+  }
+  checkRange('binaryKernel', 'a', a, aOff, n === 0 ? 0 : aStep === 0 ? 1 : n);
+  checkRange('binaryKernel', 'b', b, bOff, n === 0 ? 0 : bStep === 0 ? 1 : n);
+  checkRange('binaryKernel', 'out', out, oOff, n);
+  if (n >= BINARY_WASM_MIN && useWasm(a, b, out)) {
+    binaryWasm(op, a as Float32Array, aOff, aStep, b as Float32Array, bOff, bStep, out as Float32Array, oOff, n);
+  } else {
+    binaryJs(op, a, aOff, aStep, b, bOff, bStep, out, oOff, n);
+  }
 }

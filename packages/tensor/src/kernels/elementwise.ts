@@ -1,3 +1,4 @@
+import { binaryKernel, type BinaryKernelOp } from '../backend/index.js';
 import { allocate, promote, type DType, type TypedArray } from '../dtype.js';
 import { DTypeError, ValueError } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
@@ -308,6 +309,9 @@ function binaryRow(
 
 const isInt32 = (v: number): boolean => v === (v | 0);
 
+/** The binary ops the backend runs as one kernel call on contiguous float32 data. */
+const KERNEL_OPS: Partial<Record<BinaryOp, true>> = { add: true, sub: true, mul: true, div: true, maximum: true, minimum: true };
+
 /**
  * The dtype two operands compute in. A number is "weak" (as in NumPy 2 and PyTorch): it takes the
  * tensor's dtype, except that a non-integer number with an int32 tensor gives float32.
@@ -346,6 +350,13 @@ function binary(fn: BinaryOp, a: Tensor | number, b: Tensor | number, kind: 'kee
     const plan = planRows(shape, [ea, eb]);
     const [startsA, startsB] = plan.starts as [Int32Array, Int32Array];
     const [sa, sb] = plan.steps as [number, number];
+    // Contiguous float32 operands (or one scalar): the backend's kernel (wasm SIMD when active), same results.
+    const unitSteps = (sa === 0 || sa === 1) && (sb === 0 || sb === 1) && sa + sb > 0;
+    if (plan.rows === 1 && unitSteps && KERNEL_OPS[op] === true && out instanceof Float32Array &&
+        ea.data instanceof Float32Array && eb.data instanceof Float32Array) {
+      binaryKernel(op as BinaryKernelOp, ea.data, startsA[0]!, sa, eb.data, startsB[0]!, sb, out, 0, size);
+      return new Tensor(out, shape);
+    }
     for (let r = 0; r < plan.rows; r++) {
       binaryRow(op, ea.data, startsA[r]!, sa, eb.data, startsB[r]!, sb, out, r * plan.inner, plan.inner);
     }

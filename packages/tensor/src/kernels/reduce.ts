@@ -223,6 +223,11 @@ function runPass(x: Tensor, plan: Plan, kind: Kind, shift: Float64Array | null):
     return acc;
   }
 
+  if (kind === SUM && data instanceof Float32Array && nk === 1 && nr === 1 && rowS === 1) {
+    sumRows(data, x.offset, keptStrides[0]!, rowN, outSize, acc);
+    return acc;
+  }
+
   const kCounter = new Array<number>(nk).fill(0);
   let base = x.offset;
   for (let o = 0; o < outSize; o++) {
@@ -248,6 +253,36 @@ function runPass(x: Tensor, plan: Plan, kind: Kind, shift: Float64Array | null):
     }
   }
   return acc;
+}
+
+/**
+ * `acc[o] = Σᵢ data[p + o·step + i]` for `rows` stride-1 rows of `n` float32 elements (a sum over the last
+ * axis): four rows at a time with four independent float64 accumulators, each row still added left to right,
+ * so the results are bit-identical to the one-row loop of {@link runPass} (about twice as fast: the adds of a
+ * single row form one dependency chain).
+ */
+function sumRows(data: Float32Array, p: number, step: number, n: number, rows: number, acc: Float64Array): void {
+  let o = 0;
+  for (; o + 4 <= rows; o += 4) {
+    const p0 = p + o * step, p1 = p0 + step, p2 = p1 + step, p3 = p2 + step;
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (let i = 0; i < n; i++) {
+      a0 += data[p0 + i]!;
+      a1 += data[p1 + i]!;
+      a2 += data[p2 + i]!;
+      a3 += data[p3 + i]!;
+    }
+    acc[o] = a0;
+    acc[o + 1] = a1;
+    acc[o + 2] = a2;
+    acc[o + 3] = a3;
+  }
+  for (; o < rows; o++) {
+    const q = p + o * step;
+    let a = 0;
+    for (let i = 0; i < n; i++) a += data[q + i]!;
+    acc[o] = a;
+  }
 }
 
 const floatDType = (d: DType): DType => (d === 'int32' ? 'float32' : d);

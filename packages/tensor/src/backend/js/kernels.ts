@@ -103,3 +103,38 @@ export function columnSumJs(
     for (let j = 0; j < cols; j++) out[oOff + j] = out[oOff + j]! + x[xi + j]!;
   }
 }
+
+/** The binary float ops with a wasm SIMD kernel (see {@link binaryJs}). */
+export type BinaryKernelOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
+
+/**
+ * `out[oOff + i] = a[aOff + i·aStep] ⊕ b[bOff + i·bStep]` for `n` elements with steps 0 (a scalar operand)
+ * or 1: the contiguous fast path of the elementwise binary ops. `maximum`/`minimum` follow `Math.max`/`Math.min`
+ * (NaN if either is NaN, −0 < +0). On Float32Array each result is rounded once to float32 by the store,
+ * which equals the float32 operation for all six ops.
+ */
+export function binaryJs(
+  op: BinaryKernelOp,
+  a: FloatArray,
+  aOff: number,
+  aStep: number,
+  b: FloatArray,
+  bOff: number,
+  bStep: number,
+  out: FloatArray,
+  oOff: number,
+  n: number,
+): void {
+  const end = oOff + n;
+  let i = oOff;
+  let pa = aOff;
+  let pb = bOff;
+  switch (op) {
+    case 'add': for (; i < end; i++, pa += aStep, pb += bStep) out[i] = a[pa]! + b[pb]!; return;
+    case 'sub': for (; i < end; i++, pa += aStep, pb += bStep) out[i] = a[pa]! - b[pb]!; return;
+    case 'mul': for (; i < end; i++, pa += aStep, pb += bStep) out[i] = a[pa]! * b[pb]!; return;
+    case 'div': for (; i < end; i++, pa += aStep, pb += bStep) out[i] = a[pa]! / b[pb]!; return;
+    case 'maximum': for (; i < end; i++, pa += aStep, pb += bStep) out[i] = Math.max(a[pa]!, b[pb]!); return;
+    case 'minimum': for (; i < end; i++, pa += aStep, pb += bStep) out[i] = Math.min(a[pa]!, b[pb]!); return;
+  }
+}

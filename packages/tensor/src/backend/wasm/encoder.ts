@@ -104,6 +104,10 @@ export class Code {
   f32x4Sqrt(): this { return this.raw(0xfd, ...uleb(227)); }
   /** `a < b ? b : a` lane-wise (so `pmax(0, x)` is `x > 0 ? x : 0`, NaN → 0). */
   f32x4Pmax(): this { return this.raw(0xfd, ...uleb(235)); }
+  /** Lane-wise minimum: NaN if either lane is NaN, −0 < +0 (like `Math.min`). */
+  f32x4Min(): this { return this.raw(0xfd, ...uleb(232)); }
+  /** Lane-wise maximum: NaN if either lane is NaN, −0 < +0 (like `Math.max`). */
+  f32x4Max(): this { return this.raw(0xfd, ...uleb(233)); }
   /** Lane-wise `a > b` as an all-ones / all-zeros mask. */
   f32x4Gt(): this { return this.raw(0xfd, ...uleb(68)); }
   v128And(): this { return this.raw(0xfd, ...uleb(78)); }
@@ -122,6 +126,8 @@ export class Code {
   f32Sub(): this { return this.raw(0x93); }
   f32Div(): this { return this.raw(0x95); }
   f32Sqrt(): this { return this.raw(0x91); }
+  f32Min(): this { return this.raw(0x96); }
+  f32Max(): this { return this.raw(0x97); }
   f32Gt(): this { return this.raw(0x5e); }
   select(): this { return this.raw(0x1b); }
   /** Signed `i32.lt_s`. */

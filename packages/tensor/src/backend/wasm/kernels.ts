@@ -1,3 +1,4 @@
+import { binaryJs, type BinaryKernelOp } from '../js/kernels.js';
 import { kernelState } from './runtime.js';
 
 /**
@@ -94,4 +95,55 @@ export function columnSumWasm(x: Float32Array, xOff: number, rows: number, cols:
     kernels.colSum(0, len / cols, cols, oAt * 4);
   }
   out.set(f32.subarray(oAt, oAt + cols), oOff);
+}
+
+const BIN_NAMES = { add: 'add', sub: 'sub', mul: 'mul', div: 'div', maximum: 'max', minimum: 'min' } as const;
+const COMMUTATIVE = { add: true, sub: false, mul: true, div: false, maximum: true, minimum: true } as const;
+
+/**
+ * `out[oOff + i] = a[aOff + i·aStep] ⊕ b[bOff + i·bStep]` on float32 arrays with steps 0 (scalar) or 1;
+ * see {@link binaryJs}. Chunks are computed in place in the first operand's slot.
+ */
+export function binaryWasm(
+  op: BinaryKernelOp,
+  a: Float32Array,
+  aOff: number,
+  aStep: number,
+  b: Float32Array,
+  bOff: number,
+  bStep: number,
+  out: Float32Array,
+  oOff: number,
+  n: number,
+): void {
+  if (n <= 0) return;
+  if (aStep === 0 && bStep === 0) {
+    binaryJs(op, a, aOff, 0, b, bOff, 0, out, oOff, n);
+    return;
+  }
+  const name = BIN_NAMES[op];
+  const { f32, binary } = kernelState(2 * CHUNK);
+  if (aStep !== 0 && bStep !== 0) {
+    const fn = binary[`${name}_vv`];
+    for (let j0 = 0; j0 < n; j0 += CHUNK) {
+      const len = Math.min(CHUNK, n - j0);
+      f32.set(a.subarray(aOff + j0, aOff + j0 + len), 0);
+      f32.set(b.subarray(bOff + j0, bOff + j0 + len), CHUNK);
+      fn(0, CHUNK * 4, 0, len);
+      out.set(f32.subarray(0, len), oOff + j0);
+    }
+    return;
+  }
+  // One scalar operand: `vs` when it is b (or the op commutes), else `sv`.
+  const scalarFirst = aStep === 0;
+  const s = scalarFirst ? a[aOff]! : b[bOff]!;
+  const arr = scalarFirst ? b : a;
+  const off = scalarFirst ? bOff : aOff;
+  const fn = binary[`${name}_${scalarFirst && !COMMUTATIVE[op] ? 'sv' : 'vs'}`];
+  for (let j0 = 0; j0 < n; j0 += CHUNK) {
+    const len = Math.min(CHUNK, n - j0);
+    f32.set(arr.subarray(off + j0, off + j0 + len), 0);
+    fn(0, s, 0, len);
+    out.set(f32.subarray(0, len), oOff + j0);
+  }
 }

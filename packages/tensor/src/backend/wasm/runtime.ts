@@ -1,10 +1,12 @@
 /**
  * The WebAssembly state: `WebAssembly.Memory` objects that grow on demand (they never shrink), one for the
- * GEMM ({@link gemmModule}), one for the training-step kernels ({@link kernelsModule}), and, once worker
- * threads are lent, a shared one for the products split across them. Only those use shared memory: copies
- * into a SharedArrayBuffer are about 3× slower than into an ArrayBuffer. Kernels for other ops can be added to either module.
+ * GEMM ({@link gemmModule}), one for the training-step and binary-op kernels ({@link kernelsModule},
+ * {@link binaryModule}), and, once worker threads are lent, a shared one for the products split across
+ * them. Only those use shared memory: copies into a SharedArrayBuffer are about 3× slower than into an
+ * ArrayBuffer. Kernels for other ops can be added to any of the modules.
  */
 import { gemmModule } from './gemm-module.js';
+import { binaryModule, type BinMode, type BinOp } from './binary-module.js';
 import { kernelsModule } from './kernels-module.js';
 
 /** Micro-kernel tile: `MR` rows × `NR` columns (`NR / 4` v128 accumulators per row). */
@@ -31,6 +33,12 @@ export interface KernelExports {
   colSum(x: number, rows: number, cols: number, out: number): void;
 }
 
+/**
+ * The exports of the binary-op module (see {@link binaryModule}), by name `${op}_${mode}` (only the pairs of
+ * `BIN_FUNCS` exist): `(a, b or the scalar, out, n)`.
+ */
+export type BinaryExports = Record<`${BinOp}_${BinMode}`, (a: number, b: number, out: number, n: number) => void>;
+
 interface GemmState {
   memory: WebAssembly.Memory;
   gemm: GemmExports;
@@ -42,6 +50,8 @@ interface GemmState {
 interface KernelState {
   memory: WebAssembly.Memory;
   kernels: KernelExports;
+  /** The binary-op kernels, on the same memory. */
+  binary: BinaryExports;
   f32: Float32Array;
 }
 
@@ -50,6 +60,7 @@ const SHARED_MAX_PAGES = 16384;
 
 let bytes: Uint8Array<ArrayBuffer> | null = null;
 let kernelBytes: Uint8Array<ArrayBuffer> | null = null;
+let binaryBytes: Uint8Array<ArrayBuffer> | null = null;
 let supported: boolean | null = null;
 let gemmSt: GemmState | null = null;
 let sharedSt: GemmState | null = null;
@@ -65,7 +76,12 @@ export function wasmSupported(): boolean {
   if (supported === null) {
     try {
       kernelBytes ??= kernelsModule();
-      supported = typeof WebAssembly === 'object' && WebAssembly.validate(moduleBytes()) && WebAssembly.validate(kernelBytes);
+      binaryBytes ??= binaryModule();
+      supported =
+        typeof WebAssembly === 'object' &&
+        WebAssembly.validate(moduleBytes()) &&
+        WebAssembly.validate(kernelBytes) &&
+        WebAssembly.validate(binaryBytes);
     } catch {
       supported = false;
     }
@@ -112,14 +128,22 @@ export function sharedGemmState(floats: number): GemmState {
 }
 
 /**
- * The training-step kernels' wasm state with memory for at least `floats` float32 elements (never shared).
+ * The training-step and binary-op kernels' wasm state with memory for at least `floats` float32 elements
+ * (never shared).
  */
 export function kernelState(floats: number): KernelState {
   if (kernelSt === null) {
     const memory = new WebAssembly.Memory({ initial: 16 });
     kernelBytes ??= kernelsModule();
+    binaryBytes ??= binaryModule();
     const kernels = new WebAssembly.Instance(new WebAssembly.Module(kernelBytes), { env: { memory } });
-    kernelSt = { memory, kernels: kernels.exports as unknown as KernelExports, f32: new Float32Array(memory.buffer) };
+    const binary = new WebAssembly.Instance(new WebAssembly.Module(binaryBytes), { env: { memory } });
+    kernelSt = {
+      memory,
+      kernels: kernels.exports as unknown as KernelExports,
+      binary: binary.exports as unknown as BinaryExports,
+      f32: new Float32Array(memory.buffer),
+    };
   }
   kernelSt.f32 = ensure(kernelSt.memory, kernelSt.f32, floats);
   return kernelSt;
