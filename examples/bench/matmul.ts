@@ -1,9 +1,8 @@
 /**
- * Section "matmul": GFLOP/s of tapegrad's JS and wasm backends (and wasm with one worker thread, once
- * the package exports the hook) and of the peers, on the MLP's products and n³.
+ * Section "matmul": GFLOP/s of tapegrad's JS and wasm backends (and wasm with one worker thread) and of
+ * the peers, on the MLP's products and n³.
  */
-import { Worker } from 'node:worker_threads';
-import * as T from '@tapegrad/tensor';
+import { stopGemmWorkers, useGemmWorkers } from '@tapegrad/nn/node';
 import { Generator, getBackend, matmul, randn, setBackend, wasmSupported, type BackendName, type Tensor } from '@tapegrad/tensor';
 import { gflops, matmulCases, type MatmulCase } from './cases.js';
 import { tfMatmul } from './peers/tfjs.js';
@@ -32,30 +31,15 @@ function copyMs(c: MatmulCase, minMs: number): number {
   }, minMs);
 }
 
-interface WorkerHook {
-  gemmWorkerSource: string;
-  setGemmWorkers(workers: Worker[] | null): void;
-  gemmWorkersReady(): number;
-}
-
-/** tapegrad-wasm with one worker thread on the second core (rows `tapegrad-wasm-2t`); skipped until exported. */
+/** tapegrad-wasm with one worker thread on the second core (rows `tapegrad-wasm-2t`). */
 async function threaded(
   cases: MatmulCase[],
   minMs: number,
   ctx: BenchContext,
   add: (c: MatmulCase, impl: string, ms: number, note?: string) => void,
 ): Promise<void> {
-  const hook = T as unknown as Partial<WorkerHook>;
-  if (typeof hook.setGemmWorkers !== 'function' || typeof hook.gemmWorkerSource !== 'string' || typeof hook.gemmWorkersReady !== 'function') {
-    ctx.log('  tapegrad-wasm-2t skipped: setGemmWorkers is not exported by @tapegrad/tensor yet');
-    return;
-  }
-  const worker = new Worker(`(${hook.gemmWorkerSource})(require('node:worker_threads').parentPort)`, { eval: true });
   try {
-    hook.setGemmWorkers([worker]);
-    const t0 = Date.now();
-    while (hook.gemmWorkersReady() < 1 && Date.now() - t0 < 10000) await new Promise((r) => setTimeout(r, 10));
-    if (hook.gemmWorkersReady() < 1) {
+    if ((await useGemmWorkers(1)) < 1) {
       ctx.log('  tapegrad-wasm-2t skipped: the worker did not start');
       return;
     }
@@ -68,14 +52,13 @@ async function threaded(
       ctx.log(`  tapegrad-wasm-2t ${c.name}: ${gflops(c, ms).toFixed(2)} GFLOP/s`);
     }
   } finally {
-    hook.setGemmWorkers(null);
-    await worker.terminate();
+    await stopGemmWorkers();
   }
 }
 
 export const matmulSection: Section = {
   name: 'matmul',
-  title: 'matmul (float32, single thread)',
+  title: 'matmul (float32; one thread, except the -2t rows)',
   baseline: 'tapegrad-js',
   async run(ctx: BenchContext): Promise<Row[]> {
     const cases = matmulCases(ctx.quick);

@@ -9,7 +9,7 @@ import { type Variable, defineOp, gradcheck, gradgradcheck, type GradcheckResult
 import { Generator, mul, randn, sigmoid, type Tensor } from '@tapegrad/tensor';
 import { Dense, Sequential } from '@tapegrad/nn';
 import { loadMnistPackage } from '@tapegrad/nn/node';
-import { runIfMain } from '../shared/cli.js';
+import { runIfMain, tutorialArgs } from '../shared/cli.js';
 
 /**
  * swish(x) = x·σ(x) (a.k.a. SiLU); swish′(x) = σ(x)·(1 + x·(1 − σ(x))).
@@ -100,19 +100,11 @@ export function run(options: CustomOpOptions = {}): CustomOpResult {
   };
 }
 
-function argValue(argv: readonly string[], flag: string): number | undefined {
-  const i = argv.indexOf(flag);
-  if (i < 0) return undefined;
-  const v = Number(argv[i + 1]);
-  if (!Number.isFinite(v)) throw new Error(`${flag} expects a number, got ${JSON.stringify(argv[i + 1])}`);
-  return v;
-}
-
 runIfMain(import.meta.url, 'custom-op', 'usage: tsx examples/custom-op/main.ts [--train 2000] [--test 1000] [--epochs 3]', (argv) => {
+  const { outDir, ...sizes } = tutorialArgs(argv);
+  if (outDir !== undefined) throw new Error('--out: this example writes no files');
   run({
     verbose: true,
-    ...(argValue(argv, '--train') !== undefined ? { trainSize: argValue(argv, '--train')! } : {}),
-    ...(argValue(argv, '--test') !== undefined ? { testSize: argValue(argv, '--test')! } : {}),
-    ...(argValue(argv, '--epochs') !== undefined ? { epochs: argValue(argv, '--epochs')! } : {}),
+    ...sizes,
   });
 });

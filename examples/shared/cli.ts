@@ -1,10 +1,13 @@
 /** Command-line plumbing shared by the example scripts (Node only). */
 import { pathToFileURL } from 'node:url';
 
-/** The word after `name` in `argv`, or undefined when the flag is absent. */
+/** The word after `name` in `argv`, or undefined when the flag is absent; throws when the flag has no value. */
 export function flag(argv: readonly string[], name: string): string | undefined {
   const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
+  if (i < 0) return undefined;
+  const value = argv[i + 1];
+  if (value === undefined || value.startsWith('--')) throw new Error(`${name} expects a value; see --help`);
+  return value;
 }
 
 /** The number after `name` in `argv` (undefined when absent); throws when it is not a finite number. */

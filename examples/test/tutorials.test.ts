@@ -1,19 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from './temp-dirs.js';
 import { History } from '@tapegrad/nn';
 import { load } from '@tapegrad/nn/node';
 import { run as runKeras } from '../tutorial-keras-style/main.js';
 import { run as runNumpy } from '../tutorial-numpy-style/main.js';
 
-const dirs: string[] = [];
-const tmp = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'tapegrad-tutorial-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tmp = tempDirs('tapegrad-tutorial-');
 
 describe('examples/tutorial-keras-style', () => {
   it('adds layers, compiles by name, fits with validation, plots, saves, reloads and predicts', () => {

@@ -1,6 +1,6 @@
 import * as K from '@tapegrad/tensor';
 import { ShapeError, Tensor, ValueError, fmtShape, shapesEqual } from '@tapegrad/tensor';
-import { claimFresh } from './fast.js';
+import { claimFresh, unmarkFresh } from './fast.js';
 import { inBackwardOf, isAnomalyEnabled, withGradMode } from './grad-mode.js';
 import { checkFinite, type TapeNode } from './op.js';
 import { Variable } from './variable.js';
@@ -50,9 +50,10 @@ export function backward(root: Variable, options: BackwardOptions = {}): void {
   const createGraph = options.createGraph ?? false;
   const leafGrads = propagate(root, seed, { createGraph, retainGraph: options.retainGraph ?? createGraph, targets: null });
   for (const [leaf, g] of leafGrads) {
-    const t = g.value.dtype === leaf.dtype ? g.value : g.value.astype(leaf.dtype);
-    // A first gradient the fast kernels just made (and nothing else references) is kept, not copied.
-    if (leaf.grad === null) leaf.grad = !createGraph && t === g.value && claimFresh(t) ? t : t.clone();
+    const converted = g.value.dtype !== leaf.dtype;
+    const t = converted ? g.value.astype(leaf.dtype) : g.value;
+    // A first gradient that nothing else references (a dtype conversion, or a tensor the fast kernels just made) is kept, not copied.
+    if (leaf.grad === null) leaf.grad = converted || (!createGraph && claimFresh(t)) ? t : t.clone();
     else leaf.grad = K.add(leaf.grad, t);
     if (createGraph) leaf.gradVariable = leaf.gradVariable === null ? g : withGradMode(true, () => leaf.gradVariable!.add(g));
   }
@@ -76,6 +77,7 @@ export function gradients(output: Variable, inputs: readonly Variable[], options
   const seed = seedGradient('gradients', output, options.gradient);
   const createGraph = options.createGraph ?? false;
   const found = propagate(output, seed, { createGraph, retainGraph: options.retainGraph ?? createGraph, targets: new Set(inputs) });
+  for (const g of found.values()) unmarkFresh(g.value); // returned to the caller: no leaf may keep it later
   return inputs.map((x) => found.get(x) ?? new Variable(K.zerosLike(x.value)));
 }
 
@@ -124,7 +126,7 @@ function propagate(
       let g = grads.get(v);
       if (g === undefined || !wanted.has(v)) continue;
       grads.delete(v);
-      if (v.hooks.length > 0) claimFresh(g.value); // a hook may keep the gradient: never hand it to a leaf
+      if (v.hooks.length > 0) unmarkFresh(g.value); // a hook may keep the gradient: never hand it to a leaf
       for (const hook of v.hooks) {
         const replaced = hook(g);
         if (replaced !== undefined) g = replaced instanceof Variable ? replaced : new Variable(replaced);

@@ -27,6 +27,11 @@ export function claimFresh(t: Tensor): boolean {
   return t.offset === 0 && t.data.length === t.size && t.isContiguous;
 }
 
+/** Drops the mark of {@link markFresh} from a gradient that leaves the engine (to a hook or a caller), so no leaf keeps it. */
+export function unmarkFresh(t: Tensor): void {
+  fresh.delete(t);
+}
+
 /** A new tensor of `shape` on a fresh array of the same float type as `like`. */
 export function newLike(like: FloatArray, size: number, shape: readonly number[]): Tensor {
   return new Tensor(like instanceof Float32Array ? new Float32Array(size) : new Float64Array(size), shape);

@@ -1,4 +1,4 @@
-import { DTypeError, Generator, ShapeError, Tensor, ValueError, fmtShape, isFloat, sizeOf } from '@tapegrad/tensor';
+import { DTypeError, Generator, ShapeError, Tensor, ValueError, fmtShape, isFloat, randn } from '@tapegrad/tensor';
 import { Variable, variable } from './variable.js';
 import { enableGrad, noGrad } from './grad-mode.js';
 import { gradients, topologicalOrder } from './engine.js';
@@ -114,7 +114,7 @@ export function gradgradcheck(fn: GradcheckFn, inputs: readonly GradcheckInput[]
   const leaves = prepared.map((p) => makeLeaf(p));
   const outs = enableGrad(() => asList(fn(...leaves)));
   const generator = new Generator(options.seed ?? 0);
-  const cotangents = outs.map((o) => randomTensor(o.shape, generator));
+  const cotangents = outs.map((o) => randn(o.shape, { generator, dtype: 'float64' }));
   const diffIndices = prepared.flatMap((p, i) => (p.differentiable ? [i] : []));
   const firstOrder: GradcheckFn = (...args) => {
     const xs = args.slice(0, n);
@@ -218,7 +218,7 @@ function runCheck(
     }
   } else {
     const generator = new Generator(options.seed ?? 0);
-    cotangents = outs.map((o) => randomTensor(o.shape, generator));
+    cotangents = outs.map((o) => randn(o.shape, { generator, dtype: 'float64' }));
     for (let k = 0; k < outs.length; k++) if (outs[k]!.requiresGrad) backpropInto(outs[k]!, cotangents[k]!, 0, true);
   }
 
@@ -406,12 +406,6 @@ function chooseElements(size: number, sample: number | undefined, generator: Gen
     all[j] = t;
   }
   return all.subarray(0, sample).sort();
-}
-
-function randomTensor(shape: readonly number[], generator: Generator): Tensor {
-  const data = new Float64Array(sizeOf(shape));
-  for (let i = 0; i < data.length; i++) data[i] = generator.normal();
-  return new Tensor(data, shape);
 }
 
 function unravel(flat: number, shape: readonly number[]): number[] {

@@ -263,7 +263,7 @@ export function toVariable(x: Operand, like?: Variable): Variable {
   if (x instanceof Variable) return x;
   if (x instanceof Tensor) return new Variable(x);
   if (typeof x === 'number') return new Variable(K.scalar(x, { dtype: like && like.dtype !== 'int32' ? like.dtype : 'float32' }));
-  throw new DTypeError(`expected a Variable, Tensor or number, got ${typeof x === 'object' ? (x as object).constructor?.name : typeof x}`);
+  throw new DTypeError(`expected a Variable, Tensor or number, got ${x === null ? 'null' : typeof x === 'object' ? (x as object).constructor?.name : typeof x}`);
 }
 
 /**

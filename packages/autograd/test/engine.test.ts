@@ -87,6 +87,12 @@ describe('engine', () => {
     expect(x.grad!.toArray()).toEqual([2, 4, 6]);
   });
 
+  it('an operand that is not a Variable, Tensor or number is named in the error (null included)', () => {
+    const x = v64([1, 2]);
+    expect(() => x.mul(null as unknown as number)).toThrow(/expected a Variable, Tensor or number, got null/);
+    expect(() => x.mul('2' as unknown as number)).toThrow(/got string/);
+  });
+
   it('noGrad records nothing; enableGrad re-enables inside it', () => {
     const x = v64(2);
     const y = noGrad(() => {

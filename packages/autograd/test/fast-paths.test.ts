@@ -92,6 +92,17 @@ describe('linear fast backward', () => {
     assertClose(seen!, copy, { rtol: 0, atol: 0 });
   });
 
+  it('a gradient returned by gradients() is never kept as some leaf\'s .grad later', () => {
+    const g = new Generator(11);
+    const w = parameter(rn(g, [3, 2]));
+    const [gw] = gradients(linear(rn(g, [4, 3]), w).sum(), [w]);
+    w.backward({ gradient: gw! }); // seeds backward with the returned gradient: w.grad must be a copy
+    expect(w.grad).not.toBe(gw!.value);
+    const copy = gw!.value.clone();
+    (w.grad!.data as Float32Array).fill(0);
+    assertClose(gw!.value, copy, { rtol: 0, atol: 0 });
+  });
+
   it('gradients() with createGraph false uses the fast path and returns the right values', () => {
     const g = new Generator(6);
     const x = parameter(rn(g, [4, 3]));

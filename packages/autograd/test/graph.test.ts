@@ -1,15 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import * as K from '@tapegrad/tensor';
 import { Generator, Tensor } from '@tapegrad/tensor';
 import { noGrad, variable, type Variable } from '../src/index.js';
 import { formatTape, tape, toDot, toMermaid } from '../src/graph.js';
 
 const gen = new Generator(11);
-const randn = (...shape: number[]): Tensor => {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = gen.normal();
-  return new Tensor(data, shape);
-};
+const randn = (...shape: number[]): Tensor => K.randn(shape, { generator: gen, dtype: 'float32' });
 
 /** loss = Σ relu(x·W + b) with named leaves. */
 function mlp(): { x: Variable; w: Variable; b: Variable; loss: Variable } {

@@ -1,5 +1,5 @@
 import { Variable, linear, mul, parameter } from '@tapegrad/autograd';
-import { Generator, ShapeError, Tensor, ValueError, fmtShape } from '@tapegrad/tensor';
+import { Generator, ShapeError, Tensor, ValueError, fmtShape, sizeOf } from '@tapegrad/tensor';
 import { getActivation, registeredActivationName, resolveActivation, type Activation } from './activations.js';
 import { getInitializer, type Initializer } from './initializers.js';
 
@@ -16,7 +16,6 @@ export interface LayerOptions {
 /** A layer's serialisable configuration: plain JSON. */
 export type LayerConfig = Record<string, unknown> & { name: string };
 
-const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 function normalizeShape(fn: string, s: number | readonly number[] | undefined): number[] | null {
   if (s === undefined || s === null) return null;
@@ -60,9 +59,9 @@ export abstract class Layer {
     if (!Number.isInteger(inputSize) || inputSize <= 0) {
       throw new ValueError(`${this.type}.build: input size must be a positive integer, got ${inputSize}`);
     }
-    if (this.inputShape && product(this.inputShape) !== inputSize) {
+    if (this.inputShape && sizeOf(this.inputShape) !== inputSize) {
       throw new ShapeError(
-        `${this.type} '${this.name}': explicit inputShape ${fmtShape(this.inputShape)} (${product(this.inputShape)} features) disagrees with the incoming ${inputSize} features`,
+        `${this.type} '${this.name}': explicit inputShape ${fmtShape(this.inputShape)} (${sizeOf(this.inputShape)} features) disagrees with the incoming ${inputSize} features`,
       );
     }
     if (this.built) {

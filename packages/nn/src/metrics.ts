@@ -161,27 +161,53 @@ export function mae(predictions: MetricInput, targets: MetricInput): number {
   return s / pv.length;
 }
 
-/** Metric functions by name (Keras spellings and short aliases). */
-export const metricFunctions: Readonly<Record<string, MetricFn>> = Object.freeze({
-  accuracy,
-  acc: accuracy,
-  binaryAccuracy: (p: MetricInput, t: MetricInput) => binaryAccuracy(p, t),
-  binary_accuracy: (p: MetricInput, t: MetricInput) => binaryAccuracy(p, t),
-  categoricalAccuracy,
-  categorical_accuracy: categoricalAccuracy,
-  sparseCategoricalAccuracy,
-  sparse_categorical_accuracy: sparseCategoricalAccuracy,
-  mse,
-  mean_squared_error: mse,
-  mae,
-  mean_absolute_error: mae,
+/** Canonical metric names: the keys `Sequential.fit`/`evaluate` log them under. */
+export const metricNames = Object.freeze(['accuracy', 'binaryAccuracy', 'categoricalAccuracy', 'sparseCategoricalAccuracy', 'mse', 'mae'] as const);
+
+/** One of {@link metricNames}. */
+export type MetricName = (typeof metricNames)[number];
+
+const metricAliases: Readonly<Record<string, MetricName>> = Object.freeze({
+  accuracy: 'accuracy',
+  acc: 'accuracy',
+  binaryAccuracy: 'binaryAccuracy',
+  binary_accuracy: 'binaryAccuracy',
+  categoricalAccuracy: 'categoricalAccuracy',
+  categorical_accuracy: 'categoricalAccuracy',
+  sparseCategoricalAccuracy: 'sparseCategoricalAccuracy',
+  sparse_categorical_accuracy: 'sparseCategoricalAccuracy',
+  mse: 'mse',
+  meanSquaredError: 'mse',
+  mean_squared_error: 'mse',
+  mae: 'mae',
+  meanAbsoluteError: 'mae',
+  mean_absolute_error: 'mae',
 });
+
+/** Resolves a metric name or alias (`acc`, snake_case, `meanSquaredError`) to its canonical name; `fn` names the caller in the error. */
+export function resolveMetricName(name: string, fn = 'getMetric'): MetricName {
+  if (Object.hasOwn(metricAliases, name)) return metricAliases[name]!;
+  throw new ValueError(`${fn}: unknown metric ${JSON.stringify(name)}; expected one of ${Object.keys(metricAliases).join(', ')}, or a function (predictions, targets) => number`);
+}
+
+const canonicalFunctions: Record<MetricName, MetricFn> = {
+  accuracy,
+  binaryAccuracy: (p: MetricInput, t: MetricInput) => binaryAccuracy(p, t),
+  categoricalAccuracy,
+  sparseCategoricalAccuracy,
+  mse,
+  mae,
+};
+
+/** Metric functions by name (Keras spellings and short aliases). */
+export const metricFunctions: Readonly<Record<string, MetricFn>> = Object.freeze(
+  Object.fromEntries(Object.entries(metricAliases).map(([alias, name]) => [alias, canonicalFunctions[name]])),
+);
 
 /** The metric function called `name`, or a ValueError listing the known names. */
 export function getMetric(name: string | MetricFn): MetricFn {
   if (typeof name === 'function') return name;
-  if (Object.hasOwn(metricFunctions, name)) return metricFunctions[name]!;
-  throw new ValueError(`getMetric: unknown metric ${JSON.stringify(name)}; expected one of ${Object.keys(metricFunctions).join(', ')}`);
+  return canonicalFunctions[resolveMetricName(name)];
 }
 
 /** Class labels from scores ([n, k] → argmax), probabilities ([n] or [n, 1] in [0, 1] → threshold 0.5) or integer labels. */

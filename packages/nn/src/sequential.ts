@@ -1,11 +1,24 @@
 import { Variable, noGrad, softmaxCrossEntropy, variable } from '@tapegrad/autograd';
 import { createOptimizer, type Optimizer } from '@tapegrad/optim';
-import { Generator, ShapeError, Tensor, ValueError, fmtShape, shuffle as shuffleInPlace, type TypedArray } from '@tapegrad/tensor';
+import {
+  Generator,
+  ShapeError,
+  Tensor,
+  ValueError,
+  argmax,
+  fmtShape,
+  shuffle as shuffleInPlace,
+  sigmoid as sigmoidKernel,
+  sizeOf,
+  softmax as softmaxKernel,
+  type TypedArray,
+} from '@tapegrad/tensor';
 import { type Callback, CallbackList } from './callbacks.js';
-import { trainValidationSplit } from './data.js';
+import { gatherRows, toCategorical, trainValidationSplit } from './data.js';
 import { History } from './history.js';
 import { Dense, Layer, layerFromConfig, type LayerConfig } from './layers.js';
 import { binaryCrossentropy, getLoss, resolveLossName, type LossFn, type LossName } from './losses.js';
+import { binaryAccuracy, categoricalAccuracy, mae, mse, resolveMetricName, sparseCategoricalAccuracy } from './metrics.js';
 import { ProgressBar, type ProgressWriter } from './progress.js';
 import { WEIGHTS_FORMAT, WEIGHTS_VERSION, assertSafeJson, decodeTensors, encodeTensors, parseJsonSafe } from './serialize.js';
 
@@ -96,7 +109,6 @@ type Fused = 'softmax' | 'sigmoid' | null;
 /** Largest parameter count `fromJSON` accepts before allocating (2^26 floats, 256 MiB). */
 const MAX_PARAMS = 2 ** 26;
 
-const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const fmtInt = (n: number): string => n.toLocaleString('en-US');
 const nowMs = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
@@ -141,7 +153,7 @@ export class Sequential {
   /** Appends a layer, naming it if unnamed and building it from the previous layer's output size. */
   add(layer: Layer): this {
     if (!(layer instanceof Layer)) throw new ValueError(`Sequential.add: expected a Layer (Dense, Dropout, Flatten, …), got ${String(layer)}`);
-    if (this.layers.includes(layer)) throw new ValueError(`Sequential.add: layer '${layer.name}' is already in the model`);
+    if (this.layers.includes(layer)) throw new ValueError(`Sequential.add: layer '${layer.name}' is already in the model; add a new layer instance (a layer cannot appear twice)`);
     if (layer.name === '') {
       const base = layer.type.toLowerCase();
       let k = 0;
@@ -157,7 +169,7 @@ export class Sequential {
       if (prev.outputSize !== null) this.buildLayer(layer, prev, prev.outputSize);
     } else if (layer.inputShape) {
       this.inputShape = [...layer.inputShape];
-      this.buildLayer(layer, null, product(layer.inputShape));
+      this.buildLayer(layer, null, sizeOf(layer.inputShape));
     }
     this.layers.push(layer);
     // new parameters: the optimizer is rebound (fresh state) on the next fit
@@ -166,10 +178,10 @@ export class Sequential {
   }
 
   private buildLayer(layer: Layer, prev: Layer | null, inputSize: number): void {
-    if (prev && layer.inputShape && product(layer.inputShape) !== inputSize) {
+    if (prev && layer.inputShape && sizeOf(layer.inputShape) !== inputSize) {
       throw new ShapeError(
         `Sequential.add: layer '${layer.name}' (${layer.type}) declares inputShape ${fmtShape(layer.inputShape)} ` +
-          `(${product(layer.inputShape)} features) but the previous layer '${prev.name}' (${prev.type}) outputs ${inputSize} features`,
+          `(${sizeOf(layer.inputShape)} features) but the previous layer '${prev.name}' (${prev.type}) outputs ${inputSize} features`,
       );
     }
     layer.build(inputSize, this.generator);
@@ -178,17 +190,17 @@ export class Sequential {
   /** Builds every layer for a per-sample input shape (done automatically by `add`/`fit` when possible). */
   build(inputShape: number | readonly number[]): this {
     const shape = typeof inputShape === 'number' ? [inputShape] : [...inputShape];
-    if (this.inputShape && product(this.inputShape) !== product(shape)) {
+    if (this.inputShape && sizeOf(this.inputShape) !== sizeOf(shape)) {
       throw new ShapeError(`Sequential.build: model expects input ${fmtShape(this.inputShape)}, got ${fmtShape(shape)}`);
     }
     if (!this.inputShape) this.inputShape = shape;
-    let size = product(shape);
+    let size = sizeOf(shape);
     let prev: Layer | null = null;
     for (const layer of this.layers) {
-      if (layer.inputShape && product(layer.inputShape) !== size) {
+      if (layer.inputShape && sizeOf(layer.inputShape) !== size) {
         throw new ShapeError(
           `Sequential.build: layer '${layer.name}' (${layer.type}) declares inputShape ${fmtShape(layer.inputShape)} ` +
-            `(${product(layer.inputShape)} features) but ${prev ? `the previous layer '${prev.name}' (${prev.type}) outputs` : 'the data has'} ${size} features`,
+            `(${sizeOf(layer.inputShape)} features) but ${prev ? `the previous layer '${prev.name}' (${prev.type}) outputs` : 'the data has'} ${size} features`,
         );
       }
       if (!layer.built) layer.build(size, this.generator);
@@ -357,7 +369,7 @@ export class Sequential {
   summary(options: { print?: boolean; writer?: ProgressWriter } = {}): string {
     const header = ['Layer (name)', 'Type', 'Input', 'Output', 'Activation', 'Bias', 'Params'];
     const rows: string[][] = [];
-    let size: number | null = this.inputShape ? product(this.inputShape) : null;
+    let size: number | null = this.inputShape ? sizeOf(this.inputShape) : null;
     let total = 0;
     let trainable = 0;
     for (const l of this.layers) {
@@ -401,10 +413,10 @@ export class Sequential {
     if (this.layers.length === 0) throw new ValueError(`${fn}: the model has no layers; add some with model.add(...)`);
     if (!(x instanceof Tensor)) throw new ValueError(`${fn}: x must be a Tensor, got ${String(x)}`);
     if (x.ndim < 2) throw new ShapeError(`${fn}: x must be [samples, …features], got ${fmtShape(x.shape)}`);
-    if (x.shape[0] === 0) throw new ValueError(`${fn}: x has no samples`);
-    const features = product(x.shape.slice(1));
-    if (this.inputShape && product(this.inputShape) !== features) {
-      throw new ShapeError(`${fn}: x has ${features} features per sample (shape ${fmtShape(x.shape)}); the model expects ${fmtShape(this.inputShape)} (${product(this.inputShape)} features)`);
+    if (x.shape[0] === 0) throw new ValueError(`${fn}: x has no samples (shape ${fmtShape(x.shape)}); pass at least one sample`);
+    const features = sizeOf(x.shape.slice(1));
+    if (this.inputShape && sizeOf(this.inputShape) !== features) {
+      throw new ShapeError(`${fn}: x has ${features} features per sample (shape ${fmtShape(x.shape)}); the model expects ${fmtShape(this.inputShape)} (${sizeOf(this.inputShape)} features)`);
     }
     checkFinite(fn, 'x', x);
     if (!this.built) this.build(x.shape.slice(1));
@@ -434,7 +446,7 @@ export class Sequential {
         `${fn}: categoricalCrossentropy expects one-hot labels [samples, ${k}], got integer labels ${fmtShape(y.shape)}; use toCategorical(y, ${k}) or loss 'sparseCategoricalCrossentropy'`,
       );
     }
-    const width = y.ndim === 1 ? 1 : product(y.shape.slice(1));
+    const width = y.ndim === 1 ? 1 : sizeOf(y.shape.slice(1));
     if (width !== k) {
       throw new ShapeError(`${fn}: y has width ${width} (shape ${fmtShape(y.shape)}) but the last layer '${this.layers[this.layers.length - 1]!.name}' outputs ${k}`);
     }
@@ -516,12 +528,12 @@ export class Sequential {
     const fused = this.fusedOutput;
     const n = xTrain.shape[0]!;
     const featShape = xTrain.shape.slice(1);
-    const f = product(featShape);
+    const f = sizeOf(featShape);
     const sparse = compiled.lossName === 'sparseCategoricalCrossentropy';
     const yShape = labelShape(yTrain, sparse);
-    const yw = product(yShape);
+    const yw = sizeOf(yShape);
     const xd = toFloat32(xTrain);
-    const yd = sparse ? yTrain.contiguous().astype('int32').values() : toFloat32(yTrain);
+    const yd = sparse ? toInt32(yTrain).values() : toFloat32(yTrain);
     const bs = Math.min(batchSize, n);
     const xBuf = new Float32Array(bs * f);
     const yBuf = sparse ? new Int32Array(bs * yw) : new Float32Array(bs * yw);
@@ -636,42 +648,24 @@ export class Sequential {
     return { loss: sum / m, out: new Tensor(out, [m, k]) };
   }
 
+  /** One metric of a batch; `out` holds logits on the fused path, so they are turned into probabilities (or thresholded at 0). */
   private metricValue(spec: MetricSpec, out: Tensor, y: Tensor, fused: Fused): number {
     if (typeof spec === 'function') return spec(fused ? probs(out, fused) : out, y);
-    const name = canonicalMetric(spec);
-    const o = out.contiguous().values();
+    const name = resolveMetricName(spec, 'compile');
     const n = out.shape[0]!;
     const k = out.size / n;
-    const yv = y.contiguous().values();
     const sparse = y.ndim === 1 && k > 1;
+    const o = out.reshape([n, k]);
     if (name === 'mse' || name === 'mae') {
-      const p = fused ? probs(out, fused).values() : o;
-      let s = 0;
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < k; j++) {
-          const t = sparse ? (yv[i] === j ? 1 : 0) : yv[i * k + j]!;
-          const d = p[i * k + j]! - t;
-          s += name === 'mse' ? d * d : Math.abs(d);
-        }
-      }
-      return s / (n * k);
+      const p = fused ? probs(o, fused) : o;
+      const t = sparse ? toCategorical(y, k) : y.reshape([n, k]);
+      return name === 'mse' ? mse(p, t) : mae(p, t);
     }
-    let kind = name === 'accuracy' ? (sparse ? 'sparse' : k === 1 || this.compiled?.lossName === 'binaryCrossentropy' ? 'binary' : 'categorical') : name;
-    if (kind === 'sparseCategoricalAccuracy') kind = 'sparse';
-    if (kind === 'categoricalAccuracy') kind = 'categorical';
-    if (kind === 'binaryAccuracy') kind = 'binary';
-    let correct = 0;
-    if (kind === 'binary') {
-      const thr = fused === 'sigmoid' ? 0 : 0.5;
-      for (let i = 0; i < n * k; i++) if (o[i]! > thr === yv[i]! > 0.5) correct++;
-      return correct / (n * k);
-    }
-    for (let i = 0; i < n; i++) {
-      const pred = argmaxRow(o, i * k, k);
-      const truth = kind === 'sparse' ? yv[i]! : argmaxRow(yv, i * k, k);
-      if (pred === truth) correct++;
-    }
-    return correct / n;
+    const kind =
+      name === 'accuracy' ? (sparse ? 'sparse' : k === 1 || this.compiled?.lossName === 'binaryCrossentropy' ? 'binary' : 'categorical') : name;
+    if (kind === 'binary' || kind === 'binaryAccuracy') return binaryAccuracy(o, y.reshape([n, k]), fused === 'sigmoid' ? 0 : 0.5);
+    if (kind === 'sparse' || kind === 'sparseCategoricalAccuracy') return sparseCategoricalAccuracy(o, y);
+    return categoricalAccuracy(o, y.reshape([n, k]));
   }
 
   // ---- evaluate / predict -----------------------------------------------------------------------
@@ -690,10 +684,10 @@ export class Sequential {
     const n = x.shape[0]!;
     const featShape = x.shape.slice(1);
     const yShape = labelShape(y, sparse);
-    const f = product(featShape);
-    const yw = product(yShape);
+    const f = sizeOf(featShape);
+    const yw = sizeOf(yShape);
     const xd = toFloat32(x);
-    const yd = sparse ? y.contiguous().astype('int32').values() : toFloat32(y);
+    const yd = sparse ? toInt32(y).values() : toFloat32(y);
     const wasTraining = this.layers.some((l) => l.training);
     this.eval();
     let lossSum = 0;
@@ -727,7 +721,7 @@ export class Sequential {
     const bs = options.batchSize ?? 256;
     const n = x.shape[0]!;
     const featShape = x.shape.slice(1);
-    const f = product(featShape);
+    const f = sizeOf(featShape);
     const k = this.outputSize!;
     const xd = toFloat32(x);
     let out: Float32Array | Float64Array = new Float32Array(0);
@@ -740,8 +734,7 @@ export class Sequential {
           const xb = new Tensor(xd.subarray(start * f, (start + m) * f), [m, ...featShape]);
           const o = this.call(variable(xb)).value;
           if (start === 0) out = o.dtype === 'float64' ? new Float64Array(n * k) : new Float32Array(n * k);
-          const ov = o.contiguous().values();
-          for (let i = 0; i < ov.length; i++) out[start * k + i] = ov[i]!;
+          out.set(o.values(), start * k);
         }
       });
     } finally {
@@ -753,20 +746,20 @@ export class Sequential {
   /** Predicted class per sample (int32): argmax of the outputs, or output > 0.5 for a single sigmoid unit. */
   predictClasses(x: Tensor, options: EvaluateOptions = {}): Tensor {
     const p = this.predict(x, options);
-    const n = p.shape[0]!;
-    const k = p.shape[1]!;
+    if (p.shape[1]! > 1) return argmax(p, 1);
     const pv = p.values();
-    const out = new Int32Array(n);
-    for (let i = 0; i < n; i++) out[i] = k === 1 ? (pv[i]! > 0.5 ? 1 : 0) : argmaxRow(pv, i * k, k);
-    return new Tensor(out, [n]);
+    const out = new Int32Array(pv.length);
+    for (let i = 0; i < pv.length; i++) out[i] = pv[i]! > 0.5 ? 1 : 0;
+    return new Tensor(out, [pv.length]);
   }
 
   /** One metric (default accuracy) of the predictions on (x, y); labels may be one-hot or integer classes. */
   score(x: Tensor, y: Tensor, options: { metric?: MetricSpec; batchSize?: number } | MetricSpec = {}): number {
     const opts = typeof options === 'object' ? options : { metric: options };
     const metric = opts.metric ?? 'accuracy';
+    if (typeof metric === 'string') resolveMetricName(metric, 'score');
     const p = this.predict(x, opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {});
-    if (y.shape[0] !== x.shape[0]) throw new ShapeError(`score: x has ${x.shape[0]} samples but y has ${y.shape[0]}`);
+    if (y.shape[0] !== x.shape[0]) throw new ShapeError(`score: x has ${x.shape[0]} samples but y has ${y.shape[0]} (shape ${fmtShape(y.shape)}); expected one label per sample`);
     return this.metricValue(metric, p, y, null);
   }
 
@@ -776,10 +769,10 @@ export class Sequential {
   toJSON(): ModelJSON {
     if (!this.built) throw new ValueError(`toJSON: the model is not built; give the first layer an inputShape or call build()/fit() first`);
     const c = this.compiled;
-    if (c && typeof c.lossFn === 'function' && c.lossName === null) throw new ValueError(`toJSON: the model uses a custom loss function, which cannot be saved; compile with a loss name`);
+    if (c && c.lossName === null) throw new ValueError(`toJSON: the model uses a custom loss function, which cannot be saved; compile with a loss name`);
     const metrics = c ? c.metrics.map((m) => (typeof m.spec === 'string' ? m.spec : null)) : [];
     if (metrics.includes(null)) throw new ValueError(`toJSON: custom metric functions cannot be saved; use metric names`);
-    for (const l of this.layers) if (l instanceof Dense && l.activation === 'custom') throw new ValueError(`toJSON: layer '${l.name}' has a custom activation function, which cannot be saved`);
+    for (const l of this.layers) if (l instanceof Dense && l.activation === 'custom') throw new ValueError(`toJSON: layer '${l.name}' has a custom activation function, which cannot be saved; register it with registerActivation(name, fn) and pass the name`);
     const named: Record<string, Tensor> = {};
     for (const [name, p] of this.namedParameters()) named[name] = p.value;
     const opt = c ? this.ensureOptimizer() : null;
@@ -813,8 +806,8 @@ export class Sequential {
     if (doc.format !== 'tapegrad-model') throw new ValueError(`${fn}: not a tapegrad model (format ${JSON.stringify(doc.format)}; expected "tapegrad-model")`);
     if (doc.version !== 1) throw new ValueError(`${fn}: unsupported model version ${JSON.stringify(doc.version)}; this build reads version 1`);
     const seed = doc.seed;
-    if (!((typeof seed === 'number' && Number.isFinite(seed)) || (typeof seed === 'string' && seed.length <= 1000))) throw new ValueError(`${fn}: seed must be a number or string`);
-    if (typeof doc.name !== 'string' || doc.name.length > 200) throw new ValueError(`${fn}: name must be a string`);
+    if (!((typeof seed === 'number' && Number.isFinite(seed)) || (typeof seed === 'string' && seed.length <= 1000))) throw new ValueError(`${fn}: seed must be a finite number or a string of at most 1000 characters, got ${typeof seed === 'string' ? `a string of ${seed.length}` : typeof seed === 'number' ? seed : typeof seed}`);
+    if (typeof doc.name !== 'string' || doc.name.length > 200) throw new ValueError(`${fn}: name must be a string of at most 200 characters, got ${typeof doc.name === 'string' ? `one of ${doc.name.length}` : typeof doc.name}`);
     const arch = doc.architecture;
     if (!isObject(arch) || arch.class !== 'Sequential' || !Array.isArray(arch.layers)) throw new ValueError(`${fn}: architecture must be {class: "Sequential", layers: [...]}`);
     if (arch.layers.length === 0 || arch.layers.length > 1000) throw new ValueError(`${fn}: expected 1 to 1000 layers, got ${arch.layers.length}`);
@@ -828,13 +821,13 @@ export class Sequential {
     const model = new Sequential({ name: doc.name, seed });
     if (inputShape) model.inputShape = [...inputShape];
     // Sizes are checked before any parameter is allocated: no unbounded allocation from a hostile file.
-    let size = inputShape ? product(inputShape) : null;
+    let size = inputShape ? sizeOf(inputShape) : null;
     let totalParams = 0;
     for (const [i, entry] of arch.layers.entries()) {
       if (!isObject(entry)) throw new ValueError(`${fn}: layer ${i} must be {type, config}`);
       const layer = layerFromConfig(entry.type, entry.config);
       if (layer instanceof Dense) {
-        const inSize = size ?? (layer.inputShape ? product(layer.inputShape) : null);
+        const inSize = size ?? (layer.inputShape ? sizeOf(layer.inputShape) : null);
         if (inSize !== null) totalParams += inSize * layer.units + (layer.useBias ? layer.units : 0);
         size = layer.units;
       }
@@ -915,61 +908,12 @@ function isGeneratorState(g: unknown): boolean {
 
 function metricKey(spec: MetricSpec): string {
   if (typeof spec === 'function') return spec.name || 'metric';
-  return canonicalMetric(spec);
+  return resolveMetricName(spec, 'compile');
 }
 
-const metricAliases: Record<string, string> = {
-  accuracy: 'accuracy',
-  acc: 'accuracy',
-  categoricalAccuracy: 'categoricalAccuracy',
-  categorical_accuracy: 'categoricalAccuracy',
-  sparseCategoricalAccuracy: 'sparseCategoricalAccuracy',
-  sparse_categorical_accuracy: 'sparseCategoricalAccuracy',
-  binaryAccuracy: 'binaryAccuracy',
-  binary_accuracy: 'binaryAccuracy',
-  mse: 'mse',
-  meanSquaredError: 'mse',
-  mean_squared_error: 'mse',
-  mae: 'mae',
-  meanAbsoluteError: 'mae',
-  mean_absolute_error: 'mae',
-};
-
-function canonicalMetric(name: string): string {
-  if (Object.prototype.hasOwnProperty.call(metricAliases, name)) return metricAliases[name]!;
-  throw new ValueError(`compile: unknown metric '${name}'; expected one of accuracy, categoricalAccuracy, sparseCategoricalAccuracy, binaryAccuracy, mse, mae, or a function`);
-}
-
-function argmaxRow(v: ArrayLike<number>, at: number, k: number): number {
-  let best = 0;
-  let bv = v[at]!;
-  for (let j = 1; j < k; j++) {
-    const x = v[at + j]!;
-    if (x > bv) {
-      bv = x;
-      best = j;
-    }
-  }
-  return best;
-}
-
+/** Probabilities from the fused path's logits: the same kernels as the Dense layer's softmax/sigmoid in `predict`. */
 function probs(logits: Tensor, fused: Exclude<Fused, null>): Tensor {
-  const n = logits.shape[0]!;
-  const k = logits.size / n;
-  const v = logits.contiguous().values();
-  const out = new Float32Array(v.length);
-  if (fused === 'sigmoid') {
-    for (let i = 0; i < v.length; i++) out[i] = 1 / (1 + Math.exp(-v[i]!));
-  } else {
-    for (let i = 0; i < n; i++) {
-      let mx = -Infinity;
-      for (let j = 0; j < k; j++) mx = Math.max(mx, v[i * k + j]!);
-      let s = 0;
-      for (let j = 0; j < k; j++) s += Math.exp(v[i * k + j]! - mx);
-      for (let j = 0; j < k; j++) out[i * k + j] = Math.exp(v[i * k + j]! - mx) / s;
-    }
-  }
-  return new Tensor(out, logits.shape);
+  return fused === 'sigmoid' ? sigmoidKernel(logits) : softmaxKernel(logits, -1);
 }
 
 /** Per-sample label shape: `[]` for sparse labels, `[1]` for 1-D labels of a single-output model. */
@@ -1001,17 +945,5 @@ function checkFinite(fn: string, what: string, t: Tensor): void {
       const row = t.ndim > 0 ? Math.floor(i / (t.size / t.shape[0]!)) : 0;
       throw new ValueError(`${fn}: ${what} contains ${a} at flat index ${i} (sample ${row}); clean the data first`);
     }
-  }
-}
-
-/** Copies rows `order[start … start+m)` of a flat row-major array with `w` values per row into `out`. */
-function gatherRows(src: TypedArray, w: number, order: Int32Array, start: number, m: number, out: TypedArray): void {
-  if (w === 1) {
-    for (let r = 0; r < m; r++) out[r] = src[order[start + r]!]!;
-    return;
-  }
-  for (let r = 0; r < m; r++) {
-    const i = order[start + r]!;
-    out.set(src.subarray(i * w, i * w + w), r * w);
   }
 }

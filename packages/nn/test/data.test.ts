@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Generator, IndexError, ShapeError, Tensor, ValueError } from '@tapegrad/tensor';
-import { batchIndices, batches, takeRows, toCategorical, trainValidationSplit } from '../src/data.js';
+import { batchIndices, batches, gatherRows, takeRows, toCategorical, trainValidationSplit } from '../src/data.js';
 
 const arange = (n: number, shape: number[]): Tensor => new Tensor(Float32Array.from({ length: n }, (_, i) => i), shape);
 
@@ -86,6 +86,17 @@ describe('takeRows', () => {
       expect(r.isContiguous).toBe(true);
       expect(r.toArray()).toEqual(naive(x, idx));
     }
+  });
+
+  it('gatherRows copies a window of the order into a reused buffer (rows of 1 and of 3 values)', () => {
+    const src = Float32Array.from({ length: 12 }, (_, i) => i);
+    const order = new Int32Array([3, 1, 0, 2]);
+    const out = new Float32Array(6).fill(-1);
+    gatherRows(src, 3, order, 1, 2, out);
+    expect(Array.from(out)).toEqual([3, 4, 5, 0, 1, 2]);
+    const out1 = new Float32Array(3).fill(-1);
+    gatherRows(src, 1, order, 2, 2, out1);
+    expect(Array.from(out1)).toEqual([0, 2, -1]);
   });
 
   it('rejects out-of-range indices', () => {

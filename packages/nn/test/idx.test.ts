@@ -49,6 +49,9 @@ describe('readIdx', () => {
       expect(r.dims).toEqual([2, 3, 4]);
       expect(r.dtype).toBe('uint8');
       expect(Array.from(r.data)).toEqual(pixels);
+      // the data owns exactly its elements (a copy, not a view into the file's bytes)
+      expect(r.data.byteOffset).toBe(0);
+      expect(r.data.buffer.byteLength).toBe(pixels.length);
     }
   });
 
@@ -70,6 +73,8 @@ describe('readIdx', () => {
       const padded = new Uint8Array(bytes.length + 8);
       padded.set(bytes, 3);
       expect(Array.from(readIdx(padded.subarray(3, 3 + bytes.length)).data)).toEqual(values);
+      // decoding leaves the input bytes untouched (big-endian still)
+      expect(Array.from(padded.subarray(3, 3 + bytes.length))).toEqual(Array.from(bytes));
     }
   });
 

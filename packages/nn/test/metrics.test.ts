@@ -9,7 +9,10 @@ import {
   formatConfusionMatrix,
   getMetric,
   mae,
+  metricFunctions,
+  metricNames,
   mse,
+  resolveMetricName,
   sparseCategoricalAccuracy,
 } from '../src/metrics.js';
 
@@ -96,6 +99,18 @@ describe('getMetric', () => {
     expect(getMetric('binary_accuracy')(t([0.7], [1, 1]), t([1], [1, 1]))).toBe(1);
     expect(() => getMetric('f1')).toThrow(/unknown metric "f1"; expected one of accuracy/);
     expect(() => getMetric('constructor')).toThrow(ValueError);
+  });
+
+  it('shares one alias table with compile: every alias resolves to a canonical name and its function', () => {
+    expect(getMetric('meanSquaredError')).toBe(mse);
+    expect(getMetric('meanAbsoluteError')).toBe(mae);
+    expect(resolveMetricName('sparse_categorical_accuracy')).toBe('sparseCategoricalAccuracy');
+    for (const [alias, fn] of Object.entries(metricFunctions)) {
+      const name = resolveMetricName(alias);
+      expect(metricNames).toContain(name);
+      expect(fn).toBe(getMetric(name));
+    }
+    expect(() => resolveMetricName('f1', 'compile')).toThrow(/^compile: unknown metric "f1"; expected one of .*, or a function/);
   });
 });
 

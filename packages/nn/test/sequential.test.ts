@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Generator, ShapeError, Tensor, ValueError, rand, randn, tensor } from '@tapegrad/tensor';
+import { Generator, ShapeError, Tensor, ValueError, argmax, rand, randn, tensor } from '@tapegrad/tensor';
 import { loadMnistPackage } from '@tapegrad/nn/node';
 import { isGradEnabled } from '@tapegrad/autograd';
-import { Dense, Dropout, Flatten, Sequential, categoricalCrossentropy, mlp, toCategorical } from '../src/index.js';
+import { Dense, Dropout, Flatten, Sequential, categoricalCrossentropy, mae, mlp, mse, sparseCategoricalAccuracy, toCategorical } from '../src/index.js';
 
 /** A small separable problem: class = which of 3 feature blocks has the largest sum. */
 function blobs(n: number, seed: number): { x: Tensor; labels: Tensor; y: Tensor } {
@@ -144,6 +144,20 @@ describe('fit', () => {
     expect(m.predictClasses(x).dtype).toBe('int32');
     expect(m.predict(x, { labels: true }).equals(m.predictClasses(x))).toBe(true);
     expect(labels.shape).toEqual([20]);
+  });
+
+  it('evaluate on the fused path reports the metrics.ts values of predict (probabilities, sparse labels one-hot for mse)', () => {
+    const { x, labels, y } = blobs(50, 8);
+    const s = model(7);
+    s.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy', 'mse', 'mae'] });
+    expect(s.fusedOutput).toBe('softmax');
+    const p = s.predict(x);
+    const r = s.evaluate(x, labels, { batchSize: 64 });
+    expect(r.accuracy).toBe(sparseCategoricalAccuracy(p, labels));
+    expect(r.mse).toBeCloseTo(mse(p, y), 12);
+    expect(r.mae).toBeCloseTo(mae(p, y), 12);
+    expect(s.predictClasses(x).equals(argmax(p, 1))).toBe(true);
+    expect(() => s.score(x, labels, 'f1')).toThrow(/^score: unknown metric "f1"/);
   });
 
   it('the fused path and the unfused path give the same gradients step', () => {

@@ -24,10 +24,8 @@ export class Adadelta extends Optimizer {
   constructor(params?: Iterable<Parameter>, options: AdadeltaOptions = {}) {
     const keras = options.flavor === 'keras';
     super(params, options, keras ? 1e-3 : 1.0);
-    this.rho = options.rho ?? (keras ? 0.95 : 0.9);
-    this.eps = options.eps ?? (keras ? 1e-7 : 1e-6);
-    checkRange('Adadelta', 'rho', this.rho, 0, 1.0000000001);
-    checkRange('Adadelta', 'eps', this.eps, 0);
+    this.rho = checkRange('Adadelta', 'rho', options.rho ?? (keras ? 0.95 : 0.9), 0, 1, true);
+    this.eps = checkRange('Adadelta', 'eps', options.eps ?? (keras ? 1e-7 : 1e-6), 0);
   }
 
   protected hyper(): Record<string, unknown> {

@@ -27,12 +27,9 @@ export class Adagrad extends Optimizer {
   constructor(params?: Iterable<Parameter>, options: AdagradOptions = {}) {
     const keras = options.flavor === 'keras';
     super(params, options, keras ? 1e-3 : 1e-2);
-    this.lrDecay = options.lrDecay ?? 0;
-    this.initialAccumulatorValue = options.initialAccumulatorValue ?? (keras ? 0.1 : 0);
-    this.eps = options.eps ?? (keras ? 1e-7 : 1e-10);
-    checkRange('Adagrad', 'lrDecay', this.lrDecay, 0);
-    checkRange('Adagrad', 'initialAccumulatorValue', this.initialAccumulatorValue, 0);
-    checkRange('Adagrad', 'eps', this.eps, 0);
+    this.lrDecay = checkRange('Adagrad', 'lrDecay', options.lrDecay ?? 0, 0);
+    this.initialAccumulatorValue = checkRange('Adagrad', 'initialAccumulatorValue', options.initialAccumulatorValue ?? (keras ? 0.1 : 0), 0);
+    this.eps = checkRange('Adagrad', 'eps', options.eps ?? (keras ? 1e-7 : 1e-10), 0);
   }
 
   protected hyper(): Record<string, unknown> {

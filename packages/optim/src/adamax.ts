@@ -21,8 +21,7 @@ export class Adamax extends Optimizer {
     const keras = options.flavor === 'keras';
     super(params, options, keras ? 1e-3 : 2e-3);
     this.betas = checkBetas('Adamax', options.betas ?? [0.9, 0.999]);
-    this.eps = options.eps ?? (keras ? 1e-7 : 1e-8);
-    checkRange('Adamax', 'eps', this.eps, 0);
+    this.eps = checkRange('Adamax', 'eps', options.eps ?? (keras ? 1e-7 : 1e-8), 0);
   }
 
   protected hyper(): Record<string, unknown> {

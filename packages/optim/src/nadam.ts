@@ -35,11 +35,9 @@ export class Nadam extends Optimizer {
     const keras = options.flavor === 'keras';
     super(params, options, keras ? 1e-3 : 2e-3);
     this.betas = checkBetas('Nadam', options.betas ?? [0.9, 0.999]);
-    this.eps = options.eps ?? (keras ? 1e-7 : 1e-8);
-    this.momentumDecay = options.momentumDecay ?? (keras ? 1 : 4e-3);
+    this.eps = checkRange('Nadam', 'eps', options.eps ?? (keras ? 1e-7 : 1e-8), 0);
+    this.momentumDecay = checkRange('Nadam', 'momentumDecay', options.momentumDecay ?? (keras ? 1 : 4e-3), 0);
     this.torch113 = options.torch113 ?? false;
-    checkRange('Nadam', 'eps', this.eps, 0);
-    checkRange('Nadam', 'momentumDecay', this.momentumDecay, 0);
   }
 
   protected hyper(): Record<string, unknown> {
@@ -78,13 +76,14 @@ export class Nadam extends Optimizer {
     }
     const c1 = (-lr * (1 - mu)) / (1 - prod);
     const c2 = (-lr * muNext) / (1 - prodNext);
+    const f32 = x instanceof Float32Array; // round the intermediate θ like PyTorch's two in-place addcdivs
     for (let j = 0; j < n; j++) {
       const gj = g[j]!;
       m[j] = m[j]! * b1 + gj * (1 - b1);
       v[j] = v[j]! * b2 + gj * gj * (1 - b2);
       const d = Math.sqrt(v[j]! / bc2) + eps;
       let xj = x[xo + j]! + c1 * (gj / d);
-      if (x instanceof Float32Array) xj = Math.fround(xj);
+      if (f32) xj = Math.fround(xj);
       x[xo + j] = xj + c2 * (m[j]! / d);
     }
   }

@@ -1,4 +1,4 @@
-import { DTypeError, ShapeError, Tensor, ValueError, fmtShape } from '@tapegrad/tensor';
+import { DTypeError, ShapeError, Tensor, ValueError, fmtShape, shapesEqual } from '@tapegrad/tensor';
 
 /** Anything with a value and a gradient; `@tapegrad/autograd`'s `Variable` satisfies it structurally. */
 export interface Parameter {
@@ -66,12 +66,17 @@ export function decodeNumber(v: JsonNumber): number {
   return typeof v === 'number' ? v : Number(v);
 }
 
-/** Throws a ValueError unless `v` is a finite number ≥ `min` (and < `maxExclusive` when given). */
-export function checkRange(fn: string, what: string, v: number, min: number, maxExclusive?: number): void {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (maxExclusive !== undefined && v >= maxExclusive)) {
-    const range = maxExclusive === undefined ? `>= ${min}` : `in [${min}, ${maxExclusive})`;
+/**
+ * Returns `v` if it is a finite number ≥ `min` and below `max` (at most `max` when `maxInclusive`), else
+ * throws a ValueError naming `fn`, `what`, the value and the range.
+ */
+export function checkRange(fn: string, what: string, v: number, min: number, max?: number, maxInclusive = false): number {
+  const above = max !== undefined && (maxInclusive ? v > max : v >= max);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || above) {
+    const range = max === undefined ? `>= ${min}` : `in [${min}, ${max}${maxInclusive ? ']' : ')'}`;
     throw new ValueError(`${fn}: invalid ${what} ${String(v)}; expected a finite number ${range}`);
   }
+  return v;
 }
 
 /**
@@ -92,10 +97,15 @@ export abstract class Optimizer {
   readonly perExample: boolean = false;
   /** Number of completed `step()`/`update()` calls. */
   iterations = 0;
+  /** Weight-decay factor λ (see {@link OptimizerOptions.weightDecay}). */
   readonly weightDecay: number;
+  /** Ascend instead of descend. */
   readonly maximize: boolean;
+  /** Keras per-parameter gradient-norm clip, if set. */
   readonly clipNorm: number | undefined;
+  /** Keras global gradient-norm clip, if set. */
   readonly globalClipNorm: number | undefined;
+  /** Keras element-wise gradient clip, if set. */
   readonly clipValue: number | undefined;
   protected slots: (ParamSlot | undefined)[] = [];
   private scratch = new Float64Array(16);
@@ -106,10 +116,8 @@ export abstract class Optimizer {
     if (this.flavor !== 'pytorch' && this.flavor !== 'keras') {
       throw new ValueError(`${fn}: unknown flavor '${String(this.flavor)}'; expected 'pytorch' or 'keras'`);
     }
-    this.lr = options.lr ?? defaultLr;
-    checkRange(fn, 'learning rate lr', this.lr, 0);
-    this.weightDecay = options.weightDecay ?? 0;
-    checkRange(fn, 'weightDecay', this.weightDecay, 0);
+    this.lr = checkRange(fn, 'learning rate lr', options.lr ?? defaultLr, 0);
+    this.weightDecay = checkRange(fn, 'weightDecay', options.weightDecay ?? 0, 0);
     this.maximize = options.maximize ?? false;
     const clips = (['clipNorm', 'globalClipNorm', 'clipValue'] as const).filter((k) => options[k] !== undefined && options[k] !== null);
     if (clips.length > 1) {
@@ -144,12 +152,13 @@ export abstract class Optimizer {
    */
   protected abstract apply(x: FloatArray, xo: number, g: Float64Array, n: number, slot: ParamSlot): void;
   /**
-   * Optional fast path taken when the gradient needs no preparation (no clipping, no `maximize`, no weight
-   * decay) and has the value's dtype: applies the rule reading `g[go..go+n)` directly (no scratch copy).
+   * Optional fast path taken when the gradient needs no preparation (no clipping, no `maximize`, no L2 weight
+   * decay; decoupled decay has already been applied to `x`) and has the value's dtype: applies the rule
+   * reading `g[0..n)` directly (no scratch copy).
    * Returns false to fall back to {@link apply}. Must apply the same rule: bit for bit in TypeScript loops; a
    * compute-backend kernel (float32 SIMD) may differ by float32 rounding.
    */
-  protected applyDirect(_x: FloatArray, _xo: number, _g: FloatArray, _go: number, _n: number, _slot: ParamSlot): boolean {
+  protected applyDirect(_x: FloatArray, _xo: number, _g: FloatArray, _n: number, _slot: ParamSlot): boolean {
     return false;
   }
 
@@ -210,7 +219,7 @@ export abstract class Optimizer {
         gv[i] = null;
         continue;
       }
-      if (g.size !== v.size || g.ndim !== v.ndim || g.shape.some((d, k) => d !== v.shape[k])) {
+      if (!shapesEqual(g.shape, v.shape)) {
         throw new ShapeError(`${this.name}.${fn}: gradient ${i} has shape ${fmtShape(g.shape)}; expected the parameter's shape ${fmtShape(v.shape)}`);
       }
       gv[i] = g.values();
@@ -255,37 +264,18 @@ export abstract class Optimizer {
       this.initSlot(slot, n, () => new ctor(n));
       this.slots[i] = slot;
     } else {
-      for (const [k, b] of Object.entries(slot.buffers)) {
+      for (const k in slot.buffers) {
+        const b = slot.buffers[k]!;
         if (b.length !== n) {
           throw new ShapeError(`${this.name}.step: state buffer '${k}' of parameter ${i} has ${b.length} elements but the parameter has ${n}; call setParams() after changing parameters`);
         }
       }
     }
     slot.step++;
-    if (
-      scale === 1 &&
-      this.clipValue === undefined &&
-      !this.maximize &&
-      this.weightDecay === 0 &&
-      (x instanceof Float32Array ? gsrc instanceof Float32Array : gsrc instanceof Float64Array) &&
-      this.applyDirect(x, xo, gsrc as FloatArray, 0, n, slot)
-    ) {
-      return;
-    }
-    if (this.scratch.length < n) this.scratch = new Float64Array(n);
-    const g = this.scratch;
-    const cv = this.clipValue;
-    const sign = this.maximize ? -1 : 1;
     const wd = this.weightDecay;
-    const coupled = wd !== 0 && !this.decoupledDecay;
-    for (let j = 0; j < n; j++) {
-      let v = gsrc[j]! * scale;
-      if (cv !== undefined) v = v > cv ? cv : v < -cv ? -cv : v;
-      v *= sign;
-      if (coupled) v += wd * x[xo + j]!;
-      g[j] = v;
-    }
-    if (wd !== 0 && this.decoupledDecay) {
+    const decoupled = wd !== 0 && this.decoupledDecay;
+    if (decoupled) {
+      // Decoupled decay acts on the value only, before the rule (so the direct path below can still apply).
       if (this.flavor === 'keras') {
         const k = wd * this.lr;
         for (let j = 0; j < n; j++) x[xo + j] = x[xo + j]! - x[xo + j]! * k;
@@ -293,6 +283,28 @@ export abstract class Optimizer {
         const f = 1 - this.lr * wd;
         for (let j = 0; j < n; j++) x[xo + j] = x[xo + j]! * f;
       }
+    }
+    if (
+      scale === 1 &&
+      this.clipValue === undefined &&
+      !this.maximize &&
+      (wd === 0 || decoupled) &&
+      (x instanceof Float32Array ? gsrc instanceof Float32Array : gsrc instanceof Float64Array) &&
+      this.applyDirect(x, xo, gsrc as FloatArray, n, slot)
+    ) {
+      return;
+    }
+    if (this.scratch.length < n) this.scratch = new Float64Array(n);
+    const g = this.scratch;
+    const cv = this.clipValue;
+    const sign = this.maximize ? -1 : 1;
+    const coupled = wd !== 0 && !decoupled;
+    for (let j = 0; j < n; j++) {
+      let v = gsrc[j]! * scale;
+      if (cv !== undefined) v = v > cv ? cv : v < -cv ? -cv : v;
+      v *= sign;
+      if (coupled) v += wd * x[xo + j]!;
+      g[j] = v;
     }
     this.apply(x, xo, g, n, slot);
   }

@@ -38,13 +38,10 @@ export class RMSprop extends Optimizer {
   constructor(params?: Iterable<Parameter>, options: RMSpropOptions = {}) {
     const keras = options.flavor === 'keras';
     super(params, options, keras ? 1e-3 : 1e-2);
-    this.alpha = options.alpha ?? options.rho ?? (keras ? 0.9 : 0.99);
-    this.eps = options.eps ?? (keras ? 1e-7 : 1e-8);
-    this.momentum = options.momentum ?? 0;
+    this.alpha = checkRange('RMSprop', 'alpha', options.alpha ?? options.rho ?? (keras ? 0.9 : 0.99), 0, 1, true);
+    this.eps = checkRange('RMSprop', 'eps', options.eps ?? (keras ? 1e-7 : 1e-8), 0);
+    this.momentum = checkRange('RMSprop', 'momentum', options.momentum ?? 0, 0);
     this.centered = options.centered ?? false;
-    checkRange('RMSprop', 'alpha', this.alpha, 0, 1.0000000001);
-    checkRange('RMSprop', 'eps', this.eps, 0);
-    checkRange('RMSprop', 'momentum', this.momentum, 0);
   }
 
   protected hyper(): Record<string, unknown> {

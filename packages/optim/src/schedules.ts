@@ -58,9 +58,8 @@ export class StepLR extends LRSchedule {
   constructor(optimizer: Optimizer, opts: { stepSize: number; gamma?: number }) {
     super(optimizer);
     this.stepSize = opts.stepSize;
-    this.gamma = opts.gamma ?? 0.1;
     if (!Number.isInteger(this.stepSize) || this.stepSize < 1) throw new ValueError(`StepLR: invalid stepSize ${this.stepSize}; expected an integer >= 1`);
-    checkRange('StepLR', 'gamma', this.gamma, 0);
+    this.gamma = checkRange('StepLR', 'gamma', opts.gamma ?? 0.1, 0);
     optimizer.lr = this.getLr();
   }
 
@@ -78,8 +77,7 @@ export class MultiStepLR extends LRSchedule {
   constructor(optimizer: Optimizer, opts: { milestones: number[]; gamma?: number }) {
     super(optimizer);
     this.milestones = [...opts.milestones].sort((a, b) => a - b);
-    this.gamma = opts.gamma ?? 0.1;
-    checkRange('MultiStepLR', 'gamma', this.gamma, 0);
+    this.gamma = checkRange('MultiStepLR', 'gamma', opts.gamma ?? 0.1, 0);
     optimizer.lr = this.getLr();
   }
 
@@ -97,8 +95,7 @@ export class ExponentialLR extends LRSchedule {
 
   constructor(optimizer: Optimizer, opts: { gamma: number }) {
     super(optimizer);
-    this.gamma = opts.gamma;
-    checkRange('ExponentialLR', 'gamma', this.gamma, 0);
+    this.gamma = checkRange('ExponentialLR', 'gamma', opts.gamma, 0);
     optimizer.lr = this.getLr();
   }
 

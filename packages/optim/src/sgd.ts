@@ -35,11 +35,9 @@ export class SGD extends Optimizer {
 
   constructor(params?: Iterable<Parameter>, options: SGDOptions = {}) {
     super(params, options, options.flavor === 'keras' ? 0.01 : 1e-3);
-    this.momentum = options.momentum ?? 0;
-    this.dampening = options.dampening ?? 0;
+    this.momentum = checkRange(new.target.name, 'momentum', options.momentum ?? 0, 0);
+    this.dampening = checkRange(new.target.name, 'dampening', options.dampening ?? 0, 0);
     this.nesterov = options.nesterov ?? false;
-    checkRange(new.target.name, 'momentum', this.momentum, 0);
-    checkRange(new.target.name, 'dampening', this.dampening, 0);
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
       throw new ValueError(`${new.target.name}: nesterov needs momentum > 0 and dampening 0; got momentum ${this.momentum}, dampening ${this.dampening}`);
     }
@@ -65,10 +63,11 @@ export class SGD extends Optimizer {
       return;
     }
     const b = slot.buffers['momentum']!;
+    const nesterov = this.nesterov;
     if (this.flavor === 'keras') {
       for (let j = 0; j < n; j++) {
         b[j] = b[j]! * mu - g[j]! * lr;
-        x[xo + j] = x[xo + j]! + (this.nesterov ? b[j]! * mu - g[j]! * lr : b[j]!);
+        x[xo + j] = x[xo + j]! + (nesterov ? b[j]! * mu - g[j]! * lr : b[j]!);
       }
       return;
     }
@@ -78,7 +77,7 @@ export class SGD extends Optimizer {
       const d = g[j]!;
       b[j] = first ? d : b[j]! * mu + d * keep;
       const bj = b[j]!;
-      x[xo + j] = x[xo + j]! - lr * (this.nesterov ? d + mu * bj : bj);
+      x[xo + j] = x[xo + j]! - lr * (nesterov ? d + mu * bj : bj);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Adam, Adamax, createOptimizer, Iterative, Momentum, Nadam, optimizerNames, RMSprop, SGD } from '../src/index.js';
+import { Adadelta, Adagrad, Adam, Adamax, createOptimizer, Iterative, Momentum, Nadam, optimizerNames, RMSprop, SGD } from '../src/index.js';
 
 describe('createOptimizer and validation', () => {
   it('knows exactly the compile-time names', () => {
@@ -38,5 +38,12 @@ describe('createOptimizer and validation', () => {
     expect(() => new RMSprop([], { eps: -1 })).toThrow(/invalid eps -1/);
     expect(() => new SGD([], { weightDecay: -0.1 })).toThrow(/invalid weightDecay -0.1/);
     expect(() => new SGD([], { flavor: 'tf' as never })).toThrow(/unknown flavor 'tf'/);
+    // ρ/α may equal 1 (inclusive bound) but not exceed it; the message states the closed range.
+    expect(new RMSprop([], { alpha: 1 }).alpha).toBe(1);
+    expect(() => new RMSprop([], { alpha: 1.5 })).toThrow(/RMSprop: invalid alpha 1.5; expected a finite number in \[0, 1\]/);
+    expect(new Adadelta([], { rho: 1 }).rho).toBe(1);
+    expect(() => new Adadelta([], { rho: 1.01 })).toThrow(/Adadelta: invalid rho 1.01; expected a finite number in \[0, 1\]/);
+    expect(new Adagrad([], { initialAccumulatorValue: 0.5 }).initialAccumulatorValue).toBe(0.5);
+    expect(() => new Adagrad([], { lrDecay: Number.NaN })).toThrow(/Adagrad: invalid lrDecay NaN/);
   });
 });

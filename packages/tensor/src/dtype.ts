@@ -26,6 +26,9 @@ export function dtypeOf(data: TypedArray): DType {
 /** True for the floating dtypes. */
 export const isFloat = (dtype: DType): boolean => dtype !== 'int32';
 
+/** The dtype a float-valued op (exp, mean, div, matmul, …) computes in: int32 gives float32, floats are kept. */
+export const floatDtype = (dtype: DType): DType => (dtype === 'int32' ? 'float32' : dtype);
+
 /** The dtype of a binary op's result: the wider float wins; int32 op int32 stays int32. */
 export function promote(a: DType, b: DType): DType {
   if (a === b) return a;

@@ -195,6 +195,15 @@ describe('take / indexAdd', () => {
     expect(() => indexAdd([3, 2], 0, [0, 1], rows)).toThrow(/^indexAdd: src has shape \[3, 2\]; expected \[2, 2\]/);
   });
 
+  it('indexAdd / scatterAdd sum in float64 and convert once to the src dtype (int32 stays int32, float32 rounds once)', () => {
+    const ints = tensor([[7, -3], [5, 2], [1, 1]], undefined, { dtype: 'int32' });
+    expectTensor(indexAdd([2, 2], 0, [1, 1, 0], ints), [2, 2], [1, 1, 12, -1], 'int32', 'indexAdd int32');
+    expectTensor(scatterAdd([2, 2], [[1, 0], [1, 1], [0, 1]], ints, 0), [2, 2], [1, -3, 12, 3], 'int32', 'scatterAdd int32');
+    // 1 + 2⁻²⁴ + 2⁻²⁴: float64 accumulation keeps both small terms before the single rounding to float32.
+    const small = tensor([1, 2 ** -24, 2 ** -24], undefined, { dtype: 'float32' });
+    expectTensor(indexAdd([1], 0, [0, 0, 0], small), [1], [Math.fround(1 + 2 ** -23)], 'float32', 'indexAdd float32');
+  });
+
   it('take errors: out-of-range and non-integral indices name the index and the axis size', () => {
     const x = make([3, 4], 'contiguous');
     expect(() => take(x, [4], 1)).toThrow(IndexError);

@@ -8,6 +8,8 @@ import {
   ValueError,
   arange,
   eye,
+  floatDtype,
+  promote,
   full,
   fullLike,
   getDefaultGenerator,
@@ -479,5 +481,16 @@ describe('random', () => {
     expect(() => randint(3, 3, [2])).toThrow(/randint: expected integers low < high, got low=3, high=3/);
     expect(() => permutation(-1)).toThrow(ValueError);
     expect(() => rand([2.5])).toThrow(/rand: shape \[2.5\]/);
+  });
+});
+
+describe('dtype rules', () => {
+  it('floatDtype: int32 computes in float32, floats are kept; composed with promote it is the matmul/div rule', () => {
+    expect(floatDtype('int32')).toBe('float32');
+    expect(floatDtype('float32')).toBe('float32');
+    expect(floatDtype('float64')).toBe('float64');
+    expect(floatDtype(promote('int32', 'int32'))).toBe('float32');
+    expect(floatDtype(promote('int32', 'float64'))).toBe('float64');
+    expect(tensor([[1, 2]], undefined, { dtype: 'int32' }).matmul(tensor([[3], [4]], undefined, { dtype: 'int32' })).dtype).toBe('float32');
   });
 });

@@ -190,34 +190,29 @@ export const Pow: Op = {
   ],
 };
 
+/** [g·m, g·(1 − m)]: the gradient routed by a 0/1 mask `m` (a constant) to the first or second input. */
+function routeByMask(g: Variable, m: Tensor): Variable[] {
+  return [g.mul(constant(m)), g.mul(constant(K.sub(1, m)))];
+}
+
+/** A binary selection op: y = kernel(a, b), ∂a = g·m and ∂b = g·(1 − m) for the constant mask m = picksA(a, b). */
+const selectOp = (name: string, kernel: (a: Tensor, b: Tensor) => Tensor, picksA: (a: Tensor, b: Tensor) => Tensor): Op => ({
+  name,
+  forward: ([a, b]) => kernel(a, b),
+  backward: (g, { inputs: [a, b] }) => routeByMask(g, picksA(a.value, b.value)),
+});
+
 /** y = max(a, b)   ∂a = g·[a ≥ b]   ∂b = g·[a < b] */
-export const Maximum: Op = {
-  name: 'maximum',
-  forward: ([a, b]) => K.maximum(a, b),
-  backward: (g, { inputs: [a, b] }) => {
-    const m = K.ge(a.value, b.value);
-    return [g.mul(constant(m)), g.mul(constant(K.sub(1, m)))];
-  },
-};
+export const Maximum: Op = selectOp('maximum', K.maximum, K.ge);
 
 /** y = min(a, b)   ∂a = g·[a ≤ b]   ∂b = g·[a > b] */
-export const Minimum: Op = {
-  name: 'minimum',
-  forward: ([a, b]) => K.minimum(a, b),
-  backward: (g, { inputs: [a, b] }) => {
-    const m = K.le(a.value, b.value);
-    return [g.mul(constant(m)), g.mul(constant(K.sub(1, m)))];
-  },
-};
+export const Minimum: Op = selectOp('minimum', K.minimum, K.le);
 
 /** y = c ? a : b   ∂a = g·[c ≠ 0]   ∂b = g·[c = 0]   (c is a constant) */
 export const Where = (cond: Tensor): Op => ({
   name: 'where',
   forward: ([a, b]) => K.where(cond, a, b),
-  backward: (g) => {
-    const m = K.ne(cond, 0).astype(g.dtype);
-    return [g.mul(constant(m)), g.mul(constant(K.sub(1, m)))];
-  },
+  backward: (g) => routeByMask(g, K.ne(cond, 0).astype(g.dtype)),
 });
 
 /**

@@ -95,7 +95,7 @@ export const SoftmaxCrossEntropy = (targets: Tensor | null, labels: Int32Array |
       const zo = zc.offset;
       const probs = newLike(za, n * c, z.shape);
       const p = probs.data as FloatArray;
-      const t = targets === null ? null : (targets.contiguous().values() as FloatArray);
+      const t = targets === null ? null : (targets.values() as FloatArray);
       let loss = 0;
       for (let r = 0; r < n; r++) {
         const base = zo + r * c;
@@ -138,7 +138,7 @@ export const SoftmaxCrossEntropy = (targets: Tensor | null, labels: Int32Array |
             d[k] = (p[k]! - 1) * scale;
           }
         } else {
-          const t = targets!.contiguous().values() as FloatArray;
+          const t = targets!.values() as FloatArray;
           for (let r = 0; r < n; r++) {
             const o = r * c;
             let rowSum = 0;

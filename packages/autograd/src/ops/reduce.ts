@@ -127,40 +127,40 @@ export const LogSoftmax = (axis: number): Op => ({
 
 // ---- free functions -----------------------------------------------------------------------------
 
+/** Applies the reduction op `make` over `axes` (normalized against `x`, errors naming `name`). */
+function reduction(name: string, make: (axes: readonly number[], keepDims: boolean) => Op, x: Operand, axes: Axes, keepDims: boolean): Variable {
+  const v = toVariable(x);
+  return apply(make(normalizeAxes(name, axes, v.ndim), keepDims), [v]);
+}
+
 /** Sum over `axes` (all when omitted). */
 export function sum(x: Operand, axes?: Axes, keepDims = false): Variable {
-  const v = toVariable(x);
-  return apply(Sum(normalizeAxes('sum', axes, v.ndim), keepDims), [v]);
+  return reduction('sum', Sum, x, axes, keepDims);
 }
 
 /** Mean over `axes` (all when omitted). */
 export function mean(x: Operand, axes?: Axes, keepDims = false): Variable {
-  const v = toVariable(x);
-  return apply(Mean(normalizeAxes('mean', axes, v.ndim), keepDims), [v]);
+  return reduction('mean', Mean, x, axes, keepDims);
 }
 
 /** Product over `axes` (all when omitted); the gradient is exact when inputs contain zeros. */
 export function prod(x: Operand, axes?: Axes, keepDims = false): Variable {
-  const v = toVariable(x);
-  return apply(Prod(normalizeAxes('prod', axes, v.ndim), keepDims), [v]);
+  return reduction('prod', Prod, x, axes, keepDims);
 }
 
 /** Maximum over `axes` (all when omitted); ties share the gradient. */
 export function max(x: Operand, axes?: Axes, keepDims = false): Variable {
-  const v = toVariable(x);
-  return apply(Max(normalizeAxes('max', axes, v.ndim), keepDims), [v]);
+  return reduction('max', Max, x, axes, keepDims);
 }
 
 /** Minimum over `axes` (all when omitted); ties share the gradient. */
 export function min(x: Operand, axes?: Axes, keepDims = false): Variable {
-  const v = toVariable(x);
-  return apply(Min(normalizeAxes('min', axes, v.ndim), keepDims), [v]);
+  return reduction('min', Min, x, axes, keepDims);
 }
 
 /** ln Σ eˣ over `axes`, computed stably. */
 export function logsumexp(x: Operand, axes?: Axes, keepDims = false): Variable {
-  const v = toVariable(x);
-  return apply(LogSumExp(normalizeAxes('logsumexp', axes, v.ndim), keepDims), [v]);
+  return reduction('logsumexp', LogSumExp, x, axes, keepDims);
 }
 
 /** Index of the largest element along `axis` (of the flattened input when omitted), as int32; no gradient. */

@@ -237,7 +237,7 @@ function assignInto(dst: Tensor, src: Tensor): void {
   if (!shapesEqual(dst.shape, src.shape)) {
     throw new ShapeError(`sliceBackward: gradient of shape ${fmtShape(src.shape)} does not fit the slice of shape ${fmtShape(dst.shape)}`);
   }
-  const values = src.contiguous().values();
+  const values = src.values();
   const { data, shape, strides } = dst;
   const nd = shape.length;
   const size = values.length;

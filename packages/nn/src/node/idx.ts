@@ -91,40 +91,35 @@ export function readIdx(pathOrBytes: string | Uint8Array, name?: string): IdxDat
         `(${headerBytes} header + ${count * width} data), got ${bytes.length}`,
     );
   }
-  return { dims, dtype, data: decode(view, headerBytes, count, dtype) };
+  return { dims, dtype, data: decode(bytes, headerBytes, count, dtype, width) };
 }
 
-function decode(view: DataView, at: number, n: number, dtype: IdxDType): IdxData['data'] {
-  const src = new Uint8Array(view.buffer, view.byteOffset + at, n * TYPES_WIDTH[dtype]);
-  switch (dtype) {
-    case 'uint8':
-      return src.slice();
-    case 'int8':
-      return new Int8Array(src.slice().buffer);
-    case 'int16': {
-      const out = new Int16Array(n);
-      for (let i = 0; i < n; i++) out[i] = view.getInt16(at + 2 * i, false);
-      return out;
-    }
-    case 'int32': {
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) out[i] = view.getInt32(at + 4 * i, false);
-      return out;
-    }
-    case 'float32': {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = view.getFloat32(at + 4 * i, false);
-      return out;
-    }
-    case 'float64': {
-      const out = new Float64Array(n);
-      for (let i = 0; i < n; i++) out[i] = view.getFloat64(at + 8 * i, false);
-      return out;
+/** Typed-array constructor of each IDX element type. */
+const ARRAYS: Record<IdxDType, new (buffer: ArrayBuffer) => IdxData['data']> = {
+  uint8: Uint8Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  float32: Float32Array,
+  float64: Float64Array,
+};
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Copies `n` big-endian elements of `width` bytes from `bytes[at…]` into a fresh typed array in the host's byte order. */
+function decode(bytes: Uint8Array, at: number, n: number, dtype: IdxDType, width: number): IdxData['data'] {
+  const out = new Uint8Array(bytes.subarray(at, at + n * width)); // a copy (Buffer.slice would be a view)
+  if (width > 1 && LITTLE_ENDIAN_HOST) {
+    for (let i = 0; i < out.length; i += width) {
+      for (let lo = i, hi = i + width - 1; lo < hi; lo++, hi--) {
+        const t = out[lo]!;
+        out[lo] = out[hi]!;
+        out[hi] = t;
+      }
     }
   }
+  return new ARRAYS[dtype](out.buffer);
 }
-
-const TYPES_WIDTH: Record<IdxDType, number> = { uint8: 1, int8: 1, int16: 2, int32: 4, float32: 4, float64: 8 };
 
 const hex = (b: number): string => b.toString(16).padStart(2, '0');
 

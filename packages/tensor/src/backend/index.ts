@@ -146,8 +146,9 @@ function checkCount(fn: string, name: string, v: number): void {
 
 /**
  * One Adam step (PyTorch rule) in place on `n` parameters `param[pOff…]` with gradient `grad[gOff…]` and
- * state `m[0…n)`, `v[0…n)`: `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`, `θ ← θ − (lr/bc₁)·m/(√v/√bc₂ + ε)`
- * where `biasCorr1 = 1−β₁ᵗ`, `biasCorr2 = 1−β₂ᵗ`. Wasm when all four arrays are Float32Array.
+ * state `m[0…n)`, `v[0…n)`: `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`, `θ ← θ − (lr/bc₁)·m/(√v·(1/√bc₂) + ε)`
+ * where `biasCorr1 = 1−β₁ᵗ`, `biasCorr2 = 1−β₂ᵗ` (PyTorch divides by √bc₂; the multiply is within 1 ulp). Wasm
+ * when all four arrays are Float32Array.
  */
 export function adamUpdate(
   param: FloatArray,

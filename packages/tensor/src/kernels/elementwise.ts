@@ -1,5 +1,5 @@
 import { binaryKernel, type BinaryKernelOp } from '../backend/index.js';
-import { allocate, promote, type DType, type TypedArray } from '../dtype.js';
+import { allocate, floatDtype, promote, type DType, type TypedArray } from '../dtype.js';
 import { DTypeError, ValueError } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -169,14 +169,11 @@ function unary(x: Tensor, op: UnaryOp, outDtype: DType, c1 = 0, c2 = 0): Tensor 
   return new Tensor(out, x.shape);
 }
 
-/** Float ops give float32 on int32 input and keep float32/float64. */
-const floatOf = (dtype: DType): DType => (dtype === 'int32' ? 'float32' : dtype);
-
 /**
  * Applies any scalar function elementwise: a new contiguous tensor of `dtype` (default: the input's float
  * dtype). A per-element call — use it for custom or rare ops; the built-in kernels run specialised loops.
  */
-export function mapUnary(x: Tensor, name: string, fn: (v: number) => number, dtype: DType = floatOf(x.dtype)): Tensor {
+export function mapUnary(x: Tensor, name: string, fn: (v: number) => number, dtype: DType = floatDtype(x.dtype)): Tensor {
   checkTensor(name, x);
   const out = allocate(dtype, x.size);
   if (x.size > 0) {
@@ -197,7 +194,7 @@ function checkTensor(fn: string, x: unknown): asserts x is Tensor {
 
 const floatUnary = (op: UnaryOp) => (x: Tensor): Tensor => {
   checkTensor(op, x);
-  return unary(x, op, floatOf(x.dtype));
+  return unary(x, op, floatDtype(x.dtype));
 };
 const intPreservingUnary = (op: UnaryOp) => (x: Tensor): Tensor => {
   checkTensor(op, x);
@@ -254,13 +251,13 @@ export const gelu = floatUnary('gelu');
 /** y = x if x ≥ 0 else slope·x        ∂x = grad·(x > 0 ? 1 : slope) */
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
   checkTensor('leakyRelu', x);
-  return unary(x, 'leakyRelu', floatOf(x.dtype), slope);
+  return unary(x, 'leakyRelu', floatDtype(x.dtype), slope);
 }
 
 /** y = x if x ≥ 0 else α·(eˣ − 1)        ∂x = grad·(x > 0 ? 1 : y + α) */
 export function elu(x: Tensor, alpha = 1): Tensor {
   checkTensor('elu', x);
-  return unary(x, 'elu', floatOf(x.dtype), alpha);
+  return unary(x, 'elu', floatDtype(x.dtype), alpha);
 }
 
 /**
@@ -273,7 +270,7 @@ export function clip(x: Tensor, min: number = -Infinity, max: number = Infinity)
     throw new ValueError(`clip: expected min ≤ max, got min=${min}, max=${max}`);
   }
   const keepInt = x.dtype === 'int32' && isInt32(min === -Infinity ? 0 : min) && isInt32(max === Infinity ? 0 : max);
-  return unary(x, 'clip', keepInt ? 'int32' : floatOf(x.dtype), min, max);
+  return unary(x, 'clip', keepInt ? 'int32' : floatDtype(x.dtype), min, max);
 }
 
 // ---- binary -----------------------------------------------------------------------------------------
@@ -340,7 +337,7 @@ function binary(fn: BinaryOp, a: Tensor | number, b: Tensor | number, kind: 'kee
   const ta = asTensor(fn, a, compute);
   const tb = asTensor(fn, b, compute);
   const shape = broadcastShapes(fn, ta.shape, tb.shape);
-  const outDtype = kind === 'keep' ? compute : floatOf(compute);
+  const outDtype = kind === 'keep' ? compute : floatDtype(compute);
   const op: BinaryOp = fn === 'mul' && outDtype === 'int32' ? 'imul' : fn;
   const ea = ta.expand(shape);
   const eb = tb.expand(shape);

@@ -1,5 +1,5 @@
 import { gemm } from '../backend/index.js';
-import { allocate, promote, type DType } from '../dtype.js';
+import { allocate, floatDtype, promote } from '../dtype.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { Tensor } from '../tensor.js';
 
@@ -39,8 +39,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       `matmul: operands need at least 1 dimension, got a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)}; use mul to scale by a scalar`,
     );
   }
-  let dtype: DType = promote(a.dtype, b.dtype);
-  if (dtype === 'int32') dtype = 'float32';
+  const dtype = floatDtype(promote(a.dtype, b.dtype));
   if (a.dtype === 'int32') a = a.astype(dtype);
   if (b.dtype === 'int32') b = b.astype(dtype);
 

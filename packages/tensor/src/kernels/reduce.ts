@@ -1,4 +1,4 @@
-import { allocate, type DType, type TypedArray } from '../dtype.js';
+import { allocate, floatDtype, type DType, type TypedArray } from '../dtype.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { contiguousStrides, normalizeAxes, normalizeAxis, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -98,6 +98,20 @@ function makePlan(x: Tensor, axes: readonly number[], sortReduced: boolean): Pla
     outShape,
     keepShape,
   };
+}
+
+/**
+ * One step of an odometer over dimensions `0..last` of `shape` (the innermost counts fastest): bumps
+ * `counter`, wrapping exhausted dimensions to 0, and returns data offset `p` moved by the matching strides.
+ */
+function advance(p: number, counter: number[], shape: readonly number[], strides: readonly number[], last: number): number {
+  for (let d = last; d >= 0; d--) {
+    p += strides[d]!;
+    if (++counter[d]! < shape[d]!) return p;
+    p -= strides[d]! * shape[d]!;
+    counter[d] = 0;
+  }
+  return p;
 }
 
 /** Folds a strided run of `n` elements into `acc` according to `kind`. */
@@ -206,19 +220,9 @@ function runPass(x: Tensor, plan: Plan, kind: Kind, shift: Float64Array | null):
       rCounter.fill(0);
       for (let r = 0; r < plan.redSize; r++) {
         foldColumns(data, p, colN, colS, kind, shift, acc, o);
-        for (let d = nrr - 1; d >= 0; d--) {
-          p += rStrides[d]!;
-          if (++rCounter[d]! < rShape[d]!) break;
-          p -= rStrides[d]! * rShape[d]!;
-          rCounter[d] = 0;
-        }
+        p = advance(p, rCounter, rShape, rStrides, nrr - 1);
       }
-      for (let d = nk - 2; d >= 0; d--) {
-        base += keptStrides[d]!;
-        if (++kCounter[d]! < keptShape[d]!) break;
-        base -= keptStrides[d]! * keptShape[d]!;
-        kCounter[d] = 0;
-      }
+      base = advance(base, kCounter, keptShape, keptStrides, nk - 2);
     }
     return acc;
   }
@@ -237,20 +241,10 @@ function runPass(x: Tensor, plan: Plan, kind: Kind, shift: Float64Array | null):
     rCounter.fill(0);
     for (let r = 0; r < rowsPerOut; r++) {
       a = foldRow(data, p, rowN, rowS, kind, sh, a);
-      for (let d = nrr - 2; d >= 0; d--) {
-        p += rStrides[d]!;
-        if (++rCounter[d]! < rShape[d]!) break;
-        p -= rStrides[d]! * rShape[d]!;
-        rCounter[d] = 0;
-      }
+      p = advance(p, rCounter, rShape, rStrides, nrr - 2);
     }
     acc[o] = a;
-    for (let d = nk - 1; d >= 0; d--) {
-      base += keptStrides[d]!;
-      if (++kCounter[d]! < keptShape[d]!) break;
-      base -= keptStrides[d]! * keptShape[d]!;
-      kCounter[d] = 0;
-    }
+    base = advance(base, kCounter, keptShape, keptStrides, nk - 1);
   }
   return acc;
 }
@@ -285,12 +279,9 @@ function sumRows(data: Float32Array, p: number, step: number, n: number, rows: n
   }
 }
 
-const floatDType = (d: DType): DType => (d === 'int32' ? 'float32' : d);
-
 function finish(values: Float64Array, dtype: DType, plan: Plan, keepDims: boolean): Tensor {
   const out = allocate(dtype, values.length);
-  if (out instanceof Float64Array) out.set(values);
-  else for (let i = 0; i < values.length; i++) out[i] = values[i]!;
+  out.set(values); // converts like element assignment (rounds to float32, truncates to int32)
   return new Tensor(out, keepDims ? plan.keepShape : plan.outShape);
 }
 
@@ -339,7 +330,7 @@ export function mean(x: Tensor, axes?: ReduceAxes, keepDims = false): Tensor {
   const acc = runPass(x, plan, SUM, null);
   const n = plan.redSize;
   for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! / n;
-  return finish(acc, floatDType(x.dtype), plan, keepDims);
+  return finish(acc, floatDtype(x.dtype), plan, keepDims);
 }
 
 /** log Σ exp x over `axes`, computed as m + log Σ exp(x − m) with m the max.   ∂x = grad·softmax(x) */
@@ -351,7 +342,7 @@ export function logsumexp(x: Tensor, axes?: ReduceAxes, keepDims = false): Tenso
   for (let i = 0; i < m.length; i++) shift[i] = Number.isFinite(m[i]!) ? m[i]! : 0;
   const s = runPass(x, plan, SUM_EXP_SHIFTED, shift);
   for (let i = 0; i < s.length; i++) s[i] = Number.isFinite(m[i]!) ? m[i]! + Math.log(s[i]!) : m[i]!;
-  return finish(s, floatDType(x.dtype), plan, keepDims);
+  return finish(s, floatDtype(x.dtype), plan, keepDims);
 }
 
 function varianceValues(fn: string, x: Tensor, axes: ReduceAxes, correction: number): [Float64Array, Plan] {
@@ -373,18 +364,18 @@ function varianceValues(fn: string, x: Tensor, axes: ReduceAxes, correction: num
 /** Σ(x − mean)² / (n − correction) over `axes`.   ∂x = grad·2(x − mean)/(n − correction) */
 export function variance(x: Tensor, axes?: ReduceAxes, options: VarianceOptions = {}): Tensor {
   const [v, plan] = varianceValues('variance', x, axes, options.correction ?? 0);
-  return finish(v, floatDType(x.dtype), plan, options.keepDims ?? false);
+  return finish(v, floatDtype(x.dtype), plan, options.keepDims ?? false);
 }
 
 /** √variance over `axes`.   ∂x = grad·(x − mean)/((n − correction)·std) */
 export function std(x: Tensor, axes?: ReduceAxes, options: VarianceOptions = {}): Tensor {
   const [v, plan] = varianceValues('std', x, axes, options.correction ?? 0);
   for (let i = 0; i < v.length; i++) v[i] = Math.sqrt(v[i]!);
-  return finish(v, floatDType(x.dtype), plan, options.keepDims ?? false);
+  return finish(v, floatDtype(x.dtype), plan, options.keepDims ?? false);
 }
 
 function argReduce(fn: string, x: Tensor, axis: number | undefined | null, keepDims: boolean, isMax: boolean): Tensor {
-  const axes = axis === undefined || axis === null ? x.shape.map((_, i) => i) : [normalizeAxis(fn, axis, x.ndim)];
+  const axes = axis === undefined || axis === null ? normalizeAxes(fn, null, x.ndim) : [normalizeAxis(fn, axis, x.ndim)];
   // Reduced axes stay in row-major order so the running count is the flat index along them.
   const plan = makePlan(x, axes, false);
   requireNonEmpty(fn, x, plan, axis);
@@ -420,21 +411,11 @@ function argReduce(fn: string, x: Tensor, axis: number | undefined | null, keepD
           bestI = count;
         }
       }
-      for (let d = nrr - 2; d >= 0; d--) {
-        p += rStrides[d]!;
-        if (++rCounter[d]! < rShape[d]!) break;
-        p -= rStrides[d]! * rShape[d]!;
-        rCounter[d] = 0;
-      }
+      p = advance(p, rCounter, rShape, rStrides, nrr - 2);
     }
     // An all −∞ (resp. +∞) row never beats the initial value: index 0 is the first extreme element.
     out[o] = bestI;
-    for (let d = nk - 1; d >= 0; d--) {
-      base += keptStrides[d]!;
-      if (++kCounter[d]! < keptShape[d]!) break;
-      base -= keptStrides[d]! * keptShape[d]!;
-      kCounter[d] = 0;
-    }
+    base = advance(base, kCounter, keptShape, keptStrides, nk - 1);
   }
   return new Tensor(out, keepDims ? plan.keepShape : plan.outShape);
 }
@@ -452,7 +433,7 @@ export function argmin(x: Tensor, axis?: number | null, keepDims = false): Tenso
 function softmaxImpl(fn: string, x: Tensor, axis: number, log: boolean): Tensor {
   if (x.ndim === 0) throw new ShapeError(`${fn}: got a 0-d tensor; expected at least 1 dimension`);
   const ax = normalizeAxis(fn, axis, x.ndim);
-  const out = allocate(floatDType(x.dtype), x.size);
+  const out = allocate(floatDtype(x.dtype), x.size);
   if (x.size === 0) return new Tensor(out, x.shape);
   const inner = sizeOf(x.shape.slice(ax + 1));
   if (x.isContiguous && inner > 1) {

@@ -14,16 +14,7 @@ export interface OneHotOptions {
 
 /** Reads `indices` into a row-major Int32Array, checking each is an integer in [-n, n) and wrapping negatives. */
 function resolveIndices(fn: string, indices: IndicesLike, n: number, axis: number | null): { idx: Int32Array; shape: number[] } {
-  let shape: number[];
-  let values: ArrayLike<number>;
-  if (indices instanceof Tensor) {
-    shape = [...indices.shape];
-    values = indices.values();
-  } else {
-    const flat: number[] = [];
-    shape = nestedInto(fn, indices, flat);
-    values = flat;
-  }
+  const { shape, values } = readIndices(fn, indices);
   const idx = new Int32Array(values.length);
   const where = axis === null ? `the flattened tensor of size ${n}` : `axis ${axis} with size ${n}`;
   for (let i = 0; i < values.length; i++) {
@@ -33,6 +24,13 @@ function resolveIndices(fn: string, indices: IndicesLike, n: number, axis: numbe
     idx[i] = v < 0 ? v + n : v;
   }
   return { idx, shape };
+}
+
+/** The shape and row-major values of a tensor or nested array of indices (a tensor's values are not copied when contiguous). */
+function readIndices(fn: string, indices: IndicesLike): { shape: number[]; values: ArrayLike<number> } {
+  if (indices instanceof Tensor) return { shape: [...indices.shape], values: indices.values() };
+  const values: number[] = [];
+  return { shape: nestedInto(fn, indices, values), values };
 }
 
 function nestedInto(fn: string, v: NestedArray, flat: number[]): number[] {
@@ -227,19 +225,17 @@ export function indexAdd(shape: readonly number[], axis: number | null | undefin
     }
   }
   const out = allocate(src.dtype, size);
-  if (out instanceof Float64Array) out.set(acc);
-  else for (let i = 0; i < size; i++) out[i] = acc[i]!;
+  out.set(acc); // converts like element assignment (rounds to float32, truncates to int32)
   return new Tensor(out, shape);
 }
 
-/** Validates gather/scatterAdd index shapes against the data shape and returns the normalised axis. */
-function checkGatherShapes(fn: string, dataShape: readonly number[], ishape: readonly number[], axis: number, what: string): number {
+/** Validates gather/scatterAdd index shapes against the data shape (`ax` already normalised). */
+function checkGatherShapes(fn: string, dataShape: readonly number[], ishape: readonly number[], ax: number, what: string): void {
   if (ishape.length !== dataShape.length) {
     throw new ShapeError(
       `${fn}: indices have shape ${fmtShape(ishape)} but ${what} has shape ${fmtShape(dataShape)}; expected the same number of dimensions`,
     );
   }
-  const ax = normalizeAxis(fn, axis, dataShape.length);
   for (let d = 0; d < ishape.length; d++) {
     if (d !== ax && ishape[d]! > dataShape[d]!) {
       throw new ShapeError(
@@ -248,7 +244,6 @@ function checkGatherShapes(fn: string, dataShape: readonly number[], ishape: rea
       );
     }
   }
-  return ax;
 }
 
 /**
@@ -258,9 +253,9 @@ function checkGatherShapes(fn: string, dataShape: readonly number[], ishape: rea
  */
 export function gather(x: Tensor, indices: IndicesLike, axis: number): Tensor {
   if (x.ndim === 0) throw new ShapeError('gather: got a 0-d tensor; expected at least 1 dimension');
-  const ax0 = normalizeAxis('gather', axis, x.ndim);
-  const { idx, shape } = resolveIndices('gather', indices, x.shape[ax0]!, ax0);
-  const ax = checkGatherShapes('gather', x.shape, shape, axis, 'x');
+  const ax = normalizeAxis('gather', axis, x.ndim);
+  const { idx, shape } = resolveIndices('gather', indices, x.shape[ax]!, ax);
+  checkGatherShapes('gather', x.shape, shape, ax, 'x');
   const out = allocate(x.dtype, idx.length);
   if (idx.length === 0) return new Tensor(out, shape);
   const nd = shape.length;
@@ -291,9 +286,9 @@ export function gather(x: Tensor, indices: IndicesLike, axis: number): Tensor {
  */
 export function scatterAdd(shape: readonly number[], indices: IndicesLike, src: Tensor, axis: number): Tensor {
   if (shape.length === 0) throw new ShapeError('scatterAdd: target shape is 0-d; expected at least 1 dimension');
-  const ax0 = normalizeAxis('scatterAdd', axis, shape.length);
-  const { idx, shape: ishape } = resolveIndices('scatterAdd', indices, shape[ax0]!, ax0);
-  const ax = checkGatherShapes('scatterAdd', shape, ishape, axis, 'the target');
+  const ax = normalizeAxis('scatterAdd', axis, shape.length);
+  const { idx, shape: ishape } = resolveIndices('scatterAdd', indices, shape[ax]!, ax);
+  checkGatherShapes('scatterAdd', shape, ishape, ax, 'the target');
   if (!shapesEqual(ishape, src.shape)) {
     throw new ShapeError(`scatterAdd: indices have shape ${fmtShape(ishape)} but src has ${fmtShape(src.shape)}; expected equal shapes`);
   }
@@ -320,8 +315,7 @@ export function scatterAdd(shape: readonly number[], indices: IndicesLike, src: 
     }
   }
   const out = allocate(src.dtype, size);
-  if (out instanceof Float64Array) out.set(acc);
-  else for (let i = 0; i < size; i++) out[i] = acc[i]!;
+  out.set(acc); // converts like element assignment (rounds to float32, truncates to int32)
   return new Tensor(out, shape);
 }
 
@@ -334,16 +328,7 @@ export function oneHot(labels: IndicesLike, numClasses: number, options: OneHotO
   if (!Number.isInteger(numClasses) || numClasses <= 0) {
     throw new ValueError(`oneHot: numClasses ${numClasses} must be a positive integer`);
   }
-  let shape: number[];
-  let values: ArrayLike<number>;
-  if (labels instanceof Tensor) {
-    shape = [...labels.shape];
-    values = labels.values();
-  } else {
-    const flat: number[] = [];
-    shape = nestedInto('oneHot', labels, flat);
-    values = flat;
-  }
+  const { shape, values } = readIndices('oneHot', labels);
   const out = allocate(options.dtype ?? 'float32', values.length * numClasses);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;

@@ -11,8 +11,8 @@ import { Code, F32, I32, V128, encodeModule, type FuncDef } from './encoder.js';
  * - `reluBack(dy, y, out, n)`: `out = y > 0 ? dy : 0`.
  * - `colSum(x, rows, cols, out)`: `out[j] += Σᵢ x[i, j]`, rows in order.
  */
-export function kernelsModule(sharedMaxPages = 0): Uint8Array<ArrayBuffer> {
-  return encodeModule([adamFn(), addRowFn('addRow', false), addRowFn('addRowRelu', true), reluBackFn(), colSumFn()], 1, sharedMaxPages);
+export function kernelsModule(): Uint8Array<ArrayBuffer> {
+  return encodeModule([adamFn(), addRowFn('addRow', false), addRowFn('addRowRelu', true), reluBackFn(), colSumFn()]);
 }
 
 /**
@@ -33,6 +33,16 @@ function lanes(c: Code, n: number, body: (simd: boolean) => void, step: (bytes: 
   body(false);
   step(4);
   c.inc(left, -1);
+  c.br(0).end().end();
+}
+
+/** Emits `for (i = 0; i < rows; i++) body()` (unsigned compare; `rows` a local holding the count). */
+function forRows(c: Code, rows: number, body: () => void): void {
+  const i = c.local(I32);
+  c.block().loop();
+  c.get(i).get(rows).geU().brIf(1);
+  body();
+  c.inc(i, 1);
   c.br(0).end().end();
 }
 
@@ -98,34 +108,31 @@ function adamFn(): FuncDef {
 function addRowFn(name: string, relu: boolean): FuncDef {
   const [x, rows, cols, b, out] = [0, 1, 2, 3, 4];
   const c = new Code(5);
-  const i = c.local(I32);
   const bj = c.local(I32);
   const zero = c.local(V128);
   const s = c.local(F32);
   c.v128Zero().set(zero);
-  c.block().loop();
-  c.get(i).get(rows).geU().brIf(1);
-  c.get(b).set(bj);
-  lanes(
-    c,
-    cols,
-    (simd) => {
-      c.get(out);
-      if (relu && simd) c.get(zero); // pmax(0, s) = 0 < s ? s : 0
-      load(c.get(x), simd);
-      load(c.get(bj), simd);
-      if (simd) c.f32x4Add();
-      else c.f32Add();
-      if (relu && simd) c.f32x4Pmax();
-      if (relu && !simd) c.set(s).get(s).f32Const(0).get(s).f32Const(0).f32Gt().select();
-      store(c, simd);
-    },
-    (bytes) => {
-      c.inc(x, bytes).inc(out, bytes).inc(bj, bytes);
-    },
-  );
-  c.inc(i, 1);
-  c.br(0).end().end();
+  forRows(c, rows, () => {
+    c.get(b).set(bj);
+    lanes(
+      c,
+      cols,
+      (simd) => {
+        c.get(out);
+        if (relu && simd) c.get(zero); // pmax(0, s) = 0 < s ? s : 0
+        load(c.get(x), simd);
+        load(c.get(bj), simd);
+        if (simd) c.f32x4Add();
+        else c.f32Add();
+        if (relu && simd) c.f32x4Pmax();
+        if (relu && !simd) c.set(s).get(s).f32Const(0).get(s).f32Const(0).f32Gt().select();
+        store(c, simd);
+      },
+      (bytes) => {
+        c.inc(x, bytes).inc(out, bytes).inc(bj, bytes);
+      },
+    );
+  });
   return { name, params: [I32, I32, I32, I32, I32], results: [], code: c };
 }
 
@@ -160,27 +167,24 @@ function reluBackFn(): FuncDef {
 function colSumFn(): FuncDef {
   const [x, rows, cols, out] = [0, 1, 2, 3];
   const c = new Code(4);
-  const i = c.local(I32);
   const o = c.local(I32);
-  c.block().loop();
-  c.get(i).get(rows).geU().brIf(1);
-  c.get(out).set(o);
-  lanes(
-    c,
-    cols,
-    (simd) => {
-      c.get(o);
-      load(c.get(o), simd);
-      load(c.get(x), simd);
-      if (simd) c.f32x4Add();
-      else c.f32Add();
-      store(c, simd);
-    },
-    (bytes) => {
-      c.inc(x, bytes).inc(o, bytes);
-    },
-  );
-  c.inc(i, 1);
-  c.br(0).end().end();
+  forRows(c, rows, () => {
+    c.get(out).set(o);
+    lanes(
+      c,
+      cols,
+      (simd) => {
+        c.get(o);
+        load(c.get(o), simd);
+        load(c.get(x), simd);
+        if (simd) c.f32x4Add();
+        else c.f32Add();
+        store(c, simd);
+      },
+      (bytes) => {
+        c.inc(x, bytes).inc(o, bytes);
+      },
+    );
+  });
   return { name: 'colSum', params: [I32, I32, I32, I32], results: [], code: c };
 }

@@ -71,12 +71,31 @@ export function addRowVectorWasm(
 
 /** `out = y > 0 ? dy : 0` on float32 arrays; see {@link reluBackwardJs}. */
 export function reluBackwardWasm(dy: Float32Array, dyOff: number, y: Float32Array, yOff: number, out: Float32Array, oOff: number, n: number): void {
-  const { f32, kernels } = kernelState(2 * CHUNK);
+  const { kernels } = kernelState(2 * CHUNK);
+  elementwise2(kernels.reluBack, dy, dyOff, y, yOff, out, oOff, n);
+}
+
+/**
+ * Runs the wasm kernel `fn(a, b, out, len)` (byte addresses) over `n` elements chunk by chunk: each chunk of
+ * `a` and `b` is copied into the kernel memory (at 0 and `CHUNK`), computed in place in `a`'s slot and
+ * copied out to `out[oOff…]`.
+ */
+function elementwise2(
+  fn: (a: number, b: number, out: number, len: number) => void,
+  a: Float32Array,
+  aOff: number,
+  b: Float32Array,
+  bOff: number,
+  out: Float32Array,
+  oOff: number,
+  n: number,
+): void {
+  const { f32 } = kernelState(2 * CHUNK);
   for (let j0 = 0; j0 < n; j0 += CHUNK) {
     const len = Math.min(CHUNK, n - j0);
-    f32.set(dy.subarray(dyOff + j0, dyOff + j0 + len), 0);
-    f32.set(y.subarray(yOff + j0, yOff + j0 + len), CHUNK);
-    kernels.reluBack(0, CHUNK * 4, 0, len);
+    f32.set(a.subarray(aOff + j0, aOff + j0 + len), 0);
+    f32.set(b.subarray(bOff + j0, bOff + j0 + len), CHUNK);
+    fn(0, CHUNK * 4, 0, len);
     out.set(f32.subarray(0, len), oOff + j0);
   }
 }
@@ -124,14 +143,7 @@ export function binaryWasm(
   const name = BIN_NAMES[op];
   const { f32, binary } = kernelState(2 * CHUNK);
   if (aStep !== 0 && bStep !== 0) {
-    const fn = binary[`${name}_vv`];
-    for (let j0 = 0; j0 < n; j0 += CHUNK) {
-      const len = Math.min(CHUNK, n - j0);
-      f32.set(a.subarray(aOff + j0, aOff + j0 + len), 0);
-      f32.set(b.subarray(bOff + j0, bOff + j0 + len), CHUNK);
-      fn(0, CHUNK * 4, 0, len);
-      out.set(f32.subarray(0, len), oOff + j0);
-    }
+    elementwise2(binary[`${name}_vv`], a, aOff, b, bOff, out, oOff, n);
     return;
   }
   // One scalar operand: `vs` when it is b (or the op commutes), else `sv`.

@@ -158,6 +158,3 @@ export function sharedWasmState(): { memory: WebAssembly.Memory; gemmBytes: Uint
   sharedSt ??= instantiateGemm(true);
   return { memory: sharedSt.memory, gemmBytes: sharedSt.sharedGemmBytes! };
 }
-
-/** Size in bytes of the generated kernel module (for the benchmark report). */
-export const wasmModuleSize = (): number => moduleBytes().length;

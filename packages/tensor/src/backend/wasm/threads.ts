@@ -127,8 +127,8 @@ export function gemmWorkersReady(): number {
  * depth block `p0` of A at `ap + mPad*p0`, of B at `bp + nPad*p0`, each `kc0` deep but the last); the
  * same loops as the single-threaded path, so every element is summed in the same order.
  */
-export function runColumns(
-  gemm: Gemm,
+function runColumns(
+  gemm: GemmExports,
   accumulate: boolean,
   ap: number,
   bp: number,
@@ -172,7 +172,7 @@ function runColumnsSource(): string {
  * no longer the one numbered `seq`. Whether a chunk is left is decided by the claim word alone (never by
  * the task words, which a late thread may see already overwritten by the next task).
  */
-function claimChunks(run: typeof runChunk, gemm: Gemm, c: Int32Array, seq: number): void {
+function claimChunks(run: typeof runChunk, gemm: GemmExports, c: Int32Array, seq: number): void {
   const tag = (seq & 0x3ffff) << 12;
   for (;;) {
     const w = Atomics.load(c, CLAIM);
@@ -206,13 +206,11 @@ function claimChunksSource(): string {
   }`;
 }
 
-type Gemm = Pick<GemmExports, 'macroAdd' | 'macroSet' | 'pack' | 'packT' | 'packRowsA' | 'packRowsB'>;
-
 /**
  * `C (+)= A·B` with the workers, given the task {@link runChunk} reads (A packed, B raw): column panels
  * in chunks claimed by this thread and the workers; returns false (nothing done) when no worker is ready.
  */
-export function runParallel(gemm: Gemm, task: readonly number[]): boolean {
+export function runParallel(gemm: GemmExports, task: readonly number[]): boolean {
   if (!pool) return false;
   const { ctrl } = pool;
   const ready = gemmWorkersReady();
@@ -244,7 +242,7 @@ export function runParallel(gemm: Gemm, task: readonly number[]): boolean {
  * contiguous, v128 4×4 transposes when the rows are, scalar otherwise and for the leftover lanes.
  */
 export function packPanels(
-  gemm: Gemm,
+  gemm: GemmExports,
   rows: (src: number, ld: number, panels: number, ni: number, dst: number) => void,
   src: number,
   rs: number,
@@ -286,7 +284,7 @@ function packPanelsSource(): string {
  * `ap`, B raw at `rawB` with `op(B)(p, j)` at `rawB + p*rsB + j*csB`): packs those panels of B (each depth
  * block at `bp + nPad*p0`), then {@link runColumns}.
  */
-export function runChunk(gemm: Gemm, t: ArrayLike<number>, o: number, j0: number, j1: number): void {
+export function runChunk(gemm: GemmExports, t: ArrayLike<number>, o: number, j0: number, j1: number): void {
   const k = t[o + 7]!;
   const kc0 = t[o + 8]!;
   const nPad = t[o + 9]!;
