@@ -14,7 +14,7 @@ const pkg = (name: string, entry: Record<string, string>, tsconfig = 'tsconfig.l
 });
 
 export default defineConfig([
-  pkg('tensor', { index: 'src/index.ts' }),
+  pkg('tensor', { index: 'src/index.ts', 'backend/index': 'src/backend/index.ts' }),
   pkg('autograd', { index: 'src/index.ts' }),
   pkg('optim', { index: 'src/index.ts' }),
   // The node entry (file and dataset I/O) is the one place that needs Node's types.

@@ -4,6 +4,7 @@
  * backends.
  */
 import * as T from '@tapegrad/tensor';
+import * as B from '@tapegrad/tensor/backend';
 import { elementwiseCases, gbps, stepCases, type ElementwiseCase, type StepCase } from './cases.js';
 import { tfElementwise } from './peers/tfjs.js';
 import { runTorch, torchUnavailable } from './peers/torch.js';
@@ -19,13 +20,13 @@ function stepCall(c: StepCase): () => void {
   const v = new Float32Array(n);
   switch (c.kernel) {
     case 'adamUpdate':
-      return () => T.adamUpdate(out, 0, x, 0, m, v, n, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001);
+      return () => B.adamUpdate(out, 0, x, 0, m, v, n, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001);
     case 'addRowVector':
-      return () => T.addRowVector(x, 0, c.rows, c.cols, y, 0, out, 0, true);
+      return () => B.addRowVector(x, 0, c.rows, c.cols, y, 0, out, 0, true);
     case 'reluBackward':
-      return () => T.reluBackward(x, 0, y, 0, out, 0, n);
+      return () => B.reluBackward(x, 0, y, 0, out, 0, n);
     case 'columnSum':
-      return () => T.columnSum(x, 0, c.rows, c.cols, out, 0);
+      return () => B.columnSum(x, 0, c.rows, c.cols, out, 0);
   }
 }
 
@@ -45,16 +46,16 @@ export const elementwiseSection: Section = {
       add(c, 'tapegrad', measure(() => void (c.op === 'add' ? T.add(x, y) : T.sum(x)), minMs));
     }
 
-    const before = T.getBackend();
+    const before = B.getBackend();
     for (const c of stepCases()) {
-      for (const backend of T.wasmSupported() ? (['js', 'wasm'] as const) : (['js'] as const)) {
-        T.setBackend(backend);
+      for (const backend of B.wasmSupported() ? (['js', 'wasm'] as const) : (['js'] as const)) {
+        B.setBackend(backend);
         const ms = measure(stepCall(c), minMs);
         const gb = (c.bytes * c.rows * c.cols) / (ms * 1e6);
         rows.push({ section: 'elementwise', case: c.name, impl: backend === 'js' ? 'tapegrad-js' : 'tapegrad', unit: 'GB/s', value: gb, ms });
       }
     }
-    T.setBackend(before);
+    B.setBackend(before);
 
     for (const tfBackend of ['cpu', 'wasm'] as const) {
       try {

@@ -9,7 +9,8 @@
 import { existsSync } from 'node:fs';
 import { Dense, Sequential } from '@tapegrad/nn';
 import { loadIdxDataset, stopGemmWorkers, useGemmWorkers } from '@tapegrad/nn/node';
-import { getBackend, rand, randint, Generator, type Tensor } from '@tapegrad/tensor';
+import { rand, randint, Generator, type Tensor } from '@tapegrad/tensor';
+import { getBackend } from '@tapegrad/tensor/backend';
 import { tfEpochs, type EpochSpec } from './peers/tfjs.js';
 import { runTorch, torchUnavailable } from './peers/torch.js';
 import type { BenchContext, Row, Section } from './util.js';

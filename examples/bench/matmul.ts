@@ -3,7 +3,8 @@
  * the peers, on the MLP's products and n³.
  */
 import { stopGemmWorkers, useGemmWorkers } from '@tapegrad/nn/node';
-import { Generator, getBackend, matmul, randn, setBackend, wasmSupported, type BackendName, type Tensor } from '@tapegrad/tensor';
+import { Generator, matmul, randn, type Tensor } from '@tapegrad/tensor';
+import { getBackend, setBackend, wasmSupported, type BackendName } from '@tapegrad/tensor/backend';
 import { gflops, matmulCases, type MatmulCase } from './cases.js';
 import { tfMatmul } from './peers/tfjs.js';
 import { runTorch, torchUnavailable } from './peers/torch.js';

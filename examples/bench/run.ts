@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getBackend, wasmSupported } from '@tapegrad/tensor';
+import { getBackend, wasmSupported } from '@tapegrad/tensor/backend';
 import { elementwiseSection } from './elementwise.js';
 import { epochSection } from './epoch.js';
 import { matmulSection } from './matmul.js';

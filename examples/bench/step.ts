@@ -7,7 +7,8 @@
  */
 import { linear, parameter, softmaxCrossEntropy, variable, type Variable } from '@tapegrad/autograd';
 import { Adam } from '@tapegrad/optim';
-import { Generator, getBackend, randint, randn, setBackend, wasmSupported, zeros, type BackendName, type Tensor } from '@tapegrad/tensor';
+import { Generator, randint, randn, zeros, type Tensor } from '@tapegrad/tensor';
+import { getBackend, setBackend, wasmSupported, type BackendName } from '@tapegrad/tensor/backend';
 import { runTorch, torchUnavailable } from './peers/torch.js';
 import type { BenchContext, Row, Section } from './util.js';
 

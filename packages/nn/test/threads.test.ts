@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { Generator, getBackend, matmul, randn, wasmSupported } from '@tapegrad/tensor';
+import { Generator, matmul, randn } from '@tapegrad/tensor';
+import { getBackend, wasmSupported } from '@tapegrad/tensor/backend';
 import { gemmWorkerCount, stopGemmWorkers, useGemmWorkers } from '../src/node/index.js';
 
 afterAll(async () => {

@@ -1,4 +1,5 @@
-import { ValueError, adamUpdate, getBackend } from '@tapegrad/tensor';
+import { ValueError } from '@tapegrad/tensor';
+import { adamUpdate, getBackend } from '@tapegrad/tensor/backend';
 import { checkRange, Optimizer, type FloatArray, type OptimizerOptions, type ParamSlot, type Parameter } from './optimizer.js';
 
 /** Options of {@link Adam} and {@link AdamW}. */

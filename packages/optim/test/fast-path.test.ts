@@ -1,4 +1,5 @@
-import { Generator, Tensor, assertClose, getBackend, randn, setBackend, wasmSupported, type BackendName } from '@tapegrad/tensor';
+import { Generator, Tensor, assertClose, randn } from '@tapegrad/tensor';
+import { getBackend, setBackend, wasmSupported, type BackendName } from '@tapegrad/tensor/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Adam, AdamW, type Parameter } from '../src/index.js';
 

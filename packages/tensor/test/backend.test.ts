@@ -1,27 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  Generator,
-  ValueError,
-  add,
-  div,
-  maximum,
-  mean,
-  minimum,
-  mul,
-  sub,
-  sum,
-  gemm,
-  gemmJs,
-  gemmWasm,
-  getBackend,
-  matmul,
-  randn,
-  setBackend,
-  wasmSupported,
-  type BackendName,
-  type Tensor,
-} from '@tapegrad/tensor';
+import { Generator, ValueError, add, div, maximum, mean, minimum, mul, sub, sum, matmul, randn, type Tensor } from '@tapegrad/tensor';
+import { gemm, gemmJs, gemmWasm, getBackend, setBackend, wasmSupported, type BackendName } from '@tapegrad/tensor/backend';
 import {
   BINARY_WASM_MIN,
   adamUpdate,

@@ -1,17 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  Generator,
-  ShapeError,
-  Tensor,
-  ValueError,
-  IndexError,
-  gemm,
-  matmul,
-  randn,
-  randint,
-  tensor,
-  type DType,
-} from '@tapegrad/tensor';
+import { Generator, ShapeError, Tensor, ValueError, IndexError, matmul, randn, randint, tensor, type DType } from '@tapegrad/tensor';
+import { gemm } from '@tapegrad/tensor/backend';
 import { flat64 } from './helpers.js';
 
 const gen = new Generator(20240611);

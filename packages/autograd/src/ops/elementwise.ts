@@ -1,4 +1,5 @@
 import * as K from '@tapegrad/tensor';
+import { reluBackward } from '@tapegrad/tensor/backend';
 import { broadcastShapes, shapesEqual, type Tensor } from '@tapegrad/tensor';
 import { markFresh, newLike, type FloatArray } from '../fast.js';
 import { isGradEnabled } from '../grad-mode.js';
@@ -89,7 +90,7 @@ export const Relu: Op = {
     if (!isGradEnabled() && gv.dtype === xv.dtype && gv.dtype !== 'int32' && gv.isContiguous && xv.isContiguous) {
       const ga = gv.data as FloatArray;
       const out = newLike(ga, gv.size, gv.shape);
-      K.reluBackward(ga, gv.offset, xv.data as FloatArray, xv.offset, out.data as FloatArray, 0, gv.size);
+      reluBackward(ga, gv.offset, xv.data as FloatArray, xv.offset, out.data as FloatArray, 0, gv.size);
       return [new Variable(markFresh(out))];
     }
     return [g.mul(constant(K.reluGrad(xv)))];

@@ -1,4 +1,5 @@
 import * as K from '@tapegrad/tensor';
+import { addRowVector, columnSum, gemm } from '@tapegrad/tensor/backend';
 import { ShapeError, ValueError, fmtShape, type Tensor } from '@tapegrad/tensor';
 import { markFresh, newLike, type FloatArray } from '../fast.js';
 import { isGradEnabled } from '../grad-mode.js';
@@ -17,7 +18,7 @@ export const Linear: Op = {
     // The product is a fresh contiguous tensor: add a 1-D bias of the same dtype into it in place (backend kernel).
     if (b.ndim === 1 && b.dtype === y.dtype && b.isContiguous && y.dtype !== 'int32' && y.size > 0) {
       const cols = b.shape[0]!;
-      K.addRowVector(y.data as FloatArray, 0, y.size / cols, cols, b.data as FloatArray, b.offset, y.data as FloatArray, 0);
+      addRowVector(y.data as FloatArray, 0, y.size / cols, cols, b.data as FloatArray, b.offset, y.data as FloatArray, 0);
       return y;
     }
     return K.add(y, b);
@@ -60,18 +61,18 @@ function linearBackwardFast(gt: Tensor, x: Variable, w: Variable, b: Variable | 
   if (x.requiresGrad) {
     const Wc = W.contiguous();
     const out = newLike(ga, X.size, X.shape);
-    if (!empty) K.gemm(false, true, rows, nIn, nOut, ga, go, nOut, Wc.data as FloatArray, Wc.offset, nOut, out.data as FloatArray, 0, nIn);
+    if (!empty) gemm(false, true, rows, nIn, nOut, ga, go, nOut, Wc.data as FloatArray, Wc.offset, nOut, out.data as FloatArray, 0, nIn);
     dx = new Variable(markFresh(out));
   }
   if (w.requiresGrad) {
     const Xc = X.contiguous();
     const out = newLike(ga, nIn * nOut, W.shape);
-    if (!empty) K.gemm(true, false, nIn, nOut, rows, Xc.data as FloatArray, Xc.offset, nIn, ga, go, nOut, out.data as FloatArray, 0, nOut);
+    if (!empty) gemm(true, false, nIn, nOut, rows, Xc.data as FloatArray, Xc.offset, nIn, ga, go, nOut, out.data as FloatArray, 0, nOut);
     dw = new Variable(markFresh(out));
   }
   if (b && b.requiresGrad) {
     const out = newLike(ga, nOut, b.shape);
-    if (!empty) K.columnSum(ga, go, rows, nOut, out.data as FloatArray, 0);
+    if (!empty) columnSum(ga, go, rows, nOut, out.data as FloatArray, 0);
     db = new Variable(markFresh(out));
   }
   return b ? [dx, dw, db] : [dx, dw];

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { ValueError, gemmWorkerSource, gemmWorkersReady, setGemmWorkers, wasmSupported } from '@tapegrad/tensor';
+import { ValueError } from '@tapegrad/tensor';
+import { gemmWorkerSource, gemmWorkersReady, setGemmWorkers, wasmSupported } from '@tapegrad/tensor/backend';
 
 /** Options of {@link useGemmWorkers}. */
 export interface GemmWorkerOptions {

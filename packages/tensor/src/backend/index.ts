@@ -1,11 +1,17 @@
 /**
- * Compute backends. `js` is plain TypeScript (the readable reference, the fallback and the float64 path);
- * `wasm` runs float32 kernels as WebAssembly SIMD generated at run time. The default is `wasm` when the
- * engine validates a SIMD module, else `js`; `TAPEGRAD_BACKEND=js|wasm` in the environment or
- * {@link setBackend} forces one. Wasm kernels: GEMM (all transposes) and the training-step kernels
- * {@link adamUpdate}, {@link addRowVector}, {@link reluBackward}, {@link columnSum}, and the contiguous
- * float32 binary ops ({@link binaryKernel}); these give bit-identical results on both backends. New
- * kernels go under `wasm/` against the same memory and are dispatched here the same way. The host may lend the wasm GEMM worker threads ({@link setGemmWorkers},
+ * @packageDocumentation
+ * `@tapegrad/tensor/backend` — the compute backends behind `@tapegrad/tensor`'s kernels, for code that needs raw
+ * speed (the fused fast paths of `@tapegrad/autograd`, the optimizers' step kernels, benchmarks) or control
+ * (which backend runs, worker threads for the GEMM). The main entry `@tapegrad/tensor` never exposes these:
+ * everything here works on typed arrays and offsets, not tensors.
+ *
+ * `js` is plain TypeScript (the readable reference, the fallback and the float64 path); `wasm` runs float32
+ * kernels as WebAssembly SIMD generated at run time. The default is `wasm` when the engine validates a SIMD
+ * module, else `js`; `TAPEGRAD_BACKEND=js|wasm` in the environment or {@link setBackend} forces one. Wasm
+ * kernels: GEMM (all transposes) and the training-step kernels {@link adamUpdate}, {@link addRowVector},
+ * {@link reluBackward}, {@link columnSum}, and the contiguous float32 binary ops ({@link binaryKernel}); these
+ * give bit-identical results on both backends. New kernels go under `wasm/` against the same memory and are
+ * dispatched here the same way. The host may lend the wasm GEMM worker threads ({@link setGemmWorkers},
  * `wasm/threads.ts`); the library itself never starts threads and stays browser-safe.
  */
 import { IndexError, ValueError } from '../errors.js';

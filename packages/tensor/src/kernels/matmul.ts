@@ -3,34 +3,13 @@ import { allocate, floatDtype, promote } from '../dtype.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { Tensor } from '../tensor.js';
 
-export {
-  gemm,
-  gemmJs,
-  gemmWasm,
-  getBackend,
-  setBackend,
-  wasmSupported,
-  adamUpdate,
-  addRowVector,
-  reluBackward,
-  columnSum,
-  setGemmWorkers,
-  gemmWorkerSource,
-  gemmWorkersReady,
-  type GemmWorker,
-  type StepArray,
-  type BackendName,
-  type GemmArray,
-  type GemmFn,
-} from '../backend/index.js';
-
 /**
  * Matrix product with NumPy semantics: 2-D × 2-D; batched over leading dimensions that broadcast; a 1-D
  * `a` is a row vector and a 1-D `b` a column vector, and the added dimension is removed again (so
  * vector·vector gives a 0-d tensor). The result dtype is `promote(a, b)`; int32 operands are multiplied in
  * float and give float32 (float64 if the other operand is float64). A 2-D operand laid out as a transposed
  * contiguous matrix (e.g. `w.T`) is read in place via the GEMM transpose flag; other non-contiguous
- * matrices are copied first. float32 products run on the active backend ({@link getBackend}).
+ * matrices are copied first. float32 products run on the active backend (`getBackend()` in `@tapegrad/tensor/backend`).
  * @example matmul(x, w.T)   // [batch, in] · [out, in]ᵀ → [batch, out], no copy of w
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
