@@ -8,17 +8,28 @@
  * I/O: reading and writing files lives in the Node-only entry `@tapegrad/nn/node`, so this core runs
  * unchanged in a browser.
  */
-export * from './activations.js';
-export * from './initializers.js';
-export * from './layers.js';
-export * from './losses.js';
-export * from './sequential.js';
-export * from './callbacks.js';
-export * from './history.js';
-export * from './progress.js';
-export * from './mlp.js';
-export * from './serialize.js';
-export * from './plot.js';
-export * from './data.js';
-export * from './metrics.js';
+export * from './model/activations.js';
+export * from './model/initializers.js';
+export * from './model/layers.js';
+export * from './model/sequential.js';
+export * from './model/mlp.js';
+export * from './training/losses.js';
+export * from './training/metrics.js';
+export * from './training/callbacks.js';
+export * from './training/history.js';
+export * from './training/progress.js';
+export * from './training/data.js';
+export * from './training/plot.js';
+export {
+  base64ToBytes,
+  bytesToBase64,
+  bytesToTypedArray,
+  crc32,
+  crc32Hex,
+  decodeFloat32Base64,
+  encodeFloat32Base64,
+  typedArrayToBytes,
+} from './io/binary.js';
+export * from './io/tensors.js';
+export { assertSafeJson, parseJsonSafe, type SafeJsonOptions } from './io/safe-json.js';
 export * from './reference/index.js';

@@ -14,7 +14,7 @@ import {
   mse,
   resolveMetricName,
   sparseCategoricalAccuracy,
-} from '../src/metrics.js';
+} from '../src/training/metrics.js';
 
 const g = new Generator(3);
 const t = (values: number[], shape: number[]): Tensor => new Tensor(Float32Array.from(values), shape);

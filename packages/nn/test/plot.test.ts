@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValueError } from '@tapegrad/tensor';
-import { History } from '../src/history.js';
-import { niceTicks, plotHistory } from '../src/plot.js';
+import { History } from '../src/training/history.js';
+import { niceTicks, plotHistory } from '../src/training/plot.js';
 
 /** Checks that every opened tag is closed in order (a tiny well-formedness test, no XML parser needed). */
 function assertWellFormed(svg: string): void {

@@ -4,8 +4,8 @@ import { Variable, variable } from '@tapegrad/autograd';
 import { SGD } from '@tapegrad/optim';
 import { Generator, Tensor, ShapeError, ValueError, randn, tensor } from '@tapegrad/tensor';
 import { describe, expect, test } from 'vitest';
-import { Dense, Dropout } from '../src/layers.js';
-import { Sequential } from '../src/sequential.js';
+import { Dense, Dropout } from '../src/model/layers.js';
+import { Sequential } from '../src/model/sequential.js';
 import {
   activationJacobian,
   explainBackprop,

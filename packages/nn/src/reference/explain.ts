@@ -18,10 +18,10 @@ import {
   gradients,
 } from '@tapegrad/autograd';
 import { Tensor, ValueError, oneHot } from '@tapegrad/tensor';
-import { Dense, Dropout, Flatten } from '../layers.js';
-import { getActivation } from '../activations.js';
-import { binaryCrossentropy, getLoss } from '../losses.js';
-import type { Sequential } from '../sequential.js';
+import { Dense, Dropout, Flatten } from '../model/layers.js';
+import { getActivation } from '../model/activations.js';
+import { binaryCrossentropy, getLoss } from '../training/losses.js';
+import type { Sequential } from '../model/sequential.js';
 import { maxAbsDifference } from './check.js';
 import { deltaRuleGradients } from './delta-rule.js';
 import { referenceActivations, type BackpropResult, type ReferenceMlp } from './mlp.js';

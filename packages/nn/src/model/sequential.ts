@@ -13,14 +13,15 @@ import {
   softmax as softmaxKernel,
   type TypedArray,
 } from '@tapegrad/tensor';
-import { type Callback, CallbackList } from './callbacks.js';
-import { gatherRows, toCategorical, trainValidationSplit } from './data.js';
-import { History } from './history.js';
+import { type Callback, CallbackList } from '../training/callbacks.js';
+import { gatherRows, toCategorical, trainValidationSplit } from '../training/data.js';
+import { History } from '../training/history.js';
 import { Dense, Layer, layerFromConfig, type LayerConfig } from './layers.js';
-import { binaryCrossentropy, getLoss, resolveLossName, type LossFn, type LossName } from './losses.js';
-import { binaryAccuracy, categoricalAccuracy, mae, mse, resolveMetricName, sparseCategoricalAccuracy } from './metrics.js';
-import { ProgressBar, type ProgressWriter } from './progress.js';
-import { WEIGHTS_FORMAT, WEIGHTS_VERSION, assertSafeJson, decodeTensors, encodeTensors, parseJsonSafe } from './serialize.js';
+import { binaryCrossentropy, getLoss, resolveLossName, type LossFn, type LossName } from '../training/losses.js';
+import { binaryAccuracy, categoricalAccuracy, mae, mse, resolveMetricName, sparseCategoricalAccuracy } from '../training/metrics.js';
+import { ProgressBar, type ProgressWriter } from '../training/progress.js';
+import { assertSafeJson, parseJsonSafe } from '../io/safe-json.js';
+import { WEIGHTS_FORMAT, WEIGHTS_VERSION, decodeTensors, encodeTensors } from '../io/tensors.js';
 
 /** A metric computed by `fit`/`evaluate`: a name or `(predictions, targets) => number` (mean over the batch). */
 export type MetricSpec = string | ((predictions: Tensor, targets: Tensor) => number);

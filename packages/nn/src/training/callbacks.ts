@@ -1,5 +1,5 @@
 import { Tensor, ValueError } from '@tapegrad/tensor';
-import type { Sequential } from './sequential.js';
+import type { Sequential } from '../model/sequential.js';
 
 /** Logs passed to callbacks: `loss`, metrics, `val_*`, `lr`, `time` at epoch end; `batch`, `size`, `loss` at batch end. */
 export type Logs = Record<string, number>;

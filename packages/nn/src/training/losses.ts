@@ -1,6 +1,6 @@
 import { Variable, abs, clip, log, mean, mul, neg, relu, softmaxCrossEntropy, softplus, square, sub, sum } from '@tapegrad/autograd';
 import { ShapeError, Tensor, ValueError, fmtShape, oneHot } from '@tapegrad/tensor';
-import { normalizeName } from './initializers.js';
+import { normalizeName } from '../model/initializers.js';
 
 /**
  * A loss: `(predictions, targets)` → scalar Variable, the mean over the actual batch (a short last batch

@@ -3,7 +3,7 @@ import { ValueError } from '@tapegrad/tensor';
 import type { Activation } from './activations.js';
 import type { Initializer } from './initializers.js';
 import { Dense } from './layers.js';
-import type { LossFn } from './losses.js';
+import type { LossFn } from '../training/losses.js';
 import { Sequential, type MetricSpec } from './sequential.js';
 
 /** Options of {@link mlp}. */
