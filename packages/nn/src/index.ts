@@ -15,7 +15,9 @@ export * from './model/sequential.js';
 export * from './model/mlp.js';
 export * from './training/losses.js';
 export * from './training/metrics.js';
+export * from './training/callback-list.js';
 export * from './training/callbacks.js';
+export type { CompileOptions, MetricSpec } from './training/objective.js';
 export * from './training/history.js';
 export * from './training/progress.js';
 export * from './training/data.js';
@@ -31,5 +33,7 @@ export {
   typedArrayToBytes,
 } from './io/binary.js';
 export * from './io/tensors.js';
+export * from './io/layer-config.js';
+export type { ModelJSON } from './io/model-json.js';
 export { assertSafeJson, parseJsonSafe, type SafeJsonOptions } from './io/safe-json.js';
 export * from './reference/index.js';

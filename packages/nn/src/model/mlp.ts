@@ -4,7 +4,8 @@ import type { Activation } from './activations.js';
 import type { Initializer } from './initializers.js';
 import { Dense } from './layers.js';
 import type { LossFn } from '../training/losses.js';
-import { Sequential, type MetricSpec } from './sequential.js';
+import type { MetricSpec } from '../training/objective.js';
+import { Sequential } from './sequential.js';
 
 /** Options of {@link mlp}. */
 export interface MlpOptions {

@@ -1,22 +1,12 @@
 import { Tensor, ValueError } from '@tapegrad/tensor';
 import type { Sequential } from '../model/sequential.js';
-
-/** Logs passed to callbacks: `loss`, metrics, `val_*`, `lr`, `time` at epoch end; `batch`, `size`, `loss` at batch end. */
-export type Logs = Record<string, number>;
+import type { Logs, TrainingCallback } from './callback-list.js';
 
 /**
- * A training hook (Keras-style). Any object with some of these methods works as a custom callback;
- * `setModel` is called first with the model being trained, which may set `model.stopTraining`.
+ * A training hook (Keras-style) for a {@link Sequential} model. Any object with some of these methods works as a
+ * custom callback; `setModel` is called first with the model being trained, which may set `model.stopTraining`.
  */
-export interface Callback {
-  setModel?(model: Sequential): void;
-  onTrainBegin?(logs: Logs): void | Promise<void>;
-  onTrainEnd?(logs: Logs): void | Promise<void>;
-  onEpochBegin?(epoch: number, logs: Logs): void | Promise<void>;
-  onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
-  onBatchBegin?(batch: number, logs: Logs): void | Promise<void>;
-  onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
-}
+export type Callback = TrainingCallback<Sequential>;
 
 /** Base class for the built-in callbacks: keeps the model. */
 export abstract class BaseCallback implements Callback {
@@ -31,55 +21,6 @@ export abstract class BaseCallback implements Callback {
   protected requireModel(): Sequential {
     if (!this.model) throw new ValueError(`${this.constructor.name}: used outside fit (no model set)`);
     return this.model;
-  }
-}
-
-/** Dispatches each hook to a list of callbacks, in order; Promises they return are collected in `pending`. */
-export class CallbackList {
-  readonly callbacks: Callback[];
-  /** Promises returned by hooks, awaited by `fitAsync` (and rejected by the synchronous `fit`). */
-  readonly pending: Promise<unknown>[] = [];
-
-  constructor(callbacks: Callback[], model: Sequential) {
-    this.callbacks = callbacks;
-    for (const cb of callbacks) {
-      if (!cb || typeof cb !== 'object') throw new ValueError(`fit: callbacks must be objects with onEpochEnd/onBatchEnd/… methods, got ${String(cb)}`);
-      cb.setModel?.(model);
-    }
-  }
-
-  /** True when a callback of this class name is present. */
-  has(className: string): boolean {
-    return this.callbacks.some((c) => c.constructor?.name === className);
-  }
-
-  private track(r: void | Promise<void> | undefined): void {
-    if (r && typeof (r as Promise<void>).then === 'function') this.pending.push(r as Promise<void>);
-  }
-
-  /** Calls every `onTrainBegin`. */
-  onTrainBegin(logs: Logs): void {
-    for (const c of this.callbacks) this.track(c.onTrainBegin?.(logs));
-  }
-  /** Calls every `onTrainEnd`. */
-  onTrainEnd(logs: Logs): void {
-    for (const c of this.callbacks) this.track(c.onTrainEnd?.(logs));
-  }
-  /** Calls every `onEpochBegin`. */
-  onEpochBegin(epoch: number, logs: Logs): void {
-    for (const c of this.callbacks) this.track(c.onEpochBegin?.(epoch, logs));
-  }
-  /** Calls every `onEpochEnd`. */
-  onEpochEnd(epoch: number, logs: Logs): void {
-    for (const c of this.callbacks) this.track(c.onEpochEnd?.(epoch, logs));
-  }
-  /** Calls every `onBatchBegin`. */
-  onBatchBegin(batch: number, logs: Logs): void {
-    for (const c of this.callbacks) this.track(c.onBatchBegin?.(batch, logs));
-  }
-  /** Calls every `onBatchEnd`. */
-  onBatchEnd(batch: number, logs: Logs): void {
-    for (const c of this.callbacks) this.track(c.onBatchEnd?.(batch, logs));
   }
 }
 
