@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Generator, Tensor, randn } from '@tapegrad/tensor';
+import { Generator, Tensor, ValueError, randn } from '@tapegrad/tensor';
 import {
   CSVLogger,
   Dense,
@@ -173,6 +173,9 @@ describe('History', () => {
     expect(back.params.seed).toBe(5);
     expect(back.last()).toEqual({ loss: 0.5, val_loss: 0.7 });
     expect(() => History.fromJSON({ epoch: [0], history: { loss: [1, 2] } })).toThrow(/history.loss must be an array of 1 numbers/);
+    expect(() => History.fromJSON({ epoch: [0], history: { loss: [1, 2] } })).toThrow(ValueError);
+    expect(() => History.fromJSON(null)).toThrow(/expected \{epoch: number\[\], history: \{\.\.\.\}\}, got null/);
+    expect(() => History.fromJSON({ history: {} })).toThrow(ValueError);
   });
 });
 

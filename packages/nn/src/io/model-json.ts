@@ -1,6 +1,7 @@
 import { type DType, Tensor, ValueError, sizeOf } from '@tapegrad/tensor';
 import { Dense, type Layer, type LayerConfig } from '../model/layers.js';
-import type { CompileOptions, MetricSpec } from '../training/objective.js';
+import type { CompileOptions } from '../training/compile.js';
+import type { MetricSpec } from '../training/objective.js';
 import { layerFromConfig } from './layer-config.js';
 import { assertSafeJson, parseJsonSafe } from './safe-json.js';
 import { WEIGHTS_FORMAT, WEIGHTS_VERSION, decodeTensors, encodeTensors } from './tensors.js';

@@ -1,5 +1,5 @@
 import type { Variable } from '@tapegrad/autograd';
-import { createOptimizer, type Optimizer } from '@tapegrad/optim';
+import type { Optimizer } from '@tapegrad/optim';
 import { Generator, ShapeError, Tensor, ValueError, argmax, fmtShape, sizeOf, type TypedArray } from '@tapegrad/tensor';
 import { checkSavable, readLayers, readModelHeader, readModelState, writeModelJSON, type ModelJSON } from '../io/model-json.js';
 import { CallbackList, type TrainingCallback } from '../training/callback-list.js';
@@ -9,18 +9,12 @@ import { evaluateBatches } from '../training/evaluate.js';
 import { fitLoop, runFit, runFitAsync } from '../training/fit-loop.js';
 import type { History } from '../training/history.js';
 import { resolveMetricName } from '../training/metrics.js';
-import {
-  fusedOutput,
-  metricValue,
-  resolveObjective,
-  type CompileOptions,
-  type FusedOutput,
-  type MetricSpec,
-  type Objective,
-} from '../training/objective.js';
+import { bindOptimizer, checkOptimizerName, resolveCompile, type CompileOptions, type Compiled } from '../training/compile.js';
+import { fusedOutput, metricValue, type FusedOutput, type MetricSpec } from '../training/objective.js';
 import { ProgressBar, type ProgressWriter } from '../training/progress.js';
 import { forward, predictBatches, setTraining } from './forward.js';
-import { Layer } from './layers.js';
+import type { Layer } from './layers.js';
+import { admitLayer, buildAfter, buildStack } from './stack.js';
 import { describeLayers, formatSummary } from './summary.js';
 
 /** Options of {@link Sequential.fit}. */
@@ -58,13 +52,6 @@ export interface SequentialOptions {
   /** Seed of the model's generator (weight init, dropout, shuffling); default 0. */
   seed?: number | string;
   layers?: Layer[];
-}
-
-/** What `compile` keeps: the objective, and how to make the optimizer once the parameters exist. */
-interface Compiled extends Objective {
-  optimizerSpec: string | Optimizer;
-  optimizerOptions: Record<string, unknown>;
-  lr: number | undefined;
 }
 
 /**
@@ -109,46 +96,18 @@ export class Sequential {
 
   /** Appends a layer, naming it if unnamed and building it from the previous layer's output size. */
   add(layer: Layer): this {
-    if (!(layer instanceof Layer)) {
-      throw new ValueError(`Sequential.add: expected a Layer (Dense, Dropout, Flatten, …), got ${String(layer)}`);
-    }
-    if (this.layers.includes(layer)) {
-      throw new ValueError(
-        `Sequential.add: layer '${layer.name}' is already in the model; add a new layer instance (a layer cannot appear twice)`,
-      );
-    }
-    if (layer.name === '') {
-      const base = layer.type.toLowerCase();
-      let k = 0;
-      let name = base;
-      while (this.layers.some((l) => l.name === name)) name = `${base}_${++k}`;
-      layer.name = name;
-      for (const [local, p] of layer.namedParameters()) p.name = `${layer.name}/${local}`;
-    } else if (this.layers.some((l) => l.name === layer.name)) {
-      throw new ValueError(`Sequential.add: a layer named '${layer.name}' already exists; layer names must be unique`);
-    }
+    admitLayer(layer, this.layers);
     const prev = this.layers[this.layers.length - 1];
     if (prev) {
-      if (prev.outputSize !== null) this.buildLayer(layer, prev, prev.outputSize);
+      if (prev.outputSize !== null) buildAfter(layer, prev, prev.outputSize, this.generator);
     } else if (layer.inputShape) {
       this.inputShape = [...layer.inputShape];
-      this.buildLayer(layer, null, sizeOf(layer.inputShape));
+      buildAfter(layer, null, sizeOf(layer.inputShape), this.generator);
     }
     this.layers.push(layer);
     // new parameters: the optimizer is rebound (fresh state) on the next fit
     this.optimizer = null;
     return this;
-  }
-
-  private buildLayer(layer: Layer, prev: Layer | null, inputSize: number): void {
-    if (prev && layer.inputShape && sizeOf(layer.inputShape) !== inputSize) {
-      throw new ShapeError(
-        `Sequential.add: layer '${layer.name}' (${layer.type}) declares inputShape ${fmtShape(layer.inputShape)} ` +
-          `(${sizeOf(layer.inputShape)} features) but the previous layer '${prev.name}' (${prev.type}) ` +
-          `outputs ${inputSize} features`,
-      );
-    }
-    layer.build(inputSize, this.generator);
   }
 
   /** Builds every layer for a per-sample input shape (done automatically by `add`/`fit` when possible). */
@@ -158,20 +117,7 @@ export class Sequential {
       throw new ShapeError(`Sequential.build: model expects input ${fmtShape(this.inputShape)}, got ${fmtShape(shape)}`);
     }
     if (!this.inputShape) this.inputShape = shape;
-    let size = sizeOf(shape);
-    let prev: Layer | null = null;
-    for (const layer of this.layers) {
-      if (layer.inputShape && sizeOf(layer.inputShape) !== size) {
-        const source = prev ? `the previous layer '${prev.name}' (${prev.type}) outputs` : 'the data has';
-        throw new ShapeError(
-          `Sequential.build: layer '${layer.name}' (${layer.type}) declares inputShape ${fmtShape(layer.inputShape)} ` +
-            `(${sizeOf(layer.inputShape)} features) but ${source} ${size} features`,
-        );
-      }
-      if (!layer.built) layer.build(size, this.generator);
-      size = layer.outputSize!;
-      prev = layer;
-    }
+    buildStack(this.layers, sizeOf(shape), this.generator);
     return this;
   }
 
@@ -250,17 +196,9 @@ export class Sequential {
 
   /** Sets the optimizer (name or instance), loss (name, alias or function) and metrics. */
   compile(options: CompileOptions): this {
-    const objective = resolveObjective(options);
-    const optimizerSpec = options.optimizer ?? 'adam';
-    if (typeof optimizerSpec !== 'string' && (typeof optimizerSpec !== 'object' || typeof optimizerSpec.step !== 'function')) {
-      throw new ValueError(`compile: optimizer must be a name or an Optimizer, got ${String(optimizerSpec)}`);
-    }
-    this.compiled = { ...objective, optimizerSpec, optimizerOptions: { ...(options.optimizerOptions ?? {}) }, lr: options.lr };
+    this.compiled = resolveCompile(options);
     this.optimizer = null;
-    if (typeof optimizerSpec === 'string') {
-      // validate the name now (an unknown optimizer is a compile error, not a fit error)
-      createOptimizer(optimizerSpec, [], this.optimizerOptions());
-    }
+    checkOptimizerName(this.compiled);
     if (this.built) this.ensureOptimizer();
     return this;
   }
@@ -280,22 +218,8 @@ export class Sequential {
     return this.compiled?.fromLogits ?? false;
   }
 
-  private optimizerOptions(): Record<string, unknown> {
-    const c = this.compiled!;
-    return c.lr === undefined ? { ...c.optimizerOptions } : { ...c.optimizerOptions, lr: c.lr };
-  }
-
   private ensureOptimizer(): Optimizer {
-    if (this.optimizer) return this.optimizer;
-    const c = this.compiled!;
-    const params = this.trainableParameters();
-    if (typeof c.optimizerSpec === 'string') {
-      this.optimizer = createOptimizer(c.optimizerSpec, params, this.optimizerOptions());
-    } else {
-      this.optimizer = c.optimizerSpec;
-      if (c.lr !== undefined) this.optimizer.lr = c.lr;
-      this.optimizer.setParams(params);
-    }
+    if (!this.optimizer) this.optimizer = bindOptimizer(this.compiled!, this.trainableParameters());
     return this.optimizer;
   }
 
@@ -438,28 +362,24 @@ export class Sequential {
     const opt = c ? this.ensureOptimizer() : null;
     const weights: Record<string, Tensor> = {};
     for (const [name, p] of this.namedParameters()) weights[name] = p.value;
-    const seeded = this.layers.filter((l) => l.generator && l.generator !== this.generator);
+    const metrics = c ? c.metrics.map((m) => m.spec as string) : [];
     return writeModelJSON({
       name: this.name,
       seed: this.seed,
       inputShape: this.inputShape,
       layers,
-      compile:
-        c && opt
-          ? {
-              optimizer: opt.name,
-              optimizerConfig: opt.config(),
-              loss: c.lossName!,
-              fromLogits: c.fromLogits,
-              metrics: c.metrics.map((m) => m.spec as string),
-            }
-          : null,
+      compile: c && opt ? { optimizer: opt.name, optimizerConfig: opt.config(), loss: c.lossName!, fromLogits: c.fromLogits, metrics } : null,
       optimizerState: opt ? opt.state() : null,
       generatorState: this.generator.getState(),
-      layerGeneratorStates: Object.fromEntries(seeded.map((l) => [l.name, l.generator!.getState()])),
+      layerGeneratorStates: Object.fromEntries(this.seededLayers().map((l) => [l.name, l.generator!.getState()])),
       epoch: this.epoch,
       weights,
     });
+  }
+
+  /** Layers that draw from a generator of their own (a Dropout with a seed), not the model's. */
+  private seededLayers(): Layer[] {
+    return this.layers.filter((l) => l.generator && l.generator !== this.generator);
   }
 
   /** Rebuilds a model from {@link Sequential.toJSON} output (object or JSON text), validating every field. */
@@ -475,10 +395,9 @@ export class Sequential {
       model.build(header.inputShape);
     }
     const named = model.namedParameters();
-    const seededLayers = new Set(model.layers.filter((l) => l.generator && l.generator !== model.generator).map((l) => l.name));
     const state = readModelState(header.document, {
       parameters: named.map(([name, p]) => ({ name, shape: p.shape, dtype: p.value.dtype })),
-      seededLayers,
+      seededLayers: new Set(model.seededLayers().map((l) => l.name)),
     });
     for (const [name, p] of named) (p.value.data as TypedArray).set(state.weights[name]!.values(), p.value.offset);
     if (state.epoch !== null) model.epoch = state.epoch;

@@ -1,33 +1,16 @@
 import { type Variable, softmaxCrossEntropy } from '@tapegrad/autograd';
-import type { Optimizer } from '@tapegrad/optim';
-import { Tensor, ValueError, sigmoid as sigmoidKernel, softmax as softmaxKernel } from '@tapegrad/tensor';
+import { Tensor, sigmoid as sigmoidKernel, softmax as softmaxKernel } from '@tapegrad/tensor';
 import { forward } from '../model/forward.js';
 import { Dense, type Layer } from '../model/layers.js';
 import { toCategorical } from './data.js';
-import { binaryCrossentropy, getLoss, resolveLossName, type LossFn, type LossName } from './losses.js';
+import { binaryCrossentropy, type LossFn, type LossName } from './losses.js';
 import { binaryAccuracy, categoricalAccuracy, mae, mse, resolveMetricName, sparseCategoricalAccuracy } from './metrics.js';
 
 // What a model is trained for: the loss and metrics `compile` resolved, the fused output path they allow,
-// and the two things every training and evaluation batch does with them (loss of a forward pass, metric values).
+// and the two things every training and evaluation batch does with them (the loss of a forward pass, metric values).
 
 /** A metric computed by `fit`/`evaluate`: a name or `(predictions, targets) => number` (mean over the batch). */
 export type MetricSpec = string | ((predictions: Tensor, targets: Tensor) => number);
-
-/** Options of {@link Sequential.compile}. */
-export interface CompileOptions {
-  /** Optimizer name (`'adam'`, `'sgd'`, `'iterative'`, …) or an Optimizer instance (default `'adam'`). */
-  optimizer?: string | Optimizer;
-  /** Loss name or alias (`'mse'`, `'cse'`, …) or a function `(predictions, targets) => scalar Variable`. */
-  loss: string | LossFn;
-  /** Metrics to track: `'accuracy'` (binary/categorical/sparse picked from the labels), `'mse'`, `'mae'`, or functions. */
-  metrics?: MetricSpec[];
-  /** Learning rate for a named optimizer (its default otherwise). */
-  lr?: number;
-  /** Extra options for a named optimizer (momentum, betas, …). */
-  optimizerOptions?: Record<string, unknown>;
-  /** The model outputs logits (a linear last layer): cross-entropies apply the softmax/sigmoid themselves. */
-  fromLogits?: boolean;
-}
 
 /** The loss and metrics resolved by `compile`: `lossName` is null for a custom loss function. */
 export interface Objective {
@@ -39,23 +22,6 @@ export interface Objective {
 
 /** The fused output path: softmax + cross-entropy, sigmoid + binary cross-entropy, or none. */
 export type FusedOutput = 'softmax' | 'sigmoid' | null;
-
-/** Resolves the loss and metrics of {@link CompileOptions}, refusing unknown names. */
-export function resolveObjective(options: CompileOptions): Objective {
-  if (!options || options.loss === undefined) {
-    throw new ValueError(`compile: a loss is required, e.g. compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' })`);
-  }
-  const lossName = typeof options.loss === 'string' ? resolveLossName(options.loss) : null;
-  const fromLogits = options.fromLogits ?? false;
-  const lossFn = getLoss(options.loss, { fromLogits });
-  const metrics = (options.metrics ?? []).map((spec) => ({ key: metricKey(spec), spec }));
-  return { lossName, lossFn, fromLogits, metrics };
-}
-
-function metricKey(spec: MetricSpec): string {
-  if (typeof spec === 'function') return spec.name || 'metric';
-  return resolveMetricName(spec, 'compile');
-}
 
 /** Which fused output path training takes for this objective and last layer. */
 export function fusedOutput(objective: Objective | null, last: Layer | undefined): FusedOutput {
