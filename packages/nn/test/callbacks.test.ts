@@ -49,8 +49,14 @@ describe('callbacks', () => {
     model().fit(x, y, { epochs: 2, batchSize: 32, validationSplit: 0.25, verbose: 0, callbacks: [cb] });
     expect(events).toEqual([
       'train+',
-      'epoch0+', 'b0+', 'b0-30', 'epoch0-loss,accuracy,val_loss,val_accuracy,lr,time',
-      'epoch1+', 'b0+', 'b0-30', 'epoch1-loss,accuracy,val_loss,val_accuracy,lr,time',
+      'epoch0+',
+      'b0+',
+      'b0-30',
+      'epoch0-loss,accuracy,val_loss,val_accuracy,lr,time',
+      'epoch1+',
+      'b0+',
+      'b0-30',
+      'epoch1-loss,accuracy,val_loss,val_accuracy,lr,time',
       'train-',
     ]);
   });
@@ -87,13 +93,19 @@ describe('callbacks', () => {
         if (e === 1) best = m.getWeights();
       },
     });
-    m.fit(x, y, { epochs: 3, verbose: 0, callbacks: [inject, new EarlyStopping({ monitor: 'loss', patience: 5, restoreBestWeights: true })] });
+    m.fit(x, y, {
+      epochs: 3,
+      verbose: 0,
+      callbacks: [inject, new EarlyStopping({ monitor: 'loss', patience: 5, restoreBestWeights: true })],
+    });
     expect(m.getWeights()[0]!.equals(best[0]!)).toBe(true);
   });
 
   it('EarlyStopping on a missing monitor explains what to do', () => {
     const { x, y } = data(20, 4);
-    expect(() => model().fit(x, y, { epochs: 1, verbose: 0, callbacks: [new EarlyStopping()] })).toThrow(/pass validationSplit or validationData/);
+    expect(() => model().fit(x, y, { epochs: 1, verbose: 0, callbacks: [new EarlyStopping()] })).toThrow(
+      /pass validationSplit or validationData/,
+    );
   });
 
   it('ModelCheckpoint saves only on improvement through the injected function', () => {
@@ -117,7 +129,11 @@ describe('callbacks', () => {
     const { x, y } = data(20, 7);
     const fake = [1, 1, 1, 1, 1, 1];
     const inject = new LambdaCallback({ onEpochEnd: (e, logs) => void (logs.loss = fake[e]!) });
-    const h = model(0.1, 'sgd').fit(x, y, { epochs: 6, verbose: 0, callbacks: [inject, new ReduceLROnPlateau({ monitor: 'loss', patience: 2, factor: 0.5 })] });
+    const h = model(0.1, 'sgd').fit(x, y, {
+      epochs: 6,
+      verbose: 0,
+      callbacks: [inject, new ReduceLROnPlateau({ monitor: 'loss', patience: 2, factor: 0.5 })],
+    });
     expect(h.history.lr!.map((v) => +v.toFixed(6))).toEqual([0.1, 0.1, 0.05, 0.05, 0.025, 0.025]);
   });
 
@@ -146,7 +162,9 @@ describe('callbacks', () => {
     expect(order).toEqual(['begin0', 'saved0', 'begin1', 'saved1', 'begin2', 'saved2']);
     const b = model().fit(x, y, { epochs: 3, batchSize: 8, verbose: 0 });
     expect(a.history.loss).toEqual(b.history.loss);
-    expect(() => model().fit(x, y, { epochs: 1, verbose: 0, callbacks: [{ onBatchEnd: async () => {} }] })).toThrow(/use `await model.fitAsync/);
+    expect(() => model().fit(x, y, { epochs: 1, verbose: 0, callbacks: [{ onBatchEnd: async () => {} }] })).toThrow(
+      /use `await model.fitAsync/,
+    );
   });
 
   it('CSV and JSON loggers collect one row per epoch in memory', () => {
@@ -182,7 +200,13 @@ describe('History', () => {
 describe('progress', () => {
   it('a TTY gets a live bar with ETA and metrics; otherwise one line per epoch; verbose 0 is silent', () => {
     let t = 0;
-    const tty = { out: '', isTTY: true, write(s: string) { this.out += s; } };
+    const tty = {
+      out: '',
+      isTTY: true,
+      write(s: string) {
+        this.out += s;
+      },
+    };
     const bar = new ProgressBar({ writer: tty, now: () => t, interval: 0, width: 10 });
     bar.epochBegin(0, 2, 4);
     t = 1000;
@@ -193,19 +217,37 @@ describe('progress', () => {
     bar.epochEnd({ loss: 0.25, accuracy: 1, val_loss: 0.3, lr: 0.1, time: 4 });
     expect(tty.out).toMatch(/\[==========\] 4\/4 - 4\.0s - loss: 0\.2500 - accuracy: 1\.0000 - val_loss: 0\.3000\x1b\[K\n$/);
 
-    const file = { out: '', isTTY: false, write(s: string) { this.out += s; } };
+    const file = {
+      out: '',
+      isTTY: false,
+      write(s: string) {
+        this.out += s;
+      },
+    };
     const { x, y } = data(40, 10);
     model().fit(x, y, { epochs: 2, batchSize: 8, verbose: 1, writer: file });
     const lines = file.out.trim().split('\n');
     expect(lines.length).toBe(2);
     expect(lines[1]).toMatch(/^Epoch 2\/2 - .* - loss: \d\.\d{4} - accuracy: \d\.\d{4}$/);
 
-    const live = { out: '', isTTY: true, write(s: string) { this.out += s; } };
+    const live = {
+      out: '',
+      isTTY: true,
+      write(s: string) {
+        this.out += s;
+      },
+    };
     model().fit(x, y, { epochs: 1, batchSize: 8, verbose: 1, writer: live });
     expect(live.out.startsWith('Epoch 1/1\n\r[')).toBe(true);
     expect(live.out).toMatch(/5\/5 - [\d.]+s - loss: \d\.\d{4} - accuracy: \d\.\d{4}\x1b\[K\n$/);
 
-    const quiet = { out: '', isTTY: true, write(s: string) { this.out += s; } };
+    const quiet = {
+      out: '',
+      isTTY: true,
+      write(s: string) {
+        this.out += s;
+      },
+    };
     model().fit(x, y, { epochs: 1, verbose: 0, writer: quiet });
     expect(quiet.out).toBe('');
   });

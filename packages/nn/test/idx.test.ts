@@ -81,9 +81,7 @@ describe('readIdx', () => {
   it('rejects a truncated file, naming the file and both byte counts', () => {
     const p = write('train-images-idx3-ubyte', valid.subarray(0, valid.length - 5));
     expect(() => readIdx(p)).toThrow(ValueError);
-    expect(() => readIdx(p)).toThrow(
-      `readIdx: ${p} is truncated: dims [2, 3, 4] of uint8 need 40 bytes (16 header + 24 data), got 35`,
-    );
+    expect(() => readIdx(p)).toThrow(`readIdx: ${p} is truncated: dims [2, 3, 4] of uint8 need 40 bytes (16 header + 24 data), got 35`);
     const gz = write('truncated.gz', gzipSync(valid.subarray(0, 30)));
     expect(() => readIdx(gz)).toThrow(/truncated\.gz is truncated: .* need 40 bytes .* got 30/);
   });
@@ -139,7 +137,9 @@ describe('loadIdxDataset', () => {
   it('reports missing files and mismatched counts clearly', () => {
     const d = mkdtempSync(join(dir, 'broken-'));
     writeFileSync(join(d, 'train-images-idx3-ubyte'), makeIdx(0x08, [3, 4, 4], images(3, 5)));
-    expect(() => loadIdxDataset(d)).toThrow(/no train labels file in .*; tried train-labels-idx1-ubyte, train-labels-idx1-ubyte\.gz.*found: train-images-idx3-ubyte/);
+    expect(() => loadIdxDataset(d)).toThrow(
+      /no train labels file in .*; tried train-labels-idx1-ubyte, train-labels-idx1-ubyte\.gz.*found: train-images-idx3-ubyte/,
+    );
     writeFileSync(join(d, 'train-labels-idx1-ubyte'), makeIdx(0x08, [2], [1, 2]));
     expect(() => loadIdxDataset(d)).toThrow(/has 3 images but .*train-labels-idx1-ubyte has 2 labels/);
     writeFileSync(join(d, 'train-labels-idx1-ubyte'), makeIdx(0x0c, [3], [1, 2, 3]));

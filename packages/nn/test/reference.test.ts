@@ -105,14 +105,24 @@ function autogradGradients(net: ReferenceMlp, x: Tensor, targets: Tensor): { los
     net.loss === 'mse'
       ? a.sub(t).square().mean()
       : net.loss === 'bce'
-        ? t.mul(a.log()).add(t.neg().add(1).mul(a.neg().add(1).log())).mean().neg()
+        ? t
+            .mul(a.log())
+            .add(t.neg().add(1).mul(a.neg().add(1).log()))
+            .mean()
+            .neg()
         : t.mul(a.log()).sum().neg().div(targets.shape[0]!);
   E.backward();
   return { loss: E.item(), layers: Ws.map((w, l) => ({ dW: w.grad!, db: bs[l]!.grad! })) };
 }
 
 /** Asserts two backprop results agree on every layer's dW and db (and δ when both have it). */
-function expectSameGradients(a: { dW: Tensor; db: Tensor }[], b: { dW: Tensor; db: Tensor }[], atol: number, rtol: number, label: string): void {
+function expectSameGradients(
+  a: { dW: Tensor; db: Tensor }[],
+  b: { dW: Tensor; db: Tensor }[],
+  atol: number,
+  rtol: number,
+  label: string,
+): void {
   expect(a.length, label).toBe(b.length);
   for (let l = 0; l < a.length; l++) {
     expect(gradientError(a[l]!.dW, b[l]!.dW, atol, rtol), `${label}: layer ${l} dW`).toBeLessThanOrEqual(1);
@@ -145,7 +155,10 @@ describe('delta rule == Jacobian form == finite differences == autograd', () => 
           expect(Math.abs(auto.loss - delta.loss)).toBeLessThanOrEqual(1e-12 * Math.max(1, delta.loss));
           expectSameGradients(auto.layers, delta.layers, AUTOGRAD.atol, AUTOGRAD.rtol, `${c.label} autograd vs delta rule`);
           for (let l = 0; l < delta.layers.length; l++) {
-            expect(gradientError(jac.layers[l]!.delta, delta.layers[l]!.delta, EXACT.atol, EXACT.rtol), `${c.label} δ${l}`).toBeLessThanOrEqual(1);
+            expect(
+              gradientError(jac.layers[l]!.delta, delta.layers[l]!.delta, EXACT.atol, EXACT.rtol),
+              `${c.label} δ${l}`,
+            ).toBeLessThanOrEqual(1);
           }
           count++;
         }
@@ -222,12 +235,15 @@ describe('explainBackprop', () => {
   ] as const;
   for (const [hidden, output, loss] of modelCases) {
     test(`on a Sequential (${hidden} → ${output}, ${loss}): the model's own (fused) training path equals the delta rule`, () => {
-      const model = new Sequential([
-        new Dense(6, { activation: hidden, inputShape: [4] }),
-        new Dropout(0.5),
-        new Dense(5, { activation: hidden }),
-        new Dense(3, { activation: output }),
-      ], { seed: 7 });
+      const model = new Sequential(
+        [
+          new Dense(6, { activation: hidden, inputShape: [4] }),
+          new Dropout(0.5),
+          new Dense(5, { activation: hidden }),
+          new Dense(3, { activation: output }),
+        ],
+        { seed: 7 },
+      );
       model.compile({ optimizer: 'sgd', loss });
       const g = new Generator(`model-${hidden}-${loss}`);
       const x = randn([8, 4], { generator: g });
@@ -251,7 +267,9 @@ describe('explainBackprop', () => {
   }
 
   test('sparse integer labels are explained through one-hot rows (fused softmax path)', () => {
-    const model = new Sequential([new Dense(4, { activation: 'sigmoid', inputShape: [3] }), new Dense(3, { activation: 'softmax' })], { seed: 3 });
+    const model = new Sequential([new Dense(4, { activation: 'sigmoid', inputShape: [3] }), new Dense(3, { activation: 'softmax' })], {
+      seed: 3,
+    });
     model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
     const g = new Generator('sparse');
     const x = randn([6, 3], { generator: g });
@@ -263,7 +281,10 @@ describe('explainBackprop', () => {
   });
 
   test('toReferenceMlp reads kernels, biases, activations and the loss; rejects losses without a hand rule', () => {
-    const model = new Sequential([new Dense(3, { activation: 'relu', inputShape: [2] }), new Dense(2, { activation: 'softmax', useBias: false })]);
+    const model = new Sequential([
+      new Dense(3, { activation: 'relu', inputShape: [2] }),
+      new Dense(2, { activation: 'softmax', useBias: false }),
+    ]);
     model.compile({ optimizer: 'sgd', loss: 'cse' });
     const net = toReferenceMlp(model);
     expect(net.activations).toEqual(['relu', 'softmax']);
@@ -307,7 +328,12 @@ describe('hand-computed values', () => {
   test('one sigmoid unit with mse: δ = 2(o − t)·o(1 − o), ∂E/∂w = δ·x', () => {
     // net = 0.5·2 + 0.1 = 1.1, o = σ(1.1), t = 1
     const o = 1 / (1 + Math.exp(-1.1));
-    const net: ReferenceMlp = { weights: [tensor([[0.5]], undefined, { dtype: 'float64' })], biases: [tensor([0.1], undefined, { dtype: 'float64' })], activations: ['sigmoid'], loss: 'mse' };
+    const net: ReferenceMlp = {
+      weights: [tensor([[0.5]], undefined, { dtype: 'float64' })],
+      biases: [tensor([0.1], undefined, { dtype: 'float64' })],
+      activations: ['sigmoid'],
+      loss: 'mse',
+    };
     const r = deltaRuleGradients(net, tensor([[2]], undefined, { dtype: 'float64' }), tensor([[1]], undefined, { dtype: 'float64' }));
     const delta = 2 * (o - 1) * o * (1 - o);
     expect(r.loss).toBeCloseTo((o - 1) ** 2, 15);
@@ -318,15 +344,31 @@ describe('hand-computed values', () => {
 
   test('softmax + cce on equal logits: loss ln 3, δ = (1/3 − t)/n', () => {
     const net: ReferenceMlp = { weights: [tensor(new Float64Array(6), [2, 3])], biases: [null], activations: ['softmax'], loss: 'cce' };
-    const x = tensor([[1, 2], [3, 4]], undefined, { dtype: 'float64' });
-    const t = tensor([[1, 0, 0], [0, 0, 1]], undefined, { dtype: 'float64' });
+    const x = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      undefined,
+      { dtype: 'float64' },
+    );
+    const t = tensor(
+      [
+        [1, 0, 0],
+        [0, 0, 1],
+      ],
+      undefined,
+      { dtype: 'float64' },
+    );
     const r = deltaRuleGradients(net, x, t);
     expect(r.loss).toBeCloseTo(Math.log(3), 15);
     const third = 1 / 3;
-    expect(r.layers[0]!.delta.toArray()).toEqual([
-      [(third - 1) / 2, third / 2, third / 2],
-      [third / 2, third / 2, (third - 1) / 2],
-    ].map((row) => row.map((v) => expect.closeTo(v, 15))));
+    expect(r.layers[0]!.delta.toArray()).toEqual(
+      [
+        [(third - 1) / 2, third / 2, third / 2],
+        [third / 2, third / 2, (third - 1) / 2],
+      ].map((row) => row.map((v) => expect.closeTo(v, 15))),
+    );
     // ∂E/∂W = xᵀδ
     const d = r.layers[0]!.delta;
     expect(r.layers[0]!.dW.get(1, 2)).toBeCloseTo(2 * d.get(0, 2) + 4 * d.get(1, 2), 15);
@@ -335,7 +377,13 @@ describe('hand-computed values', () => {
   test('the Jacobian stack: diag(f′) for elementwise, diag(o) − ooᵀ for softmax (rows sum to 0)', () => {
     const z = tensor([[0.2, -1, 3]], undefined, { dtype: 'float64' });
     const relu = activationJacobian('relu', z, tensor([[0.2, 0, 3]], undefined, { dtype: 'float64' }));
-    expect(relu.toArray()).toEqual([[[1, 0, 0], [0, 0, 0], [0, 0, 1]]]);
+    expect(relu.toArray()).toEqual([
+      [
+        [1, 0, 0],
+        [0, 0, 0],
+        [0, 0, 1],
+      ],
+    ]);
     const e = [Math.exp(0.2), Math.exp(-1), Math.exp(3)];
     const s = e[0]! + e[1]! + e[2]!;
     const o = tensor([e.map((v) => v / s)], undefined, { dtype: 'float64' });
@@ -391,7 +439,8 @@ describe('momentum reference vs @tapegrad/optim', () => {
       const r = momentumUpdate(b, grads(unpack(b)), prev, { lr: 0.5, momentum: 0.9 });
       b = r.weights;
       prev = r.steps;
-      for (let p = 0; p < a.length; p++) expect(gradientError(b[p]!, a[p]!, 1e-12, 1e-10), `step ${step} param ${p}`).toBeLessThanOrEqual(1);
+      for (let p = 0; p < a.length; p++)
+        expect(gradientError(b[p]!, a[p]!, 1e-12, 1e-10), `step ${step} param ${p}`).toBeLessThanOrEqual(1);
       losses.push(referenceLoss(unpack(b), x, t));
     }
     expect(losses[7]!).toBeLessThan(0.5 * referenceLoss(net, x, t));
@@ -409,7 +458,9 @@ describe('input validation', () => {
     expect(() => deltaRuleGradients(bad, x, t)).toThrow(/weights\[1\] has shape \[5, 2\]; expected \[4, out\]/);
   });
   test('wrong target shape and unknown names', () => {
-    expect(() => jacobianGradients(net(), x, tensor(new Float64Array(15), [5, 3]))).toThrow(/targets have shape \[5, 3\]; expected \[5, 2\]/);
+    expect(() => jacobianGradients(net(), x, tensor(new Float64Array(15), [5, 3]))).toThrow(
+      /targets have shape \[5, 3\]; expected \[5, 2\]/,
+    );
     expect(() => deltaRuleGradients({ ...net(), loss: 'hinge' }, x, t)).toThrow(ValueError);
     const bad = net();
     bad.activations[0] = 'gelu';

@@ -8,14 +8,21 @@ describe('parseJsonSafe', () => {
   });
 
   it('rejects prototype-polluting keys at any depth and leaves Object.prototype clean', () => {
-    for (const text of ['{"__proto__":{"polluted":1}}', '{"a":{"\\u005f_proto__":{"polluted":1}}}', '{"a":[{"constructor":{"prototype":{"polluted":1}}}]}', '{"x":{"prototype":2}}']) {
+    for (const text of [
+      '{"__proto__":{"polluted":1}}',
+      '{"a":{"\\u005f_proto__":{"polluted":1}}}',
+      '{"a":[{"constructor":{"prototype":{"polluted":1}}}]}',
+      '{"x":{"prototype":2}}',
+    ]) {
       expect(() => parseJsonSafe(text)).toThrow(/forbidden key/);
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('reports truncated JSON as a ValueError naming the context', () => {
-    expect(() => parseJsonSafe('{"a": [1, 2', { context: 'weights.json' })).toThrow(/parseJsonSafe \(weights\.json\): invalid JSON .*truncated or corrupted/);
+    expect(() => parseJsonSafe('{"a": [1, 2', { context: 'weights.json' })).toThrow(
+      /parseJsonSafe \(weights\.json\): invalid JSON .*truncated or corrupted/,
+    );
     expect(() => parseJsonSafe('{"a": [1, 2')).toThrow(ValueError);
   });
 

@@ -5,7 +5,10 @@ import { decodeTensors, encodeTensors } from '../src/io/tensors.js';
 const g = new Generator(42);
 
 describe('encodeTensors / decodeTensors', () => {
-  const w = new Tensor(Float32Array.from({ length: 12 }, () => g.normal()), [3, 4]);
+  const w = new Tensor(
+    Float32Array.from({ length: 12 }, () => g.normal()),
+    [3, 4],
+  );
   const named = {
     'dense.kernel': w.T, // non-contiguous
     'dense.bias': new Tensor(new Float32Array([0.5, -1, 2]), [3]),
@@ -60,7 +63,9 @@ describe('encodeTensors / decodeTensors', () => {
     d.b!.shape = [1e6, 1e6, 1e6];
     expect(() => decodeTensors(d)).toThrow(/more than 134217728 elements; refusing to allocate/);
     const small = fresh();
-    expect(() => decodeTensors(small, undefined, { maxElements: 2, context: 'model.json' })).toThrow(/decodeTensors \(model\.json\).*more than 2 elements/);
+    expect(() => decodeTensors(small, undefined, { maxElements: 2, context: 'model.json' })).toThrow(
+      /decodeTensors \(model\.json\).*more than 2 elements/,
+    );
   });
 
   it('checks names and shapes against the expected ones', () => {

@@ -53,11 +53,15 @@ export interface ModelParts {
  * Refuses to save what cannot be loaded back: a custom loss function, custom metric functions, or a Dense layer
  * with an unregistered activation function.
  */
-export function checkSavable(layers: readonly { type: string; config: LayerConfig }[], compiled: { lossName: string | null; metrics: MetricSpec[] } | null): void {
+export function checkSavable(
+  layers: readonly { type: string; config: LayerConfig }[],
+  compiled: { lossName: string | null; metrics: MetricSpec[] } | null,
+): void {
   if (compiled && compiled.lossName === null) {
     throw new ValueError(`toJSON: the model uses a custom loss function, which cannot be saved; compile with a loss name`);
   }
-  if (compiled && compiled.metrics.some((m) => typeof m !== 'string')) throw new ValueError(`toJSON: custom metric functions cannot be saved; use metric names`);
+  if (compiled && compiled.metrics.some((m) => typeof m !== 'string'))
+    throw new ValueError(`toJSON: custom metric functions cannot be saved; use metric names`);
   for (const l of layers) {
     if (l.type === 'Dense' && l.config.activation === 'custom') {
       throw new ValueError(
@@ -104,7 +108,8 @@ export function readModelHeader(input: unknown): ModelHeader {
   if (doc.format !== 'tapegrad-model') {
     throw new ValueError(`${FN}: not a tapegrad model (format ${JSON.stringify(doc.format)}; expected "tapegrad-model")`);
   }
-  if (doc.version !== 1) throw new ValueError(`${FN}: unsupported model version ${JSON.stringify(doc.version)}; this build reads version 1`);
+  if (doc.version !== 1)
+    throw new ValueError(`${FN}: unsupported model version ${JSON.stringify(doc.version)}; this build reads version 1`);
   const seed = doc.seed;
   if (!((typeof seed === 'number' && Number.isFinite(seed)) || (typeof seed === 'string' && seed.length <= 1000))) {
     const got = typeof seed === 'string' ? `a string of ${seed.length}` : typeof seed === 'number' ? seed : typeof seed;
@@ -119,7 +124,8 @@ export function readModelHeader(input: unknown): ModelHeader {
   if (!isObject(arch) || arch.class !== 'Sequential' || !Array.isArray(arch.layers)) {
     throw new ValueError(`${FN}: architecture must be {class: "Sequential", layers: [...]}`);
   }
-  if (arch.layers.length === 0 || arch.layers.length > 1000) throw new ValueError(`${FN}: expected 1 to 1000 layers, got ${arch.layers.length}`);
+  if (arch.layers.length === 0 || arch.layers.length > 1000)
+    throw new ValueError(`${FN}: expected 1 to 1000 layers, got ${arch.layers.length}`);
   let inputShape: number[] | null = null;
   const shape = doc.inputShape;
   if (shape !== null && shape !== undefined) {
@@ -146,7 +152,8 @@ export function* readLayers(entries: readonly unknown[], inputShape: readonly nu
       if (inSize !== null) totalParams += inSize * layer.units + (layer.useBias ? layer.units : 0);
       size = layer.units;
     }
-    if (totalParams > MAX_PARAMS) throw new ValueError(`${FN}: the architecture has ${totalParams} parameters, more than ${MAX_PARAMS}; refusing to allocate`);
+    if (totalParams > MAX_PARAMS)
+      throw new ValueError(`${FN}: the architecture has ${totalParams} parameters, more than ${MAX_PARAMS}; refusing to allocate`);
     yield layer;
   }
 }
@@ -198,17 +205,32 @@ export function readModelState(doc: Record<string, unknown>, expected: ModelExpe
     for (const name of Object.keys(states)) {
       const g = states[name];
       if (!expected.seededLayers.has(name) || !isGeneratorState(g)) {
-        throw new ValueError(`${FN}: layerGeneratorStates.${name} does not match a seeded layer or is not {seed, prng: {c, s0, s1, s2}, spare}`);
+        throw new ValueError(
+          `${FN}: layerGeneratorStates.${name} does not match a seeded layer or is not {seed, prng: {c, s0, s1, s2}, spare}`,
+        );
       }
       layerGeneratorStates.push([name, g]);
     }
   }
-  return { weights, epoch, generatorState, layerGeneratorStates, compile: readCompile(doc.compile), optimizerState: doc.optimizerState ?? null };
+  return {
+    weights,
+    epoch,
+    generatorState,
+    layerGeneratorStates,
+    compile: readCompile(doc.compile),
+    optimizerState: doc.optimizerState ?? null,
+  };
 }
 
 function readCompile(c: unknown): CompileOptions | null {
   if (c === null || c === undefined) return null;
-  if (!isObject(c) || typeof c.optimizer !== 'string' || typeof c.loss !== 'string' || !Array.isArray(c.metrics) || !c.metrics.every((m) => typeof m === 'string')) {
+  if (
+    !isObject(c) ||
+    typeof c.optimizer !== 'string' ||
+    typeof c.loss !== 'string' ||
+    !Array.isArray(c.metrics) ||
+    !c.metrics.every((m) => typeof m === 'string')
+  ) {
     throw new ValueError(`${FN}: compile must be {optimizer: string, optimizerConfig, loss: string, metrics: string[]}`);
   }
   const optimizerOptions = isObject(c.optimizerConfig) ? { ...c.optimizerConfig } : {};

@@ -24,7 +24,9 @@ export function parseJsonSafe(text: string, options: SafeJsonOptions = {}): unkn
     // the result finds every forbidden key — faster than a reviver called for every value.
     value = JSON.parse(text);
   } catch (e) {
-    throw new ValueError(`${ctx}: invalid JSON (${(e as Error).message}); the text has ${text.length} characters — truncated or corrupted?`);
+    throw new ValueError(
+      `${ctx}: invalid JSON (${(e as Error).message}); the text has ${text.length} characters — truncated or corrupted?`,
+    );
   }
   checkSafe('parseJsonSafe', value, options);
   return value;
@@ -53,7 +55,8 @@ function checkSafe(fn: string, value: unknown, options: SafeJsonOptions): void {
     const proto = Object.getPrototypeOf(v);
     if (proto !== Object.prototype && proto !== null) throw new ValueError(`${ctx}: ${path} is not a plain object`);
     for (const key of Object.keys(v)) {
-      if (FORBIDDEN_KEYS.has(key)) throw new ValueError(`${ctx}: forbidden key ${JSON.stringify(key)} at ${path} (possible prototype pollution)`);
+      if (FORBIDDEN_KEYS.has(key))
+        throw new ValueError(`${ctx}: forbidden key ${JSON.stringify(key)} at ${path} (possible prototype pollution)`);
       stack.push([(v as Record<string, unknown>)[key], depth + 1, `${path}.${key}`]);
     }
   }

@@ -16,7 +16,6 @@ export interface LayerOptions {
 /** A layer's serialisable configuration: plain JSON. */
 export type LayerConfig = Record<string, unknown> & { name: string };
 
-
 function normalizeShape(fn: string, s: number | readonly number[] | undefined): number[] | null {
   if (s === undefined || s === null) return null;
   const shape = typeof s === 'number' ? [s] : [...s];
@@ -61,7 +60,8 @@ export abstract class Layer {
     }
     if (this.inputShape && sizeOf(this.inputShape) !== inputSize) {
       throw new ShapeError(
-        `${this.type} '${this.name}': explicit inputShape ${fmtShape(this.inputShape)} (${sizeOf(this.inputShape)} features) disagrees with the incoming ${inputSize} features`,
+        `${this.type} '${this.name}': explicit inputShape ${fmtShape(this.inputShape)} (${sizeOf(this.inputShape)} features) ` +
+          `disagrees with the incoming ${inputSize} features`,
       );
     }
     if (this.built) {
@@ -134,7 +134,8 @@ export abstract class Layer {
   }
 
   protected checkInput(x: Variable): void {
-    if (!this.built || this.inputSize === null) throw new ValueError(`${this.type} '${this.name}': call before build; add it to a model or call build(inputSize)`);
+    if (!this.built || this.inputSize === null)
+      throw new ValueError(`${this.type} '${this.name}': call before build; add it to a model or call build(inputSize)`);
     const last = x.shape[x.shape.length - 1];
     if (x.shape.length < 2 || last !== this.inputSize) {
       throw new ShapeError(`${this.type} '${this.name}': expected input [batch, ${this.inputSize}], got ${fmtShape(x.shape)}`);
@@ -174,7 +175,8 @@ export class Dense extends Layer {
   constructor(units: number, options: DenseOptions = {}) {
     super(options);
     this.dtype = options.dtype ?? 'float32';
-    if (this.dtype !== 'float32' && this.dtype !== 'float64') throw new ValueError(`Dense: dtype must be float32 or float64, got ${String(this.dtype)}`);
+    if (this.dtype !== 'float32' && this.dtype !== 'float64')
+      throw new ValueError(`Dense: dtype must be float32 or float64, got ${String(this.dtype)}`);
     if (!Number.isInteger(units) || units <= 0) throw new ValueError(`Dense: units must be a positive integer, got ${units}`);
     this.units = units;
     this.useBias = options.useBias ?? true;

@@ -160,9 +160,7 @@ export class Sequential {
     params.forEach((p, i) => {
       const w = weights[i]!;
       if (w.shape.length !== p.shape.length || w.shape.some((d, j) => d !== p.shape[j])) {
-        throw new ShapeError(
-          `setWeights: tensor ${i} has shape ${fmtShape(w.shape)}; parameter '${p.name ?? i}' has ${fmtShape(p.shape)}`,
-        );
+        throw new ShapeError(`setWeights: tensor ${i} has shape ${fmtShape(w.shape)}; parameter '${p.name ?? i}' has ${fmtShape(p.shape)}`);
       }
       const dst = p.value.data;
       const src = w.contiguous().values();
@@ -368,7 +366,8 @@ export class Sequential {
       seed: this.seed,
       inputShape: this.inputShape,
       layers,
-      compile: c && opt ? { optimizer: opt.name, optimizerConfig: opt.config(), loss: c.lossName!, fromLogits: c.fromLogits, metrics } : null,
+      compile:
+        c && opt ? { optimizer: opt.name, optimizerConfig: opt.config(), loss: c.lossName!, fromLogits: c.fromLogits, metrics } : null,
       optimizerState: opt ? opt.state() : null,
       generatorState: this.generator.getState(),
       layerGeneratorStates: Object.fromEntries(this.seededLayers().map((l) => [l.name, l.generator!.getState()])),

@@ -30,7 +30,8 @@ export class CallbackList<M> {
   constructor(callbacks: TrainingCallback<M>[], model: M) {
     this.callbacks = callbacks;
     for (const cb of callbacks) {
-      if (!cb || typeof cb !== 'object') throw new ValueError(`fit: callbacks must be objects with onEpochEnd/onBatchEnd/… methods, got ${String(cb)}`);
+      if (!cb || typeof cb !== 'object')
+        throw new ValueError(`fit: callbacks must be objects with onEpochEnd/onBatchEnd/… methods, got ${String(cb)}`);
       cb.setModel?.(model);
     }
   }

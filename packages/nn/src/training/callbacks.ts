@@ -36,7 +36,10 @@ function monitored(cb: string, monitor: string, logs: Logs): number | null {
   const v = logs[monitor];
   if (v === undefined) {
     if (monitor.startsWith('val_')) {
-      throw new ValueError(`${cb}: monitor '${monitor}' is not in the logs (${Object.keys(logs).join(', ')}); pass validationSplit or validationData to fit, or monitor 'loss'`);
+      throw new ValueError(
+        `${cb}: monitor '${monitor}' is not in the logs (${Object.keys(logs).join(', ')}); ` +
+          `pass validationSplit or validationData to fit, or monitor 'loss'`,
+      );
     }
     throw new ValueError(`${cb}: monitor '${monitor}' is not in the logs (${Object.keys(logs).join(', ')})`);
   }
@@ -80,7 +83,8 @@ export class EarlyStopping extends BaseCallback {
     this.mode = resolveMode(options.mode ?? 'auto', this.monitor);
     this.restoreBestWeights = options.restoreBestWeights ?? false;
     this.baseline = options.baseline;
-    if (!Number.isInteger(this.patience) || this.patience < 0) throw new ValueError(`EarlyStopping: patience must be a non-negative integer, got ${this.patience}`);
+    if (!Number.isInteger(this.patience) || this.patience < 0)
+      throw new ValueError(`EarlyStopping: patience must be a non-negative integer, got ${this.patience}`);
   }
 
   onTrainBegin(): void {
@@ -147,7 +151,8 @@ export class ModelCheckpoint extends BaseCallback {
 
   constructor(options: ModelCheckpointOptions) {
     super();
-    if (!options || typeof options.save !== 'function') throw new ValueError('ModelCheckpoint: options.save must be a function (model, info) => void');
+    if (!options || typeof options.save !== 'function')
+      throw new ValueError('ModelCheckpoint: options.save must be a function (model, info) => void');
     this.saveFn = options.save;
     this.monitor = options.monitor ?? 'val_loss';
     this.mode = resolveMode(options.mode ?? 'auto', this.monitor);
@@ -199,7 +204,8 @@ export class LearningRateScheduler extends BaseCallback {
     const opt = this.requireModel().optimizer;
     if (!opt) return;
     const lr = this.schedule(epoch, opt.lr);
-    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) throw new ValueError(`LearningRateScheduler: schedule returned ${lr} at epoch ${epoch}; expected a finite number ≥ 0`);
+    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0)
+      throw new ValueError(`LearningRateScheduler: schedule returned ${lr} at epoch ${epoch}; expected a finite number ≥ 0`);
     opt.lr = lr;
   }
 
