@@ -117,12 +117,11 @@ function tutorialGradients(net: ReferenceMlp, x: Tensor, t: Tensor, bug: Bug): {
       // g ← δ·Wᵀ: the error sent back to the layer below
       const W = toMat(net.weights[l]!);
       const next = new Float64Array(n * W.rows);
-      for (let i = 0; i < n; i++)
-        for (let p = 0; p < W.rows; p++) {
-          let s = 0;
-          for (let j = 0; j < k; j++) s += delta[i * k + j]! * W.data[p * k + j]!;
-          next[i * W.rows + p] = s;
-        }
+      for (let i = 0; i < n; i++) for (let p = 0; p < W.rows; p++) {
+        let s = 0;
+        for (let j = 0; j < k; j++) s += delta[i * k + j]! * W.data[p * k + j]!;
+        next[i * W.rows + p] = s;
+      }
       g = next;
     }
   }
@@ -191,11 +190,7 @@ function expectCaught(r: ReturnType<typeof exhibit>, label: string): void {
 
 describe('bug museum: each tutorial mistake is caught by the finite-difference check', () => {
   test('control: the tutorial code without bugs agrees with the reference delta rule and with FD', () => {
-    for (const [hidden, output, loss] of [
-      ['relu', 'softmax', 'cce'],
-      ['sigmoid', 'sigmoid', 'bce'],
-      ['tanh', 'softmax', 'mse'],
-    ] as const) {
+    for (const [hidden, output, loss] of [['relu', 'softmax', 'cce'], ['sigmoid', 'sigmoid', 'bce'], ['tanh', 'softmax', 'mse']] as const) {
       const { net, x, t } = setup([4, 6, 5, 3], hidden, output, loss, 8, `control-${hidden}`);
       const tut = tutorialGradients(net, x, t, 'none');
       expect(worstError(tut, deltaRuleGradients(net, x, t).layers)).toBeLessThanOrEqual(1e-3);
@@ -214,10 +209,7 @@ describe('bug museum: each tutorial mistake is caught by the finite-difference c
   });
 
   test('sigmoid sign error in the forward pass (1/(1 + eˣ)) with σ′ = o(1 − o) in the backward pass', () => {
-    for (const [hidden, output, loss] of [
-      ['sigmoid', 'linear', 'mse'],
-      ['tanh', 'sigmoid', 'bce'],
-    ] as const) {
+    for (const [hidden, output, loss] of [['sigmoid', 'linear', 'mse'], ['tanh', 'sigmoid', 'bce']] as const) {
       expectCaught(exhibit('sigmoid-sign-forward', [4, 5, 2], hidden, output, loss, 3), `${hidden}/${output}`);
     }
   });

@@ -2,11 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Generator, IndexError, ShapeError, Tensor, ValueError } from '@tapegrad/tensor';
 import { batchIndices, batches, gatherRows, takeRows, toCategorical, trainValidationSplit } from '../src/training/data.js';
 
-const arange = (n: number, shape: number[]): Tensor =>
-  new Tensor(
-    Float32Array.from({ length: n }, (_, i) => i),
-    shape,
-  );
+const arange = (n: number, shape: number[]): Tensor => new Tensor(Float32Array.from({ length: n }, (_, i) => i), shape);
 
 describe('toCategorical', () => {
   it('one-hot encodes arrays and tensors, inferring the class count', () => {
@@ -45,11 +41,7 @@ describe('toCategorical', () => {
 describe('batchIndices', () => {
   it('covers 0…n-1 in order with a short last batch', () => {
     const b = batchIndices(10, 4);
-    expect(b.map((x) => Array.from(x))).toEqual([
-      [0, 1, 2, 3],
-      [4, 5, 6, 7],
-      [8, 9],
-    ]);
+    expect(b.map((x) => Array.from(x))).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
     expect(batchIndices(0, 4)).toEqual([]);
   });
 
@@ -116,20 +108,13 @@ describe('takeRows', () => {
 describe('trainValidationSplit', () => {
   it('takes the last fraction as validation (Keras: split at floor(n·(1−f)))', () => {
     const x = arange(20, [10, 2]);
-    const y = new Tensor(
-      Int32Array.from({ length: 10 }, (_, i) => i),
-      [10],
-    );
+    const y = new Tensor(Int32Array.from({ length: 10 }, (_, i) => i), [10]);
     const s = trainValidationSplit(x, y, 0.25);
     expect(s.xTrain.shape).toEqual([7, 2]);
     expect(s.xVal.shape).toEqual([3, 2]);
     expect(Array.from(s.yVal.values())).toEqual([7, 8, 9]);
     expect(Array.from(s.yTrain.values())).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    expect(s.xVal.toArray()).toEqual([
-      [14, 15],
-      [16, 17],
-      [18, 19],
-    ]);
+    expect(s.xVal.toArray()).toEqual([[14, 15], [16, 17], [18, 19]]);
   });
 
   it('validates fraction and sample counts', () => {
@@ -145,10 +130,7 @@ describe('trainValidationSplit', () => {
 describe('batches', () => {
   it('yields matching x and y rows covering every sample once', () => {
     const x = arange(14, [7, 2]);
-    const y = new Tensor(
-      Int32Array.from({ length: 7 }, (_, i) => 10 * i),
-      [7],
-    );
+    const y = new Tensor(Int32Array.from({ length: 7 }, (_, i) => 10 * i), [7]);
     const seen: number[] = [];
     for (const b of batches(x, y, 3, { shuffle: true, generator: new Generator(1) })) {
       const xv = b.x.toArray() as number[][];

@@ -81,7 +81,9 @@ describe('readIdx', () => {
   it('rejects a truncated file, naming the file and both byte counts', () => {
     const p = write('train-images-idx3-ubyte', valid.subarray(0, valid.length - 5));
     expect(() => readIdx(p)).toThrow(ValueError);
-    expect(() => readIdx(p)).toThrow(`readIdx: ${p} is truncated: dims [2, 3, 4] of uint8 need 40 bytes (16 header + 24 data), got 35`);
+    expect(() => readIdx(p)).toThrow(
+      `readIdx: ${p} is truncated: dims [2, 3, 4] of uint8 need 40 bytes (16 header + 24 data), got 35`,
+    );
     const gz = write('truncated.gz', gzipSync(valid.subarray(0, 30)));
     expect(() => readIdx(gz)).toThrow(/truncated\.gz is truncated: .* need 40 bytes .* got 30/);
   });

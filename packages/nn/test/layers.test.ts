@@ -26,10 +26,7 @@ const g = () => new Generator(42);
 
 function stats(t: Tensor): { mean: number; std: number; min: number; max: number } {
   const v = t.values();
-  let s = 0,
-    s2 = 0,
-    min = Infinity,
-    max = -Infinity;
+  let s = 0, s2 = 0, min = Infinity, max = -Infinity;
   for (let i = 0; i < v.length; i++) {
     s += v[i]!;
     s2 += v[i]! * v[i]!;
@@ -121,12 +118,7 @@ describe('Dense', () => {
   it('gradients flow to kernel and bias; zeroGrad clears them', () => {
     const d = new Dense(2, { useBias: true });
     d.build(3, g());
-    const x = variable(
-      tensor([
-        [1, 2, 3],
-        [4, 5, 6],
-      ]),
-    );
+    const x = variable(tensor([[1, 2, 3], [4, 5, 6]]));
     d.call(x).sum().backward();
     // d/dW sum(xW+b) = xᵀ·1 : each row k of the gradient is Σ_i x[i,k]
     expect([...(d.kernel.grad!.values() as Float32Array)]).toEqual([5, 5, 7, 7, 9, 9]);

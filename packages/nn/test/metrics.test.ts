@@ -18,11 +18,7 @@ import {
 
 const g = new Generator(3);
 const t = (values: number[], shape: number[]): Tensor => new Tensor(Float32Array.from(values), shape);
-const randomScores = (n: number, k: number): Tensor =>
-  new Tensor(
-    Float64Array.from({ length: n * k }, () => g.normal()),
-    [n, k],
-  );
+const randomScores = (n: number, k: number): Tensor => new Tensor(Float64Array.from({ length: n * k }, () => g.normal()), [n, k]);
 const naiveArgmax = (row: number[]): number => row.indexOf(Math.max(...row));
 
 describe('accuracy variants', () => {

@@ -17,10 +17,7 @@ function assertWellFormed(svg: string): void {
 
 const attr = (tag: string, name: string): string => new RegExp(`${name}="([^"]*)"`).exec(tag)![1]!;
 const polylines = (svg: string): string[] => [...svg.matchAll(/<polyline[^>]*>/g)].map((m) => m[0]);
-const points = (tag: string): [number, number][] =>
-  attr(tag, 'points')
-    .split(' ')
-    .map((p) => p.split(',').map(Number) as [number, number]);
+const points = (tag: string): [number, number][] => attr(tag, 'points').split(' ').map((p) => p.split(',').map(Number) as [number, number]);
 const yTickLabels = (panel: string): number[] =>
   [...panel.matchAll(/<text[^>]*text-anchor="end"[^>]*>([^<]*)<\/text>/g)].map((m) => Number(m[1]));
 const xTickLabels = (panel: string): string[] =>
@@ -115,11 +112,7 @@ describe('plotHistory', () => {
     expect(Math.max(...yTicks)).toBeGreaterThan(0.5);
     const shifted = plotHistory({ history: { loss: [3, 2, 1] }, epochs: [10, 11, 12] });
     expect(xTickLabels(panels(shifted)[0]!)).toEqual(expect.arrayContaining(['10', '11', '12']));
-    for (const extreme of [
-      [1e308, -1e308],
-      [1e-30, 3e-30],
-      [1, 2e6],
-    ]) {
+    for (const extreme of [[1e308, -1e308], [1e-30, 3e-30], [1, 2e6]]) {
       const svg = plotHistory({ loss: extreme });
       assertWellFormed(svg);
       expect(svg).not.toMatch(/NaN|Infinity/);

@@ -105,11 +105,7 @@ function autogradGradients(net: ReferenceMlp, x: Tensor, targets: Tensor): { los
     net.loss === 'mse'
       ? a.sub(t).square().mean()
       : net.loss === 'bce'
-        ? t
-            .mul(a.log())
-            .add(t.neg().add(1).mul(a.neg().add(1).log()))
-            .mean()
-            .neg()
+        ? t.mul(a.log()).add(t.neg().add(1).mul(a.neg().add(1).log())).mean().neg()
         : t.mul(a.log()).sum().neg().div(targets.shape[0]!);
   E.backward();
   return { loss: E.item(), layers: Ws.map((w, l) => ({ dW: w.grad!, db: bs[l]!.grad! })) };
@@ -235,15 +231,12 @@ describe('explainBackprop', () => {
   ] as const;
   for (const [hidden, output, loss] of modelCases) {
     test(`on a Sequential (${hidden} → ${output}, ${loss}): the model's own (fused) training path equals the delta rule`, () => {
-      const model = new Sequential(
-        [
-          new Dense(6, { activation: hidden, inputShape: [4] }),
-          new Dropout(0.5),
-          new Dense(5, { activation: hidden }),
-          new Dense(3, { activation: output }),
-        ],
-        { seed: 7 },
-      );
+      const model = new Sequential([
+        new Dense(6, { activation: hidden, inputShape: [4] }),
+        new Dropout(0.5),
+        new Dense(5, { activation: hidden }),
+        new Dense(3, { activation: output }),
+      ], { seed: 7 });
       model.compile({ optimizer: 'sgd', loss });
       const g = new Generator(`model-${hidden}-${loss}`);
       const x = randn([8, 4], { generator: g });
@@ -267,9 +260,8 @@ describe('explainBackprop', () => {
   }
 
   test('sparse integer labels are explained through one-hot rows (fused softmax path)', () => {
-    const model = new Sequential([new Dense(4, { activation: 'sigmoid', inputShape: [3] }), new Dense(3, { activation: 'softmax' })], {
-      seed: 3,
-    });
+    const layers = [new Dense(4, { activation: 'sigmoid', inputShape: [3] }), new Dense(3, { activation: 'softmax' })];
+    const model = new Sequential(layers, { seed: 3 });
     model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
     const g = new Generator('sparse');
     const x = randn([6, 3], { generator: g });
@@ -344,31 +336,15 @@ describe('hand-computed values', () => {
 
   test('softmax + cce on equal logits: loss ln 3, δ = (1/3 − t)/n', () => {
     const net: ReferenceMlp = { weights: [tensor(new Float64Array(6), [2, 3])], biases: [null], activations: ['softmax'], loss: 'cce' };
-    const x = tensor(
-      [
-        [1, 2],
-        [3, 4],
-      ],
-      undefined,
-      { dtype: 'float64' },
-    );
-    const t = tensor(
-      [
-        [1, 0, 0],
-        [0, 0, 1],
-      ],
-      undefined,
-      { dtype: 'float64' },
-    );
+    const x = tensor([[1, 2], [3, 4]], undefined, { dtype: 'float64' });
+    const t = tensor([[1, 0, 0], [0, 0, 1]], undefined, { dtype: 'float64' });
     const r = deltaRuleGradients(net, x, t);
     expect(r.loss).toBeCloseTo(Math.log(3), 15);
     const third = 1 / 3;
-    expect(r.layers[0]!.delta.toArray()).toEqual(
-      [
-        [(third - 1) / 2, third / 2, third / 2],
-        [third / 2, third / 2, (third - 1) / 2],
-      ].map((row) => row.map((v) => expect.closeTo(v, 15))),
-    );
+    expect(r.layers[0]!.delta.toArray()).toEqual([
+      [(third - 1) / 2, third / 2, third / 2],
+      [third / 2, third / 2, (third - 1) / 2],
+    ].map((row) => row.map((v) => expect.closeTo(v, 15))));
     // ∂E/∂W = xᵀδ
     const d = r.layers[0]!.delta;
     expect(r.layers[0]!.dW.get(1, 2)).toBeCloseTo(2 * d.get(0, 2) + 4 * d.get(1, 2), 15);
@@ -377,13 +353,7 @@ describe('hand-computed values', () => {
   test('the Jacobian stack: diag(f′) for elementwise, diag(o) − ooᵀ for softmax (rows sum to 0)', () => {
     const z = tensor([[0.2, -1, 3]], undefined, { dtype: 'float64' });
     const relu = activationJacobian('relu', z, tensor([[0.2, 0, 3]], undefined, { dtype: 'float64' }));
-    expect(relu.toArray()).toEqual([
-      [
-        [1, 0, 0],
-        [0, 0, 0],
-        [0, 0, 1],
-      ],
-    ]);
+    expect(relu.toArray()).toEqual([[[1, 0, 0], [0, 0, 0], [0, 0, 1]]]);
     const e = [Math.exp(0.2), Math.exp(-1), Math.exp(3)];
     const s = e[0]! + e[1]! + e[2]!;
     const o = tensor([e.map((v) => v / s)], undefined, { dtype: 'float64' });
@@ -439,8 +409,9 @@ describe('momentum reference vs @tapegrad/optim', () => {
       const r = momentumUpdate(b, grads(unpack(b)), prev, { lr: 0.5, momentum: 0.9 });
       b = r.weights;
       prev = r.steps;
-      for (let p = 0; p < a.length; p++)
+      for (let p = 0; p < a.length; p++) {
         expect(gradientError(b[p]!, a[p]!, 1e-12, 1e-10), `step ${step} param ${p}`).toBeLessThanOrEqual(1);
+      }
       losses.push(referenceLoss(unpack(b), x, t));
     }
     expect(losses[7]!).toBeLessThan(0.5 * referenceLoss(net, x, t));

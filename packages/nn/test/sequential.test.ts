@@ -180,21 +180,16 @@ describe('fit', () => {
     expect(b.fusedOutput).toBeNull();
     a.fit(x, y, { epochs: 1, batchSize: 32, verbose: 0 });
     b.fit(x, y, { epochs: 1, batchSize: 32, verbose: 0 });
-    const wa = a.getWeights(),
-      wb = b.getWeights();
+    const wa = a.getWeights(), wb = b.getWeights();
     for (let i = 0; i < wa.length; i++) {
-      const va = wa[i]!.values(),
-        vb = wb[i]!.values();
+      const va = wa[i]!.values(), vb = wb[i]!.values();
       for (let j = 0; j < va.length; j++) expect(va[j]!).toBeCloseTo(vb[j]!, 5);
     }
   });
 
   it('binary: sigmoid + binaryCrossentropy with 1-D labels trains through the fused path', () => {
     const { x, labels } = blobs(300, 12);
-    const yb = new Tensor(
-      Float32Array.from(labels.values() as Int32Array, (c) => (c === 0 ? 1 : 0)),
-      [300],
-    );
+    const yb = new Tensor(Float32Array.from(labels.values() as Int32Array, (c) => (c === 0 ? 1 : 0)), [300]);
     const m = new Sequential({ seed: 2 });
     m.add(new Dense(8, { activation: 'tanh', inputShape: [6] }));
     m.add(new Dense(1, { activation: 'sigmoid' }));
@@ -220,8 +215,7 @@ describe('fit', () => {
     const r = mlp([6, 5, 3], { hidden: 'sigmoid', output: 'softmax', loss: 'mse', optimizer: 'sgd', lr: 0.5, seed: 3 });
     r.setWeights(before);
     r.fit(x, y, { epochs: 1, batchSize: 1, shuffle: false, verbose: 0 });
-    const wa = m.getWeights(),
-      wb = r.getWeights();
+    const wa = m.getWeights(), wb = r.getWeights();
     for (let i = 0; i < wa.length; i++) expect(wa[i]!.equals(wb[i]!)).toBe(true);
   });
 

@@ -5,10 +5,7 @@ import { decodeTensors, encodeTensors } from '../src/io/tensors.js';
 const g = new Generator(42);
 
 describe('encodeTensors / decodeTensors', () => {
-  const w = new Tensor(
-    Float32Array.from({ length: 12 }, () => g.normal()),
-    [3, 4],
-  );
+  const w = new Tensor(Float32Array.from({ length: 12 }, () => g.normal()), [3, 4]);
   const named = {
     'dense.kernel': w.T, // non-contiguous
     'dense.bias': new Tensor(new Float32Array([0.5, -1, 2]), [3]),

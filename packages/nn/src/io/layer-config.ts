@@ -4,12 +4,14 @@ import { Dense, Dropout, Flatten, type Layer, type LayerOptions } from '../model
 
 /** Rebuilds a layer from `{ type, config }` as written by `Sequential.toJSON`; validates every field. */
 export function layerFromConfig(type: unknown, config: unknown): Layer {
-  if (!config || typeof config !== 'object' || Array.isArray(config))
+  if (!config || typeof config !== 'object' || Array.isArray(config)) {
     throw new ValueError(`layerFromConfig: config of layer type ${String(type)} must be an object`);
+  }
   const c = config as Record<string, unknown>;
   const name = c.name;
-  if (typeof name !== 'string' || name.length === 0 || name.length > 200)
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
     throw new ValueError(`layerFromConfig: layer name must be a non-empty string, got ${JSON.stringify(name)}`);
+  }
   const base: LayerOptions = { name };
   if (c.inputShape !== undefined) {
     if (!Array.isArray(c.inputShape) || c.inputShape.length > 8 || !c.inputShape.every((d) => Number.isInteger(d) && d > 0 && d <= 1e8)) {
@@ -28,8 +30,9 @@ export function layerFromConfig(type: unknown, config: unknown): Layer {
         throw new ValueError(`layerFromConfig: Dense '${name}' units must be a positive integer, got ${JSON.stringify(units)}`);
       }
       if (typeof c.activation !== 'string') throw new ValueError(`layerFromConfig: Dense '${name}' activation must be a name`);
-      if (c.activation === 'custom')
+      if (c.activation === 'custom') {
         throw new ValueError(`layerFromConfig: Dense '${name}' used a custom activation function, which cannot be loaded from JSON`);
+      }
       try {
         resolveActivation(c.activation);
       } catch {
@@ -44,8 +47,9 @@ export function layerFromConfig(type: unknown, config: unknown): Layer {
         if (typeof v !== 'string') throw new ValueError(`layerFromConfig: Dense '${name}' ${what} must be a name`);
         return v;
       };
-      if (c.dtype !== undefined && c.dtype !== 'float32' && c.dtype !== 'float64')
+      if (c.dtype !== undefined && c.dtype !== 'float32' && c.dtype !== 'float64') {
         throw new ValueError(`layerFromConfig: Dense '${name}' dtype must be float32 or float64`);
+      }
       return new Dense(units as number, {
         ...base,
         ...(c.dtype === 'float64' ? { dtype: 'float64' as const } : {}),
@@ -56,10 +60,12 @@ export function layerFromConfig(type: unknown, config: unknown): Layer {
       });
     }
     case 'Dropout': {
-      if (typeof c.rate !== 'number' || !(c.rate >= 0 && c.rate < 1))
+      if (typeof c.rate !== 'number' || !(c.rate >= 0 && c.rate < 1)) {
         throw new ValueError(`layerFromConfig: Dropout '${name}' rate must be in [0, 1)`);
-      if (c.seed !== undefined && !Number.isFinite(c.seed))
+      }
+      if (c.seed !== undefined && !Number.isFinite(c.seed)) {
         throw new ValueError(`layerFromConfig: Dropout '${name}' seed must be a number`);
+      }
       return new Dropout(c.rate, { ...base, ...(c.seed !== undefined ? { seed: c.seed as number } : {}) });
     }
     case 'Flatten':

@@ -60,8 +60,9 @@ export function checkSavable(
   if (compiled && compiled.lossName === null) {
     throw new ValueError(`toJSON: the model uses a custom loss function, which cannot be saved; compile with a loss name`);
   }
-  if (compiled && compiled.metrics.some((m) => typeof m !== 'string'))
+  if (compiled && compiled.metrics.some((m) => typeof m !== 'string')) {
     throw new ValueError(`toJSON: custom metric functions cannot be saved; use metric names`);
+  }
   for (const l of layers) {
     if (l.type === 'Dense' && l.config.activation === 'custom') {
       throw new ValueError(
@@ -108,8 +109,9 @@ export function readModelHeader(input: unknown): ModelHeader {
   if (doc.format !== 'tapegrad-model') {
     throw new ValueError(`${FN}: not a tapegrad model (format ${JSON.stringify(doc.format)}; expected "tapegrad-model")`);
   }
-  if (doc.version !== 1)
+  if (doc.version !== 1) {
     throw new ValueError(`${FN}: unsupported model version ${JSON.stringify(doc.version)}; this build reads version 1`);
+  }
   const seed = doc.seed;
   if (!((typeof seed === 'number' && Number.isFinite(seed)) || (typeof seed === 'string' && seed.length <= 1000))) {
     const got = typeof seed === 'string' ? `a string of ${seed.length}` : typeof seed === 'number' ? seed : typeof seed;
@@ -124,8 +126,9 @@ export function readModelHeader(input: unknown): ModelHeader {
   if (!isObject(arch) || arch.class !== 'Sequential' || !Array.isArray(arch.layers)) {
     throw new ValueError(`${FN}: architecture must be {class: "Sequential", layers: [...]}`);
   }
-  if (arch.layers.length === 0 || arch.layers.length > 1000)
+  if (arch.layers.length === 0 || arch.layers.length > 1000) {
     throw new ValueError(`${FN}: expected 1 to 1000 layers, got ${arch.layers.length}`);
+  }
   let inputShape: number[] | null = null;
   const shape = doc.inputShape;
   if (shape !== null && shape !== undefined) {
@@ -152,8 +155,9 @@ export function* readLayers(entries: readonly unknown[], inputShape: readonly nu
       if (inSize !== null) totalParams += inSize * layer.units + (layer.useBias ? layer.units : 0);
       size = layer.units;
     }
-    if (totalParams > MAX_PARAMS)
+    if (totalParams > MAX_PARAMS) {
       throw new ValueError(`${FN}: the architecture has ${totalParams} parameters, more than ${MAX_PARAMS}; refusing to allocate`);
+    }
     yield layer;
   }
 }

@@ -55,8 +55,9 @@ function checkSafe(fn: string, value: unknown, options: SafeJsonOptions): void {
     const proto = Object.getPrototypeOf(v);
     if (proto !== Object.prototype && proto !== null) throw new ValueError(`${ctx}: ${path} is not a plain object`);
     for (const key of Object.keys(v)) {
-      if (FORBIDDEN_KEYS.has(key))
+      if (FORBIDDEN_KEYS.has(key)) {
         throw new ValueError(`${ctx}: forbidden key ${JSON.stringify(key)} at ${path} (possible prototype pollution)`);
+      }
       stack.push([(v as Record<string, unknown>)[key], depth + 1, `${path}.${key}`]);
     }
   }

@@ -77,8 +77,9 @@ export function decodeTensors(
     const entry = (doc as Record<string, unknown>)[name];
     if (!isPlainObject(entry)) throw new ValueError(`${where}: expected {shape, dtype, data, crc32}, got ${describe(entry)}`);
     const { shape, dtype, data, crc32: checksum } = entry as Record<string, unknown>;
-    if (!Array.isArray(shape) || shape.length > 32)
+    if (!Array.isArray(shape) || shape.length > 32) {
       throw new ValueError(`${where}: shape must be an array of at most 32 dimensions, got ${describe(shape)}`);
+    }
     let size = 1;
     for (const d of shape) {
       if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {

@@ -75,8 +75,9 @@ export function registerActivation(name: string, fn: Activation): void {
         `built-ins are ${activationNames.join(', ')}, and none, identity, custom are reserved`,
     );
   }
-  if (typeof fn !== 'function')
+  if (typeof fn !== 'function') {
     throw new ValueError(`registerActivation: activation '${name}' must be a function (x: Variable) => Variable, got ${typeof fn}`);
+  }
   registered.set(name, fn);
 }
 

@@ -134,8 +134,9 @@ export abstract class Layer {
   }
 
   protected checkInput(x: Variable): void {
-    if (!this.built || this.inputSize === null)
+    if (!this.built || this.inputSize === null) {
       throw new ValueError(`${this.type} '${this.name}': call before build; add it to a model or call build(inputSize)`);
+    }
     const last = x.shape[x.shape.length - 1];
     if (x.shape.length < 2 || last !== this.inputSize) {
       throw new ShapeError(`${this.type} '${this.name}': expected input [batch, ${this.inputSize}], got ${fmtShape(x.shape)}`);
@@ -175,8 +176,9 @@ export class Dense extends Layer {
   constructor(units: number, options: DenseOptions = {}) {
     super(options);
     this.dtype = options.dtype ?? 'float32';
-    if (this.dtype !== 'float32' && this.dtype !== 'float64')
+    if (this.dtype !== 'float32' && this.dtype !== 'float64') {
       throw new ValueError(`Dense: dtype must be float32 or float64, got ${String(this.dtype)}`);
+    }
     if (!Number.isInteger(units) || units <= 0) throw new ValueError(`Dense: units must be a positive integer, got ${units}`);
     this.units = units;
     this.useBias = options.useBias ?? true;

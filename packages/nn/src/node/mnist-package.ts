@@ -79,8 +79,9 @@ function checkRaw(where: string, data: unknown): Float32Array {
   const out = new Float32Array(arr.length);
   for (let i = 0; i < arr.length; i++) {
     const v = arr[i];
-    if (typeof v !== 'number' || !(v >= 0 && v <= 1))
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
       throw new ValueError(`${where}: pixel ${i} is ${String(v)}; expected a number in [0, 1]`);
+    }
     out[i] = v;
   }
   return out;

@@ -117,10 +117,11 @@ export function toReferenceMlp(model: Sequential): ReferenceMlp {
         `toReferenceMlp: layer '${l.name}' has activation '${l.activation}'; the reference supports ${referenceActivations.join(', ')}`,
       );
     }
-    if (!l.built)
+    if (!l.built) {
       throw new ValueError(
         `toReferenceMlp: layer '${l.name}' is not built; give the first layer an inputShape or call model.build(inputSize)`,
       );
+    }
   }
   return {
     weights: layers.map((l) => l.kernel.value),

@@ -30,8 +30,9 @@ export class CallbackList<M> {
   constructor(callbacks: TrainingCallback<M>[], model: M) {
     this.callbacks = callbacks;
     for (const cb of callbacks) {
-      if (!cb || typeof cb !== 'object')
+      if (!cb || typeof cb !== 'object') {
         throw new ValueError(`fit: callbacks must be objects with onEpochEnd/onBatchEnd/… methods, got ${String(cb)}`);
+      }
       cb.setModel?.(model);
     }
   }

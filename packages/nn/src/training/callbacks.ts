@@ -83,8 +83,9 @@ export class EarlyStopping extends BaseCallback {
     this.mode = resolveMode(options.mode ?? 'auto', this.monitor);
     this.restoreBestWeights = options.restoreBestWeights ?? false;
     this.baseline = options.baseline;
-    if (!Number.isInteger(this.patience) || this.patience < 0)
+    if (!Number.isInteger(this.patience) || this.patience < 0) {
       throw new ValueError(`EarlyStopping: patience must be a non-negative integer, got ${this.patience}`);
+    }
   }
 
   onTrainBegin(): void {
@@ -151,8 +152,9 @@ export class ModelCheckpoint extends BaseCallback {
 
   constructor(options: ModelCheckpointOptions) {
     super();
-    if (!options || typeof options.save !== 'function')
+    if (!options || typeof options.save !== 'function') {
       throw new ValueError('ModelCheckpoint: options.save must be a function (model, info) => void');
+    }
     this.saveFn = options.save;
     this.monitor = options.monitor ?? 'val_loss';
     this.mode = resolveMode(options.mode ?? 'auto', this.monitor);
@@ -204,8 +206,9 @@ export class LearningRateScheduler extends BaseCallback {
     const opt = this.requireModel().optimizer;
     if (!opt) return;
     const lr = this.schedule(epoch, opt.lr);
-    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0)
+    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
       throw new ValueError(`LearningRateScheduler: schedule returned ${lr} at epoch ${epoch}; expected a finite number ≥ 0`);
+    }
     opt.lr = lr;
   }
 

@@ -162,8 +162,9 @@ function perExampleSteps(plan: FitPlan, xb: Tensor, yb: Tensor): { loss: number;
     const yi = yb.slice([i, i + 1]);
     const { out: o, loss } = forwardLoss(layers, objective, fused, variable(xi), yi);
     const l = loss.item();
-    if (!Number.isFinite(l))
+    if (!Number.isFinite(l)) {
       throw new ValueError(`fit: the loss became ${l} at example ${i} of a batch; lower the learning rate or check the data`);
+    }
     sum += l;
     for (const p of params) p.grad = null;
     loss.backward();
