@@ -4,12 +4,12 @@ import { Generator, ShapeError, Tensor, ValueError, argmax, fmtShape, sizeOf, ty
 import { checkSavable, readLayers, readModelHeader, readModelState, writeModelJSON, type ModelJSON } from '../io/model-json.js';
 import { CallbackList, type TrainingCallback } from '../training/callback-list.js';
 import { checkFeatures, checkFitCounts, checkLabels } from '../training/check-data.js';
+import { bindOptimizer, checkOptimizerName, resolveCompile, type CompileOptions, type Compiled } from '../training/compile.js';
 import { trainValidationSplit } from '../training/data.js';
 import { evaluateBatches } from '../training/evaluate.js';
 import { fitLoop, runFit, runFitAsync } from '../training/fit-loop.js';
 import type { History } from '../training/history.js';
 import { resolveMetricName } from '../training/metrics.js';
-import { bindOptimizer, checkOptimizerName, resolveCompile, type CompileOptions, type Compiled } from '../training/compile.js';
 import { fusedOutput, metricValue, type FusedOutput, type MetricSpec } from '../training/objective.js';
 import { ProgressBar, type ProgressWriter } from '../training/progress.js';
 import { forward, predictBatches, setTraining } from './forward.js';

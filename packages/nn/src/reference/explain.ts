@@ -97,9 +97,7 @@ export function toReferenceMlp(model: Sequential): ReferenceMlp {
   const lossName = model.lossName;
   if (lossName === null) throw new ValueError('toReferenceMlp: the model is not compiled; call model.compile({ optimizer, loss }) first');
   // A model compiled with fromLogits treats its last layer's output as logits; the reference has no such mode.
-  // (Read structurally: Sequential keeps the flag private today.)
-  const compiled = (model as unknown as { compiled?: { fromLogits?: boolean } | null }).compiled;
-  if (compiled?.fromLogits === true) {
+  if (model.fromLogits) {
     throw new ValueError(
       'toReferenceMlp: the model was compiled with fromLogits: true; the reference backprop expects probabilities ' +
         '(use a softmax/sigmoid last layer without fromLogits)',
