@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Generator, Tensor, randn } from '@tapegrad/tensor';
+import { Generator, Tensor, ValueError, randn } from '@tapegrad/tensor';
 import {
   CSVLogger,
   Dense,
@@ -87,13 +87,19 @@ describe('callbacks', () => {
         if (e === 1) best = m.getWeights();
       },
     });
-    m.fit(x, y, { epochs: 3, verbose: 0, callbacks: [inject, new EarlyStopping({ monitor: 'loss', patience: 5, restoreBestWeights: true })] });
+    m.fit(x, y, {
+      epochs: 3,
+      verbose: 0,
+      callbacks: [inject, new EarlyStopping({ monitor: 'loss', patience: 5, restoreBestWeights: true })],
+    });
     expect(m.getWeights()[0]!.equals(best[0]!)).toBe(true);
   });
 
   it('EarlyStopping on a missing monitor explains what to do', () => {
     const { x, y } = data(20, 4);
-    expect(() => model().fit(x, y, { epochs: 1, verbose: 0, callbacks: [new EarlyStopping()] })).toThrow(/pass validationSplit or validationData/);
+    expect(() => model().fit(x, y, { epochs: 1, verbose: 0, callbacks: [new EarlyStopping()] })).toThrow(
+      /pass validationSplit or validationData/,
+    );
   });
 
   it('ModelCheckpoint saves only on improvement through the injected function', () => {
@@ -117,7 +123,11 @@ describe('callbacks', () => {
     const { x, y } = data(20, 7);
     const fake = [1, 1, 1, 1, 1, 1];
     const inject = new LambdaCallback({ onEpochEnd: (e, logs) => void (logs.loss = fake[e]!) });
-    const h = model(0.1, 'sgd').fit(x, y, { epochs: 6, verbose: 0, callbacks: [inject, new ReduceLROnPlateau({ monitor: 'loss', patience: 2, factor: 0.5 })] });
+    const h = model(0.1, 'sgd').fit(x, y, {
+      epochs: 6,
+      verbose: 0,
+      callbacks: [inject, new ReduceLROnPlateau({ monitor: 'loss', patience: 2, factor: 0.5 })],
+    });
     expect(h.history.lr!.map((v) => +v.toFixed(6))).toEqual([0.1, 0.1, 0.05, 0.05, 0.025, 0.025]);
   });
 
@@ -146,7 +156,9 @@ describe('callbacks', () => {
     expect(order).toEqual(['begin0', 'saved0', 'begin1', 'saved1', 'begin2', 'saved2']);
     const b = model().fit(x, y, { epochs: 3, batchSize: 8, verbose: 0 });
     expect(a.history.loss).toEqual(b.history.loss);
-    expect(() => model().fit(x, y, { epochs: 1, verbose: 0, callbacks: [{ onBatchEnd: async () => {} }] })).toThrow(/use `await model.fitAsync/);
+    expect(() => model().fit(x, y, { epochs: 1, verbose: 0, callbacks: [{ onBatchEnd: async () => {} }] })).toThrow(
+      /use `await model.fitAsync/,
+    );
   });
 
   it('CSV and JSON loggers collect one row per epoch in memory', () => {
@@ -173,6 +185,9 @@ describe('History', () => {
     expect(back.params.seed).toBe(5);
     expect(back.last()).toEqual({ loss: 0.5, val_loss: 0.7 });
     expect(() => History.fromJSON({ epoch: [0], history: { loss: [1, 2] } })).toThrow(/history.loss must be an array of 1 numbers/);
+    expect(() => History.fromJSON({ epoch: [0], history: { loss: [1, 2] } })).toThrow(ValueError);
+    expect(() => History.fromJSON(null)).toThrow(/expected \{epoch: number\[\], history: \{\.\.\.\}\}, got null/);
+    expect(() => History.fromJSON({ history: {} })).toThrow(ValueError);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Generator, IndexError, ShapeError, Tensor, ValueError } from '@tapegrad/tensor';
-import { batchIndices, batches, gatherRows, takeRows, toCategorical, trainValidationSplit } from '../src/data.js';
+import { batchIndices, batches, gatherRows, takeRows, toCategorical, trainValidationSplit } from '../src/training/data.js';
 
 const arange = (n: number, shape: number[]): Tensor => new Tensor(Float32Array.from({ length: n }, (_, i) => i), shape);
 

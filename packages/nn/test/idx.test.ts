@@ -139,7 +139,9 @@ describe('loadIdxDataset', () => {
   it('reports missing files and mismatched counts clearly', () => {
     const d = mkdtempSync(join(dir, 'broken-'));
     writeFileSync(join(d, 'train-images-idx3-ubyte'), makeIdx(0x08, [3, 4, 4], images(3, 5)));
-    expect(() => loadIdxDataset(d)).toThrow(/no train labels file in .*; tried train-labels-idx1-ubyte, train-labels-idx1-ubyte\.gz.*found: train-images-idx3-ubyte/);
+    expect(() => loadIdxDataset(d)).toThrow(
+      /no train labels file in .*; tried train-labels-idx1-ubyte, train-labels-idx1-ubyte\.gz.*found: train-images-idx3-ubyte/,
+    );
     writeFileSync(join(d, 'train-labels-idx1-ubyte'), makeIdx(0x08, [2], [1, 2]));
     expect(() => loadIdxDataset(d)).toThrow(/has 3 images but .*train-labels-idx1-ubyte has 2 labels/);
     writeFileSync(join(d, 'train-labels-idx1-ubyte'), makeIdx(0x0c, [3], [1, 2, 3]));

@@ -254,7 +254,9 @@ describe('registerActivation', () => {
       expect(unregisterActivation('swish')).toBe(true);
       expect(() => Sequential.fromJSON(doc)).toThrow(/activation 'swish'.*registerActivation\('swish', fn\)/);
       expect(() => new Dense(2, { activation: 'swish' })).toThrow(/unknown activation 'swish'.*registerActivation/);
-      expect(() => layerFromConfig('Dense', { name: 'd', units: 2, activation: 'swish', useBias: true })).toThrow(/layerFromConfig: Dense 'd' uses activation 'swish'/);
+      expect(() => layerFromConfig('Dense', { name: 'd', units: 2, activation: 'swish', useBias: true })).toThrow(
+        /layerFromConfig: Dense 'd' uses activation 'swish'/,
+      );
     } finally {
       unregisterActivation('swish');
     }

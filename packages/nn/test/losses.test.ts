@@ -41,7 +41,8 @@ describe('losses', () => {
     const t = tensor([[0, 1], [0, 1]]);
     const v = categoricalCrossentropy(big, t, { fromLogits: true }).item();
     expect(v).toBeCloseTo(1000, 3);
-    expect(Number.isFinite(binaryCrossentropy(variable(tensor([[500], [-500]])), tensor([[0], [1]]), { fromLogits: true }).item())).toBe(true);
+    const extreme = binaryCrossentropy(variable(tensor([[500], [-500]])), tensor([[0], [1]]), { fromLogits: true }).item();
+    expect(Number.isFinite(extreme)).toBe(true);
     const z = randn([5, 3], { generator: g, dtype: 'float64' });
     const tt = tensor([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 0]], undefined, { dtype: 'float64' });
     const a = categoricalCrossentropy(variable(z), tt, { fromLogits: true }).item();
@@ -53,7 +54,10 @@ describe('losses', () => {
     const z = variable(randn([4, 3], { generator: g, dtype: 'float64' }));
     const idx = tensor([0, 2, 1, 2], undefined, { dtype: 'int32' });
     const hot = tensor([[1, 0, 0], [0, 0, 1], [0, 1, 0], [0, 0, 1]], undefined, { dtype: 'float64' });
-    expect(sparseCategoricalCrossentropy(z, idx, { fromLogits: true }).item()).toBeCloseTo(categoricalCrossentropy(z, hot, { fromLogits: true }).item(), 10);
+    expect(sparseCategoricalCrossentropy(z, idx, { fromLogits: true }).item()).toBeCloseTo(
+      categoricalCrossentropy(z, hot, { fromLogits: true }).item(),
+      10,
+    );
     const p = z.softmax(-1);
     expect(sparseCategoricalCrossentropy(p, idx).item()).toBeCloseTo(categoricalCrossentropy(p, hot).item(), 6);
     expect(() => sparseCategoricalCrossentropy(z, tensor([0, 3, 1, 1], undefined, { dtype: 'int32' }))).toThrow(/target 3 at index 1/);

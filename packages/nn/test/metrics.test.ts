@@ -14,7 +14,7 @@ import {
   mse,
   resolveMetricName,
   sparseCategoricalAccuracy,
-} from '../src/metrics.js';
+} from '../src/training/metrics.js';
 
 const g = new Generator(3);
 const t = (values: number[], shape: number[]): Tensor => new Tensor(Float32Array.from(values), shape);
@@ -64,7 +64,9 @@ describe('accuracy variants', () => {
 
   it('rejects mismatched shapes and bad labels', () => {
     expect(() => categoricalAccuracy(t([1, 2, 3, 4], [2, 2]), t([1, 0], [1, 2]))).toThrow(ShapeError);
-    expect(() => sparseCategoricalAccuracy(t([1, 2, 3, 4], [2, 2]), t([0, 2], [2]))).toThrow(/target 1 is 2; expected an integer class index in \[0, 1\]/);
+    expect(() => sparseCategoricalAccuracy(t([1, 2, 3, 4], [2, 2]), t([0, 2], [2]))).toThrow(
+      /target 1 is 2; expected an integer class index in \[0, 1\]/,
+    );
     expect(() => sparseCategoricalAccuracy(t([1, 2, 3, 4], [2, 2]), t([0, 0.5], [2]))).toThrow(ValueError);
     expect(() => binaryAccuracy(t([1, 2, 3], [3]), t([1, 2], [2]))).toThrow(/predictions \[3\] and targets \[2\] must have the same shape/);
     expect(() => binaryAccuracy(t([], [0]), t([], [0]))).toThrow(/no samples/);

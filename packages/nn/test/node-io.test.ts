@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ValueError } from '@tapegrad/tensor';
-import { loadJson, loadMnistPackage, mnistFromModule, resolveMnistPackage, saveJson, writeFileAtomic, writeHistoryPlot } from '../src/node/index.js';
+import {
+  loadJson,
+  loadMnistPackage,
+  mnistFromModule,
+  resolveMnistPackage,
+  saveJson,
+  writeFileAtomic,
+  writeHistoryPlot,
+} from '../src/node/index.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tapegrad-io-'));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValueError } from '@tapegrad/tensor';
-import { History } from '../src/history.js';
-import { niceTicks, plotHistory } from '../src/plot.js';
+import { History } from '../src/training/history.js';
+import { niceTicks, plotHistory } from '../src/training/plot.js';
 
 /** Checks that every opened tag is closed in order (a tiny well-formedness test, no XML parser needed). */
 function assertWellFormed(svg: string): void {
@@ -18,8 +18,10 @@ function assertWellFormed(svg: string): void {
 const attr = (tag: string, name: string): string => new RegExp(`${name}="([^"]*)"`).exec(tag)![1]!;
 const polylines = (svg: string): string[] => [...svg.matchAll(/<polyline[^>]*>/g)].map((m) => m[0]);
 const points = (tag: string): [number, number][] => attr(tag, 'points').split(' ').map((p) => p.split(',').map(Number) as [number, number]);
-const yTickLabels = (panel: string): number[] => [...panel.matchAll(/<text[^>]*text-anchor="end"[^>]*>([^<]*)<\/text>/g)].map((m) => Number(m[1]));
-const xTickLabels = (panel: string): string[] => [...panel.matchAll(/<text[^>]*y="[^"]*" text-anchor="middle">([^<]*)<\/text>/g)].map((m) => m[1]!);
+const yTickLabels = (panel: string): number[] =>
+  [...panel.matchAll(/<text[^>]*text-anchor="end"[^>]*>([^<]*)<\/text>/g)].map((m) => Number(m[1]));
+const xTickLabels = (panel: string): string[] =>
+  [...panel.matchAll(/<text[^>]*y="[^"]*" text-anchor="middle">([^<]*)<\/text>/g)].map((m) => m[1]!);
 const panels = (svg: string): string[] => svg.split('<g class="panel">').slice(1);
 
 describe('plotHistory', () => {

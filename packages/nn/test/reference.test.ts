@@ -4,8 +4,8 @@ import { Variable, variable } from '@tapegrad/autograd';
 import { SGD } from '@tapegrad/optim';
 import { Generator, Tensor, ShapeError, ValueError, randn, tensor } from '@tapegrad/tensor';
 import { describe, expect, test } from 'vitest';
-import { Dense, Dropout } from '../src/layers.js';
-import { Sequential } from '../src/sequential.js';
+import { Dense, Dropout } from '../src/model/layers.js';
+import { Sequential } from '../src/model/sequential.js';
 import {
   activationJacobian,
   explainBackprop,
@@ -112,7 +112,13 @@ function autogradGradients(net: ReferenceMlp, x: Tensor, targets: Tensor): { los
 }
 
 /** Asserts two backprop results agree on every layer's dW and db (and δ when both have it). */
-function expectSameGradients(a: { dW: Tensor; db: Tensor }[], b: { dW: Tensor; db: Tensor }[], atol: number, rtol: number, label: string): void {
+function expectSameGradients(
+  a: { dW: Tensor; db: Tensor }[],
+  b: { dW: Tensor; db: Tensor }[],
+  atol: number,
+  rtol: number,
+  label: string,
+): void {
   expect(a.length, label).toBe(b.length);
   for (let l = 0; l < a.length; l++) {
     expect(gradientError(a[l]!.dW, b[l]!.dW, atol, rtol), `${label}: layer ${l} dW`).toBeLessThanOrEqual(1);
@@ -145,7 +151,10 @@ describe('delta rule == Jacobian form == finite differences == autograd', () => 
           expect(Math.abs(auto.loss - delta.loss)).toBeLessThanOrEqual(1e-12 * Math.max(1, delta.loss));
           expectSameGradients(auto.layers, delta.layers, AUTOGRAD.atol, AUTOGRAD.rtol, `${c.label} autograd vs delta rule`);
           for (let l = 0; l < delta.layers.length; l++) {
-            expect(gradientError(jac.layers[l]!.delta, delta.layers[l]!.delta, EXACT.atol, EXACT.rtol), `${c.label} δ${l}`).toBeLessThanOrEqual(1);
+            expect(
+              gradientError(jac.layers[l]!.delta, delta.layers[l]!.delta, EXACT.atol, EXACT.rtol),
+              `${c.label} δ${l}`,
+            ).toBeLessThanOrEqual(1);
           }
           count++;
         }
@@ -251,7 +260,8 @@ describe('explainBackprop', () => {
   }
 
   test('sparse integer labels are explained through one-hot rows (fused softmax path)', () => {
-    const model = new Sequential([new Dense(4, { activation: 'sigmoid', inputShape: [3] }), new Dense(3, { activation: 'softmax' })], { seed: 3 });
+    const layers = [new Dense(4, { activation: 'sigmoid', inputShape: [3] }), new Dense(3, { activation: 'softmax' })];
+    const model = new Sequential(layers, { seed: 3 });
     model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
     const g = new Generator('sparse');
     const x = randn([6, 3], { generator: g });
@@ -263,7 +273,10 @@ describe('explainBackprop', () => {
   });
 
   test('toReferenceMlp reads kernels, biases, activations and the loss; rejects losses without a hand rule', () => {
-    const model = new Sequential([new Dense(3, { activation: 'relu', inputShape: [2] }), new Dense(2, { activation: 'softmax', useBias: false })]);
+    const model = new Sequential([
+      new Dense(3, { activation: 'relu', inputShape: [2] }),
+      new Dense(2, { activation: 'softmax', useBias: false }),
+    ]);
     model.compile({ optimizer: 'sgd', loss: 'cse' });
     const net = toReferenceMlp(model);
     expect(net.activations).toEqual(['relu', 'softmax']);
@@ -307,7 +320,12 @@ describe('hand-computed values', () => {
   test('one sigmoid unit with mse: δ = 2(o − t)·o(1 − o), ∂E/∂w = δ·x', () => {
     // net = 0.5·2 + 0.1 = 1.1, o = σ(1.1), t = 1
     const o = 1 / (1 + Math.exp(-1.1));
-    const net: ReferenceMlp = { weights: [tensor([[0.5]], undefined, { dtype: 'float64' })], biases: [tensor([0.1], undefined, { dtype: 'float64' })], activations: ['sigmoid'], loss: 'mse' };
+    const net: ReferenceMlp = {
+      weights: [tensor([[0.5]], undefined, { dtype: 'float64' })],
+      biases: [tensor([0.1], undefined, { dtype: 'float64' })],
+      activations: ['sigmoid'],
+      loss: 'mse',
+    };
     const r = deltaRuleGradients(net, tensor([[2]], undefined, { dtype: 'float64' }), tensor([[1]], undefined, { dtype: 'float64' }));
     const delta = 2 * (o - 1) * o * (1 - o);
     expect(r.loss).toBeCloseTo((o - 1) ** 2, 15);
@@ -391,7 +409,9 @@ describe('momentum reference vs @tapegrad/optim', () => {
       const r = momentumUpdate(b, grads(unpack(b)), prev, { lr: 0.5, momentum: 0.9 });
       b = r.weights;
       prev = r.steps;
-      for (let p = 0; p < a.length; p++) expect(gradientError(b[p]!, a[p]!, 1e-12, 1e-10), `step ${step} param ${p}`).toBeLessThanOrEqual(1);
+      for (let p = 0; p < a.length; p++) {
+        expect(gradientError(b[p]!, a[p]!, 1e-12, 1e-10), `step ${step} param ${p}`).toBeLessThanOrEqual(1);
+      }
       losses.push(referenceLoss(unpack(b), x, t));
     }
     expect(losses[7]!).toBeLessThan(0.5 * referenceLoss(net, x, t));
@@ -409,7 +429,9 @@ describe('input validation', () => {
     expect(() => deltaRuleGradients(bad, x, t)).toThrow(/weights\[1\] has shape \[5, 2\]; expected \[4, out\]/);
   });
   test('wrong target shape and unknown names', () => {
-    expect(() => jacobianGradients(net(), x, tensor(new Float64Array(15), [5, 3]))).toThrow(/targets have shape \[5, 3\]; expected \[5, 2\]/);
+    expect(() => jacobianGradients(net(), x, tensor(new Float64Array(15), [5, 3]))).toThrow(
+      /targets have shape \[5, 3\]; expected \[5, 2\]/,
+    );
     expect(() => deltaRuleGradients({ ...net(), loss: 'hinge' }, x, t)).toThrow(ValueError);
     const bad = net();
     bad.activations[0] = 'gelu';

@@ -75,14 +75,24 @@ describe('toJSON / fromJSON', () => {
       t.data = (t.data[0] === 'A' ? 'B' : 'A') + t.data.slice(1);
     });
     expect(() => Sequential.fromJSON(flip)).toThrow(/checksum mismatch/);
-    expect(() => Sequential.fromJSON(mutate((d) => void (d.weights.tensors['dense/kernel']!.data = d.weights.tensors['dense/kernel']!.data.slice(8))))).toThrow(/truncated or corrupted/);
+    expect(() =>
+      Sequential.fromJSON(mutate((d) => void (d.weights.tensors['dense/kernel']!.data = d.weights.tensors['dense/kernel']!.data.slice(8)))),
+    ).toThrow(/truncated or corrupted/);
     expect(() => Sequential.fromJSON(mutate((d) => void delete d.weights.tensors['dense/bias']))).toThrow(/missing "dense\/bias"/);
-    expect(() => Sequential.fromJSON(mutate((d) => void (d.architecture.layers[0]!.config.units = 13)))).toThrow(/does not match the model/);
-    expect(() => Sequential.fromJSON(mutate((d) => void (d.architecture.layers[0]!.config.units = 1e9)))).toThrow(/units must be a positive integer/);
+    expect(() => Sequential.fromJSON(mutate((d) => void (d.architecture.layers[0]!.config.units = 13)))).toThrow(
+      /does not match the model/,
+    );
+    expect(() => Sequential.fromJSON(mutate((d) => void (d.architecture.layers[0]!.config.units = 1e9)))).toThrow(
+      /units must be a positive integer/,
+    );
     expect(() => Sequential.fromJSON(mutate((d) => void (d.architecture.layers[0]!.config.units = 1e7)))).toThrow(/refusing to allocate/);
-    expect(() => Sequential.fromJSON(mutate((d) => void (d.architecture.layers[1]!.type = 'Lambda')))).toThrow(/unknown layer type "Lambda"/);
+    expect(() => Sequential.fromJSON(mutate((d) => void (d.architecture.layers[1]!.type = 'Lambda')))).toThrow(
+      /unknown layer type "Lambda"/,
+    );
     expect(() => Sequential.fromJSON(mutate((d) => void (d.compile!.optimizer = 'evil')))).toThrow();
-    expect(() => Sequential.fromJSON(good.replace('"format":"tapegrad-model"', '"__proto__":{"polluted":1},"format":"tapegrad-model"'))).toThrow(/forbidden key "__proto__"/);
+    expect(() =>
+      Sequential.fromJSON(good.replace('"format":"tapegrad-model"', '"__proto__":{"polluted":1},"format":"tapegrad-model"')),
+    ).toThrow(/forbidden key "__proto__"/);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(() => Sequential.fromJSON(mutate((d) => void (d.generatorState = { prng: 3 })))).toThrow(/generatorState/);
   });

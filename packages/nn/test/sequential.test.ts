@@ -2,7 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { Generator, ShapeError, Tensor, ValueError, argmax, rand, randn, tensor } from '@tapegrad/tensor';
 import { loadMnistPackage } from '@tapegrad/nn/node';
 import { isGradEnabled } from '@tapegrad/autograd';
-import { Dense, Dropout, Flatten, Sequential, categoricalCrossentropy, mae, mlp, mse, sparseCategoricalAccuracy, toCategorical } from '../src/index.js';
+import {
+  Dense,
+  Dropout,
+  Flatten,
+  Sequential,
+  categoricalCrossentropy,
+  mae,
+  mlp,
+  mse,
+  sparseCategoricalAccuracy,
+  toCategorical,
+} from '../src/index.js';
 
 /** A small separable problem: class = which of 3 feature blocks has the largest sum. */
 function blobs(n: number, seed: number): { x: Tensor; labels: Tensor; y: Tensor } {

@@ -2,7 +2,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unl
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ValueError } from '@tapegrad/tensor';
-import { parseJsonSafe } from '../serialize.js';
+import { parseJsonSafe } from '../io/safe-json.js';
 
 /**
  * Writes `data` to `path` atomically: a temporary file in the same directory is written, fsynced and

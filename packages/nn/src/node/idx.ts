@@ -48,7 +48,9 @@ export function readIdx(pathOrBytes: string | Uint8Array, name?: string): IdxDat
     try {
       bytes = gunzipSync(bytes);
     } catch (e) {
-      throw new ValueError(`readIdx: ${label} is gzip-compressed but cannot be decompressed (${(e as Error).message}) — truncated or corrupted`);
+      throw new ValueError(
+        `readIdx: ${label} is gzip-compressed but cannot be decompressed (${(e as Error).message}) — truncated or corrupted`,
+      );
     }
   }
   if (bytes.length < 4) {
@@ -81,7 +83,9 @@ export function readIdx(pathOrBytes: string | Uint8Array, name?: string): IdxDat
     count *= d;
   }
   if (count > MAX_IDX_ELEMENTS) {
-    throw new ValueError(`readIdx: ${label} declares dims [${dims.join(', ')}] = ${count} elements; more than the ${MAX_IDX_ELEMENTS} supported`);
+    throw new ValueError(
+      `readIdx: ${label} declares dims [${dims.join(', ')}] = ${count} elements; more than the ${MAX_IDX_ELEMENTS} supported`,
+    );
   }
   const expected = headerBytes + count * width;
   if (bytes.length !== expected) {
@@ -150,7 +154,9 @@ function findPart(dir: string, split: 'train' | 't10k', part: 'images' | 'labels
   } catch (e) {
     throw new ValueError(`loadIdxDataset: cannot read directory ${dir}: ${(e as Error).message}`);
   }
-  throw new ValueError(`loadIdxDataset: no ${split} ${part} file in ${dir}; tried ${candidates.join(', ')}; found: ${listing || '(empty)'}`);
+  throw new ValueError(
+    `loadIdxDataset: no ${split} ${part} file in ${dir}; tried ${candidates.join(', ')}; found: ${listing || '(empty)'}`,
+  );
 }
 
 /** Options for {@link loadIdxDataset}. */

@@ -79,7 +79,9 @@ function checkRaw(where: string, data: unknown): Float32Array {
   const out = new Float32Array(arr.length);
   for (let i = 0; i < arr.length; i++) {
     const v = arr[i];
-    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new ValueError(`${where}: pixel ${i} is ${String(v)}; expected a number in [0, 1]`);
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
+      throw new ValueError(`${where}: pixel ${i} is ${String(v)}; expected a number in [0, 1]`);
+    }
     out[i] = v;
   }
   return out;
@@ -89,7 +91,10 @@ function checkRaw(where: string, data: unknown): Float32Array {
 function split(raws: Float32Array[], options: MnistPackageOptions): ImageDataset {
   const trainSize = options.trainSize ?? 8000;
   const testSize = options.testSize ?? 2000;
-  for (const [k, v] of [['trainSize', trainSize], ['testSize', testSize]] as const) {
+  for (const [k, v] of [
+    ['trainSize', trainSize],
+    ['testSize', testSize],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0) throw new ValueError(`loadMnistPackage: ${k} must be a non-negative integer, got ${v}`);
   }
   const total = raws.reduce((s, r) => s + r.length / PIXELS, 0);

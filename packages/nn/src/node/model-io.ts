@@ -1,4 +1,4 @@
-import { Sequential } from '../sequential.js';
+import { Sequential } from '../model/sequential.js';
 import { loadJson, writeFileAtomic } from './files.js';
 
 /** Writes `model.toJSON()` to `path` atomically (temporary file + rename): the old file or the whole new one, never a torn one. */

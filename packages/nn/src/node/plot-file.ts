@@ -1,4 +1,4 @@
-import { plotHistory, type HistoryLike, type PlotOptions } from '../plot.js';
+import { plotHistory, type HistoryLike, type PlotOptions } from '../training/plot.js';
 import { writeFileAtomic } from './files.js';
 
 /** Renders {@link plotHistory} and writes the SVG to `path` atomically; returns the SVG text. */

@@ -18,10 +18,10 @@ import {
   gradients,
 } from '@tapegrad/autograd';
 import { Tensor, ValueError, oneHot } from '@tapegrad/tensor';
-import { Dense, Dropout, Flatten } from '../layers.js';
-import { getActivation } from '../activations.js';
-import { binaryCrossentropy, getLoss } from '../losses.js';
-import type { Sequential } from '../sequential.js';
+import { Dense, Dropout, Flatten } from '../model/layers.js';
+import { getActivation } from '../model/activations.js';
+import { binaryCrossentropy, getLoss } from '../training/losses.js';
+import type { Sequential } from '../model/sequential.js';
 import { maxAbsDifference } from './check.js';
 import { deltaRuleGradients } from './delta-rule.js';
 import { referenceActivations, type BackpropResult, type ReferenceMlp } from './mlp.js';
@@ -78,7 +78,9 @@ function denseLayers(fn: string, model: Sequential): Dense[] {
   for (const layer of model.layers) {
     if (layer instanceof Dense) out.push(layer);
     else if (!(layer instanceof Dropout || layer instanceof Flatten)) {
-      throw new ValueError(`${fn}: layer '${layer.name}' (${layer.type}) has no hand-derived backprop; only Dense, Dropout and Flatten are supported`);
+      throw new ValueError(
+        `${fn}: layer '${layer.name}' (${layer.type}) has no hand-derived backprop; only Dense, Dropout and Flatten are supported`,
+      );
     }
   }
   if (out.length === 0) throw new ValueError(`${fn}: the model has no Dense layers`);
@@ -95,20 +97,29 @@ export function toReferenceMlp(model: Sequential): ReferenceMlp {
   const lossName = model.lossName;
   if (lossName === null) throw new ValueError('toReferenceMlp: the model is not compiled; call model.compile({ optimizer, loss }) first');
   // A model compiled with fromLogits treats its last layer's output as logits; the reference has no such mode.
-  // (Read structurally: Sequential keeps the flag private today.)
-  const compiled = (model as unknown as { compiled?: { fromLogits?: boolean } | null }).compiled;
-  if (compiled?.fromLogits === true) {
-    throw new ValueError(`toReferenceMlp: the model was compiled with fromLogits: true; the reference backprop expects probabilities (use a softmax/sigmoid last layer without fromLogits)`);
+  if (model.fromLogits) {
+    throw new ValueError(
+      'toReferenceMlp: the model was compiled with fromLogits: true; the reference backprop expects probabilities ' +
+        '(use a softmax/sigmoid last layer without fromLogits)',
+    );
   }
   const loss = lossNameMap[lossName];
   if (loss === undefined) {
-    throw new ValueError(`toReferenceMlp: loss '${lossName}' has no hand-derived backprop; expected one of ${Object.keys(lossNameMap).join(', ')}`);
+    throw new ValueError(
+      `toReferenceMlp: loss '${lossName}' has no hand-derived backprop; expected one of ${Object.keys(lossNameMap).join(', ')}`,
+    );
   }
   for (const l of layers) {
     if (!(referenceActivations as readonly string[]).includes(l.activation)) {
-      throw new ValueError(`toReferenceMlp: layer '${l.name}' has activation '${l.activation}'; the reference supports ${referenceActivations.join(', ')}`);
+      throw new ValueError(
+        `toReferenceMlp: layer '${l.name}' has activation '${l.activation}'; the reference supports ${referenceActivations.join(', ')}`,
+      );
     }
-    if (!l.built) throw new ValueError(`toReferenceMlp: layer '${l.name}' is not built; give the first layer an inputShape or call model.build(inputSize)`);
+    if (!l.built) {
+      throw new ValueError(
+        `toReferenceMlp: layer '${l.name}' is not built; give the first layer an inputShape or call model.build(inputSize)`,
+      );
+    }
   }
   return {
     weights: layers.map((l) => l.kernel.value),
@@ -231,7 +242,11 @@ export function explainBackprop(model: Sequential | ReferenceMlp, x: Tensor, y: 
   }
   const layers = hand.layers.map((h, l): LayerExplanation => {
     const dbAutograd = auto.db[l] ?? null;
-    const maxDiff = Math.max(maxAbsDifference(h.dW, auto.dW[l]!), dbAutograd ? maxAbsDifference(h.db, dbAutograd) : 0, maxAbsDifference(h.delta, auto.delta[l]!));
+    const maxDiff = Math.max(
+      maxAbsDifference(h.dW, auto.dW[l]!),
+      dbAutograd ? maxAbsDifference(h.db, dbAutograd) : 0,
+      maxAbsDifference(h.delta, auto.delta[l]!),
+    );
     return {
       layer: names[l]!,
       activation: net.activations[l]!,
@@ -267,10 +282,21 @@ const firstValues = (t: Tensor, k: number): string => {
 export function formatExplanation(e: BackpropExplanation, options: { values?: number } = {}): string {
   const k = options.values ?? 3;
   const lines = [`Backprop by hand vs autograd — loss ${e.loss}: hand ${fmt(e.lossHand)}, autograd ${fmt(e.lossAutograd)}`];
-  const rows = e.layers.map((l) => [l.layer, l.activation, `[${l.dWHand.shape.join(', ')}]`, firstValues(l.dWHand, k), firstValues(l.dWAutograd, k), l.maxDiff.toExponential(2)]);
+  const rows = e.layers.map((l) => [
+    l.layer,
+    l.activation,
+    `[${l.dWHand.shape.join(', ')}]`,
+    firstValues(l.dWHand, k),
+    firstValues(l.dWAutograd, k),
+    l.maxDiff.toExponential(2),
+  ]);
   const header = ['layer', 'activation', '∂W shape', '∂W by hand', '∂W by autograd', 'max |diff|'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]): string => r.map((s, c) => s.padEnd(widths[c]!)).join('  ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((s, c) => s.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd();
   lines.push(line(header), widths.map((w) => '-'.repeat(w)).join('  '));
   e.layers.forEach((l, i) => {
     lines.push(line(rows[i]!));

@@ -16,10 +16,4 @@ export { deltaRuleGradients, type DeltaRuleOptions } from './delta-rule.js';
 export { jacobianGradients, activationJacobian } from './jacobian.js';
 export { momentumUpdate, type MomentumOptions } from './momentum.js';
 export { numericGradients, gradientError, maxAbsDifference, randomReferenceMlp, type ReferenceLossFn } from './check.js';
-export {
-  explainBackprop,
-  formatExplanation,
-  toReferenceMlp,
-  type BackpropExplanation,
-  type LayerExplanation,
-} from './explain.js';
+export { explainBackprop, formatExplanation, toReferenceMlp, type BackpropExplanation, type LayerExplanation } from './explain.js';

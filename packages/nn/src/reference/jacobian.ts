@@ -61,7 +61,8 @@ export function jacobianGradients(net: ReferenceMlp, x: Tensor, targets: Tensor)
   const gRows = new Tensor(g.data, [n, 1, m]);
   const outAct = fp.activations[L - 1]!;
   let delta = matmul(gRows, jacobianStack(outAct, fp.nets[L - 1]!, o)).reshape([n, m]);
-  let formula = `δ = (∂E/∂o as n×1×m rows) @ (J_f as n×m×m), ${lossGradientFormula[fp.loss]}, J_f = ${outAct === 'softmax' ? derivativeFormula.softmax : `diag(${derivativeFormula[outAct]})`}`;
+  const outJacobian = outAct === 'softmax' ? derivativeFormula.softmax : `diag(${derivativeFormula[outAct]})`;
+  let formula = `δ = (∂E/∂o as n×1×m rows) @ (J_f as n×m×m), ${lossGradientFormula[fp.loss]}, J_f = ${outJacobian}`;
 
   for (let l = L - 1; l >= 0; l--) {
     if (l < L - 1) {

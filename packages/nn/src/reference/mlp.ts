@@ -96,7 +96,8 @@ export function checkNetwork(
   if (L === 0) throw new ValueError(`${fn}: the network has no layers; expected at least one weight matrix`);
   if (net.biases.length !== L || net.activations.length !== L) {
     throw new ValueError(
-      `${fn}: got ${L} weight matrices, ${net.biases.length} biases and ${net.activations.length} activations; expected the same count of each`,
+      `${fn}: got ${L} weight matrices, ${net.biases.length} biases and ${net.activations.length} activations; ` +
+        'expected the same count of each',
     );
   }
   const activations = net.activations.map((a, l) => {
@@ -115,19 +116,25 @@ export function checkNetwork(
   for (let l = 0; l < L; l++) {
     const W = net.weights[l]!;
     if (W.ndim !== 2 || W.shape[0] !== width) {
-      throw new ShapeError(`${fn}: weights[${l}] has shape ${fmtShape(W.shape)}; expected [${width}, out] (the previous layer has ${width} outputs)`);
+      throw new ShapeError(
+        `${fn}: weights[${l}] has shape ${fmtShape(W.shape)}; expected [${width}, out] (the previous layer has ${width} outputs)`,
+      );
     }
     const out = W.shape[1]!;
     const b = net.biases[l] ?? null;
     if (b !== null && (b.ndim !== 1 || b.shape[0] !== out)) {
-      throw new ShapeError(`${fn}: biases[${l}] has shape ${fmtShape(b.shape)}; expected [${out}] to match weights[${l}] ${fmtShape(W.shape)}`);
+      throw new ShapeError(
+        `${fn}: biases[${l}] has shape ${fmtShape(b.shape)}; expected [${out}] to match weights[${l}] ${fmtShape(W.shape)}`,
+      );
     }
     weights.push(toMat(W));
     biases.push(b === null ? null : (b.astype('float64').data as Float64Array));
     width = out;
   }
   if (targets.ndim !== 2 || targets.shape[0] !== x.shape[0] || targets.shape[1] !== width) {
-    throw new ShapeError(`${fn}: targets have shape ${fmtShape(targets.shape)}; expected [${x.shape[0]}, ${width}] (batch × network outputs)`);
+    throw new ShapeError(
+      `${fn}: targets have shape ${fmtShape(targets.shape)}; expected [${x.shape[0]}, ${width}] (batch × network outputs)`,
+    );
   }
   return { weights, biases, activations, loss: net.loss as ReferenceLoss, targets: toMat(targets), x: toMat(x) };
 }

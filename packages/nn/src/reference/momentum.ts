@@ -21,7 +21,8 @@ export function momentumUpdate(
 ): { weights: Tensor[]; steps: Tensor[] } {
   if (grads.length !== weights.length || (previous !== null && previous.length !== weights.length)) {
     throw new ValueError(
-      `momentumUpdate: got ${weights.length} weights, ${grads.length} gradients and ${previous?.length ?? 0} previous steps; expected equal counts`,
+      `momentumUpdate: got ${weights.length} weights, ${grads.length} gradients and ${previous?.length ?? 0} previous steps; ` +
+        'expected equal counts',
     );
   }
   const { lr, momentum } = options;

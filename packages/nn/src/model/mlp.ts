@@ -3,8 +3,9 @@ import { ValueError } from '@tapegrad/tensor';
 import type { Activation } from './activations.js';
 import type { Initializer } from './initializers.js';
 import { Dense } from './layers.js';
-import type { LossFn } from './losses.js';
-import { Sequential, type MetricSpec } from './sequential.js';
+import type { LossFn } from '../training/losses.js';
+import type { MetricSpec } from '../training/objective.js';
+import { Sequential } from './sequential.js';
 
 /** Options of {@link mlp}. */
 export interface MlpOptions {

@@ -64,13 +64,20 @@ const reserved = new Set(['none', 'identity', 'custom']);
  */
 export function registerActivation(name: string, fn: Activation): void {
   if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    throw new ValueError(`registerActivation: name must be a simple identifier (letters, digits, _; not starting with a digit), got ${JSON.stringify(name)}`);
+    throw new ValueError(
+      `registerActivation: name must be a simple identifier (letters, digits, _; not starting with a digit), got ${JSON.stringify(name)}`,
+    );
   }
   const lower = normalizeName(name).toLowerCase();
   if (reserved.has(name) || builtinName(name) !== null || activationNames.some((b) => b.toLowerCase() === lower)) {
-    throw new ValueError(`registerActivation: '${name}' is a built-in activation name and cannot be replaced; built-ins are ${activationNames.join(', ')}, and none, identity, custom are reserved`);
+    throw new ValueError(
+      `registerActivation: '${name}' is a built-in activation name and cannot be replaced; ` +
+        `built-ins are ${activationNames.join(', ')}, and none, identity, custom are reserved`,
+    );
   }
-  if (typeof fn !== 'function') throw new ValueError(`registerActivation: activation '${name}' must be a function (x: Variable) => Variable, got ${typeof fn}`);
+  if (typeof fn !== 'function') {
+    throw new ValueError(`registerActivation: activation '${name}' must be a function (x: Variable) => Variable, got ${typeof fn}`);
+  }
   registered.set(name, fn);
 }
 
@@ -100,7 +107,8 @@ export function resolveActivation(name: string | null | undefined): string {
   if (registered.has(name!)) return name!;
   const extra = registered.size > 0 ? `, or a registered one (${[...registered.keys()].join(', ')})` : '';
   throw new ValueError(
-    `getActivation: unknown activation '${name}'; expected one of ${activationNames.join(', ')}${extra}; a custom activation must be added with registerActivation('${name}', fn) first`,
+    `getActivation: unknown activation '${name}'; expected one of ${activationNames.join(', ')}${extra}; ` +
+      `a custom activation must be added with registerActivation('${name}', fn) first`,
   );
 }
 

@@ -161,8 +161,6 @@ export function trainValidationSplit(x: Tensor, y: Tensor, fraction: number): Tr
 
 function checkSameCount(fn: string, x: Tensor, y: Tensor): void {
   if (x.ndim === 0 || y.ndim === 0 || x.shape[0] !== y.shape[0]) {
-    throw new ShapeError(
-      `${fn}: x ${fmtShape(x.shape)} and y ${fmtShape(y.shape)} must have the same number of samples along axis 0`,
-    );
+    throw new ShapeError(`${fn}: x ${fmtShape(x.shape)} and y ${fmtShape(y.shape)} must have the same number of samples along axis 0`);
   }
 }

@@ -1,3 +1,6 @@
+import { ValueError } from '@tapegrad/tensor';
+import { describe } from '../io/safe-json.js';
+
 /** Training parameters recorded in a {@link History}. */
 export interface HistoryParams {
   epochs: number;
@@ -75,14 +78,14 @@ export class History {
   static fromJSON(doc: unknown): History {
     const d = doc as Partial<HistoryJSON> | null;
     if (!d || typeof d !== 'object' || !Array.isArray(d.epoch) || !d.history || typeof d.history !== 'object') {
-      throw new TypeError('History.fromJSON: expected {epoch: number[], history: {...}}');
+      throw new ValueError(`History.fromJSON: expected {epoch: number[], history: {...}}, got ${describe(doc)}`);
     }
     const h = new History(d.params ?? {});
     h.epoch = d.epoch.map(Number);
     for (const key of Object.keys(d.history)) {
       const arr = (d.history as Record<string, unknown>)[key];
       if (!Array.isArray(arr) || arr.length !== h.epoch.length) {
-        throw new TypeError(`History.fromJSON: history.${key} must be an array of ${h.epoch.length} numbers`);
+        throw new ValueError(`History.fromJSON: history.${key} must be an array of ${h.epoch.length} numbers`);
       }
       h.history[key] = arr.map((v) => (v === null ? NaN : Number(v)));
     }

@@ -8,8 +8,7 @@ import { ValueError } from '@tapegrad/tensor';
  * JSON) or the bare record. `epoch` is 0-based like Keras' and drawn from 1; `epochs` is drawn as given.
  */
 export type HistoryLike =
-  | { history: Readonly<Record<string, unknown>>; epochs?: readonly number[]; epoch?: readonly number[] }
-  | Readonly<Record<string, unknown>>;
+  { history: Readonly<Record<string, unknown>>; epochs?: readonly number[]; epoch?: readonly number[] } | Readonly<Record<string, unknown>>;
 
 /** Options for {@link plotHistory}. */
 export interface PlotOptions {
@@ -83,7 +82,8 @@ function unpack(history: HistoryLike): { record: Record<string, number[]>; epoch
     throw new ValueError(`plotHistory: expected a History or a record of number arrays, got ${history === null ? 'null' : typeof history}`);
   }
   const h = history as Record<string, unknown>;
-  const inner = h.history !== null && typeof h.history === 'object' && !Array.isArray(h.history) ? (h.history as Record<string, unknown>) : h;
+  const inner =
+    h.history !== null && typeof h.history === 'object' && !Array.isArray(h.history) ? (h.history as Record<string, unknown>) : h;
   // `epochs` is drawn as given; Keras' `epoch` (0-based, as in History) is drawn 1-based.
   const isNumbers = (x: unknown): x is number[] => Array.isArray(x) && x.every((e) => typeof e === 'number');
   const epochsRaw = inner === h ? undefined : isNumbers(h.epochs) ? h.epochs : isNumbers(h.epoch) ? h.epoch.map((e) => e + 1) : undefined;
@@ -101,7 +101,9 @@ const baseName = (k: string): string => (k.startsWith('val_') ? k.slice(4) : k);
 function seriesFor(keys: string[], record: Record<string, number[]>): Series[] {
   const bases: string[] = [];
   for (const k of keys) if (!bases.includes(baseName(k))) bases.push(baseName(k));
-  const ordered = [...keys].sort((a, b) => bases.indexOf(baseName(a)) - bases.indexOf(baseName(b)) || Number(a.startsWith('val_')) - Number(b.startsWith('val_')));
+  const ordered = [...keys].sort(
+    (a, b) => bases.indexOf(baseName(a)) - bases.indexOf(baseName(b)) || Number(a.startsWith('val_')) - Number(b.startsWith('val_')),
+  );
   return ordered.map((key) => ({
     key,
     values: record[key]!,
@@ -147,7 +149,12 @@ function renderPanel(
     yMax = 1;
   }
   const xTicks = niceTicks(xMin === xMax ? xMin - 1 : xMin, xMin === xMax ? xMax + 1 : xMax, 6, true);
-  const yTicks = niceTicks(yMin === yMax ? yMin - (Math.abs(yMin) * 0.1 || 1) : yMin, yMin === yMax ? yMax + (Math.abs(yMax) * 0.1 || 1) : yMax, 5, false);
+  const yTicks = niceTicks(
+    yMin === yMax ? yMin - (Math.abs(yMin) * 0.1 || 1) : yMin,
+    yMin === yMax ? yMax + (Math.abs(yMax) * 0.1 || 1) : yMax,
+    5,
+    false,
+  );
   const [xa, xb] = [xTicks[0]!, xTicks[xTicks.length - 1]!];
   const [ya, yb] = [yTicks[0]!, yTicks[yTicks.length - 1]!];
   const px = (x: number): number => left + ((x - xa) / (xb - xa)) * plotW;
@@ -155,7 +162,9 @@ function renderPanel(
   const py = (y: number): number => top + plotH - ((y * 0.5 - ya * 0.5) / (yb * 0.5 - ya * 0.5)) * plotH;
   const f = (v: number): string => (Math.round(v * 100) / 100).toString();
   const out: string[] = [`<g class="panel">`];
-  out.push(`<text x="${f(left + plotW / 2)}" y="${f(y0 + 22)}" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(title)}</text>`);
+  out.push(
+    `<text x="${f(left + plotW / 2)}" y="${f(y0 + 22)}" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
+  );
   out.push(`<rect x="${f(left)}" y="${f(top)}" width="${f(plotW)}" height="${f(plotH)}" fill="none" stroke="#333"/>`);
   const xStep = xTicks.length > 1 ? xTicks[1]! - xTicks[0]! : 1;
   const yDiff = yTicks.length > 1 ? yTicks[1]! - yTicks[0]! : 1;
@@ -176,7 +185,9 @@ function renderPanel(
   }
   out.push(`<text x="${f(left + plotW / 2)}" y="${f(top + plotH + 38)}" text-anchor="middle">epoch</text>`);
   const ly = top + plotH / 2;
-  out.push(`<text x="${f(x0 + 16)}" y="${f(ly)}" text-anchor="middle" transform="rotate(-90 ${f(x0 + 16)} ${f(ly)})">${escapeXml(yLabel)}</text>`);
+  out.push(
+    `<text x="${f(x0 + 16)}" y="${f(ly)}" text-anchor="middle" transform="rotate(-90 ${f(x0 + 16)} ${f(ly)})">${escapeXml(yLabel)}</text>`,
+  );
   for (const s of series) {
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
     let segment: string[] = [];
@@ -216,7 +227,8 @@ function renderPanel(
   const endsHigh = endCount > 0 && endSum / endCount > (ya + yb) / 2;
   let lyy = endsHigh ? top + plotH - legendH - 4 : top + 8;
   out.push(
-    `<rect x="${f(lx - 6)}" y="${f(lyy - 4)}" width="${f(legendW + 8)}" height="${f(legendH)}" fill="#ffffff" fill-opacity="0.85" stroke="#ccc"/>`,
+    `<rect x="${f(lx - 6)}" y="${f(lyy - 4)}" width="${f(legendW + 8)}" height="${f(legendH)}" ` +
+      `fill="#ffffff" fill-opacity="0.85" stroke="#ccc"/>`,
   );
   for (const s of series) {
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';

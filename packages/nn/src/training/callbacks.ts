@@ -1,22 +1,12 @@
 import { Tensor, ValueError } from '@tapegrad/tensor';
-import type { Sequential } from './sequential.js';
-
-/** Logs passed to callbacks: `loss`, metrics, `val_*`, `lr`, `time` at epoch end; `batch`, `size`, `loss` at batch end. */
-export type Logs = Record<string, number>;
+import type { Sequential } from '../model/sequential.js';
+import type { Logs, TrainingCallback } from './callback-list.js';
 
 /**
- * A training hook (Keras-style). Any object with some of these methods works as a custom callback;
- * `setModel` is called first with the model being trained, which may set `model.stopTraining`.
+ * A training hook (Keras-style) for a {@link Sequential} model. Any object with some of these methods works as a
+ * custom callback; `setModel` is called first with the model being trained, which may set `model.stopTraining`.
  */
-export interface Callback {
-  setModel?(model: Sequential): void;
-  onTrainBegin?(logs: Logs): void | Promise<void>;
-  onTrainEnd?(logs: Logs): void | Promise<void>;
-  onEpochBegin?(epoch: number, logs: Logs): void | Promise<void>;
-  onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
-  onBatchBegin?(batch: number, logs: Logs): void | Promise<void>;
-  onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
-}
+export type Callback = TrainingCallback<Sequential>;
 
 /** Base class for the built-in callbacks: keeps the model. */
 export abstract class BaseCallback implements Callback {
@@ -34,55 +24,6 @@ export abstract class BaseCallback implements Callback {
   }
 }
 
-/** Dispatches each hook to a list of callbacks, in order; Promises they return are collected in `pending`. */
-export class CallbackList {
-  readonly callbacks: Callback[];
-  /** Promises returned by hooks, awaited by `fitAsync` (and rejected by the synchronous `fit`). */
-  readonly pending: Promise<unknown>[] = [];
-
-  constructor(callbacks: Callback[], model: Sequential) {
-    this.callbacks = callbacks;
-    for (const cb of callbacks) {
-      if (!cb || typeof cb !== 'object') throw new ValueError(`fit: callbacks must be objects with onEpochEnd/onBatchEnd/… methods, got ${String(cb)}`);
-      cb.setModel?.(model);
-    }
-  }
-
-  /** True when a callback of this class name is present. */
-  has(className: string): boolean {
-    return this.callbacks.some((c) => c.constructor?.name === className);
-  }
-
-  private track(r: void | Promise<void> | undefined): void {
-    if (r && typeof (r as Promise<void>).then === 'function') this.pending.push(r as Promise<void>);
-  }
-
-  /** Calls every `onTrainBegin`. */
-  onTrainBegin(logs: Logs): void {
-    for (const c of this.callbacks) this.track(c.onTrainBegin?.(logs));
-  }
-  /** Calls every `onTrainEnd`. */
-  onTrainEnd(logs: Logs): void {
-    for (const c of this.callbacks) this.track(c.onTrainEnd?.(logs));
-  }
-  /** Calls every `onEpochBegin`. */
-  onEpochBegin(epoch: number, logs: Logs): void {
-    for (const c of this.callbacks) this.track(c.onEpochBegin?.(epoch, logs));
-  }
-  /** Calls every `onEpochEnd`. */
-  onEpochEnd(epoch: number, logs: Logs): void {
-    for (const c of this.callbacks) this.track(c.onEpochEnd?.(epoch, logs));
-  }
-  /** Calls every `onBatchBegin`. */
-  onBatchBegin(batch: number, logs: Logs): void {
-    for (const c of this.callbacks) this.track(c.onBatchBegin?.(batch, logs));
-  }
-  /** Calls every `onBatchEnd`. */
-  onBatchEnd(batch: number, logs: Logs): void {
-    for (const c of this.callbacks) this.track(c.onBatchEnd?.(batch, logs));
-  }
-}
-
 /** `'min'` for losses, `'max'` for accuracies, `'auto'` picks from the monitored name. */
 export type MonitorMode = 'min' | 'max' | 'auto';
 
@@ -95,7 +36,10 @@ function monitored(cb: string, monitor: string, logs: Logs): number | null {
   const v = logs[monitor];
   if (v === undefined) {
     if (monitor.startsWith('val_')) {
-      throw new ValueError(`${cb}: monitor '${monitor}' is not in the logs (${Object.keys(logs).join(', ')}); pass validationSplit or validationData to fit, or monitor 'loss'`);
+      throw new ValueError(
+        `${cb}: monitor '${monitor}' is not in the logs (${Object.keys(logs).join(', ')}); ` +
+          `pass validationSplit or validationData to fit, or monitor 'loss'`,
+      );
     }
     throw new ValueError(`${cb}: monitor '${monitor}' is not in the logs (${Object.keys(logs).join(', ')})`);
   }
@@ -139,7 +83,9 @@ export class EarlyStopping extends BaseCallback {
     this.mode = resolveMode(options.mode ?? 'auto', this.monitor);
     this.restoreBestWeights = options.restoreBestWeights ?? false;
     this.baseline = options.baseline;
-    if (!Number.isInteger(this.patience) || this.patience < 0) throw new ValueError(`EarlyStopping: patience must be a non-negative integer, got ${this.patience}`);
+    if (!Number.isInteger(this.patience) || this.patience < 0) {
+      throw new ValueError(`EarlyStopping: patience must be a non-negative integer, got ${this.patience}`);
+    }
   }
 
   onTrainBegin(): void {
@@ -206,7 +152,9 @@ export class ModelCheckpoint extends BaseCallback {
 
   constructor(options: ModelCheckpointOptions) {
     super();
-    if (!options || typeof options.save !== 'function') throw new ValueError('ModelCheckpoint: options.save must be a function (model, info) => void');
+    if (!options || typeof options.save !== 'function') {
+      throw new ValueError('ModelCheckpoint: options.save must be a function (model, info) => void');
+    }
     this.saveFn = options.save;
     this.monitor = options.monitor ?? 'val_loss';
     this.mode = resolveMode(options.mode ?? 'auto', this.monitor);
@@ -258,7 +206,9 @@ export class LearningRateScheduler extends BaseCallback {
     const opt = this.requireModel().optimizer;
     if (!opt) return;
     const lr = this.schedule(epoch, opt.lr);
-    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) throw new ValueError(`LearningRateScheduler: schedule returned ${lr} at epoch ${epoch}; expected a finite number ≥ 0`);
+    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
+      throw new ValueError(`LearningRateScheduler: schedule returned ${lr} at epoch ${epoch}; expected a finite number ≥ 0`);
+    }
     opt.lr = lr;
   }
 

@@ -104,7 +104,9 @@ export class ProgressBar {
     const elapsed = (this.now() - this.epochStart) / 1000;
     const stats = formatLogs(logs);
     if (this.live) {
-      this.writer.write(`\r${this.bar(this.steps)} ${this.steps}/${this.steps} - ${formatDuration(elapsed)}${stats ? ` - ${stats}` : ''}\x1b[K\n`);
+      this.writer.write(
+        `\r${this.bar(this.steps)} ${this.steps}/${this.steps} - ${formatDuration(elapsed)}${stats ? ` - ${stats}` : ''}\x1b[K\n`,
+      );
     } else {
       this.writer.write(`Epoch ${this.epoch + 1}/${this.epochs} - ${formatDuration(elapsed)}${stats ? ` - ${stats}` : ''}\n`);
     }

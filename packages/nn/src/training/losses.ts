@@ -1,6 +1,6 @@
 import { Variable, abs, clip, log, mean, mul, neg, relu, softmaxCrossEntropy, softplus, square, sub, sum } from '@tapegrad/autograd';
 import { ShapeError, Tensor, ValueError, fmtShape, oneHot } from '@tapegrad/tensor';
-import { normalizeName } from './initializers.js';
+import { normalizeName } from '../model/initializers.js';
 
 /**
  * A loss: `(predictions, targets)` → scalar Variable, the mean over the actual batch (a short last batch
@@ -73,7 +73,8 @@ export function categoricalCrossentropy(predictions: Variable, targets: Variable
 function checkSparse(fn: string, predictions: Variable, targets: Tensor): void {
   if (predictions.shape.length !== 2 || targets.ndim !== 1 || targets.shape[0] !== predictions.shape[0]) {
     throw new ShapeError(
-      `${fn}: expected predictions [batch, classes] and integer targets [batch], got ${fmtShape(predictions.shape)} and ${fmtShape(targets.shape)}`,
+      `${fn}: expected predictions [batch, classes] and integer targets [batch], ` +
+        `got ${fmtShape(predictions.shape)} and ${fmtShape(targets.shape)}`,
     );
   }
   const k = predictions.shape[1]!;
@@ -85,7 +86,11 @@ function checkSparse(fn: string, predictions: Variable, targets: Tensor): void {
 }
 
 /** Sparse categorical cross-entropy: integer class targets `[batch]`, −mean(log p[i, t_i]); `fromLogits` fuses softmax. */
-export function sparseCategoricalCrossentropy(predictions: Variable, targets: Variable | Tensor, options: CrossentropyOptions = {}): Variable {
+export function sparseCategoricalCrossentropy(
+  predictions: Variable,
+  targets: Variable | Tensor,
+  options: CrossentropyOptions = {},
+): Variable {
   const t = tensorOf(targets);
   checkSparse('sparseCategoricalCrossentropy', predictions, t);
   const idx = t.dtype === 'int32' ? t : t.astype('int32');

@@ -76,7 +76,9 @@ export function categoricalAccuracy(predictions: MetricInput, targets: MetricInp
   const t = asTensor('categoricalAccuracy', 'targets', targets);
   const [n, k] = checkClassScores('categoricalAccuracy', p);
   if (t.ndim !== 2 || t.shape[0] !== n || t.shape[1] !== k) {
-    throw new ShapeError(`categoricalAccuracy: targets ${fmtShape(t.shape)} must be one-hot with the predictions' shape ${fmtShape(p.shape)}`);
+    throw new ShapeError(
+      `categoricalAccuracy: targets ${fmtShape(t.shape)} must be one-hot with the predictions' shape ${fmtShape(p.shape)}`,
+    );
   }
   const pv = flat(p);
   const tv = flat(t);
@@ -162,7 +164,14 @@ export function mae(predictions: MetricInput, targets: MetricInput): number {
 }
 
 /** Canonical metric names: the keys `Sequential.fit`/`evaluate` log them under. */
-export const metricNames = Object.freeze(['accuracy', 'binaryAccuracy', 'categoricalAccuracy', 'sparseCategoricalAccuracy', 'mse', 'mae'] as const);
+export const metricNames = Object.freeze([
+  'accuracy',
+  'binaryAccuracy',
+  'categoricalAccuracy',
+  'sparseCategoricalAccuracy',
+  'mse',
+  'mae',
+] as const);
 
 /** One of {@link metricNames}. */
 export type MetricName = (typeof metricNames)[number];
@@ -187,7 +196,10 @@ const metricAliases: Readonly<Record<string, MetricName>> = Object.freeze({
 /** Resolves a metric name or alias (`acc`, snake_case, `meanSquaredError`) to its canonical name; `fn` names the caller in the error. */
 export function resolveMetricName(name: string, fn = 'getMetric'): MetricName {
   if (Object.hasOwn(metricAliases, name)) return metricAliases[name]!;
-  throw new ValueError(`${fn}: unknown metric ${JSON.stringify(name)}; expected one of ${Object.keys(metricAliases).join(', ')}, or a function (predictions, targets) => number`);
+  throw new ValueError(
+    `${fn}: unknown metric ${JSON.stringify(name)}; expected one of ${Object.keys(metricAliases).join(', ')}, ` +
+      'or a function (predictions, targets) => number',
+  );
 }
 
 const canonicalFunctions: Record<MetricName, MetricFn> = {

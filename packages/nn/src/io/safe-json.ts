@@ -1,0 +1,80 @@
+import { ValueError } from '@tapegrad/tensor';
+
+/** Keys that `JSON.parse` keeps as own properties but that would pollute prototypes if merged into an object. */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Options for {@link parseJsonSafe} and {@link assertSafeJson}. */
+export interface SafeJsonOptions {
+  /** Prefix for error messages, e.g. the file name. */
+  context?: string;
+  /** Deepest nesting accepted (default 64). */
+  maxDepth?: number;
+}
+
+/**
+ * `JSON.parse` that rejects `__proto__`, `constructor` and `prototype` keys (prototype pollution) and
+ * over-deep nesting, reporting syntax errors (e.g. a truncated file) as ValueErrors.
+ */
+export function parseJsonSafe(text: string, options: SafeJsonOptions = {}): unknown {
+  const ctx = options.context ? `parseJsonSafe (${options.context})` : 'parseJsonSafe';
+  if (typeof text !== 'string') throw new ValueError(`${ctx}: expected a JSON string, got ${describe(text)}`);
+  let value: unknown;
+  try {
+    // JSON.parse defines "__proto__" as an own data property (it never sets the prototype), so a walk over
+    // the result finds every forbidden key — faster than a reviver called for every value.
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ValueError(
+      `${ctx}: invalid JSON (${(e as Error).message}); the text has ${text.length} characters — truncated or corrupted?`,
+    );
+  }
+  checkSafe('parseJsonSafe', value, options);
+  return value;
+}
+
+/** Throws a ValueError if an already-parsed value has forbidden keys, non-plain objects, or nests too deeply. */
+export function assertSafeJson(value: unknown, options: SafeJsonOptions = {}): void {
+  checkSafe('assertSafeJson', value, options);
+}
+
+function checkSafe(fn: string, value: unknown, options: SafeJsonOptions): void {
+  const ctx = options.context ? `${fn} (${options.context})` : fn;
+  const maxDepth = options.maxDepth ?? 64;
+  const stack: [unknown, number, string][] = [[value, 0, '$']];
+  while (stack.length > 0) {
+    const [v, depth, path] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= maxDepth) throw new ValueError(`${ctx}: nesting deeper than ${maxDepth} at ${path}`);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const item: unknown = v[i];
+        if (item !== null && typeof item === 'object') stack.push([item, depth + 1, `${path}[${i}]`]);
+      }
+      continue;
+    }
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) throw new ValueError(`${ctx}: ${path} is not a plain object`);
+    for (const key of Object.keys(v)) {
+      if (FORBIDDEN_KEYS.has(key)) {
+        throw new ValueError(`${ctx}: forbidden key ${JSON.stringify(key)} at ${path} (possible prototype pollution)`);
+      }
+      stack.push([(v as Record<string, unknown>)[key], depth + 1, `${path}.${key}`]);
+    }
+  }
+}
+
+/** True for `{}`-style objects (prototype Object.prototype or null), false for arrays, class instances and null. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** A short description of a JSON value for error messages: never the whole value. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (typeof v === 'string') return v.length > 40 ? `a string of length ${v.length}` : JSON.stringify(v);
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}

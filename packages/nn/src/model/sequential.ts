@@ -1,0 +1,417 @@
+import type { Variable } from '@tapegrad/autograd';
+import type { Optimizer } from '@tapegrad/optim';
+import { Generator, ShapeError, Tensor, ValueError, argmax, fmtShape, sizeOf, type TypedArray } from '@tapegrad/tensor';
+import { checkSavable, readLayers, readModelHeader, readModelState, writeModelJSON, type ModelJSON } from '../io/model-json.js';
+import { CallbackList, type TrainingCallback } from '../training/callback-list.js';
+import { checkFeatures, checkFitCounts, checkLabels } from '../training/check-data.js';
+import { bindOptimizer, checkOptimizerName, resolveCompile, type CompileOptions, type Compiled } from '../training/compile.js';
+import { trainValidationSplit } from '../training/data.js';
+import { evaluateBatches } from '../training/evaluate.js';
+import { fitLoop, runFit, runFitAsync } from '../training/fit-loop.js';
+import type { History } from '../training/history.js';
+import { resolveMetricName } from '../training/metrics.js';
+import { fusedOutput, metricValue, type FusedOutput, type MetricSpec } from '../training/objective.js';
+import { ProgressBar, type ProgressWriter } from '../training/progress.js';
+import { forward, predictBatches, setTraining } from './forward.js';
+import type { Layer } from './layers.js';
+import { admitLayer, buildAfter, buildStack } from './stack.js';
+import { describeLayers, formatSummary } from './summary.js';
+
+/** Options of {@link Sequential.fit}. */
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  /** Reshuffle the training samples every epoch with the seeded generator (default true). */
+  shuffle?: boolean;
+  /** Keras semantics: the last fraction of the samples, taken before shuffling, is held out for validation. */
+  validationSplit?: number;
+  /** Explicit validation set (overrides validationSplit). */
+  validationData?: [Tensor, Tensor];
+  /** 0 silent, 1 progress bar on a TTY (one line per epoch otherwise), 2 one line per epoch. */
+  verbose?: 0 | 1 | 2;
+  /** Training hooks: {@link EarlyStopping}, {@link ModelCheckpoint}, … or any object with some of the hook methods. */
+  callbacks?: TrainingCallback<Sequential>[];
+  /** Epoch to start counting from (resuming). */
+  initialEpoch?: number;
+  /** Generator for shuffling (default: the model's, seeded by its `seed`). */
+  generator?: Generator;
+  /** Shuffle with a fresh generator seeded by this instead of the model's own. */
+  seed?: number | string;
+  /** Where progress goes (`process.stdout` in Node gives the live bar). */
+  writer?: ProgressWriter;
+}
+
+/** Options of {@link Sequential.evaluate} and {@link Sequential.predict}. */
+export interface EvaluateOptions {
+  batchSize?: number;
+}
+
+/** Options of the {@link Sequential} constructor. */
+export interface SequentialOptions {
+  name?: string;
+  /** Seed of the model's generator (weight init, dropout, shuffling); default 0. */
+  seed?: number | string;
+  layers?: Layer[];
+}
+
+/**
+ * A Keras-style stack of layers: `add` layers (each input size inferred from the previous layer),
+ * `compile` with an optimizer, loss and metrics, `summary`, `fit` with validation and callbacks,
+ * `evaluate`, `predict`, and JSON save/load that reproduces predictions and training bit for bit.
+ * The class is the face; the work is done by the model (`model/`), training (`training/`) and
+ * file-format (`io/`) modules it hands plain data to.
+ * @example
+ * const model = new Sequential({ seed: 1 });
+ * model.add(new Dense(128, { activation: 'relu', inputShape: [784] }));
+ * model.add(new Dense(10, { activation: 'softmax' }));
+ * model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+ * const history = model.fit(x, y, { epochs: 10, batchSize: 64, validationSplit: 0.1 });
+ */
+export class Sequential {
+  readonly layers: Layer[] = [];
+  name: string;
+  readonly seed: number | string;
+  /** Source of weight init, dropout masks and per-epoch shuffles. */
+  readonly generator: Generator;
+  /** Per-sample input shape, once known. */
+  inputShape: number[] | null = null;
+  optimizer: Optimizer | null = null;
+  /** Set by a callback to end `fit` after the current batch/epoch. */
+  stopTraining = false;
+  /** Number of epochs trained so far (across `fit` calls and save/load). */
+  epoch = 0;
+  /** The History of the last `fit`. */
+  history: History | null = null;
+  private compiled: Compiled | null = null;
+
+  constructor(layersOrOptions: Layer[] | SequentialOptions = {}, options: SequentialOptions = {}) {
+    const opts = Array.isArray(layersOrOptions) ? { ...options, layers: layersOrOptions } : layersOrOptions;
+    this.name = opts.name ?? 'sequential';
+    this.seed = opts.seed ?? 0;
+    this.generator = new Generator(this.seed);
+    for (const layer of opts.layers ?? []) this.add(layer);
+  }
+
+  // ---- structure --------------------------------------------------------------------------------
+
+  /** Appends a layer, naming it if unnamed and building it from the previous layer's output size. */
+  add(layer: Layer): this {
+    admitLayer(layer, this.layers);
+    const prev = this.layers[this.layers.length - 1];
+    if (prev) {
+      if (prev.outputSize !== null) buildAfter(layer, prev, prev.outputSize, this.generator);
+    } else if (layer.inputShape) {
+      this.inputShape = [...layer.inputShape];
+      buildAfter(layer, null, sizeOf(layer.inputShape), this.generator);
+    }
+    this.layers.push(layer);
+    // new parameters: the optimizer is rebound (fresh state) on the next fit
+    this.optimizer = null;
+    return this;
+  }
+
+  /** Builds every layer for a per-sample input shape (done automatically by `add`/`fit` when possible). */
+  build(inputShape: number | readonly number[]): this {
+    const shape = typeof inputShape === 'number' ? [inputShape] : [...inputShape];
+    if (this.inputShape && sizeOf(this.inputShape) !== sizeOf(shape)) {
+      throw new ShapeError(`Sequential.build: model expects input ${fmtShape(this.inputShape)}, got ${fmtShape(shape)}`);
+    }
+    if (!this.inputShape) this.inputShape = shape;
+    buildStack(this.layers, sizeOf(shape), this.generator);
+    return this;
+  }
+
+  /** True when every layer has its parameters. */
+  get built(): boolean {
+    return this.layers.length > 0 && this.layers.every((l) => l.built);
+  }
+
+  /** Flat output size of the last layer. */
+  get outputSize(): number | null {
+    return this.layers.length ? this.layers[this.layers.length - 1]!.outputSize : null;
+  }
+
+  /** Every parameter, layer by layer. */
+  parameters(): Variable[] {
+    return this.layers.flatMap((l) => l.parameters());
+  }
+
+  /** Parameters the optimizer updates (those of trainable layers). */
+  trainableParameters(): Variable[] {
+    return this.layers.filter((l) => l.trainable).flatMap((l) => l.parameters());
+  }
+
+  /** `[layerName/kernel, parameter]` pairs in order. */
+  namedParameters(): [string, Variable][] {
+    return this.layers.flatMap((l) => l.namedParameters().map(([n, p]): [string, Variable] => [`${l.name}/${n}`, p]));
+  }
+
+  /** Copies of every weight tensor, in {@link Sequential.parameters} order. */
+  getWeights(): Tensor[] {
+    return this.parameters().map((p) => p.value.clone());
+  }
+
+  /** Writes weights (same order and shapes as {@link Sequential.getWeights}) into the parameters in place. */
+  setWeights(weights: readonly Tensor[]): void {
+    const params = this.parameters();
+    if (weights.length !== params.length) {
+      throw new ValueError(`setWeights: got ${weights.length} tensors; the model has ${params.length} parameters`);
+    }
+    params.forEach((p, i) => {
+      const w = weights[i]!;
+      if (w.shape.length !== p.shape.length || w.shape.some((d, j) => d !== p.shape[j])) {
+        throw new ShapeError(`setWeights: tensor ${i} has shape ${fmtShape(w.shape)}; parameter '${p.name ?? i}' has ${fmtShape(p.shape)}`);
+      }
+      const dst = p.value.data;
+      const src = w.contiguous().values();
+      const off = p.value.offset;
+      for (let j = 0; j < src.length; j++) dst[off + j] = src[j]!;
+    });
+  }
+
+  /** Training mode on every layer. */
+  train(mode = true): this {
+    setTraining(this.layers, mode);
+    return this;
+  }
+
+  /** Inference mode on every layer (dropout off). */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Clears every parameter's gradient. */
+  zeroGrad(): void {
+    for (const l of this.layers) l.zeroGrad();
+  }
+
+  /** The forward pass of a batch Variable through every layer. */
+  call(x: Variable): Variable {
+    return forward(this.layers, x);
+  }
+
+  // ---- compile ----------------------------------------------------------------------------------
+
+  /** Sets the optimizer (name or instance), loss (name, alias or function) and metrics. */
+  compile(options: CompileOptions): this {
+    this.compiled = resolveCompile(options);
+    this.optimizer = null;
+    checkOptimizerName(this.compiled);
+    if (this.built) this.ensureOptimizer();
+    return this;
+  }
+
+  /** True once compiled. */
+  get isCompiled(): boolean {
+    return this.compiled !== null;
+  }
+
+  /** The canonical loss name, or `custom`. */
+  get lossName(): string | null {
+    return this.compiled ? (this.compiled.lossName ?? 'custom') : null;
+  }
+
+  /** Whether the model was compiled with `fromLogits` (its outputs are logits). */
+  get fromLogits(): boolean {
+    return this.compiled?.fromLogits ?? false;
+  }
+
+  private ensureOptimizer(): Optimizer {
+    if (!this.optimizer) this.optimizer = bindOptimizer(this.compiled!, this.trainableParameters());
+    return this.optimizer;
+  }
+
+  /** Which fused output path training uses: softmax + cross-entropy, sigmoid + binary cross-entropy, or none. */
+  get fusedOutput(): FusedOutput {
+    return fusedOutput(this.compiled, this.layers[this.layers.length - 1]);
+  }
+
+  // ---- summary ----------------------------------------------------------------------------------
+
+  /** The layer table (name, type, input, output, activation, bias, parameters) and totals; printed unless `print: false`. */
+  summary(options: { print?: boolean; writer?: ProgressWriter } = {}): string {
+    const out = formatSummary(this.name, describeLayers(this.layers, this.inputShape));
+    if (options.print ?? true) {
+      if (options.writer) options.writer.write(`${out}\n`);
+      else console.log(out);
+    }
+    return out;
+  }
+
+  // ---- data checks ------------------------------------------------------------------------------
+
+  /** Refuses data the model cannot take (building the model from x's shape if it is not built yet). */
+  private checkData(fn: string, x: Tensor, y: Tensor | null, needCompiled: boolean): void {
+    if (needCompiled && !this.compiled) {
+      throw new ValueError(`${fn}: the model is not compiled; call model.compile({ optimizer, loss, metrics }) first`);
+    }
+    if (this.layers.length === 0) throw new ValueError(`${fn}: the model has no layers; add some with model.add(...)`);
+    checkFeatures(fn, x, this.inputShape);
+    if (!this.built) this.build(x.shape.slice(1));
+    if (y === null) return;
+    const lastLayer = this.layers[this.layers.length - 1]!.name;
+    checkLabels(fn, x, y, { outputs: this.outputSize!, lossName: this.compiled?.lossName ?? null, lastLayer });
+  }
+
+  // ---- fit --------------------------------------------------------------------------------------
+
+  /** Trains for `epochs` epochs of mini-batches; returns the History (also stored as `model.history`). */
+  fit(x: Tensor, y: Tensor, options: FitOptions = {}): History {
+    const callbacks = new CallbackList(options.callbacks ?? [], this);
+    return runFit(this.startFit(x, y, options, callbacks), callbacks);
+  }
+
+  /**
+   * Like {@link Sequential.fit}, but yields to the event loop between batches (at most every `yieldEveryMs`,
+   * default 16 ms) and awaits Promises returned by callbacks at the end of each epoch — for browsers and
+   * asynchronous checkpoints. Same numbers as `fit`, bit for bit.
+   */
+  async fitAsync(x: Tensor, y: Tensor, options: FitOptions & { yieldEveryMs?: number } = {}): Promise<History> {
+    const callbacks = new CallbackList(options.callbacks ?? [], this);
+    return runFitAsync(this.startFit(x, y, options, callbacks), callbacks, options.yieldEveryMs ?? 16);
+  }
+
+  /** Checks the options and data, splits off validation samples, binds the optimizer and returns the loop. */
+  private startFit(x: Tensor, y: Tensor, options: FitOptions, callbacks: CallbackList<Sequential>): ReturnType<typeof fitLoop> {
+    const { epochs, batchSize, initialEpoch } = checkFitCounts(options);
+    this.checkData('fit', x, y, true);
+    let train: [Tensor, Tensor] = [x, y];
+    let validation: [Tensor, Tensor] | null = null;
+    if (options.validationData) {
+      const [xv, yv] = options.validationData;
+      this.checkData('fit (validationData)', xv, yv, true);
+      validation = [xv, yv];
+    } else if (options.validationSplit !== undefined && options.validationSplit !== 0) {
+      const s = trainValidationSplit(x, y, options.validationSplit);
+      train = [s.xTrain, s.yTrain];
+      validation = [s.xVal, s.yVal];
+    }
+    const optimizer = this.ensureOptimizer();
+    return fitLoop({
+      layers: this.layers,
+      params: this.trainableParameters(),
+      optimizer,
+      objective: this.compiled!,
+      fused: this.fusedOutput,
+      x: train[0],
+      y: train[1],
+      validation,
+      epochs,
+      initialEpoch,
+      batchSize,
+      shuffle: options.shuffle ?? true,
+      generator: options.generator ?? (options.seed !== undefined ? new Generator(options.seed) : this.generator),
+      progress: new ProgressBar({ verbose: options.verbose ?? 1, ...(options.writer ? { writer: options.writer } : {}) }),
+      callbacks,
+      state: this,
+    });
+  }
+
+  // ---- evaluate / predict -----------------------------------------------------------------------
+
+  /** Loss and metrics on (x, y) in inference mode under noGrad, averaged over the real samples. */
+  evaluate(x: Tensor, y: Tensor, options: EvaluateOptions = {}): Record<string, number> {
+    this.checkData('evaluate', x, y, true);
+    return evaluateBatches(this.layers, this.compiled!, this.fusedOutput, x, y, options.batchSize ?? 256);
+  }
+
+  /**
+   * The model's outputs (probabilities for a softmax/sigmoid output) in inference mode, batched under noGrad;
+   * with `labels: true` the predicted class labels instead (as {@link Sequential.predictClasses}).
+   */
+  predict(x: Tensor, options: EvaluateOptions & { labels?: boolean } = {}): Tensor {
+    if (options.labels) return this.predictClasses(x, options.batchSize !== undefined ? { batchSize: options.batchSize } : {});
+    this.checkData('predict', x, null, false);
+    return predictBatches(this.layers, x, options.batchSize ?? 256, this.outputSize!);
+  }
+
+  /** Predicted class per sample (int32): argmax of the outputs, or output > 0.5 for a single sigmoid unit. */
+  predictClasses(x: Tensor, options: EvaluateOptions = {}): Tensor {
+    const p = this.predict(x, options);
+    if (p.shape[1]! > 1) return argmax(p, 1);
+    const pv = p.values();
+    const out = new Int32Array(pv.length);
+    for (let i = 0; i < pv.length; i++) out[i] = pv[i]! > 0.5 ? 1 : 0;
+    return new Tensor(out, [pv.length]);
+  }
+
+  /** One metric (default accuracy) of the predictions on (x, y); labels may be one-hot or integer classes. */
+  score(x: Tensor, y: Tensor, options: { metric?: MetricSpec; batchSize?: number } | MetricSpec = {}): number {
+    const opts = typeof options === 'object' ? options : { metric: options };
+    const metric = opts.metric ?? 'accuracy';
+    if (typeof metric === 'string') resolveMetricName(metric, 'score');
+    const p = this.predict(x, opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {});
+    if (y.shape[0] !== x.shape[0]) {
+      throw new ShapeError(
+        `score: x has ${x.shape[0]} samples but y has ${y.shape[0]} (shape ${fmtShape(y.shape)}); expected one label per sample`,
+      );
+    }
+    return metricValue(metric, p, y, null, this.compiled?.lossName ?? null);
+  }
+
+  // ---- save / load ------------------------------------------------------------------------------
+
+  /** One versioned JSON document: architecture, layer configs, compile config, optimizer state, seed, generator state and weights. */
+  toJSON(): ModelJSON {
+    if (!this.built) throw new ValueError(`toJSON: the model is not built; give the first layer an inputShape or call build()/fit() first`);
+    const c = this.compiled;
+    const layers = this.layers.map((l) => ({ type: l.type, config: l.getConfig() }));
+    checkSavable(layers, c && { lossName: c.lossName, metrics: c.metrics.map((m) => m.spec) });
+    const opt = c ? this.ensureOptimizer() : null;
+    const weights: Record<string, Tensor> = {};
+    for (const [name, p] of this.namedParameters()) weights[name] = p.value;
+    const metrics = c ? c.metrics.map((m) => m.spec as string) : [];
+    return writeModelJSON({
+      name: this.name,
+      seed: this.seed,
+      inputShape: this.inputShape,
+      layers,
+      compile:
+        c && opt ? { optimizer: opt.name, optimizerConfig: opt.config(), loss: c.lossName!, fromLogits: c.fromLogits, metrics } : null,
+      optimizerState: opt ? opt.state() : null,
+      generatorState: this.generator.getState(),
+      layerGeneratorStates: Object.fromEntries(this.seededLayers().map((l) => [l.name, l.generator!.getState()])),
+      epoch: this.epoch,
+      weights,
+    });
+  }
+
+  /** Layers that draw from a generator of their own (a Dropout with a seed), not the model's. */
+  private seededLayers(): Layer[] {
+    return this.layers.filter((l) => l.generator && l.generator !== this.generator);
+  }
+
+  /** Rebuilds a model from {@link Sequential.toJSON} output (object or JSON text), validating every field. */
+  static fromJSON(input: unknown): Sequential {
+    const fn = 'Sequential.fromJSON';
+    const header = readModelHeader(input);
+    const model = new Sequential({ name: header.name, seed: header.seed });
+    if (header.inputShape) model.inputShape = [...header.inputShape];
+    // Each layer is counted against the parameter budget before add() allocates it.
+    for (const layer of readLayers(header.layers, header.inputShape)) model.add(layer);
+    if (!model.built) {
+      if (!header.inputShape) throw new ValueError(`${fn}: the document has no inputShape, so the model cannot be built`);
+      model.build(header.inputShape);
+    }
+    const named = model.namedParameters();
+    const state = readModelState(header.document, {
+      parameters: named.map(([name, p]) => ({ name, shape: p.shape, dtype: p.value.dtype })),
+      seededLayers: new Set(model.seededLayers().map((l) => l.name)),
+    });
+    for (const [name, p] of named) (p.value.data as TypedArray).set(state.weights[name]!.values(), p.value.offset);
+    if (state.epoch !== null) model.epoch = state.epoch;
+    if (state.generatorState) model.generator.setState(state.generatorState);
+    for (const [name, g] of state.layerGeneratorStates) model.layers.find((l) => l.name === name)!.generator!.setState(g);
+    if (state.compile) {
+      model.compile(state.compile);
+      if (state.optimizerState !== null) {
+        try {
+          model.ensureOptimizer().loadState(state.optimizerState as never);
+        } catch (e) {
+          throw new ValueError(`${fn}: invalid optimizer state: ${(e as Error).message}`);
+        }
+      }
+    }
+    return model;
+  }
+}

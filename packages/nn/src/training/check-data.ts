@@ -1,0 +1,105 @@
+import { ShapeError, Tensor, ValueError, fmtShape, sizeOf } from '@tapegrad/tensor';
+
+// Input validation for fit / evaluate / predict: every refusal names the function, what the data holds and
+// what the model expects, before any batch is cut.
+
+/** Checks that `x` is a finite Tensor `[samples, …features]` with at least one sample and the model's feature count. */
+export function checkFeatures(fn: string, x: Tensor, inputShape: readonly number[] | null): void {
+  if (!(x instanceof Tensor)) throw new ValueError(`${fn}: x must be a Tensor, got ${String(x)}`);
+  if (x.ndim < 2) throw new ShapeError(`${fn}: x must be [samples, …features], got ${fmtShape(x.shape)}`);
+  if (x.shape[0] === 0) throw new ValueError(`${fn}: x has no samples (shape ${fmtShape(x.shape)}); pass at least one sample`);
+  const features = sizeOf(x.shape.slice(1));
+  if (inputShape && sizeOf(inputShape) !== features) {
+    throw new ShapeError(
+      `${fn}: x has ${features} features per sample (shape ${fmtShape(x.shape)}); ` +
+        `the model expects ${fmtShape(inputShape)} (${sizeOf(inputShape)} features)`,
+    );
+  }
+  checkFinite(fn, 'x', x);
+}
+
+/** What {@link checkLabels} compares the labels with: the model's output width, its loss and its last layer. */
+export interface LabelTarget {
+  outputs: number;
+  /** Canonical loss name; null for a custom loss or an uncompiled model. */
+  lossName: string | null;
+  lastLayer: string;
+}
+
+/** Checks that `y` has one finite label per sample of `x`, in the form and range the loss and output width need. */
+export function checkLabels(fn: string, x: Tensor, y: Tensor, target: LabelTarget): void {
+  if (!(y instanceof Tensor)) throw new ValueError(`${fn}: y must be a Tensor, got ${String(y)}`);
+  if (y.ndim === 0 || y.shape[0] !== x.shape[0]) {
+    const got = y.ndim === 0 ? 'none (a scalar)' : y.shape[0];
+    throw new ShapeError(`${fn}: x has ${x.shape[0]} samples but y has ${got} (shape ${fmtShape(y.shape)}); expected equal counts`);
+  }
+  checkFinite(fn, 'y', y);
+  const k = target.outputs;
+  const loss = target.lossName;
+  if (loss === 'sparseCategoricalCrossentropy') {
+    if (!(y.ndim === 1 || (y.ndim === 2 && y.shape[1] === 1))) {
+      throw new ShapeError(`${fn}: sparseCategoricalCrossentropy expects integer labels [samples], got y ${fmtShape(y.shape)}`);
+    }
+    const v = y.contiguous().values();
+    for (let i = 0; i < v.length; i++) {
+      const c = v[i]!;
+      if (!Number.isInteger(c) || c < 0 || c >= k) {
+        throw new ValueError(
+          `${fn}: label ${c} at sample ${i} is out of range; the model has ${k} outputs, so labels must be integers in [0, ${k - 1}]`,
+        );
+      }
+    }
+    return;
+  }
+  if (y.ndim === 1 && k > 1 && loss === 'categoricalCrossentropy') {
+    throw new ShapeError(
+      `${fn}: categoricalCrossentropy expects one-hot labels [samples, ${k}], got integer labels ${fmtShape(y.shape)}; ` +
+        `use toCategorical(y, ${k}) or loss 'sparseCategoricalCrossentropy'`,
+    );
+  }
+  const width = y.ndim === 1 ? 1 : sizeOf(y.shape.slice(1));
+  if (width !== k) {
+    throw new ShapeError(`${fn}: y has width ${width} (shape ${fmtShape(y.shape)}) but the last layer '${target.lastLayer}' outputs ${k}`);
+  }
+  if (loss === 'categoricalCrossentropy' || loss === 'binaryCrossentropy') {
+    const v = y.contiguous().values();
+    for (let i = 0; i < v.length; i++) {
+      if (v[i]! < 0 || v[i]! > 1) {
+        throw new ValueError(`${fn}: ${loss} needs targets in [0, 1]; y has ${v[i]} at flat index ${i}`);
+      }
+    }
+  }
+}
+
+/** Checks the options every `fit` needs before it touches the data; returns them with their defaults. */
+export function checkFitCounts(options: { epochs?: number; batchSize?: number; initialEpoch?: number }): {
+  epochs: number;
+  batchSize: number;
+  initialEpoch: number;
+} {
+  const epochs = options.epochs ?? 1;
+  const batchSize = options.batchSize ?? 32;
+  const initialEpoch = options.initialEpoch ?? 0;
+  if (!Number.isInteger(epochs) || epochs < 0) throw new ValueError(`fit: epochs must be a non-negative integer, got ${epochs}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`fit: batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0) {
+    throw new ValueError(`fit: initialEpoch must be a non-negative integer, got ${initialEpoch}`);
+  }
+  return { epochs, batchSize, initialEpoch };
+}
+
+function checkFinite(fn: string, what: string, t: Tensor): void {
+  if (t.dtype === 'int32') return;
+  const v = t.contiguous().values();
+  // Fast pass: x·0 is ±0 for every finite x and NaN for NaN/±∞, so the sum is 0 exactly when all are finite.
+  let probe = 0;
+  for (let i = 0; i < v.length; i++) probe += v[i]! * 0;
+  if (probe === 0) return;
+  for (let i = 0; i < v.length; i++) {
+    const a = v[i]!;
+    if (a !== a || a === Infinity || a === -Infinity) {
+      const row = t.ndim > 0 ? Math.floor(i / (t.size / t.shape[0]!)) : 0;
+      throw new ValueError(`${fn}: ${what} contains ${a} at flat index ${i} (sample ${row}); clean the data first`);
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import { noGrad, variable } from '@tapegrad/autograd';
+import { Tensor, sizeOf } from '@tapegrad/tensor';
+import { isTraining, setTraining, toFloat32 } from '../model/forward.js';
+import type { Layer } from '../model/layers.js';
+import { type FusedOutput, type Objective, forwardLoss, labelShape, metricValue, toInt32 } from './objective.js';
+
+/**
+ * Loss and metrics of (x, y) in inference mode under noGrad, `batchSize` samples at a time, each averaged over
+ * the real samples; the layers' modes are restored afterwards. The data must already be checked.
+ */
+export function evaluateBatches(
+  layers: readonly Layer[],
+  objective: Objective,
+  fused: FusedOutput,
+  x: Tensor,
+  y: Tensor,
+  batchSize: number,
+): Record<string, number> {
+  const sparse = objective.lossName === 'sparseCategoricalCrossentropy';
+  const n = x.shape[0]!;
+  const featShape = x.shape.slice(1);
+  const yShape = labelShape(y, sparse);
+  const f = sizeOf(featShape);
+  const yw = sizeOf(yShape);
+  const xd = toFloat32(x);
+  const yd = sparse ? toInt32(y).values() : toFloat32(y);
+  const metrics = objective.metrics;
+  const wasTraining = isTraining(layers);
+  setTraining(layers, false);
+  let lossSum = 0;
+  const sums = new Float64Array(metrics.length);
+  try {
+    noGrad(() => {
+      for (let start = 0; start < n; start += batchSize) {
+        const m = Math.min(batchSize, n - start);
+        const xb = new Tensor(xd.subarray(start * f, (start + m) * f), [m, ...featShape]);
+        const yb = new Tensor(yd.subarray(start * yw, (start + m) * yw), sparse ? [m] : [m, ...yShape]);
+        const { out, loss } = forwardLoss(layers, objective, fused, variable(xb), yb);
+        lossSum += loss.item() * m;
+        for (let j = 0; j < metrics.length; j++) sums[j] += metricValue(metrics[j]!.spec, out.value, yb, fused, objective.lossName) * m;
+      }
+    });
+  } finally {
+    setTraining(layers, wasTraining);
+  }
+  const result: Record<string, number> = { loss: lossSum / n };
+  metrics.forEach((m, j) => (result[m.key] = sums[j]! / n));
+  return result;
+}

@@ -1,0 +1,212 @@
+import { type Variable, variable } from '@tapegrad/autograd';
+import type { Optimizer } from '@tapegrad/optim';
+import { type Generator, Tensor, ValueError, shuffle as shuffleInPlace, sizeOf } from '@tapegrad/tensor';
+import { setTraining, toFloat32 } from '../model/forward.js';
+import type { Layer } from '../model/layers.js';
+import type { CallbackList } from './callback-list.js';
+import { gatherRows } from './data.js';
+import { evaluateBatches } from './evaluate.js';
+import { History } from './history.js';
+import { type FusedOutput, type Objective, forwardLoss, labelShape, metricValue, toInt32 } from './objective.js';
+import type { ProgressBar } from './progress.js';
+
+/** What the loop reads and writes on the model: the stop flag callbacks set, the epoch count and the last History. */
+export interface TrainingState {
+  stopTraining: boolean;
+  epoch: number;
+  history: History | null;
+}
+
+/** Everything one `fit` needs, already checked: the layers and what updates them, the data, and the schedule. */
+export interface FitPlan {
+  layers: readonly Layer[];
+  /** The parameters the optimizer updates; their gradients are cleared before every backward pass. */
+  params: Variable[];
+  optimizer: Optimizer;
+  objective: Objective;
+  fused: FusedOutput;
+  x: Tensor;
+  y: Tensor;
+  validation: [Tensor, Tensor] | null;
+  epochs: number;
+  initialEpoch: number;
+  batchSize: number;
+  shuffle: boolean;
+  generator: Generator;
+  progress: ProgressBar;
+  callbacks: CallbackList<unknown>;
+  state: TrainingState;
+}
+
+const nowMs = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/**
+ * The training loop as a generator: it yields after every batch and every epoch, so that {@link runFit} drives it
+ * straight through and {@link runFitAsync} gives the event loop a turn in between — the same numbers either way.
+ */
+export function* fitLoop(plan: FitPlan): Iterator<'batch' | 'epoch', History, undefined> {
+  const { layers, params, optimizer, objective, fused, validation: val, epochs, initialEpoch, generator, progress, state } = plan;
+  const cbs = plan.callbacks;
+  const metrics = objective.metrics;
+  const n = plan.x.shape[0]!;
+  const featShape = plan.x.shape.slice(1);
+  const f = sizeOf(featShape);
+  const sparse = objective.lossName === 'sparseCategoricalCrossentropy';
+  const yShape = labelShape(plan.y, sparse);
+  const yw = sizeOf(yShape);
+  const xd = toFloat32(plan.x);
+  const yd = sparse ? toInt32(plan.y).values() : toFloat32(plan.y);
+  const bs = Math.min(plan.batchSize, n);
+  const xBuf = new Float32Array(bs * f);
+  const yBuf = sparse ? new Int32Array(bs * yw) : new Float32Array(bs * yw);
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const steps = Math.ceil(n / bs);
+  const history = new History({
+    epochs: initialEpoch + epochs,
+    batchSize: bs,
+    samples: n,
+    validationSamples: val ? val[0].shape[0]! : 0,
+    seed: generator.seed,
+    optimizer: optimizer.name,
+    loss: objective.lossName ?? 'custom',
+    metrics: metrics.map((m) => m.key),
+  });
+  state.history = history;
+  const hasTerminateOnNaN = cbs.has('TerminateOnNaN');
+  state.stopTraining = false;
+  setTraining(layers, true);
+  cbs.onTrainBegin({});
+  try {
+    for (let epoch = initialEpoch; epoch < initialEpoch + epochs; epoch++) {
+      cbs.onEpochBegin(epoch, {});
+      const t0 = nowMs();
+      if (plan.shuffle) shuffleInPlace(order, { generator });
+      progress.epochBegin(epoch, initialEpoch + epochs, steps);
+      let lossSum = 0;
+      let seen = 0;
+      const metricSums = new Float64Array(metrics.length);
+      for (let step = 0; step < steps; step++) {
+        const start = step * bs;
+        const m = Math.min(bs, n - start);
+        gatherRows(xd, f, order, start, m, xBuf);
+        gatherRows(yd, yw, order, start, m, yBuf);
+        const xb = new Tensor(m === bs ? xBuf : xBuf.subarray(0, m * f), [m, ...featShape]);
+        const yb = new Tensor(m === bs ? yBuf : yBuf.subarray(0, m * yw), sparse ? [m] : [m, ...yShape]);
+        cbs.onBatchBegin(step, { batch: step, size: m });
+        let batchLoss: number;
+        let out: Tensor;
+        if (optimizer.perExample) {
+          ({ loss: batchLoss, out } = perExampleSteps(plan, xb, yb));
+        } else {
+          const { out: o, loss } = forwardLoss(layers, objective, fused, variable(xb), yb);
+          batchLoss = loss.item();
+          if (!Number.isFinite(batchLoss) && !hasTerminateOnNaN) {
+            throw new ValueError(
+              `fit: the loss became ${batchLoss} at epoch ${epoch + 1}, batch ${step + 1}; ` +
+                `lower the learning rate, check the data, or add a TerminateOnNaN callback`,
+            );
+          }
+          for (const p of params) p.grad = null;
+          loss.backward();
+          optimizer.step();
+          out = o.value;
+        }
+        lossSum += batchLoss * m;
+        seen += m;
+        const logs: Record<string, number> = { batch: step, size: m, loss: batchLoss };
+        for (let j = 0; j < metrics.length; j++) {
+          const v = metricValue(metrics[j]!.spec, out, yb, fused, objective.lossName);
+          metricSums[j] += v * m;
+          logs[metrics[j]!.key] = v;
+        }
+        cbs.onBatchEnd(step, logs);
+        const running: Record<string, number> = { loss: lossSum / seen };
+        for (let j = 0; j < metrics.length; j++) running[metrics[j]!.key] = metricSums[j]! / seen;
+        progress.batchEnd(step + 1, running);
+        if (state.stopTraining) break;
+        yield 'batch';
+      }
+      const logs: Record<string, number> = { loss: lossSum / Math.max(seen, 1) };
+      for (let j = 0; j < metrics.length; j++) logs[metrics[j]!.key] = metricSums[j]! / Math.max(seen, 1);
+      if (val) {
+        const v = evaluateBatches(layers, objective, fused, val[0], val[1], Math.max(bs, 256));
+        setTraining(layers, true);
+        for (const k of Object.keys(v)) logs[`val_${k}`] = v[k]!;
+      }
+      logs.lr = optimizer.lr;
+      logs.time = (nowMs() - t0) / 1000;
+      state.epoch += 1;
+      cbs.onEpochEnd(epoch, logs);
+      history.record(epoch, logs);
+      progress.epochEnd(logs);
+      if (state.stopTraining) break;
+      yield 'epoch';
+    }
+  } finally {
+    setTraining(layers, false);
+    cbs.onTrainEnd(history.last());
+  }
+  return history;
+}
+
+/** The 'iterative' optimizer: one update after every single example; returns the batch's mean loss and outputs. */
+function perExampleSteps(plan: FitPlan, xb: Tensor, yb: Tensor): { loss: number; out: Tensor } {
+  const { layers, params, optimizer, objective, fused } = plan;
+  const m = xb.shape[0]!;
+  const k = layers[layers.length - 1]!.outputSize!;
+  const out = new Float32Array(m * k);
+  let sum = 0;
+  for (let i = 0; i < m; i++) {
+    const xi = xb.slice([i, i + 1]);
+    const yi = yb.slice([i, i + 1]);
+    const { out: o, loss } = forwardLoss(layers, objective, fused, variable(xi), yi);
+    const l = loss.item();
+    if (!Number.isFinite(l)) {
+      throw new ValueError(`fit: the loss became ${l} at example ${i} of a batch; lower the learning rate or check the data`);
+    }
+    sum += l;
+    for (const p of params) p.grad = null;
+    loss.backward();
+    optimizer.step();
+    out.set(o.value.contiguous().values(), i * k);
+  }
+  return { loss: sum / m, out: new Tensor(out, [m, k]) };
+}
+
+/** Runs the loop to the end synchronously; a callback that returns a Promise is an error here (use {@link runFitAsync}). */
+export function runFit(run: Iterator<'batch' | 'epoch', History, undefined>, callbacks: CallbackList<unknown>): History {
+  for (;;) {
+    const r = run.next();
+    if (callbacks.pending.length > 0) {
+      for (const p of callbacks.pending.splice(0)) p.catch(() => undefined);
+      run.return?.(undefined as never);
+      throw new ValueError('fit: a callback returned a Promise; use `await model.fitAsync(...)` for asynchronous callbacks');
+    }
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * Runs the loop, yielding to the event loop between batches (at most every `yieldEveryMs`) and awaiting the
+ * Promises callbacks returned at the end of each epoch.
+ */
+export async function runFitAsync(
+  run: Iterator<'batch' | 'epoch', History, undefined>,
+  callbacks: CallbackList<unknown>,
+  yieldEveryMs: number,
+): Promise<History> {
+  let last = nowMs();
+  for (;;) {
+    const r = run.next();
+    if (r.done || r.value === 'epoch') {
+      const pending = callbacks.pending.splice(0);
+      if (pending.length > 0) await Promise.all(pending);
+    }
+    if (r.done) return r.value;
+    if (r.value === 'epoch' || nowMs() - last >= yieldEveryMs) {
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      last = nowMs();
+    }
+  }
+}

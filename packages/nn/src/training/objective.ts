@@ -1,0 +1,92 @@
+import { type Variable, softmaxCrossEntropy } from '@tapegrad/autograd';
+import { Tensor, sigmoid as sigmoidKernel, softmax as softmaxKernel } from '@tapegrad/tensor';
+import { forward } from '../model/forward.js';
+import { Dense, type Layer } from '../model/layers.js';
+import { toCategorical } from './data.js';
+import { binaryCrossentropy, type LossFn, type LossName } from './losses.js';
+import { binaryAccuracy, categoricalAccuracy, mae, mse, resolveMetricName, sparseCategoricalAccuracy } from './metrics.js';
+
+// What a model is trained for: the loss and metrics `compile` resolved, the fused output path they allow,
+// and the two things every training and evaluation batch does with them (the loss of a forward pass, metric values).
+
+/** A metric computed by `fit`/`evaluate`: a name or `(predictions, targets) => number` (mean over the batch). */
+export type MetricSpec = string | ((predictions: Tensor, targets: Tensor) => number);
+
+/** The loss and metrics resolved by `compile`: `lossName` is null for a custom loss function. */
+export interface Objective {
+  lossName: LossName | null;
+  lossFn: LossFn;
+  fromLogits: boolean;
+  metrics: { key: string; spec: MetricSpec }[];
+}
+
+/** The fused output path: softmax + cross-entropy, sigmoid + binary cross-entropy, or none. */
+export type FusedOutput = 'softmax' | 'sigmoid' | null;
+
+/** Which fused output path training takes for this objective and last layer. */
+export function fusedOutput(objective: Objective | null, last: Layer | undefined): FusedOutput {
+  if (!objective || objective.fromLogits || !(last instanceof Dense)) return null;
+  const loss = objective.lossName;
+  if (last.activation === 'softmax' && (loss === 'categoricalCrossentropy' || loss === 'sparseCategoricalCrossentropy')) return 'softmax';
+  if (last.activation === 'sigmoid' && loss === 'binaryCrossentropy') return 'sigmoid';
+  return null;
+}
+
+/** Forward pass and loss of a batch; on a fused path `out` holds the last layer's logits and the loss is the fused stable one. */
+export function forwardLoss(
+  layers: readonly Layer[],
+  objective: Objective,
+  fused: FusedOutput,
+  x: Variable,
+  y: Tensor,
+): { out: Variable; loss: Variable } {
+  if (!fused) {
+    const out = forward(layers, x);
+    return { out, loss: objective.lossFn(out, y) };
+  }
+  let h = x;
+  const n = layers.length;
+  for (let i = 0; i < n - 1; i++) h = layers[i]!.call(h);
+  const logits = (layers[n - 1] as Dense).callLogits(h);
+  const loss =
+    fused === 'softmax'
+      ? softmaxCrossEntropy(logits, objective.lossName === 'sparseCategoricalCrossentropy' ? toInt32(y) : y)
+      : binaryCrossentropy(logits, y, { fromLogits: true });
+  return { out: logits, loss };
+}
+
+/** One metric of a batch; `out` holds logits on a fused path, so they are turned into probabilities (or thresholded at 0). */
+export function metricValue(spec: MetricSpec, out: Tensor, y: Tensor, fused: FusedOutput, lossName: string | null): number {
+  if (typeof spec === 'function') return spec(fused ? probs(out, fused) : out, y);
+  const name = resolveMetricName(spec, 'compile');
+  const n = out.shape[0]!;
+  const k = out.size / n;
+  const sparse = y.ndim === 1 && k > 1;
+  const o = out.reshape([n, k]);
+  if (name === 'mse' || name === 'mae') {
+    const p = fused ? probs(o, fused) : o;
+    const t = sparse ? toCategorical(y, k) : y.reshape([n, k]);
+    return name === 'mse' ? mse(p, t) : mae(p, t);
+  }
+  const kind = name === 'accuracy' ? (sparse ? 'sparse' : k === 1 || lossName === 'binaryCrossentropy' ? 'binary' : 'categorical') : name;
+  if (kind === 'binary' || kind === 'binaryAccuracy') return binaryAccuracy(o, y.reshape([n, k]), fused === 'sigmoid' ? 0 : 0.5);
+  if (kind === 'sparse' || kind === 'sparseCategoricalAccuracy') return sparseCategoricalAccuracy(o, y);
+  return categoricalAccuracy(o, y.reshape([n, k]));
+}
+
+/** Probabilities from the fused path's logits: the same kernels as the Dense layer's softmax/sigmoid in `predict`. */
+function probs(logits: Tensor, fused: Exclude<FusedOutput, null>): Tensor {
+  return fused === 'sigmoid' ? sigmoidKernel(logits) : softmaxKernel(logits, -1);
+}
+
+/** Per-sample label shape: `[]` for sparse labels, `[1]` for 1-D labels of a single-output model. */
+export function labelShape(y: Tensor, sparse: boolean): number[] {
+  if (sparse) return [];
+  const s = y.shape.slice(1);
+  return s.length === 0 ? [1] : s;
+}
+
+/** The tensor as int32 (sparse class labels), converted only when it is not already. */
+export function toInt32(t: Tensor): Tensor {
+  return t.dtype === 'int32' ? t : t.astype('int32');
+}
