@@ -1,58 +1,62 @@
+import type { AdamUpdateFn, FloatArray } from '../types.js';
+
 /**
- * Plain TypeScript versions of the training-step kernels (the readable reference and the fallback).
+ * Plain TypeScript versions of the training-step kernels: the readable reference and the fallback.
  *
- * On Float32Array they round every operation to float32 in the same order as the wasm kernels (Adam
- * with `Math.fround`; the others by storing each result), so both backends give bit-identical results;
- * on Float64Array the same loops run in float64. All take explicit offsets; `out` may be an input.
+ * The elementwise kernels (bias add, ReLU backward, column sums, binary ops) store each float32 result once,
+ * which equals the float32 operation, so they match the wasm kernels bit for bit. Adam computes in float64
+ * and keeps its moments in the parameter's dtype (see {@link adamUpdateJs}); the wasm kernel computes the
+ * same rule in float32 arithmetic. All take explicit offsets; `out` may be an input.
  */
 
-/** A float typed array the step kernels read and write. */
-export type FloatArray = Float32Array | Float64Array;
-
-const f = Math.fround;
+const fround = Math.fround;
 
 /**
- * One Adam step (PyTorch rule) on `n` parameters in place: `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`,
- * `θ ← θ − (lr/bc₁)·m / (√v·(1/√bc₂) + ε)` with `bc₁ = 1−β₁ᵗ`, `bc₂ = 1−β₂ᵗ`; `m` and `v` start at index 0.
+ * Adam in plain TypeScript — the reference rule (written out at `adamUpdate`), for any mix of float32 and
+ * float64 arrays. Arithmetic is float64; float32 moments are rounded as they are stored and used as stored,
+ * so a float32 step equals float64 arithmetic on float32 storage (PyTorch's `foreach=False` loop up to the
+ * order of operations).
+ * @function
  */
-export function adamUpdateJs(
-  param: FloatArray,
-  pOff: number,
-  grad: FloatArray,
-  gOff: number,
-  m: FloatArray,
-  v: FloatArray,
-  n: number,
-  lr: number,
-  beta1: number,
-  beta2: number,
-  eps: number,
-  biasCorr1: number,
-  biasCorr2: number,
-): void {
+export const adamUpdateJs: AdamUpdateFn = (
+  param, pOff, grad, gOff, m, v, n, lr, beta1, beta2, eps, biasCorr1, biasCorr2, maxV = null,
+) => {
   const step = lr / biasCorr1;
   const invBc2 = 1 / Math.sqrt(biasCorr2); // a multiply instead of a divide per element: ≤ 1 ulp from PyTorch's √v/√bc₂
-  if (!(param instanceof Float32Array)) {
+  const c1 = 1 - beta1;
+  const c2 = 1 - beta2;
+  const f32 = m instanceof Float32Array;
+  if (maxV === null) {
     for (let j = 0; j < n; j++) {
       const g = grad[gOff + j]!;
-      const mj = (m[j] = beta1 * m[j]! + (1 - beta1) * g);
-      const vj = (v[j] = beta2 * v[j]! + (1 - beta2) * (g * g));
-      param[pOff + j] = param[pOff + j]! - step * (mj / (Math.sqrt(vj) * invBc2 + eps));
+      let mj = beta1 * m[j]! + c1 * g;
+      let vj = beta2 * v[j]! + c2 * (g * g);
+      if (f32) {
+        mj = fround(mj);
+        vj = fround(vj);
+      }
+      m[j] = mj;
+      v[j] = vj;
+      param[pOff + j] -= (step * mj) / (Math.sqrt(vj) * invBc2 + eps);
     }
     return;
   }
-  // The same formula, each operation rounded to float32 like the wasm kernel's f32x4 arithmetic.
-  const b1 = f(beta1), c1 = f(1 - beta1), b2 = f(beta2), c2 = f(1 - beta2), e = f(eps), s = f(step), d = f(invBc2);
+  // AMSGrad: the same loop with v̂ = max(v̂, v) in the denominator. Its own copy because V8 runs the plain loop
+  // ~1.4× slower when it holds a branch that is never taken.
   for (let j = 0; j < n; j++) {
     const g = grad[gOff + j]!;
-    const mj = f(f(b1 * m[j]!) + f(c1 * g));
-    const vj = f(f(b2 * v[j]!) + f(c2 * f(g * g)));
+    let mj = beta1 * m[j]! + c1 * g;
+    let vj = beta2 * v[j]! + c2 * (g * g);
+    if (f32) {
+      mj = fround(mj);
+      vj = fround(vj);
+    }
     m[j] = mj;
     v[j] = vj;
-    const denom = f(f(f(Math.sqrt(vj)) * d) + e);
-    param[pOff + j] = f(param[pOff + j]! - f(s * f(mj / denom)));
+    if (vj > maxV[j]!) maxV[j] = vj;
+    param[pOff + j] -= (step * mj) / (Math.sqrt(maxV[j]!) * invBc2 + eps);
   }
-}
+};
 
 /**
  * `out[i, j] = x[i, j] + b[j]` for a contiguous `rows×cols` block (then `max(·, 0)` when `relu`, with

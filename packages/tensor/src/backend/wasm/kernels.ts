@@ -1,47 +1,48 @@
 import { binaryJs, type BinaryKernelOp } from '../js/kernels.js';
+import type { AdamUpdateFn } from '../types.js';
 import { kernelState } from './runtime.js';
 
 /**
  * Wrappers that run the training-step kernels of {@link kernelsModule} on float32 arrays outside wasm
  * memory: each copies a chunk of its inputs in, runs the kernel, and copies the outputs back, chunk by
- * chunk so the working set stays in L2. Signatures and results equal those of the JS versions in
- * `../js/kernels.ts` (bit for bit).
+ * chunk so the working set stays in L2. Signatures equal those of the JS versions in `../js/kernels.ts`, and so
+ * do the results, bit for bit — except Adam's, which computes the same rule in float32 arithmetic.
  */
 
 /** Elements per chunk of each array (64 KiB). */
 const CHUNK = 16384;
 
-/** Adam in place on float32 arrays; see {@link adamUpdateJs}. */
-export function adamUpdateWasm(
-  param: Float32Array,
-  pOff: number,
-  grad: Float32Array,
-  gOff: number,
-  m: Float32Array,
-  v: Float32Array,
-  n: number,
-  lr: number,
-  beta1: number,
-  beta2: number,
-  eps: number,
-  biasCorr1: number,
-  biasCorr2: number,
-): void {
-  const { f32, kernels } = kernelState(4 * CHUNK);
+/**
+ * Adam in place on float32 arrays: {@link adamUpdateJs}'s rule in float32 SIMD arithmetic (so within float32
+ * rounding of it, not bit for bit), with AMSGrad when `maxV` is given.
+ * @function
+ */
+export const adamUpdateWasm: AdamUpdateFn<Float32Array> = (
+  param, pOff, grad, gOff, m, v, n, lr, beta1, beta2, eps, biasCorr1, biasCorr2, maxV = null,
+) => {
+  const slots = maxV ? 5 : 4;
+  const { f32, kernels } = kernelState(slots * CHUNK);
   const step = lr / biasCorr1;
   const invBc2 = 1 / Math.sqrt(biasCorr2);
+  const hyper = [beta1, 1 - beta1, beta2, 1 - beta2, eps, step, invBc2] as const;
   for (let j0 = 0; j0 < n; j0 += CHUNK) {
     const len = Math.min(CHUNK, n - j0);
     f32.set(param.subarray(pOff + j0, pOff + j0 + len), 0);
     f32.set(grad.subarray(gOff + j0, gOff + j0 + len), CHUNK);
     f32.set(m.subarray(j0, j0 + len), 2 * CHUNK);
     f32.set(v.subarray(j0, j0 + len), 3 * CHUNK);
-    kernels.adam(0, CHUNK * 4, CHUNK * 8, CHUNK * 12, len, beta1, 1 - beta1, beta2, 1 - beta2, eps, step, invBc2);
+    if (maxV) {
+      f32.set(maxV.subarray(j0, j0 + len), 4 * CHUNK);
+      kernels.adamMax(0, CHUNK * 4, CHUNK * 8, CHUNK * 12, CHUNK * 16, len, ...hyper);
+      maxV.set(f32.subarray(4 * CHUNK, 4 * CHUNK + len), j0);
+    } else {
+      kernels.adam(0, CHUNK * 4, CHUNK * 8, CHUNK * 12, len, ...hyper);
+    }
     param.set(f32.subarray(0, len), pOff + j0);
     m.set(f32.subarray(2 * CHUNK, 2 * CHUNK + len), j0);
     v.set(f32.subarray(3 * CHUNK, 3 * CHUNK + len), j0);
   }
-}
+};
 
 /** `out[i, j] = x[i, j] + b[j]` (then ReLU) on float32 arrays; see {@link addRowVectorJs}. */
 export function addRowVectorWasm(
