@@ -215,11 +215,15 @@ export class PlateauLR extends LRSchedule {
     this.cooldown = opts.cooldown ?? 0;
     this.minLr = opts.minLr ?? 0;
     this.eps = opts.eps ?? 1e-8;
-    if (this.mode !== 'min' && this.mode !== 'max') throw new ValueError(`PlateauLR: unknown mode '${String(this.mode)}'; expected 'min' or 'max'`);
+    if (this.mode !== 'min' && this.mode !== 'max') {
+      throw new ValueError(`PlateauLR: unknown mode '${String(this.mode)}'; expected 'min' or 'max'`);
+    }
     if (this.thresholdMode !== 'rel' && this.thresholdMode !== 'abs') {
       throw new ValueError(`PlateauLR: unknown thresholdMode '${String(this.thresholdMode)}'; expected 'rel' or 'abs'`);
     }
-    if (!(this.factor >= 0 && this.factor < 1)) throw new ValueError(`PlateauLR: invalid factor ${this.factor}; expected a number in [0, 1)`);
+    if (!(this.factor >= 0 && this.factor < 1)) {
+      throw new ValueError(`PlateauLR: invalid factor ${this.factor}; expected a number in [0, 1)`);
+    }
     this.best = this.mode === 'min' ? Infinity : -Infinity;
   }
 

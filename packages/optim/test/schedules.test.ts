@@ -76,7 +76,8 @@ describe('schedules against their closed forms', () => {
     expect(() => new StepLR(o, { stepSize: 0 })).toThrow(/stepSize 0/);
     expect(() => new PlateauLR(o).step()).toThrow(/expected a number/);
     expect(() => new PlateauLR(o, { factor: 1 })).toThrow(/factor 1/);
-    expect(() => new LambdaLR(o, { lrLambda: 0.5 as unknown as () => number })).toThrow('LambdaLR: got lrLambda of type number; expected a function');
+    const notAFunction = 0.5 as unknown as () => number;
+    expect(() => new LambdaLR(o, { lrLambda: notAFunction })).toThrow('LambdaLR: got lrLambda of type number; expected a function');
   });
 });
 

@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Generator, ValueError, add, div, maximum, mean, minimum, mul, sub, sum, matmul, randn, type Tensor } from '@tapegrad/tensor';
-import { gemm, gemmJs, gemmWasm, getBackend, setBackend, wasmSupported, type BackendName } from '@tapegrad/tensor/backend';
+import { gemm, gemmJs, gemmWasm, getBackend, setBackend, wasmSupported } from '@tapegrad/tensor/backend';
+import type { BackendName, BinaryKernelOp } from '@tapegrad/tensor/backend';
 import {
   BINARY_WASM_MIN,
   adamUpdate,
@@ -13,7 +14,7 @@ import {
   reluBackward,
   setGemmWorkers,
 } from '../src/backend/index.js';
-import { adamUpdateJs, addRowVectorJs, binaryJs, columnSumJs, reluBackwardJs, type BinaryKernelOp } from '../src/backend/js/kernels.js';
+import { adamUpdateJs, addRowVectorJs, binaryJs, columnSumJs, reluBackwardJs } from '../src/backend/js/kernels.js';
 import { adamUpdateWasm, addRowVectorWasm, binaryWasm, columnSumWasm, reluBackwardWasm } from '../src/backend/wasm/kernels.js';
 import { binaryModule } from '../src/backend/wasm/binary-module.js';
 import { encodeModule, sleb, uleb } from '../src/backend/wasm/encoder.js';
@@ -286,7 +287,7 @@ function adamFloat32Model(
 }
 
 describe('training-step kernels', () => {
-  it('adamUpdate: wasm = its float32 model bit for bit, within float32 rounding of the JS reference, close to float64; offsets and tails', () => {
+  it('adamUpdate: wasm = its float32 model bit for bit, within float32 rounding of the JS reference, close to float64', () => {
     for (const n of [1, 7, 1000, 16384 * 2 + 5]) {
       for (const amsgrad of [false, true]) {
         const p0 = f32(n + 3);

@@ -19,17 +19,37 @@
  */
 import { IndexError, ValueError } from '../errors.js';
 import { gemmJs } from './js/gemm.js';
-import { adamUpdateJs, addRowVectorJs, binaryJs, columnSumJs, reluBackwardJs, type BinaryKernelOp } from './js/kernels.js';
-import type { AdamUpdateFn, FloatArray, GemmArgs, GemmArray, GemmFn } from './types.js';
+import { adamUpdateJs, addRowVectorJs, binaryJs, columnSumJs, reluBackwardJs } from './js/kernels.js';
+import type {
+  AdamUpdateFn,
+  AddRowVectorFn,
+  BinaryKernelFn,
+  ColumnSumFn,
+  FloatArray,
+  GemmArgs,
+  GemmArray,
+  GemmFn,
+  ReluBackwardFn,
+} from './types.js';
 import { gemmWasm } from './wasm/gemm.js';
 import { adamUpdateWasm, addRowVectorWasm, binaryWasm, columnSumWasm, reluBackwardWasm } from './wasm/kernels.js';
 import { wasmSupported } from './wasm/runtime.js';
 
-export type { AdamUpdateFn, GemmArgs, GemmArray, GemmFn, FloatArray as StepArray } from './types.js';
+export type {
+  AdamUpdateFn,
+  AddRowVectorFn,
+  BinaryKernelFn,
+  BinaryKernelOp,
+  ColumnSumFn,
+  GemmArgs,
+  GemmArray,
+  GemmFn,
+  ReluBackwardFn,
+  FloatArray as StepArray,
+} from './types.js';
 export { gemmJs } from './js/gemm.js';
 export { gemmWasm } from './wasm/gemm.js';
 export { adamUpdateJs, addRowVectorJs, binaryJs, columnSumJs, reluBackwardJs } from './js/kernels.js';
-export type { BinaryKernelOp } from './js/kernels.js';
 export { adamUpdateWasm, addRowVectorWasm, binaryWasm, columnSumWasm, reluBackwardWasm } from './wasm/kernels.js';
 export { wasmSupported } from './wasm/runtime.js';
 export { gemmWorkerSource, gemmWorkersReady, setGemmWorkers, type GemmWorker } from './wasm/threads.js';
@@ -148,18 +168,9 @@ export const adamUpdate: AdamUpdateFn = (...args) => {
 /**
  * `out[i, j] = x[i, j] + b[j]` on a contiguous `rows×cols` block, then `max(·, 0)` when `relu` (NaN → 0):
  * the dense layer's bias add, optionally fused with ReLU. `out` may be `x` (in place).
+ * @function
  */
-export function addRowVector(
-  x: FloatArray,
-  xOff: number,
-  rows: number,
-  cols: number,
-  b: FloatArray,
-  bOff: number,
-  out: FloatArray,
-  oOff: number,
-  relu = false,
-): void {
+export const addRowVector: AddRowVectorFn = (x, xOff, rows, cols, b, bOff, out, oOff, relu = false) => {
   checkCount('addRowVector', 'rows', rows);
   checkCount('addRowVector', 'cols', cols);
   checkRange('addRowVector', 'x', x, xOff, rows * cols);
@@ -167,27 +178,33 @@ export function addRowVector(
   checkRange('addRowVector', 'out', out, oOff, rows * cols);
   if (useWasm(x, b, out)) addRowVectorWasm(x as Float32Array, xOff, rows, cols, b as Float32Array, bOff, out as Float32Array, oOff, relu);
   else addRowVectorJs(x, xOff, rows, cols, b, bOff, out, oOff, relu);
-}
+};
 
-/** `out[j] = y[j] > 0 ? dy[j] : 0` for `n` elements: ReLU's backward pass from its output `y` (`out` may be `dy`). */
-export function reluBackward(dy: FloatArray, dyOff: number, y: FloatArray, yOff: number, out: FloatArray, oOff: number, n: number): void {
+/**
+ * `out[j] = y[j] > 0 ? dy[j] : 0` for `n` elements: ReLU's backward pass from its output `y` (`out` may be `dy`).
+ * @function
+ */
+export const reluBackward: ReluBackwardFn = (dy, dyOff, y, yOff, out, oOff, n) => {
   checkCount('reluBackward', 'n', n);
   checkRange('reluBackward', 'dy', dy, dyOff, n);
   checkRange('reluBackward', 'y', y, yOff, n);
   checkRange('reluBackward', 'out', out, oOff, n);
   if (useWasm(dy, y, out)) reluBackwardWasm(dy as Float32Array, dyOff, y as Float32Array, yOff, out as Float32Array, oOff, n);
   else reluBackwardJs(dy, dyOff, y, yOff, out, oOff, n);
-}
+};
 
-/** `out[j] = Σᵢ x[i, j]` (`+=` when `accumulate`) over a contiguous `rows×cols` block, rows in order: the bias gradient. */
-export function columnSum(x: FloatArray, xOff: number, rows: number, cols: number, out: FloatArray, oOff: number, accumulate = false): void {
+/**
+ * `out[j] = Σᵢ x[i, j]` (`+=` when `accumulate`) over a contiguous `rows×cols` block, rows in order: the bias gradient.
+ * @function
+ */
+export const columnSum: ColumnSumFn = (x, xOff, rows, cols, out, oOff, accumulate = false) => {
   checkCount('columnSum', 'rows', rows);
   checkCount('columnSum', 'cols', cols);
   checkRange('columnSum', 'x', x, xOff, rows * cols);
   checkRange('columnSum', 'out', out, oOff, cols);
   if (useWasm(x, out)) columnSumWasm(x as Float32Array, xOff, rows, cols, out as Float32Array, oOff, accumulate);
   else columnSumJs(x, xOff, rows, cols, out, oOff, accumulate);
-}
+};
 
 /** Below this many elements {@link binaryKernel} stays in JS: the wasm call and copies cost more than they save. */
 export const BINARY_WASM_MIN = 512;
@@ -196,19 +213,9 @@ export const BINARY_WASM_MIN = 512;
  * `out[oOff + i] = a[aOff + i·aStep] ⊕ b[bOff + i·bStep]` for `n` elements, steps 0 (a scalar operand)
  * or 1, `⊕` one of add, sub, mul, div, maximum, minimum (NaN if either is NaN, −0 < +0): the contiguous
  * fast path of the elementwise ops. Wasm when all three arrays are Float32Array and `n ≥ BINARY_WASM_MIN`.
+ * @function
  */
-export function binaryKernel(
-  op: BinaryKernelOp,
-  a: FloatArray,
-  aOff: number,
-  aStep: number,
-  b: FloatArray,
-  bOff: number,
-  bStep: number,
-  out: FloatArray,
-  oOff: number,
-  n: number,
-): void {
+export const binaryKernel: BinaryKernelFn = (op, a, aOff, aStep, b, bOff, bStep, out, oOff, n) => {
   checkCount('binaryKernel', 'n', n);
   if ((aStep !== 0 && aStep !== 1) || (bStep !== 0 && bStep !== 1)) {
     throw new ValueError(`binaryKernel: steps must be 0 or 1, got aStep=${aStep}, bStep=${bStep}`);
@@ -221,4 +228,4 @@ export function binaryKernel(
   } else {
     binaryJs(op, a, aOff, aStep, b, bOff, bStep, out, oOff, n);
   }
-}
+};

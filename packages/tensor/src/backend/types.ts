@@ -57,3 +57,63 @@ export type AdamUpdateFn<A extends FloatArray = FloatArray> = (
   biasCorr2: number,
   maxV?: A | null,
 ) => void;
+
+/**
+ * `out[i, j] = x[i, j] + b[j]` on a contiguous `rows×cols` block, then `max(·, 0)` when `relu` (NaN → 0): the
+ * dense layer's bias add, optionally fused with ReLU; `out` may be `x`. The signature of `addRowVector` and its
+ * implementations.
+ */
+export type AddRowVectorFn<A extends FloatArray = FloatArray> = (
+  x: A,
+  xOff: number,
+  rows: number,
+  cols: number,
+  b: A,
+  bOff: number,
+  out: A,
+  oOff: number,
+  relu?: boolean,
+) => void;
+
+/** `out[j] = y[j] > 0 ? dy[j] : 0` for `n` elements: ReLU's backward pass from its output `y` (`out` may be `dy`). */
+export type ReluBackwardFn<A extends FloatArray = FloatArray> = (
+  dy: A,
+  dyOff: number,
+  y: A,
+  yOff: number,
+  out: A,
+  oOff: number,
+  n: number,
+) => void;
+
+/** `out[j] = Σᵢ x[i, j]` (`+=` when `accumulate`) over a contiguous `rows×cols` block, rows in order: the bias gradient. */
+export type ColumnSumFn<A extends FloatArray = FloatArray> = (
+  x: A,
+  xOff: number,
+  rows: number,
+  cols: number,
+  out: A,
+  oOff: number,
+  accumulate?: boolean,
+) => void;
+
+/** The binary float ops with a wasm SIMD kernel (see {@link BinaryKernelFn}). */
+export type BinaryKernelOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
+
+/**
+ * `out[oOff + i] = a[aOff + i·aStep] ⊕ b[bOff + i·bStep]` for `n` elements with steps 0 (a scalar operand) or 1,
+ * `⊕` one of {@link BinaryKernelOp}: the contiguous fast path of the elementwise binary ops. The signature of
+ * `binaryKernel` and its implementations.
+ */
+export type BinaryKernelFn<A extends FloatArray = FloatArray> = (
+  op: BinaryKernelOp,
+  a: A,
+  aOff: number,
+  aStep: number,
+  b: A,
+  bOff: number,
+  bStep: number,
+  out: A,
+  oOff: number,
+  n: number,
+) => void;

@@ -1,4 +1,4 @@
-import type { AdamUpdateFn, FloatArray } from '../types.js';
+import type { AdamUpdateFn, AddRowVectorFn, BinaryKernelFn, ColumnSumFn, ReluBackwardFn } from '../types.js';
 
 /**
  * Plain TypeScript versions of the training-step kernels: the readable reference and the fallback.
@@ -61,18 +61,9 @@ export const adamUpdateJs: AdamUpdateFn = (
 /**
  * `out[i, j] = x[i, j] + b[j]` for a contiguous `rows×cols` block (then `max(·, 0)` when `relu`, with
  * NaN → 0): the dense layer's bias add, fused with ReLU.
+ * @function
  */
-export function addRowVectorJs(
-  x: FloatArray,
-  xOff: number,
-  rows: number,
-  cols: number,
-  b: FloatArray,
-  bOff: number,
-  out: FloatArray,
-  oOff: number,
-  relu = false,
-): void {
+export const addRowVectorJs: AddRowVectorFn = (x, xOff, rows, cols, b, bOff, out, oOff, relu = false) => {
   for (let i = 0; i < rows; i++) {
     const xi = xOff + i * cols;
     const oi = oOff + i * cols;
@@ -81,54 +72,37 @@ export function addRowVectorJs(
       out[oi + j] = relu ? (s > 0 ? s : 0) : s;
     }
   }
-}
+};
 
-/** `out[j] = y[j] > 0 ? dy[j] : 0` for `n` elements: the ReLU backward pass given its output `y`. */
-export function reluBackwardJs(dy: FloatArray, dyOff: number, y: FloatArray, yOff: number, out: FloatArray, oOff: number, n: number): void {
+/**
+ * `out[j] = y[j] > 0 ? dy[j] : 0` for `n` elements: the ReLU backward pass given its output `y`.
+ * @function
+ */
+export const reluBackwardJs: ReluBackwardFn = (dy, dyOff, y, yOff, out, oOff, n) => {
   for (let j = 0; j < n; j++) out[oOff + j] = y[yOff + j]! > 0 ? dy[dyOff + j]! : 0;
-}
+};
 
 /**
  * `out[j] (+)= Σᵢ x[i, j]` over a contiguous `rows×cols` block, rows added in order (the bias gradient);
  * adds into `out` when `accumulate`.
+ * @function
  */
-export function columnSumJs(
-  x: FloatArray,
-  xOff: number,
-  rows: number,
-  cols: number,
-  out: FloatArray,
-  oOff: number,
-  accumulate = false,
-): void {
+export const columnSumJs: ColumnSumFn = (x, xOff, rows, cols, out, oOff, accumulate = false) => {
   if (!accumulate) out.fill(0, oOff, oOff + cols);
   for (let i = 0; i < rows; i++) {
     const xi = xOff + i * cols;
     for (let j = 0; j < cols; j++) out[oOff + j] = out[oOff + j]! + x[xi + j]!;
   }
-}
-
-/** The binary float ops with a wasm SIMD kernel (see {@link binaryJs}). */
-export type BinaryKernelOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
+};
 
 /**
  * `out[oOff + i] = a[aOff + i·aStep] ⊕ b[bOff + i·bStep]` for `n` elements with steps 0 (a scalar operand)
  * or 1: the contiguous fast path of the elementwise binary ops. `maximum`/`minimum` follow `Math.max`/`Math.min`
  * (NaN if either is NaN, −0 < +0). On Float32Array each result is rounded once to float32 by the store,
  * which equals the float32 operation for all six ops.
+ * @function
  */
-export function binaryJs(
-  op: BinaryKernelOp,
-  a: FloatArray,
-  aOff: number,
-  aStep: number,
-  b: FloatArray,
-  bOff: number,
-  bStep: number,
-  out: FloatArray,
-  oOff: number,
-  n: number,
-): void {
+export const binaryJs: BinaryKernelFn = (op, a, aOff, aStep, b, bOff, bStep, out, oOff, n) => {
   const end = oOff + n;
   let i = oOff;
   let pa = aOff;
@@ -141,4 +115,4 @@ export function binaryJs(
     case 'maximum': for (; i < end; i++, pa += aStep, pb += bStep) out[i] = Math.max(a[pa]!, b[pb]!); return;
     case 'minimum': for (; i < end; i++, pa += aStep, pb += bStep) out[i] = Math.min(a[pa]!, b[pb]!); return;
   }
-}
+};

@@ -1,5 +1,5 @@
-import { binaryJs, type BinaryKernelOp } from '../js/kernels.js';
-import type { AdamUpdateFn } from '../types.js';
+import { binaryJs } from '../js/kernels.js';
+import type { AdamUpdateFn, AddRowVectorFn, BinaryKernelFn, ColumnSumFn, ReluBackwardFn } from '../types.js';
 import { kernelState } from './runtime.js';
 
 /**
@@ -45,18 +45,11 @@ export const adamUpdateWasm: AdamUpdateFn<Float32Array> = (
   }
 };
 
-/** `out[i, j] = x[i, j] + b[j]` (then ReLU) on float32 arrays; see {@link addRowVectorJs}. */
-export function addRowVectorWasm(
-  x: Float32Array,
-  xOff: number,
-  rows: number,
-  cols: number,
-  b: Float32Array,
-  bOff: number,
-  out: Float32Array,
-  oOff: number,
-  relu = false,
-): void {
+/**
+ * `out[i, j] = x[i, j] + b[j]` (then ReLU) on float32 arrays; see {@link addRowVectorJs}.
+ * @function
+ */
+export const addRowVectorWasm: AddRowVectorFn<Float32Array> = (x, xOff, rows, cols, b, bOff, out, oOff, relu = false) => {
   if (rows <= 0 || cols <= 0) return;
   const per = Math.max(1, Math.floor(CHUNK / cols));
   const bAt = per * cols;
@@ -69,13 +62,16 @@ export function addRowVectorWasm(
     fn(0, len / cols, cols, bAt * 4, 0);
     out.set(f32.subarray(0, len), oOff + i0 * cols);
   }
-}
+};
 
-/** `out = y > 0 ? dy : 0` on float32 arrays; see {@link reluBackwardJs}. */
-export function reluBackwardWasm(dy: Float32Array, dyOff: number, y: Float32Array, yOff: number, out: Float32Array, oOff: number, n: number): void {
+/**
+ * `out = y > 0 ? dy : 0` on float32 arrays; see {@link reluBackwardJs}.
+ * @function
+ */
+export const reluBackwardWasm: ReluBackwardFn<Float32Array> = (dy, dyOff, y, yOff, out, oOff, n) => {
   const { kernels } = kernelState(2 * CHUNK);
   elementwise2(kernels.reluBack, dy, dyOff, y, yOff, out, oOff, n);
-}
+};
 
 /**
  * Runs the wasm kernel `fn(a, b, out, len)` (byte addresses) over `n` elements chunk by chunk: each chunk of
@@ -102,8 +98,11 @@ function elementwise2(
   }
 }
 
-/** `out[j] (+)= Σᵢ x[i, j]`, rows in order, on float32 arrays; see {@link columnSumJs}. */
-export function columnSumWasm(x: Float32Array, xOff: number, rows: number, cols: number, out: Float32Array, oOff: number, accumulate = false): void {
+/**
+ * `out[j] (+)= Σᵢ x[i, j]`, rows in order, on float32 arrays; see {@link columnSumJs}.
+ * @function
+ */
+export const columnSumWasm: ColumnSumFn<Float32Array> = (x, xOff, rows, cols, out, oOff, accumulate = false) => {
   if (cols <= 0) return;
   const per = Math.max(1, Math.floor(CHUNK / cols));
   const oAt = per * cols;
@@ -116,7 +115,7 @@ export function columnSumWasm(x: Float32Array, xOff: number, rows: number, cols:
     kernels.colSum(0, len / cols, cols, oAt * 4);
   }
   out.set(f32.subarray(oAt, oAt + cols), oOff);
-}
+};
 
 const BIN_NAMES = { add: 'add', sub: 'sub', mul: 'mul', div: 'div', maximum: 'max', minimum: 'min' } as const;
 const COMMUTATIVE = { add: true, sub: false, mul: true, div: false, maximum: true, minimum: true } as const;
@@ -124,19 +123,9 @@ const COMMUTATIVE = { add: true, sub: false, mul: true, div: false, maximum: tru
 /**
  * `out[oOff + i] = a[aOff + i·aStep] ⊕ b[bOff + i·bStep]` on float32 arrays with steps 0 (scalar) or 1;
  * see {@link binaryJs}. Chunks are computed in place in the first operand's slot.
+ * @function
  */
-export function binaryWasm(
-  op: BinaryKernelOp,
-  a: Float32Array,
-  aOff: number,
-  aStep: number,
-  b: Float32Array,
-  bOff: number,
-  bStep: number,
-  out: Float32Array,
-  oOff: number,
-  n: number,
-): void {
+export const binaryWasm: BinaryKernelFn<Float32Array> = (op, a, aOff, aStep, b, bOff, bStep, out, oOff, n) => {
   if (n <= 0) return;
   if (aStep === 0 && bStep === 0) {
     binaryJs(op, a, aOff, 0, b, bOff, 0, out, oOff, n);
@@ -160,4 +149,4 @@ export function binaryWasm(
     fn(0, s, 0, len);
     out.set(f32.subarray(0, len), oOff + j0);
   }
-}
+};
