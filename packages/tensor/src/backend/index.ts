@@ -12,9 +12,9 @@
  * {@link reluBackward}, {@link columnSum}, and the contiguous float32 binary ops ({@link binaryKernel}). The
  * elementwise ones give bit-identical results on both backends; GEMM and Adam compute in float32 on `wasm`
  * (within float32 rounding of `js`, whose Adam {@link adamUpdateJs} is the reference rule). Each backend is
- * bit-identical run to run. A kernel with a long signature has it once, as a type (`types.ts`: {@link GemmFn},
- * {@link AdamUpdateFn}) that its dispatcher and both implementations share. New kernels go under `wasm/`
- * against the same memory and are dispatched here the same way. The host may lend the wasm GEMM worker threads
+ * bit-identical run to run. Each kernel's signature exists once, as a type in `types.ts` ({@link GemmFn},
+ * {@link AdamUpdateFn}, …) that its dispatcher here and its `js/` and `wasm/` versions share. New kernels go
+ * under `wasm/` against the same memory and are dispatched here the same way. The host may lend the wasm GEMM worker threads
  * ({@link setGemmWorkers}, `wasm/threads.ts`); the library itself never starts threads and stays browser-safe.
  */
 import { IndexError, ValueError } from '../errors.js';
