@@ -1,5 +1,5 @@
 import { ValueError } from '@tapegrad/tensor';
-import { adamUpdate, getBackend } from '@tapegrad/tensor/backend';
+import { adamUpdate } from '@tapegrad/tensor/backend';
 import { checkRange, Optimizer, type FloatArray, type OptimizerOptions, type ParamSlot, type Parameter } from './optimizer.js';
 
 /** Options of {@link Adam} and {@link AdamW}. */
@@ -27,8 +27,9 @@ export function checkBetas(fn: string, betas: readonly number[]): [number, numbe
  * θ ← θ − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
  * ```
  * Keras flavour (ε 1e-7): "epsilon hat" — ε is added to the *uncorrected* √v, i.e.
- * θ ← θ − lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ) · m / (√v + ε), which equals PyTorch's rule with ε̂ = ε·√(1 − β₂ᵗ);
- * weight decay decoupled.
+ * θ ← θ − lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ) · m / (√v + ε), which is PyTorch's rule with ε/√(1 − β₂ᵗ) in place of ε
+ * (Keras writes the moments as m ← m + (g − m)·(1 − β₁), equal up to rounding); weight decay decoupled.
+ * Every step runs the backend's `adamUpdate` kernel (`@tapegrad/tensor/backend`), on any backend.
  */
 export class Adam extends Optimizer {
   readonly name: string = 'adam';
@@ -54,63 +55,19 @@ export class Adam extends Optimizer {
     if (this.amsgrad) slot.buffers['maxExpAvgSq'] = make();
   }
 
+  /** The kernel reads a plain gradient of either dtype as it is: no scratch copy. */
   protected override applyDirect(x: FloatArray, xo: number, g: FloatArray, n: number, slot: ParamSlot): boolean {
-    if (this.flavor !== 'pytorch' || this.amsgrad) return false;
-    const m = slot.buffers['expAvg']!;
-    const v = slot.buffers['expAvgSq']!;
-    const [b1, b2] = this.betas;
-    const t = slot.step;
-    const stepSize = this.lr / (1 - b1 ** t);
-    const invBc2Sqrt = 1 / Math.sqrt(1 - b2 ** t);
-    if (x instanceof Float32Array && g instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array) {
-      // On the wasm backend: the SIMD kernel (float32 arithmetic; equal within float32 rounding, not bit for bit).
-      if (getBackend() === 'wasm') adamUpdate(x, xo, g, 0, m, v, n, this.lr, b1, b2, this.eps, 1 - b1 ** t, 1 - b2 ** t);
-      else adamStep32(x, xo, g, m, v, n, b1, b2, this.eps, stepSize, invBc2Sqrt);
-      return true;
-    }
-    if (x instanceof Float64Array && g instanceof Float64Array && m instanceof Float64Array && v instanceof Float64Array) {
-      adamStep64(x, xo, g, m, v, n, b1, b2, this.eps, stepSize, invBc2Sqrt);
-      return true;
-    }
-    return false;
+    this.apply(x, xo, g, n, slot);
+    return true;
   }
 
-  protected apply(x: FloatArray, xo: number, g: Float64Array, n: number, slot: ParamSlot): void {
+  protected apply(x: FloatArray, xo: number, g: FloatArray, n: number, slot: ParamSlot): void {
     const [b1, b2] = this.betas;
-    const t = slot.step;
-    const m = slot.buffers['expAvg']!;
-    const v = slot.buffers['expAvgSq']!;
-    const vmax = slot.buffers['maxExpAvgSq'];
-    const eps = this.eps;
-    if (this.flavor === 'keras') {
-      const alpha = (this.lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
-      for (let j = 0; j < n; j++) {
-        const gj = g[j]!;
-        m[j] = m[j]! + (gj - m[j]!) * (1 - b1);
-        v[j] = v[j]! + (gj * gj - v[j]!) * (1 - b2);
-        let vj = v[j]!;
-        if (vmax) {
-          if (vj > vmax[j]!) vmax[j] = vj;
-          vj = vmax[j]!;
-        }
-        x[xo + j] = x[xo + j]! - (alpha * m[j]!) / (Math.sqrt(vj) + eps);
-      }
-      return;
-    }
-    const stepSize = this.lr / (1 - b1 ** t);
-    const invBc2Sqrt = 1 / Math.sqrt(1 - b2 ** t);
-    for (let j = 0; j < n; j++) {
-      const gj = g[j]!;
-      m[j] = m[j]! * b1 + gj * (1 - b1);
-      v[j] = v[j]! * b2 + gj * gj * (1 - b2);
-      let vj = v[j]!;
-      if (vmax) {
-        if (vj > vmax[j]!) vmax[j] = vj;
-        vj = vmax[j]!;
-      }
-      // stepSize·m / (√v/√bc₂ + ε) with one division (see adamStep32, which must agree bit for bit).
-      x[xo + j] = x[xo + j]! - (stepSize * m[j]!) / (Math.sqrt(vj) * invBc2Sqrt + eps);
-    }
+    const bc1 = 1 - b1 ** slot.step;
+    const bc2 = 1 - b2 ** slot.step;
+    const eps = this.flavor === 'keras' ? this.eps / Math.sqrt(bc2) : this.eps;
+    const { expAvg, expAvgSq, maxExpAvgSq } = slot.buffers;
+    adamUpdate(x, xo, g, 0, expAvg!, expAvgSq!, n, this.lr, b1, b2, eps, bc1, bc2, maxExpAvgSq ?? null);
   }
 }
 
@@ -127,65 +84,5 @@ export class AdamW extends Adam {
 
   protected override get decoupledDecay(): boolean {
     return true;
-  }
-}
-
-const fround = Math.fround;
-
-/**
- * The PyTorch Adam rule on float32 storage, bit-identical to {@link Adam}'s general loop (float64
- * arithmetic, each stored moment rounded to float32 and read back rounded): one tight monomorphic loop.
- */
-function adamStep32(
-  x: Float32Array,
-  xo: number,
-  g: Float32Array,
-  m: Float32Array,
-  v: Float32Array,
-  n: number,
-  b1: number,
-  b2: number,
-  eps: number,
-  stepSize: number,
-  invBc2Sqrt: number,
-): void {
-  const c1 = 1 - b1;
-  const c2 = 1 - b2;
-  for (let j = 0; j < n; j++) {
-    const gj = g[j]!;
-    const mj = fround(m[j]! * b1 + gj * c1);
-    const vj = fround(v[j]! * b2 + gj * gj * c2);
-    m[j] = mj;
-    v[j] = vj;
-    x[xo + j] = x[xo + j]! - (stepSize * mj) / (Math.sqrt(vj) * invBc2Sqrt + eps);
-  }
-}
-
-/**
- * {@link adamStep32} on float64 storage. Kept as a separate copy on purpose: one loop shared by both dtypes
- * (reading the stored moments back) sees two array kinds and measured ~1.3–1.5× slower per element.
- */
-function adamStep64(
-  x: Float64Array,
-  xo: number,
-  g: Float64Array,
-  m: Float64Array,
-  v: Float64Array,
-  n: number,
-  b1: number,
-  b2: number,
-  eps: number,
-  stepSize: number,
-  invBc2Sqrt: number,
-): void {
-  const c1 = 1 - b1;
-  const c2 = 1 - b2;
-  for (let j = 0; j < n; j++) {
-    const gj = g[j]!;
-    const mj = m[j]! * b1 + gj * c1;
-    const vj = v[j]! * b2 + gj * gj * c2;
-    m[j] = mj;
-    v[j] = vj;
-    x[xo + j] = x[xo + j]! - (stepSize * mj) / (Math.sqrt(vj) * invBc2Sqrt + eps);
   }
 }

@@ -333,7 +333,8 @@ export abstract class Optimizer {
   /** Restores a snapshot made by {@link state} (of an optimizer with the same name and flavour). */
   loadState(s: OptimizerState): void {
     if (!s || typeof s !== 'object' || !Array.isArray(s.slots)) {
-      throw new ValueError(`${this.name}.loadState: expected an object from state() with a 'slots' array`);
+      const got = s === null || typeof s !== 'object' ? String(s) : "an object without a 'slots' array";
+      throw new ValueError(`${this.name}.loadState: got ${got}; expected an object from state() with a 'slots' array`);
     }
     if (s.name !== this.name || s.flavor !== this.flavor) {
       throw new ValueError(`${this.name}.loadState: state is for '${s.name}' (${s.flavor}); expected '${this.name}' (${this.flavor})`);

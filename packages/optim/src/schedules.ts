@@ -28,7 +28,7 @@ export abstract class LRSchedule {
   /** The learning rate for the current epoch (closed form). */
   abstract getLr(): number;
 
-  /** Advances one epoch and updates the optimizer's lr (`metric` is used only by ReduceLROnPlateau). */
+  /** Advances one epoch and updates the optimizer's lr (`metric` is used only by {@link PlateauLR}). */
   step(_metric?: number): void {
     this.epoch++;
     this.optimizer.lr = this.getLr();
@@ -161,7 +161,9 @@ export class LambdaLR extends LRSchedule {
 
   constructor(optimizer: Optimizer, opts: { lrLambda: (epoch: number) => number }) {
     super(optimizer);
-    if (typeof opts.lrLambda !== 'function') throw new ValueError(`LambdaLR: expected opts.lrLambda to be a function of the epoch`);
+    if (typeof opts?.lrLambda !== 'function') {
+      throw new ValueError(`LambdaLR: got lrLambda of type ${typeof opts?.lrLambda}; expected a function of the epoch`);
+    }
     this.lrLambda = opts.lrLambda;
     optimizer.lr = this.getLr();
   }
@@ -171,8 +173,8 @@ export class LambdaLR extends LRSchedule {
   }
 }
 
-/** Options of {@link ReduceLROnPlateau} (PyTorch names and defaults). */
-export interface ReduceLROnPlateauOptions {
+/** Options of {@link PlateauLR} (PyTorch names and defaults). */
+export interface PlateauLROptions {
   mode?: 'min' | 'max';
   factor?: number;
   patience?: number;
@@ -186,10 +188,11 @@ export interface ReduceLROnPlateauOptions {
 /**
  * Multiplies lr by `factor` (0.1) once the metric has not improved for more than `patience` (10) epochs;
  * "improved" means below best·(1 − threshold) (mode 'min', 'rel'; threshold 1e-4), then waits `cooldown`
- * epochs; lr never goes below `minLr`, and changes smaller than `eps` are skipped (PyTorch semantics).
+ * epochs; lr never goes below `minLr`, and changes smaller than `eps` are skipped: PyTorch's `ReduceLROnPlateau`
+ * (`@tapegrad/nn`'s `ReduceLROnPlateau` is the Keras callback).
  */
-export class ReduceLROnPlateau extends LRSchedule {
-  readonly name = 'ReduceLROnPlateau';
+export class PlateauLR extends LRSchedule {
+  readonly name = 'PlateauLR';
   readonly mode: 'min' | 'max';
   readonly factor: number;
   readonly patience: number;
@@ -202,7 +205,7 @@ export class ReduceLROnPlateau extends LRSchedule {
   numBadEpochs = 0;
   cooldownCounter = 0;
 
-  constructor(optimizer: Optimizer, opts: ReduceLROnPlateauOptions = {}) {
+  constructor(optimizer: Optimizer, opts: PlateauLROptions = {}) {
     super(optimizer);
     this.mode = opts.mode ?? 'min';
     this.factor = opts.factor ?? 0.1;
@@ -212,11 +215,15 @@ export class ReduceLROnPlateau extends LRSchedule {
     this.cooldown = opts.cooldown ?? 0;
     this.minLr = opts.minLr ?? 0;
     this.eps = opts.eps ?? 1e-8;
-    if (this.mode !== 'min' && this.mode !== 'max') throw new ValueError(`ReduceLROnPlateau: unknown mode '${String(this.mode)}'; expected 'min' or 'max'`);
-    if (this.thresholdMode !== 'rel' && this.thresholdMode !== 'abs') {
-      throw new ValueError(`ReduceLROnPlateau: unknown thresholdMode '${String(this.thresholdMode)}'; expected 'rel' or 'abs'`);
+    if (this.mode !== 'min' && this.mode !== 'max') {
+      throw new ValueError(`PlateauLR: unknown mode '${String(this.mode)}'; expected 'min' or 'max'`);
     }
-    if (!(this.factor >= 0 && this.factor < 1)) throw new ValueError(`ReduceLROnPlateau: invalid factor ${this.factor}; expected a number in [0, 1)`);
+    if (this.thresholdMode !== 'rel' && this.thresholdMode !== 'abs') {
+      throw new ValueError(`PlateauLR: unknown thresholdMode '${String(this.thresholdMode)}'; expected 'rel' or 'abs'`);
+    }
+    if (!(this.factor >= 0 && this.factor < 1)) {
+      throw new ValueError(`PlateauLR: invalid factor ${this.factor}; expected a number in [0, 1)`);
+    }
     this.best = this.mode === 'min' ? Infinity : -Infinity;
   }
 
@@ -234,7 +241,7 @@ export class ReduceLROnPlateau extends LRSchedule {
   /** Records one epoch's metric and reduces lr after a plateau. */
   override step(metric?: number): void {
     if (typeof metric !== 'number' || Number.isNaN(metric)) {
-      throw new ValueError(`ReduceLROnPlateau.step: got metric ${String(metric)}; expected a number (e.g. the validation loss)`);
+      throw new ValueError(`PlateauLR.step: got metric ${String(metric)}; expected a number (e.g. the validation loss)`);
     }
     this.epoch++;
     if (this.isBetter(metric)) {

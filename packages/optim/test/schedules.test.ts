@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CosineAnnealingLR, ExponentialLR, LambdaLR, LinearWarmup, MultiStepLR, ReduceLROnPlateau, SGD, StepLR, type LRSchedule,
+  CosineAnnealingLR, ExponentialLR, LambdaLR, LinearWarmup, MultiStepLR, PlateauLR, SGD, StepLR, type LRSchedule,
 } from '../src/index.js';
+import * as optim from '../src/index.js';
 import { golden } from './helpers.js';
 
 const make = (name: string, opt: SGD, o: Record<string, unknown>): LRSchedule => {
@@ -11,7 +12,7 @@ const make = (name: string, opt: SGD, o: Record<string, unknown>): LRSchedule =>
     case 'ExponentialLR': return new ExponentialLR(opt, { gamma: o['gamma'] as number });
     case 'CosineAnnealingLR': return new CosineAnnealingLR(opt, { tMax: o['T_max'] as number, etaMin: o['eta_min'] as number });
     case 'LinearLR': return new LinearWarmup(opt, { startFactor: o['start_factor'] as number, warmupSteps: o['total_iters'] as number });
-    default: return new ReduceLROnPlateau(opt, {
+    default: return new PlateauLR(opt, {
       mode: o['mode'] as 'max', patience: o['patience'] as number, factor: o['factor'] as number, cooldown: o['cooldown'] as number,
       threshold: o['threshold'] as number, thresholdMode: o['threshold_mode'] as 'abs', minLr: o['min_lr'] as number,
     });
@@ -52,11 +53,11 @@ describe('schedules against their closed forms', () => {
 
   it('state()/loadState() resumes a schedule', () => {
     const a = new SGD([], { lr: 1 });
-    const sa = new ReduceLROnPlateau(a, { patience: 1, cooldown: 2 });
+    const sa = new PlateauLR(a, { patience: 1, cooldown: 2 });
     const metrics = [5, 4, 4, 4, 4, 3, 3, 3, 3, 3];
     for (const m of metrics.slice(0, 4)) sa.step(m);
     const b = new SGD([], { lr: a.lr });
-    const sb = new ReduceLROnPlateau(b, { patience: 1, cooldown: 2 });
+    const sb = new PlateauLR(b, { patience: 1, cooldown: 2 });
     sb.loadState(JSON.parse(JSON.stringify(sa.state())));
     for (const m of metrics.slice(4)) { sa.step(m); sb.step(m); expect(b.lr).toBe(a.lr); }
     const c = new SGD([], { lr: 1 });
@@ -73,7 +74,16 @@ describe('schedules against their closed forms', () => {
   it('validates its options', () => {
     const o = new SGD([], { lr: 1 });
     expect(() => new StepLR(o, { stepSize: 0 })).toThrow(/stepSize 0/);
-    expect(() => new ReduceLROnPlateau(o).step()).toThrow(/expected a number/);
-    expect(() => new ReduceLROnPlateau(o, { factor: 1 })).toThrow(/factor 1/);
+    expect(() => new PlateauLR(o).step()).toThrow(/expected a number/);
+    expect(() => new PlateauLR(o, { factor: 1 })).toThrow(/factor 1/);
+    const notAFunction = 0.5 as unknown as () => number;
+    expect(() => new LambdaLR(o, { lrLambda: notAFunction })).toThrow('LambdaLR: got lrLambda of type number; expected a function');
+  });
+});
+
+describe('schedule names', () => {
+  it("the plateau schedule is PlateauLR, like StepLR and ExponentialLR (ReduceLROnPlateau is @tapegrad/nn's Keras callback)", () => {
+    expect(new PlateauLR(new SGD([], { lr: 0.1 })).name).toBe('PlateauLR');
+    expect('ReduceLROnPlateau' in optim).toBe(false);
   });
 });

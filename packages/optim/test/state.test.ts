@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Tensor } from '@tapegrad/tensor';
-import { createOptimizer, optimizerNames, type Optimizer, type Parameter } from '../src/index.js';
+import { Tensor, ValueError } from '@tapegrad/tensor';
+import { createOptimizer, optimizerNames, type Optimizer, type OptimizerState, type Parameter } from '../src/index.js';
 import { golden, makeParams } from './helpers.js';
 
 // Options that make every optimizer carry all of its state kinds.
@@ -74,6 +74,8 @@ describe('state() / loadState()', () => {
     expect(() => createOptimizer('sgd', p).loadState(adam.state())).toThrow(/state is for 'adam'.*expected 'sgd'/);
     const other = createOptimizer('adam', [{ value: new Tensor(new Float64Array(5), [5]), grad: null }]);
     expect(() => other.loadState(adam.state())).toThrow(/has 6 elements; expected 5/);
+    expect(() => other.loadState(null as unknown as OptimizerState)).toThrow(ValueError);
+    expect(() => other.loadState({} as OptimizerState)).toThrow("adam.loadState: got an object without a 'slots' array; expected");
   });
 
   it('non-finite state survives JSON', () => {

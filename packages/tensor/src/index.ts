@@ -5,6 +5,8 @@
  * numbers. It knows nothing about gradients — that is `@tapegrad/autograd`'s job — and uses no Node-only
  * API, so it runs unchanged in a browser.
  */
+// Attaches the kernel methods (`a.add(b)`, `a.sum(1)`, …) to Tensor; first, so they exist before any other module runs.
+import './tensor-methods.js';
 export * from './errors.js';
 export * from './dtype.js';
 export * from './shape.js';

@@ -1,18 +1,6 @@
 import { allocate, dtypeOf, type DType, type TypedArray } from './dtype.js';
 import { IndexError, ShapeError, ValueError, fmtShape } from './errors.js';
 import { broadcastShapes, contiguousStrides, normalizeAxis, shapesEqual, sizeOf } from './shape.js';
-// The kernels import Tensor too; this cycle is safe because neither side touches the other at load time.
-import * as E from './kernels/elementwise.js';
-import { formatTensor } from './kernels/format.js';
-import { matmul as matmulKernel } from './kernels/matmul.js';
-import * as R from './kernels/reduce.js';
-import * as S from './kernels/shape-ops.js';
-
-type Operand = Tensor | number;
-type Axes = number | readonly number[] | null | undefined;
-/** `keepDims` as a flag or as `{ keepDims }` (so `a.sum(1, { keepDims: true })` reads like the docs). */
-type KeepDims = boolean | { keepDims?: boolean };
-const keep = (k: KeepDims | undefined): boolean => (typeof k === 'object' ? (k.keepDims ?? false) : (k ?? false));
 
 /**
  * One axis of a {@link Tensor.slice}: `null` keeps the whole axis, a number picks one index and drops the
@@ -23,10 +11,121 @@ export type SliceSpec = number | null | readonly [start?: number | null, stop?: 
 /** A nested array of numbers, as accepted by {@link tensor} and returned by {@link Tensor.toArray}. */
 export type NestedArray = number | NestedArray[];
 
+type Operand = Tensor | number;
+type Axes = number | readonly number[] | null | undefined;
+/** `keepDims` as a flag or as `{ keepDims }` (so `a.sum(1, { keepDims: true })` reads like the docs). */
+export type KeepDims = boolean | { keepDims?: boolean };
+
+/**
+ * The kernels as {@link Tensor} methods, each the free function of the same name (`a.add(b)` is `add(a, b)`).
+ * Declared here so that `tensor.ts` needs no kernel import; `tensor-methods.ts` implements every one (the
+ * compiler checks) and the package entry installs them on `Tensor.prototype`.
+ */
+export interface TensorMethods {
+  /** `this + other` with broadcasting. */
+  add(other: Operand): Tensor;
+  /** `this − other` with broadcasting. */
+  sub(other: Operand): Tensor;
+  /** `this · other` elementwise with broadcasting. */
+  mul(other: Operand): Tensor;
+  /** `this / other` with broadcasting. */
+  div(other: Operand): Tensor;
+  /** `this ** other` with broadcasting. */
+  pow(other: Operand): Tensor;
+  /** Elementwise maximum with broadcasting. */
+  maximum(other: Operand): Tensor;
+  /** Elementwise minimum with broadcasting. */
+  minimum(other: Operand): Tensor;
+  /** 1 where `this == other`, else 0. */
+  eq(other: Operand): Tensor;
+  /** 1 where `this != other`, else 0. */
+  ne(other: Operand): Tensor;
+  /** 1 where `this < other`, else 0. */
+  lt(other: Operand): Tensor;
+  /** 1 where `this <= other`, else 0. */
+  le(other: Operand): Tensor;
+  /** 1 where `this > other`, else 0. */
+  gt(other: Operand): Tensor;
+  /** 1 where `this >= other`, else 0. */
+  ge(other: Operand): Tensor;
+  /** `−x`. */
+  neg(): Tensor;
+  /** `|x|`. */
+  abs(): Tensor;
+  /** −1, 0 or 1. */
+  sign(): Tensor;
+  /** `eˣ`. */
+  exp(): Tensor;
+  /** Natural logarithm. */
+  log(): Tensor;
+  /** `log(1 + x)`, accurate near 0. */
+  log1p(): Tensor;
+  /** `√x`. */
+  sqrt(): Tensor;
+  /** `x²`. */
+  square(): Tensor;
+  /** `1 / x`. */
+  reciprocal(): Tensor;
+  /** `sin x`. */
+  sin(): Tensor;
+  /** `cos x`. */
+  cos(): Tensor;
+  /** `tanh x`. */
+  tanh(): Tensor;
+  /** `1 / (1 + e⁻ˣ)`, stable for large |x|. */
+  sigmoid(): Tensor;
+  /** `max(x, 0)`. */
+  relu(): Tensor;
+  /** Clamps into `[min, max]`. */
+  clip(min: number, max: number): Tensor;
+  /** Sum over `axes` (all when omitted). */
+  sum(axes?: Axes, keepDims?: KeepDims): Tensor;
+  /** Mean over `axes` (all when omitted). */
+  mean(axes?: Axes, keepDims?: KeepDims): Tensor;
+  /** Maximum over `axes` (all when omitted). */
+  max(axes?: Axes, keepDims?: KeepDims): Tensor;
+  /** Minimum over `axes` (all when omitted). */
+  min(axes?: Axes, keepDims?: KeepDims): Tensor;
+  /** Product over `axes` (all when omitted). */
+  prod(axes?: Axes, keepDims?: KeepDims): Tensor;
+  /** `log Σ eˣ` over `axes`, stable. */
+  logsumexp(axes?: Axes, keepDims?: KeepDims): Tensor;
+  /** Variance over `axes` (`correction` 0 by default, like NumPy). */
+  variance(axes?: Axes, options?: { keepDims?: boolean; correction?: number }): Tensor;
+  /** Standard deviation over `axes`. */
+  std(axes?: Axes, options?: { keepDims?: boolean; correction?: number }): Tensor;
+  /** Index of the maximum along `axis` (over the flattened tensor when omitted), as int32. */
+  argmax(axis?: number | null, keepDims?: KeepDims): Tensor;
+  /** Index of the minimum along `axis`, as int32. */
+  argmin(axis?: number | null, keepDims?: KeepDims): Tensor;
+  /** Softmax along `axis` (default last), stable. */
+  softmax(axis?: number): Tensor;
+  /** Log-softmax along `axis` (default last), stable. */
+  logSoftmax(axis?: number): Tensor;
+  /** Sums a broadcast result back down to `shape`. */
+  sumTo(shape: readonly number[]): Tensor;
+  /** Matrix product with NumPy semantics (2-D, batched, 1-D). */
+  matmul(other: Tensor): Tensor;
+  /** Elements at `indices` along `axis` (NumPy `take`). */
+  take(indices: Tensor | NestedArray, axis?: number | null): Tensor;
+  /** `out[i][j] = this[i][indices[i][j]]` along `axis` (PyTorch `gather`). */
+  gather(indices: Tensor | NestedArray, axis: number): Tensor;
+  /** NumPy-like text: aligned columns, `...` elision for large tensors, shape/dtype when they matter. */
+  toString(): string;
+}
+
+declare module './tensor.js' {
+  interface Tensor extends TensorMethods {}
+}
+
+// The class below and this interface merge: every Tensor has the kernel methods (installed by tensor-methods.ts).
+export interface Tensor extends TensorMethods {}
+
 /**
  * A strided view of a typed array: element `[i0, i1, …]` lives at
  * `data[offset + i0*strides[0] + i1*strides[1] + …]`. Views (transpose, slice, expand, …) share `data`
- * and cost O(ndim); kernels return new contiguous tensors and never mutate their inputs.
+ * and cost O(ndim); kernels return new contiguous tensors and never mutate their inputs. The kernels are also
+ * methods (`a.add(b)`, `a.sum(1, { keepDims: true })`, `a.matmul(b)`), attached by `tensor-methods.ts`.
  */
 export class Tensor {
   /** The backing storage, shared by all views of it. */
@@ -274,107 +373,6 @@ export class Tensor {
     const b = other.values();
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
     return true;
-  }
-
-  // ---- kernels as methods: each is the free function of the same name in kernels/ -------------
-
-  /** `this + other` with broadcasting ({@link E.add}). */
-  add(other: Operand): Tensor { return E.add(this, other); }
-  /** `this − other` with broadcasting. */
-  sub(other: Operand): Tensor { return E.sub(this, other); }
-  /** `this · other` elementwise with broadcasting. */
-  mul(other: Operand): Tensor { return E.mul(this, other); }
-  /** `this / other` with broadcasting. */
-  div(other: Operand): Tensor { return E.div(this, other); }
-  /** `this ** other` with broadcasting. */
-  pow(other: Operand): Tensor { return E.pow(this, other); }
-  /** Elementwise maximum with broadcasting. */
-  maximum(other: Operand): Tensor { return E.maximum(this, other); }
-  /** Elementwise minimum with broadcasting. */
-  minimum(other: Operand): Tensor { return E.minimum(this, other); }
-  /** 1 where `this == other`, else 0. */
-  eq(other: Operand): Tensor { return E.eq(this, other); }
-  /** 1 where `this != other`, else 0. */
-  ne(other: Operand): Tensor { return E.ne(this, other); }
-  /** 1 where `this < other`, else 0. */
-  lt(other: Operand): Tensor { return E.lt(this, other); }
-  /** 1 where `this <= other`, else 0. */
-  le(other: Operand): Tensor { return E.le(this, other); }
-  /** 1 where `this > other`, else 0. */
-  gt(other: Operand): Tensor { return E.gt(this, other); }
-  /** 1 where `this >= other`, else 0. */
-  ge(other: Operand): Tensor { return E.ge(this, other); }
-  /** `−x`. */
-  neg(): Tensor { return E.neg(this); }
-  /** `|x|`. */
-  abs(): Tensor { return E.abs(this); }
-  /** −1, 0 or 1. */
-  sign(): Tensor { return E.sign(this); }
-  /** `eˣ`. */
-  exp(): Tensor { return E.exp(this); }
-  /** Natural logarithm. */
-  log(): Tensor { return E.log(this); }
-  /** `log(1 + x)`, accurate near 0. */
-  log1p(): Tensor { return E.log1p(this); }
-  /** `√x`. */
-  sqrt(): Tensor { return E.sqrt(this); }
-  /** `x²`. */
-  square(): Tensor { return E.square(this); }
-  /** `1 / x`. */
-  reciprocal(): Tensor { return E.reciprocal(this); }
-  /** `sin x`. */
-  sin(): Tensor { return E.sin(this); }
-  /** `cos x`. */
-  cos(): Tensor { return E.cos(this); }
-  /** `tanh x`. */
-  tanh(): Tensor { return E.tanh(this); }
-  /** `1 / (1 + e⁻ˣ)`, stable for large |x|. */
-  sigmoid(): Tensor { return E.sigmoid(this); }
-  /** `max(x, 0)`. */
-  relu(): Tensor { return E.relu(this); }
-  /** Clamps into `[min, max]`. */
-  clip(min: number, max: number): Tensor { return E.clip(this, min, max); }
-  /** Sum over `axes` (all when omitted). */
-  sum(axes?: Axes, keepDims?: KeepDims): Tensor { return R.sum(this, axes, keep(keepDims)); }
-  /** Mean over `axes` (all when omitted). */
-  mean(axes?: Axes, keepDims?: KeepDims): Tensor { return R.mean(this, axes, keep(keepDims)); }
-  /** Maximum over `axes` (all when omitted). */
-  max(axes?: Axes, keepDims?: KeepDims): Tensor { return R.max(this, axes, keep(keepDims)); }
-  /** Minimum over `axes` (all when omitted). */
-  min(axes?: Axes, keepDims?: KeepDims): Tensor { return R.min(this, axes, keep(keepDims)); }
-  /** Product over `axes` (all when omitted). */
-  prod(axes?: Axes, keepDims?: KeepDims): Tensor { return R.prod(this, axes, keep(keepDims)); }
-  /** `log Σ eˣ` over `axes`, stable. */
-  logsumexp(axes?: Axes, keepDims?: KeepDims): Tensor { return R.logsumexp(this, axes, keep(keepDims)); }
-  /** Variance over `axes` (`correction` 0 by default, like NumPy). */
-  variance(axes?: Axes, options?: { keepDims?: boolean; correction?: number }): Tensor { return R.variance(this, axes, options); }
-  /** Standard deviation over `axes`. */
-  std(axes?: Axes, options?: { keepDims?: boolean; correction?: number }): Tensor { return R.std(this, axes, options); }
-  /** Index of the maximum along `axis` (over the flattened tensor when omitted), as int32. */
-  argmax(axis?: number | null, keepDims?: KeepDims): Tensor { return R.argmax(this, axis, keep(keepDims)); }
-  /** Index of the minimum along `axis`, as int32. */
-  argmin(axis?: number | null, keepDims?: KeepDims): Tensor { return R.argmin(this, axis, keep(keepDims)); }
-  /** Softmax along `axis` (default last), stable. */
-  softmax(axis = -1): Tensor { return R.softmax(this, axis); }
-  /** Log-softmax along `axis` (default last), stable. */
-  logSoftmax(axis = -1): Tensor { return R.logSoftmax(this, axis); }
-  /** Sums a broadcast result back down to `shape`. */
-  sumTo(shape: readonly number[]): Tensor { return R.sumTo(this, shape); }
-  /** Matrix product with NumPy semantics (2-D, batched, 1-D). */
-  matmul(other: Tensor): Tensor { return matmulKernel(this, other); }
-  /** Elements at `indices` along `axis` (NumPy `take`). */
-  take(indices: S.IndicesLike, axis?: number | null): Tensor { return S.take(this, indices, axis); }
-  /** `out[i][j] = this[i][indices[i][j]]` along `axis` (PyTorch `gather`). */
-  gather(indices: S.IndicesLike, axis: number): Tensor { return S.gather(this, indices, axis); }
-
-  /** NumPy-like text: aligned columns, `...` elision for large tensors, shape/dtype when they matter. */
-  toString(): string {
-    return formatTensor(this);
-  }
-
-  /** How Node's `console.log` / `util.inspect` shows a tensor (the same text as {@link toString}). */
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return formatTensor(this);
   }
 }
 

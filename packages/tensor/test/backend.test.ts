@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Generator, ValueError, add, div, maximum, mean, minimum, mul, sub, sum, matmul, randn, type Tensor } from '@tapegrad/tensor';
-import { gemm, gemmJs, gemmWasm, getBackend, setBackend, wasmSupported, type BackendName } from '@tapegrad/tensor/backend';
+import { gemm, gemmJs, gemmWasm, getBackend, setBackend, wasmSupported } from '@tapegrad/tensor/backend';
+import type { BackendName, BinaryKernelOp } from '@tapegrad/tensor/backend';
 import {
   BINARY_WASM_MIN,
   adamUpdate,
@@ -13,12 +14,14 @@ import {
   reluBackward,
   setGemmWorkers,
 } from '../src/backend/index.js';
-import { adamUpdateJs, addRowVectorJs, binaryJs, columnSumJs, reluBackwardJs, type BinaryKernelOp } from '../src/backend/js/kernels.js';
+import { adamUpdateJs, addRowVectorJs, binaryJs, columnSumJs, reluBackwardJs } from '../src/backend/js/kernels.js';
 import { adamUpdateWasm, addRowVectorWasm, binaryWasm, columnSumWasm, reluBackwardWasm } from '../src/backend/wasm/kernels.js';
 import { binaryModule } from '../src/backend/wasm/binary-module.js';
 import { encodeModule, sleb, uleb } from '../src/backend/wasm/encoder.js';
 import { gemmModule } from '../src/backend/wasm/gemm-module.js';
 import { kernelsModule } from '../src/backend/wasm/kernels-module.js';
+import * as mainEntry from '@tapegrad/tensor';
+import * as backendEntry from '@tapegrad/tensor/backend';
 
 const gen = new Generator(7);
 const rnd = (shape: number[], dtype: 'float32' | 'float64' = 'float32'): Tensor => randn(shape, { generator: gen, dtype });
@@ -26,6 +29,22 @@ const initial = getBackend();
 
 afterAll(() => {
   setBackend(initial);
+});
+
+describe('the backend behind its own entry', () => {
+  const backendNames = [
+    'gemm', 'gemmJs', 'gemmWasm', 'adamUpdate', 'addRowVector', 'reluBackward', 'columnSum', 'binaryKernel',
+    'setBackend', 'getBackend', 'wasmSupported', 'setGemmWorkers', 'gemmWorkerSource', 'gemmWorkersReady',
+  ];
+
+  it("'@tapegrad/tensor' exports none of the backend names; '@tapegrad/tensor/backend' exports them all", () => {
+    for (const name of backendNames) {
+      expect(name in mainEntry, `main entry exports ${name}`).toBe(false);
+      expect(backendEntry, `backend entry lacks ${name}`).toHaveProperty(name);
+    }
+    expect(typeof backendEntry.gemmWorkerSource).toBe('string');
+    expect(Object.keys(backendEntry).filter((name) => name in mainEntry)).toEqual([]);
+  });
 });
 
 /** Naive matmul of 2-D (possibly strided) tensors in float64, plus Σ|a·b| for the error bound. */
@@ -244,32 +263,91 @@ const f32 = (n: number, scale = 1): Float32Array => {
 };
 const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
 
+/**
+ * The wasm Adam kernel's arithmetic written out in TypeScript: the rule of `adamUpdateJs` with every operation
+ * rounded to float32 in the kernel's order (what its f32x4 lanes and scalar tail compute).
+ */
+function adamFloat32Model(
+  param: Float32Array, pOff: number, grad: Float32Array, gOff: number, m: Float32Array, v: Float32Array, n: number,
+  lr: number, beta1: number, beta2: number, eps: number, biasCorr1: number, biasCorr2: number, maxV: Float32Array | null,
+): void {
+  const f = Math.fround;
+  const b1 = f(beta1), c1 = f(1 - beta1), b2 = f(beta2), c2 = f(1 - beta2), e = f(eps);
+  const s = f(lr / biasCorr1), d = f(1 / Math.sqrt(biasCorr2));
+  for (let j = 0; j < n; j++) {
+    const g = grad[gOff + j]!;
+    const mj = f(f(b1 * m[j]!) + f(c1 * g));
+    let vj = f(f(b2 * v[j]!) + f(c2 * f(g * g)));
+    m[j] = mj;
+    v[j] = vj;
+    if (maxV) vj = maxV[j] = vj > maxV[j]! ? vj : maxV[j]!;
+    const denom = f(f(f(Math.sqrt(vj)) * d) + e);
+    param[pOff + j] = f(param[pOff + j]! - f(s * f(mj / denom)));
+  }
+}
+
 describe('training-step kernels', () => {
-  it('adamUpdate: wasm and JS bit-identical over several steps, close to the float64 rule, with offsets and tails', () => {
+  it('adamUpdate: wasm = its float32 model bit for bit, within float32 rounding of the JS reference, close to float64', () => {
     for (const n of [1, 7, 1000, 16384 * 2 + 5]) {
-      const p0 = f32(n + 3);
-      const pj = p0.slice(), pw = p0.slice();
-      const mj = new Float32Array(n), vj = new Float32Array(n), mw = new Float32Array(n), vw = new Float32Array(n);
-      const p64 = Float64Array.from(p0), m64 = new Float64Array(n), v64 = new Float64Array(n);
-      const [lr, b1, b2, eps] = [1e-2, 0.9, 0.999, 1e-8];
-      for (let t = 1; t <= 3; t++) {
-        const g = f32(n + 1, t === 2 ? 1e-3 : 1);
-        if (n > 2) g[2] = 0;
-        const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
-        adamUpdateJs(pj, 3, g, 1, mj, vj, n, lr, b1, b2, eps, bc1, bc2);
-        adamUpdateWasm(pw, 3, g, 1, mw, vw, n, lr, b1, b2, eps, bc1, bc2);
-        adamUpdateJs(p64, 3, Float64Array.from(g), 1, m64, v64, n, lr, b1, b2, eps, bc1, bc2);
+      for (const amsgrad of [false, true]) {
+        const p0 = f32(n + 3);
+        const pj = p0.slice(), pw = p0.slice(), pf = p0.slice();
+        const [mj, vj, mw, vw, mf, vf] = Array.from({ length: 6 }, () => new Float32Array(n));
+        const [xj, xw, xf] = Array.from({ length: 3 }, () => (amsgrad ? new Float32Array(n) : null));
+        const p64 = Float64Array.from(p0), m64 = new Float64Array(n), v64 = new Float64Array(n), x64 = amsgrad ? new Float64Array(n) : null;
+        const [lr, b1, b2, eps] = [1e-2, 0.9, 0.999, 1e-8];
+        for (let t = 1; t <= 3; t++) {
+          const g = f32(n + 1, t === 2 ? 1e-3 : 1);
+          if (n > 2) g[2] = 0;
+          const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
+          adamUpdateJs(pj, 3, g, 1, mj, vj, n, lr, b1, b2, eps, bc1, bc2, xj);
+          adamUpdateWasm(pw, 3, g, 1, mw, vw, n, lr, b1, b2, eps, bc1, bc2, xw);
+          adamFloat32Model(pf, 3, g, 1, mf, vf, n, lr, b1, b2, eps, bc1, bc2, xf);
+          adamUpdateJs(p64, 3, Float64Array.from(g), 1, m64, v64, n, lr, b1, b2, eps, bc1, bc2, x64);
+        }
+        const at = `n=${n} amsgrad=${amsgrad}`;
+        expect(bits(pw), at).toEqual(bits(pf));
+        expect(bits(mw), at).toEqual(bits(mf));
+        expect(bits(vw), at).toEqual(bits(vf));
+        if (xw && xf) expect(bits(xw), at).toEqual(bits(xf));
+        expect(Array.from(pw.subarray(0, 3))).toEqual(Array.from(p0.subarray(0, 3))); // before pOff untouched
+        expect(Array.from(pj.subarray(0, 3))).toEqual(Array.from(p0.subarray(0, 3)));
+        let worst = 0, worstJ = 0;
+        for (let j = 0; j < n; j++) {
+          worst = Math.max(worst, Math.abs(pw[3 + j]! - p64[3 + j]!));
+          worstJ = Math.max(worstJ, Math.abs(pw[3 + j]! - pj[3 + j]!));
+        }
+        expect(worst, at).toBeLessThan(1e-5);
+        expect(worstJ, at).toBeLessThan(1e-5);
+        // the first step moves every parameter with a nonzero gradient by about lr
+        if (n > 3) expect(Math.abs(pw[3 + 3]! - p0[3 + 3]!)).toBeGreaterThan(1e-3);
       }
-      expect(bits(pw), `n=${n}`).toEqual(bits(pj));
-      expect(bits(mw)).toEqual(bits(mj));
-      expect(bits(vw)).toEqual(bits(vj));
-      expect(Array.from(pw.subarray(0, 3))).toEqual(Array.from(p0.subarray(0, 3))); // before pOff untouched
-      let worst = 0;
-      for (let j = 0; j < n; j++) worst = Math.max(worst, Math.abs(pw[3 + j]! - p64[3 + j]!));
-      expect(worst).toBeLessThan(1e-5);
-      // the first step moves every parameter with a nonzero gradient by about lr
-      if (n > 3) expect(Math.abs(pw[3 + 3]! - p0[3 + 3]!)).toBeGreaterThan(1e-3);
     }
+  });
+
+  it('adamUpdate on float32 storage equals the float64 rule with the moments rounded as stored; AMSGrad uses the running max', () => {
+    const n = 64;
+    const p32 = f32(n), m32 = new Float32Array(n), v32 = new Float32Array(n), x32 = new Float32Array(n);
+    const p = Float64Array.from(p32), m = new Float64Array(n), v = new Float64Array(n), vmax = new Float64Array(n);
+    const plain = p32.slice(), mp = new Float32Array(n), vp = new Float32Array(n);
+    const [lr, b1, b2, eps] = [1e-2, 0.9, 0.999, 1e-8];
+    for (let t = 1; t <= 4; t++) {
+      const g = f32(n, 2 ** -t); // shrinking gradients: v falls below its running max
+      const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
+      adamUpdateJs(p32, 0, g, 0, m32, v32, n, lr, b1, b2, eps, bc1, bc2, x32);
+      adamUpdateJs(plain, 0, g, 0, mp, vp, n, lr, b1, b2, eps, bc1, bc2);
+      for (let j = 0; j < n; j++) {
+        m[j] = Math.fround(b1 * m[j]! + (1 - b1) * g[j]!);
+        v[j] = Math.fround(b2 * v[j]! + (1 - b2) * (g[j]! * g[j]!));
+        vmax[j] = Math.max(vmax[j]!, v[j]!);
+        p[j] = Math.fround(p[j]! - ((lr / bc1) * m[j]!) / (Math.sqrt(vmax[j]!) * (1 / Math.sqrt(bc2)) + eps));
+      }
+    }
+    expect(Array.from(p32)).toEqual(Array.from(p));
+    expect(Array.from(x32)).toEqual(Array.from(vmax));
+    expect(Array.from(v32)).toEqual(Array.from(vp));
+    expect(Array.from(v32).some((x, j) => x < x32[j]!)).toBe(true);
+    expect(Array.from(plain).some((x, j) => x !== p32[j])).toBe(true);
   });
 
   it('addRowVector (with and without ReLU), also in place: wasm = JS bit for bit = naive loop', () => {
@@ -332,6 +410,30 @@ describe('training-step kernels', () => {
       expect(bits(ow)).toEqual(bits(oj));
       for (let j = 0; j < cols; j++) expect(Math.abs(ow[2 + j]! - 2 * once[2 + j]!)).toBeLessThan(1e-4 * rows);
     }
+  });
+
+  it('adamUpdate runs the wasm kernel for float32 arrays on the wasm backend, else the JS reference (a float64 gradient too)', () => {
+    const n = 40;
+    const g = f32(n), p0 = f32(n);
+    const run = (backend: BackendName, grad: Float32Array | Float64Array, kernel: 'dispatch' | 'js' | 'wasm'): Float32Array => {
+      setBackend(backend);
+      const p = p0.slice(), m = new Float32Array(n), v = new Float32Array(n), vmax = new Float32Array(n);
+      for (let t = 1; t <= 2; t++) {
+        const args = [p, 0, grad, 0, m, v, n, 1e-2, 0.9, 0.999, 1e-8, 1 - 0.9 ** t, 1 - 0.999 ** t, vmax] as const;
+        if (kernel === 'dispatch') adamUpdate(...args);
+        else if (kernel === 'js') adamUpdateJs(...args);
+        else adamUpdateWasm(p, 0, grad as Float32Array, 0, m, v, n, 1e-2, 0.9, 0.999, 1e-8, 1 - 0.9 ** t, 1 - 0.999 ** t, vmax);
+      }
+      return p;
+    };
+    expect(bits(run('wasm', g, 'dispatch'))).toEqual(bits(run('wasm', g, 'wasm')));
+    expect(bits(run('js', g, 'dispatch'))).toEqual(bits(run('js', g, 'js')));
+    expect(bits(run('wasm', Float64Array.from(g), 'dispatch'))).toEqual(bits(run('js', g, 'js')));
+    const x = new Float32Array(n);
+    expect(() => adamUpdate(x, 0, x, 0, x, x, n, 1, 0.9, 0.9, 1e-8, 1, 1, new Float32Array(n - 1))).toThrow(
+      'adamUpdate: maxV needs elements [0, 40) but has length 39',
+    );
+    setBackend(initial);
   });
 
   it('the dispatchers follow the backend switch, take float64 on the JS path and check ranges', () => {

@@ -1,5 +1,5 @@
-// Imports a kernel module before the package index on purpose: the Tensor ⇄ kernels import cycle must be
-// safe in either load order.
+// Imports a kernel module before the package index on purpose: the methods are attached by the entry
+// (src/tensor-methods.ts), whatever was loaded first.
 import { add as addKernel } from '../src/kernels/elementwise.js';
 import { describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';

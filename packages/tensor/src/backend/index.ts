@@ -9,24 +9,47 @@
  * kernels as WebAssembly SIMD generated at run time. The default is `wasm` when the engine validates a SIMD
  * module, else `js`; `TAPEGRAD_BACKEND=js|wasm` in the environment or {@link setBackend} forces one. Wasm
  * kernels: GEMM (all transposes) and the training-step kernels {@link adamUpdate}, {@link addRowVector},
- * {@link reluBackward}, {@link columnSum}, and the contiguous float32 binary ops ({@link binaryKernel}); these
- * give bit-identical results on both backends. New kernels go under `wasm/` against the same memory and are
- * dispatched here the same way. The host may lend the wasm GEMM worker threads ({@link setGemmWorkers},
- * `wasm/threads.ts`); the library itself never starts threads and stays browser-safe.
+ * {@link reluBackward}, {@link columnSum}, and the contiguous float32 binary ops ({@link binaryKernel}). The
+ * elementwise ones give bit-identical results on both backends; GEMM and Adam compute in float32 on `wasm`
+ * (within float32 rounding of `js`, whose Adam {@link adamUpdateJs} is the reference rule). Each backend is
+ * bit-identical run to run. Each kernel's signature exists once, as a type in `types.ts` ({@link GemmFn},
+ * {@link AdamUpdateFn}, …) that its dispatcher here and its `js/` and `wasm/` versions share. New kernels go
+ * under `wasm/` against the same memory and are dispatched here the same way. The host may lend the wasm GEMM worker threads
+ * ({@link setGemmWorkers}, `wasm/threads.ts`); the library itself never starts threads and stays browser-safe.
  */
 import { IndexError, ValueError } from '../errors.js';
 import { gemmJs } from './js/gemm.js';
-import { adamUpdateJs, addRowVectorJs, binaryJs, columnSumJs, reluBackwardJs, type BinaryKernelOp, type FloatArray } from './js/kernels.js';
-import type { GemmArray } from './types.js';
+import { adamUpdateJs, addRowVectorJs, binaryJs, columnSumJs, reluBackwardJs } from './js/kernels.js';
+import type {
+  AdamUpdateFn,
+  AddRowVectorFn,
+  BinaryKernelFn,
+  ColumnSumFn,
+  FloatArray,
+  GemmArgs,
+  GemmArray,
+  GemmFn,
+  ReluBackwardFn,
+} from './types.js';
 import { gemmWasm } from './wasm/gemm.js';
 import { adamUpdateWasm, addRowVectorWasm, binaryWasm, columnSumWasm, reluBackwardWasm } from './wasm/kernels.js';
 import { wasmSupported } from './wasm/runtime.js';
 
-export type { GemmArray, GemmFn } from './types.js';
+export type {
+  AdamUpdateFn,
+  AddRowVectorFn,
+  BinaryKernelFn,
+  BinaryKernelOp,
+  ColumnSumFn,
+  GemmArgs,
+  GemmArray,
+  GemmFn,
+  ReluBackwardFn,
+  FloatArray as StepArray,
+} from './types.js';
 export { gemmJs } from './js/gemm.js';
 export { gemmWasm } from './wasm/gemm.js';
 export { adamUpdateJs, addRowVectorJs, binaryJs, columnSumJs, reluBackwardJs } from './js/kernels.js';
-export type { BinaryKernelOp, FloatArray as StepArray } from './js/kernels.js';
 export { adamUpdateWasm, addRowVectorWasm, binaryWasm, columnSumWasm, reluBackwardWasm } from './wasm/kernels.js';
 export { wasmSupported } from './wasm/runtime.js';
 export { gemmWorkerSource, gemmWorkersReady, setGemmWorkers, type GemmWorker } from './wasm/threads.js';
@@ -64,40 +87,22 @@ export function setBackend(name: BackendName | 'auto'): BackendName {
 }
 
 /**
- * `C = op(A)·op(B) (+ C when accumulate)` on row-major typed arrays, BLAS style: `op(A)` is `m×k` with
- * element `(i, p)` at `A[aOff + i*lda + p]` (`A[aOff + p*lda + i]` when `transA`), `op(B)` is `k×n`
- * likewise with `ldb`, and `C` is `m×n` with element `(i, j)` at `C[cOff + i*ldc + j]`. Runs on the
- * active backend when all three arrays are Float32Array, otherwise on the JS backend (float64 sums).
+ * `C = op(A)·op(B) (+ C when accumulate)` on row-major typed arrays, BLAS style (the layout is {@link GemmFn}'s).
+ * Checks the sizes and that every operand lies inside its array, then runs on the active backend when all three
+ * arrays are Float32Array, otherwise on the JS backend (float64 sums).
  * @example gemm(false, true, m, n, k, x, 0, k, w, 0, k, y, 0, n)   // y = x·wᵀ
+ * @function
  */
-export function gemm(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  A: GemmArray,
-  aOff: number,
-  lda: number,
-  B: GemmArray,
-  bOff: number,
-  ldb: number,
-  C: Float32Array | Float64Array,
-  cOff: number,
-  ldc: number,
-  accumulate = false,
-): void {
-  checkGemm(transA, transB, m, n, k, A, aOff, lda, B, bOff, ldb, C, cOff, ldc);
-  if (
-    (current ?? getBackend()) === 'wasm' &&
-    A instanceof Float32Array &&
-    B instanceof Float32Array &&
-    C instanceof Float32Array
-  ) {
-    gemmWasm(transA, transB, m, n, k, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, accumulate);
-  } else {
-    gemmJs(transA, transB, m, n, k, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, accumulate);
-  }
+export const gemm: GemmFn = (...args) => {
+  checkGemm(args);
+  if (wasmTakes(args)) gemmWasm(...args);
+  else gemmJs(...args);
+};
+
+/** True when the wasm GEMM runs these arguments: the wasm backend is active and A, B and C are all float32. */
+function wasmTakes(args: GemmArgs): args is GemmArgs<Float32Array, Float32Array> {
+  const [, , , , , A, , , B, , , C] = args;
+  return useWasm(A, B, C);
 }
 
 function checkOperand(name: string, rows: number, cols: number, arr: GemmArray, off: number, ld: number, ldName: string): void {
@@ -113,22 +118,7 @@ function checkOperand(name: string, rows: number, cols: number, arr: GemmArray, 
   }
 }
 
-function checkGemm(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  A: GemmArray,
-  aOff: number,
-  lda: number,
-  B: GemmArray,
-  bOff: number,
-  ldb: number,
-  C: GemmArray,
-  cOff: number,
-  ldc: number,
-): void {
+function checkGemm([transA, transB, m, n, k, A, aOff, lda, B, bOff, ldb, C, cOff, ldc]: GemmArgs): void {
   for (const [name, v] of [['m', m], ['n', n], ['k', k]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new ValueError(`gemm: ${name} must be a non-negative integer, got ${v}`);
   }
@@ -137,7 +127,7 @@ function checkGemm(
   checkOperand('C', m, n, C, cOff, ldc, 'ldc');
 }
 
-const useWasm = (...arrays: FloatArray[]): boolean =>
+const useWasm = (...arrays: GemmArray[]): boolean =>
   (current ?? getBackend()) === 'wasm' && arrays.every((a) => a instanceof Float32Array);
 
 function checkRange(fn: string, name: string, arr: FloatArray, off: number, len: number): void {
@@ -151,53 +141,36 @@ function checkCount(fn: string, name: string, v: number): void {
 }
 
 /**
- * One Adam step (PyTorch rule) in place on `n` parameters `param[pOff…]` with gradient `grad[gOff…]` and
- * state `m[0…n)`, `v[0…n)`: `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`, `θ ← θ − (lr/bc₁)·m/(√v·(1/√bc₂) + ε)`
- * where `biasCorr1 = 1−β₁ᵗ`, `biasCorr2 = 1−β₂ᵗ` (PyTorch divides by √bc₂; the multiply is within 1 ulp). Wasm
- * when all four arrays are Float32Array.
+ * One Adam step (PyTorch's rule) in place on `n` parameters `θ = param[pOff…]` with gradient `g = grad[gOff…]`
+ * and state `m[0…n)`, `v[0…n)` (and `v̂ = maxV[0…n)` for AMSGrad):
+ * ```
+ * m ← β₁·m + (1 − β₁)·g;   v ← β₂·v + (1 − β₂)·g²;   AMSGrad: v̂ ← max(v̂, v), used for v below
+ * θ ← θ − (lr/bc₁)·m / (√v·(1/√bc₂) + ε)          bc₁ = biasCorr1 = 1 − β₁ᵗ,  bc₂ = biasCorr2 = 1 − β₂ᵗ
+ * ```
+ * (PyTorch divides by √bc₂; the multiply is within 1 ulp). The JS backend runs the reference
+ * {@link adamUpdateJs} (float64 arithmetic, moments stored in the arrays' dtype); the wasm backend, when all
+ * arrays are Float32Array, runs {@link adamUpdateWasm}, the same rule in float32 SIMD arithmetic.
+ * @function
  */
-export function adamUpdate(
-  param: FloatArray,
-  pOff: number,
-  grad: FloatArray,
-  gOff: number,
-  m: FloatArray,
-  v: FloatArray,
-  n: number,
-  lr: number,
-  beta1: number,
-  beta2: number,
-  eps: number,
-  biasCorr1: number,
-  biasCorr2: number,
-): void {
+export const adamUpdate: AdamUpdateFn = (...args) => {
+  const [param, pOff, grad, gOff, m, v, n, , , , , , , maxV] = args;
   checkCount('adamUpdate', 'n', n);
   checkRange('adamUpdate', 'param', param, pOff, n);
   checkRange('adamUpdate', 'grad', grad, gOff, n);
   checkRange('adamUpdate', 'm', m, 0, n);
   checkRange('adamUpdate', 'v', v, 0, n);
-  if (useWasm(param, grad, m, v)) {
-    adamUpdateWasm(param as Float32Array, pOff, grad as Float32Array, gOff, m as Float32Array, v as Float32Array, n, lr, beta1, beta2, eps, biasCorr1, biasCorr2);
-  } else {
-    adamUpdateJs(param, pOff, grad, gOff, m, v, n, lr, beta1, beta2, eps, biasCorr1, biasCorr2);
-  }
-}
+  if (maxV) checkRange('adamUpdate', 'maxV', maxV, 0, n);
+  const wasm = useWasm(param, grad, m, v) && (!maxV || maxV instanceof Float32Array);
+  if (wasm) adamUpdateWasm(...(args as Parameters<AdamUpdateFn<Float32Array>>));
+  else adamUpdateJs(...args);
+};
 
 /**
  * `out[i, j] = x[i, j] + b[j]` on a contiguous `rows×cols` block, then `max(·, 0)` when `relu` (NaN → 0):
  * the dense layer's bias add, optionally fused with ReLU. `out` may be `x` (in place).
+ * @function
  */
-export function addRowVector(
-  x: FloatArray,
-  xOff: number,
-  rows: number,
-  cols: number,
-  b: FloatArray,
-  bOff: number,
-  out: FloatArray,
-  oOff: number,
-  relu = false,
-): void {
+export const addRowVector: AddRowVectorFn = (x, xOff, rows, cols, b, bOff, out, oOff, relu = false) => {
   checkCount('addRowVector', 'rows', rows);
   checkCount('addRowVector', 'cols', cols);
   checkRange('addRowVector', 'x', x, xOff, rows * cols);
@@ -205,27 +178,33 @@ export function addRowVector(
   checkRange('addRowVector', 'out', out, oOff, rows * cols);
   if (useWasm(x, b, out)) addRowVectorWasm(x as Float32Array, xOff, rows, cols, b as Float32Array, bOff, out as Float32Array, oOff, relu);
   else addRowVectorJs(x, xOff, rows, cols, b, bOff, out, oOff, relu);
-}
+};
 
-/** `out[j] = y[j] > 0 ? dy[j] : 0` for `n` elements: ReLU's backward pass from its output `y` (`out` may be `dy`). */
-export function reluBackward(dy: FloatArray, dyOff: number, y: FloatArray, yOff: number, out: FloatArray, oOff: number, n: number): void {
+/**
+ * `out[j] = y[j] > 0 ? dy[j] : 0` for `n` elements: ReLU's backward pass from its output `y` (`out` may be `dy`).
+ * @function
+ */
+export const reluBackward: ReluBackwardFn = (dy, dyOff, y, yOff, out, oOff, n) => {
   checkCount('reluBackward', 'n', n);
   checkRange('reluBackward', 'dy', dy, dyOff, n);
   checkRange('reluBackward', 'y', y, yOff, n);
   checkRange('reluBackward', 'out', out, oOff, n);
   if (useWasm(dy, y, out)) reluBackwardWasm(dy as Float32Array, dyOff, y as Float32Array, yOff, out as Float32Array, oOff, n);
   else reluBackwardJs(dy, dyOff, y, yOff, out, oOff, n);
-}
+};
 
-/** `out[j] = Σᵢ x[i, j]` (`+=` when `accumulate`) over a contiguous `rows×cols` block, rows in order: the bias gradient. */
-export function columnSum(x: FloatArray, xOff: number, rows: number, cols: number, out: FloatArray, oOff: number, accumulate = false): void {
+/**
+ * `out[j] = Σᵢ x[i, j]` (`+=` when `accumulate`) over a contiguous `rows×cols` block, rows in order: the bias gradient.
+ * @function
+ */
+export const columnSum: ColumnSumFn = (x, xOff, rows, cols, out, oOff, accumulate = false) => {
   checkCount('columnSum', 'rows', rows);
   checkCount('columnSum', 'cols', cols);
   checkRange('columnSum', 'x', x, xOff, rows * cols);
   checkRange('columnSum', 'out', out, oOff, cols);
   if (useWasm(x, out)) columnSumWasm(x as Float32Array, xOff, rows, cols, out as Float32Array, oOff, accumulate);
   else columnSumJs(x, xOff, rows, cols, out, oOff, accumulate);
-}
+};
 
 /** Below this many elements {@link binaryKernel} stays in JS: the wasm call and copies cost more than they save. */
 export const BINARY_WASM_MIN = 512;
@@ -234,19 +213,9 @@ export const BINARY_WASM_MIN = 512;
  * `out[oOff + i] = a[aOff + i·aStep] ⊕ b[bOff + i·bStep]` for `n` elements, steps 0 (a scalar operand)
  * or 1, `⊕` one of add, sub, mul, div, maximum, minimum (NaN if either is NaN, −0 < +0): the contiguous
  * fast path of the elementwise ops. Wasm when all three arrays are Float32Array and `n ≥ BINARY_WASM_MIN`.
+ * @function
  */
-export function binaryKernel(
-  op: BinaryKernelOp,
-  a: FloatArray,
-  aOff: number,
-  aStep: number,
-  b: FloatArray,
-  bOff: number,
-  bStep: number,
-  out: FloatArray,
-  oOff: number,
-  n: number,
-): void {
+export const binaryKernel: BinaryKernelFn = (op, a, aOff, aStep, b, bOff, bStep, out, oOff, n) => {
   checkCount('binaryKernel', 'n', n);
   if ((aStep !== 0 && aStep !== 1) || (bStep !== 0 && bStep !== 1)) {
     throw new ValueError(`binaryKernel: steps must be 0 or 1, got aStep=${aStep}, bStep=${bStep}`);
@@ -259,4 +228,4 @@ export function binaryKernel(
   } else {
     binaryJs(op, a, aOff, aStep, b, bOff, bStep, out, oOff, n);
   }
-}
+};

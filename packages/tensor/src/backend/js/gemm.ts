@@ -1,4 +1,4 @@
-import type { GemmArray } from '../types.js';
+import type { GemmArray, GemmFn } from '../types.js';
 
 /**
  * The pure TypeScript GEMM: the readable reference and the fallback (and the float64 path).
@@ -49,24 +49,11 @@ function pack(src: GemmArray, off: number, rs: number, cs: number, rows: number,
   }
 }
 
-/** `C = op(A)·op(B) (+ C when accumulate)` in plain TypeScript; see {@link GemmFn} for the layout. */
-export function gemmJs(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  A: GemmArray,
-  aOff: number,
-  lda: number,
-  B: GemmArray,
-  bOff: number,
-  ldb: number,
-  C: Float32Array | Float64Array,
-  cOff: number,
-  ldc: number,
-  accumulate = false,
-): void {
+/**
+ * `C = op(A)·op(B) (+ C when accumulate)` in plain TypeScript; see {@link GemmFn} for the layout.
+ * @function
+ */
+export const gemmJs: GemmFn = (transA, transB, m, n, k, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, accumulate = false) => {
   if (m <= 0 || n <= 0) return;
   const mp = Math.ceil(m / MR);
   const np = Math.ceil(n / NR);
@@ -119,7 +106,7 @@ export function gemmJs(
       }
     }
   }
-}
+};
 
 function edge(C: Float32Array | Float64Array, c0: number, ldc: number, rows: number, cols: number, r: number, x0: number, x1: number, x2: number, x3: number): void {
   if (r >= rows) return;

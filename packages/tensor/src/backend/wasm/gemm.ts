@@ -1,3 +1,4 @@
+import type { GemmFn } from '../types.js';
 import { MR, NR, sharedGemmState, wasmState } from './runtime.js';
 import { gemmWorkersReady, packPanels, runChunk, runParallel, wakeGemmWorkers } from './threads.js';
 
@@ -22,24 +23,11 @@ const align16 = (x: number): number => (x + 15) & ~15;
  * there, multiplied block by block (GotoBLAS loop order) into a C buffer, and the result is copied out.
  * Large products split C's column panels with worker threads when the host set some up (threads.ts).
  * Summation order depends only on the shapes, so results are bit-identical run to run.
+ * @function
  */
-export function gemmWasm(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  A: Float32Array,
-  aOff: number,
-  lda: number,
-  B: Float32Array,
-  bOff: number,
-  ldb: number,
-  C: Float32Array,
-  cOff: number,
-  ldc: number,
-  accumulate = false,
-): void {
+export const gemmWasm: GemmFn<Float32Array, Float32Array> = (
+  transA, transB, m, n, k, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, accumulate = false,
+) => {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate) for (let i = 0; i < m; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + n);
@@ -98,4 +86,4 @@ export function gemmWasm(
   }
   if (ldc === n && nPad === n) C.set(f32.subarray(cAt, cAt + m * n), cOff);
   else for (let i = 0; i < m; i++) C.set(f32.subarray(cAt + i * nPad, cAt + i * nPad + n), cOff + i * ldc);
-}
+};

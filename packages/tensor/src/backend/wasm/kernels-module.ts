@@ -3,16 +3,18 @@ import { Code, F32, I32, V128, encodeModule, type FuncDef } from './encoder.js';
 /**
  * Emits the float32 training-step kernels as a WebAssembly SIMD module (addresses in bytes, counts in
  * elements). Each runs four lanes at a time and finishes with a scalar tail doing the same float32
- * operations in the same order, so results match {@link adamUpdateJs} etc. bit for bit.
+ * operations in the same order, so the lanes and the tail agree bit for bit (and the elementwise kernels
+ * match {@link addRowVectorJs} etc. bit for bit).
  *
- * - `adam(p, g, m, v, n, b1, c1, b2, c2, eps, step, ibc2)`: Adam in place on `p`, `m`, `v`
- *   (`step = lr/bc₁`, `ibc2 = 1/√bc₂`).
+ * - `adam(p, g, m, v, n, b1, c1, b2, c2, eps, step, ibc2)`: Adam ({@link adamUpdateJs}'s rule, in float32
+ *   arithmetic) in place on `p`, `m`, `v` (`step = lr/bc₁`, `ibc2 = 1/√bc₂`); `adamMax(p, g, m, v, vmax, n, …)`
+ *   the AMSGrad variant, with `v̂ = max(v̂, v)` in `vmax` used in the denominator.
  * - `addRow(x, rows, cols, b, out)` / `addRowRelu(...)`: `out[i, j] = x[i, j] + b[j]` (then ReLU).
  * - `reluBack(dy, y, out, n)`: `out = y > 0 ? dy : 0`.
  * - `colSum(x, rows, cols, out)`: `out[j] += Σᵢ x[i, j]`, rows in order.
  */
 export function kernelsModule(): Uint8Array<ArrayBuffer> {
-  return encodeModule([adamFn(), addRowFn('addRow', false), addRowFn('addRowRelu', true), reluBackFn(), colSumFn()]);
+  return encodeModule([adamFn(false), adamFn(true), addRowFn('addRow', false), addRowFn('addRowRelu', true), reluBackFn(), colSumFn()]);
 }
 
 /**
@@ -49,19 +51,21 @@ function forRows(c: Code, rows: number, body: () => void): void {
 const load = (c: Code, simd: boolean): Code => (simd ? c.v128Load() : c.f32Load());
 const store = (c: Code, simd: boolean): Code => (simd ? c.v128Store() : c.f32Store());
 
-function adamFn(): FuncDef {
-  const [p, g, m, v, n, b1, c1, b2, c2, eps, step, bc2] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-  const c = new Code(12);
+function adamFn(amsgrad: boolean): FuncDef {
+  const [p, g, m, v, vmax] = [0, 1, 2, 3, 4];
+  const n = amsgrad ? 5 : 4; // after the pointers p, g, m, v (and vmax)
+  const [b1, c1, b2, c2, eps, step, bc2] = [n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7];
+  const c = new Code(n + 8);
   const vec = [b1, c1, b2, c2, eps, step, bc2].map(() => c.local(V128));
   const [B1, C1, B2, C2, EPS, STEP, BC2] = vec as [number, number, number, number, number, number, number];
   [b1, c1, b2, c2, eps, step, bc2].forEach((s, i) => c.get(s).f32x4Splat().set(vec[i]!));
-  const gv = c.local(V128), mv = c.local(V128), vv = c.local(V128);
-  const gs = c.local(F32), ms = c.local(F32), vs = c.local(F32);
+  const gv = c.local(V128), mv = c.local(V128), vv = c.local(V128), wv = c.local(V128);
+  const gs = c.local(F32), ms = c.local(F32), vs = c.local(F32), ws = c.local(F32);
   lanes(
     c,
     n,
     (simd) => {
-      const [G, M, V] = simd ? [gv, mv, vv] : [gs, ms, vs];
+      const [G, M, V, W] = simd ? [gv, mv, vv, wv] : [gs, ms, vs, ws];
       const [kb1, kc1, kb2, kc2, keps, kstep, kbc2] = simd ? [B1, C1, B2, C2, EPS, STEP, BC2] : [b1, c1, b2, c2, eps, step, bc2];
       const mul = (): Code => (simd ? c.f32x4Mul() : c.f32Mul());
       const add = (): Code => (simd ? c.f32x4Add() : c.f32Add());
@@ -86,6 +90,14 @@ function adamFn(): FuncDef {
       store(c, simd);
       c.get(v).get(V);
       store(c, simd);
+      if (amsgrad) {
+        // v = vmax = (vmax < v ? v : vmax), i.e. `if (v > vmax) vmax = v` (NaN in v keeps vmax)
+        load(c.get(vmax), simd).set(W);
+        if (simd) c.get(W).get(V).f32x4Pmax();
+        else c.get(V).get(W).get(V).get(W).f32Gt().select();
+        c.set(V).get(vmax).get(V);
+        store(c, simd);
+      }
       // p = p - step * (m / (sqrt(v)*ibc2 + eps))
       c.get(p);
       load(c.get(p), simd);
@@ -99,10 +111,11 @@ function adamFn(): FuncDef {
       store(c, simd);
     },
     (bytes) => {
-      for (const x of [p, g, m, v]) c.inc(x, bytes);
+      for (const x of amsgrad ? [p, g, m, v, vmax] : [p, g, m, v]) c.inc(x, bytes);
     },
   );
-  return { name: 'adam', params: [I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32], results: [], code: c };
+  const params = [...new Array<number>(n + 1).fill(I32), ...new Array<number>(7).fill(F32)];
+  return { name: amsgrad ? 'adamMax' : 'adam', params, results: [], code: c };
 }
 
 function addRowFn(name: string, relu: boolean): FuncDef {

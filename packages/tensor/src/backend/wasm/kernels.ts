@@ -1,60 +1,55 @@
-import { binaryJs, type BinaryKernelOp } from '../js/kernels.js';
+import { binaryJs } from '../js/kernels.js';
+import type { AdamUpdateFn, AddRowVectorFn, BinaryKernelFn, ColumnSumFn, ReluBackwardFn } from '../types.js';
 import { kernelState } from './runtime.js';
 
 /**
  * Wrappers that run the training-step kernels of {@link kernelsModule} on float32 arrays outside wasm
  * memory: each copies a chunk of its inputs in, runs the kernel, and copies the outputs back, chunk by
- * chunk so the working set stays in L2. Signatures and results equal those of the JS versions in
- * `../js/kernels.ts` (bit for bit).
+ * chunk so the working set stays in L2. Signatures equal those of the JS versions in `../js/kernels.ts`, and so
+ * do the results, bit for bit — except Adam's, which computes the same rule in float32 arithmetic.
  */
 
 /** Elements per chunk of each array (64 KiB). */
 const CHUNK = 16384;
 
-/** Adam in place on float32 arrays; see {@link adamUpdateJs}. */
-export function adamUpdateWasm(
-  param: Float32Array,
-  pOff: number,
-  grad: Float32Array,
-  gOff: number,
-  m: Float32Array,
-  v: Float32Array,
-  n: number,
-  lr: number,
-  beta1: number,
-  beta2: number,
-  eps: number,
-  biasCorr1: number,
-  biasCorr2: number,
-): void {
-  const { f32, kernels } = kernelState(4 * CHUNK);
+/**
+ * Adam in place on float32 arrays: {@link adamUpdateJs}'s rule in float32 SIMD arithmetic (so within float32
+ * rounding of it, not bit for bit), with AMSGrad when `maxV` is given.
+ * @function
+ */
+export const adamUpdateWasm: AdamUpdateFn<Float32Array> = (
+  param, pOff, grad, gOff, m, v, n, lr, beta1, beta2, eps, biasCorr1, biasCorr2, maxV = null,
+) => {
+  const slots = maxV ? 5 : 4;
+  const { f32, kernels } = kernelState(slots * CHUNK);
   const step = lr / biasCorr1;
   const invBc2 = 1 / Math.sqrt(biasCorr2);
+  const c1 = 1 - beta1;
+  const c2 = 1 - beta2;
   for (let j0 = 0; j0 < n; j0 += CHUNK) {
     const len = Math.min(CHUNK, n - j0);
     f32.set(param.subarray(pOff + j0, pOff + j0 + len), 0);
     f32.set(grad.subarray(gOff + j0, gOff + j0 + len), CHUNK);
     f32.set(m.subarray(j0, j0 + len), 2 * CHUNK);
     f32.set(v.subarray(j0, j0 + len), 3 * CHUNK);
-    kernels.adam(0, CHUNK * 4, CHUNK * 8, CHUNK * 12, len, beta1, 1 - beta1, beta2, 1 - beta2, eps, step, invBc2);
+    if (maxV) {
+      f32.set(maxV.subarray(j0, j0 + len), 4 * CHUNK);
+      kernels.adamMax(0, CHUNK * 4, CHUNK * 8, CHUNK * 12, CHUNK * 16, len, beta1, c1, beta2, c2, eps, step, invBc2);
+      maxV.set(f32.subarray(4 * CHUNK, 4 * CHUNK + len), j0);
+    } else {
+      kernels.adam(0, CHUNK * 4, CHUNK * 8, CHUNK * 12, len, beta1, c1, beta2, c2, eps, step, invBc2);
+    }
     param.set(f32.subarray(0, len), pOff + j0);
     m.set(f32.subarray(2 * CHUNK, 2 * CHUNK + len), j0);
     v.set(f32.subarray(3 * CHUNK, 3 * CHUNK + len), j0);
   }
-}
+};
 
-/** `out[i, j] = x[i, j] + b[j]` (then ReLU) on float32 arrays; see {@link addRowVectorJs}. */
-export function addRowVectorWasm(
-  x: Float32Array,
-  xOff: number,
-  rows: number,
-  cols: number,
-  b: Float32Array,
-  bOff: number,
-  out: Float32Array,
-  oOff: number,
-  relu = false,
-): void {
+/**
+ * `out[i, j] = x[i, j] + b[j]` (then ReLU) on float32 arrays; see {@link addRowVectorJs}.
+ * @function
+ */
+export const addRowVectorWasm: AddRowVectorFn<Float32Array> = (x, xOff, rows, cols, b, bOff, out, oOff, relu = false) => {
   if (rows <= 0 || cols <= 0) return;
   const per = Math.max(1, Math.floor(CHUNK / cols));
   const bAt = per * cols;
@@ -67,13 +62,16 @@ export function addRowVectorWasm(
     fn(0, len / cols, cols, bAt * 4, 0);
     out.set(f32.subarray(0, len), oOff + i0 * cols);
   }
-}
+};
 
-/** `out = y > 0 ? dy : 0` on float32 arrays; see {@link reluBackwardJs}. */
-export function reluBackwardWasm(dy: Float32Array, dyOff: number, y: Float32Array, yOff: number, out: Float32Array, oOff: number, n: number): void {
+/**
+ * `out = y > 0 ? dy : 0` on float32 arrays; see {@link reluBackwardJs}.
+ * @function
+ */
+export const reluBackwardWasm: ReluBackwardFn<Float32Array> = (dy, dyOff, y, yOff, out, oOff, n) => {
   const { kernels } = kernelState(2 * CHUNK);
   elementwise2(kernels.reluBack, dy, dyOff, y, yOff, out, oOff, n);
-}
+};
 
 /**
  * Runs the wasm kernel `fn(a, b, out, len)` (byte addresses) over `n` elements chunk by chunk: each chunk of
@@ -100,8 +98,11 @@ function elementwise2(
   }
 }
 
-/** `out[j] (+)= Σᵢ x[i, j]`, rows in order, on float32 arrays; see {@link columnSumJs}. */
-export function columnSumWasm(x: Float32Array, xOff: number, rows: number, cols: number, out: Float32Array, oOff: number, accumulate = false): void {
+/**
+ * `out[j] (+)= Σᵢ x[i, j]`, rows in order, on float32 arrays; see {@link columnSumJs}.
+ * @function
+ */
+export const columnSumWasm: ColumnSumFn<Float32Array> = (x, xOff, rows, cols, out, oOff, accumulate = false) => {
   if (cols <= 0) return;
   const per = Math.max(1, Math.floor(CHUNK / cols));
   const oAt = per * cols;
@@ -114,7 +115,7 @@ export function columnSumWasm(x: Float32Array, xOff: number, rows: number, cols:
     kernels.colSum(0, len / cols, cols, oAt * 4);
   }
   out.set(f32.subarray(oAt, oAt + cols), oOff);
-}
+};
 
 const BIN_NAMES = { add: 'add', sub: 'sub', mul: 'mul', div: 'div', maximum: 'max', minimum: 'min' } as const;
 const COMMUTATIVE = { add: true, sub: false, mul: true, div: false, maximum: true, minimum: true } as const;
@@ -122,19 +123,9 @@ const COMMUTATIVE = { add: true, sub: false, mul: true, div: false, maximum: tru
 /**
  * `out[oOff + i] = a[aOff + i·aStep] ⊕ b[bOff + i·bStep]` on float32 arrays with steps 0 (scalar) or 1;
  * see {@link binaryJs}. Chunks are computed in place in the first operand's slot.
+ * @function
  */
-export function binaryWasm(
-  op: BinaryKernelOp,
-  a: Float32Array,
-  aOff: number,
-  aStep: number,
-  b: Float32Array,
-  bOff: number,
-  bStep: number,
-  out: Float32Array,
-  oOff: number,
-  n: number,
-): void {
+export const binaryWasm: BinaryKernelFn<Float32Array> = (op, a, aOff, aStep, b, bOff, bStep, out, oOff, n) => {
   if (n <= 0) return;
   if (aStep === 0 && bStep === 0) {
     binaryJs(op, a, aOff, 0, b, bOff, 0, out, oOff, n);
@@ -158,4 +149,4 @@ export function binaryWasm(
     fn(0, s, 0, len);
     out.set(f32.subarray(0, len), oOff + j0);
   }
-}
+};

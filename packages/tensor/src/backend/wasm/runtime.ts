@@ -27,6 +27,10 @@ export interface GemmExports {
 /** The exports of the training-step kernel module (see {@link kernelsModule}). */
 export interface KernelExports {
   adam(p: number, g: number, m: number, v: number, n: number, b1: number, c1: number, b2: number, c2: number, eps: number, step: number, bc2: number): void;
+  adamMax(
+    p: number, g: number, m: number, v: number, vmax: number, n: number,
+    b1: number, c1: number, b2: number, c2: number, eps: number, step: number, bc2: number,
+  ): void;
   addRow(x: number, rows: number, cols: number, b: number, out: number): void;
   addRowRelu(x: number, rows: number, cols: number, b: number, out: number): void;
   reluBack(dy: number, y: number, out: number, n: number): void;
