@@ -1,5 +1,5 @@
 import { allocate, dtypeOf, type DType, type TypedArray } from './dtype.js';
-import { IndexError, ShapeError, ValueError, fmtShape } from './errors.js';
+import { DTypeError, IndexError, ShapeError, ValueError, fmtShape } from './errors.js';
 import { broadcastShapes, contiguousStrides, normalizeAxis, shapesEqual, sizeOf } from './shape.js';
 
 /**
@@ -114,10 +114,6 @@ export interface TensorMethods {
   toString(): string;
 }
 
-declare module './tensor.js' {
-  interface Tensor extends TensorMethods {}
-}
-
 // The class below and this interface merge: every Tensor has the kernel methods (installed by tensor-methods.ts).
 export interface Tensor extends TensorMethods {}
 
@@ -141,6 +137,10 @@ export class Tensor {
   /** Number of elements. */
   readonly size: number;
 
+  /**
+   * Wraps `data` without copying. Throws when the layout does not fit: a shape entry that is not a
+   * non-negative integer, strides or offset that are not integers, or an element that would fall outside `data`.
+   */
   constructor(data: TypedArray, shape: readonly number[], strides?: readonly number[], offset = 0) {
     this.data = data;
     this.shape = Object.freeze([...shape]);
@@ -148,6 +148,7 @@ export class Tensor {
     this.offset = offset;
     this.dtype = dtypeOf(data);
     this.size = sizeOf(shape);
+    checkLayout(this);
   }
 
   /** Number of dimensions. */
@@ -508,3 +509,40 @@ function broadcastShapesOrNull(a: readonly number[], b: readonly number[]): numb
     return null;
   }
 }
+
+/**
+ * Checks that every element of `t` lies inside `t.data`: O(ndim), run by the constructor, so a tensor
+ * that exists can be read by any kernel without bounds surprises (a wrong layout is an error, never a NaN).
+ */
+function checkLayout(t: Tensor): void {
+  const { data, shape, strides, offset } = t;
+  if (!isTypedArray(data)) {
+    const got = data === null ? 'null' : typeof data === 'object' ? (data as object).constructor?.name : typeof data;
+    throw new DTypeError(`Tensor: data must be a Float32Array, Float64Array or Int32Array, got ${got}`);
+  }
+  if (strides.length !== shape.length) {
+    throw new ShapeError(`Tensor: ${strides.length} strides [${strides.join(', ')}] for ${shape.length} dimensions ${fmtShape(shape)}`);
+  }
+  let low = offset;
+  let high = offset;
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i]!;
+    const s = strides[i]!;
+    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`Tensor: shape ${fmtShape(shape)} has ${d} at axis ${i}; expected non-negative integers`);
+    if (!Number.isInteger(s)) throw new ValueError(`Tensor: strides [${strides.join(', ')}] have ${s} at axis ${i}; expected integers`);
+    if (s > 0) high += (d - 1) * s;
+    else low += (d - 1) * s;
+  }
+  if (!Number.isInteger(offset)) throw new ValueError(`Tensor: offset ${offset} is not an integer`);
+  if (t.size > 0 && (low < 0 || high >= data.length)) {
+    throw new IndexError(
+      `Tensor: shape ${fmtShape(shape)} with strides [${strides.join(', ')}] and offset ${offset} reads elements ${low}..${high}, ` +
+        `but data has ${data.length}`,
+    );
+  }
+}
+
+function isTypedArray(data: unknown): data is TypedArray {
+  return data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array;
+}
+

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   Generator,
+  DTypeError,
   IndexError,
   ShapeError,
   Tensor,
@@ -492,5 +493,34 @@ describe('dtype rules', () => {
     expect(floatDtype(promote('int32', 'int32'))).toBe('float32');
     expect(floatDtype(promote('int32', 'float64'))).toBe('float64');
     expect(tensor([[1, 2]], undefined, { dtype: 'int32' }).matmul(tensor([[3], [4]], undefined, { dtype: 'int32' })).dtype).toBe('float32');
+  });
+});
+
+describe('the constructor checks the layout against the data', () => {
+  it('refuses data too short for the shape (no silent NaN from reading past the end)', () => {
+    expect(() => new Tensor(new Float32Array(3), [2, 2])).toThrow(IndexError);
+    expect(() => new Tensor(new Float32Array(3), [2, 2])).toThrow('Tensor: shape [2, 2] with strides [2, 1] and offset 0 reads elements 0..3, but data has 3');
+  });
+  it('refuses an offset or negative strides that reach outside the data', () => {
+    expect(() => new Tensor(new Float32Array(4), [2, 2], [2, 1], 1)).toThrow('reads elements 1..4, but data has 4');
+    expect(() => new Tensor(new Float32Array(4), [2, 2], [-2, 1], 0)).toThrow('reads elements -2..1');
+    expect(() => new Tensor(new Float32Array(4), [2, 2], [-2, 1], -1)).toThrow(IndexError);
+  });
+  it('refuses non-integer or negative sizes, non-integer strides/offset, a stride count that differs from ndim', () => {
+    expect(() => new Tensor(new Float32Array(4), [2, -2])).toThrow(ShapeError);
+    expect(() => new Tensor(new Float32Array(4), [2.5, 1])).toThrow('expected non-negative integers');
+    expect(() => new Tensor(new Float32Array(4), [2, 2], [1.5, 1])).toThrow(ValueError);
+    expect(() => new Tensor(new Float32Array(4), [2], [1], 0.5)).toThrow('offset 0.5 is not an integer');
+    expect(() => new Tensor(new Float32Array(4), [2, 2], [1])).toThrow('1 strides [1] for 2 dimensions [2, 2]');
+  });
+  it('refuses storage that is not a supported typed array', () => {
+    expect(() => new Tensor([1, 2, 3] as unknown as Float32Array, [3])).toThrow(DTypeError);
+    expect(() => new Tensor(new Uint8Array(3) as unknown as Float32Array, [3])).toThrow('got Uint8Array');
+  });
+  it('accepts every valid layout: negative strides inside the data, stride-0 broadcasts, empty tensors anywhere', () => {
+    expect(new Tensor(new Float32Array([1, 2, 3, 4]), [2, 2], [-2, 1], 2).toArray()).toEqual([[3, 4], [1, 2]]);
+    expect(new Tensor(new Float32Array([7]), [3, 4], [0, 0]).sum().item()).toBe(84);
+    expect(new Tensor(new Float32Array(0), [0, 5]).size).toBe(0);
+    expect(new Tensor(new Float32Array(2), [2, 0], [0, 1], 9).size).toBe(0);
   });
 });
