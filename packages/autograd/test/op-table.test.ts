@@ -18,9 +18,11 @@ import { Generator, Tensor, fmtShape, tensor, type DType, type SliceSpec } from 
 import * as AG from '../src/index.js';
 import { Variable, variable } from '../src/index.js';
 import { gradcheck, gradgradcheck } from '../src/gradcheck.js';
-import * as elementwiseOps from '../src/ops/elementwise.js';
+import * as unaryOps from '../src/ops/unary.js';
+import * as binaryOps from '../src/ops/binary.js';
 import * as reduceOps from '../src/ops/reduce.js';
-import * as shapeOps from '../src/ops/shape.js';
+import * as viewOps from '../src/ops/views.js';
+import * as indexingOps from '../src/ops/indexing.js';
 import * as matmulOps from '../src/ops/matmul.js';
 import * as nnOps from '../src/ops/nn.js';
 
@@ -693,7 +695,7 @@ describe('op table', () => {
             // A constant result even when every float input requires a gradient (like PyTorch's comparisons).
             const out = v.fn(...v.inputs.map((t) => variable(t, { requiresGrad: t.dtype !== 'int32' })));
             expect(out.requiresGrad, `${row.name} result requires no gradient`).toBe(false);
-            expect(out.node, `${row.name} records no tape entry`).toBeNull();
+            expect(out.entry, `${row.name} records no tape entry`).toBeNull();
             return;
           }
           const r1 = gradcheck(v.fn, v.inputs, TOL);
@@ -723,7 +725,7 @@ describe('op table', () => {
       const v = variable(x, { requiresGrad: true });
       const a = (method as (this: Variable, ...p: number[]) => Variable).call(v, ...(args[name] ?? []));
       const b = fn(v);
-      expect(a.node?.op.name).toBe(b.node?.op.name);
+      expect(a.entry?.op.name).toBe(b.entry?.op.name);
       expect(a.value.equals(b.value)).toBe(true);
       checked++;
     }
@@ -747,7 +749,7 @@ describe('op table', () => {
     for (const [name, v, args] of cases) {
       const m = call(v, name, ...args);
       const f = free[name]!(v, ...args);
-      expect(m.node?.op.name, name).toBe(f.node?.op.name);
+      expect(m.entry?.op.name, name).toBe(f.entry?.op.name);
       expect(m.value.equals(f.value), name).toBe(true);
     }
   });
@@ -763,7 +765,7 @@ describe('op table', () => {
     const fromIndex = Object.entries(AG)
       .filter(([name, value]) => typeof value === 'function' && /^[a-z]/.test(name) && !notOps.has(name))
       .map(([name]) => name);
-    const fromOpModules = [elementwiseOps, reduceOps, shapeOps, matmulOps, nnOps].flatMap((m) =>
+    const fromOpModules = [unaryOps, binaryOps, reduceOps, viewOps, indexingOps, matmulOps, nnOps].flatMap((m) =>
       Object.entries(m)
         .filter(([name, value]) => typeof value === 'function' && /^[a-z]/.test(name) && !notOps.has(name))
         .map(([name]) => name),
