@@ -5,8 +5,8 @@
  * `jvp` is running. The op methods of Variable (`x.mul(y)`, `x.sum()`) are not written here: `methods.ts`
  * derives them from the op table.
  */
-import { DTypeError, Tensor, ShapeError, ValueError, broadcastShapes, fmtShape, formatTensor, shapesEqual, zerosLike } from '@tapegrad/tensor';
-import type { DType, NestedArray } from '@tapegrad/tensor';
+import { DTypeError, ShapeError, Tensor, ValueError, broadcastShapes, fmtShape, formatTensor, shapesEqual } from '@tapegrad/tensor';
+import { zerosLike, type DType, type NestedArray } from '@tapegrad/tensor';
 import { currentBackward, isAnomalyEnabled, isGradEnabled } from './grad-mode.js';
 
 declare global {
@@ -102,10 +102,12 @@ export class Variable {
   /** Sets `requiresGrad` on a leaf and returns it. */
   requiresGrad_(flag = true): this {
     if (this.entry !== null && !flag) {
-      throw new ValueError(`requiresGrad_: cannot turn off gradients of a non-leaf variable (made by '${this.entry.op.name}'); use detach()`);
+      const by = this.entry.op.name;
+      throw new ValueError(`requiresGrad_: cannot turn off gradients of a non-leaf variable (made by '${by}'); use detach()`);
     }
     if (flag && this.dtype === 'int32') {
-      throw new DTypeError(`requiresGrad_: an int32 variable ${fmtShape(this.shape)} cannot require a gradient; convert it with astype('float32')`);
+      const what = `an int32 variable ${fmtShape(this.shape)}`;
+      throw new DTypeError(`requiresGrad_: ${what} cannot require a gradient; convert it with astype('float32')`);
     }
     this.requiresGrad = flag;
     return this;
@@ -223,7 +225,7 @@ let nextId = 0;
 /**
  * Applies `op` to `inputs` (with its non-tensor arguments `params`) and records a tape entry when recording
  * is on and any input requires a gradient. Inside a `jvp`, it also computes the output's tangent.
- * @example apply(mul.op, [a, b])
+ * @example apply(mul.spec.op!, [a, b])   // the same as mul(a, b) for same-shape a and b
  */
 export function apply<P>(op: Op<P>, inputs: Variable[], params?: P): Variable {
   const ctx = new OpContext(inputs, params as P);

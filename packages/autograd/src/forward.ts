@@ -10,7 +10,8 @@
  */
 import { DTypeError, ShapeError, Tensor, fmtShape, shapesEqual, zerosLike, type NestedArray } from '@tapegrad/tensor';
 import { Variable, beginForwardLevel, endForwardLevel, setTangent, tangentOf } from './core.js';
-import { argList, assemble, call, jacrev, type DifferentiableFn, type Primal } from './functional.js';
+import { argList, assemble, call, jacrev, perArgnum } from './functional.js';
+import type { Argnums, DifferentiableFn, PerArgnum, Primal } from './functional.js';
 import { variable } from './variable.js';
 
 /** A tangent: the direction in which `jvp` differentiates, one per primal and of its shape. */
@@ -56,10 +57,7 @@ function asTangent(t: Tangent, primal: Variable, i: number): Variable {
  * `[...f(args).shape, ...args[argnums].shape]`; an array of argnums gives an array of Jacobians.
  * @example jacfwd((x) => x.mul(x))(tensor([1, 2]))   // [[2, 0], [0, 4]]
  */
-export function jacfwd<N extends number | readonly number[] = 0>(
-  f: DifferentiableFn,
-  argnums?: N,
-): (...args: unknown[]) => N extends number ? Variable : Variable[] {
+export function jacfwd<N extends Argnums = 0>(f: DifferentiableFn, argnums?: N): (...args: unknown[]) => PerArgnum<N> {
   const nums = argList(argnums);
   return (...callArgs) => {
     const args = [...callArgs];
@@ -78,7 +76,7 @@ export function jacfwd<N extends number | readonly number[] = 0>(
       }
       return assemble(columns, outShape ?? atX(x).shape, x, 'input');
     });
-    return (typeof argnums === 'number' || argnums === undefined ? jacobians[0]! : jacobians) as N extends number ? Variable : Variable[];
+    return perArgnum(argnums, jacobians);
   };
 }
 

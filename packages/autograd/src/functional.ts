@@ -48,9 +48,20 @@ function checkScalar(fn: string, y: unknown): Variable {
   return y;
 }
 
+/** Which arguments to differentiate with respect to: one index, or a list of them. */
+export type Argnums = number | readonly number[];
+
+/** One result for a single argnum, a list of results for a list of argnums. */
+export type PerArgnum<N extends Argnums> = N extends number ? Variable : Variable[];
+
 /** The argument indices of `argnums` (default 0) as a list. */
-export function argList(argnums: number | readonly number[] | undefined): number[] {
+export function argList(argnums: Argnums | undefined): number[] {
   return argnums === undefined ? [0] : typeof argnums === 'number' ? [argnums] : [...argnums];
+}
+
+/** The first of `results` for a single argnum (or none given), all of them for a list. */
+export function perArgnum<N extends Argnums>(argnums: N | undefined, results: Variable[]): PerArgnum<N> {
+  return (typeof argnums === 'number' || argnums === undefined ? results[0]! : results) as PerArgnum<N>;
 }
 
 /**
@@ -58,18 +69,17 @@ export function argList(argnums: number | readonly number[] | undefined): number
  * argument `argnums` (an array of indices gives an array of gradients). Gradients are Variables; when an
  * argument is itself on a tape (as inside another `grad`) they are recorded, so `grad(grad(f))` works.
  */
-export function valueAndGrad<N extends number | readonly number[] = 0>(
+export function valueAndGrad<N extends Argnums = 0>(
   f: DifferentiableFn,
   argnums?: N,
-): (...args: unknown[]) => { value: Variable; grad: N extends number ? Variable : Variable[] } {
+): (...args: unknown[]) => { value: Variable; grad: PerArgnum<N> } {
   const nums = argList(argnums);
   return (...callArgs) => {
     const args = [...callArgs];
     const { inputs, nested } = prepare(args, nums);
     const value = enableGrad(() => checkScalar('grad', call(f, args)));
     const grads = value.requiresGrad ? gradients(value, inputs, { createGraph: nested }) : inputs.map((x) => new Variable(zerosLike(x.value)));
-    const grad = (typeof argnums === 'number' || argnums === undefined ? grads[0]! : grads) as N extends number ? Variable : Variable[];
-    return { value: nested ? value : value.detach(), grad };
+    return { value: nested ? value : value.detach(), grad: perArgnum(argnums, grads) };
   };
 }
 
@@ -77,10 +87,7 @@ export function valueAndGrad<N extends number | readonly number[] = 0>(
  * `grad(f, argnums)` is the function that returns f's gradient with respect to argument `argnums`.
  * @example grad((x) => x.mul(x).sum())(tensor([1, 2, 3]))   // Variable [2, 4, 6]
  */
-export function grad<N extends number | readonly number[] = 0>(
-  f: DifferentiableFn,
-  argnums?: N,
-): (...args: unknown[]) => N extends number ? Variable : Variable[] {
+export function grad<N extends Argnums = 0>(f: DifferentiableFn, argnums?: N): (...args: unknown[]) => PerArgnum<N> {
   const vg = valueAndGrad(f, argnums);
   return (...args) => vg(...args).grad;
 }
@@ -117,10 +124,7 @@ export function hvp(f: DifferentiableFn, x: Primal, v: Tensor | Variable): Varia
  * `[...f(args).shape, ...args[argnums].shape]`; an array of argnums gives an array of Jacobians.
  * @example jacrev((x) => x.mul(x))(tensor([1, 2]))   // [[2, 0], [0, 4]]
  */
-export function jacrev<N extends number | readonly number[] = 0>(
-  f: DifferentiableFn,
-  argnums?: N,
-): (...args: unknown[]) => N extends number ? Variable : Variable[] {
+export function jacrev<N extends Argnums = 0>(f: DifferentiableFn, argnums?: N): (...args: unknown[]) => PerArgnum<N> {
   const nums = argList(argnums);
   return (...callArgs) => {
     const args = [...callArgs];
@@ -135,8 +139,7 @@ export function jacrev<N extends number | readonly number[] = 0>(
         : inputs.map((x) => new Variable(zerosLike(x.value)));
       grads.forEach((g, i) => rows[i]!.push(g));
     }
-    const jacobians = inputs.map((x, i) => assemble(rows[i]!, y.shape, x));
-    return (typeof argnums === 'number' || argnums === undefined ? jacobians[0]! : jacobians) as N extends number ? Variable : Variable[];
+    return perArgnum(argnums, inputs.map((x, i) => assemble(rows[i]!, y.shape, x)));
   };
 }
 

@@ -19,7 +19,7 @@ export { Variable, OpContext, OutputRef, apply, checkFinite } from './core.js';
 export type { GradHook, Op, Operand, TapeEntry } from './core.js';
 export * from './variable.js';
 export * from './engine.js';
-export { grad, hvp, jacrev, valueAndGrad, vjp, type DifferentiableFn, type Primal } from './functional.js';
+export { grad, hvp, jacrev, valueAndGrad, vjp, type Argnums, type DifferentiableFn, type PerArgnum, type Primal } from './functional.js';
 export * from './forward.js';
 export * from './custom.js';
 export { binary, type Axes, type ReductionParams } from './ops/kinds.js';

@@ -12,7 +12,8 @@ import { transpose } from './ops/views.js';
 import { where } from './ops/binary.js';
 
 /** The method form of an entry: its free function without the first argument. */
-type MethodOf<F> = F extends OpFunction<infer A, infer R, true> ? ([A] extends [[unknown, ...infer Rest]] ? (...args: Rest) => R : never) : never;
+type MethodOf<F> =
+  F extends OpFunction<infer A, infer R, true> ? ([A] extends [[unknown, ...infer Rest]] ? (...args: Rest) => R : never) : never;
 
 /** One method per op table entry that has one (`method: true`). */
 type OpMethods<T> = { [K in keyof T as T[K] extends { readonly method: true } ? K : never]: MethodOf<T[K]> };

@@ -23,7 +23,10 @@ export function variable(x: Tensor | NestedArray | Variable, options: VariableOp
   let t: Tensor;
   if (x instanceof Variable) t = x.value;
   else if (x instanceof Tensor) t = x;
-  else t = typeof x === 'number' ? scalar(x, { dtype: options.dtype ?? 'float32' }) : tensor(x, undefined, { dtype: options.dtype ?? 'float32' });
+  else {
+    const dtype = options.dtype ?? 'float32';
+    t = typeof x === 'number' ? scalar(x, { dtype }) : tensor(x, undefined, { dtype });
+  }
   if (options.dtype !== undefined && t.dtype !== options.dtype) t = t.astype(options.dtype);
   const v = new Variable(t, options.name === undefined ? {} : { name: options.name });
   if (options.requiresGrad) v.requiresGrad_(true);

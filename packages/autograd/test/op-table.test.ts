@@ -185,7 +185,8 @@ describe('op table', () => {
       expect(fn.spec.math.length, `${name} has its math`).toBeGreaterThan(0);
       // A primitive labels its tape entries with its name; composite and constant entries record no entry of their own.
       expect(fn.spec.op?.name ?? name).toBe(name);
-      expect(fn.spec.op === null, `${name}: only composite and constant entries have no Op`).toBe(['composite', 'constant'].includes(fn.spec.kind));
+      const opless = ['composite', 'constant'].includes(fn.spec.kind);
+      expect(fn.spec.op === null, `${name}: only composite and constant entries have no Op`).toBe(opless);
       const method = (Variable.prototype as unknown as Record<string, unknown>)[name];
       expect(typeof method === 'function', `Variable.prototype.${name} exists exactly when the entry says so`).toBe(fn.method);
     }

@@ -96,7 +96,8 @@ export const where: OpFunction<[cond: Variable | Tensor, a: Operand, b: Operand]
     const c = toVariable(cond).value;
     const [va, vb] = toVariablePair('where', a, b);
     const shape = broadcastShapes('where', broadcastShapes('where', c.shape, va.shape), vb.shape);
-    return { inputs: [broadcastTo(va, shape), broadcastTo(vb, shape)], params: { cond: shapesEqual(c.shape, shape) ? c : c.expand(shape) } };
+    const params = { cond: shapesEqual(c.shape, shape) ? c : c.expand(shape) };
+    return { inputs: [broadcastTo(va, shape), broadcastTo(vb, shape)], params };
   },
   forward: ([a, b], { cond }: WhereParams) => K.where(cond, a!, b!),
   vjp: [(g, { cond }) => g.mul(chosen(cond, g)), (g, { cond }) => g.mul(chosen(cond, g, true))],

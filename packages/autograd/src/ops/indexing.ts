@@ -103,7 +103,9 @@ export const take: OpFunction<[x: Operand, indices: Indices | readonly number[],
   names: ['x'],
   args: (x: Operand, indices: Indices | readonly number[], axis = 0) => {
     const v = toVariable(x);
-    const idx = Array.isArray(indices) ? K.tensor(indices as number[], undefined, { dtype: 'int32' }) : toVariable(indices as Indices).value;
+    const idx = Array.isArray(indices)
+      ? K.tensor(indices as number[], undefined, { dtype: 'int32' })
+      : toVariable(indices as Indices).value;
     return { inputs: [v], params: { indices: idx, axis: normalizeAxis('take', axis, v.ndim) } };
   },
   forward: ([x], { indices, axis }) => K.take(x!, indices, axis),

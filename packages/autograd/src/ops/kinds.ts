@@ -95,7 +95,11 @@ export function broadcastTo(v: Variable, shape: readonly number[]): Variable {
 }
 
 /** A comparison entry: a constant 1/0 result, with broadcasting and no gradient (like PyTorch's boolean tensors). */
-export function comparisonOp(spec: { name: string; math: string; kernel: (a: Tensor | number, b: Tensor | number) => Tensor }): OpFunction<[a: Operand, b: Operand]> {
+export function comparisonOp(spec: {
+  name: string;
+  math: string;
+  kernel: (a: Tensor | number, b: Tensor | number) => Tensor;
+}): OpFunction<[a: Operand, b: Operand]> {
   const { kernel } = spec;
   const fn = (a: Operand, b: Operand): Variable => {
     const av = typeof a === 'number' ? (typeof b === 'number' ? toVariable(a).value : a) : toVariable(a).value;

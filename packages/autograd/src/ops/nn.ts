@@ -71,7 +71,8 @@ export const softmaxCrossEntropy: OpFunction<[logits: Operand, targets: Tensor |
     let t = targets instanceof Variable ? targets.value : targets;
     if (t.dtype === 'int32') {
       if (t.ndim !== 1 || t.shape[0] !== n) {
-        throw new ShapeError(`softmaxCrossEntropy: class indices must have shape [${n}] for logits ${fmtShape(z.shape)}, got ${fmtShape(t.shape)}`);
+        const got = fmtShape(t.shape);
+        throw new ShapeError(`softmaxCrossEntropy: class indices must have shape [${n}] for logits ${fmtShape(z.shape)}, got ${got}`);
       }
       const labels = t.values();
       for (let i = 0; i < labels.length; i++) {

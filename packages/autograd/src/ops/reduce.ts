@@ -70,7 +70,8 @@ function productOfOthers(x: Variable, axes: readonly number[]): Variable {
   const rows = x.permute(order).reshape([m, n]);
   const ones = (k: number): Variable => constant(K.ones([m, k], { dtype: x.dtype }));
   // Exclusive prefix products: [1, x₀, x₀x₁, …]; suffix products are prefix products of the reversed rows.
-  const exclusive = (r: Variable): Variable => (n === 1 ? ones(1) : concat([ones(1), inclusiveScan(r, n, ones).slice(null, [0, n - 1])], 1));
+  const exclusive = (r: Variable): Variable =>
+    n === 1 ? ones(1) : concat([ones(1), inclusiveScan(r, n, ones).slice(null, [0, n - 1])], 1);
   const reverse = (r: Variable): Variable => r.slice(null, [null, null, -1]);
   const others = exclusive(rows).mul(reverse(exclusive(reverse(rows))));
   const inverse = new Array<number>(order.length);
@@ -91,23 +92,21 @@ function tieShare(x: Variable, y: Variable, axes: readonly number[]): Variable {
   return constant(K.div(hit, K.sum(hit, axes, true)));
 }
 
+/** An extremum over the axes: the gradient (and the tangent) goes to the elements attaining it, shared between ties. */
+const extremum = (name: 'max' | 'min', kernel: typeof K.max, word: string): ReturnType<typeof reductionOp> =>
+  reductionOp({
+    name,
+    math: `y = ${name}_axes x   ∂x = g at the ${word} (split evenly between ties)   ẏ = ẋ at the ${word} (averaged over ties)`,
+    kernel,
+    vjp: (g, { x, y, axes }) => spread(g, x, axes).mul(tieShare(x, y, axes)),
+    jvp: (dx, { x, y, axes, keepDims }) => dx.mul(tieShare(x, y, axes)).sum(axes, keepDims),
+  });
+
 /** Maximum over `axes` (all when omitted); ties share the gradient. */
-export const max = reductionOp({
-  name: 'max',
-  math: 'y = max_axes x   ∂x = g at the maximum (split evenly between ties)   ẏ = ẋ at the maximum (averaged over ties)',
-  kernel: K.max,
-  vjp: (g, { x, y, axes }) => spread(g, x, axes).mul(tieShare(x, y, axes)),
-  jvp: (dx, { x, y, axes, keepDims }) => dx.mul(tieShare(x, y, axes)).sum(axes, keepDims),
-});
+export const max = extremum('max', K.max, 'maximum');
 
 /** Minimum over `axes` (all when omitted); ties share the gradient. */
-export const min = reductionOp({
-  name: 'min',
-  math: 'y = min_axes x   ∂x = g at the minimum (split evenly between ties)   ẏ = ẋ at the minimum (averaged over ties)',
-  kernel: K.min,
-  vjp: (g, { x, y, axes }) => spread(g, x, axes).mul(tieShare(x, y, axes)),
-  jvp: (dx, { x, y, axes, keepDims }) => dx.mul(tieShare(x, y, axes)).sum(axes, keepDims),
-});
+export const min = extremum('min', K.min, 'minimum');
 
 /** ln Σ eˣ over `axes`, computed stably. */
 export const logsumexp = reductionOp({

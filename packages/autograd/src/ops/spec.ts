@@ -168,7 +168,11 @@ function context<N extends string, P>(names: readonly N[], ctx: OpContext<P>): C
 }
 
 /** Attaches the spec to a free function and names it after the op. */
-export function entry<F extends (...args: never[]) => unknown, M extends boolean>(fn: F, spec: OpSpec, method: M): F & { spec: OpSpec; method: M } {
+export function entry<F extends (...args: never[]) => unknown, M extends boolean>(
+  fn: F,
+  spec: OpSpec,
+  method: M,
+): F & { spec: OpSpec; method: M } {
   Object.defineProperty(fn, 'name', { value: spec.name });
   return Object.assign(fn, { spec, method });
 }
