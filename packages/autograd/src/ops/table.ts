@@ -10,5 +10,8 @@ import * as reduce from './reduce.js';
 import * as unary from './unary.js';
 import * as views from './views.js';
 
+/** The type of the op table: the entries of every kind module. */
+export type OpTable = typeof unary & typeof binary & typeof reduce & typeof views & typeof indexing & typeof matmul & typeof nn;
+
 /** Every op table entry, by name. */
-export const opTable = { ...unary, ...binary, ...reduce, ...views, ...indexing, ...matmul, ...nn };
+export const opTable: OpTable = { ...unary, ...binary, ...reduce, ...views, ...indexing, ...matmul, ...nn };
