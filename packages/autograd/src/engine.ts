@@ -164,16 +164,7 @@ function backwardThrough(entry: TapeEntry, g: Variable, fresh: Set<Tensor> | nul
         `pass { retainGraph: true } to the first backward to go through the same graph twice`,
     );
   }
-  const run = (): (Variable | null)[] => {
-    const fastGrads = fresh !== null && op.fastBackward ? op.fastBackward(g.value, ctx) : null;
-    if (fastGrads === null) return op.backward(g, ctx);
-    return fastGrads.map((t) => {
-      if (t === null) return null;
-      fresh!.add(t);
-      return new Variable(t);
-    });
-  };
-  const result = isAnomalyEnabled() ? inBackwardOf(op.name, run) : run();
+  const result = isAnomalyEnabled() ? inBackwardOf(op.name, () => runBackward(entry, g, fresh)) : runBackward(entry, g, fresh);
   if (!Array.isArray(result) || result.length !== inputs.length) {
     throw new ValueError(`${op.name}: backward returned ${Array.isArray(result) ? result.length : typeof result} gradients for ${inputs.length} inputs`);
   }
@@ -195,6 +186,17 @@ function backwardThrough(entry: TapeEntry, g: Variable, fresh: Set<Tensor> | nul
     if (isAnomalyEnabled()) checkFinite(gi.value, `${op.name} (backward, gradient of input ${k})`, inputs);
   });
   return result;
+}
+
+/** The op's fast backward when `fresh` is given and it accepts (its tensors recorded in `fresh`), else its backward. */
+function runBackward({ op, ctx }: TapeEntry, g: Variable, fresh: Set<Tensor> | null): (Variable | null)[] {
+  const fastGrads = fresh !== null && op.fastBackward ? op.fastBackward(g.value, ctx) : null;
+  if (fastGrads === null) return op.backward(g, ctx);
+  return fastGrads.map((t) => {
+    if (t === null) return null;
+    fresh!.add(t);
+    return new Variable(t);
+  });
 }
 
 function release(entry: TapeEntry): void {

@@ -20,6 +20,11 @@ export function fusedLinearForward([x, w, b]: Tensor[]): Tensor {
   return add(y, b);
 }
 
+/** `t` as a [rows, cols] matrix (its leading axes merged; a matrix already is one). */
+function asMatrix(t: Tensor, rows: number, cols: number): Tensor {
+  return t.ndim === 2 ? t : t.reshape(rows, cols);
+}
+
 /**
  * ∂x = g·Wᵀ, ∂W = xᵀ·g (over the rows of all batch dimensions), ∂b = Σ_rows g — only for the inputs that
  * require a gradient. Declines (null) on mixed dtypes, which the differentiable formulas handle.
@@ -30,18 +35,18 @@ export function fusedLinearBackward(g: Tensor, { inputs: [x, w, b] }: OpContext)
   const dtype = g.dtype;
   if (!isFloat(dtype) || X.dtype !== dtype || W.dtype !== dtype || (b && (b.dtype !== dtype || b.ndim !== 1))) return null;
   const [nIn, nOut] = W.shape as [number, number];
-  let rows = 1;
-  for (let i = 0; i < X.ndim - 1; i++) rows *= X.shape[i]!;
-  const g2 = g.contiguous().reshape(rows, nOut);
-  const dx = x!.requiresGrad ? matmul(g2, W.T).reshape(X.shape) : null;
-  const dw = w!.requiresGrad ? matmul(X.reshape(rows, nIn).T, g2) : null;
+  const rows = X.shape.slice(0, -1).reduce((n, d) => n * d, 1);
+  const G = asMatrix(g.contiguous(), rows, nOut);
+  let dx = x!.requiresGrad ? matmul(G, W.T) : null;
+  const dw = w!.requiresGrad ? matmul(asMatrix(X, rows, nIn).T, G) : null;
+  if (dx !== null && X.ndim !== 2) dx = dx.reshape(X.shape);
   if (!b) return [dx, dw];
   let db: Tensor | null = null;
   if (b.requiresGrad) {
     db = zerosOf(dtype, b.shape);
     // The backend's column sum (it accumulates in the storage's precision), not sum(g, 0) (float64 accumulation),
     // so that training runs stay bit-identical to the releases before this module.
-    if (rows > 0 && nOut > 0) columnSum(g2.data as FloatArray, g2.offset, rows, nOut, db.data as FloatArray, 0);
+    if (rows > 0 && nOut > 0) columnSum(G.data as FloatArray, G.offset, rows, nOut, db.data as FloatArray, 0);
   }
   return [dx, dw, db];
 }
