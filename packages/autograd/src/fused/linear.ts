@@ -6,7 +6,7 @@
 import { add, matmul, type Tensor } from '@tapegrad/tensor';
 import { addRowVector, columnSum } from '@tapegrad/tensor/backend';
 import type { OpContext } from '../core.js';
-import { isFloat, zerosOf, type FloatArray } from './storage.js';
+import { isFloat, zerosOf, type FloatArray } from './ownership.js';
 
 /** y = x·W + b, the bias added into the product in place when it is a contiguous 1-D vector of the same dtype. */
 export function fusedLinearForward([x, w, b]: Tensor[]): Tensor {

@@ -2,7 +2,7 @@
 import type { Tensor } from '@tapegrad/tensor';
 import { reluBackward } from '@tapegrad/tensor/backend';
 import type { OpContext } from '../core.js';
-import { isFloat, zerosOf, type FloatArray } from './storage.js';
+import { isFloat, zerosOf, type FloatArray } from './ownership.js';
 
 /** ∂x = g·1[x > 0] in one pass over contiguous data of one float dtype; declines (null) otherwise. */
 export function fusedReluBackward(g: Tensor, { inputs: [x] }: OpContext): [Tensor] | null {

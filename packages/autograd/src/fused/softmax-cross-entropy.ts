@@ -4,7 +4,7 @@
  */
 import { scalar, type Tensor } from '@tapegrad/tensor';
 import type { OpContext } from '../core.js';
-import { zerosOf, type FloatArray } from './storage.js';
+import { zerosOf, type FloatArray } from './ownership.js';
 
 /** The targets of a softmax cross-entropy: one-hot (or any weight) rows, or int32 class indices. */
 export interface CrossEntropyTargets {

@@ -12,7 +12,7 @@
  * `kinds.ts` (unary, binary, reduction, comparison), {@link composite} (a Variable expression with no
  * derivative of its own) and {@link nonDifferentiable} (a constant result: argmax).
  */
-import type { Tensor } from '@tapegrad/tensor';
+import { zerosLike, type Tensor } from '@tapegrad/tensor';
 import { Variable, apply, isZeroTangent, type Op, type OpContext } from '../core.js';
 
 /** The kinds of op table entries. */
@@ -76,16 +76,14 @@ export interface Applied<P> {
   params: P;
 }
 
-/** A primitive entry: the general form every differentiable kind is built from. */
-export interface PrimitiveSpec<A extends unknown[], P, N extends string, M extends boolean> {
+/** What every differentiable entry gives: the parts {@link makeOp} turns into an {@link Op}. */
+export interface OpParts<P, N extends string> {
   /** The op's name. */
   name: string;
   /** The derivative table line. */
   math: string;
-  /** The inputs' names in the formulas (`['x', 'w', 'b']`); n-ary ops leave it out and use `inputs`/`tangents`. */
+  /** The inputs' names in the formulas (`['x', 'w', 'b']`); n-ary ops leave it out and use `inputs`. */
   names?: readonly N[];
-  /** Validates the free function's arguments and makes the op's inputs and params, or returns the result directly. */
-  args: (...args: A) => Applied<P> | Variable;
   /** The forward kernel. */
   forward: (inputs: Tensor[], params: P, ctx: OpContext<P>) => Tensor;
   /** The reverse-mode rule, written with Variable ops. */
@@ -94,6 +92,12 @@ export interface PrimitiveSpec<A extends unknown[], P, N extends string, M exten
   jvp: Jvp<Context<N, P>>;
   /** A fused backward on tensors (see `fused/`), taken when no graph is being recorded. */
   fastBackward?: Op<P>['fastBackward'];
+}
+
+/** A primitive entry — the general form: its parts, and how the free function's arguments become inputs. */
+export interface PrimitiveSpec<A extends unknown[], P, N extends string, M extends boolean> extends OpParts<P, N> {
+  /** Validates the free function's arguments and makes the op's inputs and params, or returns the result directly. */
+  args: (...args: A) => Applied<P> | Variable;
   /** Whether Variable gets this op as a method (default true). */
   method?: M;
 }
@@ -108,24 +112,6 @@ export function primitive<A extends unknown[], P, N extends string = never, M ex
     return applied instanceof Variable ? applied : apply(op, applied.inputs, applied.params);
   };
   return entry(fn, { name: spec.name, math: spec.math, kind: 'primitive', op: op as Op }, (spec.method ?? true) as M);
-}
-
-/** The parts of an op spec that {@link makeOp} turns into an {@link Op}. */
-export interface OpParts<P, N extends string> {
-  /** The op's name. */
-  name: string;
-  /** The derivative table line. */
-  math: string;
-  /** The inputs' names in the formulas. */
-  names?: readonly N[];
-  /** The forward kernel. */
-  forward: (inputs: Tensor[], params: P, ctx: OpContext<P>) => Tensor;
-  /** The reverse-mode rule. */
-  vjp: Vjp<Context<N, P>>;
-  /** The forward-mode rule. */
-  jvp: Jvp<Context<N, P>>;
-  /** The fused backward, if any. */
-  fastBackward?: Op<P>['fastBackward'];
 }
 
 /** The {@link Op} of a table entry: its backward and jvp call the formulas with a named context. */
@@ -149,18 +135,19 @@ export function makeOp<P, N extends string>(parts: OpParts<P, N>): Op<P> {
         : (tangents, ctx) => {
             const c = context<N, P>(names, ctx);
             let sum: Variable | null = null;
-            tangents.forEach((t, k) => {
-              if (isZeroTangent(t)) return;
-              const term = jvp[k]!(t, c);
+            for (let k = 0; k < tangents.length; k++) {
+              if (isZeroTangent(tangents[k]!)) continue; // an input without a tangent contributes no term
+              const term = jvp[k]!(tangents[k]!, c);
               sum = sum === null ? term : sum.add(term);
-            });
-            return sum ?? tangents[0]!;
+            }
+            return sum ?? new Variable(zerosLike(ctx.output.value));
           },
   };
   if (parts.fastBackward) op.fastBackward = parts.fastBackward;
   return op;
 }
 
+/** The formulas' view of an op context: params spread, inputs also by name, the output as `y`. */
 function context<N extends string, P>(names: readonly N[], ctx: OpContext<P>): Context<N, P> {
   const c: Record<string, unknown> = { ...(ctx.params as object), inputs: ctx.inputs, y: ctx.output, saved: ctx.saved };
   names.forEach((n, k) => (c[n] = ctx.inputs[k]));
@@ -190,13 +177,19 @@ export interface CompositeSpec<A extends unknown[], R, M extends boolean> {
 }
 
 /** Builds a composite entry: no Op, no derivative to write — forward and reverse mode go through its parts. */
-export function composite<A extends unknown[], R = Variable, M extends boolean = true>(spec: CompositeSpec<A, R, M>): OpFunction<A, R, M> {
+export function composite<A extends unknown[], R = Variable, M extends boolean = true>(
+  spec: CompositeSpec<A, R, M>,
+): OpFunction<A, R, M> {
   const fn = (...args: A): R => spec.fn(...args);
   return entry(fn, { name: spec.name, math: spec.math, kind: 'composite', op: null }, (spec.method ?? true) as M);
 }
 
 /** Builds a non-differentiable entry: the result is a constant (no tape entry, no tangent), like argmax. */
-export function nonDifferentiable<A extends unknown[]>(spec: { name: string; math: string; fn: (...args: A) => Tensor }): OpFunction<A> {
+export function nonDifferentiable<A extends unknown[]>(spec: {
+  name: string;
+  math: string;
+  fn: (...args: A) => Tensor;
+}): OpFunction<A> {
   const fn = (...args: A): Variable => new Variable(spec.fn(...args));
   return entry(fn, { name: spec.name, math: spec.math, kind: 'constant', op: null }, true);
 }

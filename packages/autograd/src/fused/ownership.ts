@@ -1,8 +1,9 @@
 /**
- * The fused fast paths (linear, relu, softmax cross-entropy) work on raw float storage. What they return
- * from an op's `fastBackward` is, by the contract of `Op.fastBackward`, a tensor they just allocated and
- * nobody else references: the engine may keep it as a leaf's `.grad` as is (gradient ownership without
- * copies, and without marks: the engine knows which gradients came from a fast backward).
+ * Gradient ownership. The fused fast paths (linear, relu, softmax cross-entropy) return from an op's
+ * `fastBackward` only tensors they have just allocated and nobody else references — that is the contract of
+ * `Op.fastBackward` — so the engine may keep such a tensor as a leaf's `.grad` as it is, without a copy and
+ * without any mark on the tensor: the engine knows which gradients came from a fast backward. The helpers
+ * here allocate those fresh tensors.
  */
 import { Tensor, type DType } from '@tapegrad/tensor';
 
