@@ -151,9 +151,9 @@ export class OpContext<P = unknown> {
   /** True once a backward without `retainGraph` has walked through this entry. */
   released = false;
 
-  constructor(inputs: Variable[], params: P) {
+  constructor(inputs: Variable[], params?: P) {
     this.inputs = inputs;
-    this.params = params;
+    this.params = params as P;
   }
 
   /** Keeps values (tensors, numbers, variables) for the backward pass. */
@@ -228,7 +228,7 @@ let nextId = 0;
  * @example apply(mul.spec.op!, [a, b])   // the same as mul(a, b) for same-shape a and b
  */
 export function apply<P>(op: Op<P>, inputs: Variable[], params?: P): Variable {
-  const ctx = new OpContext(inputs, params as P);
+  const ctx = new OpContext(inputs, params);
   const value = op.forward(
     inputs.map((v) => v.value),
     ctx,
