@@ -8,7 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type TapeEntry, type Variable, formatTape, tape, toDot, toMermaid, variable } from '@tapegrad/autograd';
+import { type TapeRow, type Variable, formatTape, tape, toDot, toMermaid, variable } from '@tapegrad/autograd';
 import { tensor, type Tensor } from '@tapegrad/tensor';
 import { Dense, Sequential, explainBackprop, formatExplanation, getLoss, type BackpropExplanation } from '@tapegrad/nn';
 import { runIfMain } from '../shared/cli.js';
@@ -27,7 +27,7 @@ export interface WalkthroughOptions {
 /** What {@link run} produced. */
 export interface WalkthroughResult {
   loss: number;
-  tape: TapeEntry[];
+  tape: TapeRow[];
   tapeText: string;
   dotPath: string;
   mermaidPath: string;

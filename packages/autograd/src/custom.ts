@@ -1,19 +1,33 @@
-import type { Tensor } from '@tapegrad/tensor';
-import { apply, type Op, type OpContext } from './op.js';
-import { toVariable, type Operand, type Variable } from './variable.js';
+import { ValueError, zerosLike, type Tensor } from '@tapegrad/tensor';
+import { Variable, apply, isZeroTangent, type Op, type OpContext, type Operand } from './core.js';
+import { gradients } from './engine.js';
+import { isGradEnabled, withGradMode } from './grad-mode.js';
+import { toVariable } from './variable.js';
 
 /** The definition of a user op: the same shape as a built-in {@link Op}. */
 export interface OpDefinition {
   /** Label on the tape. */
   name: string;
+  /** The derivative table line, shown by tape listings (optional). */
+  formula?: string;
   /** Computes the output from the input tensors; may `ctx.save(...)` values for backward. */
   forward(inputs: Tensor[], ctx: OpContext): Tensor;
   /** One gradient per input (or null), written with Variable ops so that it can be differentiated again. */
   backward(grad: Variable, ctx: OpContext): (Variable | null)[];
+  /**
+   * Forward mode: the output's tangent from the inputs' tangents (zeros for inputs that carry none). When
+   * omitted, forward mode transposes the backward instead (see {@link defineOp}).
+   */
+  jvp?(tangents: Variable[], ctx: OpContext): Variable;
 }
 
 /**
  * Turns an op definition into a function on variables, recorded on the tape like any built-in.
+ *
+ * Forward mode (`jvp`, `jacfwd`, `hessian`) uses the definition's `jvp`. Without one it transposes the
+ * backward: the VJP u ↦ Jᵀu is linear in u, so J·v = ∂⟨Jᵀu, v⟩/∂u — one backward recorded with a dummy
+ * cotangent u, then differentiated with respect to u. This costs a backward and a reverse pass per tangent
+ * and needs the backward to return a gradient for every input that carries a tangent.
  * @example
  * const softplus = defineOp({
  *   name: 'softplus',
@@ -22,10 +36,41 @@ export interface OpDefinition {
  * });
  */
 export function defineOp(definition: OpDefinition): (...inputs: Operand[]) => Variable {
-  const op: Op = { name: definition.name, forward: definition.forward, backward: definition.backward };
+  const op: Op = {
+    name: definition.name,
+    forward: definition.forward,
+    backward: definition.backward,
+    jvp: definition.jvp ?? ((tangents, ctx) => jvpByTransposingVjp(op, tangents, ctx)),
+  };
+  if (definition.formula !== undefined) op.formula = definition.formula;
   return (...inputs) => {
     const first = inputs.find((x) => typeof x !== 'number');
     const like = first === undefined ? undefined : toVariable(first);
     return apply(op, inputs.map((x) => toVariable(x, like)));
   };
+}
+
+/** J·v = ∂⟨Jᵀu, v⟩/∂u for a dummy cotangent u (the VJP is linear in u, so any u gives the same result). */
+function jvpByTransposingVjp(op: Op, tangents: Variable[], ctx: OpContext): Variable {
+  const record = isGradEnabled();
+  return withGradMode(true, () => {
+    const u = new Variable(zerosLike(ctx.output.value), { requiresGrad: true });
+    const cotangents = op.backward(u, ctx);
+    let dot: Variable | null = null;
+    tangents.forEach((t, k) => {
+      const w = cotangents[k];
+      if (w === null || w === undefined) {
+        if (isZeroTangent(t)) return;
+        throw new ValueError(
+          `jvp: the backward of op '${op.name}' returned no gradient for input ${k}, which carries a tangent; ` +
+            'forward mode derives the JVP from the backward, so return a gradient for every input (or give the op a jvp)',
+        );
+      }
+      const term = w.mul(t).sum();
+      dot = dot === null ? term : dot.add(term);
+    });
+    const total = dot as Variable | null;
+    if (total === null || !total.requiresGrad) return new Variable(zerosLike(ctx.output.value));
+    return gradients(total, [u], { createGraph: record })[0]!;
+  });
 }

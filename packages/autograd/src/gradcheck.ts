@@ -1,5 +1,6 @@
 import { DTypeError, Generator, ShapeError, Tensor, ValueError, fmtShape, isFloat, randn } from '@tapegrad/tensor';
-import { Variable, variable } from './variable.js';
+import { Variable } from './core.js';
+import { variable } from './variable.js';
 import { enableGrad, noGrad } from './grad-mode.js';
 import { gradients, topologicalOrder } from './engine.js';
 
@@ -305,9 +306,9 @@ function describeWorst(w: GradcheckWorst, prepared: readonly Prepared[]): string
 
 /** "op 'mul' (graph ops: add, mul)" — the op(s) that produced the outputs and the distinct ops of their graph. */
 function describeOps(outs: readonly Variable[]): string {
-  const heads = [...new Set(outs.map((o) => o.node?.op.name ?? 'leaf'))];
+  const heads = [...new Set(outs.map((o) => o.entry?.op.name ?? 'leaf'))];
   const all = new Set<string>();
-  for (const o of outs) for (const v of topologicalOrder(o)) if (v.node) all.add(v.node.op.name);
+  for (const o of outs) for (const v of topologicalOrder(o)) if (v.entry) all.add(v.entry.op.name);
   const head = heads.length === 1 ? `op '${heads[0]}'` : `ops ${heads.map((h) => `'${h}'`).join(', ')}`;
   const names = [...all];
   const listed = names.length > 12 ? `${names.slice(0, 12).join(', ')}, … (${names.length} ops)` : names.join(', ');

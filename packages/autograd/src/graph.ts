@@ -1,8 +1,8 @@
 import { fmtShape, type DType, type Tensor } from '@tapegrad/tensor';
-import type { Variable } from './variable.js';
+import type { Variable } from './core.js';
 import { topologicalOrder } from './engine.js';
 
-/** One input of a {@link TapeEntry}: its label, shape and dtype. */
+/** One input of a {@link TapeRow}: its label, shape and dtype. */
 export interface TapeInput {
   /** The input's name, `#id` of the entry that made it, or `leafN` for the N-th unnamed leaf. */
   label: string;
@@ -14,14 +14,16 @@ export interface TapeInput {
   leaf: boolean;
 }
 
-/** One op application on the tape, in the order backward walks it in reverse. */
-export interface TapeEntry {
+/** One row of a tape listing: a tape entry (one op application) as plain data, in forward order. */
+export interface TapeRow {
   /** Position on the tape (0 = first op applied). */
   index: number;
-  /** The id of the tape node. */
+  /** The id of the tape entry. */
   id: number;
   /** The op's name (`mul`, `matmul`, …). */
   op: string;
+  /** The op's derivative table line (`y = a·b   ∂a = g·b …`): the VJP that produced the inputs' gradients. */
+  formula?: string;
   /** The op's inputs, in argument order. */
   inputs: TapeInput[];
   /** Label of the result (its name, or `#id`). */
@@ -54,7 +56,7 @@ function labelGraph(output: Variable): Labelled {
   const label = new Map<Variable, string>();
   let leaves = 0;
   for (const v of order) {
-    if (v.node) label.set(v, v.name ?? `#${v.node.id}`);
+    if (v.entry) label.set(v, v.name ?? `#${v.entry.id}`);
     else label.set(v, v.name ?? `leaf${leaves++}`);
   }
   return { order, label };
@@ -65,39 +67,48 @@ function labelGraph(output: Variable): Labelled {
  * forward pass ran; backward walks it in reverse).
  * @example tape(loss).map((e) => e.op)   // ['matmul', 'add', 'relu', 'sum']
  */
-export function tape(output: Variable): TapeEntry[] {
+export function tape(output: Variable): TapeRow[] {
   const { order, label } = labelGraph(output);
-  const entries: TapeEntry[] = [];
+  const rows: TapeRow[] = [];
   for (const v of order) {
-    const node = v.node;
-    if (!node) continue;
-    const entry: TapeEntry = {
-      index: entries.length,
-      id: node.id,
-      op: node.op.name,
-      inputs: node.inputs.map((x) => ({ label: label.get(x) ?? '?', shape: [...x.shape], dtype: x.dtype, leaf: x.node === null })),
+    const entry = v.entry;
+    if (!entry) continue;
+    const row: TapeRow = {
+      index: rows.length,
+      id: entry.id,
+      op: entry.op.name,
+      inputs: entry.inputs.map((x) => ({ label: label.get(x) ?? '?', shape: [...x.shape], dtype: x.dtype, leaf: x.entry === null })),
       label: label.get(v)!,
       outputShape: [...v.shape],
       dtype: v.dtype,
     };
-    if (v.name !== undefined) entry.name = v.name;
-    entries.push(entry);
+    if (entry.op.formula !== undefined) row.formula = entry.op.formula;
+    if (v.name !== undefined) row.name = v.name;
+    rows.push(row);
   }
-  return entries;
+  return rows;
+}
+
+/** Options of {@link formatTape}. */
+export interface FormatTapeOptions {
+  /** Add a column with each op's derivative table line (the VJP that produced its inputs' gradients). */
+  formulas?: boolean;
 }
 
 /**
- * The tape of `output` as a printable table: index, op, inputs (label and shape), output and dtype.
- * @example console.log(formatTape(loss))
+ * The tape of `output` as a printable table: index, op, inputs (label and shape), output and dtype — and,
+ * with `formulas`, each op's derivative table line.
+ * @example console.log(formatTape(loss, { formulas: true }))
  */
-export function formatTape(output: Variable): string {
-  const header = ['#', 'op', 'inputs', 'output', 'dtype'];
+export function formatTape(output: Variable, options: FormatTapeOptions = {}): string {
+  const header = ['#', 'op', 'inputs', 'output', 'dtype', ...(options.formulas ? ['formula'] : [])];
   const rows = tape(output).map((e) => [
     String(e.index),
     e.op,
     e.inputs.map((x) => `${x.label} ${fmtShape(x.shape)}`).join(', '),
     `${e.label} ${fmtShape(e.outputShape)}`,
     e.dtype,
+    ...(options.formulas ? [e.formula ?? ''] : []),
   ]);
   if (rows.length === 0) {
     const leafName = output.name ?? 'leaf';
@@ -118,18 +129,18 @@ export function toDot(output: Variable, options: GraphOptions = {}): string {
   const id = new Map<Variable, string>(order.map((v, i) => [v, `n${i}`]));
   const lines = ['digraph tape {', `  rankdir=${options.direction ?? 'TB'};`, '  node [fontname="Helvetica", fontsize=11];'];
   for (const v of order) {
-    const text = [v.node ? `${v.node.op.name}` : label.get(v)!, ...describe(v, options)];
-    if (v.node && v.name !== undefined) text.splice(1, 0, v.name);
-    else if (v.node) text.splice(1, 0, label.get(v)!);
-    const shape = v.node ? 'ellipse' : 'box';
+    const text = [v.entry ? `${v.entry.op.name}` : label.get(v)!, ...describe(v, options)];
+    if (v.entry && v.name !== undefined) text.splice(1, 0, v.name);
+    else if (v.entry) text.splice(1, 0, label.get(v)!);
+    const shape = v.entry ? 'ellipse' : 'box';
     const extra = v === output ? ', penwidth=2' : '';
     lines.push(`  ${id.get(v)} [shape=${shape}, label="${text.map(dotEscape).join('\\n')}"${extra}];`);
   }
   for (const v of order) {
-    const node = v.node;
-    if (!node) continue;
-    node.inputs.forEach((x, k) => {
-      const attrs = node.inputs.length > 1 ? ` [label="${k}"]` : '';
+    const entry = v.entry;
+    if (!entry) continue;
+    entry.inputs.forEach((x, k) => {
+      const attrs = entry.inputs.length > 1 ? ` [label="${k}"]` : '';
       lines.push(`  ${id.get(x)} -> ${id.get(v)}${attrs};`);
     });
   }
@@ -149,15 +160,15 @@ export function toMermaid(output: Variable, options: GraphOptions = {}): string 
   const id = new Map<Variable, string>(order.map((v, i) => [v, `n${i}`]));
   const lines = [`flowchart ${options.direction ?? 'TB'}`];
   for (const v of order) {
-    const head = v.node ? `${v.node.op.name} ${label.get(v)!}` : label.get(v)!;
+    const head = v.entry ? `${v.entry.op.name} ${label.get(v)!}` : label.get(v)!;
     const text = [head, ...describe(v, options)].map(mermaidEscape).join('<br/>');
-    lines.push(v.node ? `  ${id.get(v)}(["${text}"])` : `  ${id.get(v)}["${text}"]`);
+    lines.push(v.entry ? `  ${id.get(v)}(["${text}"])` : `  ${id.get(v)}["${text}"]`);
   }
   for (const v of order) {
-    const node = v.node;
-    if (!node) continue;
-    node.inputs.forEach((x, k) => {
-      lines.push(node.inputs.length > 1 ? `  ${id.get(x)} -->|${k}| ${id.get(v)}` : `  ${id.get(x)} --> ${id.get(v)}`);
+    const entry = v.entry;
+    if (!entry) continue;
+    entry.inputs.forEach((x, k) => {
+      lines.push(entry.inputs.length > 1 ? `  ${id.get(x)} -->|${k}| ${id.get(v)}` : `  ${id.get(x)} --> ${id.get(v)}`);
     });
   }
   return lines.join('\n');

@@ -49,7 +49,7 @@ describe('custom ops (defineOp)', () => {
   it('custom ops are recorded on the tape under their name and compose with grad', () => {
     const v = new Variable(x64(), { requiresGrad: true });
     const y = logCosh(v).sum();
-    expect(y.node!.inputs[0]!.node!.op.name).toBe('logCosh');
+    expect(y.entry!.inputs[0]!.entry!.op.name).toBe('logCosh');
     expect(tape(y).length).toBeGreaterThan(0);
     // (ln cosh)″ = 1 − tanh²
     const d2 = grad(grad((u: Variable) => logCosh(u)))(K.scalar(0.5, { dtype: 'float64' })).item();
@@ -69,7 +69,7 @@ describe('custom ops (defineOp)', () => {
       });
     const v = new Variable(K.tensor([1, 2], undefined, { dtype: 'float64' }), { requiresGrad: true });
     const y = scaleBy(3)(v).sum();
-    const ctx = y.node!.inputs[0]!.node!.ctx;
+    const ctx = y.entry!.inputs[0]!.entry!.ctx;
     expect(ctx.saved).toEqual([3]);
     y.backward();
     expect(v.grad!.toArray()).toEqual([3, 3]);

@@ -98,11 +98,11 @@ describe('engine', () => {
     const y = noGrad(() => {
       expect(isGradEnabled()).toBe(false);
       const inner = enableGrad(() => x.mul(2));
-      expect(inner.node).not.toBeNull();
+      expect(inner.entry).not.toBeNull();
       return x.mul(x);
     });
     expect(isGradEnabled()).toBe(true);
-    expect(y.node).toBeNull();
+    expect(y.entry).toBeNull();
     expect(y.requiresGrad).toBe(false);
     expect(() => y.backward()).toThrow(/does not require a gradient/);
   });
@@ -162,8 +162,8 @@ describe('engine', () => {
     expect(pos(b)).toBeLessThan(pos(c));
     expect(pos(c)).toBeLessThan(pos(d));
     expect(order.at(-1)).toBe(d);
-    expect(d.node!.outputRef.deref()).toBe(d);
-    expect(d.node!.id).toBeGreaterThan(c.node!.id);
+    expect(d.entry!.outputRef.deref()).toBe(d);
+    expect(d.entry!.id).toBeGreaterThan(c.entry!.id);
   });
 
   it('deep chains do not overflow the stack', () => {
@@ -181,7 +181,7 @@ describe('engine', () => {
     for (let i = 0; i < 100; i++) w.mul(2).sum();
     expect(Object.keys(w)).toEqual(keys);
     expect(w.hooks.length).toBe(0);
-    expect(w.node).toBeNull();
+    expect(w.entry).toBeNull();
   });
 
   it('memory stays flat over 10,000 small forward/backward steps', () => {

@@ -1,6 +1,6 @@
 import { Generator, Tensor, assertClose, randn, tensor, type DType } from '@tapegrad/tensor';
-import { describe, expect, it } from 'vitest';
-import { Variable, gradients, linear, matmul, parameter, relu, softmaxCrossEntropy, variable } from '../src/index.js';
+import { afterEach, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { Variable, gradients, hessian, linear, matmul, parameter, relu, softmaxCrossEntropy, variable } from '../src/index.js';
 
 // The fused ops take kernel fast paths when backward runs without createGraph, and the differentiable
 // compositions with it: both must give the same gradients (float32 tolerance), on any strides.
@@ -203,5 +203,66 @@ describe('matmul gradients kept by leaves', () => {
     expectSame(fast, slow);
     // the two gradients of W's two uses were summed into a tensor of its own
     expect(fast[0]!.data).not.toBe(fast[1]!.data);
+  });
+});
+
+describe('the engine takes the fused fastBackward exactly when no graph is recorded', () => {
+  const fused = { linear, relu, softmaxCrossEntropy };
+  let spies: Record<keyof typeof fused, MockInstance>;
+  const spyAll = (): void => {
+    spies = {
+      linear: vi.spyOn(linear.spec.op!, 'fastBackward'),
+      relu: vi.spyOn(relu.spec.op!, 'fastBackward'),
+      softmaxCrossEntropy: vi.spyOn(softmaxCrossEntropy.spec.op!, 'fastBackward'),
+    };
+  };
+  afterEach(() => vi.restoreAllMocks());
+
+  /** The step's MLP: softmaxCrossEntropy(linear(relu(linear(x, w1, b1)), w2, b2), labels). */
+  function mlp(): { params: Variable[]; loss: (params: Variable[]) => Variable } {
+    const g = new Generator(13);
+    const x = rn(g, [6, 5]);
+    const labels = tensor([0, 2, 1, 1, 0, 2], undefined, { dtype: 'int32' });
+    const params = [parameter(rn(g, [5, 4])), parameter(rn(g, [4])), parameter(rn(g, [4, 3])), parameter(rn(g, [3]))];
+    const loss = ([w1, b1, w2, b2]: Variable[]): Variable => softmaxCrossEntropy(linear(relu(linear(x, w1!, b1!)), w2!, b2!), labels);
+    return { params, loss };
+  }
+
+  it('backward(): each fused op takes it, and the leaves keep the very tensors it returned (no copy)', () => {
+    const { params, loss } = mlp();
+    spyAll();
+    loss(params).backward();
+    expect(spies.linear).toHaveBeenCalledTimes(2);
+    expect(spies.relu).toHaveBeenCalledTimes(1);
+    expect(spies.softmaxCrossEntropy).toHaveBeenCalledTimes(1);
+    const [first, second] = spies.linear.mock.results.map((r) => r.value as (Tensor | null)[]);
+    // The engine walks backwards: the second layer's fast backward runs first.
+    expect(params[2]!.grad).toBe(first![1]);
+    expect(params[3]!.grad).toBe(first![2]);
+    expect(params[0]!.grad).toBe(second![1]);
+    expect(params[1]!.grad).toBe(second![2]);
+    expect(second![0]).toBeNull(); // x is a constant: no gradient computed for it
+  });
+
+  it('backward({ createGraph: true }): none is taken (the recorded formulas run), and the gradients agree', () => {
+    const { params, loss } = mlp();
+    loss(params).backward();
+    const fast = params.map((p) => p.grad!);
+    const again = params.map((p) => parameter(p.value));
+    spyAll();
+    loss(again).backward({ createGraph: true });
+    for (const spy of Object.values(spies)) expect(spy).not.toHaveBeenCalled();
+    again.forEach((p, i) => assertClose(p.grad!, fast[i]!, { rtol: 1e-5, atol: 1e-6 }));
+  });
+
+  it('gradients() without createGraph takes it; forward mode (hessian) does not', () => {
+    const { params, loss } = mlp();
+    spyAll();
+    gradients(loss(params), params);
+    expect(spies.linear).toHaveBeenCalledTimes(2);
+    vi.clearAllMocks();
+    const [w1, b1, w2] = params;
+    hessian((b: Variable) => loss([w1!, b1!, w2!, b]))(params[3]!.value);
+    for (const spy of Object.values(spies)) expect(spy).not.toHaveBeenCalled();
   });
 });

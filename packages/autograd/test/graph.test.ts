@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as K from '@tapegrad/tensor';
 import { Generator, Tensor } from '@tapegrad/tensor';
-import { noGrad, variable, type Variable } from '../src/index.js';
+import { noGrad, opTable, variable, type Variable } from '../src/index.js';
 import { formatTape, tape, toDot, toMermaid } from '../src/graph.js';
 
 const gen = new Generator(11);
@@ -82,6 +82,21 @@ describe('formatTape', () => {
     // Columns line up: "op" starts at the same position on every row.
     const opColumn = lines[0]!.indexOf('op');
     for (const line of lines.slice(2)) expect(line.slice(opColumn)).toMatch(/^[a-z]/);
+  });
+});
+
+describe('formulas on the tape', () => {
+  it('each row carries its op\'s derivative table line, and formatTape can print it', () => {
+    const { loss } = mlp();
+    const rows = tape(loss);
+    const relu = rows.find((r) => r.op === 'relu')!;
+    expect(relu.formula).toBe(opTable.relu.spec.math);
+    expect(relu.formula).toContain('∂x = g·1[x > 0]');
+    expect(rows.every((r) => (r.formula ?? '').startsWith('y ='))).toBe(true);
+    const text = formatTape(loss, { formulas: true });
+    expect(text.split('\n')[0]).toMatch(/dtype\s+formula$/);
+    expect(text).toContain(opTable.add.spec.math);
+    expect(formatTape(loss)).not.toContain('formula');
   });
 });
 

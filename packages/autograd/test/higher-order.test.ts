@@ -56,7 +56,7 @@ describe('second derivatives through grad(grad(f))', () => {
   it('the first-order gradient of a plain grad() call carries no graph', () => {
     const g = grad((v: Variable) => v.exp())(f64(1));
     expect(g.requiresGrad).toBe(false);
-    expect(g.node).toBeNull();
+    expect(g.entry).toBeNull();
   });
 });
 

@@ -66,7 +66,7 @@ function planRows(shape: readonly number[], operands: readonly Tensor[]): RowPla
 /** The built-in unary kernels, each a specialised loop in `unaryRow`. */
 type UnaryOp =
   | 'neg' | 'abs' | 'sign' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'rsqrt' | 'square' | 'reciprocal'
-  | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'floor' | 'ceil' | 'round' | 'erf' | 'softplus'
+  | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'floor' | 'ceil' | 'round' | 'erf' | 'softplus' | 'softsign'
   | 'leakyRelu' | 'elu' | 'reluGrad' | 'gelu' | 'clip';
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -141,6 +141,7 @@ function unaryRow(op: UnaryOp, src: TypedArray, p: number, s: number, out: Typed
     case 'elu': for (; i < end; i++, p += s) { const v = src[p]!; out[i] = v < 0 ? c1 * Math.expm1(v) : v; } return;
     case 'gelu': for (; i < end; i++, p += s) { const v = src[p]!; out[i] = 0.5 * v * (1 + erfScalar(v * SQRT1_2)); } return;
     case 'clip': for (; i < end; i++, p += s) { const v = src[p]!; out[i] = v < c1 ? c1 : v > c2 ? c2 : v; } return;
+    case 'softsign': for (; i < end; i++, p += s) { const v = src[p]!; out[i] = v / (1 + Math.abs(v)); } return;
     // Stable forms: never exponentiate a large positive number.
     case 'sigmoid':
       for (; i < end; i++, p += s) {
@@ -155,6 +156,10 @@ function unaryRow(op: UnaryOp, src: TypedArray, p: number, s: number, out: Typed
         out[i] = (v > 0 ? v : 0) + Math.log1p(Math.exp(-Math.abs(v)));
       }
       return;
+    default: {
+      const missing: never = op;
+      throw new ValueError(`unary kernel '${String(missing)}' has no loop`);
+    }
   }
 }
 
@@ -243,6 +248,8 @@ export const round = floatUnary('round');
 export const erf = floatUnary('erf');
 /** y = ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^(−|x|))        ∂x = grad·sigmoid(x) */
 export const softplus = floatUnary('softplus');
+/** y = x/(1 + |x|)        ∂x = grad/(1 + |x|)² */
+export const softsign = floatUnary('softsign');
 /** y = [x > 0] (1 where x > 0, else 0; the derivative of relu)        ∂x = 0 */
 export const reluGrad = floatUnary('reluGrad');
 /** y = x·Φ(x) = x/2·(1 + erf(x/√2)) (exact, not the tanh approximation)        ∂x = grad·(Φ(x) + x·φ(x)) */
@@ -301,6 +308,10 @@ function binaryRow(
     case 'le': for (; i < end; i++, pa += sa, pb += sb) out[i] = a[pa]! <= b[pb]! ? 1 : 0; return;
     case 'gt': for (; i < end; i++, pa += sa, pb += sb) out[i] = a[pa]! > b[pb]! ? 1 : 0; return;
     case 'ge': for (; i < end; i++, pa += sa, pb += sb) out[i] = a[pa]! >= b[pb]! ? 1 : 0; return;
+    default: {
+      const missing: never = op;
+      throw new ValueError(`binary kernel '${String(missing)}' has no loop`);
+    }
   }
 }
 

@@ -51,6 +51,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     lb = layout(B)!;
   }
 
+  // Two matrices: one GEMM (the common case, kept free of the batch bookkeeping below).
+  if (A.ndim === 2 && B.ndim === 2) {
+    gemm(la.trans, lb.trans, m, n, k, A.data, A.offset, la.ld, B.data, B.offset, lb.ld, out, 0, n);
+    return new Tensor(out, outShape);
+  }
+
   // [..., m, k] · [k, n] with a contiguous `a`: one GEMM over all the rows (the Dense-layer case).
   if (B.ndim === 2 && A.ndim > 2 && A.isContiguous) {
     gemm(false, lb.trans, batchSize * m, n, k, A.data, A.offset, k, B.data, B.offset, lb.ld, out, 0, n);

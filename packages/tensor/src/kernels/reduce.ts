@@ -147,6 +147,10 @@ function foldRow(data: TypedArray, p: number, n: number, s: number, kind: Kind, 
         acc += d * d;
       }
       return acc;
+    default: {
+      const missing: never = kind;
+      throw new ValueError(`reduction kind ${String(missing)} has no loop`);
+    }
   }
 }
 
@@ -181,6 +185,10 @@ function foldColumns(data: TypedArray, p: number, n: number, s: number, kind: Ki
         acc[o + k] += d * d;
       }
       return;
+    default: {
+      const missing: never = kind;
+      throw new ValueError(`reduction kind ${String(missing)} has no loop`);
+    }
   }
 }
 
