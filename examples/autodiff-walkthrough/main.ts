@@ -51,8 +51,22 @@ export function run(options: WalkthroughOptions = {}): WalkthroughResult {
   model.add(new Dense(2, { activation: 'softmax', dtype: 'float64', name: 'output' }));
   model.compile({ optimizer: 'sgd', lr: 0.5, loss: 'categoricalCrossentropy' });
 
-  const xs: Tensor = tensor([[0.05, 0.1], [0.6, -0.3]], undefined, { dtype: 'float64' });
-  const ys: Tensor = tensor([[1, 0], [0, 1]], undefined, { dtype: 'float64' });
+  const xs: Tensor = tensor(
+    [
+      [0.05, 0.1],
+      [0.6, -0.3],
+    ],
+    undefined,
+    { dtype: 'float64' },
+  );
+  const ys: Tensor = tensor(
+    [
+      [1, 0],
+      [0, 1],
+    ],
+    undefined,
+    { dtype: 'float64' },
+  );
 
   // 1. Forward: every op application is appended to the tape of the result.
   const x = variable(xs, { name: 'x' });
@@ -63,7 +77,9 @@ export function run(options: WalkthroughOptions = {}): WalkthroughResult {
   loss.name = 'loss';
   const entries = tape(loss);
   const tapeText = formatTape(loss);
-  log(`loss = ${loss.item().toFixed(6)}\n\nThe tape, in the order the forward pass recorded it (backward walks it bottom-up):\n${tapeText}\n`);
+  log(
+    `loss = ${loss.item().toFixed(6)}\n\nThe tape, in the order the forward pass recorded it (backward walks it bottom-up):\n${tapeText}\n`,
+  );
 
   // 2. Backward fills .grad of every parameter; the graph export can show those gradients.
   loss.backward();
@@ -86,7 +102,19 @@ export function run(options: WalkthroughOptions = {}): WalkthroughResult {
   const explanation = explainBackprop(model, xs, ys);
   const explanationText = formatExplanation(explanation);
   log(explanationText);
-  return { loss: loss.item(), tape: entries, tapeText, dotPath, mermaidPath, markdownPath, dot, mermaid, explanation, explanationText, model };
+  return {
+    loss: loss.item(),
+    tape: entries,
+    tapeText,
+    dotPath,
+    mermaidPath,
+    markdownPath,
+    dot,
+    mermaid,
+    explanation,
+    explanationText,
+    model,
+  };
 }
 
 runIfMain(import.meta.url, 'autodiff-walkthrough', 'usage: tsx examples/autodiff-walkthrough/main.ts [--out DIR]', (argv) => {

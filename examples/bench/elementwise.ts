@@ -43,7 +43,11 @@ export const elementwiseSection: Section = {
     for (const c of cases) {
       const x = T.randn([c.size], { generator: g });
       const y = T.randn([c.size], { generator: g });
-      add(c, 'tapegrad', measure(() => void (c.op === 'add' ? T.add(x, y) : T.sum(x)), minMs));
+      add(
+        c,
+        'tapegrad',
+        measure(() => void (c.op === 'add' ? T.add(x, y) : T.sum(x)), minMs),
+      );
     }
 
     const before = B.getBackend();
@@ -52,7 +56,14 @@ export const elementwiseSection: Section = {
         B.setBackend(backend);
         const ms = measure(stepCall(c), minMs);
         const gb = (c.bytes * c.rows * c.cols) / (ms * 1e6);
-        rows.push({ section: 'elementwise', case: c.name, impl: backend === 'js' ? 'tapegrad-js' : 'tapegrad', unit: 'GB/s', value: gb, ms });
+        rows.push({
+          section: 'elementwise',
+          case: c.name,
+          impl: backend === 'js' ? 'tapegrad-js' : 'tapegrad',
+          unit: 'GB/s',
+          value: gb,
+          ms,
+        });
       }
     }
     B.setBackend(before);
@@ -68,7 +79,13 @@ export const elementwiseSection: Section = {
 
     const why = torchUnavailable();
     if (why) ctx.log(`  torch skipped: ${why}`);
-    else for (const r of runTorch({ minMs, elementwise: cases }).elementwise) add(cases.find((c) => c.name === r.case)!, 'torch', r.ms);
+    else
+      for (const r of runTorch({ minMs, elementwise: cases }).elementwise)
+        add(
+          cases.find((c) => c.name === r.case)!,
+          'torch',
+          r.ms,
+        );
     return rows;
   },
 };

@@ -28,10 +28,20 @@ function loadData(samples: number): EpochData {
   if (existsSync(FASHION_DIR)) {
     const d = loadIdxDataset(FASHION_DIR);
     const n = Math.min(samples, d.yTrain.shape[0]!);
-    return { x: d.xTrain.slice([0, n]).contiguous(), labels: d.yTrain.slice([0, n]).contiguous(), source: `Fashion-MNIST (${FASHION_DIR})`, dataDir: FASHION_DIR };
+    return {
+      x: d.xTrain.slice([0, n]).contiguous(),
+      labels: d.yTrain.slice([0, n]).contiguous(),
+      source: `Fashion-MNIST (${FASHION_DIR})`,
+      dataDir: FASHION_DIR,
+    };
   }
   const g = new Generator(0);
-  return { x: rand([samples, 784], { generator: g }), labels: randint(0, 10, [samples], { generator: g }), source: 'synthetic (dataset-fashion-mnist not installed)', dataDir: null };
+  return {
+    x: rand([samples, 784], { generator: g }),
+    labels: randint(0, 10, [samples], { generator: g }),
+    source: 'synthetic (dataset-fashion-mnist not installed)',
+    dataDir: null,
+  };
 }
 
 /** Seconds of each epoch of tapegrad's `model.fit` on the workload. */
@@ -72,7 +82,15 @@ export const epochSection: Section = {
       const slow = seconds.length > 1 ? ` last/first ${(seconds[seconds.length - 1]! / seconds[0]!).toFixed(2)}` : '';
       const mean = seconds.reduce((a, b) => a + b, 0) / seconds.length;
       // value = mean seconds per epoch, so the ratio column is the time ratio to torch (the issue's target: ≤ 1.0, must ≤ 2.0).
-      rows.push({ section: 'epoch', case: `epoch (${data.labels.shape[0]} samples)`, impl, unit: 's/epoch', value: mean, ms: mean * 1000, note: `epochs ${perEpoch}${slow}${note ? `; ${note}` : ''}` });
+      rows.push({
+        section: 'epoch',
+        case: `epoch (${data.labels.shape[0]} samples)`,
+        impl,
+        unit: 's/epoch',
+        value: mean,
+        ms: mean * 1000,
+        note: `epochs ${perEpoch}${slow}${note ? `; ${note}` : ''}`,
+      });
       ctx.log(`  ${impl}: ${perEpoch} s/epoch${slow}${note ? ` (${note})` : ''}`);
     };
 
@@ -85,7 +103,11 @@ export const epochSection: Section = {
         else {
           const two = await tapegradEpochs(data, spec);
           const same = two.loss.every((l, i) => l === mine.loss[i]);
-          add('tapegrad-wasm-2t', two.seconds, `1 GEMM worker; loss ${two.loss.map((l) => l.toFixed(3)).join(' → ')}${same ? ' (bit-identical)' : ' (DIFFERS from 1 thread)'}`);
+          add(
+            'tapegrad-wasm-2t',
+            two.seconds,
+            `1 GEMM worker; loss ${two.loss.map((l) => l.toFixed(3)).join(' → ')}${same ? ' (bit-identical)' : ' (DIFFERS from 1 thread)'}`,
+          );
         }
       } catch (e) {
         ctx.log(`  tapegrad-wasm-2t skipped: ${(e as Error).message}`);
@@ -98,14 +120,27 @@ export const epochSection: Section = {
     if (why) ctx.log(`  torch skipped: ${why}`);
     else {
       const res = runTorch({ minMs: 0, epoch: { dataDir: data.dataDir, samples, ...spec } });
-      add('torch', res.epoch!.seconds, `${res.info.torch}, ${res.info.threads} thread, ${res.info.openblas ? 'OpenBLAS' : 'reference BLAS'}; loss ${res.epoch!.loss.map((l) => l.toFixed(3)).join(' → ')}`);
+      add(
+        'torch',
+        res.epoch!.seconds,
+        `${res.info.torch}, ${res.info.threads} thread, ${res.info.openblas ? 'OpenBLAS' : 'reference BLAS'}; ` +
+          `loss ${res.epoch!.loss.map((l) => l.toFixed(3)).join(' → ')}`,
+      );
     }
 
     const x = data.x.values() as Float32Array;
     const labels = data.labels.values() as Int32Array;
-    for (const [backend, mode, maxBatches] of [['wasm', 'loop', undefined], ['wasm', 'fit', undefined], ['cpu', 'loop', 60]] as const) {
+    for (const [backend, mode, maxBatches] of [
+      ['wasm', 'loop', undefined],
+      ['wasm', 'fit', undefined],
+      ['cpu', 'loop', 60],
+    ] as const) {
       try {
-        const r = await tfEpochs(backend, mode, x, labels, { ...spec, epochs: backend === 'cpu' ? 1 : spec.epochs, ...(maxBatches ? { maxBatches } : {}) });
+        const r = await tfEpochs(backend, mode, x, labels, {
+          ...spec,
+          epochs: backend === 'cpu' ? 1 : spec.epochs,
+          ...(maxBatches ? { maxBatches } : {}),
+        });
         add(`tfjs-${backend}-${mode}`, r.seconds, maxBatches ? `extrapolated from ${r.batchesTimed} batches` : '');
       } catch (e) {
         ctx.log(`  tfjs-${backend}-${mode} skipped: ${(e as Error).message}`);

@@ -99,7 +99,13 @@ export const matmulSection: Section = {
     } else {
       const res = runTorch({ minMs, matmul: cases });
       ctx.log(`  torch ${res.info.torch}, ${res.info.threads} thread(s), BLAS: ${res.info.blas}`);
-      for (const r of res.matmul) add(cases.find((c) => c.name === r.case)!, 'torch', r.ms, res.info.openblas ? 'OpenBLAS' : undefined);
+      for (const r of res.matmul)
+        add(
+          cases.find((c) => c.name === r.case)!,
+          'torch',
+          r.ms,
+          res.info.openblas ? 'OpenBLAS' : undefined,
+        );
     }
     return rows;
   },

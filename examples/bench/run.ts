@@ -34,7 +34,10 @@ async function main(): Promise<void> {
     wasmSimd: wasmSupported(),
     quick,
   };
-  console.log(`tapegrad bench — ${meta.cpu}, ${meta.cores} cores, Node ${meta.node}, default backend ${meta.tapegradBackend}${quick ? ' (quick)' : ''}`);
+  console.log(
+    `tapegrad bench — ${meta.cpu}, ${meta.cores} cores, Node ${meta.node}, ` +
+      `default backend ${meta.tapegradBackend}${quick ? ' (quick)' : ''}`,
+  );
 
   const all: Row[] = [];
   const summary: Record<string, { title: string; baseline: string }> = {};

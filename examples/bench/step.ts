@@ -90,11 +90,20 @@ export const stepSection: Section = {
       setBackend(backend);
       const t = timeSteps(steps, ctx.quick ? 20 : 50);
       const impl = `tapegrad-${backend}`;
-      add('step', impl, t.total, `forward ${t.forward.toFixed(3)} + backward ${t.backward.toFixed(3)} + adam ${t.optimizer.toFixed(3)} ms; loss ${t.loss.toFixed(4)}`);
+      add(
+        'step',
+        impl,
+        t.total,
+        `forward ${t.forward.toFixed(3)} + backward ${t.backward.toFixed(3)} + adam ${t.optimizer.toFixed(3)} ms; ` +
+          `loss ${t.loss.toFixed(4)}`,
+      );
       add('forward', impl, t.forward);
       add('backward', impl, t.backward);
       add('adam step', impl, t.optimizer);
-      ctx.log(`  ${impl}: ${t.total.toFixed(3)} ms/step (forward ${t.forward.toFixed(3)}, backward ${t.backward.toFixed(3)}, adam ${t.optimizer.toFixed(3)})`);
+      ctx.log(
+        `  ${impl}: ${t.total.toFixed(3)} ms/step (forward ${t.forward.toFixed(3)}, backward ${t.backward.toFixed(3)}, ` +
+          `adam ${t.optimizer.toFixed(3)})`,
+      );
     }
     setBackend(before);
 
@@ -106,7 +115,13 @@ export const stepSection: Section = {
       const res = runTorch({ minMs: 0, epoch: { dataDir: null, samples, hidden: HIDDEN, batchSize: BATCH, lr: 1e-3, epochs: 2 } });
       const seconds = res.epoch!.seconds;
       const ms = (Math.min(...seconds) * 1000) / (samples / BATCH);
-      add('step', 'torch', ms, `best of ${seconds.length} synthetic epochs / ${samples / BATCH} steps; ${res.info.torch}, ${res.info.openblas ? 'OpenBLAS' : 'reference BLAS'}`);
+      add(
+        'step',
+        'torch',
+        ms,
+        `best of ${seconds.length} synthetic epochs / ${samples / BATCH} steps; ${res.info.torch}, ` +
+          `${res.info.openblas ? 'OpenBLAS' : 'reference BLAS'}`,
+      );
       ctx.log(`  torch: ${ms.toFixed(3)} ms/step (${res.info.openblas ? 'OpenBLAS' : 'reference BLAS'})`);
     }
     return rows;

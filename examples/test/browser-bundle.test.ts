@@ -9,7 +9,15 @@ const entry = (pkg: string): string => fileURLToPath(new URL(`../../packages/${p
 describe('browser safety of the core packages', () => {
   for (const pkg of ['tensor', 'autograd', 'optim', 'nn']) {
     it(`@tapegrad/${pkg} bundles for the browser with no Node built-in`, async () => {
-      const result = await build({ entryPoints: [entry(pkg)], bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
+      const result = await build({
+        entryPoints: [entry(pkg)],
+        bundle: true,
+        platform: 'browser',
+        format: 'esm',
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+      });
       const inputs = Object.keys(result.metafile.inputs);
       expect(inputs.filter((p) => p.startsWith('node:') || p.includes('/src/node/'))).toEqual([]);
       expect(result.outputFiles[0]!.text.length).toBeGreaterThan(1000);
@@ -18,6 +26,8 @@ describe('browser safety of the core packages', () => {
 
   it('the node entry, by contrast, is rejected by a browser build', async () => {
     const nodeEntry = fileURLToPath(new URL('../../packages/nn/src/node/index.ts', import.meta.url));
-    await expect(build({ entryPoints: [nodeEntry], bundle: true, platform: 'browser', write: false, logLevel: 'silent' })).rejects.toThrow();
+    await expect(
+      build({ entryPoints: [nodeEntry], bundle: true, platform: 'browser', write: false, logLevel: 'silent' }),
+    ).rejects.toThrow();
   });
 });

@@ -53,8 +53,19 @@ describe('examples/tutorial-numpy-style', () => {
     expect(existsSync(r.modelPath)).toBe(true);
   });
 
-  it('takes pluggable parts: sigmoid hidden layer, the tutorial\'s mse loss and plain SGD', () => {
-    const r = runNumpy({ sizes: [784, 32, 10], hidden: 'sigmoid', loss: 'mse', optimizer: 'sgd', lr: 5, trainSize: 1000, testSize: 300, epochs: 3, batchSize: 16, outDir: tmp() });
+  it("takes pluggable parts: sigmoid hidden layer, the tutorial's mse loss and plain SGD", () => {
+    const r = runNumpy({
+      sizes: [784, 32, 10],
+      hidden: 'sigmoid',
+      loss: 'mse',
+      optimizer: 'sgd',
+      lr: 5,
+      trainSize: 1000,
+      testSize: 300,
+      epochs: 3,
+      batchSize: 16,
+      outDir: tmp(),
+    });
     expect(r.net.layers.map((l) => l.activationName)).toEqual(['sigmoid', 'softmax']);
     expect(r.net.lossName).toBe('meanSquaredError');
     // mse averages over the 10 outputs too, so its gradients are small: plain SGD needs a large step

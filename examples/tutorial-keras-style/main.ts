@@ -103,6 +103,11 @@ export function run(options: KerasTutorialOptions = {}): KerasTutorialResult {
   return { model, reloaded, history, summary, test, predicted, actual, reloadIdentical, files };
 }
 
-runIfMain(import.meta.url, 'tutorial-keras-style', 'usage: tsx examples/tutorial-keras-style/main.ts [--train 8000] [--test 2000] [--epochs 10] [--out DIR]', (argv) => {
-  run({ verbose: true, ...tutorialArgs(argv) });
-});
+runIfMain(
+  import.meta.url,
+  'tutorial-keras-style',
+  'usage: tsx examples/tutorial-keras-style/main.ts [--train 8000] [--test 2000] [--epochs 10] [--out DIR]',
+  (argv) => {
+    run({ verbose: true, ...tutorialArgs(argv) });
+  },
+);

@@ -100,6 +100,11 @@ export function run(options: NumpyTutorialOptions = {}): NumpyTutorialResult {
   return { net, reloaded, history, trainAccuracy, testAccuracy, reloadedAccuracy, predicted, actual, modelPath };
 }
 
-runIfMain(import.meta.url, 'tutorial-numpy-style', 'usage: tsx examples/tutorial-numpy-style/main.ts [--train 8000] [--test 2000] [--epochs 10] [--out DIR]', (argv) => {
-  run({ verbose: true, ...tutorialArgs(argv) });
-});
+runIfMain(
+  import.meta.url,
+  'tutorial-numpy-style',
+  'usage: tsx examples/tutorial-numpy-style/main.ts [--train 8000] [--test 2000] [--epochs 10] [--out DIR]',
+  (argv) => {
+    run({ verbose: true, ...tutorialArgs(argv) });
+  },
+);

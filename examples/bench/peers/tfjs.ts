@@ -138,7 +138,11 @@ export async function tfEpochs(
         const idx = tf.tensor1d(Int32Array.from(perm.subarray(b * spec.batchSize, Math.min(used, (b + 1) * spec.batchSize))), 'int32');
         const xb = tf.gather(xs, idx);
         const yb = tf.gather(ys, idx);
-        const l = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(yb, model.apply(xb) as import('@tensorflow/tfjs').Tensor) as import('@tensorflow/tfjs').Scalar, true);
+        const l = optimizer.minimize(
+          () =>
+            tf.losses.softmaxCrossEntropy(yb, model.apply(xb) as import('@tensorflow/tfjs').Tensor) as import('@tensorflow/tfjs').Scalar,
+          true,
+        );
         total += (l!.dataSync()[0] ?? 0) * idx.shape[0];
         tf.dispose([idx, xb, yb, l!]);
       }

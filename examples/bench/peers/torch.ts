@@ -1,4 +1,7 @@
-/** Runs the PyTorch peer (`torch_peer.py`; not torch.py, which would shadow the torch package) in a child process, single-threaded; null when torch is unavailable. */
+/**
+ * Runs the PyTorch peer (`torch_peer.py`; not torch.py, which would shadow the torch package) in a child process,
+ * single-threaded; null when torch is unavailable.
+ */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ElementwiseCase, MatmulCase } from '../cases.js';
@@ -34,7 +37,12 @@ export function torchUnavailable(): string | null {
 }
 
 /** Measures the cases with PyTorch; throws with the peer's stderr when it fails. */
-export function runTorch(spec: { minMs: number; matmul?: MatmulCase[]; elementwise?: ElementwiseCase[]; epoch?: TorchEpochSpec }): TorchResult {
+export function runTorch(spec: {
+  minMs: number;
+  matmul?: MatmulCase[];
+  elementwise?: ElementwiseCase[];
+  epoch?: TorchEpochSpec;
+}): TorchResult {
   const script = fileURLToPath(new URL('./torch_peer.py', import.meta.url));
   const res = spawnSync(PYTHON, [script], { env, input: JSON.stringify(spec), encoding: 'utf8', maxBuffer: 1 << 24 });
   if (res.status !== 0) throw new Error(`torch peer failed (exit ${res.status}): ${res.stderr}`);

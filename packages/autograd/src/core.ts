@@ -26,7 +26,8 @@ export type Operand = Variable | Tensor | number;
 export type GradHook = (grad: Variable) => Variable | Tensor | void;
 
 // The class and this interface merge: every Variable has the methods of TapegradVariableMethods.
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the methods are attached by methods.ts
+// methods.ts attaches them; the interface only types them.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
 export interface Variable extends TapegradVariableMethods {}
 
 /**

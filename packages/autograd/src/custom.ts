@@ -46,7 +46,10 @@ export function defineOp(definition: OpDefinition): (...inputs: Operand[]) => Va
   return (...inputs) => {
     const first = inputs.find((x) => typeof x !== 'number');
     const like = first === undefined ? undefined : toVariable(first);
-    return apply(op, inputs.map((x) => toVariable(x, like)));
+    return apply(
+      op,
+      inputs.map((x) => toVariable(x, like)),
+    );
   };
 }
 

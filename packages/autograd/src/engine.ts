@@ -91,7 +91,9 @@ function seedGradient(fn: string, root: Variable, gradient: Tensor | Variable | 
   }
   if (gradient === undefined) {
     if (root.size !== 1) {
-      throw new ShapeError(`${fn}: the output has shape ${fmtShape(root.shape)}; pass { gradient } of that shape, or reduce it to a scalar first`);
+      throw new ShapeError(
+        `${fn}: the output has shape ${fmtShape(root.shape)}; pass { gradient } of that shape, or reduce it to a scalar first`,
+      );
     }
     return new Variable(K.onesLike(root.value));
   }
@@ -166,7 +168,9 @@ function backwardThrough(entry: TapeEntry, g: Variable, fresh: Set<Tensor> | nul
   }
   const result = isAnomalyEnabled() ? inBackwardOf(op.name, () => runBackward(entry, g, fresh)) : runBackward(entry, g, fresh);
   if (!Array.isArray(result) || result.length !== inputs.length) {
-    throw new ValueError(`${op.name}: backward returned ${Array.isArray(result) ? result.length : typeof result} gradients for ${inputs.length} inputs`);
+    throw new ValueError(
+      `${op.name}: backward returned ${Array.isArray(result) ? result.length : typeof result} gradients for ${inputs.length} inputs`,
+    );
   }
   result.forEach((gi, k) => {
     if (gi === null || gi === undefined) return;
@@ -180,7 +184,8 @@ function backwardThrough(entry: TapeEntry, g: Variable, fresh: Set<Tensor> | nul
     }
     if (!shapesEqual(gi.shape, inputs[k]!.shape)) {
       throw new ShapeError(
-        `${op.name}: backward returned a gradient of shape ${fmtShape(gi.shape)} for input ${k}, which has shape ${fmtShape(inputs[k]!.shape)}`,
+        `${op.name}: backward returned a gradient of shape ${fmtShape(gi.shape)} for input ${k}, ` +
+          `which has shape ${fmtShape(inputs[k]!.shape)}`,
       );
     }
     if (isAnomalyEnabled()) checkFinite(gi.value, `${op.name} (backward, gradient of input ${k})`, inputs);

@@ -64,7 +64,11 @@ export function jacfwd<N extends Argnums = 0>(f: DifferentiableFn, argnums?: N):
     for (const i of nums) if (!(args[i] instanceof Variable)) args[i] = variable(args[i] as Tensor | NestedArray);
     const jacobians = nums.map((i) => {
       const x = args[i] as Variable;
-      const atX = (xi: Variable): Variable => call(f, args.map((a, k) => (k === i ? xi : a)));
+      const atX = (xi: Variable): Variable =>
+        call(
+          f,
+          args.map((a, k) => (k === i ? xi : a)),
+        );
       const columns: Variable[] = [];
       let outShape: readonly number[] | null = null;
       for (let e = 0; e < x.size; e++) {

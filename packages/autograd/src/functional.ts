@@ -44,7 +44,8 @@ export function prepare(args: unknown[], argnums: readonly number[]): { inputs: 
 
 function checkScalar(fn: string, y: unknown): Variable {
   if (!(y instanceof Variable)) throw new ShapeError(`${fn}: the function must return a Variable, got ${typeof y}`);
-  if (y.size !== 1) throw new ShapeError(`${fn}: the function must return one element, got shape ${fmtShape(y.shape)}; reduce it first (e.g. .sum())`);
+  if (y.size !== 1)
+    throw new ShapeError(`${fn}: the function must return one element, got shape ${fmtShape(y.shape)}; reduce it first (e.g. .sum())`);
   return y;
 }
 
@@ -78,7 +79,9 @@ export function valueAndGrad<N extends Argnums = 0>(
     const args = [...callArgs];
     const { inputs, nested } = prepare(args, nums);
     const value = enableGrad(() => checkScalar('grad', call(f, args)));
-    const grads = value.requiresGrad ? gradients(value, inputs, { createGraph: nested }) : inputs.map((x) => new Variable(zerosLike(x.value)));
+    const grads = value.requiresGrad
+      ? gradients(value, inputs, { createGraph: nested })
+      : inputs.map((x) => new Variable(zerosLike(x.value)));
     return { value: nested ? value : value.detach(), grad: perArgnum(argnums, grads) };
   };
 }
@@ -97,7 +100,10 @@ export function grad<N extends Argnums = 0>(f: DifferentiableFn, argnums?: N): (
  */
 export function vjp(f: DifferentiableFn, primals: readonly Primal[], cotangent: Tensor | Variable): { value: Variable; grads: Variable[] } {
   const args: unknown[] = [...primals];
-  const { inputs, nested } = prepare(args, primals.map((_, i) => i));
+  const { inputs, nested } = prepare(
+    args,
+    primals.map((_, i) => i),
+  );
   const value = enableGrad(() => call(f, args));
   const grads = gradients(value, inputs, { gradient: cotangent, createGraph: nested });
   return { value: nested ? value : value.detach(), grads };
@@ -139,7 +145,10 @@ export function jacrev<N extends Argnums = 0>(f: DifferentiableFn, argnums?: N):
         : inputs.map((x) => new Variable(zerosLike(x.value)));
       grads.forEach((g, i) => rows[i]!.push(g));
     }
-    return perArgnum(argnums, inputs.map((x, i) => assemble(rows[i]!, y.shape, x)));
+    return perArgnum(
+      argnums,
+      inputs.map((x, i) => assemble(rows[i]!, y.shape, x)),
+    );
   };
 }
 

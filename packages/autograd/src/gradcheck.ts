@@ -154,7 +154,9 @@ function runCheck(
 
   const prepared = inputs.map((x, i) => prepare(fnName, x, i));
   if (!prepared.some((p) => p.differentiable)) {
-    throw new ValueError(`${fnName}: none of the ${inputs.length} inputs is a float tensor or a Variable with requiresGrad; nothing to check`);
+    throw new ValueError(
+      `${fnName}: none of the ${inputs.length} inputs is a float tensor or a Variable with requiresGrad; nothing to check`,
+    );
   }
 
   // Analytic side: one graph, backpropagated repeatedly with retainGraph.
@@ -164,7 +166,8 @@ function runCheck(
   outs.forEach((o, k) => {
     if (o.dtype !== 'float64') {
       throw new DTypeError(
-        `${fnName}: output ${k} has dtype ${o.dtype}; expected float64 (create constants inside the function with dtype 'float64' or from the inputs)`,
+        `${fnName}: output ${k} has dtype ${o.dtype}; ` +
+          `expected float64 (create constants inside the function with dtype 'float64' or from the inputs)`,
       );
     }
   });
@@ -194,7 +197,8 @@ function runCheck(
       const leaf = leaves[i]!;
       if (g.size !== leaf.size || g.ndim !== leaf.ndim || g.shape.some((d, a) => d !== leaf.shape[a])) {
         throw new ShapeError(
-          `${fnName}: the gradient of input ${i} has shape ${fmtShape(g.shape)}; expected the input's shape ${fmtShape(leaf.shape)} (${opNames})`,
+          `${fnName}: the gradient of input ${i} has shape ${fmtShape(g.shape)}; ` +
+            `expected the input's shape ${fmtShape(leaf.shape)} (${opNames})`,
         );
       }
       const values = g.value.astype('float64').data;
@@ -225,7 +229,8 @@ function runCheck(
 
   // Numeric side: central differences, perturbing one storage element at a time.
   const evaluate = (): Float64Array[] => {
-    const run = (): Float64Array[] => asList(fn(...prepared.map((p) => makeLeaf(p, numericWithGrad)))).map((o) => o.value.astype('float64').data as Float64Array);
+    const run = (): Float64Array[] =>
+      asList(fn(...prepared.map((p) => makeLeaf(p, numericWithGrad)))).map((o) => o.value.astype('float64').data as Float64Array);
     return numericWithGrad ? enableGrad(run) : noGrad(run);
   };
   let maxError = 0;
@@ -290,7 +295,8 @@ function runCheck(
     const where = w === null ? '' : describeWorst(w, prepared);
     throw new GradcheckError(
       `${fnName} failed for ${opNames}: ${where}; ` +
-        `tolerance atol ${atol} + rtol ${rtol}·|numeric|; max |analytic − numeric| = ${maxError} over ${checked} ${mode === 'jacobian' ? 'Jacobian entries' : 'VJP entries'}`,
+        `tolerance atol ${atol} + rtol ${rtol}·|numeric|; ` +
+        `max |analytic − numeric| = ${maxError} over ${checked} ${mode === 'jacobian' ? 'Jacobian entries' : 'VJP entries'}`,
       result,
     );
   }
@@ -299,7 +305,8 @@ function runCheck(
 
 function describeWorst(w: GradcheckWorst, prepared: readonly Prepared[]): string {
   const name = prepared[w.input]!.name;
-  const input = `input ${w.input}${name ? ` (${name})` : ''} of shape ${fmtShape(prepared[w.input]!.tensor.shape)} at index [${w.index.join(', ')}]`;
+  const shape = fmtShape(prepared[w.input]!.tensor.shape);
+  const input = `input ${w.input}${name ? ` (${name})` : ''} of shape ${shape} at index [${w.index.join(', ')}]`;
   const output = w.output === null ? '' : ` w.r.t. output ${w.output.output} element [${w.output.index.join(', ')}]`;
   return `worst entry is ${input}${output}: analytic ${w.analytic} vs numeric ${w.numeric} (|diff| ${Math.abs(w.analytic - w.numeric)})`;
 }
@@ -375,7 +382,8 @@ function withFlag(p: Prepared, original: GradcheckInput): GradcheckInput {
 function asList(out: Variable | readonly Variable[]): Variable[] {
   const list = out instanceof Variable ? [out] : [...out];
   for (const v of list) {
-    if (!(v instanceof Variable)) throw new ValueError(`gradcheck: the function must return a Variable or a list of Variables, got ${typeof v}`);
+    if (!(v instanceof Variable))
+      throw new ValueError(`gradcheck: the function must return a Variable or a list of Variables, got ${typeof v}`);
   }
   return list;
 }

@@ -115,7 +115,11 @@ export function formatTape(output: Variable, options: FormatTapeOptions = {}): s
     return `(empty tape: ${leafName} ${fmtShape(output.shape)} ${output.dtype} was made by no op)`;
   }
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]): string => cells.map((s, c) => s.padEnd(widths[c]!)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((s, c) => s.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

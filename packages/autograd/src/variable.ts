@@ -60,7 +60,10 @@ export function toVariable(x: Operand, like?: Variable): Variable {
   if (x instanceof Variable) return x;
   if (x instanceof Tensor) return new Variable(x);
   if (typeof x === 'number') return new Variable(scalar(x, { dtype: like && like.dtype !== 'int32' ? like.dtype : 'float32' }));
-  throw new DTypeError(`expected a Variable, Tensor or number, got ${x === null ? 'null' : typeof x === 'object' ? (x as object).constructor?.name : typeof x}`);
+  throw new DTypeError(
+    `expected a Variable, Tensor or number, ` +
+      `got ${x === null ? 'null' : typeof x === 'object' ? (x as object).constructor?.name : typeof x}`,
+  );
 }
 
 /**
@@ -77,7 +80,8 @@ export function toVariablePair(fn: string, a: Operand, b: Operand): [Variable, V
     else if (vb.dtype === 'int32' && !vb.requiresGrad) vb = new Variable(vb.value.astype(va.dtype));
     else {
       throw new DTypeError(
-        `${fn}: operands have different dtypes ${va.dtype} ${fmtShape(va.shape)} and ${vb.dtype} ${fmtShape(vb.shape)}; convert one with variable(x, { dtype })`,
+        `${fn}: operands have different dtypes ${va.dtype} ${fmtShape(va.shape)} and ${vb.dtype} ${fmtShape(vb.shape)}; ` +
+          `convert one with variable(x, { dtype })`,
       );
     }
   }

@@ -12,7 +12,12 @@ describe('docs/backprop.md', () => {
     const imports = [...code.matchAll(/^import \{ ([^}]+) \} from '([^']+)';$/gm)];
     expect(imports.map((m) => m[2])).toEqual(['@tapegrad/autograd', '@tapegrad/tensor']);
     const available: Record<string, unknown> = { jvp, stack, vjp, tensor };
-    const names = imports.flatMap((m) => m[1]!.split(',').map((n) => n.trim()).filter((n) => !n.startsWith('type ')));
+    const names = imports.flatMap((m) =>
+      m[1]!
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => !n.startsWith('type ')),
+    );
     for (const n of names) expect(available, `snippet imports ${n}`).toHaveProperty(n);
     // Strip the imports and the TypeScript-only syntax, then run it.
     const body = code

@@ -141,7 +141,9 @@ describe('engine', () => {
   it('a VJP of the wrong shape throws naming the op, the input and both shapes', () => {
     const Bad: Op = { name: 'bad', forward: ([a]) => a.clone(), backward: (g) => [g.sum()] };
     const x = v64([1, 2, 3]);
-    expect(() => apply(Bad, [x]).sum().backward()).toThrow(/bad: backward returned a gradient of shape \[\] for input 0, which has shape \[3\]/);
+    expect(() => apply(Bad, [x]).sum().backward()).toThrow(
+      /bad: backward returned a gradient of shape \[\] for input 0, which has shape \[3\]/,
+    );
   });
 
   it('mixed dtypes are a clear error', () => {
@@ -187,7 +189,12 @@ describe('engine', () => {
   it('memory stays flat over 10,000 small forward/backward steps', () => {
     v8.setFlagsFromString('--expose_gc');
     const gc = vm.runInNewContext('gc') as () => void;
-    const w = parameter(tensor([[0.1, 0.2], [0.3, 0.4]]));
+    const w = parameter(
+      tensor([
+        [0.1, 0.2],
+        [0.3, 0.4],
+      ]),
+    );
     const step = (): void => {
       const x = variable(tensor([[1, 2]]));
       const loss = x.matmul(w).tanh().sum();
@@ -212,10 +219,19 @@ describe('engine', () => {
   });
 
   it('gradients() returns gradients without touching .grad, walking only paths to the targets', () => {
-    const Explodes: Op = { name: 'explodes', forward: ([a]) => a.clone(), backward: () => { throw new Error('must not run'); } };
+    const Explodes: Op = {
+      name: 'explodes',
+      forward: ([a]) => a.clone(),
+      backward: () => {
+        throw new Error('must not run');
+      },
+    };
     const a = v64([1, 2]);
     const b = v64([3, 4]);
-    const y = a.mul(2).add(apply(Explodes, [b])).sum();
+    const y = a
+      .mul(2)
+      .add(apply(Explodes, [b]))
+      .sum();
     const [ga] = gradients(y, [a]);
     expect(ga!.toArray()).toEqual([2, 2]);
     expect(a.grad).toBeNull();

@@ -49,7 +49,18 @@ describe('linear fast backward', () => {
     const b = parameter(rn(g, [2]));
     linear(x, w, b).sum().backward();
     expect(x.grad).toBeNull();
-    assertClose(w.grad!, x.value.T.matmul(tensor([[1, 1], [1, 1], [1, 1], [1, 1]])), { rtol: 1e-5, atol: 1e-6 });
+    assertClose(
+      w.grad!,
+      x.value.T.matmul(
+        tensor([
+          [1, 1],
+          [1, 1],
+          [1, 1],
+          [1, 1],
+        ]),
+      ),
+      { rtol: 1e-5, atol: 1e-6 },
+    );
     assertClose(b.grad!, tensor([4, 4]), { rtol: 0, atol: 0 });
   });
 
@@ -84,7 +95,9 @@ describe('linear fast backward', () => {
     const w = parameter(rn(g, [3, 2]));
     let seen: Tensor | null = null;
     w.registerHook((gr) => void (seen = gr.value));
-    linear(rn(g, [4, 3]), w).sum().backward();
+    linear(rn(g, [4, 3]), w)
+      .sum()
+      .backward();
     expect(seen).not.toBeNull();
     expect(w.grad).not.toBe(seen);
     const copy = seen!.clone();
@@ -92,7 +105,7 @@ describe('linear fast backward', () => {
     assertClose(seen!, copy, { rtol: 0, atol: 0 });
   });
 
-  it('a gradient returned by gradients() is never kept as some leaf\'s .grad later', () => {
+  it("a gradient returned by gradients() is never kept as some leaf's .grad later", () => {
     const g = new Generator(11);
     const w = parameter(rn(g, [3, 2]));
     const [gw] = gradients(linear(rn(g, [4, 3]), w).sum(), [w]);
@@ -118,8 +131,14 @@ describe('linear fast backward on empty shapes', () => {
   it('zero output features or an empty batch give zero gradients of the right shapes', () => {
     const g = new Generator(12);
     for (const [xs, ws] of [
-      [[2, 3], [3, 0]],
-      [[0, 3], [3, 2]],
+      [
+        [2, 3],
+        [3, 0],
+      ],
+      [
+        [0, 3],
+        [3, 2],
+      ],
     ] as const) {
       const x = parameter(rn(g, [...xs]));
       const w = parameter(rn(g, [...ws]));
@@ -166,7 +185,10 @@ describe('softmaxCrossEntropy fused', () => {
     const loss = softmaxCrossEntropy(zv, labels);
     expect(loss.shape).toEqual([]);
     expect(Math.abs(loss.item() - reference(z.toArray() as number[][], t))).toBeLessThan(1e-6);
-    const { fast, slow } = bothWays(() => [parameter(z)], ([v]) => softmaxCrossEntropy(v!, labels).mul(2.5));
+    const { fast, slow } = bothWays(
+      () => [parameter(z)],
+      ([v]) => softmaxCrossEntropy(v!, labels).mul(2.5),
+    );
     expectSame(fast, slow);
     const p = z.softmax(-1);
     assertClose(fast[0]!, p.sub(tensor(t)).mul(2.5 / 6), { rtol: 1e-5, atol: 1e-6 });
@@ -207,8 +229,7 @@ describe('matmul gradients kept by leaves', () => {
 });
 
 describe('the engine takes the fused fastBackward exactly when no graph is recorded', () => {
-  const fused = { linear, relu, softmaxCrossEntropy };
-  let spies: Record<keyof typeof fused, MockInstance>;
+  let spies: Record<'linear' | 'relu' | 'softmaxCrossEntropy', MockInstance>;
   const spyAll = (): void => {
     spies = {
       linear: vi.spyOn(linear.spec.op!, 'fastBackward'),

@@ -63,7 +63,13 @@ describe('jvp', () => {
     expect(jvp(outer, [f64(2)], [f64(1)]).tangent.item()).toBe(1);
     // and jacfwd of jacfwd is the Hessian
     const cube = (x: Variable): Variable => x.pow(3).sum();
-    close(jacfwd(jacfwd(cube))(f64([1, -2])), f64([[6, 0], [0, -12]]));
+    close(
+      jacfwd(jacfwd(cube))(f64([1, -2])),
+      f64([
+        [6, 0],
+        [0, -12],
+      ]),
+    );
   });
 
   it('reverse over forward: the gradient of a JVP is a second derivative', () => {
@@ -116,7 +122,14 @@ describe('jacfwd and jacrev', () => {
 describe('hessian (forward over reverse)', () => {
   it('Σ x³ → diag(6x)', () => {
     const x = f64([1, -2, 0.5]);
-    close(hessian((v: Variable) => v.pow(3).sum())(x), f64([[6, 0, 0], [0, -12, 0], [0, 0, 3]]));
+    close(
+      hessian((v: Variable) => v.pow(3).sum())(x),
+      f64([
+        [6, 0, 0],
+        [0, -12, 0],
+        [0, 0, 3],
+      ]),
+    );
   });
 
   it('the quadratic form xᵀAx → A + Aᵀ', () => {
@@ -147,7 +160,9 @@ describe('hessian (forward over reverse)', () => {
     const x = f64([0.3, -0.4, 0.9]);
     const H = hessian(f)(x);
     // Hand Hessian: 2·Σ_j 1[y_j > 0]·w_:j w_:jᵀ with y = x·W + b.
-    const y = K.add(K.matmul(x.reshape(1, 3), w), b).reshape(2).values();
+    const y = K.add(K.matmul(x.reshape(1, 3), w), b)
+      .reshape(2)
+      .values();
     let want = K.zeros([3, 3], { dtype: 'float64' });
     for (let j = 0; j < 2; j++) {
       if (y[j]! <= 0) continue;

@@ -10,7 +10,11 @@ const randn = (...shape: number[]): Tensor => K.randn(shape, { generator: gen, d
 /** y = x² with a backward that is wrong at exactly one element ([1, 2] of a [3, 4] input). */
 const badSquare = defineOp({
   name: 'badSquare',
-  forward: ([x]) => new Tensor(Float64Array.from(x!.values(), (v) => v * v), x!.shape),
+  forward: ([x]) =>
+    new Tensor(
+      Float64Array.from(x!.values(), (v) => v * v),
+      x!.shape,
+    ),
   backward: (g, { inputs: [x] }) => {
     const mask = new Float64Array(x!.size).fill(2);
     mask[1 * 4 + 2] = 3;
@@ -21,8 +25,21 @@ const badSquare = defineOp({
 /** y = x² whose backward is right but not differentiable: 2x is taken as a constant. */
 const detachedSquare = defineOp({
   name: 'detachedSquare',
-  forward: ([x]) => new Tensor(Float64Array.from(x!.values(), (v) => v * v), x!.shape),
-  backward: (g, { inputs: [x] }) => [g.mul(constant(new Tensor(Float64Array.from(x!.value.values(), (v) => 2 * v), x!.shape)))],
+  forward: ([x]) =>
+    new Tensor(
+      Float64Array.from(x!.values(), (v) => v * v),
+      x!.shape,
+    ),
+  backward: (g, { inputs: [x] }) => [
+    g.mul(
+      constant(
+        new Tensor(
+          Float64Array.from(x!.value.values(), (v) => 2 * v),
+          x!.shape,
+        ),
+      ),
+    ),
+  ],
 });
 
 /** The README's custom op: a numerically stable log-cosh, y = |x| + log1p(e^(−2|x|)) − ln 2, ∂x = g·tanh x. */

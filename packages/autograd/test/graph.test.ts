@@ -86,7 +86,7 @@ describe('formatTape', () => {
 });
 
 describe('formulas on the tape', () => {
-  it('each row carries its op\'s derivative table line, and formatTape can print it', () => {
+  it("each row carries its op's derivative table line, and formatTape can print it", () => {
     const { loss } = mlp();
     const rows = tape(loss);
     const relu = rows.find((r) => r.op === 'relu')!;

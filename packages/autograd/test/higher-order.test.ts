@@ -70,7 +70,10 @@ describe('functional API', () => {
   });
 
   it('vjp gives cotangentᵀ·J', () => {
-    const a = f64([[1, 2], [3, 4]]);
+    const a = f64([
+      [1, 2],
+      [3, 4],
+    ]);
     const { value, grads } = vjp((x: Variable) => x.matmul(a), [f64([1, -1])], f64([1, 10]));
     expect(value.toArray()).toEqual([-2, -2]);
     // J = aᵀ as a map of x; cᵀ·J = a·c

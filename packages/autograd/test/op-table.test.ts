@@ -85,7 +85,8 @@ describe('op table', () => {
     describe(row.name, () => {
       for (const v of variantsOf(row)) {
         it(v.label, () => {
-          for (const t of v.inputs) if (v.label.startsWith('strided') && t.dtype !== 'int32' && t.size > 1) expect(t.isContiguous).toBe(false);
+          for (const t of v.inputs)
+            if (v.label.startsWith('strided') && t.dtype !== 'int32' && t.size > 1) expect(t.isContiguous).toBe(false);
           checkForward(row, v);
           if (v.label === 'contiguous') checkFloat32(row);
           if (row.grad === false) {
@@ -134,14 +135,36 @@ describe('op table', () => {
     const b = variable(uniform(0.5, 2, 4), { requiresGrad: true });
     const pos = variable(uniform(0.5, 2, 3, 4), { requiresGrad: true });
     const call = (v: Variable, name: string, ...args: unknown[]): Variable =>
-      ((Variable.prototype as unknown as Record<string, (...p: unknown[]) => Variable>)[name]!).call(v, ...args);
+      (Variable.prototype as unknown as Record<string, (...p: unknown[]) => Variable>)[name]!.call(v, ...args);
     const free = AG as unknown as Record<string, (...p: unknown[]) => Variable>;
     const cases: Array<[string, Variable, unknown[]]> = [
-      ['add', a, [b]], ['sub', a, [b]], ['mul', a, [b]], ['div', a, [b]], ['pow', pos, [b]], ['maximum', a, [b]], ['minimum', a, [b]],
-      ['sum', a, [1, true]], ['mean', a, [0]], ['max', a, [1]], ['min', a, []], ['logsumexp', a, [-1]], ['variance', a, [1]],
-      ['std', a, [0]], ['softmax', a, [0]], ['logSoftmax', a, []], ['matmul', a, [a.T]], ['clip', a, [-0.3, 0.3]],
-      ['prod', a, [1, true]], ['eq', a, [b]], ['ne', a, [0]], ['lt', a, [b]], ['le', a, [b]], ['gt', a, [0.5]], ['ge', a, [b]],
-      ['argmax', a, [1]], ['argmin', a, []],
+      ['add', a, [b]],
+      ['sub', a, [b]],
+      ['mul', a, [b]],
+      ['div', a, [b]],
+      ['pow', pos, [b]],
+      ['maximum', a, [b]],
+      ['minimum', a, [b]],
+      ['sum', a, [1, true]],
+      ['mean', a, [0]],
+      ['max', a, [1]],
+      ['min', a, []],
+      ['logsumexp', a, [-1]],
+      ['variance', a, [1]],
+      ['std', a, [0]],
+      ['softmax', a, [0]],
+      ['logSoftmax', a, []],
+      ['matmul', a, [a.T]],
+      ['clip', a, [-0.3, 0.3]],
+      ['prod', a, [1, true]],
+      ['eq', a, [b]],
+      ['ne', a, [0]],
+      ['lt', a, [b]],
+      ['le', a, [b]],
+      ['gt', a, [0.5]],
+      ['ge', a, [b]],
+      ['argmax', a, [1]],
+      ['argmin', a, []],
     ];
     for (const [name, v, args] of cases) {
       const m = call(v, name, ...args);
@@ -154,11 +177,42 @@ describe('op table', () => {
   it('every exported op function has a row', () => {
     // Everything the package exports that is not an op. A new export must be either listed here or get a row.
     const notOps = new Set([
-      'apply', 'backward', 'binary', 'checkFinite', 'constant', 'currentBackward', 'defineOp', 'detectAnomaly',
-      'enableGrad', 'formatTape', 'grad', 'gradcheck', 'gradgradcheck', 'gradients', 'hvp', 'inBackwardOf',
-      'isAnomalyEnabled', 'isGradEnabled', 'noGrad', 'parameter', 'registerHook', 'stopGradient', 'tape', 'toDot', 'toMermaid',
-      'toVariable', 'toVariablePair', 'topologicalOrder', 'valueAndGrad', 'variable', 'vjp', 'withGradMode',
-      'jvp', 'jacfwd', 'jacrev', 'hessian',
+      'apply',
+      'backward',
+      'binary',
+      'checkFinite',
+      'constant',
+      'currentBackward',
+      'defineOp',
+      'detectAnomaly',
+      'enableGrad',
+      'formatTape',
+      'grad',
+      'gradcheck',
+      'gradgradcheck',
+      'gradients',
+      'hvp',
+      'inBackwardOf',
+      'isAnomalyEnabled',
+      'isGradEnabled',
+      'noGrad',
+      'parameter',
+      'registerHook',
+      'stopGradient',
+      'tape',
+      'toDot',
+      'toMermaid',
+      'toVariable',
+      'toVariablePair',
+      'topologicalOrder',
+      'valueAndGrad',
+      'variable',
+      'vjp',
+      'withGradMode',
+      'jvp',
+      'jacfwd',
+      'jacrev',
+      'hessian',
     ]);
     const fromIndex = Object.entries(AG)
       .filter(([name, value]) => typeof value === 'function' && /^[a-z]/.test(name) && !notOps.has(name))
@@ -198,7 +252,7 @@ describe('op table', () => {
     // gradcheck, gradcheck with createGraph and gradgradcheck on every variant of every row.
     const differentiable = rows.filter((row) => row.grad !== false);
     const variants = differentiable.reduce((n, row) => n + variantsOf(row).length, 0);
-    const withGradgrad = differentiable.reduce((n, row) => n + (row.gradgrad ?? true ? variantsOf(row).length : 0), 0);
+    const withGradgrad = differentiable.reduce((n, row) => n + ((row.gradgrad ?? true) ? variantsOf(row).length : 0), 0);
     expect(gradchecks).toBe(2 * variants + withGradgrad);
     expect(variants).toBeGreaterThan(2.5 * rows.length);
   });
@@ -219,7 +273,12 @@ describe('errors', () => {
 
 describe('known values', () => {
   it('cross-entropy of equal logits over two classes is ln 2', () => {
-    const z = AG.parameter(tensor([[0.3, 0.3], [-1, -1]]));
+    const z = AG.parameter(
+      tensor([
+        [0.3, 0.3],
+        [-1, -1],
+      ]),
+    );
     const loss = AG.softmaxCrossEntropy(z, int32([0, 1]));
     expect(loss.item()).toBeCloseTo(Math.LN2, 6);
     loss.backward();
@@ -231,15 +290,39 @@ describe('known values', () => {
   });
 
   it('float32 and float64 gradients agree', () => {
-    const x32 = AG.parameter(tensor([[0.1, -0.2], [0.3, 0.4]]));
-    const x64 = AG.parameter(tensor([[0.1, -0.2], [0.3, 0.4]], undefined, { dtype: 'float64' }));
+    const x32 = AG.parameter(
+      tensor([
+        [0.1, -0.2],
+        [0.3, 0.4],
+      ]),
+    );
+    const x64 = AG.parameter(
+      tensor(
+        [
+          [0.1, -0.2],
+          [0.3, 0.4],
+        ],
+        undefined,
+        { dtype: 'float64' },
+      ),
+    );
     for (const x of [x32, x64]) x.matmul(x).tanh().logsumexp().backward();
     expect(x32.grad!.dtype).toBe('float32');
     expect(K.maxAbsDiff(x32.grad!.astype('float64'), x64.grad!)).toBeLessThan(1e-6);
   });
 
   it('prod gradients with zeros: one zero → product of the others, two zeros → 0 everywhere', () => {
-    const x = AG.parameter(tensor([[2, 0, 3], [0, 5, 0], [1, 2, 4]], undefined, { dtype: 'float64' }));
+    const x = AG.parameter(
+      tensor(
+        [
+          [2, 0, 3],
+          [0, 5, 0],
+          [1, 2, 4],
+        ],
+        undefined,
+        { dtype: 'float64' },
+      ),
+    );
     AG.prod(x, 1).sum().backward();
     expect(x.grad!.toArray()).toEqual([
       [0, 6, 0],
@@ -259,13 +342,27 @@ describe('known values', () => {
   });
 
   it('comparisons give constant 1/0 masks usable as a where condition, with no gradient', () => {
-    const a = AG.parameter(tensor([[1, 2, 3], [4, 5, 6]]));
+    const a = AG.parameter(
+      tensor([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+    );
     const m = a.gt(3);
-    expect(m.toArray()).toEqual([[0, 0, 0], [1, 1, 1]]);
+    expect(m.toArray()).toEqual([
+      [0, 0, 0],
+      [1, 1, 1],
+    ]);
     expect(m.requiresGrad).toBe(false);
-    expect(AG.le(2, a).toArray()).toEqual([[0, 1, 1], [1, 1, 1]]);
+    expect(AG.le(2, a).toArray()).toEqual([
+      [0, 1, 1],
+      [1, 1, 1],
+    ]);
     AG.where(m, a, a.mul(0)).sum().backward();
-    expect(a.grad!.toArray()).toEqual([[0, 0, 0], [1, 1, 1]]);
+    expect(a.grad!.toArray()).toEqual([
+      [0, 0, 0],
+      [1, 1, 1],
+    ]);
     expect(a.argmax(1).dtype).toBe('int32');
     expect(a.argmax(1).toArray()).toEqual([2, 2]);
     expect(AG.argmin(a.neg()).item()).toBe(5);

@@ -49,8 +49,14 @@ describe('callbacks', () => {
     model().fit(x, y, { epochs: 2, batchSize: 32, validationSplit: 0.25, verbose: 0, callbacks: [cb] });
     expect(events).toEqual([
       'train+',
-      'epoch0+', 'b0+', 'b0-30', 'epoch0-loss,accuracy,val_loss,val_accuracy,lr,time',
-      'epoch1+', 'b0+', 'b0-30', 'epoch1-loss,accuracy,val_loss,val_accuracy,lr,time',
+      'epoch0+',
+      'b0+',
+      'b0-30',
+      'epoch0-loss,accuracy,val_loss,val_accuracy,lr,time',
+      'epoch1+',
+      'b0+',
+      'b0-30',
+      'epoch1-loss,accuracy,val_loss,val_accuracy,lr,time',
       'train-',
     ]);
   });
@@ -194,7 +200,13 @@ describe('History', () => {
 describe('progress', () => {
   it('a TTY gets a live bar with ETA and metrics; otherwise one line per epoch; verbose 0 is silent', () => {
     let t = 0;
-    const tty = { out: '', isTTY: true, write(s: string) { this.out += s; } };
+    const tty = {
+      out: '',
+      isTTY: true,
+      write(s: string) {
+        this.out += s;
+      },
+    };
     const bar = new ProgressBar({ writer: tty, now: () => t, interval: 0, width: 10 });
     bar.epochBegin(0, 2, 4);
     t = 1000;
@@ -203,21 +215,41 @@ describe('progress', () => {
     expect(tty.out).toContain('\r[==>.......] 1/4 - ETA 3.0s - loss: 0.5000 - accuracy: 0.7500');
     t = 4000;
     bar.epochEnd({ loss: 0.25, accuracy: 1, val_loss: 0.3, lr: 0.1, time: 4 });
+    // eslint-disable-next-line no-control-regex -- the erase-to-end-of-line escape is part of what is asserted
     expect(tty.out).toMatch(/\[==========\] 4\/4 - 4\.0s - loss: 0\.2500 - accuracy: 1\.0000 - val_loss: 0\.3000\x1b\[K\n$/);
 
-    const file = { out: '', isTTY: false, write(s: string) { this.out += s; } };
+    const file = {
+      out: '',
+      isTTY: false,
+      write(s: string) {
+        this.out += s;
+      },
+    };
     const { x, y } = data(40, 10);
     model().fit(x, y, { epochs: 2, batchSize: 8, verbose: 1, writer: file });
     const lines = file.out.trim().split('\n');
     expect(lines.length).toBe(2);
     expect(lines[1]).toMatch(/^Epoch 2\/2 - .* - loss: \d\.\d{4} - accuracy: \d\.\d{4}$/);
 
-    const live = { out: '', isTTY: true, write(s: string) { this.out += s; } };
+    const live = {
+      out: '',
+      isTTY: true,
+      write(s: string) {
+        this.out += s;
+      },
+    };
     model().fit(x, y, { epochs: 1, batchSize: 8, verbose: 1, writer: live });
     expect(live.out.startsWith('Epoch 1/1\n\r[')).toBe(true);
+    // eslint-disable-next-line no-control-regex -- the erase-to-end-of-line escape is part of what is asserted
     expect(live.out).toMatch(/5\/5 - [\d.]+s - loss: \d\.\d{4} - accuracy: \d\.\d{4}\x1b\[K\n$/);
 
-    const quiet = { out: '', isTTY: true, write(s: string) { this.out += s; } };
+    const quiet = {
+      out: '',
+      isTTY: true,
+      write(s: string) {
+        this.out += s;
+      },
+    };
     model().fit(x, y, { epochs: 1, verbose: 0, writer: quiet });
     expect(quiet.out).toBe('');
   });

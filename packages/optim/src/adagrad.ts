@@ -28,7 +28,12 @@ export class Adagrad extends Optimizer {
     const keras = options.flavor === 'keras';
     super(params, options, keras ? 1e-3 : 1e-2);
     this.lrDecay = checkRange('Adagrad', 'lrDecay', options.lrDecay ?? 0, 0);
-    this.initialAccumulatorValue = checkRange('Adagrad', 'initialAccumulatorValue', options.initialAccumulatorValue ?? (keras ? 0.1 : 0), 0);
+    this.initialAccumulatorValue = checkRange(
+      'Adagrad',
+      'initialAccumulatorValue',
+      options.initialAccumulatorValue ?? (keras ? 0.1 : 0),
+      0,
+    );
     this.eps = checkRange('Adagrad', 'eps', options.eps ?? (keras ? 1e-7 : 1e-10), 0);
   }
 

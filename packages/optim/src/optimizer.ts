@@ -135,7 +135,13 @@ export abstract class Optimizer {
 
   /** The optimizer's hyperparameters (what `createOptimizer(name, params, config)` needs to rebuild it). */
   config(): Record<string, unknown> {
-    const c: Record<string, unknown> = { name: this.name, flavor: this.flavor, lr: this.lr, weightDecay: this.weightDecay, maximize: this.maximize };
+    const c: Record<string, unknown> = {
+      name: this.name,
+      flavor: this.flavor,
+      lr: this.lr,
+      weightDecay: this.weightDecay,
+      maximize: this.maximize,
+    };
     if (this.clipNorm !== undefined) c['clipNorm'] = this.clipNorm;
     if (this.globalClipNorm !== undefined) c['globalClipNorm'] = this.globalClipNorm;
     if (this.clipValue !== undefined) c['clipValue'] = this.clipValue;
@@ -213,14 +219,18 @@ export abstract class Optimizer {
         throw new DTypeError(`${this.name}.${fn}: parameter ${i} has dtype ${v.dtype}; expected float32 or float64`);
       }
       if (!targets[i]!.isContiguous) {
-        throw new ValueError(`${this.name}.${fn}: parameter ${i} value (shape ${fmtShape(v.shape)}) is not contiguous; expected a contiguous tensor`);
+        throw new ValueError(
+          `${this.name}.${fn}: parameter ${i} value (shape ${fmtShape(v.shape)}) is not contiguous; expected a contiguous tensor`,
+        );
       }
       if (g === null || g === undefined) {
         gv[i] = null;
         continue;
       }
       if (!shapesEqual(g.shape, v.shape)) {
-        throw new ShapeError(`${this.name}.${fn}: gradient ${i} has shape ${fmtShape(g.shape)}; expected the parameter's shape ${fmtShape(v.shape)}`);
+        throw new ShapeError(
+          `${this.name}.${fn}: gradient ${i} has shape ${fmtShape(g.shape)}; expected the parameter's shape ${fmtShape(v.shape)}`,
+        );
       }
       gv[i] = g.values();
     }
@@ -267,7 +277,10 @@ export abstract class Optimizer {
       for (const k in slot.buffers) {
         const b = slot.buffers[k]!;
         if (b.length !== n) {
-          throw new ShapeError(`${this.name}.step: state buffer '${k}' of parameter ${i} has ${b.length} elements but the parameter has ${n}; call setParams() after changing parameters`);
+          throw new ShapeError(
+            `${this.name}.step: state buffer '${k}' of parameter ${i} has ${b.length} elements but the parameter has ${n}; ` +
+              `call setParams() after changing parameters`,
+          );
         }
       }
     }
@@ -348,7 +361,10 @@ export abstract class Optimizer {
         for (let j = 0; j < arr.length; j++) arr[j] = decodeNumber(b.data[j]!);
         const p = this.params[i];
         if (p && p.value.size !== arr.length) {
-          throw new ShapeError(`${this.name}.loadState: buffer '${k}' of parameter ${i} has ${arr.length} elements; expected ${p.value.size} (shape ${fmtShape(p.value.shape)})`);
+          throw new ShapeError(
+            `${this.name}.loadState: buffer '${k}' of parameter ${i} has ${arr.length} elements; ` +
+              `expected ${p.value.size} (shape ${fmtShape(p.value.shape)})`,
+          );
         }
         buffers[k] = arr;
       }

@@ -31,13 +31,19 @@ export const optimizerNames: readonly string[] = Object.freeze(Object.keys(regis
  * `config()` round-trips) or an existing optimizer (bound to `params` when given).
  * @example createOptimizer('adam', model.parameters(), { lr: 1e-3 })
  */
-export function createOptimizer(nameOrOptimizer: string | Optimizer, params?: Iterable<Parameter>, options: Record<string, unknown> = {}): Optimizer {
+export function createOptimizer(
+  nameOrOptimizer: string | Optimizer,
+  params?: Iterable<Parameter>,
+  options: Record<string, unknown> = {},
+): Optimizer {
   if (nameOrOptimizer instanceof Optimizer) {
     if (params !== undefined) nameOrOptimizer.setParams(params);
     return nameOrOptimizer;
   }
   if (typeof nameOrOptimizer !== 'string') {
-    throw new ValueError(`createOptimizer: got ${typeof nameOrOptimizer}; expected an optimizer name (${optimizerNames.join(', ')}) or an Optimizer`);
+    throw new ValueError(
+      `createOptimizer: got ${typeof nameOrOptimizer}; expected an optimizer name (${optimizerNames.join(', ')}) or an Optimizer`,
+    );
   }
   const ctor = registry[nameOrOptimizer.toLowerCase()];
   if (!ctor) {

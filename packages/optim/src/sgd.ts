@@ -39,7 +39,9 @@ export class SGD extends Optimizer {
     this.dampening = checkRange(new.target.name, 'dampening', options.dampening ?? 0, 0);
     this.nesterov = options.nesterov ?? false;
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
-      throw new ValueError(`${new.target.name}: nesterov needs momentum > 0 and dampening 0; got momentum ${this.momentum}, dampening ${this.dampening}`);
+      throw new ValueError(
+        `${new.target.name}: nesterov needs momentum > 0 and dampening 0; got momentum ${this.momentum}, dampening ${this.dampening}`,
+      );
     }
     if (this.flavor === 'keras' && this.dampening !== 0) {
       throw new ValueError(`${new.target.name}: dampening ${this.dampening} is not part of the Keras rule; expected 0 with flavor 'keras'`);
@@ -103,7 +105,10 @@ export class Iterative extends SGD {
   constructor(params?: Iterable<Parameter>, options: OptimizerOptions = {}) {
     const o = options as SGDOptions;
     if ((o.momentum ?? 0) !== 0 || o.nesterov) {
-      throw new ValueError(`Iterative: got momentum ${String(o.momentum)}, nesterov ${String(o.nesterov)}; plain per-example descent takes neither (use 'sgd' or 'momentum')`);
+      throw new ValueError(
+        `Iterative: got momentum ${String(o.momentum)}, nesterov ${String(o.nesterov)}; ` +
+          `plain per-example descent takes neither (use 'sgd' or 'momentum')`,
+      );
     }
     super(params, { ...options, lr: options.lr ?? 0.01, momentum: 0, nesterov: false });
   }

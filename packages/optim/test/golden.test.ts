@@ -22,7 +22,11 @@ describe('golden trajectories (PyTorch 1.13, float64)', () => {
       let values: Tensor[] = params.map((p) => p.value.clone());
       const key = (c.reference === 'nadam-torch2' ? 'nadam (torch>=2 rule)' : c.optimizer) + (dtype === 'float32' ? ' [float32]' : '');
       for (let t = 0; t < c.steps; t++) {
-        const grads = gradsFor(c.problem, t, params.map((p) => p.value));
+        const grads = gradsFor(
+          c.problem,
+          t,
+          params.map((p) => p.value),
+        );
         params.forEach((p, i) => (p.grad = grads[i]!));
         opt.step();
         values = twin.update(values, gradsFor(c.problem, t, values));
@@ -37,15 +41,24 @@ describe('golden trajectories (PyTorch 1.13, float64)', () => {
   }
 
   afterAll(() => {
-    console.log('max relative deviation from PyTorch per optimizer:\n' + Object.entries(worst).map(([k, v]) => `  ${k}: ${v.toExponential(2)}`).join('\n'));
+    console.log(
+      'max relative deviation from PyTorch per optimizer:\n' +
+        Object.entries(worst)
+          .map(([k, v]) => `  ${k}: ${v.toExponential(2)}`)
+          .join('\n'),
+    );
   });
 });
 
 describe('the fixture exercises what it claims', () => {
   const traj = (pred: (c: (typeof golden.cases)[number]) => boolean) => golden.cases.find(pred)!.trajectory;
   it('AMSGrad differs from Adam on gradients whose second moment decreases', () => {
-    const ams = traj((c) => c.optimizer === 'adam' && c.problem === 'decreasing' && c.options['amsgrad'] === true && !c.options['weightDecay']);
-    const plain = traj((c) => c.optimizer === 'adam' && c.problem === 'decreasing' && c.options['amsgrad'] === undefined && !c.options['weightDecay']);
+    const ams = traj(
+      (c) => c.optimizer === 'adam' && c.problem === 'decreasing' && c.options['amsgrad'] === true && !c.options['weightDecay'],
+    );
+    const plain = traj(
+      (c) => c.optimizer === 'adam' && c.problem === 'decreasing' && c.options['amsgrad'] === undefined && !c.options['weightDecay'],
+    );
     expect(relDev(ams[9]![0]!, plain[9]![0]!)).toBeGreaterThan(1e-3);
   });
   it("PyTorch 1.13's Nadam differs from the current rule, and torch113 selects it", () => {
@@ -53,7 +66,11 @@ describe('the fixture exercises what it claims', () => {
     const params = makeParams('fixed');
     const opt = createOptimizer('nadam', params, { ...old.options, torch113: false });
     for (let t = 0; t < old.steps; t++) {
-      gradsFor('fixed', t, params.map((p) => p.value)).forEach((g, i) => (params[i]!.grad = g));
+      gradsFor(
+        'fixed',
+        t,
+        params.map((p) => p.value),
+      ).forEach((g, i) => (params[i]!.grad = g));
       opt.step();
     }
     expect(relDev(params[0]!.value.data, old.trajectory[9]![0]!)).toBeGreaterThan(1e-6);

@@ -11,7 +11,16 @@ export interface Golden {
   init: Record<string, number[][]>;
   fixedGrads: number[][][];
   decreasingGrads: number[][][];
-  cases: { name: string; optimizer: string; options: Record<string, unknown>; problem: string; steps: number; reference: string; dtype: string; trajectory: number[][][] }[];
+  cases: {
+    name: string;
+    optimizer: string;
+    options: Record<string, unknown>;
+    problem: string;
+    steps: number;
+    reference: string;
+    dtype: string;
+    trajectory: number[][][];
+  }[];
   schedules: { schedule: string; options: Record<string, unknown>; metrics: number[] | null; lrs: number[] }[];
 }
 

@@ -13,20 +13,31 @@ const rules: Record<string, Rule> = {
     const { lr, momentum = 0, nesterov = 0 } = o;
     s['m'] ??= zeros(x.length);
     for (let i = 0; i < x.length; i++) {
-      if (momentum === 0) { x[i] = x[i]! - g[i]! * lr!; continue; }
+      if (momentum === 0) {
+        x[i] = x[i]! - g[i]! * lr!;
+        continue;
+      }
       s['m']![i] = s['m']![i]! * momentum - g[i]! * lr!;
       x[i] = x[i]! + (nesterov ? s['m']![i]! * momentum - g[i]! * lr! : s['m']![i]!);
     }
   },
   rmsprop(x, g, s, _t, o) {
     const { lr, rho, eps, momentum = 0, centered = 0 } = o;
-    s['v'] ??= zeros(x.length); s['m'] ??= zeros(x.length); s['a'] ??= zeros(x.length);
+    s['v'] ??= zeros(x.length);
+    s['m'] ??= zeros(x.length);
+    s['a'] ??= zeros(x.length);
     for (let i = 0; i < x.length; i++) {
       s['v']![i] = rho! * s['v']![i]! + (1 - rho!) * g[i]! ** 2;
       let den = s['v']![i]! + eps!;
-      if (centered) { s['a']![i] = rho! * s['a']![i]! + (1 - rho!) * g[i]!; den = s['v']![i]! - s['a']![i]! ** 2 + eps!; }
+      if (centered) {
+        s['a']![i] = rho! * s['a']![i]! + (1 - rho!) * g[i]!;
+        den = s['v']![i]! - s['a']![i]! ** 2 + eps!;
+      }
       const inc = (lr! * g[i]!) / Math.sqrt(den);
-      if (momentum > 0) { s['m']![i] = momentum * s['m']![i]! + inc; x[i] = x[i]! - s['m']![i]!; } else x[i] = x[i]! - inc;
+      if (momentum > 0) {
+        s['m']![i] = momentum * s['m']![i]! + inc;
+        x[i] = x[i]! - s['m']![i]!;
+      } else x[i] = x[i]! - inc;
     }
   },
   adagrad(x, g, s, _t, o) {
@@ -38,7 +49,8 @@ const rules: Record<string, Rule> = {
   },
   adadelta(x, g, s, _t, o) {
     const { lr, rho, eps } = o;
-    s['ag'] ??= zeros(x.length); s['ad'] ??= zeros(x.length);
+    s['ag'] ??= zeros(x.length);
+    s['ad'] ??= zeros(x.length);
     const rms = (v: number) => Math.sqrt(v + eps!);
     for (let i = 0; i < x.length; i++) {
       s['ag']![i] = rho! * s['ag']![i]! + (1 - rho!) * g[i]! ** 2;
@@ -49,19 +61,25 @@ const rules: Record<string, Rule> = {
   },
   adam(x, g, s, t, o) {
     const { lr, b1, b2, eps, amsgrad = 0 } = o;
-    s['m'] ??= zeros(x.length); s['v'] ??= zeros(x.length); s['vh'] ??= zeros(x.length);
+    s['m'] ??= zeros(x.length);
+    s['v'] ??= zeros(x.length);
+    s['vh'] ??= zeros(x.length);
     const alpha = (lr! * Math.sqrt(1 - b2! ** t)) / (1 - b1! ** t);
     for (let i = 0; i < x.length; i++) {
       s['m']![i] = s['m']![i]! + (g[i]! - s['m']![i]!) * (1 - b1!);
       s['v']![i] = s['v']![i]! + (g[i]! ** 2 - s['v']![i]!) * (1 - b2!);
       let v = s['v']![i]!;
-      if (amsgrad) { s['vh']![i] = Math.max(s['vh']![i]!, v); v = s['vh']![i]!; }
+      if (amsgrad) {
+        s['vh']![i] = Math.max(s['vh']![i]!, v);
+        v = s['vh']![i]!;
+      }
       x[i] = x[i]! - (alpha * s['m']![i]!) / (Math.sqrt(v) + eps!);
     }
   },
   adamax(x, g, s, t, o) {
     const { lr, b1, b2, eps } = o;
-    s['m'] ??= zeros(x.length); s['u'] ??= zeros(x.length);
+    s['m'] ??= zeros(x.length);
+    s['u'] ??= zeros(x.length);
     for (let i = 0; i < x.length; i++) {
       s['m']![i] = s['m']![i]! + (g[i]! - s['m']![i]!) * (1 - b1!);
       s['u']![i] = Math.max(b2! * s['u']![i]!, Math.abs(g[i]!));
@@ -70,7 +88,9 @@ const rules: Record<string, Rule> = {
   },
   nadam(x, g, s, t, o) {
     const { lr, b1, b2, eps } = o;
-    s['m'] ??= zeros(x.length); s['v'] ??= zeros(x.length); s['uprod'] ??= [1];
+    s['m'] ??= zeros(x.length);
+    s['v'] ??= zeros(x.length);
+    s['uprod'] ??= [1];
     const ut = b1! * (1 - 0.5 * 0.96 ** t);
     const ut1 = b1! * (1 - 0.5 * 0.96 ** (t + 1));
     s['uprod']![0] = s['uprod']![0]! * ut; // Keras updates _u_product once per step, before the variables
@@ -93,7 +113,12 @@ const rows: [string, Record<string, unknown>, string, Record<string, number>][] 
   ['sgd', { ...K, lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.1 }, 'sgd', { lr: 0.1, momentum: 0.9, nesterov: 1, wd: 0.1 }],
   ['momentum', { ...K, lr: 0.05 }, 'sgd', { lr: 0.05, momentum: 0.9 }],
   ['rmsprop', { ...K }, 'rmsprop', { lr: 1e-3, rho: 0.9, eps: 1e-7 }],
-  ['rmsprop', { ...K, lr: 0.01, momentum: 0.9, centered: true, weightDecay: 0.05 }, 'rmsprop', { lr: 0.01, rho: 0.9, eps: 1e-7, momentum: 0.9, centered: 1, wd: 0.05 }],
+  [
+    'rmsprop',
+    { ...K, lr: 0.01, momentum: 0.9, centered: true, weightDecay: 0.05 },
+    'rmsprop',
+    { lr: 0.01, rho: 0.9, eps: 1e-7, momentum: 0.9, centered: 1, wd: 0.05 },
+  ],
   ['rmsprop', { ...K, lr: 0.01, rho: 0.5, eps: 1e-3 }, 'rmsprop', { lr: 0.01, rho: 0.5, eps: 1e-3 }],
   ['adagrad', { ...K }, 'adagrad', { lr: 1e-3, init: 0.1, eps: 1e-7 }],
   ['adagrad', { ...K, lr: 0.1, initialAccumulatorValue: 0.01, eps: 1e-3 }, 'adagrad', { lr: 0.1, init: 0.01, eps: 1e-3 }],
@@ -108,12 +133,15 @@ const rows: [string, Record<string, unknown>, string, Record<string, number>][] 
   ['nadam', { ...K, lr: 0.01, eps: 0.01, betas: [0.5, 0.9] }, 'nadam', { lr: 0.01, b1: 0.5, b2: 0.9, eps: 0.01 }],
 ];
 
-describe("Keras 3 flavour against the Keras formulas", () => {
+describe('Keras 3 flavour against the Keras formulas', () => {
   for (const [name, options, rule, ro] of rows) {
     it(`${name} ${JSON.stringify(options)}`, () => {
       for (const problem of ['fixed', 'decreasing'] as const) {
         const init = golden.init['fixed']!;
-        const params: Parameter[] = init.map((v, i) => ({ value: new Tensor(Float64Array.from(v), golden.shapes['fixed']![i]!), grad: null }));
+        const params: Parameter[] = init.map((v, i) => ({
+          value: new Tensor(Float64Array.from(v), golden.shapes['fixed']![i]!),
+          grad: null,
+        }));
         const opt = createOptimizer(name, params, options);
         const ref = init.map((v) => [...v]);
         const states = init.map(() => ({}) as Record<string, number[]>);

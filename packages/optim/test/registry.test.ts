@@ -1,14 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import { Adadelta, Adagrad, Adam, Adamax, createOptimizer, Iterative, Momentum, Nadam, optimizerNames, RMSprop, SGD } from '../src/index.js';
+import {
+  Adadelta,
+  Adagrad,
+  Adam,
+  Adamax,
+  createOptimizer,
+  Iterative,
+  Momentum,
+  Nadam,
+  optimizerNames,
+  RMSprop,
+  SGD,
+} from '../src/index.js';
 
 describe('createOptimizer and validation', () => {
   it('knows exactly the compile-time names', () => {
-    expect([...optimizerNames].sort()).toEqual(['adadelta', 'adagrad', 'adam', 'adamax', 'adamw', 'iterative', 'momentum', 'nadam', 'rmsprop', 'sgd']);
+    expect([...optimizerNames].sort()).toEqual([
+      'adadelta',
+      'adagrad',
+      'adam',
+      'adamax',
+      'adamw',
+      'iterative',
+      'momentum',
+      'nadam',
+      'rmsprop',
+      'sgd',
+    ]);
     for (const n of optimizerNames) expect(createOptimizer(n).name).toBe(n);
     expect(createOptimizer('Adam')).toBeInstanceOf(Adam);
   });
   it('an unknown name lists the valid ones', () => {
-    expect(() => createOptimizer('adamm')).toThrow(/unknown optimizer 'adamm'; expected one of sgd, iterative, momentum, rmsprop, adagrad, adam, adamax, adadelta, adamw, nadam/);
+    expect(() => createOptimizer('adamm')).toThrow(
+      /unknown optimizer 'adamm'; expected one of sgd, iterative, momentum, rmsprop, adagrad, adam, adamax, adadelta, adamw, nadam/,
+    );
   });
   it('an instance is returned and rebound', () => {
     const o = new SGD();

@@ -1,21 +1,40 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CosineAnnealingLR, ExponentialLR, LambdaLR, LinearWarmup, MultiStepLR, PlateauLR, SGD, StepLR, type LRSchedule,
+  CosineAnnealingLR,
+  ExponentialLR,
+  LambdaLR,
+  LinearWarmup,
+  MultiStepLR,
+  PlateauLR,
+  SGD,
+  StepLR,
+  type LRSchedule,
 } from '../src/index.js';
 import * as optim from '../src/index.js';
 import { golden } from './helpers.js';
 
 const make = (name: string, opt: SGD, o: Record<string, unknown>): LRSchedule => {
   switch (name) {
-    case 'StepLR': return new StepLR(opt, { stepSize: o['step_size'] as number, gamma: o['gamma'] as number });
-    case 'MultiStepLR': return new MultiStepLR(opt, { milestones: o['milestones'] as number[], gamma: o['gamma'] as number });
-    case 'ExponentialLR': return new ExponentialLR(opt, { gamma: o['gamma'] as number });
-    case 'CosineAnnealingLR': return new CosineAnnealingLR(opt, { tMax: o['T_max'] as number, etaMin: o['eta_min'] as number });
-    case 'LinearLR': return new LinearWarmup(opt, { startFactor: o['start_factor'] as number, warmupSteps: o['total_iters'] as number });
-    default: return new PlateauLR(opt, {
-      mode: o['mode'] as 'max', patience: o['patience'] as number, factor: o['factor'] as number, cooldown: o['cooldown'] as number,
-      threshold: o['threshold'] as number, thresholdMode: o['threshold_mode'] as 'abs', minLr: o['min_lr'] as number,
-    });
+    case 'StepLR':
+      return new StepLR(opt, { stepSize: o['step_size'] as number, gamma: o['gamma'] as number });
+    case 'MultiStepLR':
+      return new MultiStepLR(opt, { milestones: o['milestones'] as number[], gamma: o['gamma'] as number });
+    case 'ExponentialLR':
+      return new ExponentialLR(opt, { gamma: o['gamma'] as number });
+    case 'CosineAnnealingLR':
+      return new CosineAnnealingLR(opt, { tMax: o['T_max'] as number, etaMin: o['eta_min'] as number });
+    case 'LinearLR':
+      return new LinearWarmup(opt, { startFactor: o['start_factor'] as number, warmupSteps: o['total_iters'] as number });
+    default:
+      return new PlateauLR(opt, {
+        mode: o['mode'] as 'max',
+        patience: o['patience'] as number,
+        factor: o['factor'] as number,
+        cooldown: o['cooldown'] as number,
+        threshold: o['threshold'] as number,
+        thresholdMode: o['threshold_mode'] as 'abs',
+        minLr: o['min_lr'] as number,
+      });
   }
 };
 
@@ -39,15 +58,24 @@ describe('schedules against their closed forms', () => {
     const opt = new SGD([], { lr: 0.2 });
     const sch = f(opt);
     const out = [opt.lr];
-    for (let i = 0; i < n; i++) { sch.step(); out.push(opt.lr); }
+    for (let i = 0; i < n; i++) {
+      sch.step();
+      out.push(opt.lr);
+    }
     return out;
   };
   it('StepLR / MultiStepLR / ExponentialLR / Cosine / LinearWarmup / LambdaLR', () => {
     run((o) => new StepLR(o, { stepSize: 4, gamma: 0.5 })).forEach((lr, e) => expect(lr).toBeCloseTo(0.2 * 0.5 ** Math.floor(e / 4), 14));
-    run((o) => new MultiStepLR(o, { milestones: [7, 3] })).forEach((lr, e) => expect(lr).toBeCloseTo(0.2 * 0.1 ** ((e >= 3 ? 1 : 0) + (e >= 7 ? 1 : 0)), 14));
+    run((o) => new MultiStepLR(o, { milestones: [7, 3] })).forEach((lr, e) =>
+      expect(lr).toBeCloseTo(0.2 * 0.1 ** ((e >= 3 ? 1 : 0) + (e >= 7 ? 1 : 0)), 14),
+    );
     run((o) => new ExponentialLR(o, { gamma: 0.8 })).forEach((lr, e) => expect(lr).toBeCloseTo(0.2 * 0.8 ** e, 14));
-    run((o) => new CosineAnnealingLR(o, { tMax: 8 })).forEach((lr, e) => expect(lr).toBeCloseTo(0.1 * (1 + Math.cos((Math.PI * e) / 8)), 14));
-    run((o) => new LinearWarmup(o, { warmupSteps: 10, startFactor: 0.1 })).forEach((lr, e) => expect(lr).toBeCloseTo(0.2 * (0.1 + (0.9 * Math.min(e, 10)) / 10), 14));
+    run((o) => new CosineAnnealingLR(o, { tMax: 8 })).forEach((lr, e) =>
+      expect(lr).toBeCloseTo(0.1 * (1 + Math.cos((Math.PI * e) / 8)), 14),
+    );
+    run((o) => new LinearWarmup(o, { warmupSteps: 10, startFactor: 0.1 })).forEach((lr, e) =>
+      expect(lr).toBeCloseTo(0.2 * (0.1 + (0.9 * Math.min(e, 10)) / 10), 14),
+    );
     run((o) => new LambdaLR(o, { lrLambda: (e) => 1 / (1 + e) })).forEach((lr, e) => expect(lr).toBeCloseTo(0.2 / (1 + e), 14));
   });
 
@@ -59,14 +87,19 @@ describe('schedules against their closed forms', () => {
     const b = new SGD([], { lr: a.lr });
     const sb = new PlateauLR(b, { patience: 1, cooldown: 2 });
     sb.loadState(JSON.parse(JSON.stringify(sa.state())));
-    for (const m of metrics.slice(4)) { sa.step(m); sb.step(m); expect(b.lr).toBe(a.lr); }
+    for (const m of metrics.slice(4)) {
+      sa.step(m);
+      sb.step(m);
+      expect(b.lr).toBe(a.lr);
+    }
     const c = new SGD([], { lr: 1 });
     const sc = new CosineAnnealingLR(c, { tMax: 10 });
     for (let i = 0; i < 3; i++) sc.step();
     const d = new SGD([], { lr: 1 });
     const sd = new CosineAnnealingLR(d, { tMax: 10 });
     sd.loadState(sc.state());
-    sc.step(); sd.step();
+    sc.step();
+    sd.step();
     expect(d.lr).toBe(c.lr);
     expect(() => new StepLR(d, { stepSize: 2 }).loadState(sc.state())).toThrow(/state is for 'CosineAnnealingLR'/);
   });

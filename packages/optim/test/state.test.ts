@@ -18,7 +18,13 @@ const heavy: Record<string, Record<string, unknown>> = {
 };
 
 function feed(opt: Optimizer, params: Parameter[], t: number): void {
-  params.forEach((p, i) => (p.grad = new Tensor(p.value.data instanceof Float32Array ? Float32Array.from(golden.fixedGrads[t]![i]!) : Float64Array.from(golden.fixedGrads[t]![i]!), p.value.shape)));
+  params.forEach(
+    (p, i) =>
+      (p.grad = new Tensor(
+        p.value.data instanceof Float32Array ? Float32Array.from(golden.fixedGrads[t]![i]!) : Float64Array.from(golden.fixedGrads[t]![i]!),
+        p.value.shape,
+      )),
+  );
   opt.step();
 }
 

@@ -15,7 +15,11 @@ export interface CreateOptions {
  * @example tensor([[1, 2], [3, 4]])            // shape [2, 2], float32
  * @example tensor(new Float64Array(6), [2, 3])
  */
-export function tensor(values: NestedArray | TypedArray | readonly number[], shape?: readonly number[], options: CreateOptions = {}): Tensor {
+export function tensor(
+  values: NestedArray | TypedArray | readonly number[],
+  shape?: readonly number[],
+  options: CreateOptions = {},
+): Tensor {
   if (ArrayBuffer.isView(values)) {
     const typed = values as TypedArray;
     const dtype = options.dtype ?? dtypeOfArray(typed);
@@ -122,13 +126,15 @@ function nestedShape(v: NestedArray): number[] {
 
 function flattenInto(v: NestedArray, shape: readonly number[], depth: number, out: number[]): void {
   if (depth === shape.length) {
-    if (typeof v !== 'number') throw new ShapeError(`tensor: ragged nested array: expected a number at depth ${depth} of shape ${fmtShape(shape)}`);
+    if (typeof v !== 'number')
+      throw new ShapeError(`tensor: ragged nested array: expected a number at depth ${depth} of shape ${fmtShape(shape)}`);
     out.push(v);
     return;
   }
   if (!Array.isArray(v) || v.length !== shape[depth]) {
     throw new ShapeError(
-      `tensor: ragged nested array: expected ${shape[depth]} elements at depth ${depth} (shape ${fmtShape(shape)}), got ${Array.isArray(v) ? v.length : typeof v}`,
+      `tensor: ragged nested array: expected ${shape[depth]} elements at depth ${depth} (shape ${fmtShape(shape)}), ` +
+        `got ${Array.isArray(v) ? v.length : typeof v}`,
     );
   }
   for (const x of v) flattenInto(x, shape, depth + 1, out);

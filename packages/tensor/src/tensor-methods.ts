@@ -14,6 +14,8 @@ import { Tensor, type KeepDims, type TensorMethods } from './tensor.js';
 
 const keep = (k: KeepDims | undefined): boolean => (typeof k === 'object' ? (k.keepDims ?? false) : (k ?? false));
 
+// One line per case: the table reads as a table.
+// prettier-ignore
 const methods: TensorMethods & ThisType<Tensor> = {
   add(other) { return E.add(this, other); },
   sub(other) { return E.sub(this, other); },

@@ -115,6 +115,8 @@ export interface TensorMethods {
 }
 
 // The class below and this interface merge: every Tensor has the kernel methods (installed by tensor-methods.ts).
+// tensor-methods.ts attaches them; the interface only types them.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
 export interface Tensor extends TensorMethods {}
 
 /**
@@ -123,6 +125,7 @@ export interface Tensor extends TensorMethods {}
  * and cost O(ndim); kernels return new contiguous tensors and never mutate their inputs. The kernels are also
  * methods (`a.add(b)`, `a.sum(1, { keepDims: true })`, `a.matmul(b)`), attached by `tensor-methods.ts`.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class Tensor {
   /** The backing storage, shared by all views of it. */
   readonly data: TypedArray;
@@ -190,9 +193,7 @@ export class Tensor {
    */
   values(): TypedArray {
     if (this.isContiguous) {
-      return this.offset === 0 && this.data.length === this.size
-        ? this.data
-        : this.data.subarray(this.offset, this.offset + this.size);
+      return this.offset === 0 && this.data.length === this.size ? this.data : this.data.subarray(this.offset, this.offset + this.size);
     }
     return this.clone().data;
   }
@@ -319,7 +320,9 @@ export class Tensor {
     const lead = shape.length - this.ndim;
     const ok = lead >= 0 && shapesEqual(broadcastShapesOrNull(this.shape, shape) ?? [], shape);
     if (!ok) {
-      throw new ShapeError(`expand: cannot broadcast shape ${fmtShape(this.shape)} to ${fmtShape(shape)}; each dimension must match or be 1`);
+      throw new ShapeError(
+        `expand: cannot broadcast shape ${fmtShape(this.shape)} to ${fmtShape(shape)}; each dimension must match or be 1`,
+      );
     }
     const strides = shape.map((d, i) => {
       if (i < lead) return 0;
@@ -341,10 +344,16 @@ export class Tensor {
         : (typeof axes === 'number' ? [axes] : axes).map((a) => normalizeAxis('squeeze', a, this.ndim)),
     );
     for (const a of drop) {
-      if (this.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${a} of shape ${fmtShape(this.shape)} has size ${this.shape[a]}; expected 1`);
+      if (this.shape[a] !== 1)
+        throw new ShapeError(`squeeze: axis ${a} of shape ${fmtShape(this.shape)} has size ${this.shape[a]}; expected 1`);
     }
     const keep = this.shape.map((_, i) => i).filter((i) => !drop.has(i));
-    return new Tensor(this.data, keep.map((i) => this.shape[i]!), keep.map((i) => this.strides[i]!), this.offset);
+    return new Tensor(
+      this.data,
+      keep.map((i) => this.shape[i]!),
+      keep.map((i) => this.strides[i]!),
+      this.offset,
+    );
   }
 
   /** Inserts a size-1 axis at `axis` (negative counts from the end of the result). A view. */
@@ -528,7 +537,8 @@ function checkLayout(t: Tensor): void {
   for (let i = 0; i < shape.length; i++) {
     const d = shape[i]!;
     const s = strides[i]!;
-    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`Tensor: shape ${fmtShape(shape)} has ${d} at axis ${i}; expected non-negative integers`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new ShapeError(`Tensor: shape ${fmtShape(shape)} has ${d} at axis ${i}; expected non-negative integers`);
     if (!Number.isInteger(s)) throw new ValueError(`Tensor: strides [${strides.join(', ')}] have ${s} at axis ${i}; expected integers`);
     if (s > 0) high += (d - 1) * s;
     else low += (d - 1) * s;
@@ -545,4 +555,3 @@ function checkLayout(t: Tensor): void {
 function isTypedArray(data: unknown): data is TypedArray {
   return data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array;
 }
-

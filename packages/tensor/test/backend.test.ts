@@ -33,8 +33,20 @@ afterAll(() => {
 
 describe('the backend behind its own entry', () => {
   const backendNames = [
-    'gemm', 'gemmJs', 'gemmWasm', 'adamUpdate', 'addRowVector', 'reluBackward', 'columnSum', 'binaryKernel',
-    'setBackend', 'getBackend', 'wasmSupported', 'setGemmWorkers', 'gemmWorkerSource', 'gemmWorkersReady',
+    'gemm',
+    'gemmJs',
+    'gemmWasm',
+    'adamUpdate',
+    'addRowVector',
+    'reluBackward',
+    'columnSum',
+    'binaryKernel',
+    'setBackend',
+    'getBackend',
+    'wasmSupported',
+    'setGemmWorkers',
+    'gemmWorkerSource',
+    'gemmWorkersReady',
   ];
 
   it("'@tapegrad/tensor' exports none of the backend names; '@tapegrad/tensor/backend' exports them all", () => {
@@ -81,8 +93,17 @@ function worstError(c: Tensor, ref: { value: Float64Array; bound: Float64Array; 
 }
 
 const shapes: [number, number, number][] = [
-  [1, 1, 1], [3, 5, 7], [4, 8, 256], [5, 9, 257], [17, 23, 29], [37, 1, 36], [1, 37, 35], [131, 19, 300],
-  [64, 128, 784], [784, 128, 64], [64, 784, 128],
+  [1, 1, 1],
+  [3, 5, 7],
+  [4, 8, 256],
+  [5, 9, 257],
+  [17, 23, 29],
+  [37, 1, 36],
+  [1, 37, 35],
+  [131, 19, 300],
+  [64, 128, 784],
+  [784, 128, 64],
+  [64, 784, 128],
 ];
 
 function operands(m: number, n: number, k: number, tA: boolean, tB: boolean, dtype: 'float32' | 'float64' = 'float32'): [Tensor, Tensor] {
@@ -135,7 +156,9 @@ describe.each(['js', 'wasm'] as BackendName[])('backend %s', (backend) => {
   it('allows C to be the same array as an operand', () => {
     setBackend(backend);
     const n = 6;
-    const A = rnd([n * n]).values().slice() as Float32Array;
+    const A = rnd([n * n])
+      .values()
+      .slice() as Float32Array;
     const B = rnd([n * n]).values() as Float32Array;
     const expected = new Float32Array(n * n);
     gemm(false, false, n, n, n, A, 0, n, B, 0, n, expected, 0, n);
@@ -218,7 +241,9 @@ describe('js vs wasm', () => {
       const A = rnd([2 + (tA ? k : m) * lda]).values() as Float32Array;
       const B = rnd([1 + (tB ? n : k) * ldb]).values() as Float32Array;
       for (const acc of [false, true]) {
-        const Cj = rnd([4 + m * (n + 2)]).values().slice() as Float32Array;
+        const Cj = rnd([4 + m * (n + 2)])
+          .values()
+          .slice() as Float32Array;
         const Cw = Cj.slice();
         gemmJs(tA, tB, m, n, k, A, 2, lda, B, 1, ldb, Cj, 4, n + 2, acc);
         gemmWasm(tA, tB, m, n, k, A, 2, lda, B, 1, ldb, Cw, 4, n + 2, acc);
@@ -248,7 +273,13 @@ describe('wasm encoder', () => {
 
   it('emits modules that validate, for several tile shapes', () => {
     expect(WebAssembly.validate(encodeModule([]))).toBe(true);
-    for (const [mr, nrv] of [[4, 2], [6, 2], [4, 4], [1, 1]] as const) expect(WebAssembly.validate(gemmModule(mr, nrv))).toBe(true);
+    for (const [mr, nrv] of [
+      [4, 2],
+      [6, 2],
+      [4, 4],
+      [1, 1],
+    ] as const)
+      expect(WebAssembly.validate(gemmModule(mr, nrv))).toBe(true);
     expect(WebAssembly.validate(kernelsModule())).toBe(true);
     expect(WebAssembly.validate(binaryModule())).toBe(true);
     // each module stays under the 4 KB Chrome allows for synchronous compiles on the main thread
@@ -268,12 +299,29 @@ const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteO
  * rounded to float32 in the kernel's order (what its f32x4 lanes and scalar tail compute).
  */
 function adamFloat32Model(
-  param: Float32Array, pOff: number, grad: Float32Array, gOff: number, m: Float32Array, v: Float32Array, n: number,
-  lr: number, beta1: number, beta2: number, eps: number, biasCorr1: number, biasCorr2: number, maxV: Float32Array | null,
+  param: Float32Array,
+  pOff: number,
+  grad: Float32Array,
+  gOff: number,
+  m: Float32Array,
+  v: Float32Array,
+  n: number,
+  lr: number,
+  beta1: number,
+  beta2: number,
+  eps: number,
+  biasCorr1: number,
+  biasCorr2: number,
+  maxV: Float32Array | null,
 ): void {
   const f = Math.fround;
-  const b1 = f(beta1), c1 = f(1 - beta1), b2 = f(beta2), c2 = f(1 - beta2), e = f(eps);
-  const s = f(lr / biasCorr1), d = f(1 / Math.sqrt(biasCorr2));
+  const b1 = f(beta1),
+    c1 = f(1 - beta1),
+    b2 = f(beta2),
+    c2 = f(1 - beta2),
+    e = f(eps);
+  const s = f(lr / biasCorr1),
+    d = f(1 / Math.sqrt(biasCorr2));
   for (let j = 0; j < n; j++) {
     const g = grad[gOff + j]!;
     const mj = f(f(b1 * m[j]!) + f(c1 * g));
@@ -291,15 +339,21 @@ describe('training-step kernels', () => {
     for (const n of [1, 7, 1000, 16384 * 2 + 5]) {
       for (const amsgrad of [false, true]) {
         const p0 = f32(n + 3);
-        const pj = p0.slice(), pw = p0.slice(), pf = p0.slice();
+        const pj = p0.slice(),
+          pw = p0.slice(),
+          pf = p0.slice();
         const [mj, vj, mw, vw, mf, vf] = Array.from({ length: 6 }, () => new Float32Array(n));
         const [xj, xw, xf] = Array.from({ length: 3 }, () => (amsgrad ? new Float32Array(n) : null));
-        const p64 = Float64Array.from(p0), m64 = new Float64Array(n), v64 = new Float64Array(n), x64 = amsgrad ? new Float64Array(n) : null;
+        const p64 = Float64Array.from(p0),
+          m64 = new Float64Array(n),
+          v64 = new Float64Array(n),
+          x64 = amsgrad ? new Float64Array(n) : null;
         const [lr, b1, b2, eps] = [1e-2, 0.9, 0.999, 1e-8];
         for (let t = 1; t <= 3; t++) {
           const g = f32(n + 1, t === 2 ? 1e-3 : 1);
           if (n > 2) g[2] = 0;
-          const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
+          const bc1 = 1 - b1 ** t,
+            bc2 = 1 - b2 ** t;
           adamUpdateJs(pj, 3, g, 1, mj, vj, n, lr, b1, b2, eps, bc1, bc2, xj);
           adamUpdateWasm(pw, 3, g, 1, mw, vw, n, lr, b1, b2, eps, bc1, bc2, xw);
           adamFloat32Model(pf, 3, g, 1, mf, vf, n, lr, b1, b2, eps, bc1, bc2, xf);
@@ -312,7 +366,8 @@ describe('training-step kernels', () => {
         if (xw && xf) expect(bits(xw), at).toEqual(bits(xf));
         expect(Array.from(pw.subarray(0, 3))).toEqual(Array.from(p0.subarray(0, 3))); // before pOff untouched
         expect(Array.from(pj.subarray(0, 3))).toEqual(Array.from(p0.subarray(0, 3)));
-        let worst = 0, worstJ = 0;
+        let worst = 0,
+          worstJ = 0;
         for (let j = 0; j < n; j++) {
           worst = Math.max(worst, Math.abs(pw[3 + j]! - p64[3 + j]!));
           worstJ = Math.max(worstJ, Math.abs(pw[3 + j]! - pj[3 + j]!));
@@ -327,13 +382,22 @@ describe('training-step kernels', () => {
 
   it('adamUpdate on float32 storage equals the float64 rule with the moments rounded as stored; AMSGrad uses the running max', () => {
     const n = 64;
-    const p32 = f32(n), m32 = new Float32Array(n), v32 = new Float32Array(n), x32 = new Float32Array(n);
-    const p = Float64Array.from(p32), m = new Float64Array(n), v = new Float64Array(n), vmax = new Float64Array(n);
-    const plain = p32.slice(), mp = new Float32Array(n), vp = new Float32Array(n);
+    const p32 = f32(n),
+      m32 = new Float32Array(n),
+      v32 = new Float32Array(n),
+      x32 = new Float32Array(n);
+    const p = Float64Array.from(p32),
+      m = new Float64Array(n),
+      v = new Float64Array(n),
+      vmax = new Float64Array(n);
+    const plain = p32.slice(),
+      mp = new Float32Array(n),
+      vp = new Float32Array(n);
     const [lr, b1, b2, eps] = [1e-2, 0.9, 0.999, 1e-8];
     for (let t = 1; t <= 4; t++) {
       const g = f32(n, 2 ** -t); // shrinking gradients: v falls below its running max
-      const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
+      const bc1 = 1 - b1 ** t,
+        bc2 = 1 - b2 ** t;
       adamUpdateJs(p32, 0, g, 0, m32, v32, n, lr, b1, b2, eps, bc1, bc2, x32);
       adamUpdateJs(plain, 0, g, 0, mp, vp, n, lr, b1, b2, eps, bc1, bc2);
       for (let j = 0; j < n; j++) {
@@ -351,7 +415,12 @@ describe('training-step kernels', () => {
   });
 
   it('addRowVector (with and without ReLU), also in place: wasm = JS bit for bit = naive loop', () => {
-    for (const [rows, cols] of [[1, 1], [3, 5], [64, 128], [200, 130]] as const) {
+    for (const [rows, cols] of [
+      [1, 1],
+      [3, 5],
+      [64, 128],
+      [200, 130],
+    ] as const) {
       const x = f32(2 + rows * cols);
       x[2] = NaN;
       const b = f32(cols + 1);
@@ -382,7 +451,8 @@ describe('training-step kernels', () => {
     const y = f32(n + 2);
     y[2] = NaN;
     y[3] = -0;
-    const oj = new Float32Array(n), ow = new Float32Array(n);
+    const oj = new Float32Array(n),
+      ow = new Float32Array(n);
     reluBackwardJs(dy, 1, y, 2, oj, 0, n);
     reluBackwardWasm(dy, 1, y, 2, ow, 0, n);
     expect(bits(ow)).toEqual(bits(oj));
@@ -391,9 +461,15 @@ describe('training-step kernels', () => {
   });
 
   it('columnSum: wasm = JS bit for bit (rows added in order), close to float64, accumulate adds', () => {
-    for (const [rows, cols] of [[1, 3], [64, 128], [64, 10], [300, 129]] as const) {
+    for (const [rows, cols] of [
+      [1, 3],
+      [64, 128],
+      [64, 10],
+      [300, 129],
+    ] as const) {
       const x = f32(5 + rows * cols);
-      const oj = f32(cols + 2), ow = oj.slice();
+      const oj = f32(cols + 2),
+        ow = oj.slice();
       const start = oj.slice();
       columnSumJs(x, 5, rows, cols, oj, 2);
       columnSumWasm(x, 5, rows, cols, ow, 2);
@@ -414,10 +490,14 @@ describe('training-step kernels', () => {
 
   it('adamUpdate runs the wasm kernel for float32 arrays on the wasm backend, else the JS reference (a float64 gradient too)', () => {
     const n = 40;
-    const g = f32(n), p0 = f32(n);
+    const g = f32(n),
+      p0 = f32(n);
     const run = (backend: BackendName, grad: Float32Array | Float64Array, kernel: 'dispatch' | 'js' | 'wasm'): Float32Array => {
       setBackend(backend);
-      const p = p0.slice(), m = new Float32Array(n), v = new Float32Array(n), vmax = new Float32Array(n);
+      const p = p0.slice(),
+        m = new Float32Array(n),
+        v = new Float32Array(n),
+        vmax = new Float32Array(n);
       for (let t = 1; t <= 2; t++) {
         const args = [p, 0, grad, 0, m, v, n, 1e-2, 0.9, 0.999, 1e-8, 1 - 0.9 ** t, 1 - 0.999 ** t, vmax] as const;
         if (kernel === 'dispatch') adamUpdate(...args);
@@ -437,7 +517,8 @@ describe('training-step kernels', () => {
   });
 
   it('the dispatchers follow the backend switch, take float64 on the JS path and check ranges', () => {
-    const x = f32(12), b = f32(4);
+    const x = f32(12),
+      b = f32(4);
     const outs = (['js', 'wasm'] as BackendName[]).map((be) => {
       setBackend(be);
       const o = new Float32Array(12);
@@ -445,13 +526,16 @@ describe('training-step kernels', () => {
       reluBackward(x, 0, o, 0, o, 0, 12);
       const cs = new Float32Array(4);
       columnSum(o, 0, 3, 4, cs, 0);
-      const p = x.slice(), m = new Float32Array(12), v = new Float32Array(12);
+      const p = x.slice(),
+        m = new Float32Array(12),
+        v = new Float32Array(12);
       adamUpdate(p, 0, o, 0, m, v, 12, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001);
       return [...o, ...cs, ...p];
     });
     expect(outs[1]).toEqual(outs[0]);
     setBackend('wasm');
-    const x64 = Float64Array.from(x), o64 = new Float64Array(4);
+    const x64 = Float64Array.from(x),
+      o64 = new Float64Array(4);
     columnSum(x64, 0, 3, 4, o64, 0);
     for (let j = 0; j < 4; j++) expect(o64[j]).toBeCloseTo(x64[j]! + x64[4 + j]! + x64[8 + j]!, 14);
     expect(() => columnSum(x, 0, 4, 4, o64, 0)).toThrow('columnSum: x needs elements [0, 16) but has length 12');
@@ -464,7 +548,8 @@ describe('training-step kernels', () => {
 /** Float32 values equal bit for bit, or both NaN (NaN payloads are not specified by JS or wasm). */
 function expectSameF32(got: Float32Array, want: Float32Array, what: string): void {
   expect(got.length, what).toBe(want.length);
-  const gb = bits(got), wb = bits(want);
+  const gb = bits(got),
+    wb = bits(want);
   for (let i = 0; i < got.length; i++) {
     if (gb[i] === wb[i] || (Number.isNaN(got[i]!) && Number.isNaN(want[i]!))) continue;
     expect(`${got[i]} (0x${gb[i]!.toString(16)})`, `${what} at ${i}`).toBe(`${want[i]} (0x${wb[i]!.toString(16)})`);
@@ -481,15 +566,28 @@ function specials(n: number, phase: number): Float32Array {
 
 const binOps: BinaryKernelOp[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'];
 const naive: Record<BinaryKernelOp, (x: number, y: number) => number> = {
-  add: (x, y) => x + y, sub: (x, y) => x - y, mul: (x, y) => x * y, div: (x, y) => x / y, maximum: Math.max, minimum: Math.min,
+  add: (x, y) => x + y,
+  sub: (x, y) => x - y,
+  mul: (x, y) => x * y,
+  div: (x, y) => x / y,
+  maximum: Math.max,
+  minimum: Math.min,
 };
 
 describe('binary kernels', () => {
-  it('wasm = JS bit for bit = naive float32 loop: every op, both operands arrays or one a scalar, NaN/±0/±Inf, odd lengths, offsets', () => {
+  it('wasm = JS bit for bit = naive float32 loop: every op, array or scalar operands, NaN/±0/±Inf, odd lengths, offsets', () => {
     for (const n of [1, 3, 4, 7, 8, 9, 31, 33, 1000, 16384 * 2 + 13]) {
-      const a = specials(n + 2, 0), b = specials(n + 1, 1);
+      const a = specials(n + 2, 0),
+        b = specials(n + 1, 1);
       // exact ±0 pairs both ways round for maximum/minimum
-      if (n > 4) { a[2] = -0; b[1] = 0; a[3] = 0; b[2] = -0; a[4] = NaN; b[3] = NaN; }
+      if (n > 4) {
+        a[2] = -0;
+        b[1] = 0;
+        a[3] = 0;
+        b[2] = -0;
+        a[4] = NaN;
+        b[3] = NaN;
+      }
       for (const op of binOps) {
         const scalars = [2.5, -0, 0, NaN, -Infinity];
         const cases: [number, number, Float32Array, Float32Array][] = [[1, 1, a, b]];
@@ -497,8 +595,10 @@ describe('binary kernels', () => {
           cases.push([1, 0, a, Float32Array.of(9, s)], [0, 1, Float32Array.of(9, 9, s), b]);
         }
         for (const [sa, sb, A, B] of cases) {
-          const aOff = 2, bOff = 1;
-          const oj = new Float32Array(n + 1).fill(7), ow = oj.slice();
+          const aOff = 2,
+            bOff = 1;
+          const oj = new Float32Array(n + 1).fill(7),
+            ow = oj.slice();
           binaryJs(op, A, aOff, sa, B, bOff, sb, oj, 1, n);
           binaryWasm(op, A, aOff, sa, B, bOff, sb, ow, 1, n);
           const what = `${op} n=${n} steps ${sa},${sb} scalar ${sa === 0 ? A[2] : sb === 0 ? B[1] : '-'}`;
@@ -515,7 +615,8 @@ describe('binary kernels', () => {
   it('max/min: −0 < +0 and NaN wins in either position, like Math.max/Math.min', () => {
     const a = Float32Array.of(-0, 0, NaN, 1, -0, 0, NaN, 5, 3);
     const b = Float32Array.of(0, -0, 1, NaN, -0, 0, NaN, -Infinity, Infinity);
-    const mx = new Float32Array(9), mn = new Float32Array(9);
+    const mx = new Float32Array(9),
+      mn = new Float32Array(9);
     binaryWasm('maximum', a, 0, 1, b, 0, 1, mx, 0, 9);
     binaryWasm('minimum', a, 0, 1, b, 0, 1, mn, 0, 9);
     expect(Array.from(mx)).toEqual([0, 0, NaN, NaN, -0, 0, NaN, 5, Infinity]);
@@ -525,7 +626,8 @@ describe('binary kernels', () => {
 
   it('in place (out = a) gives the same result', () => {
     const n = 16384 + 77;
-    const a = specials(n, 2), b = specials(n, 0);
+    const a = specials(n, 2),
+      b = specials(n, 0);
     for (const op of binOps) {
       const want = new Float32Array(n);
       binaryJs(op, a, 0, 1, b, 0, 1, want, 0, n);
@@ -537,7 +639,8 @@ describe('binary kernels', () => {
 
   it('the dispatcher follows the backend switch, runs float64 in JS and checks its arguments', () => {
     const n = BINARY_WASM_MIN + 5;
-    const a = specials(n, 1), b = specials(n, 2);
+    const a = specials(n, 1),
+      b = specials(n, 2);
     const outs = (['js', 'wasm'] as BackendName[]).map((be) => {
       setBackend(be);
       const o = new Float32Array(n);
@@ -546,7 +649,8 @@ describe('binary kernels', () => {
     });
     expectSameF32(outs[1]!, outs[0]!, 'div dispatch');
     setBackend('wasm');
-    const a64 = Float64Array.from(a), o64 = new Float64Array(n);
+    const a64 = Float64Array.from(a),
+      o64 = new Float64Array(n);
     binaryKernel('mul', a64, 0, 1, Float64Array.of(0.1), 0, 0, o64, 0, n);
     for (let i = 0; i < n; i += 97) expect(Object.is(o64[i], a64[i]! * 0.1)).toBe(true);
     expect(() => binaryKernel('add', a, 0, 2, b, 0, 1, o64, 0, 3)).toThrow(ValueError);
@@ -557,11 +661,23 @@ describe('binary kernels', () => {
 
   it('tensor ops give the same float32 results on both backends (contiguous, offset views, scalar either side, strided)', () => {
     const n = 3 * BINARY_WASM_MIN + 3;
-    const x = randn([3, n / 3], { generator: gen }), y = randn([3, n / 3], { generator: gen });
-    x.data[5] = NaN; y.data[6] = -0; x.data[6] = 0; y.data[7] = Infinity;
+    const x = randn([3, n / 3], { generator: gen }),
+      y = randn([3, n / 3], { generator: gen });
+    x.data[5] = NaN;
+    y.data[6] = -0;
+    x.data[6] = 0;
+    y.data[7] = Infinity;
     const fns = [add, sub, mul, div, maximum, minimum];
     const run = (): Tensor[] =>
-      fns.flatMap((fn) => [fn(x, y), fn(x, 0.3), fn(-1.5, y), fn(x.T, y.T), fn(x, y.get(0, 1)), fn(x.slice(1), y.slice(2)), fn(x.slice(null, [1, n / 3]), 2)]);
+      fns.flatMap((fn) => [
+        fn(x, y),
+        fn(x, 0.3),
+        fn(-1.5, y),
+        fn(x.T, y.T),
+        fn(x, y.get(0, 1)),
+        fn(x.slice(1), y.slice(2)),
+        fn(x.slice(null, [1, n / 3]), 2),
+      ]);
     setBackend('js');
     const js = run();
     setBackend('wasm');
@@ -615,11 +731,20 @@ describe('float32 row sums (four rows interleaved)', () => {
 describe('gemm worker threads (optional hook)', () => {
   it('splitting C between the caller and a worker gives bit-identical results, on shared memory', async () => {
     const shapes3: [number, number, number, boolean, boolean][] = [
-      [64, 128, 784, false, false], [784, 128, 64, true, false], [64, 784, 128, false, true], [100, 37, 300, true, true],
+      [64, 128, 784, false, false],
+      [784, 128, 64, true, false],
+      [64, 784, 128, false, true],
+      [100, 37, 300, true, true],
     ];
     const inputs = shapes3.map(([m, n, k, tA, tB]) => ({
-      m, n, k, tA, tB,
-      A: f32(m * k), B: f32(k * n), C0: f32(m * n),
+      m,
+      n,
+      k,
+      tA,
+      tB,
+      A: f32(m * k),
+      B: f32(k * n),
+      C0: f32(m * n),
     }));
     const run = (acc: boolean): Float32Array[] =>
       inputs.map(({ m, n, k, tA, tB, A, B, C0 }) => {

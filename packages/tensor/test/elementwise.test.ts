@@ -81,9 +81,7 @@ type Layout = (typeof LAYOUTS)[number];
 
 /** Values in [lo, hi); integer-valued when `ints` (so that comparisons hit equality). */
 function draw(shape: number[], lo: number, hi: number, dtype: DType, ints: boolean): Tensor {
-  return ints
-    ? randint(Math.ceil(lo), Math.ceil(hi), shape, { generator: gen, dtype })
-    : uniform(shape, lo, hi, { generator: gen, dtype });
+  return ints ? randint(Math.ceil(lo), Math.ceil(hi), shape, { generator: gen, dtype }) : uniform(shape, lo, hi, { generator: gen, dtype });
 }
 
 /** A tensor of logical shape `shape` whose memory layout is `layout`. */
@@ -94,13 +92,31 @@ function make(shape: number[], layout: Layout, lo: number, hi: number, dtype: DT
     case 'transposed':
       return draw([...shape].reverse(), lo, hi, dtype, ints).transpose();
     case 'stepped':
-      return draw(shape.map((d) => 2 * d), lo, hi, dtype, ints).slice(...shape.map((): [null, null, number] => [null, null, 2]));
+      return draw(
+        shape.map((d) => 2 * d),
+        lo,
+        hi,
+        dtype,
+        ints,
+      ).slice(...shape.map((): [null, null, number] => [null, null, 2]));
     case 'reversed':
-      return draw(shape.map((d) => 2 * d + 1), lo, hi, dtype, ints).slice(
-        ...shape.map((_, i): [number | null, null, number] => (i % 2 === 0 ? [null, null, -2] : [-2, null, -1])),
-      ).slice(...shape.map((d): [number, number] => [0, d]));
+      return draw(
+        shape.map((d) => 2 * d + 1),
+        lo,
+        hi,
+        dtype,
+        ints,
+      )
+        .slice(...shape.map((_, i): [number | null, null, number] => (i % 2 === 0 ? [null, null, -2] : [-2, null, -1])))
+        .slice(...shape.map((d): [number, number] => [0, d]));
     case 'offset':
-      return draw(shape.map((d) => d + 2), lo, hi, dtype, ints).slice(...shape.map((d): [number, number] => [1, d + 1]));
+      return draw(
+        shape.map((d) => d + 2),
+        lo,
+        hi,
+        dtype,
+        ints,
+      ).slice(...shape.map((d): [number, number] => [1, d + 1]));
     case 'expanded': {
       const small = shape.map((d) => (gen.random() < 0.5 ? 1 : d));
       return draw(small, lo, hi, dtype, ints).expand(shape);
@@ -108,8 +124,7 @@ function make(shape: number[], layout: Layout, lo: number, hi: number, dtype: DT
   }
 }
 
-const randomShape = (maxNdim = 4, maxDim = 5): number[] =>
-  Array.from({ length: gen.int(0, maxNdim + 1) }, () => gen.int(1, maxDim + 1));
+const randomShape = (maxNdim = 4, maxDim = 5): number[] => Array.from({ length: gen.int(0, maxNdim + 1) }, () => gen.int(1, maxDim + 1));
 
 /** A shape that broadcasts to `shape`: some leading dims dropped, some dims set to 1. */
 const broadcastable = (shape: number[]): number[] =>
@@ -204,7 +219,13 @@ describe('unary kernels match a float64 reference on every layout', () => {
   it('mapUnary applies any function on strided input', () => {
     const x = make([3, 5], 'transposed', -2, 2);
     const y = mapUnary(x, 'cube', (v) => v * v * v);
-    expectClose(y.values(), Array.from(flat64(x), (v) => v * v * v), 1e-6, 1e-7, 'mapUnary');
+    expectClose(
+      y.values(),
+      Array.from(flat64(x), (v) => v * v * v),
+      1e-6,
+      1e-7,
+      'mapUnary',
+    );
     expect(mapUnary(x, 'toInt', Math.trunc, 'int32').dtype).toBe('int32');
   });
 });
@@ -232,8 +253,10 @@ describe('unary special values', () => {
 
   it('erf matches tabulated values to 1e-15 and is odd', () => {
     const xs = [0, 0.1, 0.5, 1, 2, 2.5, 3, 5, 10];
-    const known = [0, 0.1124629160182849, 0.5204998778130465, 0.8427007929497149, 0.9953222650189527,
-      0.999593047982555, 0.9999779095030014, 0.9999999999984626, 1];
+    const known = [
+      0, 0.1124629160182849, 0.5204998778130465, 0.8427007929497149, 0.9953222650189527, 0.999593047982555, 0.9999779095030014,
+      0.9999999999984626, 1,
+    ];
     const y = erf(tensor([...xs, ...xs.map((v) => -v)], undefined, { dtype: 'float64' }));
     expectClose(y.values(), [...known, ...known.map((v) => -v)], 0, 2e-15, 'erf table');
     expect(Array.from(erf(tensor([Infinity, -Infinity, NaN], undefined, { dtype: 'float64' })).values())).toEqual([1, -1, NaN]);

@@ -29,7 +29,15 @@ describe('allClose / maxAbsDiff', () => {
       [1, 2],
       [3, 4],
     ]);
-    expect(allClose(m.T, tensor([[1, 3], [2, 4]]))).toBe(true);
+    expect(
+      allClose(
+        m.T,
+        tensor([
+          [1, 3],
+          [2, 4],
+        ]),
+      ),
+    ).toBe(true);
     expect(allClose(m, m.T)).toBe(false);
     expect(allClose(tensor([[2, 2, 2]]), 2)).toBe(true);
     expect(allClose(tensor([2, 2]).expand([3, 2]), tensor([2]))).toBe(true);
@@ -91,12 +99,33 @@ describe('assertClose', () => {
 
 describe('formatTensor / toString', () => {
   it('prints integral floats NumPy-style with aligned rows', () => {
-    expect(formatTensor(tensor([[1, 2], [3, 4]]))).toBe('tensor([[1., 2.],\n        [3., 4.]])');
-    expect(String(tensor([[1, 2], [30, 4]]))).toBe('tensor([[ 1.,  2.],\n        [30.,  4.]])');
+    expect(
+      formatTensor(
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+      ),
+    ).toBe('tensor([[1., 2.],\n        [3., 4.]])');
+    expect(
+      String(
+        tensor([
+          [1, 2],
+          [30, 4],
+        ]),
+      ),
+    ).toBe('tensor([[ 1.,  2.],\n        [30.,  4.]])');
   });
 
   it('uses fixed precision, aligned columns and right-justified signs', () => {
-    expect(String(tensor([[1.5, -2.25], [3, 4]]))).toBe('tensor([[ 1.5000, -2.2500],\n        [ 3.0000,  4.0000]])');
+    expect(
+      String(
+        tensor([
+          [1.5, -2.25],
+          [3, 4],
+        ]),
+      ),
+    ).toBe('tensor([[ 1.5000, -2.2500],\n        [ 3.0000,  4.0000]])');
     expect(formatTensor(tensor([Math.PI, -Math.E]), { precision: 2 })).toBe('tensor([ 3.14, -2.72])');
   });
 
@@ -125,9 +154,7 @@ describe('formatTensor / toString', () => {
   });
 
   it('separates 3-D blocks with a blank line', () => {
-    expect(String(arange(8).reshape(2, 2, 2))).toBe(
-      'tensor([[[0., 1.],\n         [2., 3.]],\n\n        [[4., 5.],\n         [6., 7.]]])',
-    );
+    expect(String(arange(8).reshape(2, 2, 2))).toBe('tensor([[[0., 1.],\n         [2., 3.]],\n\n        [[4., 5.],\n         [6., 7.]]])');
   });
 
   it('elides large tensors with ... and shows the shape', () => {

@@ -116,7 +116,12 @@ describe('matmul 2-D', () => {
   it('reads transposed operands in place, all four combinations, without copying', () => {
     const spyClone = vi.spyOn(Tensor.prototype, 'clone');
     const spyAstype = vi.spyOn(Tensor.prototype, 'astype');
-    for (const [m, n, k] of [[7, 13, 5], [33, 9, 300], [1, 17, 3], [12, 1, 31]] as const) {
+    for (const [m, n, k] of [
+      [7, 13, 5],
+      [33, 9, 300],
+      [1, 17, 3],
+      [12, 1, 31],
+    ] as const) {
       const a = rnd([m, k]);
       const aT = rnd([k, m]).T;
       const b = rnd([k, n]);
@@ -154,7 +159,17 @@ describe('matmul 2-D', () => {
     check(rnd([13, 29], 'float64'), rnd([29, 7], 'float64'));
     check(rnd([29, 13], 'float64').T, rnd([7, 29], 'float64').T);
     check(rnd([6, 10]), rnd([10, 3], 'float64'));
-    const exact = matmul(tensor([[1, 2], [3, 4]], undefined, { dtype: 'float64' }), tensor([[5], [6]], undefined, { dtype: 'float64' }));
+    const exact = matmul(
+      tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        undefined,
+        { dtype: 'float64' },
+      ),
+      tensor([[5], [6]], undefined, { dtype: 'float64' }),
+    );
     expect(exact.toArray()).toEqual([[17], [39]]);
   });
 
@@ -238,8 +253,23 @@ describe('matmul errors', () => {
 
 describe('gemm', () => {
   /** C = op(A)·op(B) (+ C0) by the definition. */
-  function naiveGemm(tA: boolean, tB: boolean, m: number, n: number, k: number, A: ArrayLike<number>, aOff: number, lda: number,
-    B: ArrayLike<number>, bOff: number, ldb: number, C0: ArrayLike<number>, cOff: number, ldc: number, acc: boolean): Float64Array {
+  function naiveGemm(
+    tA: boolean,
+    tB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    A: ArrayLike<number>,
+    aOff: number,
+    lda: number,
+    B: ArrayLike<number>,
+    bOff: number,
+    ldb: number,
+    C0: ArrayLike<number>,
+    cOff: number,
+    ldc: number,
+    acc: boolean,
+  ): Float64Array {
     const C = Float64Array.from(C0);
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
@@ -263,7 +293,9 @@ describe('gemm', () => {
       const [aOff, bOff, cOff] = [gen.int(0, 5), gen.int(0, 5), gen.int(0, 5)];
       const A = rnd([aOff + (tA ? k : m) * lda]).values() as Float32Array;
       const B = rnd([bOff + (tB ? n : k) * ldb]).values() as Float32Array;
-      const C = rnd([cOff + m * ldc + 3]).values().slice() as Float32Array;
+      const C = rnd([cOff + m * ldc + 3])
+        .values()
+        .slice() as Float32Array;
       const expected = naiveGemm(tA, tB, m, n, k, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, acc);
       gemm(tA, tB, m, n, k, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, acc);
       for (let i = 0; i < C.length; i++) {
@@ -286,8 +318,12 @@ describe('gemm', () => {
     const A = new Float32Array(12);
     const C = new Float32Array(12);
     expect(() => gemm(false, false, -1, 3, 4, A, 0, 4, A, 0, 3, C, 0, 3)).toThrow(ValueError);
-    expect(() => gemm(false, false, 3, 3, 4, A, 0, 3, A, 0, 3, C, 0, 3)).toThrow('gemm: lda is 3 but the stored A has 4 columns per row; expected lda ≥ 4');
+    expect(() => gemm(false, false, 3, 3, 4, A, 0, 3, A, 0, 3, C, 0, 3)).toThrow(
+      'gemm: lda is 3 but the stored A has 4 columns per row; expected lda ≥ 4',
+    );
     expect(() => gemm(false, false, 3, 3, 4, A, 1, 4, A, 0, 3, C, 0, 3)).toThrow(IndexError);
-    expect(() => gemm(false, false, 3, 4, 4, A, 0, 4, new Float32Array(15), 0, 4, C, 0, 4)).toThrow(/gemm: B .* needs elements up to 16, but the array has 15/);
+    expect(() => gemm(false, false, 3, 4, 4, A, 0, 4, new Float32Array(15), 0, 4, C, 0, 4)).toThrow(
+      /gemm: B .* needs elements up to 16, but the array has 15/,
+    );
   });
 });

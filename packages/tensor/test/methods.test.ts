@@ -15,7 +15,12 @@ describe('Tensor methods mirror the kernels', () => {
       expect(a[name](b).equals(T[name](a, b))).toBe(true);
       expect(aT[name](2).equals(T[name](aT, 2))).toBe(true);
     }
-    expect(a.abs().pow(0.5).equals(T.pow(T.abs(a), 0.5))).toBe(true);
+    expect(
+      a
+        .abs()
+        .pow(0.5)
+        .equals(T.pow(T.abs(a), 0.5)),
+    ).toBe(true);
     expect(addKernel(a, b).equals(a.add(b))).toBe(true);
   });
 
@@ -38,7 +43,12 @@ describe('Tensor methods mirror the kernels', () => {
     expect(aT.logsumexp(-1, { keepDims: true }).equals(T.logsumexp(aT, -1, true))).toBe(true);
     expect(aT.variance(0, { correction: 1 }).equals(T.variance(aT, 0, { correction: 1 }))).toBe(true);
     expect(aT.softmax().equals(T.softmax(aT))).toBe(true);
-    expect(a.add(b).sumTo([4]).equals(T.sumTo(T.add(a, b), [4]))).toBe(true);
+    expect(
+      a
+        .add(b)
+        .sumTo([4])
+        .equals(T.sumTo(T.add(a, b), [4])),
+    ).toBe(true);
   });
 
   it('matmul, take and gather as methods', () => {
@@ -48,7 +58,10 @@ describe('Tensor methods mirror the kernels', () => {
   });
 
   it('toString and util.inspect print the formatted tensor', () => {
-    const t = T.tensor([[1, 2], [3, 4]]);
+    const t = T.tensor([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(String(t)).toBe(T.formatTensor(t));
     expect(String(t)).toContain('[3., 4.]');
   });

@@ -112,7 +112,10 @@ describe('reductions vs naive grouping', () => {
         const shape = randomShape(trial < 10 ? 3 : 4);
         const layout = LAYOUTS[trial % LAYOUTS.length]!;
         const x = make(shape, layout, dtype);
-        const combos: (number[] | null)[] = [null, ...(shape.length <= 3 ? axisCombos(shape.length) : [[0, -1], [1, 2], [-3], [0, 1, 2, 3]])];
+        const combos: (number[] | null)[] = [
+          null,
+          ...(shape.length <= 3 ? axisCombos(shape.length) : [[0, -1], [1, 2], [-3], [0, 1, 2, 3]]),
+        ];
         for (const axes of combos) {
           const ref = groupBy(x, axes);
           for (const op of ops) {
@@ -128,7 +131,14 @@ describe('reductions vs naive grouping', () => {
             if (skip) continue;
             const v = ref.groups.map((g) => refVar(g, correction));
             check(variance(x, axes, { correction }), ref.shape, v, tol * 10, dtype, `variance ${JSON.stringify(axes)}`);
-            check(std(x, axes, { correction, keepDims: true }), ref.keepShape, v.map(Math.sqrt), tol * 10, dtype, `std ${JSON.stringify(axes)}`);
+            check(
+              std(x, axes, { correction, keepDims: true }),
+              ref.keepShape,
+              v.map(Math.sqrt),
+              tol * 10,
+              dtype,
+              `std ${JSON.stringify(axes)}`,
+            );
             cases += 2;
           }
         }
@@ -138,7 +148,14 @@ describe('reductions vs naive grouping', () => {
   }
 
   it('int32: sum/max/min/prod stay int32, mean/variance give float32', () => {
-    const x = tensor([[1, -2, 3], [4, 5, -6]], undefined, { dtype: 'int32' });
+    const x = tensor(
+      [
+        [1, -2, 3],
+        [4, 5, -6],
+      ],
+      undefined,
+      { dtype: 'int32' },
+    );
     check(sum(x, 1), [2], [2, 3], 0, 'int32', 'sum');
     check(max(x.T, 1), [3], [4, 5, 3], 0, 'int32', 'max');
     check(min(x, 0, true), [1, 3], [1, -2, -6], 0, 'int32', 'min');
@@ -154,9 +171,23 @@ describe('reductions vs naive grouping', () => {
     check(sum(x, 0), [129], cols, 1e-12, 'float64', 'column sums');
     check(sum(x, -1), [257], rows, 1e-12, 'float64', 'row sums');
     check(sum(x), [], [refSum(flat(x))], 1e-12, 'float64', 'full sum');
-    check(max(x, 0), [129], groupBy(x, [0]).groups.map((g) => Math.max(...g)), 0, 'float64', 'column max');
+    check(
+      max(x, 0),
+      [129],
+      groupBy(x, [0]).groups.map((g) => Math.max(...g)),
+      0,
+      'float64',
+      'column max',
+    );
     const m = mean(x, 0);
-    check(variance(x, 0), [129], groupBy(x, [0]).groups.map((g) => refVar(g)), 1e-12, 'float64', 'column variance');
+    check(
+      variance(x, 0),
+      [129],
+      groupBy(x, [0]).groups.map((g) => refVar(g)),
+      1e-12,
+      'float64',
+      'column variance',
+    );
     check(logsumexp(x, 0), [129], groupBy(x, [0]).groups.map(refLse), 1e-12, 'float64', 'column logsumexp');
     expect(m.shape).toEqual([129]);
   });
@@ -165,7 +196,14 @@ describe('reductions vs naive grouping', () => {
     const x = make([3, 17, 9], 'contiguous', 'float32');
     for (const axes of [[1], [0, 1], [1, 2]]) {
       check(sum(x, axes), groupBy(x, axes).shape, groupBy(x, axes).groups.map(refSum), 2e-6, 'float32', `sum ${axes}`);
-      check(min(x, axes), groupBy(x, axes).shape, groupBy(x, axes).groups.map((g) => Math.min(...g)), 0, 'float32', `min ${axes}`);
+      check(
+        min(x, axes),
+        groupBy(x, axes).shape,
+        groupBy(x, axes).groups.map((g) => Math.min(...g)),
+        0,
+        'float32',
+        `min ${axes}`,
+      );
     }
   });
 });
@@ -197,7 +235,14 @@ describe('reduction edge cases', () => {
   });
 
   it('max and min propagate NaN; argmax returns the first NaN', () => {
-    const x = tensor([[1, NaN, 3], [4, 5, 6]], undefined, { dtype: 'float64' });
+    const x = tensor(
+      [
+        [1, NaN, 3],
+        [4, 5, 6],
+      ],
+      undefined,
+      { dtype: 'float64' },
+    );
     check(max(x, 1), [2], [NaN, 6], 0, 'float64', 'max');
     check(min(x, 1), [2], [NaN, 4], 0, 'float64', 'min');
     check(max(x, 0), [3], [4, NaN, 6], 0, 'float64', 'column max');
@@ -206,7 +251,16 @@ describe('reduction edge cases', () => {
   });
 
   it('logsumexp is stable for large values and handles ±∞', () => {
-    const x = tensor([[1000, 1000], [-1000, -1000], [-Infinity, -Infinity], [Infinity, 0]], undefined, { dtype: 'float64' });
+    const x = tensor(
+      [
+        [1000, 1000],
+        [-1000, -1000],
+        [-Infinity, -Infinity],
+        [Infinity, 0],
+      ],
+      undefined,
+      { dtype: 'float64' },
+    );
     check(logsumexp(x, 1), [4], [1000 + Math.LN2, -1000 + Math.LN2, -Infinity, Infinity], 1e-14, 'float64', 'lse');
   });
 
@@ -258,8 +312,22 @@ describe('argmax / argmin', () => {
         const ref = groupBy(x, axis === undefined ? null : [axis]);
         for (const keepDims of [false, true]) {
           const what = `${layout} ${JSON.stringify(shape)} axis ${axis} keepDims ${keepDims}`;
-          check(argmax(x, axis, keepDims), keepDims ? ref.keepShape : ref.shape, ref.groups.map((g) => refArg(g, true)), 0, 'int32', `argmax ${what}`);
-          check(argmin(x, axis, keepDims), keepDims ? ref.keepShape : ref.shape, ref.groups.map((g) => refArg(g, false)), 0, 'int32', `argmin ${what}`);
+          check(
+            argmax(x, axis, keepDims),
+            keepDims ? ref.keepShape : ref.shape,
+            ref.groups.map((g) => refArg(g, true)),
+            0,
+            'int32',
+            `argmax ${what}`,
+          );
+          check(
+            argmin(x, axis, keepDims),
+            keepDims ? ref.keepShape : ref.shape,
+            ref.groups.map((g) => refArg(g, false)),
+            0,
+            'int32',
+            `argmin ${what}`,
+          );
           cases += 2;
         }
       }
@@ -268,7 +336,14 @@ describe('argmax / argmin', () => {
   });
 
   it('ties give the first index; flattened index is row-major even for a transposed input', () => {
-    const x = tensor([[3, 1, 3], [0, 3, 0]], undefined, { dtype: 'float64' });
+    const x = tensor(
+      [
+        [3, 1, 3],
+        [0, 3, 0],
+      ],
+      undefined,
+      { dtype: 'float64' },
+    );
     expect(argmax(x, 1).toArray()).toEqual([0, 1]);
     expect(argmin(x, 0).toArray()).toEqual([1, 0, 1]);
     // x.T = [[3, 0], [1, 3], [3, 0]]: flattened min 0 first at flat index 1.
@@ -308,12 +383,26 @@ describe('softmax / logSoftmax', () => {
   });
 
   it('default axis is the last; large logits do not overflow', () => {
-    const x = tensor([[1000, 1001, 1002], [-1000, -1000, -1000]], undefined, { dtype: 'float64' });
+    const x = tensor(
+      [
+        [1000, 1001, 1002],
+        [-1000, -1000, -1000],
+      ],
+      undefined,
+      { dtype: 'float64' },
+    );
     const s = softmax(x);
     const e = [1, Math.E, Math.E ** 2];
     const z = e[0]! + e[1]! + e[2]!;
     check(s, [2, 3], [...e.map((v) => v / z), 1 / 3, 1 / 3, 1 / 3], 1e-14, 'float64', 'softmax');
-    check(logSoftmax(x), [2, 3], [...e.map((v) => Math.log(v / z)), -Math.log(3), -Math.log(3), -Math.log(3)], 1e-13, 'float64', 'logSoftmax');
+    check(
+      logSoftmax(x),
+      [2, 3],
+      [...e.map((v) => Math.log(v / z)), -Math.log(3), -Math.log(3), -Math.log(3)],
+      1e-13,
+      'float64',
+      'logSoftmax',
+    );
     expect(() => softmax(tensor(1))).toThrow(ShapeError);
   });
 
@@ -335,7 +424,14 @@ describe('sumTo', () => {
       const target = shape.slice(lead).map((d) => (gen.random() < 0.5 ? 1 : d));
       const axes = shape.map((_, i) => i).filter((i) => i < lead || (target[i - lead] === 1 && shape[i] !== 1));
       const expected = groupBy(x, axes).groups.map(refSum);
-      check(sumTo(x, target), target, expected, dtype === 'float64' ? 1e-12 : 2e-6, dtype, `sumTo ${layout} ${JSON.stringify(shape)} → ${JSON.stringify(target)}`);
+      check(
+        sumTo(x, target),
+        target,
+        expected,
+        dtype === 'float64' ? 1e-12 : 2e-6,
+        dtype,
+        `sumTo ${layout} ${JSON.stringify(shape)} → ${JSON.stringify(target)}`,
+      );
       cases++;
     }
     expect(cases).toBe(60);

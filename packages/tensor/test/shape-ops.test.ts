@@ -67,7 +67,13 @@ describe('concat / stack / split', () => {
         throw new Error('unreachable');
       });
       const negative = gen.random() < 0.5;
-      expectTensor(concat(parts, negative ? axis - base.length : axis), shape, expected, dtype, `concat ${JSON.stringify(base)} axis ${axis}`);
+      expectTensor(
+        concat(parts, negative ? axis - base.length : axis),
+        shape,
+        expected,
+        dtype,
+        `concat ${JSON.stringify(base)} axis ${axis}`,
+      );
       cases++;
     }
     expect(cases).toBe(120);
@@ -94,7 +100,13 @@ describe('concat / stack / split', () => {
         const [k] = j.splice(axis, 1);
         return parts[k!]!.get(...j);
       });
-      expectTensor(stack(parts, trial % 2 ? axis - shape.length - 1 : axis), outShape, expected, 'float64', `stack ${JSON.stringify(shape)} ${axis}`);
+      expectTensor(
+        stack(parts, trial % 2 ? axis - shape.length - 1 : axis),
+        outShape,
+        expected,
+        'float64',
+        `stack ${JSON.stringify(shape)} ${axis}`,
+      );
     }
     expect(() => stack([tensor([1, 2]), tensor([1, 2, 3])])).toThrow(/^stack: tensor 1 has shape \[3\] but tensor 0 has \[2\]/);
   });
@@ -106,7 +118,7 @@ describe('concat / stack / split', () => {
       const x = make(shape, LAYOUTS[trial % LAYOUTS.length]!);
       const n = shape[axis]!;
       const sizes: number[] = [];
-      for (let left = n; left > 0; ) {
+      for (let left = n; left > 0;) {
         const s = randInt(0, left);
         sizes.push(s);
         left -= s;
@@ -120,7 +132,11 @@ describe('concat / stack / split', () => {
       expect(sections[0]!.data).not.toBe(x.data);
     }
     const x = make([6, 2], 'contiguous');
-    expect(split(x, 3).map((p) => p.shape)).toEqual([[2, 2], [2, 2], [2, 2]]);
+    expect(split(x, 3).map((p) => p.shape)).toEqual([
+      [2, 2],
+      [2, 2],
+      [2, 2],
+    ]);
     expect(() => split(x, 4)).toThrow(/^split: cannot cut axis 0 of shape \[6, 2\] \(size 6\) into 4 equal sections/);
     expect(() => split(x, [2, 2], 0)).toThrow(/^split: sizes \[2, 2\] \(total 4\)/);
     expect(() => split(x, [1, 1], 2)).toThrow(IndexError);
@@ -186,19 +202,63 @@ describe('take / indexAdd', () => {
   });
 
   it('indexAdd accumulates repeated indices (reference loop)', () => {
-    const src = tensor([[1, 2, 3], [4, 5, 6]], undefined, { dtype: 'float64' });
+    const src = tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      undefined,
+      { dtype: 'float64' },
+    );
     // Axis 1 of a [2, 2] target, indices [1, 1, -2].
     expectTensor(indexAdd([2, 2], 1, [1, 1, -2], src), [2, 2], [3, 3, 6, 9], 'float64', 'indexAdd');
     // Embedding-style: rows.
-    const rows = tensor([[1, 1], [2, 2], [3, 3]], undefined, { dtype: 'float32' });
-    expectTensor(indexAdd([3, 2], 0, tensor([2, 0, 2], undefined, { dtype: 'int32' }), rows), [3, 2], [2, 2, 0, 0, 4, 4], 'float32', 'rows');
+    const rows = tensor(
+      [
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ],
+      undefined,
+      { dtype: 'float32' },
+    );
+    expectTensor(
+      indexAdd([3, 2], 0, tensor([2, 0, 2], undefined, { dtype: 'int32' }), rows),
+      [3, 2],
+      [2, 2, 0, 0, 4, 4],
+      'float32',
+      'rows',
+    );
     expect(() => indexAdd([3, 2], 0, [0, 1], rows)).toThrow(/^indexAdd: src has shape \[3, 2\]; expected \[2, 2\]/);
   });
 
   it('indexAdd / scatterAdd sum in float64 and convert once to the src dtype (int32 stays int32, float32 rounds once)', () => {
-    const ints = tensor([[7, -3], [5, 2], [1, 1]], undefined, { dtype: 'int32' });
+    const ints = tensor(
+      [
+        [7, -3],
+        [5, 2],
+        [1, 1],
+      ],
+      undefined,
+      { dtype: 'int32' },
+    );
     expectTensor(indexAdd([2, 2], 0, [1, 1, 0], ints), [2, 2], [1, 1, 12, -1], 'int32', 'indexAdd int32');
-    expectTensor(scatterAdd([2, 2], [[1, 0], [1, 1], [0, 1]], ints, 0), [2, 2], [1, -3, 12, 3], 'int32', 'scatterAdd int32');
+    expectTensor(
+      scatterAdd(
+        [2, 2],
+        [
+          [1, 0],
+          [1, 1],
+          [0, 1],
+        ],
+        ints,
+        0,
+      ),
+      [2, 2],
+      [1, -3, 12, 3],
+      'int32',
+      'scatterAdd int32',
+    );
     // 1 + 2⁻²⁴ + 2⁻²⁴: float64 accumulation keeps both small terms before the single rounding to float32.
     const small = tensor([1, 2 ** -24, 2 ** -24], undefined, { dtype: 'float32' });
     expectTensor(indexAdd([1], 0, [0, 0, 0], small), [1], [Math.fround(1 + 2 ** -23)], 'float32', 'indexAdd float32');
@@ -277,7 +337,13 @@ describe('oneHot', () => {
       const dtype: DType = trial % 3 === 0 ? 'float64' : 'float32';
       const input = trial % 4 === 0 && shape.length === 1 ? values : labels;
       const expected = values.flatMap((v) => Array.from({ length: k }, (_, c) => (c === v ? 1 : 0)));
-      expectTensor(oneHot(input, k, trial % 3 === 0 ? { dtype } : {}), [...shape, k], expected, dtype, `oneHot ${JSON.stringify(shape)} ${k}`);
+      expectTensor(
+        oneHot(input, k, trial % 3 === 0 ? { dtype } : {}),
+        [...shape, k],
+        expected,
+        dtype,
+        `oneHot ${JSON.stringify(shape)} ${k}`,
+      );
     }
   });
 

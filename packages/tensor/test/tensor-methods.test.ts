@@ -19,7 +19,10 @@ describe('the kernel methods installed on Tensor', () => {
   });
 
   it("util.inspect prints the formatted tensor (Node's console.log)", () => {
-    const t = T.tensor([[1, 2], [3, 4]]);
+    const t = T.tensor([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(inspect(t)).toBe(T.formatTensor(t));
   });
 
@@ -27,9 +30,23 @@ describe('the kernel methods installed on Tensor', () => {
     const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url));
     const out = await build({
       stdin: { contents: `export { tensor } from ${JSON.stringify(entry)};`, resolveDir: process.cwd(), loader: 'ts' },
-      bundle: true, platform: 'neutral', format: 'esm', write: false, logLevel: 'silent', mainFields: ['module', 'main'],
+      bundle: true,
+      platform: 'neutral',
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
+      mainFields: ['module', 'main'],
     });
     const mod = (await import(`data:text/javascript,${encodeURIComponent(out.outputFiles[0]!.text)}`)) as typeof T;
-    expect(mod.tensor([[1, 2], [3, 4]]).add(1).sum(1, { keepDims: true }).toArray()).toEqual([[5], [9]]);
+    expect(
+      mod
+        .tensor([
+          [1, 2],
+          [3, 4],
+        ])
+        .add(1)
+        .sum(1, { keepDims: true })
+        .toArray(),
+    ).toEqual([[5], [9]]);
   });
 });

@@ -499,7 +499,9 @@ describe('dtype rules', () => {
 describe('the constructor checks the layout against the data', () => {
   it('refuses data too short for the shape (no silent NaN from reading past the end)', () => {
     expect(() => new Tensor(new Float32Array(3), [2, 2])).toThrow(IndexError);
-    expect(() => new Tensor(new Float32Array(3), [2, 2])).toThrow('Tensor: shape [2, 2] with strides [2, 1] and offset 0 reads elements 0..3, but data has 3');
+    expect(() => new Tensor(new Float32Array(3), [2, 2])).toThrow(
+      'Tensor: shape [2, 2] with strides [2, 1] and offset 0 reads elements 0..3, but data has 3',
+    );
   });
   it('refuses an offset or negative strides that reach outside the data', () => {
     expect(() => new Tensor(new Float32Array(4), [2, 2], [2, 1], 1)).toThrow('reads elements 1..4, but data has 4');
@@ -518,7 +520,10 @@ describe('the constructor checks the layout against the data', () => {
     expect(() => new Tensor(new Uint8Array(3) as unknown as Float32Array, [3])).toThrow('got Uint8Array');
   });
   it('accepts every valid layout: negative strides inside the data, stride-0 broadcasts, empty tensors anywhere', () => {
-    expect(new Tensor(new Float32Array([1, 2, 3, 4]), [2, 2], [-2, 1], 2).toArray()).toEqual([[3, 4], [1, 2]]);
+    expect(new Tensor(new Float32Array([1, 2, 3, 4]), [2, 2], [-2, 1], 2).toArray()).toEqual([
+      [3, 4],
+      [1, 2],
+    ]);
     expect(new Tensor(new Float32Array([7]), [3, 4], [0, 0]).sum().item()).toBe(84);
     expect(new Tensor(new Float32Array(0), [0, 5]).size).toBe(0);
     expect(new Tensor(new Float32Array(2), [2, 0], [0, 1], 9).size).toBe(0);

@@ -34,11 +34,7 @@ export const linear: OpFunction<[x: Operand, w: Operand, b?: Operand | null]> = 
     return { inputs: [vx, vw, vb], params: undefined };
   },
   forward: fusedLinearForward,
-  vjp: [
-    (g, { w }) => g.matmul(w.T),
-    (g, { x, w }) => rows(x, w.shape[0]!).T.matmul(rows(g, w.shape[1]!)),
-    (g, { b }) => g.sumTo(b.shape),
-  ],
+  vjp: [(g, { w }) => g.matmul(w.T), (g, { x, w }) => rows(x, w.shape[0]!).T.matmul(rows(g, w.shape[1]!)), (g, { b }) => g.sumTo(b.shape)],
   jvp: [(dx, { w }) => linear(dx, w), (dw, { x }) => linear(x, dw), (db) => db],
   fastBackward: fusedLinearBackward,
 });
@@ -51,7 +47,9 @@ function targetRows({ targets, labels }: CrossEntropyTargets, z: Variable): Tens
 /** softmax(z)·Σ_c t − t: N times the gradient of the loss for g = 1. */
 function slope(z: Variable, c: CrossEntropyTargets): Variable {
   const t = targetRows(c, z);
-  return softmax(z, -1).mul(constant(K.sum(t, -1, true))).sub(constant(t));
+  return softmax(z, -1)
+    .mul(constant(K.sum(t, -1, true)))
+    .sub(constant(t));
 }
 
 /**
@@ -83,7 +81,9 @@ export const softmaxCrossEntropy: OpFunction<[logits: Operand, targets: Tensor |
       return { inputs: [z], params: { targets: null, labels: Int32Array.from(labels) } };
     }
     if (t.ndim !== 2 || t.shape[0] !== n || t.shape[1] !== c) {
-      throw new ShapeError(`softmaxCrossEntropy: one-hot targets must have shape ${fmtShape(z.shape)} like the logits, got ${fmtShape(t.shape)}`);
+      throw new ShapeError(
+        `softmaxCrossEntropy: one-hot targets must have shape ${fmtShape(z.shape)} like the logits, got ${fmtShape(t.shape)}`,
+      );
     }
     if (t.dtype !== z.dtype) t = t.astype(z.dtype);
     return { inputs: [z], params: { targets: t, labels: null } };

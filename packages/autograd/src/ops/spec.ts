@@ -47,13 +47,13 @@ export type ParamsOf<P> = P extends object ? P : Record<never, never>;
 
 /** What a formula sees: the inputs (also by their names), the output `y`, the op's params and saved values. */
 export type Context<N extends string, P> = { readonly [K in N]: Variable } & ParamsOf<P> & {
-  /** The inputs in argument order. */
-  readonly inputs: readonly Variable[];
-  /** The op's output. */
-  readonly y: Variable;
-  /** What the forward saved with `ctx.save`. */
-  readonly saved: readonly unknown[];
-};
+    /** The inputs in argument order. */
+    readonly inputs: readonly Variable[];
+    /** The op's output. */
+    readonly y: Variable;
+    /** What the forward saved with `ctx.save`. */
+    readonly saved: readonly unknown[];
+  };
 
 /**
  * A VJP: one formula per input (each called only when its input needs a gradient), or one formula that
@@ -177,19 +177,13 @@ export interface CompositeSpec<A extends unknown[], R, M extends boolean> {
 }
 
 /** Builds a composite entry: no Op, no derivative to write — forward and reverse mode go through its parts. */
-export function composite<A extends unknown[], R = Variable, M extends boolean = true>(
-  spec: CompositeSpec<A, R, M>,
-): OpFunction<A, R, M> {
+export function composite<A extends unknown[], R = Variable, M extends boolean = true>(spec: CompositeSpec<A, R, M>): OpFunction<A, R, M> {
   const fn = (...args: A): R => spec.fn(...args);
   return entry(fn, { name: spec.name, math: spec.math, kind: 'composite', op: null }, (spec.method ?? true) as M);
 }
 
 /** Builds a non-differentiable entry: the result is a constant (no tape entry, no tangent), like argmax. */
-export function nonDifferentiable<A extends unknown[]>(spec: {
-  name: string;
-  math: string;
-  fn: (...args: A) => Tensor;
-}): OpFunction<A> {
+export function nonDifferentiable<A extends unknown[]>(spec: { name: string; math: string; fn: (...args: A) => Tensor }): OpFunction<A> {
   const fn = (...args: A): Variable => new Variable(spec.fn(...args));
   return entry(fn, { name: spec.name, math: spec.math, kind: 'constant', op: null }, true);
 }

@@ -170,7 +170,10 @@ export const leakyRelu: OpFunction<[x: Operand, slope?: number]> = unaryOpWith({
 /** m + (1 − m)(y + α) with m = 1[x > 0], written with y so that the second derivative (αeˣ on the left) is right. */
 const eluSlope = (x: Variable, y: Variable, alpha: number): Variable => {
   const m = K.gt(x.value, 0);
-  return y.add(alpha).mul(constant(K.sub(1, m))).add(constant(m));
+  return y
+    .add(alpha)
+    .mul(constant(K.sub(1, m)))
+    .add(constant(m));
 };
 
 /** x for x > 0, α(eˣ − 1) otherwise. */

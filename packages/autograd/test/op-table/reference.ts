@@ -43,9 +43,12 @@ export const bshape = (...shapes: number[][]): number[] => {
   return Array.from({ length: n }, (_, i) => Math.max(...shapes.map((s) => s[s.length - n + i] ?? 1)));
 };
 export const map = (x: R, f: (v: number) => number): R => R.build(x.shape, (i) => f(x.get(i)));
-export const zip = (a: R, b: R, f: (x: number, y: number) => number): R => R.build(bshape(a.shape, b.shape), (i) => f(a.bget(i), b.bget(i)));
+export const zip = (a: R, b: R, f: (x: number, y: number) => number): R =>
+  R.build(bshape(a.shape, b.shape), (i) => f(a.bget(i), b.bget(i)));
 export const normAxes = (axes: number | number[] | null | undefined, nd: number): number[] =>
-  axes === null || axes === undefined ? Array.from({ length: nd }, (_, i) => i) : (typeof axes === 'number' ? [axes] : axes).map((a) => (a < 0 ? a + nd : a));
+  axes === null || axes === undefined
+    ? Array.from({ length: nd }, (_, i) => i)
+    : (typeof axes === 'number' ? [axes] : axes).map((a) => (a < 0 ? a + nd : a));
 
 /** Applies `f` to the values along `axes` for every position of the other axes. */
 export function reduce(x: R, axes: number | number[] | null | undefined, keepDims: boolean, f: (vals: number[]) => number): R {
@@ -60,7 +63,12 @@ export function reduce(x: R, axes: number | number[] | null | undefined, keepDim
     });
     return f(vals);
   });
-  return keepDims ? out : new R(kept.filter((_, a) => !ax.includes(a)), out.data);
+  return keepDims
+    ? out
+    : new R(
+        kept.filter((_, a) => !ax.includes(a)),
+        out.data,
+      );
 }
 
 /** Replaces each lane along `axis` by `f(lane)`. */

@@ -43,7 +43,11 @@ export interface Variant {
 export function variantsOf(row: Row): Variant[] {
   const out: Variant[] = [{ label: 'contiguous', inputs: row.inputs, fn: row.fn }];
   if (row.inputs.some((t) => t.dtype !== 'int32' && t.size > 1)) {
-    out.push({ label: 'strided (reversed axes, step 2, offset 1)', inputs: row.inputs.map((t) => (t.dtype === 'int32' ? t : strided(t))), fn: row.fn });
+    out.push({
+      label: 'strided (reversed axes, step 2, offset 1)',
+      inputs: row.inputs.map((t) => (t.dtype === 'int32' ? t : strided(t))),
+      fn: row.fn,
+    });
   }
   const first = row.inputs[0]!;
   if ((row.expand ?? true) && first.ndim >= 1 && first.shape[0]! > 1) {

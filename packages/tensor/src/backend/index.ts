@@ -64,7 +64,9 @@ function resolve(name: string, source: string): BackendName {
   if (name === 'js') return 'js';
   if (name === 'wasm') {
     if (!wasmSupported()) {
-      throw new ValueError(`${source}: the 'wasm' backend needs WebAssembly with 128-bit SIMD, which this engine does not support; use 'js'`);
+      throw new ValueError(
+        `${source}: the 'wasm' backend needs WebAssembly with 128-bit SIMD, which this engine does not support; use 'js'`,
+      );
     }
     return 'wasm';
   }
@@ -113,13 +115,18 @@ function checkOperand(name: string, rows: number, cols: number, arr: GemmArray, 
   const end = off + (rows - 1) * ld + cols;
   if (!Number.isInteger(off) || off < 0 || end > arr.length) {
     throw new IndexError(
-      `gemm: ${name} (${rows}×${cols} stored with ${ldName}=${ld} at offset ${off}) needs elements up to ${end}, but the array has ${arr.length}`,
+      `gemm: ${name} (${rows}×${cols} stored with ${ldName}=${ld} at offset ${off}) needs elements up to ${end}, ` +
+        `but the array has ${arr.length}`,
     );
   }
 }
 
 function checkGemm([transA, transB, m, n, k, A, aOff, lda, B, bOff, ldb, C, cOff, ldc]: GemmArgs): void {
-  for (const [name, v] of [['m', m], ['n', n], ['k', k]] as const) {
+  for (const [name, v] of [
+    ['m', m],
+    ['n', n],
+    ['k', k],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0) throw new ValueError(`gemm: ${name} must be a non-negative integer, got ${v}`);
   }
   checkOperand('A', transA ? k : m, transA ? m : k, A, aOff, lda, 'lda');
@@ -127,8 +134,7 @@ function checkGemm([transA, transB, m, n, k, A, aOff, lda, B, bOff, ldb, C, cOff
   checkOperand('C', m, n, C, cOff, ldc, 'ldc');
 }
 
-const useWasm = (...arrays: GemmArray[]): boolean =>
-  (current ?? getBackend()) === 'wasm' && arrays.every((a) => a instanceof Float32Array);
+const useWasm = (...arrays: GemmArray[]): boolean => (current ?? getBackend()) === 'wasm' && arrays.every((a) => a instanceof Float32Array);
 
 function checkRange(fn: string, name: string, arr: FloatArray, off: number, len: number): void {
   if (!Number.isInteger(off) || off < 0 || off + len > arr.length) {

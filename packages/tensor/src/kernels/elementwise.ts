@@ -65,9 +65,33 @@ function planRows(shape: readonly number[], operands: readonly Tensor[]): RowPla
 
 /** The built-in unary kernels, each a specialised loop in `unaryRow`. */
 type UnaryOp =
-  | 'neg' | 'abs' | 'sign' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'rsqrt' | 'square' | 'reciprocal'
-  | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'floor' | 'ceil' | 'round' | 'erf' | 'softplus' | 'softsign'
-  | 'leakyRelu' | 'elu' | 'reluGrad' | 'gelu' | 'clip';
+  | 'neg'
+  | 'abs'
+  | 'sign'
+  | 'exp'
+  | 'expm1'
+  | 'log'
+  | 'log1p'
+  | 'sqrt'
+  | 'rsqrt'
+  | 'square'
+  | 'reciprocal'
+  | 'sin'
+  | 'cos'
+  | 'tanh'
+  | 'sigmoid'
+  | 'relu'
+  | 'floor'
+  | 'ceil'
+  | 'round'
+  | 'erf'
+  | 'softplus'
+  | 'softsign'
+  | 'leakyRelu'
+  | 'elu'
+  | 'reluGrad'
+  | 'gelu'
+  | 'clip';
 
 const SQRT1_2 = Math.SQRT1_2;
 const TWO_OVER_SQRT_PI = 1.1283791670955126;
@@ -115,6 +139,8 @@ function roundHalfEven(v: number): number {
 function unaryRow(op: UnaryOp, src: TypedArray, p: number, s: number, out: TypedArray, o: number, n: number, c1: number, c2: number): void {
   const end = o + n;
   let i = o;
+  // One line per case: the table reads as a table.
+  // prettier-ignore
   switch (op) {
     case 'neg': for (; i < end; i++, p += s) out[i] = -src[p]!; return;
     case 'abs': for (; i < end; i++, p += s) out[i] = Math.abs(src[p]!); return;
@@ -197,14 +223,18 @@ function checkTensor(fn: string, x: unknown): asserts x is Tensor {
   if (!(x instanceof Tensor)) throw new DTypeError(`${fn}: expected a Tensor, got ${x === null ? 'null' : typeof x}`);
 }
 
-const floatUnary = (op: UnaryOp) => (x: Tensor): Tensor => {
-  checkTensor(op, x);
-  return unary(x, op, floatDtype(x.dtype));
-};
-const intPreservingUnary = (op: UnaryOp) => (x: Tensor): Tensor => {
-  checkTensor(op, x);
-  return unary(x, op, x.dtype);
-};
+const floatUnary =
+  (op: UnaryOp) =>
+  (x: Tensor): Tensor => {
+    checkTensor(op, x);
+    return unary(x, op, floatDtype(x.dtype));
+  };
+const intPreservingUnary =
+  (op: UnaryOp) =>
+  (x: Tensor): Tensor => {
+    checkTensor(op, x);
+    return unary(x, op, x.dtype);
+  };
 
 /** y = −x        ∂x = −grad */
 export const neg = intPreservingUnary('neg');
@@ -282,17 +312,25 @@ export function clip(x: Tensor, min: number = -Infinity, max: number = Infinity)
 
 // ---- binary -----------------------------------------------------------------------------------------
 
-type BinaryOp =
-  | 'add' | 'sub' | 'mul' | 'imul' | 'div' | 'pow' | 'maximum' | 'minimum'
-  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+type BinaryOp = 'add' | 'sub' | 'mul' | 'imul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
 
 /** `out[o…o+n) = a[pa + i·sa] ⊕ b[pb + i·sb]`. */
 function binaryRow(
-  op: BinaryOp, a: TypedArray, pa: number, sa: number, b: TypedArray, pb: number, sb: number,
-  out: TypedArray, o: number, n: number,
+  op: BinaryOp,
+  a: TypedArray,
+  pa: number,
+  sa: number,
+  b: TypedArray,
+  pb: number,
+  sb: number,
+  out: TypedArray,
+  o: number,
+  n: number,
 ): void {
   const end = o + n;
   let i = o;
+  // One line per case: the table reads as a table.
+  // prettier-ignore
   switch (op) {
     case 'add': for (; i < end; i++, pa += sa, pb += sb) out[i] = a[pa]! + b[pb]!; return;
     case 'sub': for (; i < end; i++, pa += sa, pb += sb) out[i] = a[pa]! - b[pb]!; return;
@@ -360,8 +398,14 @@ function binary(fn: BinaryOp, a: Tensor | number, b: Tensor | number, kind: 'kee
     const [sa, sb] = plan.steps as [number, number];
     // Contiguous float32 operands (or one scalar): the backend's kernel (wasm SIMD when active), same results.
     const unitSteps = (sa === 0 || sa === 1) && (sb === 0 || sb === 1) && sa + sb > 0;
-    if (plan.rows === 1 && unitSteps && KERNEL_OPS[op] === true && out instanceof Float32Array &&
-        ea.data instanceof Float32Array && eb.data instanceof Float32Array) {
+    if (
+      plan.rows === 1 &&
+      unitSteps &&
+      KERNEL_OPS[op] === true &&
+      out instanceof Float32Array &&
+      ea.data instanceof Float32Array &&
+      eb.data instanceof Float32Array
+    ) {
       binaryKernel(op as BinaryKernelOp, ea.data, startsA[0]!, sa, eb.data, startsB[0]!, sb, out, 0, size);
       return new Tensor(out, shape);
     }

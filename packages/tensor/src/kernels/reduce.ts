@@ -155,7 +155,16 @@ function foldRow(data: TypedArray, p: number, n: number, s: number, kind: Kind, 
 }
 
 /** Folds a strided run of `n` elements, one into each of `acc[o..o+n)`, according to `kind`. */
-function foldColumns(data: TypedArray, p: number, n: number, s: number, kind: Kind, shift: Float64Array | null, acc: Float64Array, o: number): void {
+function foldColumns(
+  data: TypedArray,
+  p: number,
+  n: number,
+  s: number,
+  kind: Kind,
+  shift: Float64Array | null,
+  acc: Float64Array,
+  o: number,
+): void {
   switch (kind) {
     case SUM:
       if (s === 1) for (let k = 0; k < n; k++) acc[o + k] += data[p + k]!;
@@ -266,8 +275,14 @@ function runPass(x: Tensor, plan: Plan, kind: Kind, shift: Float64Array | null):
 function sumRows(data: Float32Array, p: number, step: number, n: number, rows: number, acc: Float64Array): void {
   let o = 0;
   for (; o + 4 <= rows; o += 4) {
-    const p0 = p + o * step, p1 = p0 + step, p2 = p1 + step, p3 = p2 + step;
-    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    const p0 = p + o * step,
+      p1 = p0 + step,
+      p2 = p1 + step,
+      p3 = p2 + step;
+    let a0 = 0,
+      a1 = 0,
+      a2 = 0,
+      a3 = 0;
     for (let i = 0; i < n; i++) {
       a0 += data[p0 + i]!;
       a1 += data[p1 + i]!;
@@ -296,7 +311,8 @@ function finish(values: Float64Array, dtype: DType, plan: Plan, keepDims: boolea
 function requireNonEmpty(fn: string, x: Tensor, plan: Plan, axes: ReduceAxes): void {
   if (plan.redSize === 0 && plan.outSize > 0) {
     throw new ValueError(
-      `${fn}: cannot reduce an empty selection: tensor of shape ${fmtShape(x.shape)} over axes ${fmtAxes(axes)} has 0 elements per result; ` +
+      `${fn}: cannot reduce an empty selection: ` +
+        `tensor of shape ${fmtShape(x.shape)} over axes ${fmtAxes(axes)} has 0 elements per result; ` +
         `expected at least 1`,
     );
   }

@@ -43,7 +43,8 @@ function nestedInto(fn: string, v: NestedArray, flat: number[]): number[] {
   for (const e of v) {
     const s = nestedInto(fn, e, flat);
     if (inner === null) inner = s;
-    else if (!shapesEqual(inner, s)) throw new ShapeError(`${fn}: indices are ragged (${fmtShape(inner)} vs ${fmtShape(s)}); expected a regular nested array`);
+    else if (!shapesEqual(inner, s))
+      throw new ShapeError(`${fn}: indices are ragged (${fmtShape(inner)} vs ${fmtShape(s)}); expected a regular nested array`);
   }
   return inner === null ? shape : [...shape, ...inner];
 }
@@ -103,7 +104,9 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   const ax = normalizeAxis('stack', axis, first.ndim + 1);
   tensors.forEach((x, t) => {
     if (!shapesEqual(x.shape, first.shape)) {
-      throw new ShapeError(`stack: tensor ${t} has shape ${fmtShape(x.shape)} but tensor 0 has ${fmtShape(first.shape)}; expected all shapes equal`);
+      throw new ShapeError(
+        `stack: tensor ${t} has shape ${fmtShape(x.shape)} but tensor 0 has ${fmtShape(first.shape)}; expected all shapes equal`,
+      );
     }
   });
   return concat(
@@ -127,7 +130,8 @@ export function split(x: Tensor, sizesOrSections: number | readonly number[], ax
     const k = sizesOrSections;
     if (!Number.isInteger(k) || k <= 0 || n % k !== 0) {
       throw new ValueError(
-        `split: cannot cut axis ${ax} of shape ${fmtShape(x.shape)} (size ${n}) into ${k} equal sections; expected a positive divisor of ${n}`,
+        `split: cannot cut axis ${ax} of shape ${fmtShape(x.shape)} (size ${n}) into ${k} equal sections; ` +
+          `expected a positive divisor of ${n}`,
       );
     }
     sizes = new Array<number>(k).fill(n / k);
@@ -334,7 +338,9 @@ export function oneHot(labels: IndicesLike, numClasses: number, options: OneHotO
     const v = values[i]!;
     if (!Number.isInteger(v)) throw new ValueError(`oneHot: label ${v} at position ${i} is not an integer; expected class indices`);
     if (v < 0 || v >= numClasses) {
-      throw new IndexError(`oneHot: label ${v} at position ${i} is out of range for numClasses ${numClasses} (expected 0 ≤ label < ${numClasses})`);
+      throw new IndexError(
+        `oneHot: label ${v} at position ${i} is out of range for numClasses ${numClasses} (expected 0 ≤ label < ${numClasses})`,
+      );
     }
     out[i * numClasses + v] = 1;
   }

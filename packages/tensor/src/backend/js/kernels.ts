@@ -18,9 +18,7 @@ const fround = Math.fround;
  * optimizer's prepared gradient) and the same bits run to run.
  * @function
  */
-export const adamUpdateJs: AdamUpdateFn = (
-  param, pOff, grad, gOff, m, v, n, lr, beta1, beta2, eps, biasCorr1, biasCorr2, maxV = null,
-) => {
+export const adamUpdateJs: AdamUpdateFn = (param, pOff, grad, gOff, m, v, n, lr, beta1, beta2, eps, biasCorr1, biasCorr2, maxV = null) => {
   const step = lr / biasCorr1;
   const invBc2 = 1 / Math.sqrt(biasCorr2); // a multiply instead of a divide per element: ≤ 1 ulp from PyTorch's √v/√bc₂
   const c1 = 1 - beta1;
@@ -109,6 +107,8 @@ export const binaryJs: BinaryKernelFn = (op, a, aOff, aStep, b, bOff, bStep, out
   let i = oOff;
   let pa = aOff;
   let pb = bOff;
+  // One line per case: the table reads as a table.
+  // prettier-ignore
   switch (op) {
     case 'add': for (; i < end; i++, pa += aStep, pb += bStep) out[i] = a[pa]! + b[pb]!; return;
     case 'sub': for (; i < end; i++, pa += aStep, pb += bStep) out[i] = a[pa]! - b[pb]!; return;

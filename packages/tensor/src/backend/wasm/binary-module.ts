@@ -11,7 +11,10 @@ import { Code, F32, I32, V128, encodeModule, type FuncDef } from './encoder.js';
  *   `max`/`min` are `f32x4.max`/`f32x4.min`: NaN if either is NaN, −0 < +0, exactly `Math.max`/`Math.min`.
  */
 export function binaryModule(): Uint8Array<ArrayBuffer> {
-  return encodeModule(BIN_FUNCS.map(([op, mode]) => binFn(op, mode)), 1);
+  return encodeModule(
+    BIN_FUNCS.map(([op, mode]) => binFn(op, mode)),
+    1,
+  );
 }
 
 /** The ops of the binary kernels (wasm names: `max`/`min` are `maximum`/`minimum`). */
@@ -21,8 +24,20 @@ export type BinMode = 'vv' | 'vs' | 'sv';
 
 /** The binary kernels the module exports, each named `${op}_${mode}`. */
 export const BIN_FUNCS: readonly (readonly [BinOp, BinMode])[] = [
-  ['add', 'vv'], ['add', 'vs'], ['sub', 'vv'], ['sub', 'vs'], ['sub', 'sv'], ['mul', 'vv'], ['mul', 'vs'],
-  ['div', 'vv'], ['div', 'vs'], ['div', 'sv'], ['max', 'vv'], ['max', 'vs'], ['min', 'vv'], ['min', 'vs'],
+  ['add', 'vv'],
+  ['add', 'vs'],
+  ['sub', 'vv'],
+  ['sub', 'vs'],
+  ['sub', 'sv'],
+  ['mul', 'vv'],
+  ['mul', 'vs'],
+  ['div', 'vv'],
+  ['div', 'vs'],
+  ['div', 'sv'],
+  ['max', 'vv'],
+  ['max', 'vs'],
+  ['min', 'vv'],
+  ['min', 'vs'],
 ];
 
 /**
@@ -35,8 +50,24 @@ function binFn(op: BinOp, mode: BinMode): FuncDef {
   const sv = c.local(V128);
   if (mode !== 'vv') c.get(b).f32x4Splat().set(sv);
   const apply = (simd: boolean): void => {
-    if (simd) ({ add: () => c.f32x4Add(), sub: () => c.f32x4Sub(), mul: () => c.f32x4Mul(), div: () => c.f32x4Div(), max: () => c.f32x4Max(), min: () => c.f32x4Min() })[op]();
-    else ({ add: () => c.f32Add(), sub: () => c.f32Sub(), mul: () => c.f32Mul(), div: () => c.f32Div(), max: () => c.f32Max(), min: () => c.f32Min() })[op]();
+    if (simd)
+      ({
+        add: () => c.f32x4Add(),
+        sub: () => c.f32x4Sub(),
+        mul: () => c.f32x4Mul(),
+        div: () => c.f32x4Div(),
+        max: () => c.f32x4Max(),
+        min: () => c.f32x4Min(),
+      })[op]();
+    else
+      ({
+        add: () => c.f32Add(),
+        sub: () => c.f32Sub(),
+        mul: () => c.f32Mul(),
+        div: () => c.f32Div(),
+        max: () => c.f32Max(),
+        min: () => c.f32Min(),
+      })[op]();
   };
   // One vector (offset `off` bytes) or scalar: push the two operands in order, apply, store.
   const one = (simd: boolean, off: number): void => {

@@ -43,6 +43,8 @@ const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.fl
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 
 /** An instruction-sequence builder for one function body; every method appends and returns `this`. */
+// One line per case: the table reads as a table.
+// prettier-ignore
 export class Code {
   readonly bytes: number[] = [];
   private readonly localTypes: number[] = [];
@@ -144,7 +146,7 @@ export class Code {
     const body = [...uleb(groups.length), ...groups.flatMap(([n, t]) => [...uleb(n!), t!]), ...this.bytes, 0x0b];
     return [...uleb(body.length), ...body];
   }
-}
+};
 
 /** One exported function of a module. */
 export interface FuncDef {
@@ -163,7 +165,14 @@ export function encodeModule(funcs: FuncDef[], minPages = 1, sharedMaxPages = 0)
   const limits = sharedMaxPages > 0 ? [0x03, ...uleb(minPages), ...uleb(sharedMaxPages)] : [0x00, ...uleb(minPages)];
   const imports = [[...uleb(3), ...utf8('env'), ...uleb(6), ...utf8('memory'), 0x02, ...limits]];
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vec(types)),
     ...section(2, vec(imports)),
     ...section(3, vec(funcs.map((_, i) => uleb(i)))),

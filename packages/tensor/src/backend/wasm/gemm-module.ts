@@ -16,14 +16,18 @@ import { Code, I32, V128, encodeModule, type FuncDef } from './encoder.js';
  */
 export function gemmModule(MR: number, NRV: number, sharedMaxPages = 0): Uint8Array<ArrayBuffer> {
   const NR = NRV * 4;
-  return encodeModule([
-    packFn(),
-    packTFn(),
-    packRowsFn('packRowsA', MR),
-    packRowsFn('packRowsB', NR),
-    macroFn('macroAdd', MR, NRV, NR, true),
-    macroFn('macroSet', MR, NRV, NR, false),
-  ], 1, sharedMaxPages);
+  return encodeModule(
+    [
+      packFn(),
+      packTFn(),
+      packRowsFn('packRowsA', MR),
+      packRowsFn('packRowsB', NR),
+      macroFn('macroAdd', MR, NRV, NR, true),
+      macroFn('macroSet', MR, NRV, NR, false),
+    ],
+    1,
+    sharedMaxPages,
+  );
 }
 
 function packFn(): FuncDef {
@@ -84,8 +88,15 @@ function packTFn(): FuncDef {
   c.get(r[2]!).get(r[3]!).shuffle32(2, 6, 3, 7).set(t[3]!);
   const out = (i: number, a: number, l: [number, number, number, number]): void => {
     c.get(d);
-    if (i > 0) c.get(R).i32(4 * i).mul().add();
-    c.get(t[a]!).get(t[a + 2]!).shuffle32(...l).v128Store();
+    if (i > 0)
+      c.get(R)
+        .i32(4 * i)
+        .mul()
+        .add();
+    c.get(t[a]!)
+      .get(t[a + 2]!)
+      .shuffle32(...l)
+      .v128Store();
   };
   out(0, 0, [0, 1, 4, 5]);
   out(1, 0, [2, 3, 6, 7]);
@@ -116,12 +127,23 @@ function packRowsFn(name: string, R: number): FuncDef {
   const p = c.local(I32);
   c.block().loop();
   c.get(q).get(panels).geU().brIf(1);
-  c.get(src).get(q).i32(R * 4).mul().add().set(s);
+  c.get(src)
+    .get(q)
+    .i32(R * 4)
+    .mul()
+    .add()
+    .set(s);
   c.get(ni).set(p);
   c.block().loop();
   c.get(p).eqz().brIf(1);
-  for (let v = 0; v < R / 4; v++) c.get(dst).get(s).v128Load(v * 16).v128Store(v * 16);
-  c.incBy(s, ld).inc(dst, R * 4).inc(p, -1);
+  for (let v = 0; v < R / 4; v++)
+    c.get(dst)
+      .get(s)
+      .v128Load(v * 16)
+      .v128Store(v * 16);
+  c.incBy(s, ld)
+    .inc(dst, R * 4)
+    .inc(p, -1);
   c.br(0).end().end();
   c.inc(q, 1);
   c.br(0).end().end();
@@ -144,8 +166,14 @@ function macroFn(name: string, MR: number, NRV: number, NR: number, accumulate: 
   const bv = Array.from({ length: NRV }, () => c.local(V128));
   const av = c.local(V128);
 
-  c.get(kc).i32(MR * 4).mul().set(aPanel);
-  c.get(kc).i32(NR * 4).mul().set(bPanel);
+  c.get(kc)
+    .i32(MR * 4)
+    .mul()
+    .set(aPanel);
+  c.get(kc)
+    .i32(NR * 4)
+    .mul()
+    .set(bPanel);
   // for jr in 0..np
   c.block().loop();
   c.get(jr).get(np).geU().brIf(1);
@@ -159,20 +187,45 @@ function macroFn(name: string, MR: number, NRV: number, NR: number, accumulate: 
   c.get(kc).set(p);
   // micro-kernel: for p in 0..kc
   c.loop();
-  for (let v = 0; v < NRV; v++) c.get(b).v128Load(v * 16).set(bv[v]!);
+  for (let v = 0; v < NRV; v++)
+    c.get(b)
+      .v128Load(v * 16)
+      .set(bv[v]!);
   for (let r = 0; r < MR; r++) {
-    c.get(a).v128Load32Splat(r * 4).set(av);
+    c.get(a)
+      .v128Load32Splat(r * 4)
+      .set(av);
     for (let v = 0; v < NRV; v++) c.get(acc[r]![v]!).get(av).get(bv[v]!).f32x4Mul().f32x4Add().set(acc[r]![v]!);
   }
   c.inc(a, MR * 4).inc(b, NR * 4);
   c.get(p).i32(-1).add().tee(p).brIf(0);
   c.end();
   // C tile += acc
-  c.get(cp).get(ir).i32(MR).mul().get(ldc).mul().add().get(jr).i32(NR * 4).mul().add().set(cr);
+  c.get(cp)
+    .get(ir)
+    .i32(MR)
+    .mul()
+    .get(ldc)
+    .mul()
+    .add()
+    .get(jr)
+    .i32(NR * 4)
+    .mul()
+    .add()
+    .set(cr);
   for (let r = 0; r < MR; r++) {
     for (let v = 0; v < NRV; v++) {
-      if (accumulate) c.get(cr).get(cr).v128Load(v * 16).get(acc[r]![v]!).f32x4Add().v128Store(v * 16);
-      else c.get(cr).get(acc[r]![v]!).v128Store(v * 16);
+      if (accumulate)
+        c.get(cr)
+          .get(cr)
+          .v128Load(v * 16)
+          .get(acc[r]![v]!)
+          .f32x4Add()
+          .v128Store(v * 16);
+      else
+        c.get(cr)
+          .get(acc[r]![v]!)
+          .v128Store(v * 16);
     }
     if (r < MR - 1) c.incBy(cr, ldc);
   }

@@ -26,7 +26,21 @@ const align16 = (x: number): number => (x + 15) & ~15;
  * @function
  */
 export const gemmWasm: GemmFn<Float32Array, Float32Array> = (
-  transA, transB, m, n, k, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, accumulate = false,
+  transA,
+  transB,
+  m,
+  n,
+  k,
+  A,
+  aOff,
+  lda,
+  B,
+  bOff,
+  ldb,
+  C,
+  cOff,
+  ldc,
+  accumulate = false,
 ) => {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {

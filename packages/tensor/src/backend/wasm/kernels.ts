@@ -18,7 +18,20 @@ const CHUNK = 16384;
  * @function
  */
 export const adamUpdateWasm: AdamUpdateFn<Float32Array> = (
-  param, pOff, grad, gOff, m, v, n, lr, beta1, beta2, eps, biasCorr1, biasCorr2, maxV = null,
+  param,
+  pOff,
+  grad,
+  gOff,
+  m,
+  v,
+  n,
+  lr,
+  beta1,
+  beta2,
+  eps,
+  biasCorr1,
+  biasCorr2,
+  maxV = null,
 ) => {
   const slots = maxV ? 5 : 4;
   const { f32, kernels } = kernelState(slots * CHUNK);

@@ -26,10 +26,34 @@ export interface GemmExports {
 
 /** The exports of the training-step kernel module (see {@link kernelsModule}). */
 export interface KernelExports {
-  adam(p: number, g: number, m: number, v: number, n: number, b1: number, c1: number, b2: number, c2: number, eps: number, step: number, bc2: number): void;
+  adam(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    b1: number,
+    c1: number,
+    b2: number,
+    c2: number,
+    eps: number,
+    step: number,
+    bc2: number,
+  ): void;
   adamMax(
-    p: number, g: number, m: number, v: number, vmax: number, n: number,
-    b1: number, c1: number, b2: number, c2: number, eps: number, step: number, bc2: number,
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    vmax: number,
+    n: number,
+    b1: number,
+    c1: number,
+    b2: number,
+    c2: number,
+    eps: number,
+    step: number,
+    bc2: number,
   ): void;
   addRow(x: number, rows: number, cols: number, b: number, out: number): void;
   addRowRelu(x: number, rows: number, cols: number, b: number, out: number): void;
@@ -101,7 +125,12 @@ function instantiateGemm(shared: boolean): GemmState {
     : new WebAssembly.Memory({ initial: 16 });
   const gemmBytes = shared ? gemmModule(MR, NR / 4, SHARED_MAX_PAGES) : moduleBytes();
   const gemm = new WebAssembly.Instance(new WebAssembly.Module(gemmBytes), { env: { memory } });
-  return { memory, gemm: gemm.exports as unknown as GemmExports, f32: new Float32Array(memory.buffer), sharedGemmBytes: shared ? gemmBytes : null };
+  return {
+    memory,
+    gemm: gemm.exports as unknown as GemmExports,
+    f32: new Float32Array(memory.buffer),
+    sharedGemmBytes: shared ? gemmBytes : null,
+  };
 }
 
 /** Grows `memory` to hold `floats` float32 elements; returns a view of its whole buffer (re-created after growth). */

@@ -5,8 +5,9 @@ import { sharedWasmState, type GemmExports } from './runtime.js';
  * host APIs: `node:worker_threads`, or `Worker` plus cross-origin isolation in a browser); the host
  * starts workers running {@link gemmWorkerSource} and hands them to {@link setGemmWorkers}. Each large
  * product then splits C's column panels into chunks that the calling thread and the workers claim one
- * at a time, each packing the B panels of its chunk itself (A is packed before, by the caller); every element of C is still summed in the same order whoever computes it, so results are
- * bit-identical with or without workers. Claiming (not a fixed split) matters on a busy machine: a
+ * at a time, each packing the B panels of its chunk itself (A is packed before, by the caller); every
+ * element of C is still summed in the same order whoever computes it, so results are bit-identical with or
+ * without workers. Claiming (not a fixed split) matters on a busy machine: a
  * worker descheduled for a few milliseconds just claims nothing while the caller does all chunks.
  *
  * Protocol: one SharedArrayBuffer of Int32 control words: `[claim, finished, seq]`, the task (see
@@ -148,7 +149,15 @@ function runColumns(
     const macro = p0 > 0 || accumulate ? gemm.macroAdd : gemm.macroSet;
     for (let i0 = 0; i0 < mPad; i0 += MC) {
       const mc = Math.min(MC, mPad - i0);
-      macro((ap + mPad * p0 + i0 * kc) * 4, (bp + nPad * p0 + j0 * NR * kc) * 4, (cp + i0 * nPad + j0 * NR) * 4, mc / MR, j1 - j0, kc, nPad * 4);
+      macro(
+        (ap + mPad * p0 + i0 * kc) * 4,
+        (bp + nPad * p0 + j0 * NR * kc) * 4,
+        (cp + i0 * nPad + j0 * NR) * 4,
+        mc / MR,
+        j1 - j0,
+        kc,
+        nPad * 4,
+      );
     }
   }
 }
@@ -161,7 +170,9 @@ function runColumnsSource(): string {
       const macro = p0 > 0 || accumulate ? gemm.macroAdd : gemm.macroSet;
       for (let i0 = 0; i0 < mPad; i0 += MC) {
         const mc = Math.min(MC, mPad - i0);
-        macro((ap + mPad * p0 + i0 * kc) * 4, (bp + nPad * p0 + j0 * NR * kc) * 4, (cp + i0 * nPad + j0 * NR) * 4, mc / MR, j1 - j0, kc, nPad * 4);
+        const a = (ap + mPad * p0 + i0 * kc) * 4;
+        const b = (bp + nPad * p0 + j0 * NR * kc) * 4;
+        macro(a, b, (cp + i0 * nPad + j0 * NR) * 4, mc / MR, j1 - j0, kc, nPad * 4);
       }
     }
   }`;
