@@ -46,6 +46,12 @@ export interface EvaluateOptions {
   batchSize?: number;
 }
 
+/** Options of {@link Sequential.toJSON} and of `save` in `@tapegrad/nn/node`. */
+export interface SaveOptions {
+  /** Store the optimizer's state (moments, step counts) so that training resumes exactly (default true). */
+  includeOptimizer?: boolean;
+}
+
 /** Options of the {@link Sequential} constructor. */
 export interface SequentialOptions {
   name?: string;
@@ -349,10 +355,16 @@ export class Sequential {
     return metricValue(metric, p, y, null, this.compiled?.lossName ?? null);
   }
 
-  // ---- save / load ------------------------------------------------------------------------------
+  // ---- save / load ----------------------------------------------------------------------------
 
-  /** One versioned JSON document: architecture, layer configs, compile config, optimizer state, seed, generator state and weights. */
-  toJSON(): ModelJSON {
+  /**
+   * One versioned JSON document: architecture, layer configs, compile config, optimizer state (unless
+   * `includeOptimizer: false`, Keras' include_optimizer), seed, generator states and weights. The document is read
+   * back before it is returned, so a model that could not be loaded again is refused here, not at load time.
+   */
+  toJSON(options: SaveOptions | string = {}): ModelJSON {
+    // JSON.stringify(model) calls toJSON with the property name ('' at the root)
+    const includeOptimizer = typeof options === 'object' ? (options.includeOptimizer ?? true) : true;
     if (!this.built) throw new ValueError(`toJSON: the model is not built; give the first layer an inputShape or call build()/fit() first`);
     const c = this.compiled;
     const layers = this.layers.map((l) => ({ type: l.type, config: l.getConfig() }));
@@ -361,19 +373,26 @@ export class Sequential {
     const weights: Record<string, Tensor> = {};
     for (const [name, p] of this.namedParameters()) weights[name] = p.value;
     const metrics = c ? c.metrics.map((m) => m.spec as string) : [];
-    return writeModelJSON({
+    const doc = writeModelJSON({
       name: this.name,
       seed: this.seed,
       inputShape: this.inputShape,
       layers,
       compile:
         c && opt ? { optimizer: opt.name, optimizerConfig: opt.config(), loss: c.lossName!, fromLogits: c.fromLogits, metrics } : null,
-      optimizerState: opt ? opt.state() : null,
+      optimizerState: opt && includeOptimizer ? opt.state() : null,
+      trainable: this.trainableParameters().map((p, i) => ({ name: p.name ?? `parameter ${i}`, shape: p.shape, dtype: p.value.dtype })),
       generatorState: this.generator.getState(),
       layerGeneratorStates: Object.fromEntries(this.seededLayers().map((l) => [l.name, l.generator!.getState()])),
       epoch: this.epoch,
       weights,
     });
+    try {
+      Sequential.fromJSON(doc);
+    } catch (e) {
+      throw new ValueError(`toJSON: refusing to save a model that could not be loaded back: ${(e as Error).message}`);
+    }
+    return doc;
   }
 
   /** Layers that draw from a generator of their own (a Dropout with a seed), not the model's. */
@@ -381,21 +400,19 @@ export class Sequential {
     return this.layers.filter((l) => l.generator && l.generator !== this.generator);
   }
 
-  /** Rebuilds a model from {@link Sequential.toJSON} output (object or JSON text), validating every field. */
+  /** Rebuilds a model from {@link Sequential.toJSON} output (object or JSON text, format version 1 or 2), validating every field. */
   static fromJSON(input: unknown): Sequential {
-    const fn = 'Sequential.fromJSON';
     const header = readModelHeader(input);
+    // every size is checked, and the parameters counted, before the first layer allocates anything
+    const layers = readLayers(header.layers, header.inputShape);
     const model = new Sequential({ name: header.name, seed: header.seed });
     if (header.inputShape) model.inputShape = [...header.inputShape];
-    // Each layer is counted against the parameter budget before add() allocates it.
-    for (const layer of readLayers(header.layers, header.inputShape)) model.add(layer);
-    if (!model.built) {
-      if (!header.inputShape) throw new ValueError(`${fn}: the document has no inputShape, so the model cannot be built`);
-      model.build(header.inputShape);
-    }
+    for (const layer of layers) model.add(layer);
+    if (!model.built) model.build(model.inputShape!);
     const named = model.namedParameters();
-    const state = readModelState(header.document, {
+    const state = readModelState(header.document, header.version, {
       parameters: named.map(([name, p]) => ({ name, shape: p.shape, dtype: p.value.dtype })),
+      trainable: model.trainableParameters().map((p, i) => ({ name: p.name ?? `parameter ${i}`, shape: p.shape, dtype: p.value.dtype })),
       seededLayers: new Set(model.seededLayers().map((l) => l.name)),
     });
     for (const [name, p] of named) (p.value.data as TypedArray).set(state.weights[name]!.values(), p.value.offset);
@@ -404,13 +421,7 @@ export class Sequential {
     for (const [name, g] of state.layerGeneratorStates) model.layers.find((l) => l.name === name)!.generator!.setState(g);
     if (state.compile) {
       model.compile(state.compile);
-      if (state.optimizerState !== null) {
-        try {
-          model.ensureOptimizer().loadState(state.optimizerState as never);
-        } catch (e) {
-          throw new ValueError(`${fn}: invalid optimizer state: ${(e as Error).message}`);
-        }
-      }
+      if (state.optimizerState) model.ensureOptimizer().loadState(state.optimizerState);
     }
     return model;
   }
