@@ -191,9 +191,16 @@ export function readLayers(entries: readonly unknown[], inputShape: readonly num
   return layers;
 }
 
+/** Name, shape and dtype of each parameter: what the document's tensors are checked against. */
+export function describeParameters(
+  params: readonly { name?: string | undefined; shape: readonly number[]; value: { dtype: DType } }[],
+): ParameterInfo[] {
+  return params.map((p, i) => ({ name: p.name ?? `parameter ${i}`, shape: p.shape, dtype: p.value.dtype }));
+}
+
 /** What the built model expects of the rest of the document: its parameters and which layers keep their own generator. */
 export interface ModelExpectation {
-  parameters: { name: string; shape: readonly number[]; dtype: DType }[];
+  parameters: ParameterInfo[];
   /** The parameters the optimizer updates, in its order. */
   trainable: ParameterInfo[];
   seededLayers: ReadonlySet<string>;

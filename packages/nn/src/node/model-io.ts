@@ -1,4 +1,5 @@
-import { Sequential, type SaveOptions } from '../model/sequential.js';
+import type { SaveOptions } from '../model/options.js';
+import { Sequential } from '../model/sequential.js';
 import { loadJson, writeFileAtomic } from './files.js';
 
 /**
