@@ -217,7 +217,7 @@ function readScalars(where: string, raw: unknown, want: readonly string[]): Reco
   if (!isPlainObject(raw)) throw new ValueError(`${where} must be an object, got ${describe(raw)}`);
   sameKeys(where, raw, want);
   const out: Record<string, number> = {};
-  for (const k of want) {
+  for (const k of Object.keys(raw)) {
     const v = raw[k];
     if (typeof v !== 'number' || !(Math.abs(v) <= MAX_HYPERPARAMETER)) {
       throw new ValueError(`${where}.${k} must be a finite number of magnitude ≤ ${MAX_HYPERPARAMETER}, got ${describe(v)}`);
@@ -244,7 +244,7 @@ function readBuffersV1(where: string, raw: unknown, want: readonly string[], p: 
   sameKeys(where, raw, want);
   const size = p.shape.reduce((a, b) => a * b, 1);
   const out: StateBuffers = {};
-  for (const k of want) {
+  for (const k of Object.keys(raw)) {
     const b = raw[k];
     if (!isPlainObject(b) || b.dtype !== p.dtype || !Array.isArray(b.data) || b.data.length !== size) {
       throw new ValueError(`${where}.${k} must be {dtype: '${p.dtype}', data: ${size} numbers}, got ${describe(b)}`);
@@ -268,7 +268,7 @@ function readBuffersV2(where: string, raw: unknown, want: readonly string[], p: 
   const shapes = Object.fromEntries(want.map((k) => [k, p.shape]));
   const tensors = decodeTensors(raw, shapes, { context: where, finite: true });
   const out: StateBuffers = {};
-  for (const k of want) {
+  for (const k of Object.keys(raw)) {
     const t = tensors[k]!;
     if (t.dtype !== p.dtype) throw new ValueError(`${where}.${k} has dtype ${t.dtype}; the parameter is ${p.dtype}`);
     const values = t.values() as Float32Array | Float64Array;
