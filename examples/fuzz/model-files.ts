@@ -56,7 +56,10 @@ function cases(): Case[] {
   for (let i = 0; i < 32; i++) lab[i] = (v[i * 4]! > 0 ? 1 : 0) + (v[i * 4 + 1]! > 0.3 ? 1 : 0);
   const labels = new T.Tensor(lab, [32]);
   const onehot = nn.toCategorical(labels, 3);
-  const binary = new T.Tensor(Float32Array.from(lab, (c) => (c > 0 ? 1 : 0)), [32, 1]);
+  const binary = new T.Tensor(
+    Float32Array.from(lab, (c) => (c > 0 ? 1 : 0)),
+    [32, 1],
+  );
   const make = (
     name: string,
     layers: InstanceType<Nn['Dense'] | Nn['Dropout']>[],
@@ -72,7 +75,11 @@ function cases(): Case[] {
   const out = [
     make(
       'adam-dropout',
-      [new nn.Dense(6, { activation: 'relu', inputShape: [4] }), new nn.Dropout(0.25, { seed: 3 }), new nn.Dense(3, { activation: 'softmax' })],
+      [
+        new nn.Dense(6, { activation: 'relu', inputShape: [4] }),
+        new nn.Dropout(0.25, { seed: 3 }),
+        new nn.Dense(3, { activation: 'softmax' }),
+      ],
       { optimizer: 'adam', lr: 0.01, loss: 'categoricalCrossentropy', metrics: ['accuracy'] },
       onehot,
     ),
@@ -89,24 +96,37 @@ function cases(): Case[] {
       },
       labels,
     ),
-    make('nadam', [new nn.Dense(4, { activation: 'elu', inputShape: [4] }), new nn.Dense(3, { activation: 'softmax' })], {
-      optimizer: 'nadam',
-      lr: 0.01,
-      loss: 'sparseCategoricalCrossentropy',
-    }, labels),
-    make('adagrad-keras', [new nn.Dense(3, { activation: 'relu', inputShape: [4] }), new nn.Dense(1, { activation: 'sigmoid' })], {
-      optimizer: 'adagrad',
-      lr: 0.1,
-      loss: 'binaryCrossentropy',
-      optimizerOptions: { flavor: 'keras' },
-      metrics: ['accuracy'],
-    }, binary),
+    make(
+      'nadam',
+      [new nn.Dense(4, { activation: 'elu', inputShape: [4] }), new nn.Dense(3, { activation: 'softmax' })],
+      {
+        optimizer: 'nadam',
+        lr: 0.01,
+        loss: 'sparseCategoricalCrossentropy',
+      },
+      labels,
+    ),
+    make(
+      'adagrad-keras',
+      [new nn.Dense(3, { activation: 'relu', inputShape: [4] }), new nn.Dense(1, { activation: 'sigmoid' })],
+      {
+        optimizer: 'adagrad',
+        lr: 0.1,
+        loss: 'binaryCrossentropy',
+        optimizerOptions: { flavor: 'keras' },
+        metrics: ['accuracy'],
+      },
+      binary,
+    ),
   ];
   try {
     out.push(
       make(
         'rmsprop-float64',
-        [new nn.Dense(4, { activation: 'sigmoid', inputShape: [4], dtype: 'float64' }), new nn.Dense(3, { activation: 'softmax', dtype: 'float64' })],
+        [
+          new nn.Dense(4, { activation: 'sigmoid', inputShape: [4], dtype: 'float64' }),
+          new nn.Dense(3, { activation: 'softmax', dtype: 'float64' }),
+        ],
         { optimizer: 'rmsprop', lr: 0.01, loss: 'categoricalCrossentropy', optimizerOptions: { centered: true, momentum: 0.5 } },
         onehot,
       ),

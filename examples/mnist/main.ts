@@ -225,7 +225,9 @@ function saveTrained(model: Sequential, path: string, includeOptimizer: boolean,
     try {
       save(model, fallback, { includeOptimizer });
     } catch (e2) {
-      throw new RuntimeError(`cannot save the trained model to ${path} (${(e as Error).message}) nor to ${fallback} (${(e2 as Error).message})`);
+      throw new RuntimeError(
+        `cannot save the trained model to ${path} (${(e as Error).message}) nor to ${fallback} (${(e2 as Error).message})`,
+      );
     }
     io.err(`mnist: cannot write ${path} (${(e as Error).message}); saved the trained model to ${fallback} instead\n`);
     return fallback;

@@ -117,7 +117,9 @@ describe('readIdx reads within bounds', () => {
     const bomb = new Uint8Array(header.length + 32 * 2 ** 20);
     bomb.set(header);
     const p = write('bomb-idx1-ubyte.gz', gzipSync(bomb));
-    expect(() => readIdx(p)).toThrow(/bomb-idx1-ubyte\.gz has trailing bytes: dims \[2, 2\] of uint8 need 16 bytes .* got more once decompressed \(a gzip bomb\?\)/);
+    expect(() => readIdx(p)).toThrow(
+      /bomb-idx1-ubyte\.gz has trailing bytes: dims \[2, 2\] of uint8 need 16 bytes .* got more once decompressed \(a gzip bomb\?\)/,
+    );
     // with maxItems the prefix is read without inflating the rest
     expect(Array.from(readIdx(p, undefined, { maxItems: 1 }).data)).toEqual([1, 2]);
   });

@@ -44,7 +44,8 @@ function randomCase(g: Generator, index: number): Case {
     if (!last && chance(0.3)) layers.push(new Dropout(g.random() * 0.5, chance(0.5) ? { seed: g.int(0, 100) } : {}));
   }
   const k = (layers[layers.length - 1] as Dense).units;
-  const losses = k === 1 ? ['mse', 'mae', 'binaryCrossentropy'] : ['mse', 'mae', 'categoricalCrossentropy', 'sparseCategoricalCrossentropy'];
+  const losses =
+    k === 1 ? ['mse', 'mae', 'binaryCrossentropy'] : ['mse', 'mae', 'categoricalCrossentropy', 'sparseCategoricalCrossentropy'];
   const loss = pick(losses);
   const fromLogits = loss.endsWith('Crossentropy') && chance(0.5);
   const output = layers[layers.length - 1] as Dense;
@@ -61,7 +62,10 @@ function randomCase(g: Generator, index: number): Case {
       : loss === 'categoricalCrossentropy'
         ? toCategorical(new Tensor(labels, [n]), k)
         : loss === 'binaryCrossentropy'
-          ? new Tensor(Float32Array.from(labels, (c) => c % 2), [n, 1])
+          ? new Tensor(
+              Float32Array.from(labels, (c) => c % 2),
+              [n, 1],
+            )
           : randn([n, k], { generator: g });
   const optimizer = pick(optimizerNames);
   const flavor = chance(0.3) ? 'keras' : 'pytorch';
@@ -76,7 +80,12 @@ function randomCase(g: Generator, index: number): Case {
   const epochs = g.int(0, 3);
   if (epochs > 0) model.fit(x, y, { epochs, batchSize: g.int(1, 9), verbose: 0 });
   else model.build(shape);
-  return { model, x, y, describe: `${optimizer}/${flavor} ${loss}${fromLogits ? ' (logits)' : ''} ${dtype}, ${layers.map((l) => l.type).join('-')}` };
+  return {
+    model,
+    x,
+    y,
+    describe: `${optimizer}/${flavor} ${loss}${fromLogits ? ' (logits)' : ''} ${dtype}, ${layers.map((l) => l.type).join('-')}`,
+  };
 }
 
 describe('save → load round trip of random valid models', () => {

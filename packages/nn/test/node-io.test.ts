@@ -75,7 +75,9 @@ describe('reads are bounded by the bytes actually read', () => {
 
   it('a device that reports no size is cut at maxBytes', () => {
     if (!existsSync('/dev/zero')) return;
-    expect(() => readBounded('test', '/dev/zero', 1000)).toThrow('test: /dev/zero has more than 1000 bytes; refusing files over 1000 bytes');
+    expect(() => readBounded('test', '/dev/zero', 1000)).toThrow(
+      'test: /dev/zero has more than 1000 bytes; refusing files over 1000 bytes',
+    );
   });
 });
 

@@ -94,7 +94,9 @@ describe('toJSON / fromJSON', () => {
       Sequential.fromJSON(good.replace('"format":"tapegrad-model"', '"__proto__":{"polluted":1},"format":"tapegrad-model"')),
     ).toThrow(/forbidden key "__proto__"/);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(() => Sequential.fromJSON(mutate((d) => void ((d as Record<string, unknown>).generatorState = { prng: 3 })))).toThrow(/generatorState/);
+    expect(() => Sequential.fromJSON(mutate((d) => void ((d as Record<string, unknown>).generatorState = { prng: 3 })))).toThrow(
+      /generatorState/,
+    );
   });
 });
 

@@ -84,7 +84,18 @@ describe('one training at a time per model', () => {
       ],
     });
     expect(inner).toMatch(/fit: the model is training \(a fit call is running\)/);
-    expect(() => m.fit(x, y, { callbacks: [{ onBatchEnd: () => { throw new ValueError('stop'); } }], verbose: 0 })).toThrow('stop');
+    expect(() =>
+      m.fit(x, y, {
+        callbacks: [
+          {
+            onBatchEnd: () => {
+              throw new ValueError('stop');
+            },
+          },
+        ],
+        verbose: 0,
+      }),
+    ).toThrow('stop');
     expect(() => m.fit(x, y, { epochs: 1, verbose: 0 })).not.toThrow();
   });
 });
@@ -140,6 +151,8 @@ describe('float64 models train with fit', () => {
     m.add(new Dense(3, { activation: 'softmax' }));
     m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
     expect(() => m.fit(x, y, { verbose: 0 })).toThrow(DTypeError);
-    expect(() => m.fit(x, y, { verbose: 0 })).toThrow(/fit: the model mixes float32 and float64 parameters \(dense float64, dense_1 float32\)/);
+    expect(() => m.fit(x, y, { verbose: 0 })).toThrow(
+      /fit: the model mixes float32 and float64 parameters \(dense float64, dense_1 float32\)/,
+    );
   });
 });

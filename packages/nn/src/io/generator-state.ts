@@ -25,7 +25,10 @@ function stateChecksum(g: GeneratorState): string {
 }
 
 /** A generator state (checked like a read one, so save refuses what load would) with its checksum, for version 2. */
-export function writeGeneratorState(where: string, state: { seed: number | string; prng: object; spare: number | null }): StoredGeneratorState {
+export function writeGeneratorState(
+  where: string,
+  state: { seed: number | string; prng: object; spare: number | null },
+): StoredGeneratorState {
   const g = readGeneratorState(where, state, false);
   return { ...g, crc32: stateChecksum(g) };
 }
@@ -64,7 +67,8 @@ export function readGeneratorState(where: string, g: unknown, checksum: boolean)
       throw new ValueError(`${where}.crc32 must be 8 lowercase hex digits, got ${describe(stored)}`);
     }
     const actual = stateChecksum(state);
-    if (stored !== actual) throw new ValueError(`${where}: checksum mismatch (stored crc32 ${stored}, computed ${actual}) — the state is corrupted`);
+    if (stored !== actual)
+      throw new ValueError(`${where}: checksum mismatch (stored crc32 ${stored}, computed ${actual}) — the state is corrupted`);
   }
   return state;
 }

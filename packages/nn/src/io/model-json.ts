@@ -14,7 +14,7 @@ import {
   type ParameterInfo,
   type StoredOptimizerState,
 } from './optimizer-state.js';
-import { assertSafeJson, describe, isPlainObject, listSome, parseJsonSafe } from './safe-json.js';
+import { assertSafeJson, checkExactKeys, describe, isPlainObject, parseJsonSafe } from './safe-json.js';
 import { WEIGHTS_FORMAT, WEIGHTS_VERSION, decodeTensors, encodeTensors } from './tensors.js';
 
 // The JSON model format: one document with the architecture, the compile settings, the optimizer and generator
@@ -172,7 +172,8 @@ export function readLayers(entries: readonly unknown[], inputShape: readonly num
       if (size !== null && declared !== size) {
         const source = i === 0 ? `the document's inputShape ${fmtShape(inputShape!)} has` : `the layers before it output`;
         throw new ShapeError(
-          `${FN}: layer ${i} '${layer.name}' declares inputShape ${fmtShape(layer.inputShape)} (${declared} features) but ${source} ${size}`,
+          `${FN}: layer ${i} '${layer.name}' declares inputShape ${fmtShape(layer.inputShape)} (${declared} features) ` +
+            `but ${source} ${size}`,
         );
       }
       size = declared;
@@ -251,15 +252,7 @@ export function readModelState(doc: Record<string, unknown>, version: 1 | 2, exp
     const states = doc.layerGeneratorStates;
     if (!isPlainObject(states)) throw new ValueError(`${FN}: layerGeneratorStates must be an object, got ${describe(states)}`);
     const names = Object.keys(states);
-    const missing = [...expected.seededLayers].filter((n) => !Object.hasOwn(states, n));
-    const extra = names.filter((n) => !expected.seededLayers.has(n));
-    if (missing.length > 0 || extra.length > 0) {
-      throw new ValueError(
-        `${FN}: layerGeneratorStates must hold exactly the seeded layers` +
-          (missing.length ? `; missing ${listSome(missing)}` : '') +
-          (extra.length ? `; unexpected ${listSome(extra)}` : ''),
-      );
-    }
+    checkExactKeys(`${FN}: layerGeneratorStates must hold exactly the seeded layers`, names, [...expected.seededLayers]);
     for (const name of names) {
       layerGeneratorStates.push([name, readGeneratorState(`${FN}: layerGeneratorStates.${name}`, states[name], v2)]);
     }

@@ -4,7 +4,7 @@ import type { CompileOptions } from '../training/compile.js';
 import { resolveLossName } from '../training/losses.js';
 import { resolveMetricName } from '../training/metrics.js';
 import { MAX_HYPERPARAMETER, MAX_METRICS, checkCount, checkName, firstNonFinite } from './limits.js';
-import { describe, isPlainObject, listSome } from './safe-json.js';
+import { checkExactKeys, describe, isPlainObject, listSome } from './safe-json.js';
 import { decodeTensors, encodeTensors, type EncodedTensors } from './tensors.js';
 
 // The compile section and the optimizer state of a model file. `@tapegrad/optim` does not validate a state it
@@ -54,7 +54,8 @@ const OPTIONAL_HYPERPARAMETERS: ReadonlySet<string> = new Set(['clipNorm', 'glob
  * `strict` (version 2) wants every field; version 1 files may lack `fromLogits` and hyperparameters added later.
  */
 export function readCompileSection(where: string, c: unknown, strict: boolean): CompileOptions {
-  if (!isPlainObject(c)) throw new ValueError(`${where} must be {optimizer, optimizerConfig, loss, fromLogits, metrics}, got ${describe(c)}`);
+  if (!isPlainObject(c))
+    throw new ValueError(`${where} must be {optimizer, optimizerConfig, loss, fromLogits, metrics}, got ${describe(c)}`);
   const optimizer = checkName(`${where}.optimizer`, c.optimizer);
   if (!optimizerNames.includes(optimizer)) {
     throw new ValueError(`${where}.optimizer '${optimizer}' is not one of ${optimizerNames.join(', ')}`);
@@ -77,8 +78,8 @@ export function readCompileSection(where: string, c: unknown, strict: boolean): 
 
 /**
  * Checks an optimizer's hyperparameters against those a fresh optimizer of that name reports: the same keys
- * (clipping ones optional; with `strict` none missing), the same JSON types, finite numbers of magnitude at most {@link MAX_HYPERPARAMETER};
- * then the optimizer's constructor checks their ranges. Returns them without the `name` key.
+ * (clipping ones optional; with `strict` none missing), the same JSON types, finite numbers of magnitude at most
+ * {@link MAX_HYPERPARAMETER}; then the optimizer's constructor checks their ranges. Returns them without the `name` key.
  */
 function readHyperparameters(where: string, name: string, config: unknown, strict: boolean): Record<string, unknown> {
   if (!isPlainObject(config)) throw new ValueError(`${where} must be an object of hyperparameters, got ${describe(config)}`);
@@ -87,15 +88,10 @@ function readHyperparameters(where: string, name: string, config: unknown, stric
     throw new ValueError(`${where}.flavor must be 'pytorch' or 'keras', got ${describe(config.flavor)}`);
   }
   const defaults = createOptimizer(name, [], { flavor: config.flavor }).config();
-  const missing = strict ? Object.keys(defaults).filter((k) => !Object.hasOwn(config, k)) : [];
-  const unknown = Object.keys(config).filter((k) => !Object.hasOwn(defaults, k) && !OPTIONAL_HYPERPARAMETERS.has(k));
-  if (missing.length > 0 || unknown.length > 0) {
-    throw new ValueError(
-      `${where} does not match ${name}'s hyperparameters` +
-        (missing.length ? `; missing ${listSome(missing)}` : '') +
-        (unknown.length ? `; unknown ${listSome(unknown)}` : ''),
-    );
-  }
+  const expected = Object.keys(defaults);
+  // version 1 files may lack hyperparameters added later: their defaults apply
+  const keys = strict ? Object.keys(config) : [...new Set([...Object.keys(config), ...expected])];
+  checkExactKeys(`${where} does not match ${name}'s hyperparameters`, keys, expected, OPTIONAL_HYPERPARAMETERS);
   const options: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(config)) {
     if (k === 'name') continue;
@@ -108,7 +104,12 @@ function readHyperparameters(where: string, name: string, config: unknown, stric
           ? Array.isArray(v) && v.length === d.length && v.every(numbers)
           : typeof v === typeof d;
     if (!ok) {
-      const want = typeof d === 'number' ? `a finite number of magnitude ≤ ${MAX_HYPERPARAMETER}` : Array.isArray(d) ? `${d.length} such numbers` : `a ${typeof d}`;
+      const want =
+        typeof d === 'number'
+          ? `a finite number of magnitude ≤ ${MAX_HYPERPARAMETER}`
+          : Array.isArray(d)
+            ? `${d.length} such numbers`
+            : `a ${typeof d}`;
       throw new ValueError(`${where}.${k} must be ${want}, got ${describe(v)}`);
     }
     options[k] = Array.isArray(v) ? [...v] : v;
@@ -154,7 +155,11 @@ export function writeOptimizerState(state: OptimizerState, params: readonly Para
         const data = b.dtype === 'float64' ? Float64Array.from(b.data, Number) : Float32Array.from(b.data, Number);
         buffers[k] = new Tensor(data, [...p.shape]);
       }
-      return { step: s.step, scalars: Object.fromEntries(Object.entries(s.scalars).map(([k, v]) => [k, Number(v)])), buffers: encodeTensors(buffers) };
+      return {
+        step: s.step,
+        scalars: Object.fromEntries(Object.entries(s.scalars).map(([k, v]) => [k, Number(v)])),
+        buffers: encodeTensors(buffers),
+      };
     }),
   };
 }
@@ -169,7 +174,9 @@ export function readOptimizerState(where: string, raw: unknown, version: 1 | 2, 
   const options = compile.optimizerOptions ?? {};
   if (!isPlainObject(raw)) throw new ValueError(`${where} must be an object, got ${describe(raw)}`);
   if (raw.name !== name || raw.flavor !== options.flavor) {
-    throw new ValueError(`${where} is for ${describe(raw.name)} (${describe(raw.flavor)}); the compile section says '${name}' (${options.flavor})`);
+    throw new ValueError(
+      `${where} is for ${describe(raw.name)} (${describe(raw.flavor)}); the compile section says '${name}' (${options.flavor})`,
+    );
   }
   const lr = raw.lr;
   if (typeof lr !== 'number' || !(lr >= 0 && lr <= MAX_HYPERPARAMETER)) {
@@ -179,7 +186,9 @@ export function readOptimizerState(where: string, raw: unknown, version: 1 | 2, 
   if (version === 1 && !isPlainObject(raw.config)) throw new ValueError(`${where}.config must be an object, got ${describe(raw.config)}`);
   const slots = raw.slots;
   if (!Array.isArray(slots) || slots.length > params.length) {
-    throw new ValueError(`${where}.slots must be an array of at most ${params.length} entries (one per trainable parameter), got ${describe(slots)}`);
+    throw new ValueError(
+      `${where}.slots must be an array of at most ${params.length} entries (one per trainable parameter), got ${describe(slots)}`,
+    );
   }
   const schemas = new Map<DType, { buffers: string[]; scalars: string[] }>();
   const schema = (dtype: DType): { buffers: string[]; scalars: string[] } => {
@@ -200,7 +209,10 @@ export function readOptimizerState(where: string, raw: unknown, version: 1 | 2, 
       const step = checkCount(`${at}.step`, s.step, iterations);
       const want = schema(p.dtype);
       const scalars = readScalars(`${at}.scalars`, s.scalars, want.scalars);
-      const buffers = version === 1 ? readBuffersV1(`${at}.buffers`, s.buffers, want.buffers, p) : readBuffersV2(`${at}.buffers`, s.buffers, want.buffers, p);
+      const buffers =
+        version === 1
+          ? readBuffersV1(`${at}.buffers`, s.buffers, want.buffers, p)
+          : readBuffersV2(`${at}.buffers`, s.buffers, want.buffers, p);
       return { step, scalars, buffers };
     }),
   };
@@ -209,7 +221,10 @@ export function readOptimizerState(where: string, raw: unknown, version: 1 | 2, 
 function sameKeys(where: string, got: Record<string, unknown>, want: readonly string[]): void {
   const keys = Object.keys(got).sort();
   if (keys.length !== want.length || keys.some((k, i) => k !== want[i])) {
-    throw new ValueError(`${where} must have exactly ${want.length ? listSome(want, want.length) : 'no entries'}, got ${keys.length ? listSome(keys) : 'none'}`);
+    throw new ValueError(
+      `${where} must have exactly ${want.length ? listSome(want, want.length) : 'no entries'}, ` +
+        `got ${keys.length ? listSome(keys) : 'none'}`,
+    );
   }
 }
 
@@ -232,7 +247,8 @@ function checkValues(where: string, name: string, values: Float32Array | Float64
   if (bad >= 0) throw new ValueError(`${where}.${name}: element ${bad} is ${values[bad]}; expected finite values`);
   if (NON_NEGATIVE_BUFFERS.has(name)) {
     const neg = values.findIndex((v) => v < 0);
-    if (neg >= 0) throw new ValueError(`${where}.${name}: element ${neg} is ${values[neg]}; this buffer holds squares or maxima, never negative`);
+    if (neg >= 0)
+      throw new ValueError(`${where}.${name}: element ${neg} is ${values[neg]}; this buffer holds squares or maxima, never negative`);
   }
 }
 

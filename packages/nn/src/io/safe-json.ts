@@ -87,3 +87,24 @@ export function listSome(names: readonly string[], max = 3): string {
   const shown = names.slice(0, max).map((n) => describe(n));
   return names.length > max ? `${shown.join(', ')} and ${names.length - max} more` : shown.join(', ');
 }
+
+/**
+ * Throws a ValueError `${what}; missing …; unexpected …` unless the keys of `got` are exactly `expected`
+ * (`optional` keys may be present or not); the lists are bounded by {@link listSome}.
+ */
+export function checkExactKeys(
+  what: string,
+  got: readonly string[],
+  expected: readonly string[],
+  optional: ReadonlySet<string> = new Set(),
+): void {
+  const want = new Set(expected);
+  const have = new Set(got);
+  const missing = expected.filter((k) => !have.has(k));
+  const extra = got.filter((k) => !want.has(k) && !optional.has(k));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new ValueError(
+      what + (missing.length ? `; missing ${listSome(missing)}` : '') + (extra.length ? `; unexpected ${listSome(extra)}` : ''),
+    );
+  }
+}

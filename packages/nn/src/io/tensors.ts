@@ -1,7 +1,7 @@
 import { Tensor, ShapeError, ValueError, fmtShape, type DType } from '@tapegrad/tensor';
 import { DTYPE_BYTES, base64ToBytes, bytesToBase64, bytesToTypedArray, crc32Hex, typedArrayToBytes } from './binary.js';
 import { firstNonFinite } from './limits.js';
-import { FORBIDDEN_KEYS, describe, isPlainObject, listSome } from './safe-json.js';
+import { FORBIDDEN_KEYS, checkExactKeys, describe, isPlainObject } from './safe-json.js';
 
 // The weights section of the model format: a dictionary of named tensors, each with its shape, dtype,
 // base64 data and CRC-32, decoded only after every field has been checked.
@@ -63,17 +63,7 @@ export function decodeTensors(
   if (!isPlainObject(doc)) throw new ValueError(`${ctx}: expected an object of named tensors, got ${describe(doc)}`);
   const out: Record<string, Tensor> = {};
   const names = Object.keys(doc);
-  if (expected) {
-    const missing = Object.keys(expected).filter((k) => !Object.hasOwn(doc, k));
-    const extra = names.filter((k) => !Object.hasOwn(expected, k));
-    if (missing.length > 0 || extra.length > 0) {
-      throw new ValueError(
-        `${ctx}: tensor names do not match the model` +
-          (missing.length ? `; missing ${listSome(missing)}` : '') +
-          (extra.length ? `; unexpected ${listSome(extra)}` : ''),
-      );
-    }
-  }
+  if (expected) checkExactKeys(`${ctx}: tensor names do not match the model`, names, Object.keys(expected));
   for (const name of names) {
     const where = `${ctx}: tensor ${describe(name)}`;
     if (FORBIDDEN_KEYS.has(name)) throw new ValueError(`${where}: reserved name`);

@@ -26,14 +26,16 @@ export function isTraining(layers: readonly Layer[]): boolean {
 export function parameterDType(layers: readonly Layer[]): 'float32' | 'float64' | 'mixed' {
   const dtypes = new Set(layers.flatMap((l) => l.parameters().map((p) => p.value.dtype)));
   if (dtypes.size === 0) return 'float32';
-  return dtypes.size === 1 && (dtypes.has('float32') || dtypes.has('float64')) ? [...dtypes][0] as 'float32' | 'float64' : 'mixed';
+  return dtypes.size === 1 && (dtypes.has('float32') || dtypes.has('float64')) ? ([...dtypes][0] as 'float32' | 'float64') : 'mixed';
 }
 
 /** Refuses training a model that mixes float32 and float64 parameters (its products would mix dtypes). */
 export function checkOneDType(fn: string, layers: readonly Layer[]): void {
   if (parameterDType(layers) !== 'mixed') return;
   const kinds = layers.filter((l) => l.parameters().length > 0).map((l) => `${l.name} ${l.parameters()[0]!.value.dtype}`);
-  throw new DTypeError(`${fn}: the model mixes float32 and float64 parameters (${kinds.slice(0, 4).join(', ')}); give every layer one dtype`);
+  throw new DTypeError(
+    `${fn}: the model mixes float32 and float64 parameters (${kinds.slice(0, 4).join(', ')}); give every layer one dtype`,
+  );
 }
 
 /** The float dtype data is cast to for these layers: float64 when every parameter is float64, float32 otherwise. */

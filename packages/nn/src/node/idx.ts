@@ -97,7 +97,8 @@ function readFrom(source: ByteSource, label: string, maxItems: number | undefine
   const expected = headerBytes + count * width;
   const lengthError = (got: number | null, trailing: boolean): ValueError =>
     new ValueError(
-      `readIdx: ${label} ${trailing ? 'has trailing bytes' : 'is truncated'}: dims [${dims.join(', ')}] of ${dtype} need ${expected} bytes ` +
+      `readIdx: ${label} ${trailing ? 'has trailing bytes' : 'is truncated'}: ` +
+        `dims [${dims.join(', ')}] of ${dtype} need ${expected} bytes ` +
         `(${headerBytes} header + ${count * width} data), got ${got ?? `more${source.gzip ? ' once decompressed (a gzip bomb?)' : ''}`}`,
     );
   const items = maxItems === undefined ? dims[0]! : Math.min(maxItems, dims[0]!);
@@ -196,7 +197,9 @@ function loadSplit(dir: string, split: 'train' | 't10k', limit: number | undefin
   const images = readIdx(imagesPath, undefined, limit === undefined ? {} : { maxItems: limit });
   const labels = readIdx(labelsPath, undefined, limit === undefined ? {} : { maxItems: limit });
   if (images.dtype !== 'uint8' || images.dims.length !== 3) {
-    throw new ValueError(`loadIdxDataset: ${imagesPath} holds ${images.dtype} [${images.fileDims.join(', ')}]; expected uint8 [n, rows, cols]`);
+    throw new ValueError(
+      `loadIdxDataset: ${imagesPath} holds ${images.dtype} [${images.fileDims.join(', ')}]; expected uint8 [n, rows, cols]`,
+    );
   }
   if (labels.dtype !== 'uint8' || labels.dims.length !== 1) {
     throw new ValueError(`loadIdxDataset: ${labelsPath} holds ${labels.dtype} [${labels.fileDims.join(', ')}]; expected uint8 [n]`);
@@ -212,7 +215,9 @@ function loadSplit(dir: string, split: 'train' | 't10k', limit: number | undefin
   try {
     x = new Float32Array(n * features);
   } catch (e) {
-    throw new ValueError(`loadIdxDataset: cannot allocate ${n} × ${features} floats for ${imagesPath}: ${(e as Error).message}; pass a smaller size`);
+    throw new ValueError(
+      `loadIdxDataset: cannot allocate ${n} × ${features} floats for ${imagesPath}: ${(e as Error).message}; pass a smaller size`,
+    );
   }
   for (let i = 0; i < x.length; i++) x[i] = src[i]! / 255;
   const y = Int32Array.from(labels.data as Uint8Array);
