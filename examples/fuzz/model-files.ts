@@ -1,7 +1,7 @@
 /**
  * The long model-file fuzz: five small models (adam + seeded dropout, sgd with Nesterov momentum, centered
- * rmsprop on float64 layers, nadam, adagrad), each saved and then mutated — every single-byte flip under all eight
- * bit masks, every structural mutation (null, {}, [], a string, -1, 1e308, true, deleted) — and then random
+ * rmsprop on float64 layers, nadam, adagrad) and the committed version-1 fixture, each saved and then mutated —
+ * every single-byte flip under all eight bit masks, every structural mutation (null, {}, [], a string, -1, 1e308, true, deleted) — and then random
  * combinations of flips and structural mutations until the time is up. Every mutant must be refused with a
  * TapegradError or load into a model whose predictions and one training epoch are finite.
  *
@@ -11,6 +11,7 @@
  * `--root` judges another checkout of the repository (e.g. an older one, for a before/after count). Exit code 1 when
  * any mutant gave a raw error or a silent NaN.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -119,6 +120,9 @@ function cases(): Case[] {
       binary,
     ),
   ];
+  // a version-1 file (moments as number arrays, no checksums on states): the range checks alone must hold
+  const v1 = new URL('../../packages/nn/test/fixtures/model-v1-adam.json', import.meta.url);
+  out.push({ name: 'v1-adam-fixture', text: readFileSync(v1, 'utf8').trim(), data: { x, y: onehot, loss: 'categoricalCrossentropy' } });
   try {
     out.push(
       make(
