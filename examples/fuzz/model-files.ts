@@ -2,8 +2,9 @@
  * The long model-file fuzz: five small models (adam + seeded dropout, sgd with Nesterov momentum, centered
  * rmsprop on float64 layers, nadam, adagrad) and the committed version-1 fixture, each saved and then mutated —
  * every single-byte flip under all eight bit masks, every structural mutation (null, {}, [], a string, -1, 1e308,
- * true, deleted) — and then random combinations of flips and structural mutations until the time is up. Every mutant must be refused with a
- * TapegradError or load into a model whose predictions and one training epoch are finite.
+ * true, deleted) — and then random combinations of flips and structural mutations until the time is up. Every
+ * mutant must be refused with a TapegradError or load into a model whose predictions and one training epoch are
+ * finite.
  *
  *   corepack pnpm -s tsx examples/fuzz/model-files.ts [--seconds 60] [--seed 1] [--root DIR] [--quick]
  *
