@@ -151,6 +151,9 @@ describe('readIdx reads within bounds', () => {
     expect(r.dims).toEqual([1, 3, 4]);
     expect(Array.from(r.data)).toEqual(pixels.slice(0, 12));
     expect(readIdx(p, undefined, { maxItems: 5 }).dims).toEqual([2, 3, 4]);
+    // a size known without reading is still checked: a truncated file is refused even when its head is enough
+    const short = write('short-idx3-ubyte', valid.subarray(0, valid.length - 5));
+    expect(() => readIdx(short, undefined, { maxItems: 1 })).toThrow(/short-idx3-ubyte is truncated: .* got 35/);
     if (existsSync('/dev/zero')) expect(() => readIdx('/dev/zero')).toThrow(/\/dev\/zero has element type byte 00/);
   });
 });

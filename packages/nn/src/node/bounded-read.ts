@@ -36,6 +36,8 @@ export function readBounded(fn: string, path: string, maxBytes: number, checkSta
 export interface ByteSource {
   /** Whether the bytes are gzip-compressed (the source hands out the decompressed bytes). */
   readonly gzip: boolean;
+  /** The stream's length when it is known without reading it (bytes in memory, a regular file), else null. */
+  readonly length: number | null;
   /** The first `n` bytes (fewer when the stream is shorter). */
   prefix(n: number): Uint8Array;
   /**
@@ -81,6 +83,7 @@ function isGzip(bytes: Uint8Array): boolean {
 function memorySource(bytes: Uint8Array): ByteSource {
   return {
     gzip: false,
+    length: bytes.length,
     prefix: (n) => bytes.subarray(0, Math.min(n, bytes.length)),
     whole: (n) => ({ bytes: bytes.subarray(0, Math.min(n, bytes.length)), trailing: bytes.length > n, length: bytes.length }),
     close: () => undefined,
@@ -99,7 +102,13 @@ function fileSource(fn: string, fd: number, size: number, label: string): ByteSo
     }
     return out.subarray(0, done);
   };
-  return { gzip: false, prefix: read, whole: (n) => ({ bytes: read(n), trailing: size > n, length: size }), close: () => closeSync(fd) };
+  return {
+    gzip: false,
+    length: size,
+    prefix: read,
+    whole: (n) => ({ bytes: read(n), trailing: size > n, length: size }),
+    close: () => closeSync(fd),
+  };
 }
 
 /** A device or a pipe: read in order, keeping what was read, never more than asked for plus one byte. */
@@ -120,6 +129,7 @@ function streamSource(fn: string, fd: number, label: string): ByteSource {
   };
   return {
     gzip: false,
+    length: null,
     prefix: (n) => {
       fill(n);
       return buf.subarray(0, Math.min(n, buf.length));
@@ -138,6 +148,7 @@ function gzipSource(fn: string, gz: Uint8Array, label: string): ByteSource {
   let complete = false;
   return {
     gzip: true,
+    length: null,
     prefix: (n) => {
       if (cached.length < n && !complete) ({ bytes: cached, complete } = gunzipPrefix(fn, gz, n, label));
       // all the input gave less than asked: inflate strictly (it is small) to tell a broken stream from a short one

@@ -101,6 +101,8 @@ function readFrom(source: ByteSource, label: string, maxItems: number | undefine
         `dims [${dims.join(', ')}] of ${dtype} need ${expected} bytes ` +
         `(${headerBytes} header + ${count * width} data), got ${got ?? `more${source.gzip ? ' once decompressed (a gzip bomb?)' : ''}`}`,
     );
+  // a length known without reading (a regular file, bytes) is checked even when only the first entries are read
+  if (source.length !== null && source.length !== expected) throw lengthError(source.length, source.length > expected);
   const items = maxItems === undefined ? dims[0]! : Math.min(maxItems, dims[0]!);
   const itemElements = dims.slice(1).reduce((a, b) => a * b, 1);
   let bytes: Uint8Array;
