@@ -67,8 +67,9 @@ export function readGeneratorState(where: string, g: unknown, checksum: boolean)
       throw new ValueError(`${where}.crc32 must be 8 lowercase hex digits, got ${describe(stored)}`);
     }
     const actual = stateChecksum(state);
-    if (stored !== actual)
+    if (stored !== actual) {
       throw new ValueError(`${where}: checksum mismatch (stored crc32 ${stored}, computed ${actual}) — the state is corrupted`);
+    }
   }
   return state;
 }

@@ -54,8 +54,9 @@ const OPTIONAL_HYPERPARAMETERS: ReadonlySet<string> = new Set(['clipNorm', 'glob
  * `strict` (version 2) wants every field; version 1 files may lack `fromLogits` and hyperparameters added later.
  */
 export function readCompileSection(where: string, c: unknown, strict: boolean): CompileOptions {
-  if (!isPlainObject(c))
+  if (!isPlainObject(c)) {
     throw new ValueError(`${where} must be {optimizer, optimizerConfig, loss, fromLogits, metrics}, got ${describe(c)}`);
+  }
   const optimizer = checkName(`${where}.optimizer`, c.optimizer);
   if (!optimizerNames.includes(optimizer)) {
     throw new ValueError(`${where}.optimizer '${optimizer}' is not one of ${optimizerNames.join(', ')}`);
@@ -108,7 +109,7 @@ function readHyperparameters(where: string, name: string, config: unknown, stric
         typeof d === 'number'
           ? `a finite number of magnitude ≤ ${MAX_HYPERPARAMETER}`
           : Array.isArray(d)
-            ? `${d.length} such numbers`
+            ? `${d.length} finite numbers of magnitude ≤ ${MAX_HYPERPARAMETER}`
             : `a ${typeof d}`;
       throw new ValueError(`${where}.${k} must be ${want}, got ${describe(v)}`);
     }
@@ -247,8 +248,9 @@ function checkValues(where: string, name: string, values: Float32Array | Float64
   if (bad >= 0) throw new ValueError(`${where}.${name}: element ${bad} is ${values[bad]}; expected finite values`);
   if (NON_NEGATIVE_BUFFERS.has(name)) {
     const neg = values.findIndex((v) => v < 0);
-    if (neg >= 0)
+    if (neg >= 0) {
       throw new ValueError(`${where}.${name}: element ${neg} is ${values[neg]}; this buffer holds squares or maxima, never negative`);
+    }
   }
 }
 

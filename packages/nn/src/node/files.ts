@@ -129,8 +129,9 @@ export function loadJson(path: string, options: LoadJsonOptions = {}): unknown {
   }
   const bytes = readBounded('loadJson', path, maxBytes, (first) => {
     // refuse at the first byte what cannot be JSON (a binary file, /dev/zero) instead of reading up to maxBytes of it
-    if (!JSON_START.has(first[0]!))
+    if (!JSON_START.has(first[0]!)) {
       throw new ValueError(`loadJson: ${path} is not JSON: it starts with byte 0x${first[0]!.toString(16).padStart(2, '0')}`);
+    }
   });
   return parseJsonSafe(bytes.toString('utf8'), { context: path });
 }
