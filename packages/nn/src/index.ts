@@ -6,7 +6,8 @@
  *   the Keras-style {@link Sequential} (add, build, parameters, predict, summary) and `mlp()`;
  * - `training/` — losses, metrics, the fit/fitAsync/evaluate loop, callbacks, History, progress, data
  *   utilities and SVG plots of training curves;
- * - `io/` — the JSON model format: base64 and CRC-32 of tensors, safe JSON parsing, layer configs;
+ * - `io/` — the JSON model format (every field, its checks and the version policy: docs/model-format.md):
+ *   base64 and CRC-32 of tensors, safe JSON parsing, layer configs, optimizer and generator states, size limits;
  * - `reference/` — the hand-derived backprop (delta rule, Jacobian form) that checks the autograd.
  *
  * {@link Sequential} is the face: it hands plain data (layers, parameters, optimizer, objective, tensors)

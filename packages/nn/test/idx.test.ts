@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ValueError } from '@tapegrad/tensor';
+import { Generator, ValueError } from '@tapegrad/tensor';
 import { loadIdxDataset, readIdx } from '../src/node/index.js';
+import { gunzipPrefix } from '../src/node/bounded-read.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tapegrad-idx-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,9 +39,10 @@ const write = (name: string, bytes: Uint8Array): string => {
   return p;
 };
 
+const pixels = Array.from({ length: 2 * 3 * 4 }, (_, i) => (i * 37) % 256);
+const valid = makeIdx(0x08, [2, 3, 4], pixels);
+
 describe('readIdx', () => {
-  const pixels = Array.from({ length: 2 * 3 * 4 }, (_, i) => (i * 37) % 256);
-  const valid = makeIdx(0x08, [2, 3, 4], pixels);
 
   it('reads a valid uint8 file from a path, from bytes and gzipped', () => {
     const p = write('valid-idx3-ubyte', valid);
@@ -106,6 +108,53 @@ describe('readIdx', () => {
     const brokenGzip = gzipSync(valid).subarray(0, 20);
     expect(() => readIdx(brokenGzip, 'x.gz')).toThrow(/x\.gz is gzip-compressed but cannot be decompressed/);
     expect(() => readIdx(join(dir, 'missing-file'))).toThrow(/cannot read .*missing-file/);
+  });
+});
+
+describe('readIdx reads within bounds', () => {
+  it('a gzip bomb (a tiny header, then 32 MB of zeros) is refused once the header\'s size is exceeded', () => {
+    const header = makeIdx(0x08, [2, 2], [1, 2, 3, 4]);
+    const bomb = new Uint8Array(header.length + 32 * 2 ** 20);
+    bomb.set(header);
+    const p = write('bomb-idx1-ubyte.gz', gzipSync(bomb));
+    expect(() => readIdx(p)).toThrow(
+      /bomb-idx1-ubyte\.gz has trailing bytes: dims \[2, 2\] of uint8 need 16 bytes .* got more once decompressed \(a gzip bomb\?\)/,
+    );
+    // with maxItems the prefix is read without inflating the rest
+    expect(Array.from(readIdx(p, undefined, { maxItems: 1 }).data)).toEqual([1, 2]);
+  });
+
+  it('gunzipPrefix never holds more than the need plus 1 MiB, even when the needed part is followed by a bomb', () => {
+    const bomb = gzipSync(new Uint8Array(16 * 2 ** 20));
+    const { bytes } = gunzipPrefix('test', bomb, 1000, 'bomb');
+    expect(bytes.length).toBeGreaterThanOrEqual(1000);
+    expect(bytes.length).toBeLessThanOrEqual(1000 + 2 ** 20);
+  });
+
+  it('maxItems reads only the first entries: a corrupted tail of a large .gz is never reached', () => {
+    const g = new Generator(1);
+    const values = Array.from({ length: 300 * 1000 }, () => g.int(0, 256));
+    const gz = gzipSync(makeIdx(0x08, [300, 1000], values));
+    gz[Math.floor(gz.length * 0.8)] ^= 0xff;
+    const p = write('big-corrupt.gz', gz);
+    expect(() => readIdx(p)).toThrow(/cannot be decompressed/);
+    const head = readIdx(p, undefined, { maxItems: 10 });
+    expect(head.dims).toEqual([10, 1000]);
+    expect(head.fileDims).toEqual([300, 1000]);
+    expect(Array.from(head.data)).toEqual(values.slice(0, 10_000));
+    expect(() => readIdx(p, undefined, { maxItems: -1 })).toThrow(/maxItems must be a non-negative integer/);
+  });
+
+  it('from a raw file too, and a device is refused at its first bytes (/dev/zero used to be read without end)', () => {
+    const p = write('head-idx3-ubyte', valid);
+    const r = readIdx(p, undefined, { maxItems: 1 });
+    expect(r.dims).toEqual([1, 3, 4]);
+    expect(Array.from(r.data)).toEqual(pixels.slice(0, 12));
+    expect(readIdx(p, undefined, { maxItems: 5 }).dims).toEqual([2, 3, 4]);
+    // a size known without reading is still checked: a truncated file is refused even when its head is enough
+    const short = write('short-idx3-ubyte', valid.subarray(0, valid.length - 5));
+    expect(() => readIdx(short, undefined, { maxItems: 1 })).toThrow(/short-idx3-ubyte is truncated: .* got 35/);
+    if (existsSync('/dev/zero')) expect(() => readIdx('/dev/zero')).toThrow(/\/dev\/zero has element type byte 00/);
   });
 });
 

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ValueError } from '@tapegrad/tensor';
 import {
+  load,
   loadJson,
   loadMnistPackage,
   mnistFromModule,
@@ -14,6 +16,7 @@ import {
   writeFileAtomic,
   writeHistoryPlot,
 } from '../src/node/index.js';
+import { readBounded } from '../src/node/bounded-read.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tapegrad-io-'));
@@ -44,6 +47,37 @@ describe('writeFileAtomic', () => {
 
   it('fails cleanly when the directory does not exist', () => {
     expect(() => writeFileAtomic(join(dir, 'no', 'such', 'dir.txt'), 'x')).toThrow(/could not write .*dir\.txt: ENOENT/);
+  });
+});
+
+describe('temporary files of a killed save', () => {
+  it('are removed by the next save to the same path; those of running processes and other files stay', () => {
+    const d = mkdtempSync(join(tmpdir(), 'tapegrad-stale-'));
+    const target = join(d, 'model.json');
+    // a process that has exited: its pid no longer runs (what a save killed between write and rename leaves)
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const stale = `.model.json.${dead}.0123456789ab.tmp`;
+    const live = `.model.json.${process.ppid}.0123456789ab.tmp`;
+    const other = `.other.json.${dead}.0123456789ab.tmp`;
+    for (const f of [stale, live, other, 'notes.tmp']) writeFileSync(join(d, f), 'partial');
+    writeFileAtomic(target, '{}');
+    expect(readdirSync(d).sort()).toEqual([live, other, 'model.json', 'notes.tmp'].sort());
+    rmSync(d, { recursive: true, force: true });
+  });
+});
+
+describe('reads are bounded by the bytes actually read', () => {
+  it('load and loadJson refuse /dev/zero at its first byte (it used to be read without end)', () => {
+    if (!existsSync('/dev/zero')) return;
+    expect(() => loadJson('/dev/zero')).toThrow('loadJson: /dev/zero is not JSON: it starts with byte 0x00');
+    expect(() => load('/dev/zero')).toThrow(/is not JSON/);
+  });
+
+  it('a device that reports no size is cut at maxBytes', () => {
+    if (!existsSync('/dev/zero')) return;
+    expect(() => readBounded('test', '/dev/zero', 1000)).toThrow(
+      'test: /dev/zero has more than 1000 bytes; refusing files over 1000 bytes',
+    );
   });
 });
 

@@ -36,7 +36,7 @@ describe('toJSON / fromJSON', () => {
     const { m } = trained();
     const doc = m.toJSON();
     expect(doc.format).toBe('tapegrad-model');
-    expect(doc.version).toBe(1);
+    expect(doc.version).toBe(2);
     expect(doc.seed).toBe(7);
     expect(doc.epoch).toBe(2);
     expect(doc.architecture.layers.map((l) => l.type)).toEqual(['Dense', 'Dropout', 'Dense']);
@@ -69,7 +69,7 @@ describe('toJSON / fromJSON', () => {
     };
     expect(() => Sequential.fromJSON(good.slice(0, good.length - 40))).toThrow(/invalid JSON.*truncated/);
     expect(() => Sequential.fromJSON(mutate((d) => void ((d as { format: string }).format = 'keras')))).toThrow(/not a tapegrad model/);
-    expect(() => Sequential.fromJSON(mutate((d) => void ((d as { version: number }).version = 2)))).toThrow(/unsupported model version 2/);
+    expect(() => Sequential.fromJSON(mutate((d) => void ((d as { version: number }).version = 3)))).toThrow(/unsupported model version 3/);
     const flip = mutate((d) => {
       const t = d.weights.tensors['dense/kernel']!;
       t.data = (t.data[0] === 'A' ? 'B' : 'A') + t.data.slice(1);
@@ -94,7 +94,9 @@ describe('toJSON / fromJSON', () => {
       Sequential.fromJSON(good.replace('"format":"tapegrad-model"', '"__proto__":{"polluted":1},"format":"tapegrad-model"')),
     ).toThrow(/forbidden key "__proto__"/);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(() => Sequential.fromJSON(mutate((d) => void (d.generatorState = { prng: 3 })))).toThrow(/generatorState/);
+    expect(() => Sequential.fromJSON(mutate((d) => void ((d as Record<string, unknown>).generatorState = { prng: 3 })))).toThrow(
+      /generatorState/,
+    );
   });
 });
 

@@ -1,37 +1,51 @@
-import { type DType, Tensor, ValueError, sizeOf } from '@tapegrad/tensor';
+import { type DType, ShapeError, type Tensor, ValueError, fmtShape, sizeOf } from '@tapegrad/tensor';
+import type { OptimizerState } from '@tapegrad/optim';
 import { Dense, type Layer, type LayerConfig } from '../model/layers.js';
 import type { CompileOptions } from '../training/compile.js';
 import type { MetricSpec } from '../training/objective.js';
+import { readGeneratorState, writeGeneratorState, type GeneratorState, type StoredGeneratorState } from './generator-state.js';
 import { layerFromConfig } from './layer-config.js';
-import { assertSafeJson, parseJsonSafe } from './safe-json.js';
+import { MAX_LAYERS, MAX_NAME_LENGTH, MAX_PARAMETERS, checkCount, checkInputShape, checkSeed } from './limits.js';
+import {
+  readCompileSection,
+  readOptimizerState,
+  writeOptimizerState,
+  type CompileSection,
+  type ParameterInfo,
+  type StoredOptimizerState,
+} from './optimizer-state.js';
+import { assertSafeJson, checkExactKeys, describe, isPlainObject, parseJsonSafe } from './safe-json.js';
 import { WEIGHTS_FORMAT, WEIGHTS_VERSION, decodeTensors, encodeTensors } from './tensors.js';
 
-// The JSON model format (version 1): one document with the architecture, the compile settings, the optimizer
-// and generator states and the weights. Writing takes plain data gathered from a model; reading checks every
-// field in order and hands back plain data (and the layers, one at a time, within a parameter budget).
+// The JSON model format: one document with the architecture, the compile settings, the optimizer and generator
+// states and the weights. This build writes version 2 and reads versions 1 and 2 (docs/model-format.md). Writing
+// takes plain data gathered from a model; reading checks every field and hands back plain data and the layers,
+// with every size counted before anything is allocated.
 
-/** The JSON document written by {@link Sequential.toJSON}. */
+export type { GeneratorState } from './generator-state.js';
+
+/** The format version this build writes. */
+export const MODEL_VERSION = 2;
+/** The format versions this build reads. */
+const READABLE_VERSIONS: readonly number[] = [1, 2];
+
+/** The JSON document written by {@link Sequential.toJSON} (version 2; see docs/model-format.md). */
 export interface ModelJSON {
   format: 'tapegrad-model';
-  version: 1;
+  version: 2;
   name: string;
   seed: number | string;
   inputShape: number[] | null;
   architecture: { class: 'Sequential'; layers: { type: string; config: LayerConfig }[] };
-  compile: { optimizer: string; optimizerConfig: Record<string, unknown>; loss: string; fromLogits: boolean; metrics: string[] } | null;
-  optimizerState: unknown;
-  generatorState: unknown;
+  compile: CompileSection | null;
+  /** The optimizer's moments and counters, or null (uncompiled, or saved with `includeOptimizer: false`). */
+  optimizerState: StoredOptimizerState | null;
+  generatorState: StoredGeneratorState;
   /** Generator states of layers with their own seed (a seeded Dropout), by layer name. */
-  layerGeneratorStates?: Record<string, unknown>;
+  layerGeneratorStates: Record<string, StoredGeneratorState>;
   epoch: number;
   weights: { format: string; version: number; tensors: ReturnType<typeof encodeTensors> };
 }
-
-/** A generator's saved state, as `Generator.getState` returns it. */
-export type GeneratorState = { seed: number | string; prng: object; spare: number | null };
-
-/** Largest parameter count a model file may describe before anything is allocated (2^26 floats, 256 MiB). */
-const MAX_PARAMS = 2 ** 26;
 
 const FN = 'Sequential.fromJSON';
 
@@ -41,17 +55,21 @@ export interface ModelParts {
   seed: number | string;
   inputShape: number[] | null;
   layers: { type: string; config: LayerConfig }[];
-  compile: ModelJSON['compile'];
-  optimizerState: unknown;
-  generatorState: GeneratorState;
-  layerGeneratorStates: Record<string, GeneratorState>;
+  compile: CompileSection | null;
+  /** `optimizer.state()`, or null to save no optimizer state. */
+  optimizerState: OptimizerState | null;
+  /** The parameters the optimizer updates, in its order (what its state is stored against). */
+  trainable: ParameterInfo[];
+  generatorState: { seed: number | string; prng: object; spare: number | null };
+  layerGeneratorStates: Record<string, { seed: number | string; prng: object; spare: number | null }>;
   epoch: number;
   weights: Record<string, Tensor>;
 }
 
 /**
- * Refuses to save what cannot be loaded back: a custom loss function, custom metric functions, or a Dense layer
- * with an unregistered activation function.
+ * Refuses to save what cannot be loaded back, with the reason in the user's terms: a custom loss function, custom
+ * metric functions, or a Dense layer with an unregistered activation function. (Everything else is caught by
+ * reading the document back before it is written.)
  */
 export function checkSavable(
   layers: readonly { type: string; config: LayerConfig }[],
@@ -73,19 +91,21 @@ export function checkSavable(
   }
 }
 
-/** The model document of version 1 from its parts; the weights are encoded as base64 with checksums. */
+/** The model document of version 2 from its parts: weights and optimizer moments as base64 with checksums. */
 export function writeModelJSON(parts: ModelParts): ModelJSON {
   return {
     format: 'tapegrad-model',
-    version: 1,
+    version: 2,
     name: parts.name,
     seed: parts.seed,
     inputShape: parts.inputShape ? [...parts.inputShape] : null,
     architecture: { class: 'Sequential', layers: parts.layers },
     compile: parts.compile,
-    optimizerState: parts.optimizerState,
-    generatorState: parts.generatorState,
-    layerGeneratorStates: parts.layerGeneratorStates,
+    optimizerState: parts.optimizerState ? writeOptimizerState(parts.optimizerState, parts.trainable) : null,
+    generatorState: writeGeneratorState('toJSON: generatorState', parts.generatorState),
+    layerGeneratorStates: Object.fromEntries(
+      Object.entries(parts.layerGeneratorStates).map(([name, g]) => [name, writeGeneratorState(`toJSON: layer '${name}' generator`, g)]),
+    ),
     epoch: parts.epoch,
     weights: { format: WEIGHTS_FORMAT, version: WEIGHTS_VERSION, tensors: encodeTensors(parts.weights) },
   };
@@ -94,6 +114,7 @@ export function writeModelJSON(parts: ModelParts): ModelJSON {
 /** The checked top of a model document: enough to create the model and its layers. */
 export interface ModelHeader {
   document: Record<string, unknown>;
+  version: 1 | 2;
   name: string;
   seed: number | string;
   inputShape: number[] | null;
@@ -105,66 +126,84 @@ export interface ModelHeader {
 export function readModelHeader(input: unknown): ModelHeader {
   const doc = typeof input === 'string' ? parseJsonSafe(input, { context: 'model' }) : input;
   if (typeof input !== 'string') assertSafeJson(doc, { context: 'model' });
-  if (!isObject(doc)) throw new ValueError(`${FN}: expected a model document object, got ${typeof doc}`);
+  if (!isPlainObject(doc)) throw new ValueError(`${FN}: expected a model document object, got ${describe(doc)}`);
   if (doc.format !== 'tapegrad-model') {
-    throw new ValueError(`${FN}: not a tapegrad model (format ${JSON.stringify(doc.format)}; expected "tapegrad-model")`);
+    throw new ValueError(`${FN}: not a tapegrad model (format ${describe(doc.format)}; expected "tapegrad-model")`);
   }
-  if (doc.version !== 1) {
-    throw new ValueError(`${FN}: unsupported model version ${JSON.stringify(doc.version)}; this build reads version 1`);
+  if (!READABLE_VERSIONS.includes(doc.version as number)) {
+    throw new ValueError(
+      `${FN}: unsupported model version ${describe(doc.version)}; this build reads versions ${READABLE_VERSIONS.join(' and ')} ` +
+        `(a newer tapegrad wrote it?)`,
+    );
   }
-  const seed = doc.seed;
-  if (!((typeof seed === 'number' && Number.isFinite(seed)) || (typeof seed === 'string' && seed.length <= 1000))) {
-    const got = typeof seed === 'string' ? `a string of ${seed.length}` : typeof seed === 'number' ? seed : typeof seed;
-    throw new ValueError(`${FN}: seed must be a finite number or a string of at most 1000 characters, got ${got}`);
-  }
+  const seed = checkSeed(`${FN}: seed`, doc.seed);
   const name = doc.name;
-  if (typeof name !== 'string' || name.length > 200) {
-    const got = typeof name === 'string' ? `one of ${name.length}` : typeof name;
-    throw new ValueError(`${FN}: name must be a string of at most 200 characters, got ${got}`);
+  if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH) {
+    throw new ValueError(`${FN}: name must be a string of at most ${MAX_NAME_LENGTH} characters, got ${describe(name)}`);
   }
   const arch = doc.architecture;
-  if (!isObject(arch) || arch.class !== 'Sequential' || !Array.isArray(arch.layers)) {
+  if (!isPlainObject(arch) || arch.class !== 'Sequential' || !Array.isArray(arch.layers)) {
     throw new ValueError(`${FN}: architecture must be {class: "Sequential", layers: [...]}`);
   }
-  if (arch.layers.length === 0 || arch.layers.length > 1000) {
-    throw new ValueError(`${FN}: expected 1 to 1000 layers, got ${arch.layers.length}`);
+  if (arch.layers.length === 0 || arch.layers.length > MAX_LAYERS) {
+    throw new ValueError(`${FN}: expected 1 to ${MAX_LAYERS} layers, got ${arch.layers.length}`);
   }
-  let inputShape: number[] | null = null;
   const shape = doc.inputShape;
-  if (shape !== null && shape !== undefined) {
-    if (!Array.isArray(shape) || shape.length === 0 || shape.length > 8 || !shape.every((d) => Number.isInteger(d) && d > 0 && d <= 1e8)) {
-      throw new ValueError(`${FN}: inputShape must be an array of positive integers, got ${JSON.stringify(shape)}`);
-    }
-    inputShape = shape as number[];
-  }
-  return { document: doc, name, seed, inputShape, layers: arch.layers as unknown[] };
+  if (shape === undefined && doc.version !== 1) throw new ValueError(`${FN}: inputShape is missing; expected an array or null`);
+  const inputShape = shape === null || shape === undefined ? null : checkInputShape(`${FN}: inputShape`, shape);
+  return { document: doc, version: doc.version as 1 | 2, name, seed, inputShape, layers: arch.layers as unknown[] };
 }
 
 /**
- * The layers of `architecture.layers`, one at a time, each counted against the parameter budget before it is
- * handed out — so the model allocates nothing for a file that describes too many parameters.
+ * The layers of `architecture.layers`, unbuilt, after one pass over every size: each layer's declared input shape
+ * must agree with the size that reaches it (the document's inputShape for the first), and the parameter count of
+ * the whole stack is checked against {@link MAX_PARAMETERS} — so nothing is allocated for a file that describes
+ * too many parameters or contradicts itself.
  */
-export function* readLayers(entries: readonly unknown[], inputShape: readonly number[] | null): Generator<Layer, void, undefined> {
+export function readLayers(entries: readonly unknown[], inputShape: readonly number[] | null): Layer[] {
   let size = inputShape ? sizeOf(inputShape) : null;
   let totalParams = 0;
+  const layers: Layer[] = [];
   for (const [i, entry] of entries.entries()) {
-    if (!isObject(entry)) throw new ValueError(`${FN}: layer ${i} must be {type, config}`);
+    if (!isPlainObject(entry)) throw new ValueError(`${FN}: layer ${i} must be {type, config}, got ${describe(entry)}`);
     const layer = layerFromConfig(entry.type, entry.config);
+    if (layer.inputShape) {
+      const declared = sizeOf(layer.inputShape);
+      if (size !== null && declared !== size) {
+        const source = i === 0 ? `the document's inputShape ${fmtShape(inputShape!)} has` : `the layers before it output`;
+        throw new ShapeError(
+          `${FN}: layer ${i} '${layer.name}' declares inputShape ${fmtShape(layer.inputShape)} (${declared} features) ` +
+            `but ${source} ${size}`,
+        );
+      }
+      size = declared;
+    } else if (i === 0 && size === null) {
+      throw new ValueError(`${FN}: neither the document nor its first layer has an inputShape, so the model cannot be built`);
+    }
     if (layer instanceof Dense) {
-      const inSize = size ?? (layer.inputShape ? sizeOf(layer.inputShape) : null);
-      if (inSize !== null) totalParams += inSize * layer.units + (layer.useBias ? layer.units : 0);
+      totalParams += size! * layer.units + (layer.useBias ? layer.units : 0);
       size = layer.units;
     }
-    if (totalParams > MAX_PARAMS) {
-      throw new ValueError(`${FN}: the architecture has ${totalParams} parameters, more than ${MAX_PARAMS}; refusing to allocate`);
+    if (totalParams > MAX_PARAMETERS) {
+      throw new ValueError(`${FN}: the architecture has ${totalParams} parameters, more than ${MAX_PARAMETERS}; refusing to allocate`);
     }
-    yield layer;
+    layers.push(layer);
   }
+  return layers;
+}
+
+/** Name, shape and dtype of each parameter: what the document's tensors are checked against. */
+export function describeParameters(
+  params: readonly { name?: string | undefined; shape: readonly number[]; value: { dtype: DType } }[],
+): ParameterInfo[] {
+  return params.map((p, i) => ({ name: p.name ?? `parameter ${i}`, shape: p.shape, dtype: p.value.dtype }));
 }
 
 /** What the built model expects of the rest of the document: its parameters and which layers keep their own generator. */
 export interface ModelExpectation {
-  parameters: { name: string; shape: readonly number[]; dtype: DType }[];
+  parameters: ParameterInfo[];
+  /** The parameters the optimizer updates, in its order. */
+  trainable: ParameterInfo[];
   seededLayers: ReadonlySet<string>;
 }
 
@@ -176,82 +215,53 @@ export interface ModelState {
   layerGeneratorStates: [string, GeneratorState][];
   /** Compile options to restore, or null when the model was saved uncompiled. */
   compile: CompileOptions | null;
-  optimizerState: unknown;
+  /** The optimizer state in the form `optimizer.loadState` takes, or null. */
+  optimizerState: OptimizerState | null;
 }
 
-/** Checks the weights (names, shapes, dtypes, checksums), epoch, generator states and compile section against the built model. */
-export function readModelState(doc: Record<string, unknown>, expected: ModelExpectation): ModelState {
+/**
+ * Checks the rest of the document against the built model: the weights (names, shapes, dtypes, checksums, finite
+ * values), the epoch, the generator states, the compile section and the optimizer state. Version 1 files may
+ * lack the epoch, the generator states and the optimizer state; version 2 files have every field.
+ */
+export function readModelState(doc: Record<string, unknown>, version: 1 | 2, expected: ModelExpectation): ModelState {
   const w = doc.weights;
-  if (!isObject(w) || w.format !== WEIGHTS_FORMAT || w.version !== WEIGHTS_VERSION) {
+  if (!isPlainObject(w) || w.format !== WEIGHTS_FORMAT || w.version !== WEIGHTS_VERSION) {
     throw new ValueError(`${FN}: weights must be {format: "${WEIGHTS_FORMAT}", version: ${WEIGHTS_VERSION}, tensors}`);
   }
   const shapes: Record<string, readonly number[]> = {};
   for (const p of expected.parameters) shapes[p.name] = p.shape;
-  const weights = decodeTensors(w.tensors, shapes, { context: 'model weights' });
+  const weights = decodeTensors(w.tensors, shapes, { context: 'model weights', finite: true });
   for (const p of expected.parameters) {
     const t = weights[p.name]!;
     if (t.dtype !== p.dtype) throw new ValueError(`${FN}: weight '${p.name}' has dtype ${t.dtype}; expected ${p.dtype}`);
   }
-  let epoch: number | null = null;
-  if (doc.epoch !== undefined) {
-    if (!Number.isInteger(doc.epoch) || (doc.epoch as number) < 0) throw new ValueError(`${FN}: epoch must be a non-negative integer`);
-    epoch = doc.epoch as number;
-  }
+  const v2 = version === 2;
+  const present = (key: string): boolean => {
+    if (doc[key] !== undefined) return true;
+    if (v2) throw new ValueError(`${FN}: ${key} is missing`);
+    return false;
+  };
+  const epoch = present('epoch') ? checkCount(`${FN}: epoch`, doc.epoch) : null;
   let generatorState: GeneratorState | null = null;
-  if (doc.generatorState !== undefined && doc.generatorState !== null) {
-    if (!isGeneratorState(doc.generatorState)) throw new ValueError(`${FN}: generatorState must be {seed, prng: {c, s0, s1, s2}, spare}`);
-    generatorState = doc.generatorState;
+  if (present('generatorState') && (v2 || doc.generatorState !== null)) {
+    generatorState = readGeneratorState(`${FN}: generatorState`, doc.generatorState, v2);
   }
   const layerGeneratorStates: [string, GeneratorState][] = [];
-  if (doc.layerGeneratorStates !== undefined) {
+  if (present('layerGeneratorStates')) {
     const states = doc.layerGeneratorStates;
-    if (!isObject(states)) throw new ValueError(`${FN}: layerGeneratorStates must be an object`);
-    for (const name of Object.keys(states)) {
-      const g = states[name];
-      if (!expected.seededLayers.has(name) || !isGeneratorState(g)) {
-        throw new ValueError(
-          `${FN}: layerGeneratorStates.${name} does not match a seeded layer or is not {seed, prng: {c, s0, s1, s2}, spare}`,
-        );
-      }
-      layerGeneratorStates.push([name, g]);
+    if (!isPlainObject(states)) throw new ValueError(`${FN}: layerGeneratorStates must be an object, got ${describe(states)}`);
+    const names = Object.keys(states);
+    checkExactKeys(`${FN}: layerGeneratorStates must hold exactly the seeded layers`, names, [...expected.seededLayers]);
+    for (const name of names) {
+      layerGeneratorStates.push([name, readGeneratorState(`${FN}: layerGeneratorStates.${name}`, states[name], v2)]);
     }
   }
-  return {
-    weights,
-    epoch,
-    generatorState,
-    layerGeneratorStates,
-    compile: readCompile(doc.compile),
-    optimizerState: doc.optimizerState ?? null,
-  };
-}
-
-function readCompile(c: unknown): CompileOptions | null {
-  if (c === null || c === undefined) return null;
-  if (
-    !isObject(c) ||
-    typeof c.optimizer !== 'string' ||
-    typeof c.loss !== 'string' ||
-    !Array.isArray(c.metrics) ||
-    !c.metrics.every((m) => typeof m === 'string')
-  ) {
-    throw new ValueError(`${FN}: compile must be {optimizer: string, optimizerConfig, loss: string, metrics: string[]}`);
+  const compile = present('compile') && doc.compile !== null ? readCompileSection(`${FN}: compile`, doc.compile, v2) : null;
+  let optimizerState: OptimizerState | null = null;
+  if (present('optimizerState') && doc.optimizerState !== null) {
+    if (!compile) throw new ValueError(`${FN}: the document has an optimizerState but no compile section to restore it into`);
+    optimizerState = readOptimizerState(`${FN}: optimizerState`, doc.optimizerState, version, { compile, params: expected.trainable });
   }
-  const optimizerOptions = isObject(c.optimizerConfig) ? { ...c.optimizerConfig } : {};
-  delete optimizerOptions.name;
-  return { optimizer: c.optimizer, loss: c.loss, metrics: c.metrics as string[], fromLogits: c.fromLogits === true, optimizerOptions };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isGeneratorState(g: unknown): g is GeneratorState {
-  return (
-    isObject(g) &&
-    isObject(g.prng) &&
-    (g.spare === null || typeof g.spare === 'number') &&
-    (typeof g.seed === 'number' || typeof g.seed === 'string') &&
-    ['c', 's0', 's1', 's2'].every((k) => typeof (g.prng as Record<string, unknown>)[k] === 'number')
-  );
+  return { weights, epoch, generatorState, layerGeneratorStates, compile, optimizerState };
 }

@@ -58,7 +58,7 @@ function checkSafe(fn: string, value: unknown, options: SafeJsonOptions): void {
       if (FORBIDDEN_KEYS.has(key)) {
         throw new ValueError(`${ctx}: forbidden key ${JSON.stringify(key)} at ${path} (possible prototype pollution)`);
       }
-      stack.push([(v as Record<string, unknown>)[key], depth + 1, `${path}.${key}`]);
+      stack.push([(v as Record<string, unknown>)[key], depth + 1, `${path}.${key.length > 40 ? `${key.slice(0, 40)}…` : key}`]);
     }
   }
 }
@@ -73,8 +73,38 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** A short description of a JSON value for error messages: never the whole value. */
 export function describe(v: unknown): string {
   if (v === null) return 'null';
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (Array.isArray(v)) {
+    return v.length <= 8 && v.every((d) => typeof d === 'number') ? `an array [${v.join(', ')}]` : `an array of length ${v.length}`;
+  }
   if (typeof v === 'string') return v.length > 40 ? `a string of length ${v.length}` : JSON.stringify(v);
   if (typeof v === 'object') return 'an object';
+  if (typeof v === 'number') return String(v);
   return `${typeof v} ${String(v)}`;
+}
+
+/** Up to `max` names, quoted, and how many more: `"a", "b", "c" and 199997 more` (error messages stay one short line). */
+export function listSome(names: readonly string[], max = 3): string {
+  const shown = names.slice(0, max).map((n) => describe(n));
+  return names.length > max ? `${shown.join(', ')} and ${names.length - max} more` : shown.join(', ');
+}
+
+/**
+ * Throws a ValueError `${what}; missing …; unexpected …` unless the keys of `got` are exactly `expected`
+ * (`optional` keys may be present or not); the lists are bounded by {@link listSome}.
+ */
+export function checkExactKeys(
+  what: string,
+  got: readonly string[],
+  expected: readonly string[],
+  optional: ReadonlySet<string> = new Set(),
+): void {
+  const want = new Set(expected);
+  const have = new Set(got);
+  const missing = expected.filter((k) => !have.has(k));
+  const extra = got.filter((k) => !want.has(k) && !optional.has(k));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new ValueError(
+      what + (missing.length ? `; missing ${listSome(missing)}` : '') + (extra.length ? `; unexpected ${listSome(extra)}` : ''),
+    );
+  }
 }

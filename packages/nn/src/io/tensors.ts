@@ -1,6 +1,7 @@
 import { Tensor, ShapeError, ValueError, fmtShape, type DType } from '@tapegrad/tensor';
 import { DTYPE_BYTES, base64ToBytes, bytesToBase64, bytesToTypedArray, crc32Hex, typedArrayToBytes } from './binary.js';
-import { FORBIDDEN_KEYS, describe, isPlainObject } from './safe-json.js';
+import { firstNonFinite } from './limits.js';
+import { FORBIDDEN_KEYS, checkExactKeys, describe, isPlainObject } from './safe-json.js';
 
 // The weights section of the model format: a dictionary of named tensors, each with its shape, dtype,
 // base64 data and CRC-32, decoded only after every field has been checked.
@@ -28,8 +29,8 @@ export const DEFAULT_MAX_ELEMENTS = 2 ** 27;
 export function encodeTensors(named: Record<string, Tensor>): EncodedTensors {
   const out: EncodedTensors = {};
   for (const [name, t] of Object.entries(named)) {
-    if (FORBIDDEN_KEYS.has(name)) throw new ValueError(`encodeTensors: tensor name ${JSON.stringify(name)} is reserved`);
-    if (!(t instanceof Tensor)) throw new ValueError(`encodeTensors: entry ${JSON.stringify(name)} is not a Tensor`);
+    if (FORBIDDEN_KEYS.has(name)) throw new ValueError(`encodeTensors: tensor name ${describe(name)} is reserved`);
+    if (!(t instanceof Tensor)) throw new ValueError(`encodeTensors: entry ${describe(name)} is not a Tensor`);
     const values = t.contiguous().values() as Float32Array | Float64Array | Int32Array;
     const bytes = typedArrayToBytes(values);
     out[name] = { shape: [...t.shape], dtype: t.dtype, data: bytesToBase64(bytes), crc32: crc32Hex(bytes) };
@@ -43,6 +44,8 @@ export interface DecodeTensorsOptions {
   maxElements?: number;
   /** Prefix for error messages, e.g. the file name. */
   context?: string;
+  /** Refuse NaN and ±Infinity in float tensors (values that must be usable as weights). */
+  finite?: boolean;
 }
 
 /**
@@ -60,19 +63,9 @@ export function decodeTensors(
   if (!isPlainObject(doc)) throw new ValueError(`${ctx}: expected an object of named tensors, got ${describe(doc)}`);
   const out: Record<string, Tensor> = {};
   const names = Object.keys(doc);
-  if (expected) {
-    const missing = Object.keys(expected).filter((k) => !Object.hasOwn(doc, k));
-    const extra = names.filter((k) => !Object.hasOwn(expected, k));
-    if (missing.length > 0 || extra.length > 0) {
-      throw new ValueError(
-        `${ctx}: tensor names do not match the model` +
-          (missing.length ? `; missing ${missing.map((s) => JSON.stringify(s)).join(', ')}` : '') +
-          (extra.length ? `; unexpected ${extra.map((s) => JSON.stringify(s)).join(', ')}` : ''),
-      );
-    }
-  }
+  if (expected) checkExactKeys(`${ctx}: tensor names do not match the model`, names, Object.keys(expected));
   for (const name of names) {
-    const where = `${ctx}: tensor ${JSON.stringify(name)}`;
+    const where = `${ctx}: tensor ${describe(name)}`;
     if (FORBIDDEN_KEYS.has(name)) throw new ValueError(`${where}: reserved name`);
     const entry = (doc as Record<string, unknown>)[name];
     if (!isPlainObject(entry)) throw new ValueError(`${where}: expected {shape, dtype, data, crc32}, got ${describe(entry)}`);
@@ -83,15 +76,15 @@ export function decodeTensors(
     let size = 1;
     for (const d of shape) {
       if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
-        throw new ValueError(`${where}: shape ${JSON.stringify(shape)} has dimension ${JSON.stringify(d)}; expected non-negative integers`);
+        throw new ValueError(`${where}: shape ${dims(shape)} has dimension ${describe(d)}; expected non-negative integers`);
       }
       size *= d;
       if (size > maxElements) {
-        throw new ValueError(`${where}: shape ${JSON.stringify(shape)} has more than ${maxElements} elements; refusing to allocate`);
+        throw new ValueError(`${where}: shape ${dims(shape)} has more than ${maxElements} elements; refusing to allocate`);
       }
     }
     if (dtype !== 'float32' && dtype !== 'float64' && dtype !== 'int32') {
-      throw new ValueError(`${where}: dtype ${JSON.stringify(dtype)} is not one of float32, float64, int32`);
+      throw new ValueError(`${where}: dtype ${describe(dtype)} is not one of float32, float64, int32`);
     }
     if (typeof data !== 'string') throw new ValueError(`${where}: data must be a base64 string, got ${describe(data)}`);
     if (typeof checksum !== 'string' || !/^[0-9a-f]{8}$/.test(checksum)) {
@@ -116,9 +109,19 @@ export function decodeTensors(
     if (actual !== checksum) {
       throw new ValueError(`${where}: checksum mismatch (stored crc32 ${checksum}, computed ${actual}) — the data is corrupted`);
     }
-    out[name] = new Tensor(bytesToTypedArray(bytes, dtype), shape as number[]);
+    const values = bytesToTypedArray(bytes, dtype);
+    if (options.finite && dtype !== 'int32') {
+      const bad = firstNonFinite(values);
+      if (bad >= 0) throw new ValueError(`${where}: element ${bad} is ${values[bad]}; expected finite values`);
+    }
+    out[name] = new Tensor(values, shape as number[]);
   }
   return out;
+}
+
+/** A stored shape of at most 32 entries for a message, each entry bounded. */
+function dims(shape: readonly unknown[]): string {
+  return `[${shape.map((d) => (typeof d === 'number' ? d : describe(d))).join(', ')}]`;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -1,5 +1,5 @@
 import { type Variable, noGrad, variable } from '@tapegrad/autograd';
-import { Tensor, sizeOf } from '@tapegrad/tensor';
+import { DTypeError, Tensor, sizeOf } from '@tapegrad/tensor';
 import type { Layer } from './layers.js';
 
 // The forward pass over a stack of layers, their train/eval mode, and batched inference: what `predict`
@@ -22,10 +22,31 @@ export function isTraining(layers: readonly Layer[]): boolean {
   return layers.some((l) => l.training);
 }
 
-/** The samples of `t` as a contiguous Float32Array (a copy only when needed): what every batch is cut from. */
-export function toFloat32(t: Tensor): Float32Array {
-  const c = t.dtype === 'float32' ? t.contiguous() : t.astype('float32');
-  return c.values() as Float32Array;
+/** The dtype of every parameter of the layers (float32 when there are none), or `mixed`. */
+export function parameterDType(layers: readonly Layer[]): 'float32' | 'float64' | 'mixed' {
+  const dtypes = new Set(layers.flatMap((l) => l.parameters().map((p) => p.value.dtype)));
+  if (dtypes.size === 0) return 'float32';
+  return dtypes.size === 1 && (dtypes.has('float32') || dtypes.has('float64')) ? ([...dtypes][0] as 'float32' | 'float64') : 'mixed';
+}
+
+/** Refuses training a model that mixes float32 and float64 parameters (its products would mix dtypes). */
+export function checkOneDType(fn: string, layers: readonly Layer[]): void {
+  if (parameterDType(layers) !== 'mixed') return;
+  const kinds = layers.filter((l) => l.parameters().length > 0).map((l) => `${l.name} ${l.parameters()[0]!.value.dtype}`);
+  throw new DTypeError(
+    `${fn}: the model mixes float32 and float64 parameters (${kinds.slice(0, 4).join(', ')}); give every layer one dtype`,
+  );
+}
+
+/** The float dtype data is cast to for these layers: float64 when every parameter is float64, float32 otherwise. */
+export function dataDType(layers: readonly Layer[]): 'float32' | 'float64' {
+  return parameterDType(layers) === 'float64' ? 'float64' : 'float32';
+}
+
+/** The samples of `t` as a contiguous array of `dtype` (a copy only when needed): what every batch is cut from. */
+export function toFloatArray(t: Tensor, dtype: 'float32' | 'float64'): Float32Array | Float64Array {
+  const c = t.dtype === dtype ? t.contiguous() : t.astype(dtype);
+  return c.values() as Float32Array | Float64Array;
 }
 
 /**
@@ -36,7 +57,7 @@ export function predictBatches(layers: readonly Layer[], x: Tensor, batchSize: n
   const n = x.shape[0]!;
   const featShape = x.shape.slice(1);
   const f = sizeOf(featShape);
-  const xd = toFloat32(x);
+  const xd = toFloatArray(x, dataDType(layers));
   let out: Float32Array | Float64Array = new Float32Array(0);
   const wasTraining = isTraining(layers);
   setTraining(layers, false);

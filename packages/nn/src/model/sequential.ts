@@ -1,9 +1,17 @@
 import type { Variable } from '@tapegrad/autograd';
 import type { Optimizer } from '@tapegrad/optim';
 import { Generator, ShapeError, Tensor, ValueError, argmax, fmtShape, sizeOf, type TypedArray } from '@tapegrad/tensor';
-import { checkSavable, readLayers, readModelHeader, readModelState, writeModelJSON, type ModelJSON } from '../io/model-json.js';
+import {
+  checkSavable,
+  describeParameters,
+  readLayers,
+  readModelHeader,
+  readModelState,
+  writeModelJSON,
+  type ModelJSON,
+} from '../io/model-json.js';
 import { CallbackList, type TrainingCallback } from '../training/callback-list.js';
-import { checkFeatures, checkFitCounts, checkLabels } from '../training/check-data.js';
+import { checkBatchSize, checkFeatures, checkFitCounts, checkLabels } from '../training/check-data.js';
 import { bindOptimizer, checkOptimizerName, resolveCompile, type CompileOptions, type Compiled } from '../training/compile.js';
 import { trainValidationSplit } from '../training/data.js';
 import { evaluateBatches } from '../training/evaluate.js';
@@ -12,10 +20,13 @@ import type { History } from '../training/history.js';
 import { resolveMetricName } from '../training/metrics.js';
 import { fusedOutput, metricValue, type FusedOutput, type MetricSpec } from '../training/objective.js';
 import { ProgressBar, type ProgressWriter } from '../training/progress.js';
-import { forward, predictBatches, setTraining } from './forward.js';
+import { checkOneDType, forward, predictBatches, setTraining } from './forward.js';
 import type { Layer } from './layers.js';
-import { admitLayer, buildAfter, buildStack } from './stack.js';
+import { admitLayer, assignWeights, buildAfter, buildStack } from './stack.js';
 import { describeLayers, formatSummary } from './summary.js';
+import type { EvaluateOptions, SaveOptions, SequentialOptions } from './options.js';
+
+export type { EvaluateOptions, SaveOptions, SequentialOptions } from './options.js';
 
 /** Options of {@link Sequential.fit}. */
 export interface FitOptions {
@@ -39,19 +50,6 @@ export interface FitOptions {
   seed?: number | string;
   /** Where progress goes (`process.stdout` in Node gives the live bar). */
   writer?: ProgressWriter;
-}
-
-/** Options of {@link Sequential.evaluate} and {@link Sequential.predict}. */
-export interface EvaluateOptions {
-  batchSize?: number;
-}
-
-/** Options of the {@link Sequential} constructor. */
-export interface SequentialOptions {
-  name?: string;
-  /** Seed of the model's generator (weight init, dropout, shuffling); default 0. */
-  seed?: number | string;
-  layers?: Layer[];
 }
 
 /**
@@ -83,6 +81,8 @@ export class Sequential {
   /** The History of the last `fit`. */
   history: History | null = null;
   private compiled: Compiled | null = null;
+  /** The training call under way (one at a time per model), or null. */
+  private running: 'fit' | 'fitAsync' | null = null;
 
   constructor(layersOrOptions: Layer[] | SequentialOptions = {}, options: SequentialOptions = {}) {
     const opts = Array.isArray(layersOrOptions) ? { ...options, layers: layersOrOptions } : layersOrOptions;
@@ -96,6 +96,7 @@ export class Sequential {
 
   /** Appends a layer, naming it if unnamed and building it from the previous layer's output size. */
   add(layer: Layer): this {
+    this.checkIdle('add');
     admitLayer(layer, this.layers);
     const prev = this.layers[this.layers.length - 1];
     if (prev) {
@@ -153,20 +154,7 @@ export class Sequential {
 
   /** Writes weights (same order and shapes as {@link Sequential.getWeights}) into the parameters in place. */
   setWeights(weights: readonly Tensor[]): void {
-    const params = this.parameters();
-    if (weights.length !== params.length) {
-      throw new ValueError(`setWeights: got ${weights.length} tensors; the model has ${params.length} parameters`);
-    }
-    params.forEach((p, i) => {
-      const w = weights[i]!;
-      if (w.shape.length !== p.shape.length || w.shape.some((d, j) => d !== p.shape[j])) {
-        throw new ShapeError(`setWeights: tensor ${i} has shape ${fmtShape(w.shape)}; parameter '${p.name ?? i}' has ${fmtShape(p.shape)}`);
-      }
-      const dst = p.value.data;
-      const src = w.contiguous().values();
-      const off = p.value.offset;
-      for (let j = 0; j < src.length; j++) dst[off + j] = src[j]!;
-    });
+    assignWeights(this.parameters(), weights);
   }
 
   /** Training mode on every layer. */
@@ -194,6 +182,7 @@ export class Sequential {
 
   /** Sets the optimizer (name or instance), loss (name, alias or function) and metrics. */
   compile(options: CompileOptions): this {
+    this.checkIdle('compile');
     this.compiled = resolveCompile(options);
     this.optimizer = null;
     checkOptimizerName(this.compiled);
@@ -255,10 +244,26 @@ export class Sequential {
 
   // ---- fit --------------------------------------------------------------------------------------
 
+  /** Refuses to change or train the model while a `fit`/`fitAsync` runs (as TensorFlow.js does): one training at a time. */
+  private checkIdle(fn: string): void {
+    if (this.running) {
+      throw new ValueError(
+        `${fn}: the model is training (a ${this.running} call is running); wait for it to finish — one training at a time per model`,
+      );
+    }
+  }
+
   /** Trains for `epochs` epochs of mini-batches; returns the History (also stored as `model.history`). */
   fit(x: Tensor, y: Tensor, options: FitOptions = {}): History {
+    this.checkIdle('fit');
     const callbacks = new CallbackList(options.callbacks ?? [], this);
-    return runFit(this.startFit(x, y, options, callbacks), callbacks);
+    const run = this.startFit('fit', x, y, options, callbacks);
+    this.running = 'fit';
+    try {
+      return runFit(run, callbacks);
+    } finally {
+      this.running = null;
+    }
   }
 
   /**
@@ -267,14 +272,28 @@ export class Sequential {
    * asynchronous checkpoints. Same numbers as `fit`, bit for bit.
    */
   async fitAsync(x: Tensor, y: Tensor, options: FitOptions & { yieldEveryMs?: number } = {}): Promise<History> {
+    this.checkIdle('fitAsync');
     const callbacks = new CallbackList(options.callbacks ?? [], this);
-    return runFitAsync(this.startFit(x, y, options, callbacks), callbacks, options.yieldEveryMs ?? 16);
+    const run = this.startFit('fitAsync', x, y, options, callbacks);
+    this.running = 'fitAsync';
+    try {
+      return await runFitAsync(run, callbacks, options.yieldEveryMs ?? 16);
+    } finally {
+      this.running = null;
+    }
   }
 
   /** Checks the options and data, splits off validation samples, binds the optimizer and returns the loop. */
-  private startFit(x: Tensor, y: Tensor, options: FitOptions, callbacks: CallbackList<Sequential>): ReturnType<typeof fitLoop> {
+  private startFit(
+    fn: 'fit' | 'fitAsync',
+    x: Tensor,
+    y: Tensor,
+    options: FitOptions,
+    callbacks: CallbackList<Sequential>,
+  ): ReturnType<typeof fitLoop> {
     const { epochs, batchSize, initialEpoch } = checkFitCounts(options);
     this.checkData('fit', x, y, true);
+    checkOneDType(fn, this.layers);
     let train: [Tensor, Tensor] = [x, y];
     let validation: [Tensor, Tensor] | null = null;
     if (options.validationData) {
@@ -311,8 +330,9 @@ export class Sequential {
 
   /** Loss and metrics on (x, y) in inference mode under noGrad, averaged over the real samples. */
   evaluate(x: Tensor, y: Tensor, options: EvaluateOptions = {}): Record<string, number> {
+    const batchSize = checkBatchSize('evaluate', options.batchSize ?? 256);
     this.checkData('evaluate', x, y, true);
-    return evaluateBatches(this.layers, this.compiled!, this.fusedOutput, x, y, options.batchSize ?? 256);
+    return evaluateBatches(this.layers, this.compiled!, this.fusedOutput, x, y, batchSize);
   }
 
   /**
@@ -320,13 +340,15 @@ export class Sequential {
    * with `labels: true` the predicted class labels instead (as {@link Sequential.predictClasses}).
    */
   predict(x: Tensor, options: EvaluateOptions & { labels?: boolean } = {}): Tensor {
-    if (options.labels) return this.predictClasses(x, options.batchSize !== undefined ? { batchSize: options.batchSize } : {});
+    const batchSize = checkBatchSize('predict', options.batchSize ?? 256);
+    if (options.labels) return this.predictClasses(x, { batchSize });
     this.checkData('predict', x, null, false);
-    return predictBatches(this.layers, x, options.batchSize ?? 256, this.outputSize!);
+    return predictBatches(this.layers, x, batchSize, this.outputSize!);
   }
 
   /** Predicted class per sample (int32): argmax of the outputs, or output > 0.5 for a single sigmoid unit. */
   predictClasses(x: Tensor, options: EvaluateOptions = {}): Tensor {
+    checkBatchSize('predictClasses', options.batchSize ?? 256);
     const p = this.predict(x, options);
     if (p.shape[1]! > 1) return argmax(p, 1);
     const pv = p.values();
@@ -339,6 +361,7 @@ export class Sequential {
   score(x: Tensor, y: Tensor, options: { metric?: MetricSpec; batchSize?: number } | MetricSpec = {}): number {
     const opts = typeof options === 'object' ? options : { metric: options };
     const metric = opts.metric ?? 'accuracy';
+    if (opts.batchSize !== undefined) checkBatchSize('score', opts.batchSize);
     if (typeof metric === 'string') resolveMetricName(metric, 'score');
     const p = this.predict(x, opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {});
     if (y.shape[0] !== x.shape[0]) {
@@ -349,10 +372,16 @@ export class Sequential {
     return metricValue(metric, p, y, null, this.compiled?.lossName ?? null);
   }
 
-  // ---- save / load ------------------------------------------------------------------------------
+  // ---- save / load ----------------------------------------------------------------------------
 
-  /** One versioned JSON document: architecture, layer configs, compile config, optimizer state, seed, generator state and weights. */
-  toJSON(): ModelJSON {
+  /**
+   * One versioned JSON document: architecture, layer configs, compile config, optimizer state (unless
+   * `includeOptimizer: false`, Keras' include_optimizer), seed, generator states and weights. The document is read
+   * back before it is returned, so a model that could not be loaded again is refused here, not at load time.
+   */
+  toJSON(options: SaveOptions | string = {}): ModelJSON {
+    // JSON.stringify(model) calls toJSON with the property name ('' at the root)
+    const includeOptimizer = typeof options === 'object' ? (options.includeOptimizer ?? true) : true;
     if (!this.built) throw new ValueError(`toJSON: the model is not built; give the first layer an inputShape or call build()/fit() first`);
     const c = this.compiled;
     const layers = this.layers.map((l) => ({ type: l.type, config: l.getConfig() }));
@@ -361,19 +390,26 @@ export class Sequential {
     const weights: Record<string, Tensor> = {};
     for (const [name, p] of this.namedParameters()) weights[name] = p.value;
     const metrics = c ? c.metrics.map((m) => m.spec as string) : [];
-    return writeModelJSON({
+    const doc = writeModelJSON({
       name: this.name,
       seed: this.seed,
       inputShape: this.inputShape,
       layers,
       compile:
         c && opt ? { optimizer: opt.name, optimizerConfig: opt.config(), loss: c.lossName!, fromLogits: c.fromLogits, metrics } : null,
-      optimizerState: opt ? opt.state() : null,
+      optimizerState: opt && includeOptimizer ? opt.state() : null,
+      trainable: describeParameters(this.trainableParameters()),
       generatorState: this.generator.getState(),
       layerGeneratorStates: Object.fromEntries(this.seededLayers().map((l) => [l.name, l.generator!.getState()])),
       epoch: this.epoch,
       weights,
     });
+    try {
+      Sequential.fromJSON(doc);
+    } catch (e) {
+      throw new ValueError(`toJSON: refusing to save a model that could not be loaded back: ${(e as Error).message}`);
+    }
+    return doc;
   }
 
   /** Layers that draw from a generator of their own (a Dropout with a seed), not the model's. */
@@ -381,21 +417,19 @@ export class Sequential {
     return this.layers.filter((l) => l.generator && l.generator !== this.generator);
   }
 
-  /** Rebuilds a model from {@link Sequential.toJSON} output (object or JSON text), validating every field. */
+  /** Rebuilds a model from {@link Sequential.toJSON} output (object or JSON text, format version 1 or 2), validating every field. */
   static fromJSON(input: unknown): Sequential {
-    const fn = 'Sequential.fromJSON';
     const header = readModelHeader(input);
+    // every size is checked, and the parameters counted, before the first layer allocates anything
+    const layers = readLayers(header.layers, header.inputShape);
     const model = new Sequential({ name: header.name, seed: header.seed });
     if (header.inputShape) model.inputShape = [...header.inputShape];
-    // Each layer is counted against the parameter budget before add() allocates it.
-    for (const layer of readLayers(header.layers, header.inputShape)) model.add(layer);
-    if (!model.built) {
-      if (!header.inputShape) throw new ValueError(`${fn}: the document has no inputShape, so the model cannot be built`);
-      model.build(header.inputShape);
-    }
+    for (const layer of layers) model.add(layer);
+    if (!model.built) model.build(model.inputShape!);
     const named = model.namedParameters();
-    const state = readModelState(header.document, {
-      parameters: named.map(([name, p]) => ({ name, shape: p.shape, dtype: p.value.dtype })),
+    const state = readModelState(header.document, header.version, {
+      parameters: describeParameters(named.map(([name, p]) => ({ name, shape: p.shape, value: p.value }))),
+      trainable: describeParameters(model.trainableParameters()),
       seededLayers: new Set(model.seededLayers().map((l) => l.name)),
     });
     for (const [name, p] of named) (p.value.data as TypedArray).set(state.weights[name]!.values(), p.value.offset);
@@ -404,13 +438,7 @@ export class Sequential {
     for (const [name, g] of state.layerGeneratorStates) model.layers.find((l) => l.name === name)!.generator!.setState(g);
     if (state.compile) {
       model.compile(state.compile);
-      if (state.optimizerState !== null) {
-        try {
-          model.ensureOptimizer().loadState(state.optimizerState as never);
-        } catch (e) {
-          throw new ValueError(`${fn}: invalid optimizer state: ${(e as Error).message}`);
-        }
-      }
+      if (state.optimizerState) model.ensureOptimizer().loadState(state.optimizerState);
     }
     return model;
   }

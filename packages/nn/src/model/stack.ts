@@ -1,7 +1,9 @@
-import { type Generator, ShapeError, ValueError, fmtShape, sizeOf } from '@tapegrad/tensor';
+import type { Variable } from '@tapegrad/autograd';
+import { type Generator, ShapeError, type Tensor, ValueError, fmtShape, sizeOf } from '@tapegrad/tensor';
 import { Layer } from './layers.js';
 
-// A stack of layers: each new layer gets a unique name and is built for the size the layer before it outputs.
+// A stack of layers: each new layer gets a unique name and is built for the size the layer before it outputs;
+// weights are written into its parameters in order.
 
 /** Checks that `layer` can join `layers` (a Layer, not already there, a unique name) and names it if unnamed (`dense`, `dense_1`, …). */
 export function admitLayer(layer: Layer, layers: readonly Layer[]): void {
@@ -53,4 +55,21 @@ export function buildStack(layers: readonly Layer[], inputSize: number, generato
     size = layer.outputSize!;
     prev = layer;
   }
+}
+
+/** Writes `weights` (one tensor per parameter, same order and shapes) into the parameters' values in place. */
+export function assignWeights(params: readonly Variable[], weights: readonly Tensor[]): void {
+  if (weights.length !== params.length) {
+    throw new ValueError(`setWeights: got ${weights.length} tensors; the model has ${params.length} parameters`);
+  }
+  params.forEach((p, i) => {
+    const w = weights[i]!;
+    if (w.shape.length !== p.shape.length || w.shape.some((d, j) => d !== p.shape[j])) {
+      throw new ShapeError(`setWeights: tensor ${i} has shape ${fmtShape(w.shape)}; parameter '${p.name ?? i}' has ${fmtShape(p.shape)}`);
+    }
+    const dst = p.value.data;
+    const src = w.contiguous().values();
+    const off = p.value.offset;
+    for (let j = 0; j < src.length; j++) dst[off + j] = src[j]!;
+  });
 }

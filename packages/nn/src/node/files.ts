@@ -1,16 +1,19 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ValueError } from '@tapegrad/tensor';
 import { parseJsonSafe } from '../io/safe-json.js';
+import { readBounded } from './bounded-read.js';
 
 /**
  * Writes `data` to `path` atomically: a temporary file in the same directory is written, fsynced and
  * renamed over the target, so a reader sees either the old file or the complete new one. On any failure
- * the temporary file is removed and the target is left untouched. Synchronous; returns once durable.
+ * the temporary file is removed and the target is left untouched. Temporary files that a killed writer left
+ * for the same path are removed first. Synchronous; returns once durable.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const dir = dirname(path);
+  removeStaleTemporaries(dir, basename(path));
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | null = null;
   try {
@@ -38,6 +41,41 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     throw new ValueError(`writeFileAtomic: could not write ${path}: ${(e as Error).message}`);
   }
   syncDirectory(dir);
+}
+
+/**
+ * Removes `.<name>.<pid>.<12 hex>.tmp` files in `dir` whose writing process no longer runs: what a save killed
+ * between writing and renaming leaves. A temporary file of a running process (a save in progress) is kept.
+ */
+function removeStaleTemporaries(dir: string, name: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return; // the write below reports a missing directory
+  }
+  const prefix = `.${name}.`;
+  for (const entry of entries) {
+    if (!entry.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(entry.slice(prefix.length));
+    if (!m || processRuns(Number(m[1]))) continue;
+    try {
+      unlinkSync(join(dir, entry));
+    } catch {
+      // removed concurrently, or not ours to remove: the new write does not depend on it
+    }
+  }
+}
+
+/** Whether a process with this id exists (signal 0 only checks; EPERM means it exists under another user). */
+function processRuns(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Makes the rename durable where the platform allows fsync on a directory (best effort). */
@@ -73,28 +111,27 @@ export function saveJson(path: string, value: unknown, options: SaveJsonOptions 
 
 /** Options for {@link loadJson}. */
 export interface LoadJsonOptions {
-  /** Largest file accepted, in bytes (default 1 GiB). */
+  /** Largest file accepted, in bytes actually read (default 1 GiB). */
   maxBytes?: number;
 }
 
+/** Bytes a JSON text may start with: whitespace, then a value (`{ [ " -`, a digit, `t f n`). */
+const JSON_START = new Set(Array.from(' \t\r\n{["-0123456789tfn', (c) => c.charCodeAt(0)));
+
 /**
  * Reads and parses a JSON file with {@link parseJsonSafe} (no prototype-polluting keys), refusing files
- * over `maxBytes`; errors name the file.
+ * over `maxBytes` (counted as they are read); errors name the file.
  */
 export function loadJson(path: string, options: LoadJsonOptions = {}): unknown {
   const maxBytes = options.maxBytes ?? 2 ** 30;
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch (e) {
-    throw new ValueError(`loadJson: cannot read ${path}: ${(e as Error).message}`);
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+    throw new ValueError(`loadJson: maxBytes must be a non-negative integer, got ${maxBytes}`);
   }
-  if (size > maxBytes) throw new ValueError(`loadJson: ${path} is ${size} bytes; refusing files over ${maxBytes} bytes`);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ValueError(`loadJson: cannot read ${path}: ${(e as Error).message}`);
-  }
-  return parseJsonSafe(text, { context: path });
+  const bytes = readBounded('loadJson', path, maxBytes, (first) => {
+    // refuse at the first byte what cannot be JSON (a binary file, /dev/zero) instead of reading up to maxBytes of it
+    if (!JSON_START.has(first[0]!)) {
+      throw new ValueError(`loadJson: ${path} is not JSON: it starts with byte 0x${first[0]!.toString(16).padStart(2, '0')}`);
+    }
+  });
+  return parseJsonSafe(bytes.toString('utf8'), { context: path });
 }

@@ -1,14 +1,17 @@
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { Tensor, ValueError } from '@tapegrad/tensor';
+import { openByteSource, type ByteSource } from './bounded-read.js';
 
 /** The element types an IDX file can declare (type byte 0x08 … 0x0E). */
 export type IdxDType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 
 /** A decoded IDX file: its dimensions, element type and the elements in row-major order. */
 export interface IdxData {
+  /** The dimensions of what was read (the first one smaller than the file's with `maxItems`). */
   dims: number[];
+  /** The dimensions the file's header declares. */
+  fileDims: number[];
   dtype: IdxDType;
   data: Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 }
@@ -25,56 +28,60 @@ const TYPES: Record<number, [IdxDType, number]> = {
 /** Largest element count accepted from an IDX header (guards against absurd headers). */
 const MAX_IDX_ELEMENTS = 2 ** 31 - 1;
 
+/** Options of {@link readIdx}. */
+export interface ReadIdxOptions {
+  /** Read only the first `maxItems` entries along the first dimension (the rest of the file is not read). */
+  maxItems?: number;
+}
+
 /**
  * Reads an IDX file (the MNIST / Fashion-MNIST format) from a path or bytes, gunzipping it first when it
  * starts with the gzip magic 1f 8b. Validates the magic (00 00 type ndim), the type byte, the dimensions
  * and the exact length, and throws a ValueError naming the file, the expected and the actual byte counts.
+ * Never reads or inflates more than the header declares; with `maxItems`, only the first entries.
  */
-export function readIdx(pathOrBytes: string | Uint8Array, name?: string): IdxData {
+export function readIdx(pathOrBytes: string | Uint8Array, name?: string, options: ReadIdxOptions = {}): IdxData {
   const label = name ?? (typeof pathOrBytes === 'string' ? pathOrBytes : '<bytes>');
-  let bytes: Uint8Array;
-  if (typeof pathOrBytes === 'string') {
-    try {
-      bytes = readFileSync(pathOrBytes);
-    } catch (e) {
-      throw new ValueError(`readIdx: cannot read ${label}: ${(e as Error).message}`);
-    }
-  } else if (pathOrBytes instanceof Uint8Array) {
-    bytes = pathOrBytes;
-  } else {
+  if (typeof pathOrBytes !== 'string' && !(pathOrBytes instanceof Uint8Array)) {
     throw new ValueError(`readIdx: expected a file path or a Uint8Array, got ${typeof pathOrBytes}`);
   }
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (e) {
-      throw new ValueError(
-        `readIdx: ${label} is gzip-compressed but cannot be decompressed (${(e as Error).message}) — truncated or corrupted`,
-      );
-    }
+  const { maxItems } = options;
+  if (maxItems !== undefined && (!Number.isSafeInteger(maxItems) || maxItems < 0)) {
+    throw new ValueError(`readIdx: maxItems must be a non-negative integer, got ${maxItems}`);
   }
-  if (bytes.length < 4) {
-    throw new ValueError(`readIdx: ${label} is truncated: ${bytes.length} bytes, expected at least 4 for the magic number`);
+  const source = openByteSource('readIdx', pathOrBytes, label);
+  try {
+    return readFrom(source, label, maxItems);
+  } finally {
+    source.close();
   }
-  if (bytes[0] !== 0 || bytes[1] !== 0) {
+}
+
+function readFrom(source: ByteSource, label: string, maxItems: number | undefined): IdxData {
+  let head = source.prefix(4);
+  if (head.length < 4) {
+    throw new ValueError(`readIdx: ${label} is truncated: ${head.length} bytes, expected at least 4 for the magic number`);
+  }
+  if (head[0] !== 0 || head[1] !== 0) {
     throw new ValueError(
-      `readIdx: ${label} is not an IDX file: magic starts with ${hex(bytes[0]!)} ${hex(bytes[1]!)}; expected 00 00 (type, ndim)`,
+      `readIdx: ${label} is not an IDX file: magic starts with ${hex(head[0]!)} ${hex(head[1]!)}; expected 00 00 (type, ndim)`,
     );
   }
-  const type = TYPES[bytes[2]!];
+  const type = TYPES[head[2]!];
   if (!type) {
-    throw new ValueError(`readIdx: ${label} has element type byte ${hex(bytes[2]!)}; expected one of 08, 09, 0b, 0c, 0d, 0e`);
+    throw new ValueError(`readIdx: ${label} has element type byte ${hex(head[2]!)}; expected one of 08, 09, 0b, 0c, 0d, 0e`);
   }
   const [dtype, width] = type;
-  const ndim = bytes[3]!;
+  const ndim = head[3]!;
   if (ndim === 0) throw new ValueError(`readIdx: ${label} declares 0 dimensions; expected at least 1`);
   const headerBytes = 4 + 4 * ndim;
-  if (bytes.length < headerBytes) {
+  head = source.prefix(headerBytes);
+  if (head.length < headerBytes) {
     throw new ValueError(
-      `readIdx: ${label} is truncated: the header needs ${headerBytes} bytes for ${ndim} dimensions, got ${bytes.length}`,
+      `readIdx: ${label} is truncated: the header needs ${headerBytes} bytes for ${ndim} dimensions, got ${head.length}`,
     );
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const dims: number[] = [];
   let count = 1;
   for (let i = 0; i < ndim; i++) {
@@ -88,14 +95,28 @@ export function readIdx(pathOrBytes: string | Uint8Array, name?: string): IdxDat
     );
   }
   const expected = headerBytes + count * width;
-  if (bytes.length !== expected) {
-    const what = bytes.length < expected ? 'is truncated' : 'has trailing bytes';
-    throw new ValueError(
-      `readIdx: ${label} ${what}: dims [${dims.join(', ')}] of ${dtype} need ${expected} bytes ` +
-        `(${headerBytes} header + ${count * width} data), got ${bytes.length}`,
+  const lengthError = (got: number | null, trailing: boolean): ValueError =>
+    new ValueError(
+      `readIdx: ${label} ${trailing ? 'has trailing bytes' : 'is truncated'}: ` +
+        `dims [${dims.join(', ')}] of ${dtype} need ${expected} bytes ` +
+        `(${headerBytes} header + ${count * width} data), got ${got ?? `more${source.gzip ? ' once decompressed (a gzip bomb?)' : ''}`}`,
     );
+  // a length known without reading (a regular file, bytes) is checked even when only the first entries are read
+  if (source.length !== null && source.length !== expected) throw lengthError(source.length, source.length > expected);
+  const items = maxItems === undefined ? dims[0]! : Math.min(maxItems, dims[0]!);
+  const itemElements = dims.slice(1).reduce((a, b) => a * b, 1);
+  let bytes: Uint8Array;
+  if (items === dims[0]) {
+    const whole = source.whole(expected);
+    if (whole.trailing) throw lengthError(whole.length, true);
+    bytes = whole.bytes;
+    if (bytes.length < expected) throw lengthError(bytes.length, false);
+  } else {
+    const need = headerBytes + items * itemElements * width;
+    bytes = source.prefix(need);
+    if (bytes.length < need) throw lengthError(bytes.length, false);
   }
-  return { dims, dtype, data: decode(bytes, headerBytes, count, dtype, width) };
+  return { dims: [items, ...dims.slice(1)], fileDims: dims, dtype, data: decode(bytes, headerBytes, items * itemElements, dtype, width) };
 }
 
 /** Typed-array constructor of each IDX element type. */
@@ -150,7 +171,8 @@ function findPart(dir: string, split: 'train' | 't10k', part: 'images' | 'labels
   }
   let listing = '';
   try {
-    listing = readdirSync(dir).slice(0, 20).join(', ');
+    const names = readdirSync(dir);
+    listing = names.slice(0, 5).join(', ') + (names.length > 5 ? ` and ${names.length - 5} more` : '');
   } catch (e) {
     throw new ValueError(`loadIdxDataset: cannot read directory ${dir}: ${(e as Error).message}`);
   }
@@ -168,29 +190,39 @@ export interface IdxDatasetOptions {
 }
 
 function loadSplit(dir: string, split: 'train' | 't10k', limit: number | undefined): [Tensor, Tensor] {
-  const imagesPath = findPart(dir, split, 'images');
-  const labelsPath = findPart(dir, split, 'labels');
-  const images = readIdx(imagesPath);
-  const labels = readIdx(labelsPath);
-  if (images.dtype !== 'uint8' || images.dims.length !== 3) {
-    throw new ValueError(`loadIdxDataset: ${imagesPath} holds ${images.dtype} [${images.dims.join(', ')}]; expected uint8 [n, rows, cols]`);
-  }
-  if (labels.dtype !== 'uint8' || labels.dims.length !== 1) {
-    throw new ValueError(`loadIdxDataset: ${labelsPath} holds ${labels.dtype} [${labels.dims.join(', ')}]; expected uint8 [n]`);
-  }
-  const [total, rows, cols] = images.dims as [number, number, number];
-  if (labels.dims[0] !== total) {
-    throw new ValueError(`loadIdxDataset: ${imagesPath} has ${total} images but ${labelsPath} has ${labels.dims[0]} labels`);
-  }
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
     throw new ValueError(`loadIdxDataset: ${split === 'train' ? 'trainSize' : 'testSize'} must be a non-negative integer, got ${limit}`);
   }
-  const n = limit === undefined ? total : Math.min(limit, total);
+  const imagesPath = findPart(dir, split, 'images');
+  const labelsPath = findPart(dir, split, 'labels');
+  // with a size limit only the first samples are read (and inflated)
+  const images = readIdx(imagesPath, undefined, limit === undefined ? {} : { maxItems: limit });
+  const labels = readIdx(labelsPath, undefined, limit === undefined ? {} : { maxItems: limit });
+  if (images.dtype !== 'uint8' || images.dims.length !== 3) {
+    throw new ValueError(
+      `loadIdxDataset: ${imagesPath} holds ${images.dtype} [${images.fileDims.join(', ')}]; expected uint8 [n, rows, cols]`,
+    );
+  }
+  if (labels.dtype !== 'uint8' || labels.dims.length !== 1) {
+    throw new ValueError(`loadIdxDataset: ${labelsPath} holds ${labels.dtype} [${labels.fileDims.join(', ')}]; expected uint8 [n]`);
+  }
+  const total = images.fileDims[0]!;
+  if (labels.fileDims[0] !== total) {
+    throw new ValueError(`loadIdxDataset: ${imagesPath} has ${total} images but ${labelsPath} has ${labels.fileDims[0]} labels`);
+  }
+  const [n, rows, cols] = images.dims as [number, number, number];
   const features = rows * cols;
   const src = images.data as Uint8Array;
-  const x = new Float32Array(n * features);
+  let x: Float32Array;
+  try {
+    x = new Float32Array(n * features);
+  } catch (e) {
+    throw new ValueError(
+      `loadIdxDataset: cannot allocate ${n} × ${features} floats for ${imagesPath}: ${(e as Error).message}; pass a smaller size`,
+    );
+  }
   for (let i = 0; i < x.length; i++) x[i] = src[i]! / 255;
-  const y = Int32Array.from((labels.data as Uint8Array).subarray(0, n));
+  const y = Int32Array.from(labels.data as Uint8Array);
   return [new Tensor(x, [n, features]), new Tensor(y, [n])];
 }
 

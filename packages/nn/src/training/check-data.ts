@@ -78,14 +78,21 @@ export function checkFitCounts(options: { epochs?: number; batchSize?: number; i
   initialEpoch: number;
 } {
   const epochs = options.epochs ?? 1;
-  const batchSize = options.batchSize ?? 32;
+  const batchSize = checkBatchSize('fit', options.batchSize ?? 32);
   const initialEpoch = options.initialEpoch ?? 0;
   if (!Number.isInteger(epochs) || epochs < 0) throw new ValueError(`fit: epochs must be a non-negative integer, got ${epochs}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`fit: batchSize must be a positive integer, got ${batchSize}`);
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0) {
     throw new ValueError(`fit: initialEpoch must be a non-negative integer, got ${initialEpoch}`);
   }
   return { epochs, batchSize, initialEpoch };
+}
+
+/** Checks a batch size (fit, evaluate, predict, score): a positive integer. */
+export function checkBatchSize(fn: string, batchSize: unknown): number {
+  if (!Number.isSafeInteger(batchSize) || (batchSize as number) < 1) {
+    throw new ValueError(`${fn}: batchSize must be a positive integer, got ${String(batchSize)}`);
+  }
+  return batchSize as number;
 }
 
 function checkFinite(fn: string, what: string, t: Tensor): void {

@@ -1,6 +1,6 @@
 import { noGrad, variable } from '@tapegrad/autograd';
 import { Tensor, sizeOf } from '@tapegrad/tensor';
-import { isTraining, setTraining, toFloat32 } from '../model/forward.js';
+import { dataDType, isTraining, setTraining, toFloatArray } from '../model/forward.js';
 import type { Layer } from '../model/layers.js';
 import { type FusedOutput, type Objective, forwardLoss, labelShape, metricValue, toInt32 } from './objective.js';
 
@@ -22,8 +22,9 @@ export function evaluateBatches(
   const yShape = labelShape(y, sparse);
   const f = sizeOf(featShape);
   const yw = sizeOf(yShape);
-  const xd = toFloat32(x);
-  const yd = sparse ? toInt32(y).values() : toFloat32(y);
+  const dtype = dataDType(layers);
+  const xd = toFloatArray(x, dtype);
+  const yd = sparse ? toInt32(y).values() : toFloatArray(y, dtype);
   const metrics = objective.metrics;
   const wasTraining = isTraining(layers);
   setTraining(layers, false);

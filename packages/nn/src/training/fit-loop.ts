@@ -1,7 +1,7 @@
 import { type Variable, variable } from '@tapegrad/autograd';
 import type { Optimizer } from '@tapegrad/optim';
 import { type Generator, Tensor, ValueError, shuffle as shuffleInPlace, sizeOf } from '@tapegrad/tensor';
-import { setTraining, toFloat32 } from '../model/forward.js';
+import { dataDType, setTraining, toFloatArray } from '../model/forward.js';
 import type { Layer } from '../model/layers.js';
 import type { CallbackList } from './callback-list.js';
 import { gatherRows } from './data.js';
@@ -54,11 +54,13 @@ export function* fitLoop(plan: FitPlan): Iterator<'batch' | 'epoch', History, un
   const sparse = objective.lossName === 'sparseCategoricalCrossentropy';
   const yShape = labelShape(plan.y, sparse);
   const yw = sizeOf(yShape);
-  const xd = toFloat32(plan.x);
-  const yd = sparse ? toInt32(plan.y).values() : toFloat32(plan.y);
+  // the data is cast to the parameters' dtype: float32, or float64 for a model built in float64
+  const dtype = dataDType(layers);
+  const xd = toFloatArray(plan.x, dtype);
+  const yd = sparse ? toInt32(plan.y).values() : toFloatArray(plan.y, dtype);
   const bs = Math.min(plan.batchSize, n);
-  const xBuf = new Float32Array(bs * f);
-  const yBuf = sparse ? new Int32Array(bs * yw) : new Float32Array(bs * yw);
+  const xBuf = dtype === 'float64' ? new Float64Array(bs * f) : new Float32Array(bs * f);
+  const yBuf = sparse ? new Int32Array(bs * yw) : dtype === 'float64' ? new Float64Array(bs * yw) : new Float32Array(bs * yw);
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   const steps = Math.ceil(n / bs);
@@ -155,7 +157,7 @@ function perExampleSteps(plan: FitPlan, xb: Tensor, yb: Tensor): { loss: number;
   const { layers, params, optimizer, objective, fused } = plan;
   const m = xb.shape[0]!;
   const k = layers[layers.length - 1]!.outputSize!;
-  const out = new Float32Array(m * k);
+  const out = xb.dtype === 'float64' ? new Float64Array(m * k) : new Float32Array(m * k);
   let sum = 0;
   for (let i = 0; i < m; i++) {
     const xi = xb.slice([i, i + 1]);
