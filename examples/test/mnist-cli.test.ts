@@ -88,7 +88,10 @@ describe('pnpm mnist (train)', () => {
     const tty = run(['--train-size', '300', '--test-size', '100', '--epochs', '1', '--hidden', '16', '--out', join(dir, 'tty')], true);
     expect(tty.code).toBe(0);
     expect(tty.out).toMatch(/\r\[=+\] \d+\/\d+/);
-    const quiet = run(['--train-size', '300', '--test-size', '100', '--epochs', '1', '--hidden', '16,8', '--activation', 'tanh', '--optimizer', 'sgd', '--lr', '0.1', '--quiet', '--out', join(dir, 'quiet')]);
+    const quiet = run([
+      ...['--train-size', '300', '--test-size', '100', '--epochs', '1', '--hidden', '16,8', '--activation', 'tanh'],
+      ...['--optimizer', 'sgd', '--lr', '0.1', '--quiet', '--out', join(dir, 'quiet')],
+    ]);
     expect(quiet.code).toBe(0);
     expect(quiet.out.trim().split('\n')).toHaveLength(1);
     expect(quiet.out).toMatch(/^Test accuracy: /);
@@ -106,7 +109,10 @@ describe('pnpm mnist (train)', () => {
     writeFileSync(join(data, 'train-labels-idx1-ubyte'), idx([300], lb));
     writeFileSync(join(data, 't10k-images-idx3-ubyte'), idx([100, 28, 28], px.subarray(0, 100 * 784)));
     writeFileSync(join(data, 't10k-labels-idx1-ubyte.gz'), gzipSync(idx([100], lb.subarray(0, 100))));
-    const r = run(['--data', data, '--epochs', '8', '--batch-size', '16', '--validation-split', '0', '--hidden', '32', '--quiet', '--out', join(dir, 'idx-out')]);
+    const r = run([
+      ...['--data', data, '--epochs', '8', '--batch-size', '16', '--validation-split', '0', '--hidden', '32'],
+      ...['--quiet', '--out', join(dir, 'idx-out')],
+    ]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     // the test images are training images here: the model must fit them well
@@ -229,7 +235,8 @@ describe('pnpm mnist predict', () => {
     // flip weight bytes inside the base64 payload: the checksum or the decoder must catch it
     const doc = JSON.parse(text) as { weights: { tensors: Record<string, { data?: string }> } };
     const first = Object.values(doc.weights.tensors)[0]!;
-    const key = Object.keys(first).find((k) => typeof (first as Record<string, unknown>)[k] === 'string' && ((first as Record<string, string>)[k]!).length > 100)!;
+    const fields = first as Record<string, unknown>;
+    const key = Object.keys(first).find((k) => typeof fields[k] === 'string' && (fields[k] as string).length > 100)!;
     const s = (first as Record<string, string>)[key]!;
     (first as Record<string, string>)[key] = s.slice(0, 40) + (s[40] === 'A' ? 'B' : 'A') + s.slice(41);
     const corrupted = join(dir, 'corrupted.json');
@@ -250,7 +257,8 @@ describe('usage', () => {
   it('prints help for train and predict with exit code 0', () => {
     const h = run(['--help']);
     expect(h.code).toBe(0);
-    for (const o of ['--data', '--hidden', '--activation', '--optimizer', '--lr', '--epochs', '--batch-size', '--validation-split', '--seed', '--out', '--quiet']) {
+    const options = ['--data', '--hidden', '--activation', '--optimizer', '--lr', '--epochs', '--batch-size', '--validation-split'];
+    for (const o of [...options, '--seed', '--out', '--quiet']) {
       expect(h.out).toContain(o);
     }
     expect(h.out).not.toContain('--train-size');
