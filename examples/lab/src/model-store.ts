@@ -26,7 +26,10 @@ function build(json: string): Sequential {
   const model = Sequential.fromJSON(json);
   const inputs = model.inputShape?.reduce((a, b) => a * b, 1);
   if (inputs !== 784 || model.outputSize !== 10) {
-    throw new ValueError(`setModel: the lab needs a model with 784 inputs and 10 outputs, this one has ${inputs ?? 'unknown'} inputs and ${model.outputSize} outputs`);
+    throw new ValueError(
+      `setModel: the lab needs a model with 784 inputs and 10 outputs, ` +
+        `this one has ${inputs ?? 'unknown'} inputs and ${model.outputSize} outputs`,
+    );
   }
   return model;
 }

@@ -68,7 +68,8 @@ function render(e: BackpropExplanation, n: number, source: string): void {
     h(
       'p',
       {},
-      `Model ${source}; ${n} test digit${n === 1 ? '' : 's'}; loss ${e.loss}: by hand ${fmt(e.lossHand, 6)}, by autograd ${fmt(e.lossAutograd, 6)}. ` +
+      `Model ${source}; ${n} test digit${n === 1 ? '' : 's'}; ` +
+        `loss ${e.loss}: by hand ${fmt(e.lossHand, 6)}, by autograd ${fmt(e.lossAutograd, 6)}. ` +
         `Largest difference over δ, ∂W and ∂b of all layers: ${fmt(e.maxDiff, 2)} (float32 autograd vs float64 by hand).`,
     ),
     h(
@@ -81,7 +82,19 @@ function render(e: BackpropExplanation, n: number, source: string): void {
         h(
           'thead',
           {},
-          h('tr', {}, ...['layer', 'activation', 'δ by the delta rule', '∂W shape', '∂W by hand (3 largest)', '∂W by autograd (same entries)', 'max |hand − autograd|'].map((t) => h('th', { scope: 'col' }, t))),
+          h(
+            'tr',
+            {},
+            ...[
+              'layer',
+              'activation',
+              'δ by the delta rule',
+              '∂W shape',
+              '∂W by hand (3 largest)',
+              '∂W by autograd (same entries)',
+              'max |hand − autograd|',
+            ].map((t) => h('th', { scope: 'col' }, t)),
+          ),
         ),
         h('tbody', {}, ...rows),
       ),

@@ -126,7 +126,9 @@ function renderProbabilities(p: number[] | null): void {
   const live = byId('prediction');
   const bars = byId('probabilities');
   if (!p) {
-    live.textContent = currentModel() ? 'Draw a digit to see the probabilities.' : 'No model yet: train one (section 2) or load a saved model, then draw.';
+    live.textContent = currentModel()
+      ? 'Draw a digit to see the probabilities.'
+      : 'No model yet: train one (section 2) or load a saved model, then draw.';
     bars.replaceChildren();
     bars.removeAttribute('data-probabilities');
     return;

@@ -90,7 +90,9 @@ export function analyze(source: string): Analysis {
 
   // The engine's own walk, observed: a hook on every variable sees its complete gradient as it is reached.
   const arrivals: { variable: Variable; grad: Tensor }[] = [];
-  const removers = order.filter((v) => v.requiresGrad).map((v) => v.registerHook((g) => void arrivals.push({ variable: v, grad: g.value })));
+  const removers = order
+    .filter((v) => v.requiresGrad)
+    .map((v) => v.registerHook((g) => void arrivals.push({ variable: v, grad: g.value })));
   const leaves = evaluation.inputs.map((x) => x.variable);
   const t0 = performance.now();
   const grads = gradients(output, leaves, { gradient: onesLike(output.value), retainGraph: true });

@@ -32,9 +32,12 @@ export const EXAMPLES: readonly ExampleProgram[] = [
   {
     id: 'custom-op',
     title: 'A custom op (defineOp): log cosh',
-    source: ['# logcosh is defined with defineOp: kernels forward, g·tanh x backward', 'x = [0.5, -2, 3]', 'w = [1.5, 0.25, -1]', 'loss = mean(logcosh(x * w))'].join(
-      '\n',
-    ),
+    source: [
+      '# logcosh is defined with defineOp: kernels forward, g·tanh x backward',
+      'x = [0.5, -2, 3]',
+      'w = [1.5, 0.25, -1]',
+      'loss = mean(logcosh(x * w))',
+    ].join('\n'),
   },
   {
     id: 'softmax-ce',

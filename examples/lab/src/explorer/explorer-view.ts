@@ -134,7 +134,12 @@ function renderStep(a: Analysis, step: number): void {
     const seed = a.seedIsSum ? `ones of shape ${fmtShape(out.value.shape)} (the gradient of the sum of the output)` : '1';
     panel.replaceChildren(
       h('p', {}, `Backward starts at the output ${out.label} with the seed ∂${out.label}/∂${out.label} = ${seed}.`),
-      h('p', {}, `It then visits the ${total} tape entries in reverse; at each one the gradient that arrived is complete, and the op's VJP sends it to the op's inputs.`),
+      h(
+        'p',
+        {},
+        `It then visits the ${total} tape entries in reverse; at each one the gradient that arrived is complete, ` +
+          "and the op's VJP sends it to the op's inputs.",
+      ),
     );
     return;
   }
@@ -142,20 +147,35 @@ function renderStep(a: Analysis, step: number): void {
   const node = a.nodes[s.node]!;
   const math = node.math;
   panel.replaceChildren(
-    h('p', {}, h('strong', {}, `Tape entry ${node.op} → ${node.label}`), ` (inputs ${node.inputs.map((i) => a.nodes[i]!.label).join(', ')})`),
-    h('p', {}, `Incoming gradient g = ∂${out.label}/∂${node.label} = `, h('code', { 'data-incoming': exactValues(s.incoming) }, fmtTensor(s.incoming, 4, 12))),
+    h(
+      'p',
+      {},
+      h('strong', {}, `Tape entry ${node.op} → ${node.label}`),
+      ` (inputs ${node.inputs.map((i) => a.nodes[i]!.label).join(', ')})`,
+    ),
+    h(
+      'p',
+      {},
+      `Incoming gradient g = ∂${out.label}/∂${node.label} = `,
+      h('code', { 'data-incoming': exactValues(s.incoming) }, fmtTensor(s.incoming, 4, 12)),
+    ),
     h(
       'p',
       {},
       'VJP: ',
       h('code', { class: 'formula' }, math ? `${math.forward}     ${math.vjp}` : `(no formula text for '${node.op}')`),
-      math?.source === 'lab' ? h('span', { class: 'note' }, ' (formula from the lab\'s table until the op spec table carries it)') : null,
+      math?.source === 'lab' ? h('span', { class: 'note' }, " (formula from the lab's table until the op spec table carries it)") : null,
     ),
     h(
       'ul',
       { class: 'contributions' },
       ...s.contributions.map((c, k) =>
-        h('li', {}, `input ${k} (${a.nodes[c.node]!.label}) receives `, c.grad ? h('code', {}, fmtTensor(c.grad, 4, 12)) : 'nothing (a constant)'),
+        h(
+          'li',
+          {},
+          `input ${k} (${a.nodes[c.node]!.label}) receives `,
+          c.grad ? h('code', {}, fmtTensor(c.grad, 4, 12)) : 'nothing (a constant)',
+        ),
       ),
     ),
   );
@@ -195,8 +215,12 @@ function directionLabel(a: Analysis, d: Direction): string {
 function renderForward(a: Analysis, state: State, run: ReturnType<typeof forwardMode> | null): void {
   const directions = allDirections(a);
   const select = byId<HTMLSelectElement>('direction-select');
-  const chosen = state.direction ? directions.findIndex((d) => d.input === state.direction!.input && d.element === state.direction!.element) : 0;
-  select.replaceChildren(...directions.map((d, i) => h('option', { value: i, selected: i === chosen }, `ẋ = unit tangent of ${directionLabel(a, d)}`)));
+  const chosen = state.direction
+    ? directions.findIndex((d) => d.input === state.direction!.input && d.element === state.direction!.element)
+    : 0;
+  select.replaceChildren(
+    ...directions.map((d, i) => h('option', { value: i, selected: i === chosen }, `ẋ = unit tangent of ${directionLabel(a, d)}`)),
+  );
   if (!run || !state.direction) return;
   const out = a.nodes[a.nodes.length - 1]!;
   const label = directionLabel(a, state.direction);
@@ -204,8 +228,19 @@ function renderForward(a: Analysis, state: State, run: ReturnType<typeof forward
   const reverse = check.grad.values()[state.direction.element]!;
   const jv = Array.from(run.outputTangent.values()).reduce((s, v) => s + v, 0);
   byId('jvp-result').replaceChildren(
-    h('p', {}, `Forward mode: one pass carries the tangent of ${label} through every op: `, h('code', { 'data-jvp': String(jv) }, `ẏ = ∂${out.label}/∂${label} = ${fmt(jv, 6)}`)),
-    h('p', {}, `Reverse mode got the same number as one entry of the gradient of ${check.name}: `, h('code', {}, fmt(reverse, 6)), Math.abs(jv - reverse) <= 1e-9 * Math.max(1, Math.abs(reverse)) ? ' ✓' : ' ✗'),
+    h(
+      'p',
+      {},
+      `Forward mode: one pass carries the tangent of ${label} through every op: `,
+      h('code', { 'data-jvp': String(jv) }, `ẏ = ∂${out.label}/∂${label} = ${fmt(jv, 6)}`),
+    ),
+    h(
+      'p',
+      {},
+      `Reverse mode got the same number as one entry of the gradient of ${check.name}: `,
+      h('code', {}, fmt(reverse, 6)),
+      Math.abs(jv - reverse) <= 1e-9 * Math.max(1, Math.abs(reverse)) ? ' ✓' : ' ✗',
+    ),
   );
   if (run.packageTangent) byId('jvp-result').append(h('p', {}, `@tapegrad/autograd's jvp gives ${fmtTensor(run.packageTangent, 6)}.`));
   byId('tangent-body').replaceChildren(
@@ -225,14 +260,32 @@ function renderForward(a: Analysis, state: State, run: ReturnType<typeof forward
   const entries = a.nodes.filter((n) => n.kind === 'op').length;
   const n = a.inputElements;
   const m = a.outputElements;
-  const rule = forwardModeSource() === 'autograd' ? 'the ops\' JVP rules' : 'JVPs obtained by transposing each op\'s VJP (the lab\'s stand-in until autograd has forward mode)';
+  const rule =
+    forwardModeSource() === 'autograd'
+      ? "the ops' JVP rules"
+      : "JVPs obtained by transposing each op's VJP (the lab's stand-in until autograd has forward mode)";
   byId('cost-body').replaceChildren(
-    h('tr', {}, h('th', { scope: 'row' }, 'Reverse (backward)'), h('td', {}, `${m === 1 ? 1 : `1 (of the sum; ${m} for a full Jacobian)`}`), h('td', {}, `${entries} VJPs`), h('td', {}, `${fmt(a.reverseMs, 2)} ms`)),
-    h('tr', {}, h('th', { scope: 'row' }, 'Forward (JVP)'), h('td', {}, `${n} (one per input element)`), h('td', {}, `${n * entries} JVPs`), h('td', {}, `${fmt(fwd.ms, 2)} ms`)),
+    h(
+      'tr',
+      {},
+      h('th', { scope: 'row' }, 'Reverse (backward)'),
+      h('td', {}, `${m === 1 ? 1 : `1 (of the sum; ${m} for a full Jacobian)`}`),
+      h('td', {}, `${entries} VJPs`),
+      h('td', {}, `${fmt(a.reverseMs, 2)} ms`),
+    ),
+    h(
+      'tr',
+      {},
+      h('th', { scope: 'row' }, 'Forward (JVP)'),
+      h('td', {}, `${n} (one per input element)`),
+      h('td', {}, `${n * entries} JVPs`),
+      h('td', {}, `${fmt(fwd.ms, 2)} ms`),
+    ),
   );
   byId('cost-note').textContent =
-    `n = ${n} input elements, m = ${m} output element${m === 1 ? '' : 's'}, ${entries} tape entries. Forward mode needs one pass per input direction, ` +
-    `reverse mode one per output: for a loss (m = 1) of many parameters reverse mode wins, for few inputs and many outputs forward mode does. ` +
+    `n = ${n} input elements, m = ${m} output element${m === 1 ? '' : 's'}, ${entries} tape entries. ` +
+    'Forward mode needs one pass per input direction, reverse mode one per output: for a loss (m = 1) of many parameters ' +
+    'reverse mode wins, for few inputs and many outputs forward mode does. ' +
     `Forward-mode tangents here use ${rule}.`;
 }
 

@@ -31,7 +31,11 @@ export const logcosh = defineOp({
 });
 
 const unary = (help: string, f: (x: Variable) => Variable): FunctionSpec => ({ params: ['x'], help, apply: ([x]) => f(x as Variable) });
-const binary = (help: string, f: (a: Value, b: Value) => Variable): FunctionSpec => ({ params: ['x', 'x'], help, apply: ([a, b]) => f(a!, b!) });
+const binary = (help: string, f: (a: Value, b: Value) => Variable): FunctionSpec => ({
+  params: ['x', 'x'],
+  help,
+  apply: ([a, b]) => f(a!, b!),
+});
 const axisOpt = (args: Value[]): number | undefined => (args.length > 1 ? (args[1] as number) : undefined);
 const reduce = (help: string, f: (x: Variable, axis: number | undefined) => Variable): FunctionSpec => ({
   params: ['x', 'n?'],
@@ -74,5 +78,10 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   pow: binary('a ^ b', (a, b) => AG.pow(a, b)),
   maximum: binary('elementwise max(a, b)', (a, b) => AG.maximum(a, b)),
   minimum: binary('elementwise min(a, b)', (a, b) => AG.minimum(a, b)),
-  logcosh: { params: ['x'], help: 'ln cosh x — a custom op (defineOp): forward by kernels, VJP g·tanh x', apply: ([x]) => logcosh(x!), custom: true },
+  logcosh: {
+    params: ['x'],
+    help: 'ln cosh x — a custom op (defineOp): forward by kernels, VJP g·tanh x',
+    apply: ([x]) => logcosh(x!),
+    custom: true,
+  },
 };

@@ -87,7 +87,15 @@ export function renderGraph(host: HTMLElement, a: Analysis, overlay: GraphOverla
     class: 'graph',
   });
   root.append(
-    svg('defs', {}, svg('marker', { id: 'arrow', viewBox: '0 0 8 8', refX: 7, refY: 4, markerWidth: 7, markerHeight: 7, orient: 'auto' }, svg('path', { d: 'M0,0 L8,4 L0,8 z', class: 'arrowhead' }))),
+    svg(
+      'defs',
+      {},
+      svg(
+        'marker',
+        { id: 'arrow', viewBox: '0 0 8 8', refX: 7, refY: 4, markerWidth: 7, markerHeight: 7, orient: 'auto' },
+        svg('path', { d: 'M0,0 L8,4 L0,8 z', class: 'arrowhead' }),
+      ),
+    ),
   );
   for (const node of a.nodes) {
     node.inputs.forEach((i) => {
@@ -97,7 +105,13 @@ export function renderGraph(host: HTMLElement, a: Analysis, overlay: GraphOverla
       const y2 = y[node.index]!;
       const mid = (y1 + y2) / 2;
       const flows = overlay.grads.has(node.index) && overlay.grads.has(i);
-      root.append(svg('path', { d: `M${x1},${y1} C${x1},${mid} ${x2},${mid} ${x2},${y2 - 2}`, class: `edge${flows ? ' edge-grad' : ''}`, 'marker-end': 'url(#arrow)' }));
+      root.append(
+        svg('path', {
+          d: `M${x1},${y1} C${x1},${mid} ${x2},${mid} ${x2},${y2 - 2}`,
+          class: `edge${flows ? ' edge-grad' : ''}`,
+          'marker-end': 'url(#arrow)',
+        }),
+      );
     });
   }
   for (const node of a.nodes) {

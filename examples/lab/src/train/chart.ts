@@ -38,7 +38,9 @@ export function renderChart(host: HTMLElement, o: ChartOptions): void {
   for (let k = 0; k <= 4; k++) {
     const y = lo + ((hi - lo) * k) / 4;
     root.append(svg('line', { x1: M.left, x2: WIDTH - M.right, y1: py(y), y2: py(y), class: 'grid' }));
-    root.append(svg('text', { x: M.left - 6, y: py(y) + 4, 'text-anchor': 'end', class: 'tick' }, o.percent ? `${Math.round(y * 100)}%` : fmt(y, 2)));
+    root.append(
+      svg('text', { x: M.left - 6, y: py(y) + 4, 'text-anchor': 'end', class: 'tick' }, o.percent ? `${Math.round(y * 100)}%` : fmt(y, 2)),
+    );
   }
   const step = Math.max(1, Math.ceil(xMax / 10));
   for (let e = 0; e <= xMax + 1e-9; e += step) {
@@ -47,7 +49,12 @@ export function renderChart(host: HTMLElement, o: ChartOptions): void {
   root.append(svg('text', { x: WIDTH - M.right, y: HEIGHT - 8, 'text-anchor': 'end', class: 'tick' }, 'epoch'));
   for (const s of o.series) {
     if (s.points.length === 0) continue;
-    root.append(svg('polyline', { points: s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' '), class: `line ${s.className}` }));
+    root.append(
+      svg('polyline', {
+        points: s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' '),
+        class: `line ${s.className}`,
+      }),
+    );
     if (s.dots) for (const [x, y] of s.points) root.append(svg('circle', { cx: px(x), cy: py(y), r: 3.5, class: `dot ${s.className}` }));
   }
   host.replaceChildren(root);
@@ -56,6 +63,9 @@ export function renderChart(host: HTMLElement, o: ChartOptions): void {
 function describe(o: ChartOptions): string {
   const last = o.series
     .filter((s) => s.points.length > 0)
-    .map((s) => `${s.name} ${o.percent ? `${(s.points[s.points.length - 1]![1] * 100).toFixed(1)}%` : fmt(s.points[s.points.length - 1]![1], 3)}`);
+    .map(
+      (s) =>
+        `${s.name} ${o.percent ? `${(s.points[s.points.length - 1]![1] * 100).toFixed(1)}%` : fmt(s.points[s.points.length - 1]![1], 3)}`,
+    );
   return `${o.label}: ${last.length > 0 ? `latest ${last.join(', ')}` : 'no data yet'}`;
 }

@@ -39,7 +39,9 @@ export function encodeDigits(d: Digits): Uint8Array {
     for (let i = 0; i < xs.length; i++) {
       const p = Math.round(xs[i]! * 255);
       if (!(p >= 0 && p <= 255) || PIXEL_VALUE[p] !== Math.fround(xs[i]!)) {
-        throw new ValueError(`encodeDigits: pixel ${i} is ${xs[i]}, which one byte cannot hold exactly; expected round(p/255, 3) for p in 0…255`);
+        throw new ValueError(
+          `encodeDigits: pixel ${i} is ${xs[i]}, which one byte cannot hold exactly; expected round(p/255, 3) for p in 0…255`,
+        );
       }
       out[at++] = p;
     }
@@ -50,14 +52,17 @@ export function encodeDigits(d: Digits): Uint8Array {
 /** Decodes {@link encodeDigits} bytes; throws a ValueError naming what is wrong with a truncated or foreign file. */
 export function decodeDigits(bytes: Uint8Array): Digits {
   const magic = String.fromCharCode(...bytes.subarray(0, 4));
-  if (bytes.length < HEADER || magic !== MAGIC) throw new ValueError(`decodeDigits: not a digits file (starts with '${magic}', expected '${MAGIC}')`);
+  if (bytes.length < HEADER || magic !== MAGIC)
+    throw new ValueError(`decodeDigits: not a digits file (starts with '${magic}', expected '${MAGIC}')`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const nTrain = view.getUint32(4, true);
   const nTest = view.getUint32(8, true);
   const pixels = view.getUint32(12, true);
   const n = nTrain + nTest;
   if (pixels !== PIXELS || bytes.length !== HEADER + n + n * PIXELS) {
-    throw new ValueError(`decodeDigits: header says ${n} digits of ${pixels} pixels (${HEADER + n + n * pixels} bytes), the file has ${bytes.length} bytes`);
+    throw new ValueError(
+      `decodeDigits: header says ${n} digits of ${pixels} pixels (${HEADER + n + n * pixels} bytes), the file has ${bytes.length} bytes`,
+    );
   }
   const labels = Int32Array.from(bytes.subarray(HEADER, HEADER + n));
   const x = new Float32Array(n * PIXELS);

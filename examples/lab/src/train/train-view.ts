@@ -6,8 +6,20 @@ import { currentModel, setModel, setSamples } from '../model-store.js';
 import { renderChart, type Series } from './chart.js';
 import type { Evaluation, FromWorker, ToWorker, TrainConfig } from './protocol.js';
 
+const count = (n: number): string => n.toLocaleString('en-US');
+const pct = (x: number, digits: number): string => `${(x * 100).toFixed(digits)}%`;
+const sumOf = (xs: number[]): number => xs.reduce((s, x) => s + x, 0);
+
 /** Learning rates that work for each optimizer on this task (the form switches to them). */
-const DEFAULT_LR: Record<string, number> = { adam: 0.001, adamw: 0.001, nadam: 0.002, rmsprop: 0.001, sgd: 0.1, momentum: 0.05, adagrad: 0.05 };
+const DEFAULT_LR: Record<string, number> = {
+  adam: 0.001,
+  adamw: 0.001,
+  nadam: 0.002,
+  rmsprop: 0.001,
+  sgd: 0.1,
+  momentum: 0.05,
+  adagrad: 0.05,
+};
 
 /** Counts a 10 ms interval timer's ticks and the longest gap between them while training runs. */
 class ResponsivenessMeter {
@@ -136,7 +148,9 @@ export function mountTraining(backend: BackendName | 'auto'): void {
 
   const updateMeter = (): void => {
     const gap = byId('responsiveness');
-    gap.textContent = `While the worker trained, the page's 10 ms timer fired ${meter.ticks} times in ${meter.seconds.toFixed(1)} s; longest gap ${Math.round(meter.maxGap)} ms.`;
+    gap.textContent =
+      `While the worker trained, the page's 10 ms timer fired ${meter.ticks} times in ${meter.seconds.toFixed(1)} s; ` +
+      `longest gap ${Math.round(meter.maxGap)} ms.`;
     gap.dataset.ticks = String(meter.ticks);
     gap.dataset.maxGap = String(Math.round(meter.maxGap));
   };
@@ -149,14 +163,15 @@ export function mountTraining(backend: BackendName | 'auto'): void {
         byId('worker-backend').textContent = backendLabel(m.backend);
         document.body.dataset.workerBackend = m.backend;
         trainButton.disabled = false;
-        status.textContent = `Ready: ${m.trainSize.toLocaleString('en-US')} training and ${m.testSize.toLocaleString('en-US')} test digits loaded in the worker.`;
+        status.textContent = `Ready: ${count(m.trainSize)} training and ${count(m.testSize)} test digits loaded in the worker.`;
         break;
       case 'progress': {
         const x = m.epoch + m.batch / m.batches;
         curves.trainLoss.push([x, m.loss]);
         curves.trainAcc.push([x, m.accuracy]);
         drawCurves(curves);
-        status.textContent = `Epoch ${m.epoch + 1}/${m.epochs}, batch ${m.batch}/${m.batches}: loss ${fmt(m.loss, 3)}, accuracy ${(m.accuracy * 100).toFixed(1)}%`;
+        status.textContent = `Epoch ${m.epoch + 1}/${m.epochs}, batch ${m.batch}/${m.batches}: `;
+        status.textContent += `loss ${fmt(m.loss, 3)}, accuracy ${pct(m.accuracy, 1)}`;
         updateMeter();
         break;
       }
@@ -178,9 +193,9 @@ export function mountTraining(backend: BackendName | 'auto'): void {
             { 'data-epoch': m.epoch + 1, 'data-test-accuracy': m.test.accuracy, 'data-seconds': m.seconds },
             h('td', {}, String(m.epoch + 1)),
             h('td', {}, fmt(m.loss, 4)),
-            h('td', {}, `${(m.accuracy * 100).toFixed(2)}%`),
+            h('td', {}, pct(m.accuracy, 2)),
             h('td', {}, fmt(m.test.loss, 4)),
-            h('td', {}, `${(m.test.accuracy * 100).toFixed(2)}%`),
+            h('td', {}, pct(m.test.accuracy, 2)),
             h('td', {}, `${m.seconds.toFixed(2)} s (${perSecond.toLocaleString('en-US')} digits/s)`),
           ),
         );
@@ -188,14 +203,16 @@ export function mountTraining(backend: BackendName | 'auto'): void {
         renderConfusion(m.test);
         setModel(m.model, `trained in this page, epoch ${m.epoch + 1}`);
         downloadButton.disabled = false;
-        byId('train-summary').textContent = `Epoch ${m.epoch + 1}: test accuracy ${(m.test.accuracy * 100).toFixed(2)}% on the 2,000 test digits, ${m.seconds.toFixed(2)} s of training.`;
+        byId('train-summary').textContent =
+          `Epoch ${m.epoch + 1}: test accuracy ${pct(m.test.accuracy, 2)} on the ${count(sumOf(m.test.confusion))} test digits, ` +
+          `${m.seconds.toFixed(2)} s of training.`;
         updateMeter();
         break;
       }
       case 'evaluated':
         renderConfusion(m.test);
         downloadButton.disabled = false;
-        byId('train-summary').textContent = `Loaded model: test accuracy ${(m.test.accuracy * 100).toFixed(2)}%, test loss ${fmt(m.test.loss, 4)}.`;
+        byId('train-summary').textContent = `Loaded model: test accuracy ${pct(m.test.accuracy, 2)}, test loss ${fmt(m.test.loss, 4)}.`;
         byId('train-summary').dataset.loadedAccuracy = String(m.test.accuracy);
         status.textContent = 'Loaded model evaluated.';
         break;
@@ -224,7 +241,8 @@ function readForm(): TrainConfig {
   const value = (id: string): string => byId<HTMLInputElement | HTMLSelectElement>(id).value.trim();
   const int = (id: string, label: string, lo: number, hi: number): number => {
     const v = Number(value(id));
-    if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`${label} must be a whole number from ${lo} to ${hi}, got '${value(id)}'`);
+    if (!Number.isInteger(v) || v < lo || v > hi)
+      throw new Error(`${label} must be a whole number from ${lo} to ${hi}, got '${value(id)}'`);
     return v;
   };
   const hiddenText = value('hidden');
@@ -270,7 +288,12 @@ function drawCurves(c: Curves): void {
 
 function renderConfusion(e: Evaluation): void {
   const max = Math.max(...e.confusion);
-  const head = h('tr', {}, h('th', { scope: 'col' }, 'true ↓ / predicted →'), ...Array.from({ length: 10 }, (_, j) => h('th', { scope: 'col' }, String(j))));
+  const head = h(
+    'tr',
+    {},
+    h('th', { scope: 'col' }, 'true ↓ / predicted →'),
+    ...Array.from({ length: 10 }, (_, j) => h('th', { scope: 'col' }, String(j))),
+  );
   const rows = Array.from({ length: 10 }, (_, i) =>
     h(
       'tr',

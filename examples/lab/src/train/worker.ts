@@ -136,12 +136,30 @@ async function train(c: TrainConfig): Promise<void> {
         accSum += logs.accuracy! * size;
         seen += size;
         if (b % postEvery === postEvery - 1 || b === batches - 1) {
-          post({ type: 'progress', epoch, epochs: c.epochs, batch: b + 1, batches, loss: lossSum / seen, accuracy: accSum / seen, seen: epoch * n + seen });
+          post({
+            type: 'progress',
+            epoch,
+            epochs: c.epochs,
+            batch: b + 1,
+            batches,
+            loss: lossSum / seen,
+            accuracy: accSum / seen,
+            seen: epoch * n + seen,
+          });
         }
       }
       if (seen === 0) break;
       m.epoch += 1;
-      post({ type: 'epoch', epoch, epochs: c.epochs, loss: lossSum / seen, accuracy: accSum / seen, test: evaluate(m), seconds: busy / 1000, model: JSON.stringify(m.toJSON()) });
+      post({
+        type: 'epoch',
+        epoch,
+        epochs: c.epochs,
+        loss: lossSum / seen,
+        accuracy: accSum / seen,
+        test: evaluate(m),
+        seconds: busy / 1000,
+        model: JSON.stringify(m.toJSON()),
+      });
     }
     post({ type: 'done', reason: stopped ? 'stopped' : 'finished' });
   } finally {
