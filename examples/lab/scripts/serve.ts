@@ -22,7 +22,7 @@ async function main(argv: string[]): Promise<void> {
   writeAssets(GENERATED);
   const server = await createServer(labConfig({ port }));
   await server.listen();
-  server.printUrls();
+  console.log(`The lab (Vite dev server; edits reload the page): ${server.resolvedUrls?.local[0] ?? `http://127.0.0.1:${port}/`}`);
 }
 
 runIfMain(import.meta.url, 'lab', USAGE, (argv) => {

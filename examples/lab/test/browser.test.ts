@@ -2,20 +2,20 @@
 // drive Debian's Chromium with playwright-core. Runs on the backend the suite runs on (TAPEGRAD_BACKEND=js
 // gives the page ?backend=js). Skips only when Chromium is missing outside CI; in CI, .ci/run installs it.
 import * as AG from '@tapegrad/autograd';
-import { variable } from '@tapegrad/autograd';
 import { Dense, Sequential } from '@tapegrad/nn';
 import { loadMnistPackage } from '@tapegrad/nn/node';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAB_ROOT } from '../scripts/assets.js';
+import { CHROMIUM, launchChromium } from '../scripts/chromium.js';
 import { serveStatic, type StaticServer } from '../scripts/static-server.js';
+import { inputLeaves, inputLines } from './inputs.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 const inCI = Boolean(process.env.CI);
 const backend = process.env.TAPEGRAD_BACKEND === 'js' ? 'js' : 'wasm';
@@ -31,7 +31,7 @@ describe.skipIf(!haveChromium && !inCI)(`the lab in Chromium (${backend} backend
   let dist = '';
   let server: StaticServer;
   let context: BrowserContext;
-  let profile = '';
+  let closeChromium: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     if (!haveChromium) throw new Error(`Chromium not found at ${CHROMIUM}; CI must install it (.ci/run: apt-get install -y chromium)`);
@@ -40,27 +40,13 @@ describe.skipIf(!haveChromium && !inCI)(`the lab in Chromium (${backend} backend
     const built = spawnSync(process.execPath, [tsx, join(LAB_ROOT, 'scripts', 'build.ts'), '--out', dist], { encoding: 'utf8' });
     if (built.status !== 0) throw new Error(`lab:build failed (${built.status}):\n${built.stdout}\n${built.stderr}`);
     server = await serveStatic(dist);
-    profile = mkdtempSync(join(tmpdir(), 'tapegrad-lab-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-      viewport: { width: 1280, height: 800 },
-    });
+    ({ context, close: closeChromium } = await launchChromium());
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close();
+    await closeChromium?.();
     await server?.close();
-    for (const dir of [dist, profile]) if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dist) rmSync(dist, { recursive: true, force: true });
   });
 
   /** A fresh page on the lab, with page errors collected; failures keep a screenshot under test-artifacts/. */
@@ -87,27 +73,12 @@ describe.skipIf(!haveChromium && !inCI)(`the lab in Chromium (${backend} backend
   }) => {
     const { page, errors } = await open('explorer', onTestFailed);
     expect(await page.getAttribute('body', 'data-page-backend')).toBe(backend);
-    const program = [
-      'x = [[0.5, -1.0, 2.0]]',
-      'W = [[0.1, 0.2], [-0.3, 0.4], [0.5, -0.6]]',
-      'b = [0.05, -0.05]',
-      'h = relu(x @ W + b) + sigmoid(x @ W)',
-      'loss = sum(h * h) + logsumexp(h)',
-    ];
+    const program = [...inputLines(), 'h = relu(x @ W + b) + sigmoid(x @ W)', 'loss = sum(h * h) + logsumexp(h)'];
     await page.fill('#program', program.join('\n'));
     await page.click('#run-program');
     await page.waitForSelector('#check-body tr[data-input="W"]');
 
-    const x = variable([[0.5, -1.0, 2.0]], { requiresGrad: true, dtype: 'float64' });
-    const W = variable(
-      [
-        [0.1, 0.2],
-        [-0.3, 0.4],
-        [0.5, -0.6],
-      ],
-      { requiresGrad: true, dtype: 'float64' },
-    );
-    const b = variable([0.05, -0.05], { requiresGrad: true, dtype: 'float64' });
+    const { x, W, b } = inputLeaves();
     const h = AG.add(AG.relu(AG.add(AG.matmul(x, W), b)), AG.sigmoid(AG.matmul(x, W)));
     AG.add(AG.sum(AG.mul(h, h)), AG.logsumexp(h)).backward();
     for (const [name, v] of [
@@ -169,6 +140,7 @@ describe.skipIf(!haveChromium && !inCI)(`the lab in Chromium (${backend} backend
     // a file that is not a model is refused with the loader's message
     writeFileSync(file, '{"format": "something-else"}');
     await page.setInputFiles('#model-file', file);
+    await page.waitForSelector('#train-error:has-text("Could not load")');
     expect(await page.textContent('#train-error')).toMatch(/Could not load model\.json: .*not a tapegrad model/);
     rmSync(file);
     expect(errors).toEqual([]);
@@ -195,6 +167,12 @@ describe.skipIf(!haveChromium && !inCI)(`the lab in Chromium (${backend} backend
     expect(await page.getAttribute('body', 'data-worker-backend')).toBe(backend);
     expect(await page.textContent('#epoch-time')).toMatch(/^\d+\.\d\d s$/);
     expect(await page.$$eval('#confusion tbody td', (cells) => cells.reduce((s, c) => s + Number(c.textContent), 0))).toBe(2000);
+
+    // the downloaded model is tapegrad JSON that Node loads and scores like the page did
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#model-download')]);
+    const saved = Sequential.fromJSON(readFileSync((await download.path())!, 'utf8'));
+    const { xTest, yTest } = loadMnistPackage({ trainSize: 8000, testSize: 2000, seed: 0 });
+    expect(Math.abs(saved.evaluate(xTest, yTest).accuracy! - epochs[2]!)).toBeLessThanOrEqual(1 / 2000);
 
     // draw a digit with mouse events: ten probabilities that sum to 1
     await page.locator('#draw-canvas').scrollIntoViewIfNeeded();
@@ -226,6 +204,8 @@ describe.skipIf(!haveChromium && !inCI)(`the lab in Chromium (${backend} backend
 
   it('fits a phone screen: no sideways scrolling at 390 px', async ({ onTestFailed }) => {
     const { page, errors } = await open('phone', onTestFailed, { width: 390, height: 844 });
+    await page.selectOption('#example-select', 'two-layer'); // its graph is wider than a phone: it must scroll in its own box
+    await page.waitForSelector('#check-body tr[data-input="W2"]');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     expect(await page.isVisible('#program')).toBe(true);

@@ -9,6 +9,7 @@ import { evaluate } from '../src/explorer/evaluate.js';
 import { EXAMPLES } from '../src/explorer/examples.js';
 import { FUNCTIONS } from '../src/explorer/functions.js';
 import { ParseError, parseProgram, type Expr } from '../src/explorer/parse.js';
+import { inputLeaves, inputLines } from './inputs.js';
 
 /** The tree as a compact string, to check precedence: (a + (b * c)). */
 function show(e: Expr): string {
@@ -102,26 +103,11 @@ describe('evaluate', () => {
 });
 
 describe('analysis', () => {
-  const program = [
-    'x = [[0.5, -1.0, 2.0]]',
-    'W = [[0.1, 0.2], [-0.3, 0.4], [0.5, -0.6]]',
-    'b = [0.05, -0.05]',
-    'h = tanh(x @ W + b)',
-    'loss = sum(h * h) + logsumexp(h) + 0.5 * sum(logcosh(W))',
-  ].join('\n');
+  const program = [...inputLines(), 'h = tanh(x @ W + b)', 'loss = sum(h * h) + logsumexp(h) + 0.5 * sum(logcosh(W))'].join('\n');
 
   it('gives the gradients autograd gives for the same function written directly', () => {
     const a = analyze(program);
-    const x = variable([[0.5, -1.0, 2.0]], { requiresGrad: true, dtype: 'float64' });
-    const W = variable(
-      [
-        [0.1, 0.2],
-        [-0.3, 0.4],
-        [0.5, -0.6],
-      ],
-      { requiresGrad: true, dtype: 'float64' },
-    );
-    const b = variable([0.05, -0.05], { requiresGrad: true, dtype: 'float64' });
+    const { x, W, b } = inputLeaves();
     const h = AG.tanh(AG.add(AG.matmul(x, W), b));
     const logcosh = AG.log(AG.div(AG.add(AG.exp(W), AG.exp(AG.neg(W))), 2));
     AG.add(AG.add(AG.sum(AG.mul(h, h)), AG.logsumexp(h)), AG.mul(0.5, AG.sum(logcosh))).backward();
@@ -154,7 +140,7 @@ describe('analysis', () => {
   it('runs forward mode: each directional derivative equals the matching gradient entry', () => {
     const a = analyze(program);
     const gradient = a.checks.flatMap((c) => Array.from(c.grad.values()));
-    const { values } = forwardModeGradient(a);
+    const values = forwardModeGradient(a);
     expect(values).toHaveLength(allDirections(a).length);
     values.forEach((v, i) => expect(v).toBeCloseTo(gradient[i]!, 12));
     const run = forwardMode(a, { input: 'b', element: 1 });

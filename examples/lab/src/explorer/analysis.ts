@@ -58,8 +58,6 @@ export interface Analysis {
   /** Number of input elements (n) and output elements (m). */
   inputElements: number;
   outputElements: number;
-  /** Milliseconds for one forward + one backward pass (the whole gradient, reverse mode). */
-  reverseMs: number;
 }
 
 /** Step size of the central difference for an input value x (float64). */
@@ -94,9 +92,7 @@ export function analyze(source: string): Analysis {
     .filter((v) => v.requiresGrad)
     .map((v) => v.registerHook((g) => void arrivals.push({ variable: v, grad: g.value })));
   const leaves = evaluation.inputs.map((x) => x.variable);
-  const t0 = performance.now();
   const grads = gradients(output, leaves, { gradient: onesLike(output.value), retainGraph: true });
-  const backwardMs = performance.now() - t0;
   removers.forEach((remove) => remove());
 
   const steps: BackwardStep[] = [];
@@ -116,10 +112,6 @@ export function analyze(source: string): Analysis {
     const grad = grads[k]!.value;
     return { name, node: index.get(variable) ?? -1, value: variable.value, grad, numeric, error: relativeError(grad, numeric) };
   });
-  const f0 = performance.now();
-  evaluate(program);
-  const forwardMs = performance.now() - f0;
-
   return {
     program,
     evaluation,
@@ -129,7 +121,6 @@ export function analyze(source: string): Analysis {
     seedIsSum: output.size !== 1,
     inputElements: leaves.reduce((s, v) => s + v.size, 0),
     outputElements: output.size,
-    reverseMs: forwardMs + backwardMs,
   };
 }
 
@@ -182,7 +173,7 @@ export interface ForwardRun {
 }
 
 /** Walks the tape forward once, carrying the tangent of `direction` through every op's JVP rule. */
-export function forwardMode(a: Analysis, direction: Direction): ForwardRun {
+export function forwardMode(a: Analysis, direction: Direction, options: { crossCheck?: boolean } = {}): ForwardRun {
   const tangents: (Variable | null)[] = a.nodes.map(() => null);
   for (const node of a.nodes) {
     if (node.kind === 'input' && node.label === direction.input) {
@@ -197,19 +188,21 @@ export function forwardMode(a: Analysis, direction: Direction): ForwardRun {
   }
   const out = a.nodes[a.nodes.length - 1]!;
   const outputTangent = tangents[out.index]?.value ?? zeros([...out.value.shape], { dtype: 'float64' });
+  const packageTangent = options.crossCheck === false ? null : packageJvpAlong(a, direction);
+  return { tangents: tangents.map((t) => t?.value ?? null), outputTangent, packageTangent, source: forwardModeSource() };
+}
+
+/** The package's own `jvp` of the whole program along `direction` (null until autograd has forward mode). */
+function packageJvpAlong(a: Analysis, direction: Direction): Tensor | null {
   const primals = a.evaluation.inputs.map((x) => x.variable.value);
   const directions = a.evaluation.inputs.map((x) => {
     const t = zeros([...x.variable.shape], { dtype: 'float64' });
     if (x.name === direction.input) t.data[direction.element] = 1;
     return t;
   });
-  const packageTangent = packageJvp((...xs) => evaluateWith(a, xs), primals, directions);
-  return { tangents: tangents.map((t) => t?.value ?? null), outputTangent, packageTangent, source: forwardModeSource() };
-}
-
-function evaluateWith(a: Analysis, xs: Variable[]): Variable {
-  const values = new Map(a.evaluation.inputs.map((x, i) => [x.name, xs[i]!.value]));
-  return evaluate(a.program, { values }).output;
+  const run = (...xs: Variable[]): Variable =>
+    evaluate(a.program, { values: new Map(a.evaluation.inputs.map((x, i) => [x.name, xs[i]!.value])) }).output;
+  return packageJvp(run, primals, directions);
 }
 
 /** Every direction of the inputs, in order (the n one-hot tangents forward mode needs for a full gradient). */
@@ -217,14 +210,35 @@ export function allDirections(a: Analysis): Direction[] {
   return a.evaluation.inputs.flatMap((x) => Array.from({ length: x.variable.size }, (_, element) => ({ input: x.name, element })));
 }
 
-/** The full gradient by forward mode (n JVP walks), timed; returns the milliseconds and the gradient entries. */
-export function forwardModeGradient(a: Analysis): { ms: number; values: number[] } {
-  const t0 = performance.now();
-  const values = allDirections(a).map((d) => {
-    const t = forwardMode(a, d).outputTangent.values();
+/** The full gradient of sum(output) by forward mode: n JVP walks, one per input element. */
+export function forwardModeGradient(a: Analysis): number[] {
+  return allDirections(a).map((d) => {
+    const t = forwardMode(a, d, { crossCheck: false }).outputTangent.values();
     let s = 0;
     for (let i = 0; i < t.length; i++) s += t[i]!;
     return s;
   });
-  return { ms: performance.now() - t0, values };
+}
+
+/** The whole gradient timed both ways (best of `repeats`, after a warm-up): a fresh forward + backward vs n JVP walks. */
+export function timeModes(a: Analysis, repeats = 5): { reverseMs: number; forwardMs: number } {
+  const best = (f: () => void): number => {
+    f();
+    let ms = Infinity;
+    for (let k = 0; k < repeats; k++) {
+      const t0 = performance.now();
+      f();
+      ms = Math.min(ms, performance.now() - t0);
+    }
+    return ms;
+  };
+  const reverse = (): void => {
+    const ev = evaluate(a.program);
+    gradients(
+      ev.output,
+      ev.inputs.map((x) => x.variable),
+      { gradient: onesLike(ev.output.value) },
+    );
+  };
+  return { reverseMs: best(reverse), forwardMs: best(() => forwardModeGradient(a)) };
 }

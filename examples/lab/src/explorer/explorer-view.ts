@@ -3,7 +3,7 @@
 import { add, type Tensor } from '@tapegrad/tensor';
 import { byId, exactValues, fmt, fmtShape, fmtTensor, h } from '../dom.js';
 import { forwardModeSource } from './adapter.js';
-import { allDirections, analyze, forwardMode, forwardModeGradient, type Analysis, type Direction } from './analysis.js';
+import { allDirections, analyze, forwardMode, timeModes, type Analysis, type Direction } from './analysis.js';
 import { EXAMPLES } from './examples.js';
 import { FUNCTIONS } from './functions.js';
 import { renderGraph } from './graph-view.js';
@@ -256,7 +256,7 @@ function renderForward(a: Analysis, state: State, run: ReturnType<typeof forward
         ),
       ),
   );
-  const fwd = forwardCost(a);
+  const cost = costOf(a);
   const entries = a.nodes.filter((n) => n.kind === 'op').length;
   const n = a.inputElements;
   const m = a.outputElements;
@@ -271,7 +271,7 @@ function renderForward(a: Analysis, state: State, run: ReturnType<typeof forward
       h('th', { scope: 'row' }, 'Reverse (backward)'),
       h('td', {}, `${m === 1 ? 1 : `1 (of the sum; ${m} for a full Jacobian)`}`),
       h('td', {}, `${entries} VJPs`),
-      h('td', {}, `${fmt(a.reverseMs, 2)} ms`),
+      h('td', {}, `${fmt(cost.reverseMs, 2)} ms`),
     ),
     h(
       'tr',
@@ -279,7 +279,7 @@ function renderForward(a: Analysis, state: State, run: ReturnType<typeof forward
       h('th', { scope: 'row' }, 'Forward (JVP)'),
       h('td', {}, `${n} (one per input element)`),
       h('td', {}, `${n * entries} JVPs`),
-      h('td', {}, `${fmt(fwd.ms, 2)} ms`),
+      h('td', {}, `${fmt(cost.forwardMs, 2)} ms`),
     ),
   );
   byId('cost-note').textContent =
@@ -289,12 +289,12 @@ function renderForward(a: Analysis, state: State, run: ReturnType<typeof forward
     `Forward-mode tangents here use ${rule}.`;
 }
 
-const forwardCosts = new WeakMap<Analysis, { ms: number }>();
+const costs = new WeakMap<Analysis, ReturnType<typeof timeModes>>();
 
-/** The full gradient by forward mode, timed once per program (a step click does not rerun it). */
-function forwardCost(a: Analysis): { ms: number } {
-  let cost = forwardCosts.get(a);
-  if (!cost) forwardCosts.set(a, (cost = forwardModeGradient(a)));
+/** Both modes timed once per program (a step click does not rerun them). */
+function costOf(a: Analysis): ReturnType<typeof timeModes> {
+  let cost = costs.get(a);
+  if (!cost) costs.set(a, (cost = timeModes(a)));
   return cost;
 }
 

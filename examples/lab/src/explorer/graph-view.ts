@@ -14,10 +14,10 @@ export interface GraphOverlay {
   tangents: (Tensor | null)[] | null;
 }
 
-const W = 168;
-const H = 70;
-const GAP_X = 18;
-const GAP_Y = 34;
+const W = 184;
+const H = 62;
+const GAP_X = 16;
+const GAP_Y = 26;
 const PAD = 8;
 
 interface Layout {
@@ -125,9 +125,15 @@ export function renderGraph(host: HTMLElement, a: Analysis, overlay: GraphOverla
     else if (grad) lines.push(`grad ${fmtTensor(grad, 3, 3)}`);
     const g = svg('g', { class: classes.join(' '), transform: `translate(${x[node.index]},${y[node.index]})`, 'data-node': node.index });
     g.append(svg('rect', { width: W, height: H, rx: node.kind === 'op' ? 14 : 3 }));
-    g.append(svg('text', { x: 8, y: 17, class: 'node-title' }, title(node)));
-    lines.forEach((line, k) => g.append(svg('text', { x: 8, y: 33 + k * 15, class: k === 2 ? 'node-grad' : 'node-line' }, line)));
+    g.append(svg('text', { x: 8, y: 16, class: 'node-title' }, title(node)));
+    lines.forEach((line, k) => g.append(svg('text', { x: 8, y: 30 + k * 13.5, class: k === 2 ? 'node-grad' : 'node-line' }, line)));
     root.append(g);
   }
   host.replaceChildren(root);
+  if (overlay.current !== null) {
+    // keep the step being shown in view inside the graph's own scroll box (the page does not jump)
+    const top = y[overlay.current]!;
+    if (top < host.scrollTop || top + H > host.scrollTop + host.clientHeight)
+      host.scrollTop = Math.max(0, top - (host.clientHeight - H) / 2);
+  }
 }
