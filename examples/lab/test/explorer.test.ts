@@ -148,6 +148,12 @@ describe('analysis', () => {
     expect(run.outputTangent.item()).toBeCloseTo(a.checks[2]!.grad.values()[1]!, 12);
   });
 
+  it('refuses programs too large to check element by element', () => {
+    expect(() => analyze('x = [' + Array.from({ length: 401 }, () => '1').join(', ') + ']\ny = sum(x)')).toThrow(
+      /the inputs have 401 elements; .* keep it to 400/,
+    );
+  });
+
   it('analyses every example program, and its gradients pass the finite-difference check', () => {
     for (const e of EXAMPLES) {
       const a = analyze(e.source);

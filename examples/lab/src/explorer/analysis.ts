@@ -2,7 +2,7 @@
 // backward pass one tape entry at a time (recorded from the engine itself with gradient hooks), the final
 // gradients next to central finite differences, and forward mode one tangent at a time.
 import { Variable, gradients, noGrad, topologicalOrder } from '@tapegrad/autograd';
-import { Tensor, onesLike, zeros } from '@tapegrad/tensor';
+import { Tensor, ValueError, onesLike, zeros } from '@tapegrad/tensor';
 import { entryOf, forwardModeSource, jvpRule, opMath, packageJvp, type OpMath } from './adapter.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { parseProgram, type Program } from './parse.js';
@@ -60,6 +60,9 @@ export interface Analysis {
   outputElements: number;
 }
 
+/** The most input elements a program may have (the explorer differentiates each one numerically). */
+export const MAX_INPUT_ELEMENTS = 400;
+
 /** Step size of the central difference for an input value x (float64). */
 const fdStep = (x: number): number => 1e-6 * Math.max(1, Math.abs(x));
 
@@ -67,6 +70,11 @@ const fdStep = (x: number): number => 1e-6 * Math.max(1, Math.abs(x));
 export function analyze(source: string): Analysis {
   const program = parseProgram(source);
   const evaluation = evaluate(program);
+  const elements = evaluation.inputs.reduce((s, x) => s + x.variable.size, 0);
+  if (elements > MAX_INPUT_ELEMENTS) {
+    // each element costs two runs of the program for the finite differences and one JVP walk for forward mode
+    throw new ValueError(`the inputs have ${elements} elements; the explorer checks every one, so keep it to ${MAX_INPUT_ELEMENTS}`);
+  }
   const { output } = evaluation;
   const order = topologicalOrder(output);
   const index = new Map<Variable, number>(order.map((v, i) => [v, i]));
@@ -119,7 +127,7 @@ export function analyze(source: string): Analysis {
     steps,
     checks,
     seedIsSum: output.size !== 1,
-    inputElements: leaves.reduce((s, v) => s + v.size, 0),
+    inputElements: elements,
     outputElements: output.size,
   };
 }

@@ -67,7 +67,10 @@ export function mountExplorer(): void {
     if (!state.analysis) return;
     state.step = Math.max(0, Math.min(state.analysis.steps.length, k));
     state.showTangents = false;
+    const focused = document.activeElement;
     renderAll(state);
+    // a button that just became disabled drops keyboard focus: hand it to the one that still moves
+    if (focused instanceof HTMLButtonElement && focused.disabled) byId(state.step === 0 ? 'step-next' : 'step-back').focus();
   };
   byId('step-reset').addEventListener('click', () => stepTo(0));
   byId('step-back').addEventListener('click', () => stepTo(state.step - 1));
