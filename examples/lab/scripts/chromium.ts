@@ -23,6 +23,7 @@ export async function launchChromium(
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
+      '--disable-dev-shm-usage', // containers often have a small /dev/shm
     ],
     viewport,
   });
