@@ -1,9 +1,10 @@
 // The explorer's parser, evaluator and analysis, in Node: the numbers the page shows come from these.
 import * as AG from '@tapegrad/autograd';
 import { Variable, variable } from '@tapegrad/autograd';
+import * as T from '@tapegrad/tensor';
 import { tensor } from '@tapegrad/tensor';
 import { describe, expect, it } from 'vitest';
-import { jvpByTransposition, opMath } from '../src/explorer/adapter.js';
+import { jvpByTransposition, opMath, splitFormula, type JvpFn } from '../src/explorer/adapter.js';
 import { allDirections, analyze, forwardMode, forwardModeGradient } from '../src/explorer/analysis.js';
 import { evaluate } from '../src/explorer/evaluate.js';
 import { EXAMPLES } from '../src/explorer/examples.js';
@@ -163,7 +164,44 @@ describe('analysis', () => {
   });
 });
 
+describe('forward mode through a jvp function (the path taken once autograd exports jvp)', () => {
+  // a stand-in for autograd's jvp: the tangent of f's result by central differences along the tangents
+  const fdJvp: JvpFn = (f, primals, tangents) => {
+    const at = (s: number): Variable =>
+      f(...primals.map((p, i) => variable(T.add(p.value, T.mul(tangents[i]!, s)), { requiresGrad: true, dtype: 'float64' })));
+    const h = 1e-6;
+    return { value: at(0), tangent: new Variable(T.div(T.sub(at(h).value, at(-h).value), 2 * h)) };
+  };
+
+  it("recovers every tape entry's tangent from one jvp of all the results", () => {
+    const a = analyze([...inputLines(), 'h = tanh(x @ W + b)', 'loss = sum(h * h) + logsumexp(h)'].join('\n'));
+    for (const d of [
+      { input: 'W', element: 3 },
+      { input: 'b', element: 0 },
+    ]) {
+      const viaJvp = forwardMode(a, d, fdJvp);
+      const walked = forwardMode(a, d, null);
+      expect(viaJvp.source).toBe('autograd');
+      expect(walked.source).toBe('lab');
+      a.nodes.forEach((n, i) => {
+        const want = walked.tangents[i] ? Array.from(walked.tangents[i]!.values()) : new Array<number>(n.value.size).fill(0);
+        const got = Array.from(viaJvp.tangents[i]?.values() ?? new Float64Array(n.value.size));
+        got.forEach((v, k) => expect(v, `${n.label}[${k}]`).toBeCloseTo(want[k]!, 7));
+      });
+    }
+  });
+});
+
 describe('adapter', () => {
+  it('splits a derivative table line into forward, VJP and JVP', () => {
+    expect(splitFormula('y = a·b   ∂a = g·b   ∂b = g·a   ẏ = ȧ·b + a·ḃ')).toEqual({
+      forward: 'y = a·b',
+      vjp: '∂a = g·b   ∂b = g·a',
+      jvp: 'ẏ = ȧ·b + a·ḃ',
+    });
+    expect(splitFormula('y = x/(1 + |x|)')).toEqual({ forward: 'y = x/(1 + |x|)', vjp: '', jvp: '' });
+  });
+
   it('computes a JVP from the VJP alone (transposition) equal to the analytic JVP', () => {
     const a = variable(
       [

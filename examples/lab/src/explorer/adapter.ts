@@ -1,9 +1,9 @@
-// The one place where the lab meets what @tapegrad/autograd does not export yet: the math of each op as text,
-// a per-op forward-mode (JVP) rule, and the functional `jvp`. Each is read from the package when it has it
-// (the op spec table gives every Op its math and its JVP) and otherwise supplied here, so the page works today
-// and switches to the package's own rules without other changes.
+// The one place where the lab meets what @tapegrad/autograd may not export yet: the math of each op as text,
+// forward mode (`jvp`), and the name of a variable's tape entry. Each is read from the package when it has it
+// (the op spec table gives every Op its formula; `jvp` pushes tangents through the ops) and otherwise supplied
+// here, so the page works on either and switches to the package's own rules without other changes.
 import * as AG from '@tapegrad/autograd';
-import { Variable, enableGrad, gradients, type Op, type OpContext, type TapeNode } from '@tapegrad/autograd';
+import { Variable, enableGrad, gradients, type Op, type OpContext } from '@tapegrad/autograd';
 import { onesLike, zerosLike, type Tensor } from '@tapegrad/tensor';
 
 /** The derivative table line of one op: the forward, the VJP (one term per input) and the JVP. */
@@ -15,17 +15,18 @@ export interface OpMath {
   source: 'autograd' | 'lab';
 }
 
-/** A forward-mode rule: the output tangent from the input tangents (null = zero tangent). */
-export type JvpRule = (tangents: (Variable | null)[], ctx: OpContext) => Variable | null;
-
-/** What the package may attach to an Op once the spec table lands (read structurally). */
-interface SpecOp extends Op {
-  math?: string | { forward?: string; vjp?: string | string[]; jvp?: string };
-  jvp?: JvpRule;
+/** One recorded op application, as much of it as the lab reads. */
+export interface Entry {
+  op: Op;
+  inputs: Variable[];
+  ctx: OpContext;
 }
 
+/** The package's functional forward mode: f's value and its directional derivative along the tangents. */
+export type JvpFn = (f: (...xs: Variable[]) => Variable, primals: Variable[], tangents: Tensor[]) => { value: Variable; tangent: Variable };
+
 // The lab's copy of the derivative table, in the notation of the ops' doc lines (g is the incoming gradient,
-// a dot marks a tangent). Used only for ops that do not carry their math at run time yet.
+// a dot marks a tangent). Used only for ops that do not carry their formula at run time.
 const LAB_MATH: Record<string, [forward: string, vjp: string, jvp: string]> = {
   neg: ['y = −x', '∂x = −g', 'ẏ = −ẋ'],
   abs: ['y = |x|', '∂x = g·sign(x)', 'ẏ = sign(x)·ẋ'],
@@ -70,30 +71,46 @@ const LAB_MATH: Record<string, [forward: string, vjp: string, jvp: string]> = {
   logcosh: ['y = ln cosh x', '∂x = g·tanh x', 'ẏ = tanh x·ẋ'],
 };
 
-/** The math of `op`: its own (once the package's spec table carries it at run time), else the lab's copy, else null. */
+/**
+ * Splits a derivative table line (`y = a·b   ∂a = g·b   ∂b = g·a   ẏ = ȧ·b + a·ḃ`) at its first `∂` and its
+ * `ẏ` into the forward, the VJP and the JVP.
+ */
+export function splitFormula(line: string): Pick<OpMath, 'forward' | 'vjp' | 'jvp'> {
+  const d = line.indexOf('∂');
+  const t = line.indexOf('ẏ');
+  const end = (i: number): number => (i < 0 ? line.length : i);
+  return {
+    forward: line.slice(0, Math.min(end(d), end(t))).trim(),
+    vjp: d < 0 ? '' : line.slice(d, t > d ? t : line.length).trim(),
+    jvp: t < 0 ? '' : line.slice(t).trim(),
+  };
+}
+
+/** The math of `op`: its own formula (once the package's spec table carries it), else the lab's copy, else null. */
 export function opMath(op: Op): OpMath | null {
-  const own = (op as SpecOp).math;
-  if (typeof own === 'string') return { forward: own, vjp: '', jvp: '', source: 'autograd' };
-  if (own && typeof own === 'object') {
-    const vjp = Array.isArray(own.vjp) ? own.vjp.join('   ') : (own.vjp ?? '');
-    return { forward: own.forward ?? '', vjp, jvp: own.jvp ?? '', source: 'autograd' };
-  }
+  const own = (op as { formula?: unknown; math?: unknown }).formula ?? (op as { math?: unknown }).math;
+  if (typeof own === 'string' && own !== '') return { ...splitFormula(own), source: 'autograd' };
   const lab = LAB_MATH[op.name];
   return lab ? { forward: lab[0], vjp: lab[1], jvp: lab[2], source: 'lab' } : null;
 }
 
-/** The package's functional `jvp(f, primals, tangents)`, once it exports one. */
+/** The package's `jvp(f, primals, tangents)`, once it exports one. */
 const AUTOGRAD_JVP = (AG as Record<string, unknown>).jvp;
 
-/** Where forward-mode rules come from today. */
-export function forwardModeSource(): 'autograd' | 'lab' {
-  return typeof AUTOGRAD_JVP === 'function' ? 'autograd' : 'lab';
+/** The package's forward mode, or null while it has none (then the lab uses {@link jvpByTransposition}). */
+export function packageJvp(): JvpFn | null {
+  return typeof AUTOGRAD_JVP === 'function' ? (AUTOGRAD_JVP as JvpFn) : null;
 }
 
-/** The forward-mode rule of `op`: its own JVP when it has one, else {@link jvpByTransposition}. */
-export function jvpRule(op: Op): JvpRule {
-  const own = (op as SpecOp).jvp;
-  return typeof own === 'function' ? own : (tangents, ctx) => jvpByTransposition(op, ctx, tangents);
+/** Where forward-mode tangents come from. */
+export function forwardModeSource(): 'autograd' | 'lab' {
+  return packageJvp() ? 'autograd' : 'lab';
+}
+
+/** The tape entry that made `v` (null for a leaf or a constant); the field is `entry`, formerly `node`. */
+export function entryOf(v: Variable): Entry | null {
+  const r = v as unknown as { entry?: Entry | null; node?: Entry | null };
+  return r.entry ?? r.node ?? null;
 }
 
 /**
@@ -117,17 +134,4 @@ export function jvpByTransposition(op: Op, ctx: OpContext, tangents: (Variable |
     if (total === null || !total.requiresGrad) return new Variable(zerosLike(ctx.output.value));
     return gradients(total, [u])[0]!;
   });
-}
-
-/** The tape entry that made `v` (null for a leaf or a constant). */
-export function entryOf(v: Variable): TapeNode | null {
-  return v.node;
-}
-
-/** `AG.jvp(f, primals, tangents)` once the package has it: the output tangent, for a cross-check; else null. */
-export function packageJvp(f: (...xs: Variable[]) => Variable, primals: Tensor[], tangents: Tensor[]): Tensor | null {
-  if (typeof AUTOGRAD_JVP !== 'function') return null;
-  const r = (AUTOGRAD_JVP as (...a: unknown[]) => unknown)(f, primals, tangents);
-  const tangent = Array.isArray(r) ? r[1] : (r as { tangent?: unknown }).tangent;
-  return tangent instanceof Variable ? tangent.value : ((tangent as Tensor | undefined) ?? null);
 }

@@ -1,9 +1,9 @@
 // Everything the explorer shows about one program, computed without the DOM: the graph in tape order, the
 // backward pass one tape entry at a time (recorded from the engine itself with gradient hooks), the final
 // gradients next to central finite differences, and forward mode one tangent at a time.
-import { Variable, gradients, noGrad, topologicalOrder } from '@tapegrad/autograd';
+import { Variable, concat, gradients, noGrad, topologicalOrder, variable } from '@tapegrad/autograd';
 import { Tensor, ValueError, onesLike, zeros } from '@tapegrad/tensor';
-import { entryOf, forwardModeSource, jvpRule, opMath, packageJvp, type OpMath } from './adapter.js';
+import { entryOf, jvpByTransposition, opMath, packageJvp, type JvpFn, type OpMath } from './adapter.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { parseProgram, type Program } from './parse.js';
 
@@ -174,14 +174,57 @@ export interface ForwardRun {
   tangents: (Tensor | null)[];
   /** The output tangent J·v: the directional derivative of every output element. */
   outputTangent: Tensor;
-  /** The package's `jvp` on the same direction, once it exists (a cross-check), else null. */
-  packageTangent: Tensor | null;
-  /** Where the per-op rules came from. */
+  /** Who computed the tangents: the package's `jvp`, or the lab's stand-in (JVPs by transposing VJPs). */
   source: 'autograd' | 'lab';
 }
 
-/** Walks the tape forward once, carrying the tangent of `direction` through every op's JVP rule. */
-export function forwardMode(a: Analysis, direction: Direction, options: { crossCheck?: boolean } = {}): ForwardRun {
+/** The unit tangent of `direction` for each input (zeros for the others). */
+function unitTangents(a: Analysis, direction: Direction): Tensor[] {
+  return a.evaluation.inputs.map((x) => {
+    const t = zeros([...x.variable.shape], { dtype: 'float64' });
+    if (x.name === direction.input) t.data[direction.element] = 1;
+    return t;
+  });
+}
+
+/** Runs forward mode along `direction` (with the package's `jvp` when it has one) and returns every node's tangent. */
+export function forwardMode(a: Analysis, direction: Direction, jvp: JvpFn | null = packageJvp()): ForwardRun {
+  const tangents = jvp ? tangentsByPackage(a, direction, jvp) : tangentsByTransposition(a, direction);
+  const out = a.nodes[a.nodes.length - 1]!;
+  const outputTangent = tangents[out.index] ?? zeros([...out.value.shape], { dtype: 'float64' });
+  return { tangents, outputTangent, source: jvp ? 'autograd' : 'lab' };
+}
+
+/**
+ * The package's forward mode on the whole program. jvp returns only the tangent of what f returns, so f
+ * returns every tape entry's result flattened into one vector; the graph it builds has the analysed graph's
+ * shape, so its k-th op node is the analysis's k-th op node.
+ */
+function tangentsByPackage(a: Analysis, direction: Direction, jvp: JvpFn): (Tensor | null)[] {
+  const units = unitTangents(a, direction);
+  const primals = a.evaluation.inputs.map((x) => variable(x.variable.value, { requiresGrad: true, dtype: 'float64', name: x.name }));
+  const all = (...xs: Variable[]): Variable => {
+    const values = new Map(a.evaluation.inputs.map((x, i) => [x.name, xs[i]!]));
+    const order = topologicalOrder(evaluate(a.program, { values }).output).filter((v) => entryOf(v) !== null);
+    return concat(
+      order.map((v) => v.reshape([-1])),
+      0,
+    );
+  };
+  const flat = jvp(all, primals, units).tangent.value.values();
+  const tangents: (Tensor | null)[] = a.nodes.map(() => null);
+  let at = 0;
+  for (const n of a.nodes) {
+    if (n.kind === 'input') tangents[n.index] = units[a.evaluation.inputs.findIndex((x) => x.name === n.label)]!;
+    if (n.kind !== 'op') continue;
+    tangents[n.index] = new Tensor(Float64Array.from(flat.subarray(at, at + n.value.size)), [...n.value.shape]);
+    at += n.value.size;
+  }
+  return tangents;
+}
+
+/** The lab's stand-in: walk the tape forward, each entry's tangent from its VJP by transposition. */
+function tangentsByTransposition(a: Analysis, direction: Direction): (Tensor | null)[] {
   const tangents: (Variable | null)[] = a.nodes.map(() => null);
   for (const node of a.nodes) {
     if (node.kind === 'input' && node.label === direction.input) {
@@ -190,27 +233,16 @@ export function forwardMode(a: Analysis, direction: Direction, options: { crossC
       tangents[node.index] = new Variable(t);
     } else if (node.kind === 'op') {
       const entry = entryOf(node.variable)!;
-      const ins = node.inputs.map((i) => tangents[i]!);
-      tangents[node.index] = noGrad(() => jvpRule(entry.op)(ins, entry.ctx));
+      tangents[node.index] = noGrad(() =>
+        jvpByTransposition(
+          entry.op,
+          entry.ctx,
+          node.inputs.map((i) => tangents[i]!),
+        ),
+      );
     }
   }
-  const out = a.nodes[a.nodes.length - 1]!;
-  const outputTangent = tangents[out.index]?.value ?? zeros([...out.value.shape], { dtype: 'float64' });
-  const packageTangent = options.crossCheck === false ? null : packageJvpAlong(a, direction);
-  return { tangents: tangents.map((t) => t?.value ?? null), outputTangent, packageTangent, source: forwardModeSource() };
-}
-
-/** The package's own `jvp` of the whole program along `direction` (null until autograd has forward mode). */
-function packageJvpAlong(a: Analysis, direction: Direction): Tensor | null {
-  const primals = a.evaluation.inputs.map((x) => x.variable.value);
-  const directions = a.evaluation.inputs.map((x) => {
-    const t = zeros([...x.variable.shape], { dtype: 'float64' });
-    if (x.name === direction.input) t.data[direction.element] = 1;
-    return t;
-  });
-  const run = (...xs: Variable[]): Variable =>
-    evaluate(a.program, { values: new Map(a.evaluation.inputs.map((x, i) => [x.name, xs[i]!.value])) }).output;
-  return packageJvp(run, primals, directions);
+  return tangents.map((t) => t?.value ?? null);
 }
 
 /** Every direction of the inputs, in order (the n one-hot tangents forward mode needs for a full gradient). */
@@ -221,7 +253,7 @@ export function allDirections(a: Analysis): Direction[] {
 /** The full gradient of sum(output) by forward mode: n JVP walks, one per input element. */
 export function forwardModeGradient(a: Analysis): number[] {
   return allDirections(a).map((d) => {
-    const t = forwardMode(a, d, { crossCheck: false }).outputTangent.values();
+    const t = forwardMode(a, d).outputTangent.values();
     let s = 0;
     for (let i = 0; i < t.length; i++) s += t[i]!;
     return s;

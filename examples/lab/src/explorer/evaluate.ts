@@ -16,8 +16,8 @@ export interface Evaluation {
 
 /** Options of {@link evaluate}. */
 export interface EvaluateOptions {
-  /** Replacement values for inputs, by name (finite differences perturb them). */
-  values?: ReadonlyMap<string, Tensor>;
+  /** Replacement values for inputs, by name: a tensor (finite differences perturb them) or the leaf itself (forward mode). */
+  values?: ReadonlyMap<string, Tensor | Variable>;
 }
 
 const OPERATOR_FNS: Record<BinaryOperator, (a: Value, b: Value) => Variable> = {
@@ -84,7 +84,10 @@ export function evaluate(program: Program, options: EvaluateOptions = {}): Evalu
       let value: Value;
       if (s.name !== null && isLiteral(s.expr)) {
         const given = options.values?.get(s.name);
-        const leaf = variable(given ?? literalValue(s.expr), { dtype: 'float64', requiresGrad: true, name: s.name });
+        const leaf =
+          given instanceof Variable
+            ? given
+            : variable(given ?? literalValue(s.expr), { dtype: 'float64', requiresGrad: true, name: s.name });
         inputs.push({ name: s.name, variable: leaf });
         value = leaf;
       } else {

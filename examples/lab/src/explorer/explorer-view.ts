@@ -245,7 +245,6 @@ function renderForward(a: Analysis, state: State, run: ReturnType<typeof forward
       Math.abs(jv - reverse) <= 1e-9 * Math.max(1, Math.abs(reverse)) ? ' ✓' : ' ✗',
     ),
   );
-  if (run.packageTangent) byId('jvp-result').append(h('p', {}, `@tapegrad/autograd's jvp gives ${fmtTensor(run.packageTangent, 6)}.`));
   byId('tangent-body').replaceChildren(
     ...a.nodes
       .filter((n) => n.kind === 'op')
