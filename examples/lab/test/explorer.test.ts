@@ -4,7 +4,7 @@ import { Variable, variable } from '@tapegrad/autograd';
 import * as T from '@tapegrad/tensor';
 import { tensor } from '@tapegrad/tensor';
 import { describe, expect, it } from 'vitest';
-import { jvpByTransposition, opMath, splitFormula, type JvpFn } from '../src/explorer/adapter.js';
+import { entryOf, jvpByTransposition, opMath, splitFormula, type JvpFn } from '../src/explorer/adapter.js';
 import { allDirections, analyze, forwardMode, forwardModeGradient } from '../src/explorer/analysis.js';
 import { evaluate } from '../src/explorer/evaluate.js';
 import { EXAMPLES } from '../src/explorer/examples.js';
@@ -79,7 +79,7 @@ describe('evaluate', () => {
     expect(ev.inputs.map((i) => [i.name, i.variable.dtype, i.variable.requiresGrad])).toEqual([['x', 'float64', true]]);
     expect(ev.outputName).toBe('y');
     expect(ev.output.item()).toBe(9);
-    expect(ev.output.node!.inputs[0]!.name).toBe('h');
+    expect(entryOf(ev.output)!.inputs[0]!.name).toBe('h');
   });
 
   it('calls only the functions of its table, and names unknown ones and bad arity', () => {
@@ -244,7 +244,7 @@ describe('adapter', () => {
       [AG.softmax(a, -1), AG.mul(AG.softmax(a, -1), AG.sub(da, AG.sum(AG.mul(AG.softmax(a, -1), da), -1, true)))],
     ];
     for (const [y, expected] of cases) {
-      const entry = y.node!;
+      const entry = entryOf(y)!;
       const tangents = entry.inputs.map((u) => (u === a ? da : u === b ? db : null));
       const got = jvpByTransposition(entry.op, entry.ctx, tangents)!;
       Array.from(expected.value.values()).forEach((v, i) => expect(got.value.values()[i], entry.op.name).toBeCloseTo(v, 12));
