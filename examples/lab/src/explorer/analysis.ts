@@ -215,7 +215,8 @@ function tangentsByPackage(a: Analysis, direction: Direction, jvp: JvpFn): (Tens
   const tangents: (Tensor | null)[] = a.nodes.map(() => null);
   let at = 0;
   for (const n of a.nodes) {
-    if (n.kind === 'input') tangents[n.index] = units[a.evaluation.inputs.findIndex((x) => x.name === n.label)]!;
+    if (n.kind === 'input' && n.label === direction.input)
+      tangents[n.index] = units[a.evaluation.inputs.findIndex((x) => x.name === n.label)]!;
     if (n.kind !== 'op') continue;
     tangents[n.index] = new Tensor(Float64Array.from(flat.subarray(at, at + n.value.size)), [...n.value.shape]);
     at += n.value.size;
