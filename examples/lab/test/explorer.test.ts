@@ -179,6 +179,7 @@ describe('forward mode through a jvp function (the path taken once autograd expo
       { input: 'W', element: 3 },
       { input: 'b', element: 0 },
     ]) {
+      expect(forwardModeGradient(a, fdJvp)[3]).toBeCloseTo(a.checks[1]!.grad.values()[0]!, 7); // direction 3 is W[0, 0] (x has 3)
       const viaJvp = forwardMode(a, d, fdJvp);
       const walked = forwardMode(a, d, null);
       expect(viaJvp.source).toBe('autograd');
