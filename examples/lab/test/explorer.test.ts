@@ -90,7 +90,8 @@ describe('evaluate', () => {
     expect(() => run('y = q + 1')).toThrow(/line 1: unknown name 'q'/);
     expect(() => run('x = 1\ny = tanh(x, x)')).toThrow(/tanh takes 1 argument/);
     expect(() => run('x = [1, 2]\ny = sum(x, x)')).toThrow(/sum: argument 2 must be a number/);
-    expect(() => run('y = 2 + 3')).toThrow(/does not depend on any input/);
+    expect(() => run('y = 2 + 3')).toThrow(/the last line \(the output\) is the number 5; it must depend on an input/);
+    expect(() => analyze('x = 1\ny = exp(2) * 1')).toThrow(/does not depend on any input/);
     expect(() => run('x = [[1, 2]]\ny = x @ x')).toThrow(/line 2: .*matmul/);
   });
 

@@ -70,6 +70,9 @@ const fdStep = (x: number): number => 1e-6 * Math.max(1, Math.abs(x));
 export function analyze(source: string): Analysis {
   const program = parseProgram(source);
   const evaluation = evaluate(program);
+  if (!evaluation.output.requiresGrad) {
+    throw new ValueError('the last line (the output) does not depend on any input; declare inputs with literals, e.g. x = 0.5');
+  }
   const elements = evaluation.inputs.reduce((s, x) => s + x.variable.size, 0);
   if (elements > MAX_INPUT_ELEMENTS) {
     // each element costs two runs of the program for the finite differences and one JVP walk for forward mode

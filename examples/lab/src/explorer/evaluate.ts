@@ -2,7 +2,7 @@
 // declares an input: a float64 leaf that requires a gradient. Every other line applies ops, and its result
 // takes the line's name, so the tape and the graph show `h`, `loss`, … instead of `#17`.
 import * as AG from '@tapegrad/autograd';
-import { Variable, isGradEnabled, variable } from '@tapegrad/autograd';
+import { Variable, variable } from '@tapegrad/autograd';
 import { ValueError, type NestedArray, type Tensor } from '@tapegrad/tensor';
 import { FUNCTIONS, type Value } from './functions.js';
 import type { BinaryOperator, Expr, Program } from './parse.js';
@@ -104,8 +104,8 @@ export function evaluate(program: Program, options: EvaluateOptions = {}): Evalu
     }
   });
   const output = last as Value | null;
-  if (!(output instanceof Variable) || (isGradEnabled() && !output.requiresGrad)) {
-    throw new ValueError(`the last line (the output) does not depend on any input; declare inputs with literals, e.g. x = 0.5`);
+  if (!(output instanceof Variable)) {
+    throw new ValueError(`the last line (the output) is the number ${String(output)}; it must depend on an input, e.g. x = 0.5`);
   }
   return { inputs, output, outputName: lastName };
 }
