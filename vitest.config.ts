@@ -13,6 +13,7 @@ export default defineConfig({
       project('optim', 'packages/optim'),
       project('nn', 'packages/nn'),
       project('examples', 'examples'),
+      project('lab', 'examples/lab'),
     ],
     testTimeout: 60_000,
   },

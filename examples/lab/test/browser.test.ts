@@ -1,0 +1,214 @@
+// The lab in a real browser: build the site, serve it as a static host would (127.0.0.1, ephemeral port) and
+// drive Debian's Chromium with playwright-core. Runs on the backend the suite runs on (TAPEGRAD_BACKEND=js
+// gives the page ?backend=js). Skips only when Chromium is missing outside CI; in CI, .ci/run installs it.
+import * as AG from '@tapegrad/autograd';
+import { Dense, Sequential } from '@tapegrad/nn';
+import { loadMnistPackage } from '@tapegrad/nn/node';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAB_ROOT } from '../scripts/assets.js';
+import { CHROMIUM, launchChromium } from '../scripts/chromium.js';
+import { serveStatic, type StaticServer } from '../scripts/static-server.js';
+import { inputLeaves, inputLines } from './inputs.js';
+
+const haveChromium = existsSync(CHROMIUM);
+const inCI = Boolean(process.env.CI);
+const backend = process.env.TAPEGRAD_BACKEND === 'js' ? 'js' : 'wasm';
+const ARTIFACTS = join(LAB_ROOT, 'test-artifacts');
+/** Test accuracy the page's training must reach after 3 epochs on the 8,000 digits (measured: see the README). */
+const ACCURACY_FLOOR = 0.9;
+
+if (!haveChromium && !inCI) {
+  console.warn(`lab browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+}
+
+describe.skipIf(!haveChromium && !inCI)(`the lab in Chromium (${backend} backend)`, () => {
+  let dist = '';
+  let server: StaticServer;
+  let context: BrowserContext;
+  let closeChromium: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    if (!haveChromium) throw new Error(`Chromium not found at ${CHROMIUM}; CI must install it (.ci/run: apt-get install -y chromium)`);
+    dist = mkdtempSync(join(tmpdir(), 'tapegrad-lab-dist-'));
+    const tsx = createRequire(import.meta.url).resolve('tsx/cli');
+    const built = spawnSync(process.execPath, [tsx, join(LAB_ROOT, 'scripts', 'build.ts'), '--out', dist], { encoding: 'utf8' });
+    if (built.status !== 0) throw new Error(`lab:build failed (${built.status}):\n${built.stdout}\n${built.stderr}`);
+    server = await serveStatic(dist);
+    ({ context, close: closeChromium } = await launchChromium());
+  }, 120_000);
+
+  afterAll(async () => {
+    await closeChromium?.();
+    await server?.close();
+    if (dist) rmSync(dist, { recursive: true, force: true });
+  });
+
+  /** A fresh page on the lab, with page errors collected; failures keep a screenshot under test-artifacts/. */
+  async function open(
+    name: string,
+    onTestFailed: (fn: () => Promise<void>) => void,
+    viewport = { width: 1280, height: 800 },
+  ): Promise<{ page: Page; errors: string[] }> {
+    const page = await context.newPage();
+    await page.setViewportSize(viewport);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    onTestFailed(async () => {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, `${name}-${backend}.png`), fullPage: true }).catch(() => undefined);
+    });
+    await page.goto(`${server.url}?backend=${backend}`);
+    await page.waitForSelector('body[data-interactive-ms]');
+    return { page, errors };
+  }
+
+  it('the explorer shows the gradients autograd computes in Node, steps backward by keyboard, and runs forward mode', async ({
+    onTestFailed,
+  }) => {
+    const { page, errors } = await open('explorer', onTestFailed);
+    expect(await page.getAttribute('body', 'data-page-backend')).toBe(backend);
+    const program = [...inputLines(), 'h = relu(x @ W + b) + sigmoid(x @ W)', 'loss = sum(h * h) + logsumexp(h)'];
+    await page.fill('#program', program.join('\n'));
+    await page.click('#run-program');
+    await page.waitForSelector('#check-body tr[data-input="W"]');
+
+    const { x, W, b } = inputLeaves();
+    const h = AG.add(AG.relu(AG.add(AG.matmul(x, W), b)), AG.sigmoid(AG.matmul(x, W)));
+    AG.add(AG.sum(AG.mul(h, h)), AG.logsumexp(h)).backward();
+    for (const [name, v] of [
+      ['x', x],
+      ['W', W],
+      ['b', b],
+    ] as const) {
+      const shown = JSON.parse((await page.getAttribute(`#check-body tr[data-input="${name}"] td.grad`, 'data-grad'))!) as number[];
+      const expected = Array.from(v.grad!.values());
+      expect(shown).toHaveLength(expected.length);
+      shown.forEach((g, i) => expect(g, `${name}[${i}]`).toBeCloseTo(expected[i]!, 12));
+    }
+    expect(await page.textContent('#check-summary')).toMatch(/agree with central differences/);
+
+    // backward one tape entry at a time, from the keyboard
+    await page.focus('#step-next');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Enter');
+    expect(await page.textContent('#step-count')).toMatch(/^2 of \d+$/);
+    expect(await page.textContent('#step-detail')).toMatch(/Incoming gradient g = ∂loss\/∂/);
+    await page.click('#step-all');
+    expect(await page.isDisabled('#step-next')).toBe(true);
+
+    // forward mode along W[1, 0] equals that entry of the reverse-mode gradient
+    await page.selectOption('#direction-select', { label: 'ẋ = unit tangent of W[1, 0]' });
+    const jvp = Number(await page.getAttribute('#jvp-result [data-jvp]', 'data-jvp'));
+    expect(jvp).toBeCloseTo(W.grad!.values()[2]!, 12);
+    expect(await page.textContent('#cost-body')).toMatch(/Forward \(JVP\)\s*11 \(one per input element\)/);
+
+    // a mistake is reported with its position, and the page keeps working
+    await page.fill('#program', 'x = 1\ny = tanh(x');
+    await page.click('#run-program');
+    expect(await page.textContent('#program-error')).toMatch(/line 2, column 11: expected '\)' to close the call of tanh\(/);
+    expect(errors).toEqual([]);
+  });
+
+  it('loads a saved model file and evaluates it to the accuracy Node computes', async ({ onTestFailed }) => {
+    // the split of the page's digits asset: 8,000 train then 2,000 test; a quick model on the first 2,000
+    const split = loadMnistPackage({ trainSize: 8000, testSize: 2000, seed: 0 });
+    const [xTrain, yTrain, xTest, yTest] = [split.xTrain.slice([0, 2000]), split.yTrain.slice([0, 2000]), split.xTest, split.yTest];
+    const model = new Sequential({ seed: 3 });
+    model.add(new Dense(32, { activation: 'tanh', inputShape: [784] }));
+    model.add(new Dense(10, { activation: 'softmax' }));
+    model.compile({ optimizer: 'adam', lr: 0.003, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    model.fit(xTrain, yTrain, { epochs: 1, batchSize: 64, verbose: 0 });
+    const accuracy = model.evaluate(xTest, yTest).accuracy!;
+    const file = join(mkdtempSync(join(tmpdir(), 'tapegrad-lab-model-')), 'model.json');
+    writeFileSync(file, JSON.stringify(model.toJSON()));
+
+    const { page, errors } = await open('load-model', onTestFailed);
+    await page.waitForSelector('#train-start:not([disabled])');
+    await page.setInputFiles('#model-file', file);
+    await page.waitForSelector('#train-summary[data-loaded-accuracy]');
+    const shown = Number(await page.getAttribute('#train-summary', 'data-loaded-accuracy'));
+    // the same 2,000 test digits and the same weights: at most one digit may flip (another backend's rounding)
+    expect(Math.abs(shown - accuracy)).toBeLessThanOrEqual(1 / 2000);
+    expect(await page.isEnabled('#model-download')).toBe(true);
+
+    // a file that is not a model is refused with the loader's message
+    writeFileSync(file, '{"format": "something-else"}');
+    await page.setInputFiles('#model-file', file);
+    await page.waitForSelector('#train-error:has-text("Could not load")');
+    expect(await page.textContent('#train-error')).toMatch(/Could not load model\.json: .*not a tapegrad model/);
+    rmSync(file);
+    expect(errors).toEqual([]);
+  });
+
+  it('trains in the worker while the page answers input, then predicts a drawn digit and explains backprop', async ({ onTestFailed }) => {
+    const { page, errors } = await open('train-draw', onTestFailed);
+    await page.waitForSelector('#train-start:not([disabled])');
+    await page.fill('#epochs', '3');
+    await page.click('#train-start');
+    // while the worker trains, the page takes a click: pause is acknowledged mid-run, then resume
+    await page.waitForSelector('#train-status:has-text("batch")');
+    await page.click('#train-pause');
+    await page.waitForSelector('body[data-paused="true"]');
+    expect(await page.getAttribute('body', 'data-training')).toBeNull();
+    expect(await page.textContent('#train-pause')).toBe('Resume');
+    await page.click('#train-pause');
+    await page.waitForSelector('body[data-training]', { timeout: 50_000 });
+    expect(await page.getAttribute('body', 'data-training')).toBe('finished');
+    const epochs = await page.$$eval('#epoch-body tr', (rows) => rows.map((r) => Number(r.getAttribute('data-test-accuracy'))));
+    expect(epochs).toHaveLength(3);
+    expect(epochs[2]).toBeGreaterThanOrEqual(ACCURACY_FLOOR);
+    expect(Number(await page.getAttribute('#responsiveness', 'data-ticks'))).toBeGreaterThan(0);
+    expect(await page.getAttribute('body', 'data-worker-backend')).toBe(backend);
+    expect(await page.textContent('#epoch-time')).toMatch(/^\d+\.\d\d s$/);
+    expect(await page.$$eval('#confusion tbody td', (cells) => cells.reduce((s, c) => s + Number(c.textContent), 0))).toBe(2000);
+
+    // the downloaded model is tapegrad JSON that Node loads and scores like the page did
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#model-download')]);
+    const saved = Sequential.fromJSON(readFileSync((await download.path())!, 'utf8'));
+    const { xTest, yTest } = loadMnistPackage({ trainSize: 8000, testSize: 2000, seed: 0 });
+    expect(Math.abs(saved.evaluate(xTest, yTest).accuracy! - epochs[2]!)).toBeLessThanOrEqual(1 / 2000);
+
+    // draw a digit with mouse events: ten probabilities that sum to 1
+    await page.locator('#draw-canvas').scrollIntoViewIfNeeded();
+    const box = (await page.locator('#draw-canvas').boundingBox())!;
+    await page.mouse.move(box.x + 0.3 * box.width, box.y + 0.2 * box.height);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 0.75 * box.width, box.y + 0.2 * box.height, { steps: 8 });
+    await page.mouse.move(box.x + 0.45 * box.width, box.y + 0.85 * box.height, { steps: 8 });
+    await page.mouse.up();
+    await page.waitForSelector('#probabilities[data-probabilities]');
+    const p = JSON.parse((await page.getAttribute('#probabilities', 'data-probabilities'))!) as number[];
+    expect(p).toHaveLength(10);
+    p.forEach((v) => expect(v).toBeGreaterThanOrEqual(0));
+    expect(p.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 4);
+    expect(await page.textContent('#prediction')).toMatch(/^Prediction: \d, probability \d+\.\d%\.$/);
+
+    // backprop by hand vs autograd for the trained network, layer by layer
+    await page.click('#backprop-run');
+    const diffs = await page.$$eval('#backprop-result td[data-max-diff]', (cells) =>
+      cells.map((c) => Number(c.getAttribute('data-max-diff'))),
+    );
+    expect(diffs).toHaveLength(2);
+    diffs.forEach((d) => expect(d).toBeLessThan(1e-4));
+    expect(await page.getAttribute('a[href="./backprop.html#2-the-delta-rule"]', 'href')).toBeTruthy();
+    const docs = await context.request.get(`${server.url}backprop.html`);
+    expect(await docs.text()).toContain('id="2-the-delta-rule"');
+    expect(errors).toEqual([]);
+  });
+
+  it('fits a phone screen: no sideways scrolling at 390 px', async ({ onTestFailed }) => {
+    const { page, errors } = await open('phone', onTestFailed, { width: 390, height: 844 });
+    await page.selectOption('#example-select', 'two-layer'); // its graph is wider than a phone: it must scroll in its own box
+    await page.waitForSelector('#check-body tr[data-input="W2"]');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    expect(await page.isVisible('#program')).toBe(true);
+    expect(errors).toEqual([]);
+  });
+});
