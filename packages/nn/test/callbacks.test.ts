@@ -8,6 +8,7 @@ import {
   JSONLogger,
   LambdaCallback,
   LearningRateScheduler,
+  LivePlot,
   ModelCheckpoint,
   ProgressBar,
   ReduceLROnPlateau,
@@ -134,7 +135,8 @@ describe('callbacks', () => {
       verbose: 0,
       callbacks: [inject, new ReduceLROnPlateau({ monitor: 'loss', patience: 2, factor: 0.5 })],
     });
-    expect(h.history.lr!.map((v) => +v.toFixed(6))).toEqual([0.1, 0.1, 0.05, 0.05, 0.025, 0.025]);
+    // History holds the rate each epoch trained with: reduced after epochs 3 and 5 (patience 2, no improvement)
+    expect(h.history.lr!.map((v) => +v.toFixed(6))).toEqual([0.1, 0.1, 0.1, 0.05, 0.05, 0.025]);
   });
 
   it('TerminateOnNaN stops cleanly instead of throwing', () => {
@@ -252,5 +254,110 @@ describe('progress', () => {
     };
     model().fit(x, y, { epochs: 1, verbose: 0, writer: quiet });
     expect(quiet.out).toBe('');
+  });
+});
+
+describe('epoch-end callbacks and History', () => {
+  it('History already holds the epoch when the epoch-end callbacks run (a live plot never lags)', () => {
+    const { x, y } = data(24, 11);
+    const seen: number[] = [];
+    const m = model();
+    const probe = new LambdaCallback({ onEpochEnd: (e) => void seen.push(e, m.history!.history.loss!.length) });
+    m.fit(x, y, { epochs: 3, batchSize: 8, verbose: 0, callbacks: [probe] });
+    expect(seen).toEqual([0, 1, 1, 2, 2, 3]);
+  });
+
+  it('LivePlot redraws an SVG with every epoch so far, after each epoch', () => {
+    const { x, y } = data(24, 12);
+    const drawn: { svg: string; epochs: number }[] = [];
+    const plot = new LivePlot((svg, h) => void drawn.push({ svg, epochs: h.epoch.length }), { title: 'live' });
+    model().fit(x, y, { epochs: 3, batchSize: 8, verbose: 0, validationSplit: 0.25, callbacks: [plot] });
+    expect(drawn.map((d) => d.epochs)).toEqual([1, 2, 3]);
+    expect(drawn[2]!.svg.startsWith('<svg')).toBe(true);
+    expect(drawn[2]!.svg).toContain('live');
+    expect(drawn[2]!.svg).toContain('val_loss');
+    expect(() => new LivePlot(null as unknown as () => void)).toThrow(ValueError);
+  });
+
+  it('fitAsync waits for a Promise returned by onBatchEnd before the next batch (a page can pause training)', async () => {
+    const { x, y } = data(32, 13);
+    const events: string[] = [];
+    let release: (() => void) | null = null;
+    const pause = new LambdaCallback({
+      onBatchBegin: (b) => void events.push(`begin ${b}`),
+      onBatchEnd: (b) => {
+        events.push(`end ${b}`);
+        if (b !== 1) return;
+        return new Promise<void>((resolve) => {
+          release = () => {
+            events.push('released');
+            resolve();
+          };
+        });
+      },
+    });
+    const run = model().fitAsync(x, y, { epochs: 1, batchSize: 8, verbose: 0, callbacks: [pause] });
+    for (let i = 0; i < 20 && release === null; i++) await new Promise((r) => setTimeout(r, 1));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events).toEqual(['begin 0', 'end 0', 'begin 1', 'end 1']);
+    release!();
+    await run;
+    expect(events).toEqual(['begin 0', 'end 0', 'begin 1', 'end 1', 'released', 'begin 2', 'end 2', 'begin 3', 'end 3']);
+  });
+});
+
+describe('progress bar in a terminal of a given width', () => {
+  const terminal = (columns: number) => ({
+    out: '',
+    isTTY: true,
+    columns,
+    write(s: string) {
+      this.out += s;
+    },
+  });
+  /** Every row the terminal shows: redraws split at \r, rows at \n, the erase-line escape removed. */
+  const rows = (out: string): string[] => out.split(/[\r\n]/).map((r) => r.replaceAll('\x1b[K', ''));
+
+  it('at 80 columns no redraw or final row is wider than the terminal (a wrapped redraw would leave stale lines)', () => {
+    let t = 0;
+    const term = terminal(80);
+    const bar = new ProgressBar({ writer: term, now: () => t, interval: 0 });
+    bar.epochBegin(0, 10, 938);
+    for (const step of [1, 120, 937]) {
+      t += 500;
+      bar.batchEnd(step, { loss: 0.123456, accuracy: 0.9612, mae: 0.01 });
+    }
+    t += 500;
+    bar.epochEnd({ loss: 0.12, accuracy: 0.96, val_loss: 0.2, val_accuracy: 0.94, lr: 0.001, time: 2 });
+    const shown = rows(term.out).filter((r) => r !== '');
+    expect(Math.max(...shown.map((r) => r.length))).toBeLessThanOrEqual(79);
+    expect(shown.some((r) => r.startsWith('[') && r.includes('120/938 - ETA'))).toBe(true);
+    // the final line keeps every value, on as many rows as it needs
+    const final = shown.slice(shown.findIndex((r) => r.includes('938/938')));
+    expect(final.join(' - ')).toMatch(/938\/938 - 2\.0s - loss: 0\.1200 - accuracy: 0\.9600 - val_loss: 0\.2000 - val_accuracy: 0\.9400$/);
+  });
+
+  it('at 120 columns the epoch line with validation stays on one row, with a shorter bar', () => {
+    let t = 0;
+    const term = terminal(120);
+    const bar = new ProgressBar({ writer: term, now: () => t, interval: 0 });
+    bar.epochBegin(0, 1, 938);
+    t = 4000;
+    bar.epochEnd({ loss: 0.12, accuracy: 0.96, val_loss: 0.2, val_accuracy: 0.94, lr: 0.001, time: 4 });
+    const shown = rows(term.out).filter((r) => r !== '' && !r.startsWith('Epoch'));
+    expect(shown).toHaveLength(1);
+    expect(shown[0]!.length).toBeLessThanOrEqual(119);
+    expect(shown[0]).toMatch(/^\[=+\] 938\/938 - 4\.0s - loss: 0\.1200 - accuracy: 0\.9600 - val_loss: 0\.2000 - val_accuracy: 0\.9400$/);
+  });
+
+  it('a very narrow terminal drops the bar, then trailing logs, from the live row — it never wraps', () => {
+    let t = 0;
+    const term = terminal(30);
+    const bar = new ProgressBar({ writer: term, now: () => t, interval: 0 });
+    bar.epochBegin(0, 1, 938);
+    t = 100;
+    bar.batchEnd(5, { loss: 0.5, accuracy: 0.75 });
+    const live = rows(term.out).filter((r) => r.includes('/938'));
+    expect(live).toEqual(['  5/938 - ETA 19s']);
   });
 });

@@ -262,6 +262,35 @@ describe('fit', () => {
   });
 });
 
+describe('trainOnBatch', () => {
+  it('is one step of fit: same loss, metrics and weights, bit for bit, as a one-batch unshuffled epoch', () => {
+    const { x, labels } = blobs(24, 21);
+    const a = model(3).compile({ optimizer: 'adam', lr: 0.01, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    const b = model(3).compile({ optimizer: 'adam', lr: 0.01, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    const h = a.fit(x, labels, { epochs: 1, batchSize: 24, shuffle: false, verbose: 0 });
+    const logs = b.trainOnBatch(x, labels);
+    expect(logs).toEqual({ loss: h.history.loss![0], accuracy: h.history.accuracy![0] });
+    a.getWeights().forEach((w, i) => expect(Array.from(b.getWeights()[i]!.values())).toEqual(Array.from(w.values())));
+    // a second call takes a second step: the loss falls on this separable batch
+    const steps = [logs.loss!];
+    for (let i = 0; i < 20; i++) steps.push(b.trainOnBatch(x, labels).loss!);
+    expect(steps[20]!).toBeLessThan(steps[0]! * 0.7);
+    expect(b.epoch).toBe(0);
+  });
+
+  it('checks like fit: uncompiled, wrong labels, one training at a time; layers return to inference mode', async () => {
+    const { x, labels, y } = blobs(16, 22);
+    expect(() => model().trainOnBatch(x, y)).toThrow(/trainOnBatch: the model is not compiled/);
+    const m = model(1, { dropout: true }).compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
+    expect(() => m.trainOnBatch(x, labels.astype('float32').reshape([16, 1]))).toThrow(ShapeError);
+    m.trainOnBatch(x, y);
+    expect(m.layers.every((l) => !l.training)).toBe(true);
+    const running = m.fitAsync(x, y, { epochs: 2, verbose: 0, yieldEveryMs: 0, batchSize: 4 });
+    expect(() => m.trainOnBatch(x, y)).toThrow(/one training at a time/);
+    await running;
+  });
+});
+
 describe('real MNIST digits (mnist package)', () => {
   it('a 784-32-10 MLP passes 80 % test accuracy after 3 epochs on 600 digits', () => {
     const d = loadMnistPackage({ trainSize: 600, testSize: 300, seed: 0 });

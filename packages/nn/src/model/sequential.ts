@@ -14,11 +14,11 @@ import { CallbackList, type TrainingCallback } from '../training/callback-list.j
 import { checkBatchSize, checkFeatures, checkFitCounts, checkLabels } from '../training/check-data.js';
 import { bindOptimizer, checkOptimizerName, resolveCompile, type CompileOptions, type Compiled } from '../training/compile.js';
 import { trainValidationSplit } from '../training/data.js';
-import { evaluateBatches } from '../training/evaluate.js';
-import { fitLoop, runFit, runFitAsync } from '../training/fit-loop.js';
+import { evaluateBatches, scorePredictions } from '../training/evaluate.js';
+import { fitLoop, runFit, runFitAsync, trainOnBatch } from '../training/fit-loop.js';
 import type { History } from '../training/history.js';
 import { resolveMetricName } from '../training/metrics.js';
-import { fusedOutput, metricValue, type FusedOutput, type MetricSpec } from '../training/objective.js';
+import { fusedOutput, type FusedOutput, type MetricSpec } from '../training/objective.js';
 import { ProgressBar, type ProgressWriter } from '../training/progress.js';
 import { checkOneDType, forward, predictBatches, setTraining } from './forward.js';
 import type { Layer } from './layers.js';
@@ -268,8 +268,8 @@ export class Sequential {
 
   /**
    * Like {@link Sequential.fit}, but yields to the event loop between batches (at most every `yieldEveryMs`,
-   * default 16 ms) and awaits Promises returned by callbacks at the end of each epoch — for browsers and
-   * asynchronous checkpoints. Same numbers as `fit`, bit for bit.
+   * default 16 ms) and awaits a Promise returned by any callback before the next batch — for browsers (a paused
+   * page), and asynchronous checkpoints. Same numbers as `fit`, bit for bit.
    */
   async fitAsync(x: Tensor, y: Tensor, options: FitOptions & { yieldEveryMs?: number } = {}): Promise<History> {
     this.checkIdle('fitAsync');
@@ -281,6 +281,15 @@ export class Sequential {
     } finally {
       this.running = null;
     }
+  }
+
+  /** One optimizer step on the batch (x, y) in training mode (Keras' `train_on_batch`); returns its loss and metrics. */
+  trainOnBatch(x: Tensor, y: Tensor): Record<string, number> {
+    this.checkIdle('trainOnBatch');
+    this.checkData('trainOnBatch', x, y, true);
+    checkOneDType('trainOnBatch', this.layers);
+    const objective = { objective: this.compiled!, fused: this.fusedOutput, optimizer: this.ensureOptimizer() };
+    return trainOnBatch({ layers: this.layers, params: this.trainableParameters(), ...objective }, x, y);
   }
 
   /** Checks the options and data, splits off validation samples, binds the optimizer and returns the loop. */
@@ -364,12 +373,7 @@ export class Sequential {
     if (opts.batchSize !== undefined) checkBatchSize('score', opts.batchSize);
     if (typeof metric === 'string') resolveMetricName(metric, 'score');
     const p = this.predict(x, opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {});
-    if (y.shape[0] !== x.shape[0]) {
-      throw new ShapeError(
-        `score: x has ${x.shape[0]} samples but y has ${y.shape[0]} (shape ${fmtShape(y.shape)}); expected one label per sample`,
-      );
-    }
-    return metricValue(metric, p, y, null, this.compiled?.lossName ?? null);
+    return scorePredictions(metric, p, x, y, this.compiled?.lossName ?? null);
   }
 
   // ---- save / load ----------------------------------------------------------------------------

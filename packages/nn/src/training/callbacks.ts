@@ -1,6 +1,8 @@
 import { Tensor, ValueError } from '@tapegrad/tensor';
 import type { Sequential } from '../model/sequential.js';
 import type { Logs, TrainingCallback } from './callback-list.js';
+import type { History } from './history.js';
+import { plotHistory, type PlotOptions } from './plot.js';
 
 /**
  * A training hook (Keras-style) for a {@link Sequential} model. Any object with some of these methods works as a
@@ -279,10 +281,8 @@ export class ReduceLROnPlateau extends BaseCallback {
       this.wait++;
       if (this.wait >= this.patience) {
         const lr = Math.max(opt.lr * this.factor, this.minLr);
-        if (lr < opt.lr) {
-          opt.lr = lr;
-          logs.lr = lr;
-        }
+        // from the next epoch on; this epoch's logs (and History) keep the rate it trained with, as in Keras
+        if (lr < opt.lr) opt.lr = lr;
         this.cooldownLeft = this.cooldown;
         this.wait = 0;
       }
@@ -362,5 +362,26 @@ export class LambdaCallback extends BaseCallback {
   constructor(hooks: Omit<Callback, 'setModel'>) {
     super();
     Object.assign(this, hooks);
+  }
+}
+
+/**
+ * Redraws the training curves at the end of every epoch: calls `draw(svg, history)` with {@link plotHistory} of
+ * the History so far — which already holds the epoch just finished, so the plot never lags. For a page:
+ * @example model.fit(x, y, { callbacks: [new LivePlot((svg) => (chart.innerHTML = svg))] })
+ */
+export class LivePlot extends BaseCallback {
+  constructor(
+    private readonly draw: (svg: string, history: History) => void | Promise<void>,
+    private readonly options: PlotOptions = {},
+  ) {
+    super();
+    if (typeof draw !== 'function') throw new ValueError(`LivePlot: expected a function (svg, history) => void, got ${typeof draw}`);
+  }
+
+  /** Draws the curves of every epoch recorded so far. */
+  onEpochEnd(): void | Promise<void> {
+    const history = this.requireModel().history;
+    if (history) return this.draw(plotHistory(history, this.options), history);
   }
 }

@@ -1,8 +1,9 @@
 import { noGrad, variable } from '@tapegrad/autograd';
-import { Tensor, sizeOf } from '@tapegrad/tensor';
+import { ShapeError, Tensor, fmtShape, sizeOf } from '@tapegrad/tensor';
 import { dataDType, isTraining, setTraining, toFloatArray } from '../model/forward.js';
 import type { Layer } from '../model/layers.js';
-import { type FusedOutput, type Objective, forwardLoss, labelShape, metricValue, toInt32 } from './objective.js';
+import { resolveMetricName } from './metrics.js';
+import { type FusedOutput, type MetricSpec, type Objective, forwardLoss, labelShape, metricValue, toInt32 } from './objective.js';
 
 /**
  * Loss and metrics of (x, y) in inference mode under noGrad, `batchSize` samples at a time, each averaged over
@@ -47,4 +48,15 @@ export function evaluateBatches(
   const result: Record<string, number> = { loss: lossSum / n };
   metrics.forEach((m, j) => (result[m.key] = sums[j]! / n));
   return result;
+}
+
+/** One metric of predictions `p` of the samples `x` against labels `y` (one-hot or integer classes). */
+export function scorePredictions(metric: MetricSpec, p: Tensor, x: Tensor, y: Tensor, lossName: string | null): number {
+  if (typeof metric === 'string') resolveMetricName(metric, 'score');
+  if (y.shape[0] !== x.shape[0]) {
+    throw new ShapeError(
+      `score: x has ${x.shape[0]} samples but y has ${y.shape[0]} (shape ${fmtShape(y.shape)}); expected one label per sample`,
+    );
+  }
+  return metricValue(metric, p, y, null, lossName);
 }

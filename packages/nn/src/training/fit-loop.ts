@@ -45,7 +45,7 @@ const nowMs = (): number => (typeof performance !== 'undefined' ? performance.no
  * straight through and {@link runFitAsync} gives the event loop a turn in between — the same numbers either way.
  */
 export function* fitLoop(plan: FitPlan): Iterator<'batch' | 'epoch', History, undefined> {
-  const { layers, params, optimizer, objective, fused, validation: val, epochs, initialEpoch, generator, progress, state } = plan;
+  const { layers, optimizer, objective, fused, validation: val, epochs, initialEpoch, generator, progress, state } = plan;
   const cbs = plan.callbacks;
   const metrics = objective.metrics;
   const n = plan.x.shape[0]!;
@@ -101,18 +101,8 @@ export function* fitLoop(plan: FitPlan): Iterator<'batch' | 'epoch', History, un
         if (optimizer.perExample) {
           ({ loss: batchLoss, out } = perExampleSteps(plan, xb, yb));
         } else {
-          const { out: o, loss } = forwardLoss(layers, objective, fused, variable(xb), yb);
-          batchLoss = loss.item();
-          if (!Number.isFinite(batchLoss) && !hasTerminateOnNaN) {
-            throw new ValueError(
-              `fit: the loss became ${batchLoss} at epoch ${epoch + 1}, batch ${step + 1}; ` +
-                `lower the learning rate, check the data, or add a TerminateOnNaN callback`,
-            );
-          }
-          for (const p of params) p.grad = null;
-          loss.backward();
-          optimizer.step();
-          out = o.value;
+          const where = hasTerminateOnNaN ? null : `fit: the loss became {loss} at epoch ${epoch + 1}, batch ${step + 1}`;
+          ({ loss: batchLoss, out } = trainStep(plan, xb, yb, where));
         }
         lossSum += batchLoss * m;
         seen += m;
@@ -139,8 +129,9 @@ export function* fitLoop(plan: FitPlan): Iterator<'batch' | 'epoch', History, un
       logs.lr = optimizer.lr;
       logs.time = (nowMs() - t0) / 1000;
       state.epoch += 1;
-      cbs.onEpochEnd(epoch, logs);
+      // recorded first, so an epoch-end callback (a live plot, a checkpoint) already sees this epoch in the History
       history.record(epoch, logs);
+      cbs.onEpochEnd(epoch, logs);
       progress.epochEnd(logs);
       if (state.stopTraining) break;
       yield 'epoch';
@@ -152,8 +143,55 @@ export function* fitLoop(plan: FitPlan): Iterator<'batch' | 'epoch', History, un
   return history;
 }
 
+/** What one optimizer step on a batch needs: the layers, the parameters it updates and the objective. */
+export type StepPlan = Pick<FitPlan, 'layers' | 'params' | 'optimizer' | 'objective' | 'fused'>;
+
+/**
+ * One optimizer step on a batch: forward, loss, backward, update; returns the batch loss and the outputs (logits
+ * on a fused path). With `nonFinite` (a message with a `{loss}` placeholder), a NaN or infinite loss is an error
+ * before anything is updated.
+ */
+export function trainStep(plan: StepPlan, xb: Tensor, yb: Tensor, nonFinite: string | null): { loss: number; out: Tensor } {
+  const { layers, params, optimizer, objective, fused } = plan;
+  const { out, loss } = forwardLoss(layers, objective, fused, variable(xb), yb);
+  const value = loss.item();
+  if (nonFinite !== null && !Number.isFinite(value)) {
+    throw new ValueError(
+      `${nonFinite.replace('{loss}', String(value))}; lower the learning rate, check the data, or add a TerminateOnNaN callback`,
+    );
+  }
+  for (const p of params) p.grad = null;
+  loss.backward();
+  optimizer.step();
+  return { loss: value, out: out.value };
+}
+
+/**
+ * One optimizer step on one batch in training mode (Keras' `train_on_batch`), with the data cast to the
+ * parameters' dtype; returns the batch loss and metrics, and leaves the layers in inference mode like `fit`.
+ * The data must already be checked.
+ */
+export function trainOnBatch(plan: StepPlan, x: Tensor, y: Tensor): Record<string, number> {
+  const { layers, objective, fused } = plan;
+  const sparse = objective.lossName === 'sparseCategoricalCrossentropy';
+  const dtype = dataDType(layers);
+  const xb = new Tensor(toFloatArray(x, dtype), x.shape);
+  const yb = sparse ? toInt32(y) : new Tensor(toFloatArray(y, dtype), y.shape);
+  setTraining(layers, true);
+  try {
+    const { loss, out } = plan.optimizer.perExample
+      ? perExampleSteps(plan, xb, yb)
+      : trainStep(plan, xb, yb, 'trainOnBatch: the loss became {loss}');
+    const logs: Record<string, number> = { loss };
+    for (const m of objective.metrics) logs[m.key] = metricValue(m.spec, out, yb, fused, objective.lossName);
+    return logs;
+  } finally {
+    setTraining(layers, false); // as after fit
+  }
+}
+
 /** The 'iterative' optimizer: one update after every single example; returns the batch's mean loss and outputs. */
-function perExampleSteps(plan: FitPlan, xb: Tensor, yb: Tensor): { loss: number; out: Tensor } {
+function perExampleSteps(plan: StepPlan, xb: Tensor, yb: Tensor): { loss: number; out: Tensor } {
   const { layers, params, optimizer, objective, fused } = plan;
   const m = xb.shape[0]!;
   const k = layers[layers.length - 1]!.outputSize!;
@@ -190,8 +228,8 @@ export function runFit(run: Iterator<'batch' | 'epoch', History, undefined>, cal
 }
 
 /**
- * Runs the loop, yielding to the event loop between batches (at most every `yieldEveryMs`) and awaiting the
- * Promises callbacks returned at the end of each epoch.
+ * Runs the loop, yielding to the event loop between batches (at most every `yieldEveryMs`) and awaiting any
+ * Promise a callback returned before the next batch runs (as TensorFlow.js awaits its callbacks).
  */
 export async function runFitAsync(
   run: Iterator<'batch' | 'epoch', History, undefined>,
@@ -201,9 +239,10 @@ export async function runFitAsync(
   let last = nowMs();
   for (;;) {
     const r = run.next();
-    if (r.done || r.value === 'epoch') {
-      const pending = callbacks.pending.splice(0);
-      if (pending.length > 0) await Promise.all(pending);
+    // a hook that returned a Promise holds the loop until it settles (a paused page, an asynchronous checkpoint)
+    if (callbacks.pending.length > 0) {
+      await Promise.all(callbacks.pending.splice(0));
+      last = nowMs();
     }
     if (r.done) return r.value;
     if (r.value === 'epoch' || nowMs() - last >= yieldEveryMs) {

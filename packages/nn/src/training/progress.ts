@@ -1,7 +1,11 @@
-/** Where progress is written: `process.stdout` satisfies it in Node; `isTTY` enables the live bar. */
+/**
+ * Where progress is written: `process.stdout` satisfies it in Node; `isTTY` enables the live bar, and `columns`
+ * (the terminal's width, read at every redraw) keeps each redrawn line within one terminal row.
+ */
 export interface ProgressWriter {
   write(s: string): unknown;
   isTTY?: boolean;
+  columns?: number;
 }
 
 /** A writer that prints whole lines with `console.log` (never a TTY): the browser-safe default. */
@@ -102,29 +106,59 @@ export class ProgressBar {
   epochEnd(logs: Record<string, number>): void {
     if (this.verbose === 0) return;
     const elapsed = (this.now() - this.epochStart) / 1000;
-    const stats = formatLogs(logs);
+    const parts = [formatDuration(elapsed), ...logParts(logs)];
     if (this.live) {
-      this.writer.write(
-        `\r${this.bar(this.steps)} ${this.steps}/${this.steps} - ${formatDuration(elapsed)}${stats ? ` - ${stats}` : ''}\x1b[K\n`,
-      );
+      // the last redraw of the bar; a line too wide for the terminal continues on whole rows of its own
+      const lines = this.fit(this.steps, [`${this.steps}/${this.steps}`, ...parts], false);
+      this.writer.write(`\r${lines.join('\x1b[K\n')}\x1b[K\n`);
     } else {
-      this.writer.write(`Epoch ${this.epoch + 1}/${this.epochs} - ${formatDuration(elapsed)}${stats ? ` - ${stats}` : ''}\n`);
+      this.writer.write(`Epoch ${this.epoch + 1}/${this.epochs} - ${parts.join(' - ')}\n`);
     }
   }
 
-  /** The bar text for `step` of the current epoch. */
+  /** The bar text for `step` of the current epoch: one terminal row at most (shorter bar, fewer logs if it must). */
   barLine(step: number, logs: Record<string, number>, t = this.now()): string {
     const elapsed = (t - this.epochStart) / 1000;
     const eta = step > 0 ? (elapsed / step) * (this.steps - step) : NaN;
-    const stats = formatLogs(logs);
-    const digits = String(this.steps).length;
-    return `${this.bar(step)} ${String(step).padStart(digits)}/${this.steps} - ETA ${formatDuration(eta)}${stats ? ` - ${stats}` : ''}`;
+    const counter = `${String(step).padStart(String(this.steps).length)}/${this.steps}`;
+    return this.fit(step, [counter, `ETA ${formatDuration(eta)}`, ...logParts(logs)], true)[0]!;
   }
 
-  private bar(step: number): string {
-    const w = this.width;
+  /**
+   * Lays out `[bar] part - part - …` within the terminal's width (unknown width: one line, full bar). The bar
+   * shrinks to 10 characters, then goes; past that a live row (`oneRow`, redrawn with `\r`, so it must never wrap)
+   * drops trailing parts, and a final line continues its parts on further rows.
+   */
+  private fit(step: number, parts: string[], oneRow: boolean): string[] {
+    const room = (this.writer.columns ?? Infinity) - 1;
+    const text = parts.join(' - ');
+    if (text.length + this.width + 3 <= room) return [`${this.bar(step, this.width)} ${text}`];
+    const barWidth = Math.floor(room - text.length - 3);
+    if (barWidth >= 10) return [`${this.bar(step, barWidth)} ${text}`];
+    const rows: string[] = [];
+    let row = '';
+    for (const part of parts) {
+      const next = row === '' ? part : `${row} - ${part}`;
+      if (next.length <= room || row === '') row = next;
+      else {
+        rows.push(row);
+        if (oneRow) break;
+        row = part;
+      }
+    }
+    if (!oneRow || rows.length === 0) rows.push(row);
+    return oneRow ? [rows[0]!.slice(0, Math.max(room, 1))] : rows;
+  }
+
+  private bar(step: number, w: number): string {
     const filled = this.steps > 0 ? Math.min(w, Math.floor((step / this.steps) * w)) : w;
     if (filled >= w) return `[${'='.repeat(w)}]`;
     return `[${'='.repeat(filled)}>${'.'.repeat(w - filled - 1)}]`;
   }
+}
+
+/** `loss: 0.1234`, `accuracy: 0.9612`, … as separate parts (see {@link formatLogs}). */
+function logParts(logs: Record<string, number>): string[] {
+  const text = formatLogs(logs);
+  return text === '' ? [] : text.split(' - ');
 }
