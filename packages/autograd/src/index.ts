@@ -11,6 +11,8 @@
  * checking and tape listings/graph exports. It owns no numerics: every value is computed by a
  * `@tapegrad/tensor` kernel, and broadcasting is an `expand` whose gradient is a sum, so no backward handles
  * broadcasting itself. There is no global tape: a graph lives exactly as long as its outputs.
+ *
+ * @module \@tapegrad/autograd
  */
 import './methods.js';
 

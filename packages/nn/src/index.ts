@@ -14,6 +14,8 @@
  * to those pieces. This package does not own gradients (`@tapegrad/autograd`), update rules
  * (`@tapegrad/optim`) or file I/O: reading and writing files lives in the Node-only entry
  * `@tapegrad/nn/node` (the `node/` folder), so this core runs unchanged in a browser.
+ *
+ * @module \@tapegrad/nn
  */
 export * from './model/activations.js';
 export * from './model/initializers.js';

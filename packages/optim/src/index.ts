@@ -4,6 +4,8 @@
  * place, keeping their per-parameter state (moments, step counts) to themselves; learning-rate schedules and
  * gradient clipping sit beside them. Every rule reproduces PyTorch's numbers by default and Keras 3's with
  * `flavor: 'keras'`. It knows nothing about graphs or layers: a parameter is anything with `value` and `grad`.
+ *
+ * @module \@tapegrad/optim
  */
 export * from './optimizer.js';
 export * from './sgd.js';

@@ -4,6 +4,8 @@
  * `offset`), views that copy nothing, pure kernels that return new contiguous tensors, and seeded random
  * numbers. It knows nothing about gradients — that is `@tapegrad/autograd`'s job — and uses no Node-only
  * API, so it runs unchanged in a browser.
+ *
+ * @module \@tapegrad/tensor
  */
 // Attaches the kernel methods (`a.add(b)`, `a.sum(1)`, …) to Tensor; first, so they exist before any other module runs.
 import './tensor-methods.js';

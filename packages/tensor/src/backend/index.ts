@@ -16,6 +16,8 @@
  * {@link AdamUpdateFn}, …) that its dispatcher here and its `js/` and `wasm/` versions share. New kernels go
  * under `wasm/` against the same memory and are dispatched here the same way. The host may lend the wasm GEMM worker threads
  * ({@link setGemmWorkers}, `wasm/threads.ts`); the library itself never starts threads and stays browser-safe.
+ *
+ * @module \@tapegrad/tensor/backend
  */
 import { IndexError, ValueError } from '../errors.js';
 import { gemmJs } from './js/gemm.js';
