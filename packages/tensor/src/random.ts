@@ -58,12 +58,37 @@ export class Generator {
     return { seed: this.seed, prng: this.prng.state(), spare: this.spare };
   }
 
-  /** Restores a state from {@link Generator.getState}. */
+  /**
+   * Restores a state from {@link Generator.getState}. The state is checked first (alea's `s0..s2` are fractions in
+   * [0, 1) and its carry `c` a small non-negative integer): a state that did not come from a generator would
+   * otherwise draw a constant stream, silently.
+   */
   setState(state: { seed: number | string; prng: object; spare: number | null }): void {
+    checkState(state);
     this.seed = state.seed;
     this.prng = seedrandom.alea('', { state: state.prng as seedrandom.State.Alea });
     this.spare = state.spare;
   }
+}
+
+/** Throws a ValueError naming what is wrong with a saved generator state. */
+function checkState(state: unknown): void {
+  const fail = (what: string): never => {
+    throw new ValueError(`Generator.setState: ${what}; expected the object getState() returned ({ seed, prng: { c, s0, s1, s2 }, spare })`);
+  };
+  if (state === null || typeof state !== 'object') fail(`got ${state === null ? 'null' : typeof state}`);
+  const { seed, prng, spare } = state as Record<string, unknown>;
+  if (!(typeof seed === 'string' || (typeof seed === 'number' && Number.isFinite(seed)))) fail(`seed is ${String(seed)}`);
+  if (!(spare === null || (typeof spare === 'number' && Number.isFinite(spare)))) fail(`spare is ${String(spare)}`);
+  if (prng === null || typeof prng !== 'object') fail(`prng is ${prng === null ? 'null' : typeof prng}`);
+  const p = prng as Record<string, unknown>;
+  for (const k of ['s0', 's1', 's2']) {
+    const v = p[k];
+    if (typeof v !== 'number' || !(v >= 0 && v < 1)) fail(`prng.${k} is ${String(v)}, not a fraction in [0, 1)`);
+  }
+  const c = p.c;
+  if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c > 2091639)
+    fail(`prng.c is ${String(c)}, not an integer carry in [0, 2091639]`);
 }
 
 let defaultGenerator = new Generator(0);

@@ -529,3 +529,30 @@ describe('the constructor checks the layout against the data', () => {
     expect(new Tensor(new Float32Array(2), [2, 0], [0, 1], 9).size).toBe(0);
   });
 });
+
+describe('Generator.setState checks what it is given', () => {
+  it('round-trips a real state and refuses one that no generator produced (it would draw a constant stream)', () => {
+    const g = new Generator(3);
+    g.random();
+    const state = g.getState();
+    const h = new Generator(0);
+    h.setState(JSON.parse(JSON.stringify(state)));
+    expect(h.random()).toBe(g.random());
+    const prng = state.prng as Record<string, number>;
+    const bad = (patch: Record<string, unknown>, prngPatch: Record<string, unknown> = {}) => () =>
+      h.setState({ ...state, ...patch, prng: { ...prng, ...prngPatch } } as never);
+    expect(bad({}, { s0: 1e300 })).toThrow('Generator.setState: prng.s0 is 1e+300, not a fraction in [0, 1)');
+    expect(bad({}, { s1: -0.5 })).toThrow(ValueError);
+    expect(bad({}, { s2: 'x' })).toThrow(ValueError);
+    expect(bad({}, { c: 1.5 })).toThrow('prng.c is 1.5');
+    expect(bad({}, { c: -1 })).toThrow(ValueError);
+    expect(bad({ seed: NaN })).toThrow('seed is NaN');
+    expect(bad({ spare: Infinity })).toThrow('spare is Infinity');
+    expect(() => h.setState(null as never)).toThrow('Generator.setState: got null');
+    expect(() => h.setState({ seed: 1, prng: null, spare: null } as never)).toThrow('prng is null');
+    // a refused state leaves the generator as it was
+    const before = h.getState();
+    expect(bad({}, { s0: 2 })).toThrow(ValueError);
+    expect(h.getState()).toEqual(before);
+  });
+});
