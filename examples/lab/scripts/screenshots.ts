@@ -1,5 +1,5 @@
-// Takes the README's screenshots of the built lab: the explorer mid-backward and the training section at
-// 1280×800, and the top of the page at a phone's width (390 px).
+// Takes the README's screenshots of the built lab: the explorer mid-backward (at a matmul) and the training
+// section at 1280×800, and the top of the page at a phone's width (390 px).
 //   tsx examples/lab/scripts/screenshots.ts [--dist DIR] [--out docs]
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -17,7 +17,9 @@ async function screenshots(dist: string, out: string): Promise<void> {
     await page.goto(server.url);
     await page.waitForSelector('body[data-interactive-ms]');
     await page.selectOption('#example-select', 'two-layer');
-    for (let k = 0; k < 5; k++) await page.click('#step-next');
+    // backward up to the second layer's matmul, whose VJP (its op table line) is the one to show
+    const atMatmul = async (): Promise<boolean> => /Tape entry matmul/.test((await page.textContent('#step-detail')) ?? '');
+    for (let k = 0; k < 20 && !(await atMatmul()); k++) await page.click('#step-next');
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(out, 'lab-explorer.png') });
     await page.evaluate(() => document.getElementById('step-next')!.closest('.two-columns')!.scrollIntoView());

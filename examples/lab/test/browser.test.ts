@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAB_ROOT } from '../scripts/assets.js';
 import { CHROMIUM, launchChromium } from '../scripts/chromium.js';
 import { serveStatic, type StaticServer } from '../scripts/static-server.js';
+import { splitFormula } from '../src/explorer/analysis.js';
 import { inputLeaves, inputLines } from './inputs.js';
 
 const haveChromium = existsSync(CHROMIUM);
@@ -99,6 +100,11 @@ describe.skipIf(!haveChromium && !inCI)(`the lab in Chromium (${backend} backend
     await page.keyboard.press('Enter');
     expect(await page.textContent('#step-count')).toMatch(/^2 of \d+$/);
     expect(await page.textContent('#step-detail')).toMatch(/Incoming gradient g = ∂loss\/∂/);
+    // the VJP shown is the op's own line of autograd's op table
+    const table = AG.opTable as unknown as Record<string, { spec: AG.OpSpec }>;
+    const stepOp = /^Tape entry (\w+) →/.exec((await page.textContent('#step-detail strong'))!)![1]!;
+    const { forward, vjp } = splitFormula(table[stepOp]!.spec.math);
+    expect(await page.textContent('#step-detail code.formula')).toBe(`${forward}     ${vjp}`);
     await page.click('#step-all');
     expect(await page.isDisabled('#step-next')).toBe(true);
 
@@ -107,6 +113,12 @@ describe.skipIf(!haveChromium && !inCI)(`the lab in Chromium (${backend} backend
     const jvp = Number(await page.getAttribute('#jvp-result [data-jvp]', 'data-jvp'));
     expect(jvp).toBeCloseTo(W.grad!.values()[2]!, 12);
     expect(await page.textContent('#cost-body')).toMatch(/Forward \(JVP\)\s*11 \(one per input element\)/);
+    // every tape entry's tangent row shows the JVP of its op's table line
+    const rows = await page.$$eval('#tangent-body tr', (trs) =>
+      trs.map((r) => Array.from(r.children).slice(0, 2).map((c) => c.textContent!)),
+    );
+    expect(rows.length).toBeGreaterThan(5);
+    for (const [entry, shown] of rows) expect(shown, entry).toBe(splitFormula(table[entry!.split(' ')[0]!]!.spec.math).jvp);
 
     // a mistake is reported with its position, and the page keeps working
     await page.fill('#program', 'x = 1\ny = tanh(x');

@@ -1,14 +1,11 @@
 // The explorer's parser, evaluator and analysis, in Node: the numbers the page shows come from these.
 import * as AG from '@tapegrad/autograd';
-import { Variable, variable } from '@tapegrad/autograd';
-import * as T from '@tapegrad/tensor';
-import { tensor } from '@tapegrad/tensor';
+import { Tensor } from '@tapegrad/tensor';
 import { describe, expect, it } from 'vitest';
-import { entryOf, jvpByTransposition, opMath, splitFormula, type JvpFn } from '../src/explorer/adapter.js';
-import { allDirections, analyze, forwardMode, forwardModeGradient } from '../src/explorer/analysis.js';
+import { allDirections, analyze, forwardMode, forwardModeGradient, splitFormula, type Analysis } from '../src/explorer/analysis.js';
 import { evaluate } from '../src/explorer/evaluate.js';
 import { EXAMPLES } from '../src/explorer/examples.js';
-import { FUNCTIONS } from '../src/explorer/functions.js';
+import { FUNCTIONS, logcosh } from '../src/explorer/functions.js';
 import { ParseError, parseProgram, type Expr } from '../src/explorer/parse.js';
 import { inputLeaves, inputLines } from './inputs.js';
 
@@ -79,7 +76,7 @@ describe('evaluate', () => {
     expect(ev.inputs.map((i) => [i.name, i.variable.dtype, i.variable.requiresGrad])).toEqual([['x', 'float64', true]]);
     expect(ev.outputName).toBe('y');
     expect(ev.output.item()).toBe(9);
-    expect(entryOf(ev.output)!.inputs[0]!.name).toBe('h');
+    expect(ev.output.entry!.inputs[0]!.name).toBe('h');
   });
 
   it('calls only the functions of its table, and names unknown ones and bad arity', () => {
@@ -165,36 +162,79 @@ describe('analysis', () => {
   });
 });
 
-describe('forward mode through a jvp function (the path taken once autograd exports jvp)', () => {
-  // a stand-in for autograd's jvp: the tangent of f's result by central differences along the tangents
-  const fdJvp: JvpFn = (f, primals, tangents) => {
-    const at = (s: number): Variable =>
-      f(...primals.map((p, i) => variable(T.add(p.value, T.mul(tangents[i]!, s)), { requiresGrad: true, dtype: 'float64' })));
-    const h = 1e-6;
-    return { value: at(0), tangent: new Variable(T.div(T.sub(at(h).value, at(-h).value), 2 * h)) };
+/**
+ * Every node's value after moving `input` by ±h along its element `element`, by central differences: the
+ * tangents forward mode must give, computed without it.
+ */
+function centralTangents(a: Analysis, input: string, element: number): number[][] {
+  const x = a.evaluation.inputs.find((i) => i.name === input)!.variable.value;
+  const at = (s: number): number[][] => {
+    const moved = Float64Array.from(x.values());
+    moved[element]! += s;
+    const output = evaluate(a.program, { values: new Map([[input, new Tensor(moved, [...x.shape])]]) }).output;
+    return AG.topologicalOrder(output).map((v) => Array.from(v.value.values()));
   };
+  const h = 1e-6;
+  const [plus, minus] = [at(h), at(-h)];
+  return plus.map((p, k) => p.map((v, i) => (v - minus[k]![i]!) / (2 * h)));
+}
 
+describe("forward mode (autograd's jvp)", () => {
   it("recovers every tape entry's tangent from one jvp of all the results", () => {
-    const a = analyze([...inputLines(), 'h = tanh(x @ W + b)', 'loss = sum(h * h) + logsumexp(h)'].join('\n'));
+    const a = analyze([...inputLines(), 'h = tanh(x @ W + b)', 'loss = sum(h * h) + logsumexp(h) + sum(logcosh(W))'].join('\n'));
+    expect(forwardModeGradient(a)[3]).toBeCloseTo(a.checks[1]!.grad.values()[0]!, 12); // direction 3 is W[0, 0] (x has 3)
     for (const d of [
       { input: 'W', element: 3 },
       { input: 'b', element: 0 },
+      { input: 'x', element: 2 },
     ]) {
-      expect(forwardModeGradient(a, fdJvp)[3]).toBeCloseTo(a.checks[1]!.grad.values()[0]!, 7); // direction 3 is W[0, 0] (x has 3)
-      const viaJvp = forwardMode(a, d, fdJvp);
-      const walked = forwardMode(a, d, null);
-      expect(viaJvp.source).toBe('autograd');
-      expect(walked.source).toBe('lab');
+      const run = forwardMode(a, d);
+      const numeric = centralTangents(a, d.input, d.element);
+      expect(numeric).toHaveLength(a.nodes.length);
       a.nodes.forEach((n, i) => {
-        const want = walked.tangents[i] ? Array.from(walked.tangents[i]!.values()) : new Array<number>(n.value.size).fill(0);
-        const got = Array.from(viaJvp.tangents[i]?.values() ?? new Float64Array(n.value.size));
-        got.forEach((v, k) => expect(v, `${n.label}[${k}]`).toBeCloseTo(want[k]!, 7));
+        const got = Array.from(run.tangents[i]?.values() ?? new Float64Array(n.value.size));
+        expect(got).toHaveLength(n.value.size);
+        got.forEach((v, k) => expect(v, `${n.label}[${k}] along ${d.input}[${d.element}]`).toBeCloseTo(numeric[i]![k]!, 7));
       });
+      expect(run.tangents.filter((t, i) => t !== null && a.nodes[i]!.kind === 'input')).toHaveLength(1);
+    }
+  });
+
+  it("gives each op's analytic JVP (ẏ = ȧ·b + a·ḃ, …) along every unit tangent", () => {
+    const A = [
+      [0.5, -1.5],
+      [2, 0.25],
+    ];
+    const B = [
+      [1.5, 0.5],
+      [-0.5, 2],
+    ];
+    const leaf = (v: number[][]): AG.Variable => AG.variable(v, { dtype: 'float64' });
+    const unit = (k: number): AG.Variable => leaf([0, 1].map((r) => [0, 1].map((c) => (r * 2 + c === k ? 1 : 0))));
+    const zero = unit(-1);
+    const [a, b] = [leaf(A), leaf(B)];
+    const sm = AG.softmax(a, -1);
+    // the JVP of each op written out by hand, for tangents (da, db)
+    const cases: [string, string, (da: AG.Variable, db: AG.Variable) => AG.Variable][] = [
+      ['a * b', 'mul', (da, db) => AG.add(AG.mul(da, b), AG.mul(a, db))],
+      ['a @ b', 'matmul', (da, db) => AG.add(AG.matmul(da, b), AG.matmul(a, db))],
+      ['tanh(a) + 0 * b', 'tanh', (da) => AG.mul(AG.sub(1, AG.square(AG.tanh(a))), da)], // ẏ = ẋ·(1 − y²)
+      ['softmax(a, -1) + 0 * b', 'softmax', (da) => AG.mul(sm, AG.sub(da, AG.sum(AG.mul(sm, da), -1, true)))],
+    ];
+    for (const [expr, op, expected] of cases) {
+      const an = analyze(`a = ${JSON.stringify(A)}\nb = ${JSON.stringify(B)}\ny = ${expr}`);
+      const node = an.nodes.find((n) => n.op === op)!;
+      expect(node.math?.jvp, op).toMatch(/^ẏ = /);
+      for (const d of allDirections(an)) {
+        const want = expected(d.input === 'a' ? unit(d.element) : zero, d.input === 'b' ? unit(d.element) : zero).value.values();
+        const got = forwardMode(an, d).tangents[node.index]!.values();
+        Array.from(want).forEach((v, i) => expect(got[i], `${op} along ${d.input}[${d.element}]`).toBeCloseTo(v, 12));
+      }
     }
   });
 });
 
-describe('adapter', () => {
+describe('formulas', () => {
   it('splits a derivative table line into forward, VJP and JVP', () => {
     expect(splitFormula('y = a·b   ∂a = g·b   ∂b = g·a   ẏ = ȧ·b + a·ḃ')).toEqual({
       forward: 'y = a·b',
@@ -204,53 +244,25 @@ describe('adapter', () => {
     expect(splitFormula('y = x/(1 + |x|)')).toEqual({ forward: 'y = x/(1 + |x|)', vjp: '', jvp: '' });
   });
 
-  it('computes a JVP from the VJP alone (transposition) equal to the analytic JVP', () => {
-    const a = variable(
-      [
-        [0.5, -1.5],
-        [2, 0.25],
-      ],
-      { dtype: 'float64', requiresGrad: true },
-    );
-    const b = variable(
-      [
-        [1.5, 0.5],
-        [-0.5, 2],
-      ],
-      { dtype: 'float64', requiresGrad: true },
-    );
-    const da = new Variable(
-      tensor(
-        [
-          [1, 0],
-          [0.5, -1],
-        ],
-        undefined,
-        { dtype: 'float64' },
-      ),
-    );
-    const db = new Variable(
-      tensor(
-        [
-          [0, 2],
-          [1, 1],
-        ],
-        undefined,
-        { dtype: 'float64' },
-      ),
-    );
-    const cases: [Variable, Variable][] = [
-      [AG.mul(a, b), AG.add(AG.mul(da, b), AG.mul(a, db))], // ẏ = ȧ·b + a·ḃ
-      [AG.matmul(a, b), AG.add(AG.matmul(da, b), AG.matmul(a, db))],
-      [AG.tanh(a), AG.mul(AG.sub(1, AG.square(AG.tanh(a))), da)], // ẏ = (1 − y²)·ȧ
-      [AG.softmax(a, -1), AG.mul(AG.softmax(a, -1), AG.sub(da, AG.sum(AG.mul(AG.softmax(a, -1), da), -1, true)))],
-    ];
-    for (const [y, expected] of cases) {
-      const entry = entryOf(y)!;
-      const tangents = entry.inputs.map((u) => (u === a ? da : u === b ? db : null));
-      const got = jvpByTransposition(entry.op, entry.ctx, tangents)!;
-      Array.from(expected.value.values()).forEach((v, i) => expect(got.value.values()[i], entry.op.name).toBeCloseTo(v, 12));
-      expect(opMath(entry.op)?.jvp, entry.op.name).toMatch(/ẏ/);
+  it("shows, for every function it offers, the op's own formula: the op table's line (defineOp's for the custom op)", () => {
+    const recorded: Record<string, string> = { transpose: 'permute' }; // a composite: its tape entry is its part's
+    const table = AG.opTable as unknown as Record<string, { spec: AG.OpSpec }>;
+    for (const [name, spec] of Object.entries(FUNCTIONS)) {
+      const args = spec.params.filter((p) => p === 'x').map((_, i) => `a${i}`);
+      const a = analyze(`a0 = [[0.3, 0.7], [0.2, 0.9]]\na1 = [[0.5, 0.1], [0.4, 0.6]]\ny = sum(${name}(${args.join(', ')}))`);
+      const ops = a.nodes.filter((n) => n.kind === 'op');
+      for (const n of ops) {
+        const own = n.variable.entry!.op.formula;
+        expect(own, `${name}: ${n.op}`).toMatch(/∂.*ẏ = /);
+        expect(n.math, `${name}: ${n.op}`).toEqual(splitFormula(own!));
+      }
+      const op = recorded[name] ?? name;
+      const line = spec.custom ? logcosh(AG.variable(1, { requiresGrad: true })).entry!.op.formula : table[op]!.spec.math;
+      const node = ops.find((n) => n.op === op);
+      expect(node, `${name} records '${op}'`).toBeDefined();
+      expect(node!.math, name).toEqual(splitFormula(line!));
     }
+    expect(FUNCTIONS.softsign).toBeDefined();
+    expect(FUNCTIONS.logcosh!.custom).toBe(true);
   });
 });

@@ -1,11 +1,35 @@
 // Everything the explorer shows about one program, computed without the DOM: the graph in tape order, the
 // backward pass one tape entry at a time (recorded from the engine itself with gradient hooks), the final
-// gradients next to central finite differences, and forward mode one tangent at a time.
-import { Variable, concat, gradients, noGrad, topologicalOrder, variable } from '@tapegrad/autograd';
+// gradients next to central finite differences, and forward mode (autograd's jvp) one tangent at a time.
+import { Variable, concat, gradients, jvp, noGrad, topologicalOrder, variable, type Op } from '@tapegrad/autograd';
 import { Tensor, ValueError, onesLike, zeros } from '@tapegrad/tensor';
-import { entryOf, jvpByTransposition, opMath, packageJvp, type JvpFn, type OpMath } from './adapter.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { parseProgram, type Program } from './parse.js';
+
+/** An op's derivative table line in three parts: the forward, the VJP (one term per input) and the JVP. */
+export interface OpMath {
+  forward: string;
+  vjp: string;
+  jvp: string;
+}
+
+/**
+ * Splits a derivative table line (`y = a·b   ∂a = g·b   ∂b = g·a   ẏ = ȧ·b + a·ḃ`) at its first `∂` and its
+ * `ẏ` into the forward, the VJP and the JVP.
+ */
+export function splitFormula(line: string): OpMath {
+  const d = line.indexOf('∂');
+  const t = line.indexOf('ẏ');
+  const end = (i: number): number => (i < 0 ? line.length : i);
+  return {
+    forward: line.slice(0, Math.min(end(d), end(t))).trim(),
+    vjp: d < 0 ? '' : line.slice(d, t > d ? t : line.length).trim(),
+    jvp: t < 0 ? '' : line.slice(t).trim(),
+  };
+}
+
+/** The op's own formula (the op table's math line, or a defineOp's `formula`), split; null if it has none. */
+const opMath = (op: Op): OpMath | null => (op.formula ? splitFormula(op.formula) : null);
 
 /** One vertex of the graph: an input, a constant or a tape entry (an op application). */
 export interface GraphNode {
@@ -20,7 +44,7 @@ export interface GraphNode {
   inputs: number[];
   value: Tensor;
   variable: Variable;
-  /** The derivative table line of the op. */
+  /** The op's derivative table line (its `formula`). */
   math: OpMath | null;
 }
 
@@ -83,7 +107,7 @@ export function analyze(source: string): Analysis {
   const index = new Map<Variable, number>(order.map((v, i) => [v, i]));
   const inputNames = new Map(evaluation.inputs.map((x) => [x.variable, x.name]));
   const nodes: GraphNode[] = order.map((v, i) => {
-    const entry = entryOf(v);
+    const { entry } = v;
     const kind = entry ? 'op' : inputNames.has(v) ? 'input' : 'constant';
     return {
       index: i,
@@ -108,7 +132,7 @@ export function analyze(source: string): Analysis {
 
   const steps: BackwardStep[] = [];
   for (const { variable, grad } of arrivals) {
-    const entry = entryOf(variable);
+    const { entry } = variable;
     if (!entry) continue;
     const vjps = noGrad(() => entry.op.backward(new Variable(grad), entry.ctx));
     steps.push({
@@ -177,8 +201,6 @@ export interface ForwardRun {
   tangents: (Tensor | null)[];
   /** The output tangent J·v: the directional derivative of every output element. */
   outputTangent: Tensor;
-  /** Who computed the tangents: the package's `jvp`, or the lab's stand-in (JVPs by transposing VJPs). */
-  source: 'autograd' | 'lab';
 }
 
 /** The unit tangent of `direction` for each input (zeros for the others). */
@@ -190,25 +212,17 @@ function unitTangents(a: Analysis, direction: Direction): Tensor[] {
   });
 }
 
-/** Runs forward mode along `direction` (with the package's `jvp` when it has one) and returns every node's tangent. */
-export function forwardMode(a: Analysis, direction: Direction, jvp: JvpFn | null = packageJvp()): ForwardRun {
-  const tangents = jvp ? tangentsByPackage(a, direction, jvp) : tangentsByTransposition(a, direction);
-  const out = a.nodes[a.nodes.length - 1]!;
-  const outputTangent = tangents[out.index] ?? zeros([...out.value.shape], { dtype: 'float64' });
-  return { tangents, outputTangent, source: jvp ? 'autograd' : 'lab' };
-}
-
 /**
- * The package's forward mode on the whole program. jvp returns only the tangent of what f returns, so f
- * returns every tape entry's result flattened into one vector; the graph it builds has the analysed graph's
- * shape, so its k-th op node is the analysis's k-th op node.
+ * Forward mode along `direction` with autograd's `jvp`, every tape entry's tangent included. jvp returns only
+ * the tangent of what f returns, so f returns every tape entry's result flattened into one vector; the graph
+ * it builds has the analysed graph's shape, so its k-th op node is the analysis's k-th op node.
  */
-function tangentsByPackage(a: Analysis, direction: Direction, jvp: JvpFn): (Tensor | null)[] {
+export function forwardMode(a: Analysis, direction: Direction): ForwardRun {
   const units = unitTangents(a, direction);
   const primals = a.evaluation.inputs.map((x) => variable(x.variable.value, { requiresGrad: true, dtype: 'float64', name: x.name }));
   const all = (...xs: Variable[]): Variable => {
     const values = new Map(a.evaluation.inputs.map((x, i) => [x.name, xs[i]!]));
-    const order = topologicalOrder(evaluate(a.program, { values }).output).filter((v) => entryOf(v) !== null);
+    const order = topologicalOrder(evaluate(a.program, { values }).output).filter((v) => v.entry !== null);
     return concat(
       order.map((v) => v.reshape([-1])),
       0,
@@ -224,29 +238,8 @@ function tangentsByPackage(a: Analysis, direction: Direction, jvp: JvpFn): (Tens
     tangents[n.index] = new Tensor(Float64Array.from(flat.subarray(at, at + n.value.size)), [...n.value.shape]);
     at += n.value.size;
   }
-  return tangents;
-}
-
-/** The lab's stand-in: walk the tape forward, each entry's tangent from its VJP by transposition. */
-function tangentsByTransposition(a: Analysis, direction: Direction): (Tensor | null)[] {
-  const tangents: (Variable | null)[] = a.nodes.map(() => null);
-  for (const node of a.nodes) {
-    if (node.kind === 'input' && node.label === direction.input) {
-      const t = zeros([...node.value.shape], { dtype: 'float64' });
-      t.data[direction.element] = 1;
-      tangents[node.index] = new Variable(t);
-    } else if (node.kind === 'op') {
-      const entry = entryOf(node.variable)!;
-      tangents[node.index] = noGrad(() =>
-        jvpByTransposition(
-          entry.op,
-          entry.ctx,
-          node.inputs.map((i) => tangents[i]!),
-        ),
-      );
-    }
-  }
-  return tangents.map((t) => t?.value ?? null);
+  const out = a.nodes[a.nodes.length - 1]!;
+  return { tangents, outputTangent: tangents[out.index] ?? zeros([...out.value.shape], { dtype: 'float64' }) };
 }
 
 /** Every direction of the inputs, in order (the n one-hot tangents forward mode needs for a full gradient). */
@@ -254,21 +247,21 @@ export function allDirections(a: Analysis): Direction[] {
   return a.evaluation.inputs.flatMap((x) => Array.from({ length: x.variable.size }, (_, element) => ({ input: x.name, element })));
 }
 
-/** The full gradient of sum(output) by forward mode: n JVP walks, one per input element. */
-export function forwardModeGradient(a: Analysis, jvp: JvpFn | null = packageJvp()): number[] {
+/** The full gradient of sum(output) by forward mode: n JVPs, one per input element. */
+export function forwardModeGradient(a: Analysis): number[] {
   const primals = a.evaluation.inputs.map((x) => variable(x.variable.value, { dtype: 'float64' }));
   const program = (...xs: Variable[]): Variable =>
     evaluate(a.program, { values: new Map(a.evaluation.inputs.map((x, i) => [x.name, xs[i]!])) }).output;
   return allDirections(a).map((d) => {
-    // with the package: one plain jvp of the program per direction, the cost forward mode really has
-    const t = (jvp ? jvp(program, primals, unitTangents(a, d)).tangent.value : forwardMode(a, d, null).outputTangent).values();
+    // one plain jvp of the program per direction: the cost forward mode really has
+    const t = jvp(program, primals, unitTangents(a, d)).tangent.value.values();
     let s = 0;
     for (let i = 0; i < t.length; i++) s += t[i]!;
     return s;
   });
 }
 
-/** The whole gradient timed both ways (best of `repeats`, after a warm-up): a fresh forward + backward vs n JVP walks. */
+/** The whole gradient timed both ways (best of `repeats`, after a warm-up): a fresh forward + backward vs n JVPs. */
 export function timeModes(a: Analysis, repeats = 5): { reverseMs: number; forwardMs: number } {
   const best = (f: () => void): number => {
     f();

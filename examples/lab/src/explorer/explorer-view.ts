@@ -2,7 +2,6 @@
 // backward walk one tape entry at a time, the gradient check and forward mode beside reverse mode.
 import { add, type Tensor } from '@tapegrad/tensor';
 import { byId, exactValues, fmt, fmtShape, fmtTensor, h } from '../dom.js';
-import { forwardModeSource } from './adapter.js';
 import { allDirections, analyze, forwardMode, timeModes, type Analysis, type Direction } from './analysis.js';
 import { EXAMPLES } from './examples.js';
 import { FUNCTIONS } from './functions.js';
@@ -162,13 +161,7 @@ function renderStep(a: Analysis, step: number): void {
       `Incoming gradient g = ∂${out.label}/∂${node.label} = `,
       h('code', { 'data-incoming': exactValues(s.incoming) }, fmtTensor(s.incoming, 4, 12)),
     ),
-    h(
-      'p',
-      {},
-      'VJP: ',
-      h('code', { class: 'formula' }, math ? `${math.forward}     ${math.vjp}` : `(no formula text for '${node.op}')`),
-      math?.source === 'lab' ? h('span', { class: 'note' }, " (formula from the lab's table until the op spec table carries it)") : null,
-    ),
+    h('p', {}, 'VJP: ', h('code', { class: 'formula' }, math ? `${math.forward}     ${math.vjp}` : `(op '${node.op}' has no formula)`)),
     h(
       'ul',
       { class: 'contributions' },
@@ -262,10 +255,6 @@ function renderForward(a: Analysis, state: State, run: ReturnType<typeof forward
   const entries = a.nodes.filter((n) => n.kind === 'op').length;
   const n = a.inputElements;
   const m = a.outputElements;
-  const rule =
-    forwardModeSource() === 'autograd'
-      ? "the ops' JVP rules"
-      : "JVPs obtained by transposing each op's VJP (the lab's stand-in until autograd has forward mode)";
   byId('cost-body').replaceChildren(
     h(
       'tr',
@@ -288,7 +277,7 @@ function renderForward(a: Analysis, state: State, run: ReturnType<typeof forward
     `n = ${n} input elements, m = ${m} output element${m === 1 ? '' : 's'}, ${entries} tape entries. ` +
     'Forward mode needs one pass per input direction, reverse mode one per output: for a loss (m = 1) of many parameters ' +
     'reverse mode wins, for few inputs and many outputs forward mode does. ' +
-    `Forward-mode tangents here use ${rule}.`;
+    "Forward-mode tangents here come from autograd's jvp: each op's JVP rule (the ẏ column).";
 }
 
 const costs = new WeakMap<Analysis, ReturnType<typeof timeModes>>();

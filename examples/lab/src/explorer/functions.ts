@@ -19,10 +19,12 @@ export interface FunctionSpec {
 
 /**
  * A custom op, written as a user would: log cosh x, computed stably as |x| + ln(1 + e^(−2|x|)) − ln 2 with
- * tensor kernels; its VJP ∂x = g·tanh x is written with Variable ops, so it can be differentiated again.
+ * tensor kernels; its VJP ∂x = g·tanh x is written with Variable ops, so it can be differentiated again. It
+ * gives no JVP rule, so forward mode transposes its VJP (see defineOp); the formula is its derivative table line.
  */
 export const logcosh = defineOp({
   name: 'logcosh',
+  formula: 'y = ln cosh x   ∂x = g·tanh x   ẏ = ẋ·tanh x',
   forward: ([x]) => {
     const a = abs(x);
     return sub(add(a, log1p(exp(mul(a, -2)))), Math.LN2);
@@ -57,6 +59,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   sigmoid: unary('σ(x) = 1/(1 + e⁻ˣ)', AG.sigmoid),
   relu: unary('max(x, 0)', AG.relu),
   softplus: unary('ln(1 + eˣ)', AG.softplus),
+  softsign: unary('x/(1 + |x|)', AG.softsign),
   gelu: unary('x·Φ(x)', AG.gelu),
   erf: unary('erf x', AG.erf),
   log1p: unary('ln(1 + x)', AG.log1p),
@@ -80,7 +83,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   minimum: binary('elementwise min(a, b)', (a, b) => AG.minimum(a, b)),
   logcosh: {
     params: ['x'],
-    help: 'ln cosh x — a custom op (defineOp): forward by kernels, VJP g·tanh x',
+    help: 'ln cosh x — a custom op (defineOp): forward by kernels, VJP g·tanh x, JVP by transposing the VJP',
     apply: ([x]) => logcosh(x!),
     custom: true,
   },

@@ -1,11 +1,11 @@
-// The training worker: owns the digits and the model, trains batch by batch, and yields to its event loop
-// often so that pause, resume and stop take effect within a batch. The page's thread never trains.
+// The training worker: owns the digits and the model, trains batch by batch (Sequential.trainOnBatch), and
+// yields to its event loop often so that pause, resume and stop take effect within a batch. The page's thread
+// never trains.
 import { Dense, Sequential, gatherRows } from '@tapegrad/nn';
 import { Generator, Tensor, shuffle } from '@tapegrad/tensor';
 import { getBackend, setBackend } from '@tapegrad/tensor/backend';
 import { PIXELS, loadDigits, type Digits } from './digits.js';
 import type { Evaluation, FromWorker, ToWorker, TrainConfig } from './protocol.js';
-import { trainOnBatch } from './train-step.js';
 
 interface WorkerScope {
   postMessage(message: FromWorker): void;
@@ -130,7 +130,7 @@ async function train(c: TrainConfig): Promise<void> {
         const size = Math.min(bs, n - b * bs);
         gatherRows(x, PIXELS, order, b * bs, size, xb);
         gatherRows(y, 1, order, b * bs, size, yb);
-        const logs = trainOnBatch(m, new Tensor(xb.subarray(0, size * PIXELS), [size, PIXELS]), new Tensor(yb.subarray(0, size), [size]));
+        const logs = m.trainOnBatch(new Tensor(xb.subarray(0, size * PIXELS), [size, PIXELS]), new Tensor(yb.subarray(0, size), [size]));
         busy += performance.now() - t0;
         lossSum += logs.loss! * size;
         accSum += logs.accuracy! * size;
