@@ -49,9 +49,14 @@ export function renderSvg(dot: string): string {
   return execFileSync('dot', ['-Tsvg'], { input: dot, encoding: 'utf8' });
 }
 
-runIfMain(import.meta.url, 'figure', 'usage: tsx examples/autodiff-walkthrough/figure.ts   (needs Graphviz: apt-get install graphviz)', () => {
-  const dot = figureDot();
-  writeFileSync(figurePaths.dot, dot);
-  writeFileSync(figurePaths.svg, renderSvg(dot));
-  console.log(`wrote ${figurePaths.dot} and ${figurePaths.svg}`);
-});
+runIfMain(
+  import.meta.url,
+  'figure',
+  'usage: tsx examples/autodiff-walkthrough/figure.ts   (needs Graphviz: apt-get install graphviz)',
+  () => {
+    const dot = figureDot();
+    writeFileSync(figurePaths.dot, dot);
+    writeFileSync(figurePaths.svg, renderSvg(dot));
+    console.log(`wrote ${figurePaths.dot} and ${figurePaths.svg}`);
+  },
+);
