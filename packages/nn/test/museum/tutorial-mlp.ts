@@ -261,6 +261,12 @@ export function expectCaught(r: ExhibitResult, label: string, margin = 100): voi
   }
 }
 
+/** The bug's blind spot: a setting where the buggy code passes both checks (so one run there proves nothing). */
+export function expectInvisible(r: ExhibitResult, label: string): void {
+  expect(r.buggy, `${label}: bug vs FD`).toBeLessThanOrEqual(1);
+  if (r.buggyAutograd !== null) expect(r.buggyAutograd, `${label}: bug vs autograd`).toBeLessThanOrEqual(1);
+}
+
 /** −t as a new float64 tensor. */
 export function negate(t: Tensor): Tensor {
   const v = t.astype('float64');
