@@ -1,17 +1,19 @@
 /**
- * Autodiff walkthrough: a 2-3-2 network (sigmoid hidden layer, softmax output, cross-entropy loss) runs forward
- * on two inputs; the script prints the tape the forward pass recorded (the order backward walks in reverse),
- * writes the graph as Graphviz DOT and Mermaid, and prints `explainBackprop`'s side-by-side table of the
- * hand-derived delta rule and autograd's gradients for each layer.
+ * Autodiff walkthrough, checkable by hand: a 2-3-2 network (sigmoid hidden layer, softmax output, cross-entropy
+ * written out op by op) runs forward on two examples. The script prints the weights, each layer's pre-activation,
+ * output and δ, the tape the forward pass recorded (with each op's derivative rule), the gradient arriving at every
+ * tape entry during backward, and the hand-derived delta rule next to the gradients read off that same tape; it
+ * writes the graph as Graphviz DOT and Mermaid, and reproduces a classic published worked example to the digit.
  *
  * Run: `pnpm example:walkthrough` (or `tsx examples/autodiff-walkthrough/main.ts [--out DIR]`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type TapeRow, type Variable, formatTape, tape, toDot, toMermaid, variable } from '@tapegrad/autograd';
-import { tensor, type Tensor } from '@tapegrad/tensor';
-import { Dense, Sequential, explainBackprop, formatExplanation, getLoss, type BackpropExplanation } from '@tapegrad/nn';
+import { type TapeRow, toDot, toMermaid } from '@tapegrad/autograd';
+import { type BackpropExplanation, type Sequential, explainBackprop, formatExplanation } from '@tapegrad/nn';
 import { runIfMain } from '../shared/cli.js';
+import { type PublishedNumber, mazur } from './mazur.js';
+import { type ArrivingGradient, type Comparison, walkNetwork } from './network.js';
 
 /** Options of {@link run}. */
 export interface WalkthroughOptions {
@@ -22,72 +24,46 @@ export interface WalkthroughOptions {
   seed?: number;
   /** Print everything (default false). */
   verbose?: boolean;
+  /** Reproduce Matt Mazur's worked example too (default true; it trains 9,999 steps for its last number). */
+  classic?: boolean;
 }
 
 /** What {@link run} produced. */
 export interface WalkthroughResult {
   loss: number;
   tape: TapeRow[];
+  /** The tape listing with each op's derivative rule. */
   tapeText: string;
+  /** The gradient arriving at every tape entry, last entry first. */
+  arriving: ArrivingGradient[];
+  /** The hand-derived δ, ∂W, ∂b of each layer against the same numbers read off the unfused tape. */
+  comparisons: Comparison[];
+  /** Mazur's published numbers next to tapegrad's (empty with `classic: false`). */
+  published: PublishedNumber[];
   dotPath: string;
   mermaidPath: string;
   /** `graph.md`: the Mermaid graph in a fenced block, rendered by GitHub. */
   markdownPath: string;
   dot: string;
   mermaid: string;
+  /** `explainBackprop` on the same model and batch: the comparison through `fit`'s fused softmax + cross-entropy. */
   explanation: BackpropExplanation;
   explanationText: string;
+  /** Everything the walkthrough prints. */
+  text: string;
   model: Sequential;
 }
 
-/** Builds the tiny network, records and prints its tape, writes the graph files and compares the gradients. */
+/** Builds the tiny network, prints every number of its forward and backward pass, writes the graph files. */
 export function run(options: WalkthroughOptions = {}): WalkthroughResult {
-  const { outDir = join('out', 'autodiff-walkthrough'), hidden = 'sigmoid', seed = 0, verbose = false } = options;
-  const log = verbose ? (s: string) => console.log(s) : () => {};
+  const { outDir = join('out', 'autodiff-walkthrough'), hidden = 'sigmoid', seed = 0, verbose = false, classic = true } = options;
+  const walk = walkNetwork(hidden, seed);
+  const lines = [...walk.lines];
 
-  // float64 parameters so the hand-derived and autograd numbers can be compared to ~1e-15.
-  const model = new Sequential({ seed, name: 'walkthrough' });
-  model.add(new Dense(3, { activation: hidden, inputShape: [2], dtype: 'float64', name: 'hidden' }));
-  model.add(new Dense(2, { activation: 'softmax', dtype: 'float64', name: 'output' }));
-  model.compile({ optimizer: 'sgd', lr: 0.5, loss: 'categoricalCrossentropy' });
-
-  const xs: Tensor = tensor(
-    [
-      [0.05, 0.1],
-      [0.6, -0.3],
-    ],
-    undefined,
-    { dtype: 'float64' },
-  );
-  const ys: Tensor = tensor(
-    [
-      [1, 0],
-      [0, 1],
-    ],
-    undefined,
-    { dtype: 'float64' },
-  );
-
-  // 1. Forward: every op application is appended to the tape of the result.
-  const x = variable(xs, { name: 'x' });
-  const probabilities = model.call(x);
-  probabilities.name = 'probabilities';
-  // (fit() trains through the fused softmax + cross-entropy op; here the two steps are kept apart to show them.)
-  const loss: Variable = getLoss('categoricalCrossentropy')(probabilities, variable(ys, { name: 'targets' }));
-  loss.name = 'loss';
-  const entries = tape(loss);
-  const tapeText = formatTape(loss);
-  log(
-    `loss = ${loss.item().toFixed(6)}\n\nThe tape, in the order the forward pass recorded it (backward walks it bottom-up):\n${tapeText}\n`,
-  );
-
-  // 2. Backward fills .grad of every parameter; the graph export can show those gradients.
-  loss.backward();
-  for (const [name, p] of model.namedParameters()) log(`∂loss/∂${name} = ${JSON.stringify(p.grad!.toArray())}`);
   const dir = resolve(outDir);
   mkdirSync(dir, { recursive: true });
-  const dot = toDot(loss, { grads: true, direction: 'LR' });
-  const mermaid = toMermaid(loss, { direction: 'LR' });
+  const dot = toDot(walk.loss, { grads: true, direction: 'LR' });
+  const mermaid = toMermaid(walk.loss, { direction: 'LR' });
   const dotPath = join(dir, 'graph.dot');
   const mermaidPath = join(dir, 'graph.mmd');
   const markdownPath = join(dir, 'graph.md');
@@ -95,17 +71,29 @@ export function run(options: WalkthroughOptions = {}): WalkthroughResult {
   writeFileSync(mermaidPath, mermaid + '\n');
   // GitHub and most Markdown viewers render a fenced mermaid block as the diagram.
   writeFileSync(markdownPath, `# The tape of the walkthrough's loss\n\n\`\`\`mermaid\n${mermaid}\n\`\`\`\n`);
-  log(`\nwrote ${dotPath} (render: dot -Tsvg ${dotPath} -o graph.svg), ${mermaidPath} and ${markdownPath}\n`);
 
-  // 3. The delta rule by hand next to autograd, per layer.
-  model.zeroGrad();
-  const explanation = explainBackprop(model, xs, ys);
+  const worked = classic ? mazur() : { numbers: [], lines: [] };
+  lines.push(...worked.lines, '');
+
+  // The library's own side-by-side table, through the fused softmax + cross-entropy that fit() trains with.
+  const explanation = explainBackprop(walk.model, walk.x, walk.targets);
   const explanationText = formatExplanation(explanation);
-  log(explanationText);
+  lines.push(
+    '7. explainBackprop(model, x, t) makes the comparison of step 5 for any Sequential of Dense layers, through the fused',
+    '   softmax + cross-entropy that fit() trains with (whose δ is the closed form (o − t)/n itself):',
+    ...explanationText.split('\n').map((l) => `   ${l}`),
+    '',
+    `wrote ${dotPath} (render: dot -Tsvg ${dotPath} -o graph.svg), ${mermaidPath} and ${markdownPath}`,
+  );
+  const text = lines.join('\n');
+  if (verbose) console.log(text);
   return {
-    loss: loss.item(),
-    tape: entries,
-    tapeText,
+    loss: walk.loss.item(),
+    tape: walk.tape,
+    tapeText: walk.tapeText,
+    arriving: walk.arriving,
+    comparisons: walk.comparisons,
+    published: worked.numbers,
     dotPath,
     mermaidPath,
     markdownPath,
@@ -113,7 +101,8 @@ export function run(options: WalkthroughOptions = {}): WalkthroughResult {
     mermaid,
     explanation,
     explanationText,
-    model,
+    text,
+    model: walk.model,
   };
 }
 

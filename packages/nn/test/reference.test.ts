@@ -6,6 +6,8 @@ import { Generator, Tensor, ShapeError, ValueError, randn, tensor } from '@tapeg
 import { describe, expect, test } from 'vitest';
 import { Dense, Dropout } from '../src/model/layers.js';
 import { Sequential } from '../src/model/sequential.js';
+import { getLoss } from '../src/training/losses.js';
+import { lossGradient, toMat } from '../src/reference/mlp.js';
 import {
   activationJacobian,
   explainBackprop,
@@ -215,7 +217,7 @@ describe('explainBackprop', () => {
     expect(e.layers.map((l) => l.layer)).toEqual(['layer 0', 'layer 1', 'layer 2']);
     expect(e.maxDiff).toBeLessThan(1e-14);
     expect(e.lossAutograd).toBeCloseTo(e.lossHand, 14);
-    expect(e.layers[2]!.formula).toContain('softmax Jacobian-vector product');
+    expect(e.layers[2]!.formula).toContain('softmax vector–Jacobian product gᵀJ');
     expect(e.layers[0]!.formula).toContain('[net > 0]');
     expect(e.layers[1]!.deltaHand.shape).toEqual([5, 5]);
     const text = formatExplanation(e);
@@ -313,6 +315,33 @@ describe('docs/backprop.md', () => {
     expect(printed[0]).toMatch(/dense_1 +softmax/);
     const worst = Number(/over all layers: (\S+)/.exec(printed[0]!)![1]);
     expect(worst).toBeLessThan(1e-6);
+  });
+});
+
+describe("the nn losses' log(clip(p, 1e-7, 1 − 1e-7))", () => {
+  const pGrad = (loss: string, p: number[][], t: number[][]): number[][] => {
+    const probabilities = variable(tensor(p, undefined, { dtype: 'float64' }), { requiresGrad: true });
+    getLoss(loss)(probabilities, tensor(t, undefined, { dtype: 'float64' })).backward();
+    return probabilities.grad!.toArray() as number[][];
+  };
+
+  test('changes nothing away from saturation: ∂E/∂p = −t/(n·p), as the unclipped reference says', () => {
+    const p = [[0.3, 0.7], [0.6, 0.4]];
+    const t = [[1, 0], [0, 1]];
+    const g = pGrad('categoricalCrossentropy', p, t);
+    const f64 = (v: number[][]): Tensor => tensor(v, undefined, { dtype: 'float64' });
+    const ref = lossGradient('cce', toMat(f64(p)), toMat(f64(t)));
+    g.flat().forEach((v, i) => expect(v).toBeCloseTo(ref.data[i]!, 14));
+    expect(g[0]![0]).toBeCloseTo(-1 / 0.6, 14);
+  });
+
+  test('and kills the gradient at saturation: at p = 1e-8 the clip is flat, ∂E/∂p = 0 where −t/(n·p) = −5·10⁷', () => {
+    const g = pGrad('categoricalCrossentropy', [[1e-8, 1 - 1e-8], [0.6, 0.4]], [[1, 0], [0, 1]]);
+    expect(g[0]![0] === 0).toBe(true);
+    expect(g[1]![1]).toBeCloseTo(-1 / 0.8, 14); // the unsaturated example keeps its gradient
+    // binary cross-entropy too: a confidently wrong sigmoid output learns nothing through the clipped log
+    const b = pGrad('binaryCrossentropy', [[1e-8]], [[1]]);
+    expect(b[0]![0] === 0).toBe(true);
   });
 });
 

@@ -45,35 +45,61 @@ export const div = binaryOp({
   jvp: [(da, { b }) => da.div(b), (db, { b, y }) => db.mul(y).div(b).neg()],
 });
 
-/** aᵇ elementwise with broadcasting. */
+/**
+ * ∂(aᵇ)/∂a = b·aᵇ⁻¹, and 0 where a = 0 = b (x⁰ is the constant 1; the formula would give 0·0⁻¹ = NaN). There it
+ * is computed on a base of 1 and multiplied by a constant 0, so that neither this derivative nor the next one
+ * meets an infinity.
+ */
+function powGradA(a: Variable, b: Variable): Variable {
+  const singular = K.mul(K.eq(a.value, 0), K.eq(b.value, 0));
+  if (K.sum(singular).item() === 0) return b.mul(a.pow(b.sub(1)));
+  return b.mul(where(singular, 1, a).pow(b.sub(1))).mul(constant(K.sub(1, singular)));
+}
+
+/**
+ * ∂(aᵇ)/∂b = aᵇ·ln a for a > 0, and its limit 0 where a = 0 ≤ b (the formula would give 0·(−∞) = NaN): there the
+ * log is taken of 1 instead of a, which also keeps the second derivatives finite.
+ */
+function powGradB(a: Variable, b: Variable, y: Variable): Variable {
+  const limit = K.mul(K.eq(a.value, 0), K.ge(b.value, 0));
+  return y.mul((K.sum(limit).item() === 0 ? a : where(limit, 1, a)).log());
+}
+
+/** aᵇ elementwise with broadcasting; ∂b needs a > 0, and is its limit 0 at a = 0 ≤ b, as in PyTorch. */
 export const pow = binaryOp({
   name: 'pow',
-  math: 'y = aᵇ   ∂a = g·b·aᵇ⁻¹   ∂b = g·y·ln a   ẏ = ȧ·b·aᵇ⁻¹ + ḃ·y·ln a',
+  math:
+    'y = aᵇ   ∂a = g·b·aᵇ⁻¹   ∂b = g·y·ln a   ẏ = ȧ·b·aᵇ⁻¹ + ḃ·y·ln a   ' +
+    '(∂b for a > 0, with its limit 0 at a = 0 ≤ b; ∂a = 0 at a = b = 0; as in PyTorch)',
   kernel: K.pow,
-  vjp: [(g, { a, b }) => g.mul(b).mul(a.pow(b.sub(1))), (g, { a, y }) => g.mul(y).mul(a.log())],
-  jvp: [(da, { a, b }) => da.mul(b).mul(a.pow(b.sub(1))), (db, { a, y }) => db.mul(y).mul(a.log())],
+  vjp: [(g, { a, b }) => g.mul(powGradA(a, b)), (g, { a, b, y }) => g.mul(powGradB(a, b, y))],
+  jvp: [(da, { a, b }) => da.mul(powGradA(a, b)), (db, { a, b, y }) => db.mul(powGradB(a, b, y))],
 });
 
-/** 1[a ≥ b] (for maximum) or 1[a ≤ b] (for minimum) as a constant: which input the result came from. */
-const picksA = (pick: (a: Tensor, b: Tensor) => Tensor, a: Variable, b: Variable): Variable => constant(pick(a.value, b.value));
-const picksB = (pick: (a: Tensor, b: Tensor) => Tensor, a: Variable, b: Variable): Variable => constant(K.sub(1, pick(a.value, b.value)));
+/**
+ * The share of the gradient of max(a, b) that goes to `a` (of min(a, b) with `wins` = lt): 1 where a wins, ½ at a
+ * tie, 0 where b wins — a constant. Splitting ties evenly is PyTorch's rule, agrees with the max-reduction (which
+ * splits ties between all the elements attaining the maximum) and is what central differences measure at a tie.
+ */
+const share = (wins: (a: Tensor, b: Tensor) => Tensor, a: Variable, b: Variable): Variable =>
+  constant(K.add(wins(a.value, b.value), K.mul(K.eq(a.value, b.value), 0.5)));
 
-/** Elementwise maximum with broadcasting. */
+/** Elementwise maximum with broadcasting; at a tie each input gets half the gradient (PyTorch's rule). */
 export const maximum = binaryOp({
   name: 'maximum',
-  math: 'y = max(a, b)   ∂a = g·1[a ≥ b]   ∂b = g·1[a < b]   ẏ = ȧ·1[a ≥ b] + ḃ·1[a < b]',
+  math: 'y = max(a, b)   ∂a = g·sₐ   ∂b = g·s_b   ẏ = ȧ·sₐ + ḃ·s_b   (sₐ = 1[a > b] + ½·1[a = b], s_b = 1 − sₐ: ties split evenly)',
   kernel: K.maximum,
-  vjp: [(g, { a, b }) => g.mul(picksA(K.ge, a, b)), (g, { a, b }) => g.mul(picksB(K.ge, a, b))],
-  jvp: [(da, { a, b }) => da.mul(picksA(K.ge, a, b)), (db, { a, b }) => db.mul(picksB(K.ge, a, b))],
+  vjp: [(g, { a, b }) => g.mul(share(K.gt, a, b)), (g, { a, b }) => g.mul(share(K.gt, b, a))],
+  jvp: [(da, { a, b }) => da.mul(share(K.gt, a, b)), (db, { a, b }) => db.mul(share(K.gt, b, a))],
 });
 
-/** Elementwise minimum with broadcasting. */
+/** Elementwise minimum with broadcasting; at a tie each input gets half the gradient (PyTorch's rule). */
 export const minimum = binaryOp({
   name: 'minimum',
-  math: 'y = min(a, b)   ∂a = g·1[a ≤ b]   ∂b = g·1[a > b]   ẏ = ȧ·1[a ≤ b] + ḃ·1[a > b]',
+  math: 'y = min(a, b)   ∂a = g·sₐ   ∂b = g·s_b   ẏ = ȧ·sₐ + ḃ·s_b   (sₐ = 1[a < b] + ½·1[a = b], s_b = 1 − sₐ: ties split evenly)',
   kernel: K.minimum,
-  vjp: [(g, { a, b }) => g.mul(picksA(K.le, a, b)), (g, { a, b }) => g.mul(picksB(K.le, a, b))],
-  jvp: [(da, { a, b }) => da.mul(picksA(K.le, a, b)), (db, { a, b }) => db.mul(picksB(K.le, a, b))],
+  vjp: [(g, { a, b }) => g.mul(share(K.lt, a, b)), (g, { a, b }) => g.mul(share(K.lt, b, a))],
+  jvp: [(da, { a, b }) => da.mul(share(K.lt, a, b)), (db, { a, b }) => db.mul(share(K.lt, b, a))],
 });
 
 /** The condition of {@link where}, broadcast to the result's shape (a constant). */

@@ -144,10 +144,13 @@ export const sigmoid = unaryOp({
 /** 1[x > 0] as a constant (relu′; a mask has derivative zero almost everywhere). */
 const positive = (x: Variable): Variable => constant(K.reluGrad(x.value));
 
-/** max(x, 0) */
+/**
+ * max(x, 0) as an op of its own, with the subgradient 0 at x = 0 (PyTorch's choice: a unit exactly at 0 is
+ * treated as off). `maximum(x, 0)` is a different op and splits the tie instead (½ at x = 0).
+ */
 export const relu = unaryOp({
   name: 'relu',
-  math: 'y = max(x, 0)   ∂x = g·1[x > 0]   ẏ = ẋ·1[x > 0]',
+  math: 'y = max(x, 0)   ∂x = g·1[x > 0]   ẏ = ẋ·1[x > 0]   (0 at x = 0, as in PyTorch)',
   kernel: K.relu,
   vjp: (g, { x }) => g.mul(positive(x)),
   jvp: (dx, { x }) => dx.mul(positive(x)),

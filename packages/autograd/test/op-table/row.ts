@@ -30,6 +30,20 @@ export interface Row {
   gradgrad?: boolean;
   /** Forward tolerance (relative+absolute), default 1e-10. */
   forwardTol?: number;
+  /**
+   * The documented derivative at a kink (a tie of max/min, relu at 0) or a limit (pow at base 0), where finite
+   * differences do not apply: a row with a rule is checked against it instead of by gradcheck/gradgradcheck and
+   * finite differences of the JVP, and its second derivatives are checked for consistency (see op-table.test.ts).
+   */
+  rule?: Rule;
+}
+
+/** The derivative a row's op must give, on the row's (logical) float64 input values. */
+export interface Rule {
+  /** The gradient of every input for the cotangent `u`. */
+  vjp: (u: R, ...xs: R[]) => R[];
+  /** The tangent of the output for the input tangents `ts`. */
+  jvp: (ts: R[], ...xs: R[]) => R;
 }
 
 /** A row run on one input layout. */

@@ -56,7 +56,7 @@ export function deltaRuleGradients(net: ReferenceMlp, x: Tensor, targets: Tensor
     delta = applyActivationBackward(outAct, g, fp.nets[L - 1]!, o);
     formula =
       outAct === 'softmax'
-        ? `δ_k = o_k(g_k − Σ_j g_j·o_j), g = ${lossGradientFormula[fp.loss]}   (softmax Jacobian-vector product)`
+        ? `δ_k = o_k(g_k − Σ_j g_j·o_j), g = ${lossGradientFormula[fp.loss]}   (softmax vector–Jacobian product gᵀJ)`
         : `δ = ∂E/∂o ⊙ f′(net), ${lossGradientFormula[fp.loss]}, f′ = ${derivativeFormula[outAct]}`;
   }
   layers[L - 1] = { delta: matToTensor(delta), ...weightGradients(fp.inputs[L - 1]!, delta), formula };
@@ -68,7 +68,7 @@ export function deltaRuleGradients(net: ReferenceMlp, x: Tensor, targets: Tensor
     delta = applyActivationBackward(act, upstream, fp.nets[l]!, fp.outs[l]!);
     formula =
       act === 'softmax'
-        ? 'δ_k = o_k(u_k − Σ_j u_j·o_j), u = δ_next·W_nextᵀ   (softmax Jacobian-vector product)'
+        ? 'δ_k = o_k(u_k − Σ_j u_j·o_j), u = δ_next·W_nextᵀ   (softmax vector–Jacobian product uᵀJ)'
         : `δ = f′(net) ⊙ (δ_next·W_nextᵀ), f′ = ${derivativeFormula[act]}`;
     layers[l] = { delta: matToTensor(delta), ...weightGradients(fp.inputs[l]!, delta), formula };
   }
@@ -96,7 +96,8 @@ function sigmoidBinaryCrossEntropyDelta(o: Mat, t: Mat): Mat {
 
 /**
  * Pulls an upstream gradient `g = ∂E/∂a` back through the activation to `∂E/∂net`: elementwise `g ⊙ f′(net)`,
- * or for softmax the Jacobian-vector product `δ_k = o_k(g_k − Σ_j g_j o_j)` (J = diag(o) − o·oᵀ is symmetric).
+ * or for softmax the vector–Jacobian product `δ = gᵀJ`, `δ_k = o_k(g_k − Σ_j g_j o_j)` — reverse mode's product. It
+ * equals the Jacobian–vector product J·g only because J = diag(o) − o·oᵀ is symmetric.
  */
 export function applyActivationBackward(act: ReferenceActivation, g: Mat, net: Mat, out: Mat): Mat {
   const { rows: n, cols: m } = g;
