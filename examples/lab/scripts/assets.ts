@@ -34,7 +34,8 @@ export const slug = (text: string): string =>
 
 /** docs/backprop.md as a standalone HTML page with heading anchors and a link back to the lab. */
 export function backpropPage(): string {
-  const markdown = readFileSync(join(REPO_ROOT, 'docs', 'backprop.md'), 'utf8');
+  // without the front matter (the docs site's page title)
+  const markdown = readFileSync(join(REPO_ROOT, 'docs', 'backprop.md'), 'utf8').replace(/^---\n[\s\S]*?\n---\n/, '');
   const marked = new Marked({
     renderer: {
       heading(this: { parser: { parseInline(tokens: Tokens.Heading['tokens']): string } }, token: Tokens.Heading): string {
