@@ -75,8 +75,15 @@ describe('a tapegrad model in ONNX Runtime', () => {
 describe('PyTorch-exported models', () => {
   const fixture = (name: string): { bytes: Uint8Array; x: Tensor; y: number[] } => {
     const dir = fileURLToPath(new URL('../../packages/nn/test/fixtures/onnx/', import.meta.url));
-    const rec = JSON.parse(readFileSync(`${dir}${name}.json`, 'utf8')) as { input: { shape: number[]; data: number[] }; output: { data: number[] } };
-    return { bytes: readFileSync(`${dir}${name}.onnx`), x: new Tensor(Float32Array.from(rec.input.data), rec.input.shape), y: rec.output.data };
+    const rec = JSON.parse(readFileSync(`${dir}${name}.json`, 'utf8')) as {
+      input: { shape: number[]; data: number[] };
+      output: { data: number[] };
+    };
+    return {
+      bytes: readFileSync(`${dir}${name}.onnx`),
+      x: new Tensor(Float32Array.from(rec.input.data), rec.input.shape),
+      y: rec.output.data,
+    };
   };
 
   it.each(['torch-mlp', 'torch-mlp-reshape'])('%s: ONNX Runtime, tapegrad and PyTorch agree (≤ 1e-5)', async (name) => {
@@ -93,7 +100,13 @@ describe('PyTorch-exported models', () => {
     const m = importOnnx(bytes);
     const g = new Generator(3);
     const x = randn([64, 2, 3, 4], { generator: g });
-    const y = new Tensor(Int32Array.from(x.values().filter((_, i) => i % 24 === 0), (v) => (v > 0 ? 1 : 0)), [64]);
+    const y = new Tensor(
+      Int32Array.from(
+        x.values().filter((_, i) => i % 24 === 0),
+        (v) => (v > 0 ? 1 : 0),
+      ),
+      [64],
+    );
     m.compile({ optimizer: 'adam', lr: 0.01, loss: 'sparseCategoricalCrossentropy' });
     const loss = m.fit(x, y, { epochs: 10, batchSize: 16, verbose: 0 }).history.loss!;
     expect(loss[9]!).toBeLessThan(loss[0]!);

@@ -60,7 +60,10 @@ describe('a tapegrad model in TensorFlow.js', () => {
     // model.json + shards on disk, read by a small IOHandler as a server would serve them
     const dir = tmp();
     exportTfjs(m, dir, { shardBytes: 100_000 });
-    const doc = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { modelTopology: object; weightsManifest: TF.io.WeightsManifestConfig };
+    const doc = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+      modelTopology: object;
+      weightsManifest: TF.io.WeightsManifestConfig;
+    };
     const group = doc.weightsManifest[0]!;
     expect(group.paths.length).toBe(5);
     const handler: TF.io.IOHandler = {

@@ -50,7 +50,8 @@ describe('ONNX models exported by PyTorch', () => {
     const labels = new Int32Array(96);
     for (let r = 0; r < 96; r++) {
       let best = 0;
-      for (let c = 1; c < 10; c++) if (xv[24 * r + 2 * c]! + xv[24 * r + 2 * c + 1]! > xv[24 * r + 2 * best]! + xv[24 * r + 2 * best + 1]!) best = c;
+      for (let c = 1; c < 10; c++)
+        if (xv[24 * r + 2 * c]! + xv[24 * r + 2 * c + 1]! > xv[24 * r + 2 * best]! + xv[24 * r + 2 * best + 1]!) best = c;
       labels[r] = best;
     }
     const y = new Tensor(labels, [96]);

@@ -5,7 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { Generator, ShapeError, TapegradError, Tensor, ValueError, randn } from '@tapegrad/tensor';
 import { Dense, Dropout, Flatten, Sequential } from '../src/index.js';
 import { ONNX_OPSET, exportOnnx, importOnnx } from '../src/onnx/index.js';
-import { decodeModel, encodeModel, type GraphProtoData, type ModelProtoData, type NodeProtoData, type TensorProtoData } from '../src/onnx/proto.js';
+import {
+  decodeModel,
+  encodeModel,
+  type GraphProtoData,
+  type ModelProtoData,
+  type NodeProtoData,
+  type TensorProtoData,
+} from '../src/onnx/proto.js';
 import { fixtureData } from './fixtures/fixture-data.js';
 import { judgeAll, type FuzzModel, type ModelApi } from './model-mutants.js';
 
@@ -26,7 +33,10 @@ function wide(): Sequential {
 }
 
 const floats = (name: string, dims: number[], values: number[]): TensorProtoData => ({
-  name, dims, data_type: 1, raw_data: new Uint8Array(Float32Array.from(values).buffer),
+  name,
+  dims,
+  data_type: 1,
+  raw_data: new Uint8Array(Float32Array.from(values).buffer),
 });
 const ints = (name: string, values: number[]): TensorProtoData => ({ name, dims: [values.length], data_type: 7, int64_data: values });
 const input = (dims: ({ dim_value: number } | { dim_param: string })[]): GraphProtoData['input'] => [
@@ -49,7 +59,8 @@ const x3 = (): Tensor => randn([4, 3], { generator: new Generator(8) });
 function affine(x: Tensor, w: number[], b: number[]): number[] {
   const xv = x.values();
   const out: number[] = [];
-  for (let r = 0; r < x.shape[0]!; r++) for (let j = 0; j < 2; j++) out.push(xv[3 * r]! * w[j]! + xv[3 * r + 1]! * w[2 + j]! + xv[3 * r + 2]! * w[4 + j]! + b[j]!);
+  for (let r = 0; r < x.shape[0]!; r++)
+    for (let j = 0; j < 2; j++) out.push(xv[3 * r]! * w[j]! + xv[3 * r + 1]! * w[2 + j]! + xv[3 * r + 2]! * w[4 + j]! + b[j]!);
   return out;
 }
 const close = (got: Tensor, want: number[]): void => got.values().forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
@@ -75,10 +86,30 @@ describe('exportOnnx → importOnnx', () => {
     expect(doc.opset_import).toEqual([{ domain: '', version: 13 }]);
     const g = doc.graph!;
     expect(g.input![0]!.type!.tensor_type!.shape!.dim).toEqual([{ dim_param: 'batch' }, { dim_value: 4 }, { dim_value: 6 }]);
-    expect(g.output![0]).toMatchObject({ name: 'output', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_param: 'batch' }, { dim_value: 4 }] } } } });
+    expect(g.output![0]).toMatchObject({
+      name: 'output',
+      type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_param: 'batch' }, { dim_value: 4 }] } } },
+    });
     expect(g.node!.map((n) => n.op_type)).toEqual([
-      'Flatten', 'Gemm', 'Relu', 'Dropout', 'Gemm', 'Tanh', 'Gemm', 'Sigmoid', 'Gemm', 'Elu', 'Gemm', 'Softplus', 'Gemm', 'LeakyRelu',
-      'Gemm', 'Gemm', 'LogSoftmax', 'Gemm', 'Softmax',
+      'Flatten',
+      'Gemm',
+      'Relu',
+      'Dropout',
+      'Gemm',
+      'Tanh',
+      'Gemm',
+      'Sigmoid',
+      'Gemm',
+      'Elu',
+      'Gemm',
+      'Softplus',
+      'Gemm',
+      'LeakyRelu',
+      'Gemm',
+      'Gemm',
+      'LogSoftmax',
+      'Gemm',
+      'Softmax',
     ]);
     expect(g.node![1]).toMatchObject({ name: 'dense', input: ['flatten/flatten', 'dense/kernel', 'dense/bias'], output: ['dense/gemm'] });
     expect(g.node![g.node!.length - 1]!.output).toEqual(['output']);
@@ -111,20 +142,38 @@ describe('importOnnx reads the forms other exporters write', () => {
     const bytes = graph(
       [
         { name: 'id', op_type: 'Identity', input: ['x'], output: ['h'] },
-        { name: 'fc', op_type: 'Gemm', input: ['h', 'w', 'b'], output: ['y'], attribute: [
-          { name: 'transB', type: 2, i: 1 }, { name: 'alpha', type: 1, f: 2 }, { name: 'beta', type: 1, f: 0.5 },
-        ] },
+        {
+          name: 'fc',
+          op_type: 'Gemm',
+          input: ['h', 'w', 'b'],
+          output: ['y'],
+          attribute: [
+            { name: 'transB', type: 2, i: 1 },
+            { name: 'alpha', type: 1, f: 2 },
+            { name: 'beta', type: 1, f: 0.5 },
+          ],
+        },
       ],
       [floats('w', [2, 3], wt), floats('b', [1, 2], [4, -6])],
     );
     const m = importOnnx(bytes);
     expect(m.layers.map((l) => l.name)).toEqual(['fc']);
     const x = x3();
-    close(m.predict(x), affine(x, W.map((v) => 2 * v), [2, -3]));
+    close(
+      m.predict(x),
+      affine(
+        x,
+        W.map((v) => 2 * v),
+        [2, -3],
+      ),
+    );
   });
 
   it('MatMul + Add (either operand order), a Constant shape for Reshape to [0, -1], Softmax with the opset-11 default axis', () => {
-    for (const order of [['m', 'b'], ['b', 'm']]) {
+    for (const order of [
+      ['m', 'b'],
+      ['b', 'm'],
+    ]) {
       const bytes = graph(
         [
           { op_type: 'Constant', output: ['shape'], attribute: [{ name: 'value', type: 4, t: ints('', [0, -1]) }] },
@@ -150,27 +199,40 @@ describe('importOnnx reads the forms other exporters write', () => {
   });
 
   it('Dropout with its ratio as an attribute (opset 10) or an input, its mask unused', () => {
-    const old = importOnnx(graph(
-      [{ op_type: 'Gemm', input: ['x', 'w'], output: ['g'] }, { op_type: 'Dropout', input: ['g'], output: ['y', 'mask'], attribute: [{ name: 'ratio', type: 1, f: 0.3 }] }],
-      [floats('w', [3, 2], W)],
-      10,
-    ));
+    const old = importOnnx(
+      graph(
+        [
+          { op_type: 'Gemm', input: ['x', 'w'], output: ['g'] },
+          { op_type: 'Dropout', input: ['g'], output: ['y', 'mask'], attribute: [{ name: 'ratio', type: 1, f: 0.3 }] },
+        ],
+        [floats('w', [3, 2], W)],
+        10,
+      ),
+    );
     expect((old.layers[1] as Dropout).rate).toBeCloseTo(0.3, 6);
-    const neu = importOnnx(graph(
-      [{ op_type: 'Gemm', input: ['x', 'w'], output: ['g'] }, { op_type: 'Dropout', input: ['g', 'r'], output: ['y'] }],
-      [floats('w', [3, 2], W), floats('r', [], [0.2])],
-    ));
+    const neu = importOnnx(
+      graph(
+        [
+          { op_type: 'Gemm', input: ['x', 'w'], output: ['g'] },
+          { op_type: 'Dropout', input: ['g', 'r'], output: ['y'] },
+        ],
+        [floats('w', [3, 2], W), floats('r', [], [0.2])],
+      ),
+    );
     expect((neu.layers[1] as Dropout).rate).toBeCloseTo(0.2, 6);
   });
 
-  it('a graph input with an unknown feature size takes it from the first Gemm, and initializers listed as inputs (IR 3) are not inputs', () => {
+  it('an unknown feature size comes from the first Gemm; initializers listed as inputs (IR 3) are not inputs', () => {
     const bytes = encodeModel({
       ir_version: 3,
       opset_import: [{ domain: 'ai.onnx', version: 9 }],
       graph: {
         node: [{ op_type: 'Gemm', input: ['x', 'w'], output: ['y'] }],
         initializer: [floats('w', [3, 2], W)],
-        input: [{ name: 'x', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_param: 'n' }, { dim_param: 'f' }] } } } }, { name: 'w' }],
+        input: [
+          { name: 'x', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_param: 'n' }, { dim_param: 'f' }] } } } },
+          { name: 'w' },
+        ],
         output: [{ name: 'y' }],
       },
     });
@@ -192,7 +254,13 @@ describe('importOnnx reads the forms other exporters write', () => {
 });
 
 describe('importOnnx refuses bad input with a clear error and builds nothing', () => {
-  const gemm = (extra: NodeProtoData['attribute'] = []): NodeProtoData => ({ name: 'fc', op_type: 'Gemm', input: ['x', 'w', 'b'], output: ['y'], attribute: extra });
+  const gemm = (extra: NodeProtoData['attribute'] = []): NodeProtoData => ({
+    name: 'fc',
+    op_type: 'Gemm',
+    input: ['x', 'w', 'b'],
+    output: ['y'],
+    attribute: extra,
+  });
   const ok: [NodeProtoData[], TensorProtoData[]] = [[gemm()], [floats('w', [3, 2], W), floats('b', [2], [0, 0])]];
   const model = (f: (m: ModelProtoData) => void): Uint8Array => {
     const m = decodeModel('t', graph(...ok));
@@ -205,46 +273,123 @@ describe('importOnnx refuses bad input with a clear error and builds nothing', (
   });
 
   it.each([
-    ['an unsupported operator, named', graph([{ name: 'c', op_type: 'Conv', input: ['x', 'w'], output: ['y'] }], [floats('w', [3, 2], W)]),
-      /node "c" \(Conv\): unsupported operator "Conv"; tapegrad imports Gemm, MatMul/],
-    ['an unsupported attribute', graph([gemm([{ name: 'transA', type: 2, i: 1 }])], ok[1]), /node "fc" \(Gemm\): unsupported attribute transA = 1/],
-    ['an unknown attribute', graph([gemm([{ name: 'broadcast', type: 2, i: 1 }])], ok[1]), /unsupported attribute "broadcast"; tapegrad reads alpha, beta, transA, transB/],
-    ['a LeakyRelu of another slope', graph([gemm(), { op_type: 'LeakyRelu', input: ['y'], output: ['z'], attribute: [{ name: 'alpha', type: 1, f: 0.2 }] }], ok[1],
-      13, { output: [{ name: 'z' }] }), /\(LeakyRelu\): unsupported attribute alpha = 0.2\d*; tapegrad's leakyRelu has 0.01/],
-    ['an activation after an activation', graph([gemm(), { op_type: 'Relu', input: ['y'], output: ['z'] }, { op_type: 'Tanh', input: ['z'], output: ['t'] }],
-      ok[1], 13, { output: [{ name: 't' }] }), /\(Tanh\): unsupported placement: .* follows a Dense that already applies relu/],
-    ['an operator of another domain', graph([{ ...gemm(), domain: 'com.microsoft' }], ok[1]), /unsupported operator domain "com.microsoft"/],
-    ['a branch: a node that does not take the previous output', graph([gemm(), { op_type: 'Relu', input: ['x'], output: ['z'] }], ok[1], 13,
-      { output: [{ name: 'z' }] }), /\(Relu\): takes "x", not the output of the node before it \("y"\)/],
-    ['an unused initializer', graph(...ok, 13, { initializer: [...ok[1], floats('spare', [1], [1])] }), /initializers "spare" are not used/],
-    ['a kernel that disagrees with the input', graph([gemm()], [floats('w', [4, 2], [...W, 1, 1]), floats('b', [2], [0, 0])]),
-      /\(Gemm\): the weights take 4 features but 3 reach this node/],
-    ['a bias of the wrong size', graph([gemm()], [floats('w', [3, 2], W), floats('b', [3], [0, 0, 0])]), /the bias has shape \[3\]; expected \[2\]/],
-    ['a Reshape to a fixed batch', graph([{ op_type: 'Reshape', input: ['x', 's'], output: ['y'] }], [ints('s', [4, -1])]),
-      /\(Reshape\): unsupported shape \[4, -1\]; tapegrad reads a Reshape to \[N, -1\]/],
-    ['a Dropout whose mask is used', graph([gemm(), { op_type: 'Dropout', input: ['y'], output: ['d', 'm'] }, { op_type: 'Relu', input: ['m'], output: ['z'] }],
-      ok[1], 13, { output: [{ name: 'z' }] }), /uses the mask output of a Dropout/],
-    ['weights stored in another file', graph([gemm()], [{ ...floats('w', [3, 2], W), data_location: 1 }, floats('b', [2], [0, 0])]),
-      /initializer "w": unsupported external data/],
-    ['int8 weights', graph([gemm()], [{ name: 'w', dims: [3, 2], data_type: 3, raw_data: new Uint8Array(6) }, floats('b', [2], [0, 0])]),
-      /initializer "w": unsupported element type int8/],
-    ['truncated raw data', graph([gemm()], [{ ...floats('w', [3, 2], W), raw_data: new Uint8Array(20) }, floats('b', [2], [0, 0])]),
-      /initializer "w": raw_data holds 5 values; shape \[3, 2\] needs 6 — truncated or corrupted/],
-    ['a NaN weight', graph([gemm()], [floats('w', [3, 2], [NaN, ...W.slice(1)]), floats('b', [2], [0, 0])]), /weight 'fc\/kernel' element 0 is NaN/],
-    ['a hostile shape', graph([gemm()], [{ name: 'w', dims: [1e9, 1e9], data_type: 1 }, floats('b', [2], [0, 0])]), /has more than 67108864 elements/],
-    ['a double input', model((m) => (m.graph!.input![0]!.type!.tensor_type!.elem_type = 11)), /the graph input must be a float tensor, got element type 11/],
+    [
+      'an unsupported operator, named',
+      graph([{ name: 'c', op_type: 'Conv', input: ['x', 'w'], output: ['y'] }], [floats('w', [3, 2], W)]),
+      /node "c" \(Conv\): unsupported operator "Conv"; tapegrad imports Gemm, MatMul/,
+    ],
+    [
+      'an unsupported attribute',
+      graph([gemm([{ name: 'transA', type: 2, i: 1 }])], ok[1]),
+      /node "fc" \(Gemm\): unsupported attribute transA = 1/,
+    ],
+    [
+      'an unknown attribute',
+      graph([gemm([{ name: 'broadcast', type: 2, i: 1 }])], ok[1]),
+      /unsupported attribute "broadcast"; tapegrad reads alpha, beta, transA, transB/,
+    ],
+    [
+      'a LeakyRelu of another slope',
+      graph([gemm(), { op_type: 'LeakyRelu', input: ['y'], output: ['z'], attribute: [{ name: 'alpha', type: 1, f: 0.2 }] }], ok[1], 13, {
+        output: [{ name: 'z' }],
+      }),
+      /\(LeakyRelu\): unsupported attribute alpha = 0.2\d*; tapegrad's leakyRelu has 0.01/,
+    ],
+    [
+      'an activation after an activation',
+      graph([gemm(), { op_type: 'Relu', input: ['y'], output: ['z'] }, { op_type: 'Tanh', input: ['z'], output: ['t'] }], ok[1], 13, {
+        output: [{ name: 't' }],
+      }),
+      /\(Tanh\): unsupported placement: .* follows a Dense that already applies relu/,
+    ],
+    [
+      'an operator of another domain',
+      graph([{ ...gemm(), domain: 'com.microsoft' }], ok[1]),
+      /unsupported operator domain "com.microsoft"/,
+    ],
+    [
+      'a branch: a node that does not take the previous output',
+      graph([gemm(), { op_type: 'Relu', input: ['x'], output: ['z'] }], ok[1], 13, { output: [{ name: 'z' }] }),
+      /\(Relu\): takes "x", not the output of the node before it \("y"\)/,
+    ],
+    [
+      'an unused initializer',
+      graph(...ok, 13, { initializer: [...ok[1], floats('spare', [1], [1])] }),
+      /initializers "spare" are not used/,
+    ],
+    [
+      'a kernel that disagrees with the input',
+      graph([gemm()], [floats('w', [4, 2], [...W, 1, 1]), floats('b', [2], [0, 0])]),
+      /\(Gemm\): the weights take 4 features but 3 reach this node/,
+    ],
+    [
+      'a bias of the wrong size',
+      graph([gemm()], [floats('w', [3, 2], W), floats('b', [3], [0, 0, 0])]),
+      /the bias has shape \[3\]; expected \[2\]/,
+    ],
+    [
+      'a Reshape to a fixed batch',
+      graph([{ op_type: 'Reshape', input: ['x', 's'], output: ['y'] }], [ints('s', [4, -1])]),
+      /\(Reshape\): unsupported shape \[4, -1\]; tapegrad reads a Reshape to \[N, -1\]/,
+    ],
+    [
+      'a Dropout whose mask is used',
+      graph(
+        [gemm(), { op_type: 'Dropout', input: ['y'], output: ['d', 'm'] }, { op_type: 'Relu', input: ['m'], output: ['z'] }],
+        ok[1],
+        13,
+        { output: [{ name: 'z' }] },
+      ),
+      /uses the mask output of a Dropout/,
+    ],
+    [
+      'weights stored in another file',
+      graph([gemm()], [{ ...floats('w', [3, 2], W), data_location: 1 }, floats('b', [2], [0, 0])]),
+      /initializer "w": unsupported external data/,
+    ],
+    [
+      'int8 weights',
+      graph([gemm()], [{ name: 'w', dims: [3, 2], data_type: 3, raw_data: new Uint8Array(6) }, floats('b', [2], [0, 0])]),
+      /initializer "w": unsupported element type int8/,
+    ],
+    [
+      'truncated raw data',
+      graph([gemm()], [{ ...floats('w', [3, 2], W), raw_data: new Uint8Array(20) }, floats('b', [2], [0, 0])]),
+      /initializer "w": raw_data holds 5 values; shape \[3, 2\] needs 6 — truncated or corrupted/,
+    ],
+    [
+      'a NaN weight',
+      graph([gemm()], [floats('w', [3, 2], [NaN, ...W.slice(1)]), floats('b', [2], [0, 0])]),
+      /weight 'fc\/kernel' element 0 is NaN/,
+    ],
+    [
+      'a hostile shape',
+      graph([gemm()], [{ name: 'w', dims: [1e9, 1e9], data_type: 1 }, floats('b', [2], [0, 0])]),
+      /has more than 67108864 elements/,
+    ],
+    [
+      'a double input',
+      model((m) => (m.graph!.input![0]!.type!.tensor_type!.elem_type = 11)),
+      /the graph input must be a float tensor, got element type 11/,
+    ],
     ['two inputs', model((m) => m.graph!.input!.push({ name: 'x2' })), /expected one graph input and one output, got 2 inputs/],
     ['no graph', model((m) => delete m.graph), /the model has no graph/],
     ['an old opset', model((m) => (m.opset_import = [{ version: 6 }])), /ONNX operator set is 6; this build reads opsets 7 to 26/],
     ['a newer IR', model((m) => (m.ir_version = 99)), /IR version 99 is not one this build reads \(3 to 13\)/],
-    ['an output that is not the chain end', model((m) => (m.graph!.output![0]!.name = 'w')), /the graph output "w" is not the end of the chain/],
+    [
+      'an output that is not the chain end',
+      model((m) => (m.graph!.output![0]!.name = 'w')),
+      /the graph output "w" is not the end of the chain/,
+    ],
   ])('%s', (_label, bytes, message) => {
     expect(() => importOnnx(bytes)).toThrow(message);
     expect(() => importOnnx(bytes)).toThrow(TapegradError);
   });
 
   it('refuses bytes that are not a model, too many bytes, and every truncation of a real one', () => {
-    expect(() => importOnnx(new TextEncoder().encode('{"not": "onnx"}'))).toThrow(/not an ONNX model \(truncated or corrupted\)|IR version/);
+    expect(() => importOnnx(new TextEncoder().encode('{"not": "onnx"}'))).toThrow(
+      /not an ONNX model \(truncated or corrupted\)|IR version/,
+    );
     expect(() => importOnnx(new Uint8Array(0))).toThrow(/IR version \(missing\) is not one this build reads/);
     expect(() => importOnnx('model.onnx' as never)).toThrow(ValueError);
     expect(() => importOnnx(graph(...ok), { maxBytes: 10 })).toThrow(/refusing models over 10 bytes/);

@@ -59,7 +59,9 @@ describe('exportTfjs / importTfjs', () => {
     const dir = tmp();
     exportTfjs(model(), dir, { shardBytes: 1000 });
     truncateSync(join(dir, 'group1-shard4of4.bin'), 100);
-    expect(() => importTfjs(dir)).toThrow(/model\.json: the weights files of group 1 hold 3100 bytes but its weights need 3348 — truncated/);
+    expect(() => importTfjs(dir)).toThrow(
+      /model\.json: the weights files of group 1 hold 3100 bytes but its weights need 3348 — truncated/,
+    );
     const gone = tmp();
     exportTfjs(model(), gone);
     writeFileSync(join(gone, 'group1-shard1of1.bin'), new Uint8Array(4 * 837 + 4));
@@ -73,7 +75,11 @@ describe('exportTfjs / importTfjs', () => {
   });
 
   it.each([
-    ['a path out of the directory', '../secret.bin', /weights path "..\/secret.bin" must be a file name relative to the model\.json's directory/],
+    [
+      'a path out of the directory',
+      '../secret.bin',
+      /weights path "..\/secret.bin" must be a file name relative to the model\.json's directory/,
+    ],
     ['an absolute path', '/etc/passwd', /weights path "\/etc\/passwd" must be a file name relative/],
     ['a URL', 'https://example.com/w.bin', /must be a file name relative/],
   ])('refuses %s in the manifest', (_label, path, message) => {
@@ -98,7 +104,9 @@ describe('exportTfjs / importTfjs', () => {
     const t = doc.modelTopology as { config: { layers: { class_name: string }[] } };
     t.config.layers[1]!.class_name = 'SpatialDropout1D';
     writeFileSync(join(dir, 'model.json'), JSON.stringify(doc));
-    expect(() => importTfjs(dir)).toThrow(new RegExp(`^${join(dir, 'model.json')}: fromTfjsArtifacts: layer 'dropout' \\(SpatialDropout1D\\): unsupported`));
+    expect(() => importTfjs(dir)).toThrow(
+      new RegExp(`^${join(dir, 'model.json')}: fromTfjsArtifacts: layer 'dropout' \\(SpatialDropout1D\\): unsupported`),
+    );
     expect(() => importTfjs(dir)).toThrow(TapegradError);
     expect(() => importTfjs(join(dir, 'nope'))).toThrow(/cannot read/);
   });

@@ -74,7 +74,18 @@ describe('toTfjsArtifacts → fromTfjsArtifacts', () => {
     expect(a.modelTopology.class_name).toBe('Sequential');
     const layers = (a.modelTopology.config as Json).layers as Json[];
     expect(layers.map((l) => l.class_name)).toEqual([
-      'Flatten', 'Dense', 'Dropout', 'Dense', 'Dense', 'Dense', 'Dense', 'Dense', 'Dense', 'LeakyReLU', 'Dense', 'Dense',
+      'Flatten',
+      'Dense',
+      'Dropout',
+      'Dense',
+      'Dense',
+      'Dense',
+      'Dense',
+      'Dense',
+      'Dense',
+      'LeakyReLU',
+      'Dense',
+      'Dense',
     ]);
     expect((layers[0]!.config as Json).batch_input_shape).toEqual([null, 4, 6]);
     const dense = layers[1]!.config as Json;
@@ -87,7 +98,9 @@ describe('toTfjsArtifacts → fromTfjsArtifacts', () => {
       { name: 'dense/bias', shape: [16], dtype: 'float32' },
       { name: 'dense_1/kernel', shape: [16, 12], dtype: 'float32' },
     ]);
-    const params = wide().parameters().reduce((n, p) => n + p.size, 0);
+    const params = wide()
+      .parameters()
+      .reduce((n, p) => n + p.size, 0);
     expect(a.weightData.byteLength).toBe(4 * params);
     // the weights are a copy: training the model afterwards does not change exported artifacts
     expect(a.weightData).toBeInstanceOf(ArrayBuffer);
@@ -158,8 +171,16 @@ describe('fromTfjsArtifacts reads what TF.js writes', () => {
     const x = randn([3, 3], { generator: new Generator(9) });
     const want = small().predict(x);
     const split = [bytes.slice(0, 10).buffer, bytes.slice(10).buffer];
-    expect(fromTfjsArtifacts({ ...a, weightData: split }).predict(x).equals(want)).toBe(true);
-    expect(fromTfjsArtifacts({ ...a, weightData: bytes }).predict(x).equals(want)).toBe(true);
+    expect(
+      fromTfjsArtifacts({ ...a, weightData: split })
+        .predict(x)
+        .equals(want),
+    ).toBe(true);
+    expect(
+      fromTfjsArtifacts({ ...a, weightData: bytes })
+        .predict(x)
+        .equals(want),
+    ).toBe(true);
     const wrapped = { ...a, modelTopology: { model_config: a.modelTopology, keras_version: '2.13.1', backend: 'tensorflow' } };
     expect(fromTfjsArtifacts(wrapped).predict(x).equals(want)).toBe(true);
   });
@@ -181,8 +202,16 @@ describe('fromTfjsArtifacts refuses bad input with a clear error and builds noth
   const bytes = new Uint8Array(good.weightData);
 
   it.each([
-    ['truncated weights', { ...good, weightData: bytes.slice(0, bytes.length - 4).buffer }, /weightData has 100 bytes but the weightSpecs describe 104/],
-    ['extra weight bytes', { ...good, weightData: new Uint8Array(bytes.length + 8).buffer }, /weightData has 112 bytes .* truncated, or weights and topology/],
+    [
+      'truncated weights',
+      { ...good, weightData: bytes.slice(0, bytes.length - 4).buffer },
+      /weightData has 100 bytes but the weightSpecs describe 104/,
+    ],
+    [
+      'extra weight bytes',
+      { ...good, weightData: new Uint8Array(bytes.length + 8).buffer },
+      /weightData has 112 bytes .* truncated, or weights and topology/,
+    ],
     ['weightData of the wrong type', { ...good, weightData: 'abc' as never }, /weightData must be an ArrayBuffer/],
     ['artifacts that are not an object', null as never, /expected \{modelTopology, weightSpecs, weightData\}/],
   ])('%s', (_label, artifacts, message) => {
@@ -192,39 +221,81 @@ describe('fromTfjsArtifacts refuses bad input with a clear error and builds noth
 
   it.each([
     ['a functional model', (t: Json) => (t.class_name = 'Functional'), /unsupported model class "Functional"; tapegrad imports Sequential/],
-    ['an unsupported layer, named', (_t: Json, l: Json[]) => l.push({ class_name: 'Conv2D', config: { name: 'conv' } }),
-      /layer 'conv' \(Conv2D\): unsupported layer class "Conv2D"/],
-    ['an unsupported activation', (_t: Json, l: Json[]) => ((l[0]!.config as Json).activation = 'selu'),
-      /layer 'dense' \(Dense\): unsupported activation "selu"/],
-    ['a regularizer', (_t: Json, l: Json[]) => ((l[0]!.config as Json).kernel_regularizer = { class_name: 'L2', config: { l2: 0.01 } }),
-      /layer 'dense' \(Dense\): unsupported attribute kernel_regularizer/],
-    ['a LeakyReLU of another slope', (_t: Json, l: Json[]) => {
-      (l[0]!.config as Json).activation = 'linear';
-      l.splice(1, 0, { class_name: 'LeakyReLU', config: { alpha: 0.3, name: 'lr' } });
-    }, /layer 'lr' \(LeakyReLU\): unsupported attribute alpha 0.3; tapegrad's leakyRelu has slope 0.01/],
-    ['an activation after a Dense that has one', (_t: Json, l: Json[]) => l.push({ class_name: 'Activation', config: { activation: 'tanh', name: 't' } }),
-      /layer 't' \(Activation\): unsupported placement: .* follows Dense 'dense_1' \(activation softmax\)/],
-    ['dropout noise_shape', (_t: Json, l: Json[]) => l.splice(1, 0, { class_name: 'Dropout', config: { name: 'd', rate: 0.5, noise_shape: [1, 4] } }),
-      /layer 'd' \(Dropout\): unsupported attribute noise_shape/],
+    [
+      'an unsupported layer, named',
+      (_t: Json, l: Json[]) => l.push({ class_name: 'Conv2D', config: { name: 'conv' } }),
+      /layer 'conv' \(Conv2D\): unsupported layer class "Conv2D"/,
+    ],
+    [
+      'an unsupported activation',
+      (_t: Json, l: Json[]) => ((l[0]!.config as Json).activation = 'selu'),
+      /layer 'dense' \(Dense\): unsupported activation "selu"/,
+    ],
+    [
+      'a regularizer',
+      (_t: Json, l: Json[]) => ((l[0]!.config as Json).kernel_regularizer = { class_name: 'L2', config: { l2: 0.01 } }),
+      /layer 'dense' \(Dense\): unsupported attribute kernel_regularizer/,
+    ],
+    [
+      'a LeakyReLU of another slope',
+      (_t: Json, l: Json[]) => {
+        (l[0]!.config as Json).activation = 'linear';
+        l.splice(1, 0, { class_name: 'LeakyReLU', config: { alpha: 0.3, name: 'lr' } });
+      },
+      /layer 'lr' \(LeakyReLU\): unsupported attribute alpha 0.3; tapegrad's leakyRelu has slope 0.01/,
+    ],
+    [
+      'an activation after a Dense that has one',
+      (_t: Json, l: Json[]) => l.push({ class_name: 'Activation', config: { activation: 'tanh', name: 't' } }),
+      /layer 't' \(Activation\): unsupported placement: .* follows Dense 'dense_1' \(activation softmax\)/,
+    ],
+    [
+      'dropout noise_shape',
+      (_t: Json, l: Json[]) => l.splice(1, 0, { class_name: 'Dropout', config: { name: 'd', rate: 0.5, noise_shape: [1, 4] } }),
+      /layer 'd' \(Dropout\): unsupported attribute noise_shape/,
+    ],
     ['a float16 layer', (_t: Json, l: Json[]) => ((l[0]!.config as Json).dtype = 'float16'), /unsupported dtype "float16"/],
     ['no input shape', (_t: Json, l: Json[]) => delete (l[0]!.config as Json).batch_input_shape, /the topology has no input shape/],
-    ['an input shape on a later layer', (_t: Json, l: Json[]) => ((l[1]!.config as Json).batch_input_shape = [null, 4]),
-      /only the first layer may set an input shape/],
+    [
+      'an input shape on a later layer',
+      (_t: Json, l: Json[]) => ((l[1]!.config as Json).batch_input_shape = [null, 4]),
+      /only the first layer may set an input shape/,
+    ],
     ['units far too large', (_t: Json, l: Json[]) => ((l[0]!.config as Json).units = 1e8), /units must be a positive integer ≤ 10000000/],
-    ['a model over the parameter cap', (_t: Json, l: Json[]) => ((l[0]!.config as Json).batch_input_shape = [null, 2 ** 24]),
-      /the architecture has \d+ parameters, more than 67108864; refusing to allocate/],
+    [
+      'a model over the parameter cap',
+      (_t: Json, l: Json[]) => ((l[0]!.config as Json).batch_input_shape = [null, 2 ** 24]),
+      /the architecture has \d+ parameters, more than 67108864; refusing to allocate/,
+    ],
     ['a layer without a config', (_t: Json, l: Json[]) => (l[1] = { class_name: 'Dense' }), /layer 1 must be \{class_name, config\}/],
     ['duplicate layer names', (_t: Json, l: Json[]) => ((l[1]!.config as Json).name = 'dense'), /two layers are named "dense"/],
-    ['a weight name the layers do not have', (_t: Json, _l: Json[], s: Json[]) => (s[1]!.name = 'other/bias'),
-      /the weights do not match the layers; missing "dense\/bias"; unexpected "other\/bias"/],
-    ['a transposed kernel', (_t: Json, _l: Json[], s: Json[]) => (s[0]!.shape = [4, 3]), /weight 'dense\/kernel' has shape \[4, 3\]; the layers need \[3, 4\]/],
+    [
+      'a weight name the layers do not have',
+      (_t: Json, _l: Json[], s: Json[]) => (s[1]!.name = 'other/bias'),
+      /the weights do not match the layers; missing "dense\/bias"; unexpected "other\/bias"/,
+    ],
+    [
+      'a transposed kernel',
+      (_t: Json, _l: Json[], s: Json[]) => (s[0]!.shape = [4, 3]),
+      /weight 'dense\/kernel' has shape \[4, 3\]; the layers need \[3, 4\]/,
+    ],
     ['int32 weights', (_t: Json, _l: Json[], s: Json[]) => (s[0]!.dtype = 'int32'), /weight "dense\/kernel": unsupported dtype "int32"/],
-    ['quantized weights', (_t: Json, _l: Json[], s: Json[]) => (s[0]!.quantization = { dtype: 'uint8', scale: 1, min: 0 }),
-      /unsupported attribute quantization/],
+    [
+      'quantized weights',
+      (_t: Json, _l: Json[], s: Json[]) => (s[0]!.quantization = { dtype: 'uint8', scale: 1, min: 0 }),
+      /unsupported attribute quantization/,
+    ],
     ['a weight listed twice', (_t: Json, _l: Json[], s: Json[]) => s.push({ ...s[0]! }), /weight "dense\/kernel" appears twice/],
-    ['a hostile shape', (_t: Json, _l: Json[], s: Json[]) => (s[0]!.shape = [1e9, 1e9]), /the weights hold more than 67108864 values \(shape \[1000000000, 1000000000\]\)/],
-    ['a prototype-polluting key', (t: Json) => Object.defineProperty(t, '__proto__', { value: {}, enumerable: true }),
-      /forbidden key "__proto__"/],
+    [
+      'a hostile shape',
+      (_t: Json, _l: Json[], s: Json[]) => (s[0]!.shape = [1e9, 1e9]),
+      /the weights hold more than 67108864 values \(shape \[1000000000, 1000000000\]\)/,
+    ],
+    [
+      'a prototype-polluting key',
+      (t: Json) => Object.defineProperty(t, '__proto__', { value: {}, enumerable: true }),
+      /forbidden key "__proto__"/,
+    ],
   ])('%s', (_label, f, message) => {
     const a = edit(good, f as (t: Json, l: Json[], s: Json[]) => void);
     expect(() => fromTfjsArtifacts(a)).toThrow(message);
@@ -234,7 +305,9 @@ describe('fromTfjsArtifacts refuses bad input with a clear error and builds noth
   it('refuses NaN weights and weights that disagree with the layer sizes', () => {
     const nan = new Float32Array(good.weightData.slice(0));
     nan[5] = NaN;
-    expect(() => fromTfjsArtifacts({ ...good, weightData: nan.buffer })).toThrow(/weight 'dense\/kernel' element 5 is NaN; expected a finite value/);
+    expect(() => fromTfjsArtifacts({ ...good, weightData: nan.buffer })).toThrow(
+      /weight 'dense\/kernel' element 5 is NaN; expected a finite value/,
+    );
     nan[5] = 3e37;
     expect(() => fromTfjsArtifacts({ ...good, weightData: nan.buffer })).toThrow(/element 5 is 3\.\d+e\+37; .* taken for corruption/);
     const wider = edit(good, (_t, l, s) => {

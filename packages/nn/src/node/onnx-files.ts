@@ -11,7 +11,10 @@ export function exportOnnxFile(model: Sequential, path: string): void {
   writeFileAtomic(path, exportOnnx(model));
 }
 
-/** Reads an ONNX model file (at most `maxBytes`, default 1 GiB, counted as read) and builds it with {@link importOnnx}; errors name the file. */
+/**
+ * Reads an ONNX model file (at most `maxBytes`, default 1 GiB, counted as read) and builds it with {@link importOnnx};
+ * errors name the file.
+ */
 export function importOnnxFile(path: string, options: { maxBytes?: number } = {}): Sequential {
   const maxBytes = options.maxBytes ?? 2 ** 30;
   const bytes = readBounded('importOnnxFile', path, maxBytes);
