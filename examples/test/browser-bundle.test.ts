@@ -24,7 +24,7 @@ describe('browser safety of the core packages', () => {
     });
   }
 
-  it('@tapegrad/nn/onnx bundles for the browser (protobufjs and the schema, no Node built-in); the main entry has no protobufjs', async () => {
+  it('@tapegrad/nn/onnx bundles for the browser (protobufjs, the schema, no Node built-in); the main entry has no protobufjs', async () => {
     const bundle = async (file: string): Promise<string[]> => {
       const result = await build({
         entryPoints: [fileURLToPath(new URL(`../../packages/nn/src/${file}`, import.meta.url))],
