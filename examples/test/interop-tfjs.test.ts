@@ -34,13 +34,14 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** The artifacts TF.js hands to a save handler. */
-async function saveFromTfjs(model: TF.LayersModel): Promise<TF.io.ModelArtifacts> {
+async function saveFromTfjs(model: TF.LayersModel, includeOptimizer = false): Promise<TF.io.ModelArtifacts> {
   let saved: TF.io.ModelArtifacts | null = null;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       saved = artifacts;
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
+    { includeOptimizer },
   );
   return saved!;
 }
@@ -121,6 +122,10 @@ describe('a TensorFlow.js model in tapegrad', () => {
     expect(m.layers.map((l) => `${l.type} ${l.activationName}`)).toEqual(['Dense relu', 'Dropout -', 'Dense softmax']);
     const tfP = tfPredict(t, mnist.xTest);
     expect(maxDiff(m.predict(mnist.xTest).values(), tfP)).toBeLessThanOrEqual(1e-6);
+    // saved with the optimizer's state (Adam's moments and step counter follow the weights): the state is skipped
+    const withOptimizer = await saveFromTfjs(t, true);
+    expect(withOptimizer.weightSpecs!.some((s) => s.group === 'optimizer' && s.dtype === 'int32')).toBe(true);
+    expect(fromTfjsArtifacts(withOptimizer as unknown as TfjsArtifacts).predict(mnist.xTest).equals(m.predict(mnist.xTest))).toBe(true);
 
     m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     const before = m.evaluate(mnist.xTest, mnist.yTest);

@@ -3,7 +3,8 @@
 // exported models in examples/test/interop-onnx.test.ts; PyTorch's exports are read in onnx-torch.test.ts.
 import { describe, expect, it } from 'vitest';
 import { Generator, ShapeError, TapegradError, Tensor, ValueError, randn } from '@tapegrad/tensor';
-import { Dense, Dropout, Flatten, Sequential } from '../src/index.js';
+import { softsign } from '@tapegrad/autograd';
+import { Dense, Dropout, Flatten, Sequential, registerActivation, unregisterActivation } from '../src/index.js';
 import { ONNX_OPSET, exportOnnx, importOnnx } from '../src/onnx/index.js';
 import {
   decodeModel,
@@ -126,6 +127,14 @@ describe('exportOnnx → importOnnx', () => {
     const unbuilt = new Sequential();
     unbuilt.add(new Dense(2));
     expect(() => exportOnnx(unbuilt)).toThrow(/exportOnnx: the model is not built/);
+    registerActivation('softsign', (x) => softsign(x));
+    try {
+      const s = new Sequential();
+      s.add(new Dense(3, { activation: 'softsign', inputShape: [2], name: 'squash' }));
+      expect(() => exportOnnx(s)).toThrow(/unsupported activation 'softsign' in layer 'squash': a registered activation is a function/);
+    } finally {
+      unregisterActivation('softsign');
+    }
   });
 
   it('gives a model whose first Dense sees multi-dimensional samples a flat input', () => {
@@ -384,6 +393,11 @@ describe('importOnnx refuses bad input with a clear error and builds nothing', (
   ])('%s', (_label, bytes, message) => {
     expect(() => importOnnx(bytes)).toThrow(message);
     expect(() => importOnnx(bytes)).toThrow(TapegradError);
+  });
+
+  it.each(['Softsign', 'Gelu', 'HardSigmoid'])('refuses the activation operator %s, which tapegrad does not import, by name', (op) => {
+    const bytes = graph([gemm(), { name: 'act', op_type: op, input: ['y'], output: ['z'] }], ok[1], 20, { output: [{ name: 'z' }] });
+    expect(() => importOnnx(bytes)).toThrow(new RegExp(`node "act" \\(${op}\\): unsupported operator "${op}"`));
   });
 
   it('refuses bytes that are not a model, too many bytes, and every truncation of a real one', () => {

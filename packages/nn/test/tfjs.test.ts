@@ -302,6 +302,19 @@ describe('fromTfjsArtifacts refuses bad input with a clear error and builds noth
     expect(() => fromTfjsArtifacts(a)).toThrow(TapegradError);
   });
 
+  it('refuses softsign, gelu_new and swish by name, and skips an optimizer state saved after the weights', () => {
+    for (const activation of ['softsign', 'gelu_new', 'swish']) {
+      const a = edit(good, (_t, l) => ((l[1]!.config as Json).activation = activation));
+      expect(() => fromTfjsArtifacts(a)).toThrow(new RegExp(`layer 'dense_1' \\(Dense\\): unsupported activation "${activation}"`));
+    }
+    const withOptimizer = edit(good, (_t, _l, s) => s.push({ name: 'iter', shape: [], dtype: 'int32', group: 'optimizer' }));
+    const data = new Uint8Array(bytes.length + 4);
+    data.set(bytes);
+    const x = randn([2, 3], { generator: new Generator(3) });
+    expect(fromTfjsArtifacts({ ...withOptimizer, weightData: data }).predict(x).equals(fromTfjsArtifacts(good).predict(x))).toBe(true);
+    expect(() => fromTfjsArtifacts(withOptimizer)).toThrow(/weightData has 104 bytes but the weightSpecs describe 108/);
+  });
+
   it('refuses NaN weights and weights that disagree with the layer sizes', () => {
     const nan = new Float32Array(good.weightData.slice(0));
     nan[5] = NaN;

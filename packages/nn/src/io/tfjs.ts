@@ -18,6 +18,8 @@ export interface TfjsWeightSpec {
   dtype: string;
   /** TF.js's quantized weights (refused on import: tapegrad reads float32 weights). */
   quantization?: unknown;
+  /** `'optimizer'` for an optimizer's state saved with `includeOptimizer` (skipped on import). */
+  group?: string;
 }
 
 /**
@@ -91,9 +93,10 @@ export function toTfjsArtifacts(model: Sequential): TfjsArtifacts {
 /**
  * A Sequential model from TF.js layers-model artifacts (`model.save(tf.io.withSaveHandler(…))`, or a model.json
  * and its weights): Dense, Dropout, Flatten, InputLayer and activation layers (Activation, ReLU, LeakyReLU with
- * alpha 0.01, ELU, Softmax) that follow a Dense. The model is uncompiled: compile it to train on. Every field is
- * checked before anything is built; an unsupported layer, attribute or activation is named in the error, and
- * weights that disagree with the topology (names, shapes, byte count) are refused.
+ * alpha 0.01, ELU, Softmax) that follow a Dense. The model is uncompiled: compile it to train on (an optimizer state
+ * saved with `includeOptimizer` is skipped). Every field is checked before anything is built; an unsupported layer,
+ * attribute or activation is named in the error, and weights that disagree with the topology (names, shapes, byte
+ * count) are refused.
  */
 export function fromTfjsArtifacts(artifacts: TfjsArtifactsInput): Sequential {
   if (artifacts === null || typeof artifacts !== 'object') {
@@ -114,18 +117,29 @@ export function fromTfjsArtifacts(artifacts: TfjsArtifactsInput): Sequential {
   const weights: Record<string, Tensor> = {};
   let offset = 0;
   for (const s of specs) {
-    weights[s.name] = new Tensor(bytesToTypedArray(bytes.subarray(offset, offset + 4 * s.size), 'float32'), s.shape);
+    if (!s.optimizer) weights[s.name] = new Tensor(bytesToTypedArray(bytes.subarray(offset, offset + 4 * s.size), 'float32'), s.shape);
     offset += 4 * s.size;
   }
   return buildImportedModel(FROM, { ...topology, weights });
 }
 
-/** The checked weight specs: unique names, float32, shapes of non-negative integers, sizes bounded before any allocation. */
-export function readWeightSpecs(fn: string, specs: unknown): { name: string; shape: number[]; size: number }[] {
+/** A checked weight spec: its name, shape, element count, and whether it is an optimizer's (TF.js `group: 'optimizer'`). */
+export interface WeightSpec {
+  name: string;
+  shape: number[];
+  size: number;
+  optimizer: boolean;
+}
+
+/**
+ * The checked weight specs: unique names, float32 (an optimizer's int32 step counter too), shapes of non-negative
+ * integers, sizes bounded before any allocation. Every element takes 4 bytes.
+ */
+export function readWeightSpecs(fn: string, specs: unknown): WeightSpec[] {
   if (!Array.isArray(specs) || specs.length > 4 * MAX_LAYERS) {
     throw new ValueError(`${fn}: weightSpecs must be an array of at most ${4 * MAX_LAYERS} entries, got ${describe(specs)}`);
   }
-  const out: { name: string; shape: number[]; size: number }[] = [];
+  const out: WeightSpec[] = [];
   const names = new Set<string>();
   let total = 0;
   for (const [i, s] of specs.entries()) {
@@ -138,7 +152,11 @@ export function readWeightSpecs(fn: string, specs: unknown): { name: string; sha
     if (s.quantization !== undefined && s.quantization !== null) {
       throw new ValueError(`${where}: unsupported attribute quantization; tapegrad reads float32 weights (save unquantized)`);
     }
-    if (s.dtype !== 'float32') throw new ValueError(`${where}: unsupported dtype ${describe(s.dtype)}; expected float32`);
+    // TF.js saves an optimizer's state (includeOptimizer) after the weights, in the group 'optimizer'; it is skipped
+    const optimizer = s.group === 'optimizer';
+    if (s.dtype !== 'float32' && !(optimizer && s.dtype === 'int32')) {
+      throw new ValueError(`${where}: unsupported dtype ${describe(s.dtype)}; expected float32`);
+    }
     const shape = s.shape;
     if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
       throw new ValueError(`${where}: shape must be at most 8 non-negative integers, got ${describe(shape)}`);
@@ -150,7 +168,7 @@ export function readWeightSpecs(fn: string, specs: unknown): { name: string; sha
         `${where}: the weights hold more than ${MAX_PARAMETERS} values (shape ${fmtShape(shape)}); refusing to allocate`,
       );
     }
-    out.push({ name: s.name, shape: [...(shape as number[])], size });
+    out.push({ name: s.name, shape: [...(shape as number[])], size, optimizer });
   }
   return out;
 }

@@ -62,7 +62,7 @@ export function exportOnnx(model: Sequential): Uint8Array {
     } else {
       const act = ACTIVATIONS[l.activation];
       if (!act && l.activation !== 'linear') {
-        const why = MISSING[l.activation] ?? 'it is not an ONNX operator (a registered custom activation)';
+        const why = MISSING[l.activation] ?? 'a registered activation is a function tapegrad cannot translate into ONNX operators';
         throw new ValueError(
           `${FN}: unsupported activation '${l.activation}' in layer '${l.name}': ${why}, and tapegrad writes opset ${ONNX_OPSET}; ` +
             `exportable: linear, ${Object.keys(ACTIVATIONS).join(', ')}`,
