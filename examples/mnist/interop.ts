@@ -57,8 +57,9 @@ export function exportCommand(argv: readonly string[], io: { out: (s: string) =>
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (typeof v.model !== 'string' || v.model === '') throw new UsageError('export needs --model FILE');
-  if (v.format !== 'tfjs' && v.format !== 'onnx')
+  if (v.format !== 'tfjs' && v.format !== 'onnx') {
     throw new UsageError(`--format must be tfjs or onnx, got ${JSON.stringify(v.format ?? null)}`);
+  }
   if (typeof v.out !== 'string' || v.out === '') throw new UsageError('export needs --out DIR');
   const model = loadModelFile(v.model);
   try {

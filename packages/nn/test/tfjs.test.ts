@@ -254,6 +254,11 @@ describe('fromTfjsArtifacts refuses bad input with a clear error and builds noth
       (_t: Json, l: Json[]) => l.splice(1, 0, { class_name: 'Dropout', config: { name: 'd', rate: 0.5, noise_shape: [1, 4] } }),
       /layer 'd' \(Dropout\): unsupported attribute noise_shape/,
     ],
+    ['a channels_first Flatten of images', (_t: Json, l: Json[]) => {
+      const dense = l[0]!.config as Json;
+      delete dense.batch_input_shape;
+      l.unshift({ class_name: 'Flatten', config: { name: 'f', data_format: 'channels_first', batch_input_shape: [null, 1, 3] } });
+    }, /layer 'f' \(Flatten\): unsupported attribute data_format 'channels_first'/],
     ['a float16 layer', (_t: Json, l: Json[]) => ((l[0]!.config as Json).dtype = 'float16'), /unsupported dtype "float16"/],
     ['no input shape', (_t: Json, l: Json[]) => delete (l[0]!.config as Json).batch_input_shape, /the topology has no input shape/],
     [

@@ -169,9 +169,11 @@ export function fromTfjsTopology(fn: string, topology: unknown): TopologyModel {
         throw new ValueError(`${where}: batch_input_shape must be [null, …sizes], got ${describe(shape)}`);
       }
       const sample = checkInputShape(`${where}: input shape`, shape.slice(1));
-      if (inputShape === null) inputShape = sample;
-      else if (sample.join() !== inputShape.join())
+      if (inputShape === null) {
+        inputShape = sample;
+      } else if (sample.join() !== inputShape.join()) {
         throw new ValueError(`${where}: input shape ${describe(shape)} disagrees with the InputLayer`);
+      }
     }
     checkAttributes(where, c, cls);
     if (c.dtype !== undefined && c.dtype !== null && c.dtype !== 'float32') {
@@ -208,7 +210,8 @@ export function fromTfjsTopology(fn: string, topology: unknown): TopologyModel {
         layers.push({ type: 'Dropout', config: { name: lname, rate: c.rate, ...(typeof c.seed === 'number' ? { seed: c.seed } : {}) } });
         return;
       case 'Flatten':
-        if (c.data_format === 'channels_first' && (inputShape?.length ?? 0) > 2 && layers.length === 0) {
+        // channels_first moves the first feature axis last before flattening a sample of two or more axes
+        if (c.data_format === 'channels_first' && (inputShape?.length ?? 0) >= 2 && layers.length === 0) {
           throw new ValueError(`${where}: unsupported attribute data_format 'channels_first' (it reorders the features)`);
         }
         layers.push({ type: 'Flatten', config: { name: lname, ...trainable } });

@@ -75,11 +75,12 @@ export function exportOnnx(model: Sequential): Uint8Array {
         inputs.push(`${l.name}/bias`);
       }
       step({ name: l.name, op_type: 'Gemm', input: inputs }, l.name);
-      if (act)
+      if (act) {
         step(
           { name: `${l.name}/${act.op}`, op_type: act.op, input: [value], ...(act.attribute ? { attribute: act.attribute } : {}) },
           l.name,
         );
+      }
       shape = [{ dim_value: l.units }];
     }
   }

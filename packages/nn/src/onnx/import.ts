@@ -50,8 +50,9 @@ export interface ImportOnnxOptions {
  */
 export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxOptions = {}): Sequential {
   const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
-  if (!(data instanceof Uint8Array))
+  if (!(data instanceof Uint8Array)) {
     throw new ValueError(`${FN}: expected the model's bytes (a Uint8Array or ArrayBuffer), got ${describe(bytes)}`);
+  }
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   if (data.length > maxBytes) throw new ValueError(`${FN}: the model has ${data.length} bytes; refusing models over ${maxBytes} bytes`);
   const model = decodeModel(FN, data);
@@ -98,16 +99,18 @@ type Pending =
 function translateGraph(graph: GraphProtoData, opset: number): ImportedModel {
   if ((graph.sparse_initializer?.length ?? 0) > 0) throw new ValueError(`${FN}: unsupported sparse initializers`);
   const nodes = graph.node ?? [];
-  if (nodes.length === 0 || nodes.length > 4 * MAX_LAYERS)
+  if (nodes.length === 0 || nodes.length > 4 * MAX_LAYERS) {
     throw new ValueError(`${FN}: expected 1 to ${4 * MAX_LAYERS} nodes, got ${nodes.length}`);
+  }
   const initializers = new Map<string, TensorProtoData>();
   let total = 0;
   for (const t of graph.initializer ?? []) {
     const where = `${FN}: initializer ${describe(t.name ?? '')}`;
     if (!t.name || initializers.has(t.name)) throw new ValueError(`${where}: every initializer needs a unique name`);
     total += tensorDims(where, t).size;
-    if (total > MAX_PARAMETERS)
+    if (total > MAX_PARAMETERS) {
       throw new ValueError(`${FN}: the initializers hold more than ${MAX_PARAMETERS} values; refusing to allocate`);
+    }
     initializers.set(t.name, t);
   }
   const constants = new Map<string, Constant>();
@@ -279,8 +282,9 @@ function denseFrom(where: string, b: Constant, transB: boolean, alpha: number): 
 function biasFrom(where: string, c: Constant, units: number, beta: number): Float32Array {
   const n = c.values.length;
   const shapeOk = c.dims.length <= 2 && c.dims.slice(0, -1).every((d) => d === 1) && (n === units || n === 1);
-  if (!shapeOk)
+  if (!shapeOk) {
     throw new ShapeError(`${where}: the bias has shape ${fmtShape(c.dims)}; expected [${units}] (or [1, ${units}], or one value)`);
+  }
   const values = c.values as Float32Array;
   return Float32Array.from({ length: units }, (_, j) => beta * values[n === 1 ? 0 : j]!);
 }
@@ -302,13 +306,15 @@ function foldActivation(where: string, node: NodeProtoData, last: Pending | unde
   if (allowed[0] === 'axis') {
     // before opset 13 the default axis is 1; on the [batch, units] output of a Dense both mean the last axis
     const axis = intAttribute(where, attrs, 'axis', opset >= 13 ? -1 : 1);
-    if (axis !== 1 && axis !== -1)
+    if (axis !== 1 && axis !== -1) {
       throw new ValueError(`${where}: unsupported attribute axis = ${axis}; tapegrad normalizes over the last axis`);
+    }
   } else if (allowed[0] === 'alpha') {
     const want = activation === 'elu' ? 1 : 0.01;
     const alpha = floatAttribute(where, attrs, 'alpha', want);
-    if (Math.abs(alpha - want) > 1e-6)
+    if (Math.abs(alpha - want) > 1e-6) {
       throw new ValueError(`${where}: unsupported attribute alpha = ${alpha}; tapegrad's ${activation} has ${want}`);
+    }
   }
   if (last?.type !== 'Dense' || last.activation !== 'linear') {
     const after = last ? `a ${last.type}${last.type === 'Dense' ? ` that already applies ${last.activation}` : ''}` : 'the graph input';

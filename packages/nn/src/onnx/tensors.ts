@@ -53,8 +53,9 @@ export function readConstant(where: string, t: TensorProtoData): Constant {
   const type = t.data_type ?? 0;
   const raw = t.raw_data;
   const has = (n: number, field: string): void => {
-    if (n !== size)
+    if (n !== size) {
       throw new ValueError(`${where}: ${field} holds ${n} values; shape ${fmtShape(dims)} needs ${size} — truncated or corrupted`);
+    }
   };
   if (type === FLOAT || type === DOUBLE) {
     const bytes = type === FLOAT ? 4 : 8;
