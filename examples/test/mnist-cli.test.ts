@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { History } from '@tapegrad/nn';
-import { load, loadMnistPackage } from '@tapegrad/nn/node';
+import { Dense, History, Sequential } from '@tapegrad/nn';
+import { exportOnnxFile, importOnnxFile, importTfjs, load, loadMnistPackage, save } from '@tapegrad/nn/node';
 import { runCli, type CliIO } from '../mnist/main.js';
 
 interface Run {
@@ -253,18 +253,107 @@ describe('pnpm mnist predict', () => {
   });
 });
 
+describe('pnpm mnist export and --init: models for other engines, and training from them', () => {
+  const small = ['--train-size', '300', '--test-size', '100', '--epochs', '1'];
+
+  it('exports the trained model as TF.js files and as ONNX; both read back to the same predictions', () => {
+    const model = join(dir, 'out', 'model.json');
+    const t = run(['export', '--model', model, '--format', 'tfjs', '--out', join(dir, 'tfjs')]);
+    expect(t.err).toBe('');
+    expect(t.code).toBe(0);
+    expect(t.out).toMatch(/^Wrote .*tfjs\/model\.json \([\d.]+ KB\) and .*group1-shard1of1\.bin \(397\.5 KB\)\n/);
+    const o = run(['export', '--model', model, '--format', 'onnx', '--out', join(dir, 'onnx')]);
+    expect(o.code).toBe(0);
+    expect(o.out).toMatch(/^Wrote .*onnx\/model\.onnx \(398\.0 KB\): ONNX opset 13, input 'input' \[batch, 784\], output 'output'\n$/);
+    const { xTest } = loadMnistPackage({ trainSize: 2000, testSize: 500, seed: 0 });
+    const want = load(model).predict(xTest);
+    expect(importTfjs(join(dir, 'tfjs')).predict(xTest).equals(want)).toBe(true);
+    expect(importOnnxFile(join(dir, 'onnx', 'model.onnx')).predict(xTest).equals(want)).toBe(true);
+    // predict reads every format, with the accuracy of the original
+    const reported = /Accuracy: ([\d.]+)%/;
+    const base = run(['predict', '--model', model, '--train-size', '2000', '--test-size', '500']);
+    for (const file of [join(dir, 'onnx', 'model.onnx'), join(dir, 'tfjs', 'model.json'), join(dir, 'tfjs')]) {
+      const p = run(['predict', '--model', file, '--train-size', '2000', '--test-size', '500']);
+      expect(p.code).toBe(0);
+      expect(reported.exec(p.out)![1]).toBe(reported.exec(base.out)![1]);
+    }
+  });
+
+  it('--init trains on from a tapegrad, TF.js or ONNX model, keeping its architecture', () => {
+    for (const init of [join(dir, 'out', 'model.json'), join(dir, 'tfjs', 'model.json'), join(dir, 'onnx', 'model.onnx')]) {
+      const out = join(dir, `init-${init.split('/').slice(-2).join('-')}`);
+      const r = run([...small, '--init', init, '--quiet', '--out', out]);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      // the starting point already reads digits: one epoch on 300 more keeps it far above chance
+      expect(Number(/Test accuracy: ([\d.]+)%/.exec(r.out)![1])).toBeGreaterThan(70);
+      const m = load(join(out, 'model.json'));
+      expect(m.layers.map((l) => l.outputSize)).toEqual([128, 10]);
+    }
+  });
+
+  it('--init takes a model that ends in logits (as PyTorch MLPs do) and trains it with the loss from logits', () => {
+    const logits = new Sequential({ seed: 5 });
+    logits.add(new Dense(16, { activation: 'relu', inputShape: [784] }));
+    logits.add(new Dense(10));
+    exportOnnxFile(logits, join(dir, 'logits.onnx'));
+    const r = run([
+      ...['--train-size', '1000', '--test-size', '200', '--epochs', '3'],
+      ...['--init', join(dir, 'logits.onnx'), '--quiet', '--out', join(dir, 'logits')],
+    ]);
+    expect(r.code).toBe(0);
+    expect(Number(/Test accuracy: ([\d.]+)%/.exec(r.out)![1])).toBeGreaterThan(60);
+    expect(load(join(dir, 'logits', 'model.json')).fromLogits).toBe(true);
+  });
+
+  it('refuses, before training, a starting model that does not fit the digits', () => {
+    const five = new Sequential({ seed: 5 });
+    five.add(new Dense(5, { activation: 'softmax', inputShape: [784] }));
+    save(five, join(dir, 'five.json'));
+    const r = run([...small, '--init', join(dir, 'five.json'), '--out', join(dir, 'five')]);
+    expect(r.code).toBe(1);
+    expect(r.out).not.toMatch(/Epoch/);
+    expect(r.err).toMatch(/^mnist: error: the model in .*five\.json has 5 outputs; expected 10 classes\n$/);
+    const tanh = new Sequential({ seed: 5 });
+    tanh.add(new Dense(10, { activation: 'tanh', inputShape: [784] }));
+    save(tanh, join(dir, 'tanh.json'));
+    const t = run([...small, '--init', join(dir, 'tanh.json'), '--out', join(dir, 'tanh')]);
+    expect(t.err).toMatch(/ends in Dense 'dense' \(tanh\); expected a Dense with softmax or no activation \(logits\)/);
+    const missing = run([...small, '--init', join(dir, 'nope.onnx'), '--out', join(dir, 'nope')]);
+    expect(missing.err).toBe(`mnist: error: model file not found: ${join(dir, 'nope.onnx')}\n`);
+    writeFileSync(join(dir, 'bad.onnx'), 'not protobuf at all');
+    const bad = run([...small, '--init', join(dir, 'bad.onnx'), '--out', join(dir, 'bad')]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/^mnist: error: cannot load model .*bad\.onnx: .*importOnnx: /);
+  });
+
+  it('export refuses what the format cannot express, naming the layer', () => {
+    const gelu = new Sequential({ seed: 5 });
+    gelu.add(new Dense(10, { activation: 'gelu', inputShape: [784], name: 'hidden' }));
+    save(gelu, join(dir, 'gelu.json'));
+    const r = run(['export', '--model', join(dir, 'gelu.json'), '--format', 'onnx', '--out', join(dir, 'gelu')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^mnist export: error: cannot export .*: exportOnnx: unsupported activation 'gelu' in layer 'hidden'/);
+    // TF.js has gelu
+    expect(run(['export', '--model', join(dir, 'gelu.json'), '--format', 'tfjs', '--out', join(dir, 'gelu')]).code).toBe(0);
+  });
+});
+
 describe('usage', () => {
   it('prints help for train and predict with exit code 0', () => {
     const h = run(['--help']);
     expect(h.code).toBe(0);
     const options = ['--data', '--hidden', '--activation', '--optimizer', '--lr', '--epochs', '--batch-size', '--validation-split'];
-    for (const o of [...options, '--seed', '--out', '--quiet']) {
+    for (const o of [...options, '--seed', '--out', '--quiet', '--init FILE', 'pnpm mnist export']) {
       expect(h.out).toContain(o);
     }
     expect(h.out).not.toContain('--train-size');
     const p = run(['predict', '-h']);
     expect(p.code).toBe(0);
     expect(p.out).toContain('--model FILE');
+    const e = run(['export', '--help']);
+    expect(e.code).toBe(0);
+    expect(e.out).toContain('--format tfjs|onnx');
   });
 
   it.each([
@@ -281,12 +370,27 @@ describe('usage', () => {
     [['extra'], /unexpected argument 'extra'/],
     [['predict'], /predict needs --model FILE/],
     [['predict', '--model', 'm.json', '--epochs', '3'], /unknown option '--epochs'/],
+    [['--init', 'm.onnx', '--hidden', '64'], /--hidden and --activation describe a new model; --init starts from .* in m\.onnx/],
+    [['--init', ''], /--init needs a model file/],
   ])('%j → exit 2 with one line', (argv, message) => {
     const r = run(argv as string[]);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toMatch(message);
     expect(r.err).toMatch(/^mnist( predict)?: .*\(see 'pnpm mnist( predict)? --help'\)\n$/);
+  });
+
+  it.each([
+    [['export', '--format', 'onnx', '--out', 'x'], /export needs --model FILE/],
+    [['export', '--model', 'm.json', '--format', 'keras', '--out', 'x'], /--format must be tfjs or onnx, got "keras"/],
+    [['export', '--model', 'm.json', '--format', 'onnx'], /export needs --out DIR/],
+    [['export', '--model', 'm.json', '--format', 'onnx', '--out', 'x', '--epochs', '2'], /unknown option '--epochs'/],
+  ])('%j → exit 2 with one line', (argv, message) => {
+    const r = run(argv as string[]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(message);
+    expect(r.err).toMatch(/^mnist export: .*\(see 'pnpm mnist export --help'\)\n$/);
   });
 
   it('reports a missing data directory with exit code 1', () => {

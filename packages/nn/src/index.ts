@@ -8,12 +8,15 @@
  *   utilities and SVG plots of training curves;
  * - `io/` — the JSON model format (every field, its checks and the version policy: docs/model-format.md):
  *   base64 and CRC-32 of tensors, safe JSON parsing, layer configs, optimizer and generator states, size limits;
+ *   the TF.js layers format in memory ({@link toTfjsArtifacts}, {@link fromTfjsArtifacts}; docs/interop.md) and the
+ *   `mnist` package's digits from an imported module ({@link mnistFromModule});
  * - `reference/` — the hand-derived backprop (delta rule, Jacobian form) that checks the autograd.
  *
  * {@link Sequential} is the face: it hands plain data (layers, parameters, optimizer, objective, tensors)
  * to those pieces. This package does not own gradients (`@tapegrad/autograd`), update rules
  * (`@tapegrad/optim`) or file I/O: reading and writing files lives in the Node-only entry
- * `@tapegrad/nn/node` (the `node/` folder), so this core runs unchanged in a browser.
+ * `@tapegrad/nn/node` (the `node/` folder), so this core runs unchanged in a browser. ONNX, which needs a protobuf
+ * library, is the separate entry `@tapegrad/nn/onnx`, so this one has no dependency beyond tapegrad's own packages.
  *
  * @module \@tapegrad/nn
  */
@@ -48,5 +51,7 @@ export {
   typedArrayToBytes,
 } from './io/binary.js';
 export { assertSafeJson, parseJsonSafe, type SafeJsonOptions } from './io/safe-json.js';
+export { fromTfjsArtifacts, toTfjsArtifacts, type TfjsArtifacts, type TfjsArtifactsInput, type TfjsWeightSpec } from './io/tfjs.js';
+export { mnistFromModule, type ImageDataset, type MnistSplitOptions } from './io/mnist-module.js';
 
 export * from './reference/index.js';

@@ -10,13 +10,13 @@ import {
   load,
   loadJson,
   loadMnistPackage,
-  mnistFromModule,
   resolveMnistPackage,
   saveJson,
   writeFileAtomic,
   writeHistoryPlot,
 } from '../src/node/index.js';
 import { readBounded } from '../src/node/bounded-read.js';
+import { mnistFromModule } from '../src/index.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tapegrad-io-'));

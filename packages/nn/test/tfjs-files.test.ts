@@ -1,0 +1,122 @@
+// The TF.js layers format on disk (exportTfjs / importTfjs): model.json beside weight shards, every file written
+// atomically, and every refusal of a missing, truncated or misplaced shard naming the file.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Generator, TapegradError, randn } from '@tapegrad/tensor';
+import { Dense, Dropout, Sequential } from '../src/index.js';
+import { exportTfjs, importTfjs } from '../src/node/index.js';
+
+const root = mkdtempSync(join(tmpdir(), 'tapegrad-tfjs-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let count = 0;
+const tmp = (): string => mkdtempSync(join(root, `${count++}-`));
+
+function model(): Sequential {
+  const m = new Sequential({ seed: 4, name: 'files' });
+  m.add(new Dense(32, { activation: 'relu', inputShape: [20] }));
+  m.add(new Dropout(0.1));
+  m.add(new Dense(5, { activation: 'softmax' }));
+  return m;
+}
+
+type Manifest = { weightsManifest: { paths: string[]; weights: unknown[] }[]; format: string; modelTopology: unknown };
+const manifest = (dir: string): Manifest => JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as Manifest;
+
+describe('exportTfjs / importTfjs', () => {
+  it('writes model.json and 4 MiB shards as TF.js does, and reads them back (directory or file) with identical predictions', () => {
+    const dir = join(tmp(), 'model');
+    const m = model();
+    const files = exportTfjs(m, dir);
+    expect(files.modelJson).toBe(join(dir, 'model.json'));
+    expect(files.shards).toEqual([join(dir, 'group1-shard1of1.bin')]);
+    const doc = manifest(dir);
+    expect(doc.format).toBe('layers-model');
+    expect(doc.weightsManifest[0]!.paths).toEqual(['group1-shard1of1.bin']);
+    expect(readFileSync(files.shards[0]!).length).toBe(4 * (20 * 32 + 32 + 32 * 5 + 5));
+    const x = randn([6, 20], { generator: new Generator(1) });
+    expect(importTfjs(dir).predict(x).equals(m.predict(x))).toBe(true);
+    expect(importTfjs(files.modelJson).predict(x).equals(m.predict(x))).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('splits the weights into shards of shardBytes and removes the shards of an earlier export it no longer lists', () => {
+    const dir = tmp();
+    const m = model();
+    const files = exportTfjs(m, dir, { shardBytes: 1000 });
+    expect(files.shards).toHaveLength(Math.ceil((4 * 837) / 1000));
+    expect(manifest(dir).weightsManifest[0]!.paths[0]).toBe('group1-shard1of4.bin');
+    const x = randn([3, 20], { generator: new Generator(2) });
+    expect(importTfjs(dir).predict(x).equals(m.predict(x))).toBe(true);
+    writeFileSync(join(dir, 'notes.bin'), 'mine');
+    exportTfjs(m, dir);
+    expect(readdirSync(dir).sort()).toEqual(['group1-shard1of1.bin', 'model.json', 'notes.bin']);
+    expect(() => exportTfjs(m, dir, { shardBytes: 0 })).toThrow(/shardBytes must be an integer ≥ 4/);
+  });
+
+  it('refuses a missing or truncated shard, naming the file', () => {
+    const dir = tmp();
+    exportTfjs(model(), dir, { shardBytes: 1000 });
+    truncateSync(join(dir, 'group1-shard4of4.bin'), 100);
+    expect(() => importTfjs(dir)).toThrow(
+      /model\.json: the weights files of group 1 hold 3100 bytes but its weights need 3348 — truncated/,
+    );
+    const gone = tmp();
+    exportTfjs(model(), gone);
+    writeFileSync(join(gone, 'group1-shard1of1.bin'), new Uint8Array(4 * 837 + 4));
+    expect(() => importTfjs(gone)).toThrow(/hold 3352 bytes but its weights need 3348/);
+    const missing = tmp();
+    exportTfjs(model(), missing);
+    const doc = manifest(missing);
+    doc.weightsManifest[0]!.paths = ['elsewhere.bin'];
+    writeFileSync(join(missing, 'model.json'), JSON.stringify(doc));
+    expect(() => importTfjs(missing)).toThrow(/the weights file elsewhere\.bin it lists is missing/);
+  });
+
+  it.each([
+    [
+      'a path out of the directory',
+      '../secret.bin',
+      /weights path "..\/secret.bin" must be a file name relative to the model\.json's directory/,
+    ],
+    ['an absolute path', '/etc/passwd', /weights path "\/etc\/passwd" must be a file name relative/],
+    ['a URL', 'https://example.com/w.bin', /must be a file name relative/],
+  ])('refuses %s in the manifest', (_label, path, message) => {
+    const dir = tmp();
+    exportTfjs(model(), dir);
+    const doc = manifest(dir);
+    doc.weightsManifest[0]!.paths = [path];
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(doc));
+    expect(() => importTfjs(dir)).toThrow(message);
+  });
+
+  it('refuses what is not a TF.js layers model, and carries fromTfjsArtifacts refusals with the file named', () => {
+    const dir = tmp();
+    exportTfjs(model(), dir);
+    const doc = manifest(dir);
+    writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...doc, format: 'graph-model' }));
+    expect(() => importTfjs(dir)).toThrow(/unsupported format "graph-model"; tapegrad imports TF.js layers models/);
+    writeFileSync(join(dir, 'model.json'), JSON.stringify({ hello: 1 }));
+    expect(() => importTfjs(dir)).toThrow(/not a TF.js layers model/);
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(doc).slice(0, 200));
+    expect(() => importTfjs(dir)).toThrow(/invalid JSON .* truncated or corrupted/);
+    const t = doc.modelTopology as { config: { layers: { class_name: string }[] } };
+    t.config.layers[1]!.class_name = 'SpatialDropout1D';
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(doc));
+    expect(() => importTfjs(dir)).toThrow(
+      new RegExp(`^${join(dir, 'model.json')}: fromTfjsArtifacts: layer 'dropout' \\(SpatialDropout1D\\): unsupported`),
+    );
+    expect(() => importTfjs(dir)).toThrow(TapegradError);
+    expect(() => importTfjs(join(dir, 'nope'))).toThrow(/cannot read/);
+  });
+
+  it('creates the directory, and says so when it cannot', () => {
+    const base = tmp();
+    writeFileSync(join(base, 'file'), 'x');
+    expect(() => exportTfjs(model(), join(base, 'file', 'sub'))).toThrow(/exportTfjs: cannot create the directory/);
+    mkdirSync(join(base, 'deep'));
+    exportTfjs(model(), join(base, 'deep', 'er'));
+    expect(existsSync(join(base, 'deep', 'er', 'model.json'))).toBe(true);
+  });
+});
