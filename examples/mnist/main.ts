@@ -5,15 +5,7 @@
 import { existsSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import {
-  Dense,
-  Sequential,
-  activationNames,
-  confusionMatrix,
-  formatConfusionMatrix,
-  formatDuration,
-  resolveActivationName,
-} from '@tapegrad/nn';
+import { Dense, Sequential, activationNames, confusionMatrix, formatConfusionMatrix, resolveActivationName } from '@tapegrad/nn';
 import { loadIdxDataset, loadMnistPackage, save, saveJson, writeHistoryPlot, type ImageDataset } from '@tapegrad/nn/node';
 import { exportCommand, loadModelFile } from './interop.js';
 import { optimizerNames } from '@tapegrad/optim';
@@ -312,7 +304,7 @@ export function train(o: TrainOptions, io: CliIO): number {
     say(`Wrote ${savedAt}, ${historyPath}, ${plotPath}`);
     io.out(
       `Test accuracy: ${pct(test.accuracy!)} (loss ${test.loss!.toFixed(4)}) on ${ds.xTest.shape[0]} images — ` +
-        `${formatDuration(perEpoch)} per epoch (${perEpoch.toFixed(2)} s)\n`,
+        `${perEpoch.toFixed(2)} s per epoch\n`,
     );
   } catch (e) {
     throw new RuntimeError(`${(e as Error).message.split('\n')[0]} (the trained model was saved to ${savedAt})`);
