@@ -21,18 +21,20 @@ let current: CurrentModel | null = null;
 let samples: Samples | null = null;
 const listeners: ((m: CurrentModel) => void)[] = [];
 
-/** Rebuilds a model from `json` (validated by Sequential.fromJSON) and checks it maps 784 pixels to 10 classes. */
-function build(json: string): Sequential {
-  const model = Sequential.fromJSON(json);
+/** Checks that `model` maps 784 pixels to 10 classes, the only models the lab's sections can use. */
+export function checkDigitModel(fn: string, model: Sequential): Sequential {
   const inputs = model.inputShape?.reduce((a, b) => a * b, 1);
   if (inputs !== 784 || model.outputSize !== 10) {
     throw new ValueError(
-      `setModel: the lab needs a model with 784 inputs and 10 outputs, ` +
+      `${fn}: the lab needs a model with 784 inputs and 10 outputs, ` +
         `this one has ${inputs ?? 'unknown'} inputs and ${model.outputSize} outputs`,
     );
   }
   return model;
 }
+
+/** Rebuilds a model from `json` (validated by Sequential.fromJSON) and checks it maps 784 pixels to 10 classes. */
+const build = (json: string): Sequential => checkDigitModel('setModel', Sequential.fromJSON(json));
 
 /** Makes `json` the current model and tells every listener; `validate` builds it now so errors surface here. */
 export function setModel(json: string, source: string, options: { validate?: boolean } = {}): CurrentModel {

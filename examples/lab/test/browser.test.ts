@@ -2,14 +2,16 @@
 // drive Debian's Chromium with playwright-core. Runs on the backend the suite runs on (TAPEGRAD_BACKEND=js
 // gives the page ?backend=js). Skips only when Chromium is missing outside CI; in CI, .ci/run installs it.
 import * as AG from '@tapegrad/autograd';
-import { Dense, Sequential } from '@tapegrad/nn';
-import { loadMnistPackage } from '@tapegrad/nn/node';
+import { Dense, Sequential, fromTfjsArtifacts } from '@tapegrad/nn';
+import { exportTfjs, loadMnistPackage } from '@tapegrad/nn/node';
+import { exportOnnx, importOnnx } from '@tapegrad/nn/onnx';
+import type { Tensor } from '@tapegrad/tensor';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import { basename, join } from 'node:path';
+import type { BrowserContext, Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAB_ROOT } from '../scripts/assets.js';
 import { CHROMIUM, launchChromium } from '../scripts/chromium.js';
@@ -23,6 +25,27 @@ const backend = process.env.TAPEGRAD_BACKEND === 'js' ? 'js' : 'wasm';
 const ARTIFACTS = join(LAB_ROOT, 'test-artifacts');
 /** Test accuracy the page's training must reach after 3 epochs on the 8,000 digits (measured: see the README). */
 const ACCURACY_FLOOR = 0.9;
+/** The page's digits asset is this split (8,000 train then 2,000 test); the samples the page draws are its first test digits. */
+const split = loadMnistPackage({ trainSize: 8000, testSize: 2000, seed: 0 });
+
+/** The page's probabilities for the next few test digits ("Use a test digit"), with the digits' indices. */
+async function sampleProbabilities(page: Page, count: number): Promise<{ k: number; p: number[] }[]> {
+  const out: { k: number; p: number[] }[] = [];
+  for (let i = 0; i < count; i++) {
+    await page.click('#draw-sample');
+    const k = Number(await page.getAttribute('#draw-sample-label', 'data-sample'));
+    out.push({ k, p: JSON.parse((await page.getAttribute('#probabilities', 'data-probabilities'))!) as number[] });
+  }
+  return out;
+}
+
+/** Checks that `model` (in Node) gives the page's probabilities on those test digits. */
+function expectSameProbabilities(model: Sequential, shown: { k: number; p: number[] }[], what: string): void {
+  for (const { k, p } of shown) {
+    const q = (model.predict(split.xTest.slice([k, k + 1])) as Tensor).values();
+    p.forEach((v, d) => expect(Math.abs(v - q[d]!), `${what}: test digit #${k}, class ${d}`).toBeLessThan(1e-5));
+  }
+}
 
 if (!haveChromium && !inCI) {
   console.warn(`lab browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
@@ -67,6 +90,21 @@ describe.skipIf(!haveChromium && !inCI)(`the lab in Chromium (${backend} backend
     await page.goto(`${server.url}?backend=${backend}`);
     await page.waitForSelector('body[data-interactive-ms]');
     return { page, errors };
+  }
+
+  /** Clicks `button` and waits for `count` downloads: each one's suggested name and where Chromium saved it. */
+  async function downloads(page: Page, button: string, count: number): Promise<{ name: string; path: string }[]> {
+    const events: Download[] = [];
+    const all = new Promise<void>((done) =>
+      page.on('download', (d) => {
+        events.push(d);
+        if (events.length === count) done();
+      }),
+    );
+    await page.click(button);
+    await all;
+    page.removeAllListeners('download');
+    return Promise.all(events.map(async (d) => ({ name: d.suggestedFilename(), path: (await d.path())! })));
   }
 
   it('the explorer shows the gradients autograd computes in Node, steps backward by keyboard, and runs forward mode', async ({
@@ -127,9 +165,10 @@ describe.skipIf(!haveChromium && !inCI)(`the lab in Chromium (${backend} backend
     expect(errors).toEqual([]);
   });
 
-  it('loads a saved model file and evaluates it to the accuracy Node computes', async ({ onTestFailed }) => {
-    // the split of the page's digits asset: 8,000 train then 2,000 test; a quick model on the first 2,000
-    const split = loadMnistPackage({ trainSize: 8000, testSize: 2000, seed: 0 });
+  it('loads tapegrad JSON, a TF.js model.json with its shards and an .onnx saved in Node: the accuracy and probabilities of Node', async ({
+    onTestFailed,
+  }) => {
+    // a quick model on the first 2,000 training digits
     const [xTrain, yTrain, xTest, yTest] = [split.xTrain.slice([0, 2000]), split.yTrain.slice([0, 2000]), split.xTest, split.yTest];
     const model = new Sequential({ seed: 3 });
     model.add(new Dense(32, { activation: 'tanh', inputShape: [784] }));
@@ -137,24 +176,67 @@ describe.skipIf(!haveChromium && !inCI)(`the lab in Chromium (${backend} backend
     model.compile({ optimizer: 'adam', lr: 0.003, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     model.fit(xTrain, yTrain, { epochs: 1, batchSize: 64, verbose: 0 });
     const accuracy = model.evaluate(xTest, yTest).accuracy!;
-    const file = join(mkdtempSync(join(tmpdir(), 'tapegrad-lab-model-')), 'model.json');
+    const dir = mkdtempSync(join(tmpdir(), 'tapegrad-lab-model-'));
+    const file = join(dir, 'model.json');
     writeFileSync(file, JSON.stringify(model.toJSON()));
+    // TF.js as tfjs-node and the converter write it: model.json and three shards (the page matches them by name)
+    const tfjs = exportTfjs(model, join(dir, 'tfjs'), { shardBytes: 40_000 });
+    expect(tfjs.shards).toHaveLength(3);
+    writeFileSync(join(dir, 'model.onnx'), exportOnnx(model));
 
     const { page, errors } = await open('load-model', onTestFailed);
     await page.waitForSelector('#train-start:not([disabled])');
+    const load = async (files: string[], what: string): Promise<void> => {
+      await page.setInputFiles('#model-file', files);
+      // the summary names the files once the worker has evaluated the model they hold
+      const summary = `Model loaded from ${files.map((f) => basename(f)).join(' + ')} (`;
+      await page.waitForFunction((text) => {
+        const e = document.getElementById('train-summary')!;
+        return e.dataset.loadedAccuracy !== undefined && e.textContent!.startsWith(text);
+      }, summary);
+      const shown = Number(await page.getAttribute('#train-summary', 'data-loaded-accuracy'));
+      // the same 2,000 test digits and the same weights: at most one digit may flip (another backend's rounding)
+      expect(Math.abs(shown - accuracy), what).toBeLessThanOrEqual(1 / 2000);
+      expectSameProbabilities(model, await sampleProbabilities(page, 2), what);
+    };
+    await load([file], 'tapegrad JSON');
+    expect(await page.isEnabled('#model-download')).toBe(true);
+    await load([...tfjs.shards].reverse().concat(tfjs.modelJson), 'TF.js');
+    expect(await page.textContent('#train-summary')).toMatch(
+      /^Model loaded from group1-shard3of3\.bin \+ group1-shard2of3\.bin \+ group1-shard1of3\.bin \+ model\.json \(TF\.js\): test accuracy/,
+    );
+    await load([join(dir, 'model.onnx')], 'ONNX');
+
+    // what is not a model is refused with the loader's message, and the page keeps the model it had
+    const refuse = async (files: string[], message: RegExp): Promise<void> => {
+      const before = await page.textContent('#train-error');
+      await page.setInputFiles('#model-file', files);
+      await page.waitForFunction((b) => document.getElementById('train-error')!.textContent !== b, before);
+      expect(await page.textContent('#train-error')).toMatch(message);
+    };
+    writeFileSync(file, '{"format": "something-else"}');
+    await refuse([file], /Could not load model\.json: .*not a tapegrad model/);
+    await refuse([tfjs.shards[0]!], /^Could not load group1-shard1of3\.bin: .*a \.bin file holds only the weights of a TF\.js model/);
+    await refuse([tfjs.modelJson, tfjs.shards[0]!], /lists group1-shard2of3\.bin, group1-shard3of3\.bin, not selected/);
+    writeFileSync(join(dir, 'model.onnx'), exportOnnx(model).subarray(0, 50_000));
+    await refuse([join(dir, 'model.onnx')], /^Could not load model\.onnx: importOnnx: /);
+    expect(await page.textContent('#train-summary')).toMatch(/^Model loaded from model\.onnx \(ONNX\): test accuracy/);
+    expect(await page.getAttribute('#train-summary', 'data-loaded-accuracy')).toBeTruthy();
+
+    // a gelu model: ONNX (opset 13) has no gelu, and the page shows exportOnnx's own refusal instead of a file
+    const gelu = new Sequential({ seed: 1 });
+    gelu.add(new Dense(8, { activation: 'gelu', inputShape: [784] }));
+    gelu.add(new Dense(10, { activation: 'softmax' }));
+    writeFileSync(file, JSON.stringify(gelu.toJSON()));
     await page.setInputFiles('#model-file', file);
     await page.waitForSelector('#train-summary[data-loaded-accuracy]');
-    const shown = Number(await page.getAttribute('#train-summary', 'data-loaded-accuracy'));
-    // the same 2,000 test digits and the same weights: at most one digit may flip (another backend's rounding)
-    expect(Math.abs(shown - accuracy)).toBeLessThanOrEqual(1 / 2000);
-    expect(await page.isEnabled('#model-download')).toBe(true);
-
-    // a file that is not a model is refused with the loader's message
-    writeFileSync(file, '{"format": "something-else"}');
-    await page.setInputFiles('#model-file', file);
-    await page.waitForSelector('#train-error:has-text("Could not load")');
-    expect(await page.textContent('#train-error')).toMatch(/Could not load model\.json: .*not a tapegrad model/);
-    rmSync(file);
+    await page.click('#model-download-onnx');
+    await page.waitForSelector('#train-error:has-text("Could not save")');
+    expect(await page.textContent('#train-error')).toMatch(
+      /^Could not save the model as ONNX: exportOnnx: unsupported activation 'gelu' in layer '\w+': ONNX has Gelu only from opset 20/,
+    );
+    expect(await page.textContent('#model-files-status')).toBe('');
+    rmSync(dir, { recursive: true });
     expect(errors).toEqual([]);
   });
 
@@ -181,12 +263,35 @@ describe.skipIf(!haveChromium && !inCI)(`the lab in Chromium (${backend} backend
     expect(await page.$$eval('#confusion tbody td', (cells) => cells.reduce((s, c) => s + Number(c.textContent), 0))).toBe(2000);
 
     // the downloaded model is tapegrad JSON that Node loads and scores like the page did
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#model-download')]);
-    const saved = Sequential.fromJSON(readFileSync((await download.path())!, 'utf8'));
-    const { xTest, yTest } = loadMnistPackage({ trainSize: 8000, testSize: 2000, seed: 0 });
-    expect(Math.abs(saved.evaluate(xTest, yTest).accuracy! - epochs[2]!)).toBeLessThanOrEqual(1 / 2000);
+    const [download] = await downloads(page, '#model-download', 1);
+    const saved = Sequential.fromJSON(readFileSync(download!.path, 'utf8'));
+    expect(Math.abs(saved.evaluate(split.xTest, split.yTest).accuracy! - epochs[2]!)).toBeLessThanOrEqual(1 / 2000);
+    // TF.js: the pair tf.io.browserDownloads writes; ONNX: one file — each predicts what the page's model predicts
+    const [modelJson, weights] = await downloads(page, '#model-download-tfjs', 2);
+    expect([modelJson!.name, weights!.name]).toEqual(['tapegrad-mnist-tfjs.json', 'tapegrad-mnist-tfjs.weights.bin']);
+    const doc = JSON.parse(readFileSync(modelJson!.path, 'utf8'));
+    expect(doc.format).toBe('layers-model');
+    expect(doc.weightsManifest).toEqual([{ paths: ['./tapegrad-mnist-tfjs.weights.bin'], weights: expect.any(Array) }]);
+    const fromTfjs = fromTfjsArtifacts({
+      modelTopology: doc.modelTopology,
+      weightSpecs: doc.weightsManifest[0].weights,
+      weightData: readFileSync(weights!.path),
+    });
+    const [onnx] = await downloads(page, '#model-download-onnx', 1);
+    expect(onnx!.name).toBe('tapegrad-mnist-model.onnx');
+    const fromOnnx = importOnnx(readFileSync(onnx!.path));
+    expect(await page.textContent('#model-files-status')).toMatch(
+      /^Saved the model trained in this page, epoch 3 as ONNX: tapegrad-mnist-model\.onnx \([\d,]+ bytes\)\.$/,
+    );
+    const shown = await sampleProbabilities(page, 3);
+    expectSameProbabilities(saved, shown, 'tapegrad JSON');
+    expectSameProbabilities(fromTfjs, shown, 'TF.js');
+    expectSameProbabilities(fromOnnx, shown, 'ONNX');
+    expect(await page.textContent('#train-error')).toBe('');
+
 
     // draw a digit with mouse events: ten probabilities that sum to 1
+    await page.click('#draw-clear');
     await page.locator('#draw-canvas').scrollIntoViewIfNeeded();
     const box = (await page.locator('#draw-canvas').boundingBox())!;
     await page.mouse.move(box.x + 0.3 * box.width, box.y + 0.2 * box.height);

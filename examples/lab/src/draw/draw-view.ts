@@ -1,5 +1,6 @@
 // Section 3: draw a digit with a mouse, a finger or a pen (pointer events), and see the current model's ten
-// probabilities update while drawing. "Use a test digit" gives the same from the keyboard.
+// probabilities update while drawing. "Use a test digit" gives the same from the keyboard: the model sees that
+// test digit's own 28×28 pixels, as in the test set (until the next stroke).
 import { Tensor, softmax } from '@tapegrad/tensor';
 import { byId, h } from '../dom.js';
 import { currentModel, currentSamples, onModel } from '../model-store.js';
@@ -17,11 +18,13 @@ export function mountDrawing(): void {
   let scheduled = false;
   let sample = 0;
   let hasInk = false;
+  let sampleInput: Float32Array | null = null;
 
   const clear = (): void => {
     ctx.fillStyle = '#000';
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     hasInk = false;
+    sampleInput = null;
     preview.clearRect(0, 0, 28, 28);
     renderProbabilities(null);
   };
@@ -54,6 +57,7 @@ export function mountDrawing(): void {
     }
     last = to;
     hasInk = true;
+    sampleInput = null;
     schedulePredict();
   };
 
@@ -89,16 +93,16 @@ export function mountDrawing(): void {
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(tmp, 0, 0, canvas.width, canvas.height);
     hasInk = true;
-    byId('draw-sample-label').textContent = `Test digit #${k}, labelled ${s.y[k]}.`;
+    sampleInput = s.x.slice(k * 784, (k + 1) * 784);
+    const label = byId('draw-sample-label');
+    label.textContent = `Test digit #${k}, labelled ${s.y[k]}.`;
+    label.dataset.sample = String(k);
     predict();
   });
 
   function predict(): void {
     if (!hasInk) return;
-    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-    const ink = new Float32Array(canvas.width * canvas.height);
-    for (let i = 0; i < ink.length; i++) ink[i] = data[i * 4]! / 255;
-    const input = toMnistInput(ink, canvas.width, canvas.height);
+    const input = sampleInput ?? canvasInput();
     const image = preview.createImageData(28, 28);
     for (let i = 0; i < 784; i++) {
       const v = Math.round(input[i]! * 255);
@@ -116,6 +120,13 @@ export function mountDrawing(): void {
     const sum = values.reduce((s, v) => s + v, 0);
     if (values.some((v) => v < 0) || Math.abs(sum - 1) > 1e-3) out = softmax(out, -1);
     renderProbabilities(Array.from(out.values()));
+  }
+
+  function canvasInput(): Float32Array {
+    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    const ink = new Float32Array(canvas.width * canvas.height);
+    for (let i = 0; i < ink.length; i++) ink[i] = data[i * 4]! / 255;
+    return toMnistInput(ink, canvas.width, canvas.height);
   }
 
   onModel(() => predict());

@@ -5,7 +5,7 @@ import type { BackendName } from '@tapegrad/tensor/backend';
 /** What the form chose. */
 export interface TrainConfig {
   hidden: number[];
-  activation: 'relu' | 'tanh' | 'sigmoid';
+  activation: 'relu' | 'tanh' | 'sigmoid' | 'gelu';
   optimizer: string;
   lr: number;
   batchSize: number;

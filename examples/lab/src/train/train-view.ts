@@ -4,6 +4,7 @@ import type { BackendName } from '@tapegrad/tensor/backend';
 import { byId, fmt, h } from '../dom.js';
 import { currentModel, setModel, setSamples } from '../model-store.js';
 import { renderChart, type Series } from './chart.js';
+import { FORMAT_LABEL, loadModelFiles, modelFiles, type ModelFile, type ModelFormat } from './model-files.js';
 import type { Evaluation, FromWorker, ToWorker, TrainConfig } from './protocol.js';
 
 const count = (n: number): string => n.toLocaleString('en-US');
@@ -65,7 +66,12 @@ export function mountTraining(backend: BackendName | 'auto'): void {
   const trainButton = byId<HTMLButtonElement>('train-start');
   const pauseButton = byId<HTMLButtonElement>('train-pause');
   const stopButton = byId<HTMLButtonElement>('train-stop');
-  const downloadButton = byId<HTMLButtonElement>('model-download');
+  const downloadButtons: Record<ModelFormat, HTMLButtonElement> = {
+    tapegrad: byId('model-download'),
+    tfjs: byId('model-download-tfjs'),
+    onnx: byId('model-download-onnx'),
+  };
+  const enableDownloads = (): void => Object.values(downloadButtons).forEach((b) => (b.disabled = false));
   const status = byId('train-status');
   const meter = new ResponsivenessMeter();
   let curves: Curves = { trainLoss: [], trainAcc: [], testLoss: [], testAcc: [], epochs: 1 };
@@ -119,28 +125,46 @@ export function mountTraining(backend: BackendName | 'auto'): void {
     send({ type: paused ? 'pause' : 'resume' });
   });
   stopButton.addEventListener('click', () => send({ type: 'stop' }));
-  downloadButton.addEventListener('click', () => {
-    const m = currentModel();
-    if (!m) return;
-    const url = URL.createObjectURL(new Blob([m.json], { type: 'application/json' }));
-    const a = h('a', { href: url, download: 'tapegrad-mnist-model.json' });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
-  });
+  const filesStatus = byId('model-files-status');
+  for (const [format, button] of Object.entries(downloadButtons) as [ModelFormat, HTMLButtonElement][]) {
+    button.addEventListener('click', async () => {
+      const m = currentModel();
+      if (!m) return;
+      button.setAttribute('aria-busy', 'true');
+      try {
+        const blobs = (await modelFiles(format, m.model, m.json)).map((f) => [f, toBlob(f)] as const);
+        showError('');
+        for (const [i, [f, blob]] of blobs.entries()) {
+          // as tf.io.browserDownloads: one download per task, or a browser may keep only the last
+          if (i > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+          saveBlob(blob, f.name);
+        }
+        filesStatus.textContent =
+          `Saved the model ${m.source} as ${FORMAT_LABEL[format]}: ` +
+          blobs.map(([f, b]) => `${f.name} (${count(b.size)} bytes)`).join(' and ') +
+          '.';
+      } catch (e) {
+        filesStatus.textContent = '';
+        showError(`Could not save the model as ${FORMAT_LABEL[format]}: ${(e as Error).message}`);
+      } finally {
+        button.removeAttribute('aria-busy');
+      }
+    });
+  }
   byId<HTMLInputElement>('model-file').addEventListener('change', async (event) => {
     const input = event.target as HTMLInputElement;
-    const file = input.files?.[0];
-    if (!file) return;
+    const files = Array.from(input.files ?? []);
+    if (files.length === 0) return;
+    const names = files.map((f) => f.name).join(' + ');
     try {
-      const text = await file.text();
-      setModel(text, `loaded from ${file.name}`, { validate: true });
+      const loaded = await loadModelFiles(files);
+      delete byId('train-summary').dataset.loadedAccuracy;
+      setModel(loaded.json, `loaded from ${names} (${FORMAT_LABEL[loaded.format]})`, { validate: true });
       showError('');
-      status.textContent = `Loaded ${file.name}; evaluating it on the test digits …`;
-      send({ type: 'load', json: text });
+      status.textContent = `Loaded ${names}; evaluating it on the test digits …`;
+      send({ type: 'load', json: loaded.json });
     } catch (e) {
-      showError(`Could not load ${file.name}: ${(e as Error).message}`);
+      showError(`Could not load ${names}: ${(e as Error).message}`);
     } finally {
       input.value = '';
     }
@@ -202,7 +226,7 @@ export function mountTraining(backend: BackendName | 'auto'): void {
         byId('epoch-time').textContent = `${m.seconds.toFixed(2)} s`;
         renderConfusion(m.test);
         setModel(m.model, `trained in this page, epoch ${m.epoch + 1}`);
-        downloadButton.disabled = false;
+        enableDownloads();
         byId('train-summary').textContent =
           `Epoch ${m.epoch + 1}: test accuracy ${pct(m.test.accuracy, 2)} on the ${count(sumOf(m.test.confusion))} test digits, ` +
           `${m.seconds.toFixed(2)} s of training.`;
@@ -211,8 +235,9 @@ export function mountTraining(backend: BackendName | 'auto'): void {
       }
       case 'evaluated':
         renderConfusion(m.test);
-        downloadButton.disabled = false;
-        byId('train-summary').textContent = `Loaded model: test accuracy ${pct(m.test.accuracy, 2)}, test loss ${fmt(m.test.loss, 4)}.`;
+        enableDownloads();
+        byId('train-summary').textContent =
+          `Model ${currentModel()?.source ?? 'loaded'}: test accuracy ${pct(m.test.accuracy, 2)}, test loss ${fmt(m.test.loss, 4)}.`;
         byId('train-summary').dataset.loadedAccuracy = String(m.test.accuracy);
         status.textContent = 'Loaded model evaluated.';
         break;
@@ -235,6 +260,18 @@ export function mountTraining(backend: BackendName | 'auto'): void {
   trainButton.disabled = true; // until the worker has the digits
   drawCurves(curves);
   send({ type: 'init', backend, digitsUrl: new URL('mnist-digits.bin', document.baseURI).href });
+}
+
+const toBlob = (f: ModelFile): Blob => new Blob([typeof f.data === 'string' ? f.data : new Uint8Array(f.data)], { type: f.type });
+
+/** Saves `blob` as a download named `name`. */
+function saveBlob(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 function readForm(): TrainConfig {
