@@ -23,7 +23,7 @@ export interface ChartOptions {
 
 const WIDTH = 480;
 const HEIGHT = 200;
-const M = { left: 44, right: 40, top: 10, bottom: 26 }; // the right margin holds the axis label, clear of the last tick
+const M = { left: 44, right: 12, top: 10, bottom: 26 };
 
 /** Redraws the chart in `host`. */
 export function renderChart(host: HTMLElement, o: ChartOptions): void {
@@ -48,7 +48,8 @@ export function renderChart(host: HTMLElement, o: ChartOptions): void {
   for (let e = 0; e <= xMax + 1e-9; e += step) {
     root.append(svg('text', { x: px(e), y: HEIGHT - 8, 'text-anchor': 'middle', class: 'tick' }, String(e)));
   }
-  root.append(svg('text', { x: WIDTH - 4, y: HEIGHT - 8, 'text-anchor': 'end', class: 'tick' }, 'epoch'));
+  // the axis title sits in the corner under the y labels, clear of every tick
+  root.append(svg('text', { x: 2, y: HEIGHT - 8, 'text-anchor': 'start', class: 'tick' }, 'epoch'));
   for (const s of o.series) {
     if (s.points.length === 0) continue;
     root.append(
