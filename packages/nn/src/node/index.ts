@@ -11,3 +11,4 @@ export * from './mnist-package.js';
 export * from './plot-file.js';
 export * from './model-io.js';
 export * from './threads.js';
+export * from './relaxed-simd.js';

@@ -103,6 +103,8 @@ export class Code {
   f32x4Sub(): this { return this.raw(0xfd, ...uleb(229)); }
   f32x4Mul(): this { return this.raw(0xfd, ...uleb(230)); }
   f32x4Div(): this { return this.raw(0xfd, ...uleb(231)); }
+  /** Relaxed SIMD `a·b + c` lane-wise: fused (one rounding) where the CPU has FMA, else a multiply then an add. */
+  f32x4RelaxedMadd(): this { return this.raw(0xfd, ...uleb(0x105)); }
   f32x4Sqrt(): this { return this.raw(0xfd, ...uleb(227)); }
   /** `a < b ? b : a` lane-wise (so `pmax(0, x)` is `x > 0 ? x : 0`, NaN → 0). */
   f32x4Pmax(): this { return this.raw(0xfd, ...uleb(235)); }

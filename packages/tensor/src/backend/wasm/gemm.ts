@@ -25,79 +25,96 @@ const align16 = (x: number): number => (x + 15) & ~15;
  * Summation order depends only on the shapes, so results are bit-identical run to run.
  * @function
  */
-export const gemmWasm: GemmFn<Float32Array, Float32Array> = (
-  transA,
-  transB,
-  m,
-  n,
-  k,
-  A,
-  aOff,
-  lda,
-  B,
-  bOff,
-  ldb,
-  C,
-  cOff,
-  ldc,
-  accumulate = false,
-) => {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) {
-    if (!accumulate) for (let i = 0; i < m; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + n);
-    return;
-  }
-  const mPad = Math.ceil(m / MR) * MR;
-  const nPad = Math.ceil(n / NR) * NR;
-  // Equal blocks (784 = 4×196, not 3×256 + 16): a thin last block would pay a full C pass for little work.
-  const blocks = Math.ceil(k / KC);
-  const kc0 = Math.min(k, align4(Math.ceil(k / blocks)));
-  const extA = (transA ? k - 1 : m - 1) * lda + (transA ? m : k);
-  const extB = (transB ? n - 1 : k - 1) * ldb + (transB ? k : n);
-  // Layout (float offsets; packed blocks and C 64-byte aligned): raw A | raw B | packed A block(s) | packed B block(s) | C.
-  const rawA = 0;
-  const rawB = align4(rawA + extA);
-  const apAt = align16(rawB + extB);
-  // With worker threads all depth blocks of A are packed first (one hand-off per product), else block by block.
-  const parallel = m * n * k >= PARALLEL_MIN && nPad >= 2 * NR && gemmWorkersReady() > 0;
-  const aAll = parallel ? mPad * k : mPad * kc0;
-  const bAll = parallel ? nPad * k : nPad * kc0;
-  const bpAt = apAt + align16(aAll);
-  const cAt = bpAt + align16(bAll);
-  if (parallel) wakeGemmWorkers();
-  const { f32, gemm } = parallel ? sharedGemmState(cAt + mPad * nPad) : wasmState(cAt + mPad * nPad);
+export const gemmWasm: GemmFn<Float32Array, Float32Array> = gemmVariant(false);
 
-  f32.set(A.subarray(aOff, aOff + extA), rawA);
-  f32.set(B.subarray(bOff, bOff + extB), rawB);
-  if (accumulate) for (let i = 0; i < m; i++) f32.set(C.subarray(cOff + i * ldc, cOff + i * ldc + n), cAt + i * nPad);
+/**
+ * {@link gemmWasm} with the relaxed-SIMD micro-kernel (`f32x4.relaxed_madd`: a fused multiply-add where the CPU
+ * has one), for engines where {@link relaxedSimdSupported} is true: the same summation order with one rounding
+ * per multiply-add instead of two, so its results differ from {@link gemmWasm}'s in the last bits but are
+ * bit-identical run to run and with or without worker threads.
+ * @function
+ */
+export const gemmWasmFma: GemmFn<Float32Array, Float32Array> = gemmVariant(true);
 
-  // Padding lanes of the last panels and padding columns of the C buffer keep whatever the memory held:
-  // they only reach the padding rows and columns of the C buffer, which are never copied out.
-  // op(A)(i, p) at rawA + i*rsA + p*csA; op(B)(p, j) at rawB + p*rsB + j*csB (in floats).
-  const rsA = transA ? 1 : lda;
-  const csA = transA ? lda : 1;
-  const rsB = transB ? 1 : ldb;
-  const csB = transB ? ldb : 1;
-  if (parallel) {
-    // A is packed here; each thread packs the B panels of the chunks it claims (threads.ts).
-    for (let p0 = 0; p0 < k; p0 += kc0) {
-      const kc = Math.min(kc0, k - p0);
-      packPanels(gemm, gemm.packRowsA, rawA + p0 * csA, rsA, csA, m, kc, apAt + mPad * p0, MR);
+/** The wasm GEMM with the plain or the relaxed-SIMD (`fma`) micro-kernel. */
+function gemmVariant(fma: boolean): GemmFn<Float32Array, Float32Array> {
+  return (transA, transB, m, n, k, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, accumulate = false) => {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+      if (!accumulate) for (let i = 0; i < m; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + n);
+      return;
     }
-    const task = [accumulate ? 1 : 0, apAt, bpAt, cAt, mPad, nPad / NR, nPad / NR, k, kc0, nPad, MR, NR, MC, rawB, rsB, csB, n];
-    if (!runParallel(gemm, task)) runChunk(gemm, task, 0, 0, nPad / NR);
-  } else {
-    for (let p0 = 0; p0 < k; p0 += kc0) {
-      const kc = Math.min(kc0, k - p0);
-      packPanels(gemm, gemm.packRowsA, rawA + p0 * csA, rsA, csA, m, kc, apAt, MR);
-      packPanels(gemm, gemm.packRowsB, rawB + p0 * rsB, csB, rsB, n, kc, bpAt, NR);
-      const macro = p0 > 0 || accumulate ? gemm.macroAdd : gemm.macroSet;
-      for (let i0 = 0; i0 < mPad; i0 += MC) {
-        const mc = Math.min(MC, mPad - i0);
-        macro((apAt + i0 * kc) * 4, bpAt * 4, (cAt + i0 * nPad) * 4, mc / MR, nPad / NR, kc, nPad * 4);
+    const mPad = Math.ceil(m / MR) * MR;
+    const nPad = Math.ceil(n / NR) * NR;
+    // Equal blocks (784 = 4×196, not 3×256 + 16): a thin last block would pay a full C pass for little work.
+    const blocks = Math.ceil(k / KC);
+    const kc0 = Math.min(k, align4(Math.ceil(k / blocks)));
+    const extA = (transA ? k - 1 : m - 1) * lda + (transA ? m : k);
+    const extB = (transB ? n - 1 : k - 1) * ldb + (transB ? k : n);
+    // Layout (float offsets; packed blocks and C 64-byte aligned): raw A | raw B | packed A block(s) | packed B block(s) | C.
+    const rawA = 0;
+    const rawB = align4(rawA + extA);
+    const apAt = align16(rawB + extB);
+    // With worker threads all depth blocks of A are packed first (one hand-off per product), else block by block.
+    const parallel = m * n * k >= PARALLEL_MIN && nPad >= 2 * NR && gemmWorkersReady() > 0;
+    const aAll = parallel ? mPad * k : mPad * kc0;
+    const bAll = parallel ? nPad * k : nPad * kc0;
+    const bpAt = apAt + align16(aAll);
+    const cAt = bpAt + align16(bAll);
+    if (parallel) wakeGemmWorkers();
+    const { f32, gemm } = parallel ? sharedGemmState(cAt + mPad * nPad, fma) : wasmState(cAt + mPad * nPad, fma);
+
+    f32.set(A.subarray(aOff, aOff + extA), rawA);
+    f32.set(B.subarray(bOff, bOff + extB), rawB);
+    if (accumulate) for (let i = 0; i < m; i++) f32.set(C.subarray(cOff + i * ldc, cOff + i * ldc + n), cAt + i * nPad);
+
+    // Padding lanes of the last panels and padding columns of the C buffer keep whatever the memory held:
+    // they only reach the padding rows and columns of the C buffer, which are never copied out.
+    // op(A)(i, p) at rawA + i*rsA + p*csA; op(B)(p, j) at rawB + p*rsB + j*csB (in floats).
+    const rsA = transA ? 1 : lda;
+    const csA = transA ? lda : 1;
+    const rsB = transB ? 1 : ldb;
+    const csB = transB ? ldb : 1;
+    if (parallel) {
+      // A is packed here; each thread packs the B panels of the chunks it claims (threads.ts).
+      for (let p0 = 0; p0 < k; p0 += kc0) {
+        const kc = Math.min(kc0, k - p0);
+        packPanels(gemm, gemm.packRowsA, rawA + p0 * csA, rsA, csA, m, kc, apAt + mPad * p0, MR);
+      }
+      const task = [
+        accumulate ? 1 : 0,
+        apAt,
+        bpAt,
+        cAt,
+        mPad,
+        nPad / NR,
+        nPad / NR,
+        k,
+        kc0,
+        nPad,
+        MR,
+        NR,
+        MC,
+        rawB,
+        rsB,
+        csB,
+        n,
+        fma ? 1 : 0,
+      ];
+      if (!runParallel(gemm, task)) runChunk(gemm, task, 0, 0, nPad / NR);
+    } else {
+      for (let p0 = 0; p0 < k; p0 += kc0) {
+        const kc = Math.min(kc0, k - p0);
+        packPanels(gemm, gemm.packRowsA, rawA + p0 * csA, rsA, csA, m, kc, apAt, MR);
+        packPanels(gemm, gemm.packRowsB, rawB + p0 * rsB, csB, rsB, n, kc, bpAt, NR);
+        const macro = p0 > 0 || accumulate ? gemm.macroAdd : gemm.macroSet;
+        for (let i0 = 0; i0 < mPad; i0 += MC) {
+          const mc = Math.min(MC, mPad - i0);
+          macro((apAt + i0 * kc) * 4, bpAt * 4, (cAt + i0 * nPad) * 4, mc / MR, nPad / NR, kc, nPad * 4);
+        }
       }
     }
-  }
-  if (ldc === n && nPad === n) C.set(f32.subarray(cAt, cAt + m * n), cOff);
-  else for (let i = 0; i < m; i++) C.set(f32.subarray(cAt + i * nPad, cAt + i * nPad + n), cOff + i * ldc);
-};
+    if (ldc === n && nPad === n) C.set(f32.subarray(cAt, cAt + m * n), cOff);
+    else for (let i = 0; i < m; i++) C.set(f32.subarray(cAt + i * nPad, cAt + i * nPad + n), cOff + i * ldc);
+  };
+}

@@ -11,7 +11,7 @@ import { sharedWasmState, type GemmExports } from './runtime.js';
  * worker descheduled for a few milliseconds just claims nothing while the caller does all chunks.
  *
  * Protocol: one SharedArrayBuffer of Int32 control words: `[claim, finished, seq]`, the task (see
- * {@link runChunk}), at word 20 the number of sleeping workers, and from word 24 one ready flag per worker. The caller
+ * {@link runChunk}), at word 22 the number of sleeping workers, and from word 24 one ready flag per worker. The caller
  * writes a task, sets `claim = tag << 12 | chunks` (tag = low bits of seq), bumps `seq` and claims chunks
  * itself; a thread claims chunk `left − 1` by a compare-exchange of `claim` from `tag << 12 | left` to
  * `− 1` (a stale tag or `left = 0` means nothing is left), runs it and adds one to `finished`; the caller
@@ -32,7 +32,7 @@ const FINISHED = 1;
 const SEQ = 2;
 const TASK = 3;
 /** Number of workers blocked (or about to block) in `Atomics.wait`: notifying costs ~10 µs even with no waiter. */
-const SLEEPERS = 20;
+const SLEEPERS = 22;
 const READY = 24;
 
 /** The part of a Worker (Node or browser) that {@link setGemmWorkers} uses. */
@@ -52,8 +52,9 @@ export const gemmWorkerSource = `(port) => {
   const claimChunks = ${claimChunksSource()};
   const onMessage = (event) => {
     port.removeEventListener('message', onMessage);
-    const { memory, bytes, ctrl, slot } = event.data;
-    const gemm = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+    const { memory, bytes, fmaBytes, ctrl, slot } = event.data;
+    const instance = (b) => new WebAssembly.Instance(new WebAssembly.Module(b), { env: { memory } }).exports;
+    const gemms = [instance(bytes), fmaBytes ? instance(fmaBytes) : null];
     const c = new Int32Array(ctrl);
     let seq = Atomics.load(c, ${SEQ});
     Atomics.store(c, ${READY} + slot, 1);
@@ -67,7 +68,7 @@ export const gemmWorkerSource = `(port) => {
       if (next < 0) return;
       if (next === seq) continue; // woken ahead of a task (wakeGemmWorkers): spin for it
       seq = next;
-      claimChunks(run, gemm, c, seq);
+      claimChunks(run, gemms, c, seq);
     }
   };
   port.addEventListener('message', onMessage);
@@ -79,6 +80,8 @@ interface Pool {
   count: number;
   seq: number;
   canBlock: boolean;
+  /** The workers have the relaxed-SIMD (FMA) kernels too. */
+  fma: boolean;
 }
 
 let pool: Pool | null = null;
@@ -95,16 +98,16 @@ export function setGemmWorkers(workers: readonly GemmWorker[] | null): void {
     pool = null;
   }
   if (!workers || workers.length === 0) return;
-  const { memory, gemmBytes } = sharedWasmState();
+  const { memory, gemmBytes, fmaBytes } = sharedWasmState();
   const ctrl = new Int32Array(new SharedArrayBuffer((READY + workers.length) * 4));
-  workers.forEach((w, slot) => w.postMessage({ memory, bytes: gemmBytes, ctrl: ctrl.buffer, slot }));
+  workers.forEach((w, slot) => w.postMessage({ memory, bytes: gemmBytes, fmaBytes, ctrl: ctrl.buffer, slot }));
   let canBlock = true;
   try {
     Atomics.wait(ctrl, READY, 1, 0); // throws where the calling thread may not block (a browser's main thread)
   } catch {
     canBlock = false;
   }
-  pool = { ctrl, count: workers.length, seq: 0, canBlock };
+  pool = { ctrl, count: workers.length, seq: 0, canBlock, fma: fmaBytes !== null };
 }
 
 /**
@@ -181,9 +184,10 @@ function runColumnsSource(): string {
 /**
  * Claims and runs chunks of the task in `c` (see the protocol above) until none is left or the task is
  * no longer the one numbered `seq`. Whether a chunk is left is decided by the claim word alone (never by
- * the task words, which a late thread may see already overwritten by the next task).
+ * the task words, which a late thread may see already overwritten by the next task). `gemms` are the
+ * exports without and with FMA; the task says which one it needs.
  */
-function claimChunks(run: typeof runChunk, gemm: GemmExports, c: Int32Array, seq: number): void {
+function claimChunks(run: typeof runChunk, gemms: readonly (GemmExports | null)[], c: Int32Array, seq: number): void {
   const tag = (seq & 0x3ffff) << 12;
   for (;;) {
     const w = Atomics.load(c, CLAIM);
@@ -194,14 +198,14 @@ function claimChunks(run: typeof runChunk, gemm: GemmExports, c: Int32Array, seq
     const panels = c[TASK + 5]!;
     const chunk = c[TASK + 6]!;
     const j0 = (left - 1) * chunk;
-    run(gemm, c, TASK, j0, Math.min(panels, j0 + chunk));
+    run(gemms[c[TASK + 17]!]!, c, TASK, j0, Math.min(panels, j0 + chunk));
     if (Atomics.add(c, FINISHED, 1) + 1 === Math.ceil(panels / chunk)) Atomics.notify(c, FINISHED);
   }
 }
 
 /** `claimChunks` as plain JavaScript source for the worker. */
 function claimChunksSource(): string {
-  return `(run, gemm, c, seq) => {
+  return `(run, gemms, c, seq) => {
     const tag = (seq & 0x3ffff) << 12;
     for (;;) {
       const w = Atomics.load(c, ${CLAIM});
@@ -211,7 +215,7 @@ function claimChunksSource(): string {
       const panels = c[${TASK + 5}];
       const chunk = c[${TASK + 6}];
       const j0 = (left - 1) * chunk;
-      run(gemm, c, ${TASK}, j0, Math.min(panels, j0 + chunk));
+      run(gemms[c[${TASK + 17}]], c, ${TASK}, j0, Math.min(panels, j0 + chunk));
       if (Atomics.add(c, ${FINISHED}, 1) + 1 === Math.ceil(panels / chunk)) Atomics.notify(c, ${FINISHED});
     }
   }`;
@@ -226,7 +230,7 @@ export function runParallel(gemm: GemmExports, task: readonly number[]): boolean
   const { ctrl } = pool;
   const ready = gemmWorkersReady();
   const panels = task[5]!;
-  if (ready === 0 || panels < 2) return false;
+  if (ready === 0 || panels < 2 || (task[17] === 1 && !pool.fma)) return false;
   // About four chunks per thread: small enough to balance, large enough that claiming costs nothing.
   const chunk = Math.max(1, Math.ceil(panels / (4 * (ready + 1))));
   const chunks = Math.ceil(panels / chunk);
@@ -238,7 +242,7 @@ export function runParallel(gemm: GemmExports, task: readonly number[]): boolean
   Atomics.store(ctrl, SEQ, seq);
   // A worker that registers as a sleeper after this load sees the new seq in Atomics.wait and does not block.
   if (Atomics.load(ctrl, SLEEPERS) > 0) Atomics.notify(ctrl, SEQ);
-  claimChunks(runChunk, gemm, ctrl, seq);
+  claimChunks(runChunk, task[17] === 1 ? [null, gemm] : [gemm, null], ctrl, seq);
   for (let s = 0; ; s++) {
     const done = Atomics.load(ctrl, FINISHED);
     if (done >= chunks) break;
@@ -291,7 +295,7 @@ function packPanelsSource(): string {
 
 /**
  * Runs column panels `j0 ≤ j < j1` of a product described by `t[o…]` = `[accumulate, ap, bp, cp, mPad,
- * panels, chunk, k, kc0, nPad, MR, NR, MC, rawB, rsB, csB, n]` (float offsets; A packed block by block at
+ * panels, chunk, k, kc0, nPad, MR, NR, MC, rawB, rsB, csB, n, fma]` (float offsets; A packed block by block at
  * `ap`, B raw at `rawB` with `op(B)(p, j)` at `rawB + p*rsB + j*csB`): packs those panels of B (each depth
  * block at `bp + nPad*p0`), then {@link runColumns}.
  */
