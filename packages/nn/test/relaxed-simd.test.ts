@@ -19,7 +19,7 @@ function trainedWeights(): Tensor[] {
 }
 
 describe.skipIf(!wasmSupported())('enableRelaxedSimd (the wasm-fma backend on Node 20)', () => {
-  it('turns relaxed SIMD on, so wasm-fma is available and the default; training on it is bit-identical run to run and with a worker', async () => {
+  it('turns relaxed SIMD on: wasm-fma is available and the default, trains bit-identically run to run and with a worker', async () => {
     expect(enableRelaxedSimd()).toBe(true);
     expect(relaxedSimdSupported()).toBe(true);
     expect(enableRelaxedSimd()).toBe(true);

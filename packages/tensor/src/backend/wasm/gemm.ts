@@ -1,6 +1,6 @@
 import type { GemmFn } from '../types.js';
 import { MR, NR, sharedGemmState, wasmState } from './runtime.js';
-import { gemmWorkersReady, packPanels, runChunk, runParallel, wakeGemmWorkers } from './threads.js';
+import { gemmWorkersReady, packPanels, runBlock, runChunk, runParallel, wakeGemmWorkers } from './threads.js';
 
 /** Largest depth of one packed block: an `NR`-column B panel of this depth (8 KiB) stays in L1. */
 const KC = 256;
@@ -13,6 +13,11 @@ const MC = 128;
  */
 const PARALLEL_MIN = 1 << 19;
 
+/**
+ * Largest span in bytes of one depth block of an operand read in place (`kc` rows of its lanes): beyond it the
+ * rows fall into few cache sets and pages (1024³ drops from 59 to 26 GFLOP/s unpacked), so it is packed.
+ */
+const IN_PLACE_SPAN = 128 * 1024;
 const align4 = (x: number): number => (x + 3) & ~3;
 /** Rounds a float offset up to a 64-byte cache line (threads writing neighbouring chunks of C share no line). */
 const align16 = (x: number): number => (x + 15) & ~15;
@@ -66,55 +71,75 @@ function gemmVariant(fma: boolean): GemmFn<Float32Array, Float32Array> {
 
     f32.set(A.subarray(aOff, aOff + extA), rawA);
     f32.set(B.subarray(bOff, bOff + extB), rawB);
-    if (accumulate) for (let i = 0; i < m; i++) f32.set(C.subarray(cOff + i * ldc, cOff + i * ldc + n), cAt + i * nPad);
+    if (accumulate) copyRows(C, cOff, ldc, f32, cAt, nPad, m, n);
 
     // Padding lanes of the last panels and padding columns of the C buffer keep whatever the memory held:
     // they only reach the padding rows and columns of the C buffer, which are never copied out.
-    // op(A)(i, p) at rawA + i*rsA + p*csA; op(B)(p, j) at rawB + p*rsB + j*csB (in floats).
+    // op(A)(i, p) at rawA + i*rsA + p*csA; op(B)(p, j) at rawB + p*rsB + j*csB (in floats). An operand whose
+    // lanes are contiguous (rsA = 1, csB = 1) and whose depth block spans at most IN_PLACE_SPAN is read in
+    // place by the micro-kernel; the others are packed.
     const rsA = transA ? 1 : lda;
     const csA = transA ? lda : 1;
     const rsB = transB ? 1 : ldb;
     const csB = transB ? ldb : 1;
+    const panels = nPad / NR;
+    const aIn = rsA === 1 && csA * 4 * kc0 <= IN_PLACE_SPAN;
+    const bIn = csB === 1 && rsB * 4 * kc0 <= IN_PLACE_SPAN;
     if (parallel) {
-      // A is packed here; each thread packs the B panels of the chunks it claims (threads.ts).
-      for (let p0 = 0; p0 < k; p0 += kc0) {
-        const kc = Math.min(kc0, k - p0);
-        packPanels(gemm, gemm.packRowsA, rawA + p0 * csA, rsA, csA, m, kc, apAt + mPad * p0, MR);
+      // A is packed here (unless read in place); each thread packs the B panels of the chunks it claims (threads.ts).
+      if (!aIn) {
+        for (let p0 = 0; p0 < k; p0 += kc0) {
+          const kc = Math.min(kc0, k - p0);
+          packPanels(gemm, gemm.packRowsA, rawA + p0 * csA, rsA, csA, m, kc, apAt + mPad * p0, MR);
+        }
       }
-      const task = [
-        accumulate ? 1 : 0,
-        apAt,
-        bpAt,
-        cAt,
-        mPad,
-        nPad / NR,
-        nPad / NR,
-        k,
-        kc0,
-        nPad,
-        MR,
-        NR,
-        MC,
-        rawB,
-        rsB,
-        csB,
-        n,
-        fma ? 1 : 0,
-      ];
-      if (!runParallel(gemm, task)) runChunk(gemm, task, 0, 0, nPad / NR);
+      const task = [accumulate ? 1 : 0, apAt, bpAt, cAt, mPad, panels, panels, k, kc0, nPad, MR, NR, MC, rawB, rsB, csB, n];
+      task.push(fma ? 1 : 0, rawA, aIn ? 1 : 0, csA, bIn ? 1 : 0);
+      if (!runParallel(gemm, task)) runChunk(gemm, task, 0, 0, panels);
     } else {
       for (let p0 = 0; p0 < k; p0 += kc0) {
         const kc = Math.min(kc0, k - p0);
-        packPanels(gemm, gemm.packRowsA, rawA + p0 * csA, rsA, csA, m, kc, apAt, MR);
-        packPanels(gemm, gemm.packRowsB, rawB + p0 * rsB, csB, rsB, n, kc, bpAt, NR);
-        const macro = p0 > 0 || accumulate ? gemm.macroAdd : gemm.macroSet;
-        for (let i0 = 0; i0 < mPad; i0 += MC) {
-          const mc = Math.min(MC, mPad - i0);
-          macro((apAt + i0 * kc) * 4, bpAt * 4, (cAt + i0 * nPad) * 4, mc / MR, nPad / NR, kc, nPad * 4);
+        let a = (rawA + p0 * csA) * 4;
+        let aStep = csA * 4;
+        let aPanel = MR * 4;
+        if (!aIn) {
+          packPanels(gemm, gemm.packRowsA, rawA + p0 * csA, rsA, csA, m, kc, apAt, MR);
+          [a, aStep, aPanel] = [apAt * 4, MR * 4, kc * MR * 4];
         }
+        let b = (rawB + p0 * rsB) * 4;
+        let bStep = rsB * 4;
+        let bPanel = NR * 4;
+        if (!bIn) {
+          packPanels(gemm, gemm.packRowsB, rawB + p0 * rsB, csB, rsB, n, kc, bpAt, NR);
+          [b, bStep, bPanel] = [bpAt * 4, NR * 4, kc * NR * 4];
+        }
+        runBlock(gemm, p0 === 0 && !accumulate, a, aStep, aPanel, b, bStep, bPanel, cAt, mPad, 0, panels, kc, nPad, MR, NR, MC);
       }
     }
-    if (ldc === n && nPad === n) C.set(f32.subarray(cAt, cAt + m * n), cOff);
-    else for (let i = 0; i < m; i++) C.set(f32.subarray(cAt + i * nPad, cAt + i * nPad + n), cOff + i * ldc);
+    copyRows(f32, cAt, nPad, C, cOff, ldc, m, n);
   };
+}
+
+/**
+ * Copies an `m×n` block between row strides (`from` rows `fromLd` apart to `to` rows `toLd` apart): one copy
+ * when both are contiguous, element by element for short rows (a view per row costs more than the row).
+ */
+function copyRows(
+  from: Float32Array,
+  fromOff: number,
+  fromLd: number,
+  to: Float32Array,
+  toOff: number,
+  toLd: number,
+  m: number,
+  n: number,
+): void {
+  if (fromLd === n && toLd === n) to.set(from.subarray(fromOff, fromOff + m * n), toOff);
+  else if (n < 32) {
+    for (let i = 0; i < m; i++) {
+      const f = fromOff + i * fromLd;
+      const t = toOff + i * toLd;
+      for (let j = 0; j < n; j++) to[t + j] = from[f + j]!;
+    }
+  } else for (let i = 0; i < m; i++) to.set(from.subarray(fromOff + i * fromLd, fromOff + i * fromLd + n), toOff + i * toLd);
 }

@@ -14,14 +14,17 @@ export const MR = 4;
 /** Columns of a micro-kernel tile. */
 export const NR = 8;
 
+/** The operand strides of a macro-kernel call, in bytes: `[aStep, aPanel, bStep, bPanel]` (see {@link gemmModule}). */
+type Steps = [aStep: number, aPanel: number, bStep: number, bPanel: number];
+
 /** The exports of the GEMM module. */
 export interface GemmExports {
   pack(src: number, so: number, si: number, o0: number, no: number, ni: number, dst: number, R: number): void;
   packT(src: number, ld: number, nq: number, ni: number, dst: number, R: number): void;
   packRowsA(src: number, ld: number, panels: number, ni: number, dst: number): void;
   packRowsB(src: number, ld: number, panels: number, ni: number, dst: number): void;
-  macroAdd(ap: number, bp: number, c: number, mp: number, np: number, kc: number, ldc: number): void;
-  macroSet(ap: number, bp: number, c: number, mp: number, np: number, kc: number, ldc: number): void;
+  macroAdd(ap: number, bp: number, c: number, mp: number, np: number, kc: number, ldc: number, ...steps: Steps): void;
+  macroSet(ap: number, bp: number, c: number, mp: number, np: number, kc: number, ldc: number, ...steps: Steps): void;
 }
 
 /** The exports of the training-step kernel module (see {@link kernelsModule}). */

@@ -11,7 +11,7 @@ import { sharedWasmState, type GemmExports } from './runtime.js';
  * worker descheduled for a few milliseconds just claims nothing while the caller does all chunks.
  *
  * Protocol: one SharedArrayBuffer of Int32 control words: `[claim, finished, seq]`, the task (see
- * {@link runChunk}), at word 22 the number of sleeping workers, and from word 24 one ready flag per worker. The caller
+ * {@link runChunk}), at word 26 the number of sleeping workers, and from word 28 one ready flag per worker. The caller
  * writes a task, sets `claim = tag << 12 | chunks` (tag = low bits of seq), bumps `seq` and claims chunks
  * itself; a thread claims chunk `left − 1` by a compare-exchange of `claim` from `tag << 12 | left` to
  * `− 1` (a stale tag or `left = 0` means nothing is left), runs it and adds one to `finished`; the caller
@@ -32,8 +32,8 @@ const FINISHED = 1;
 const SEQ = 2;
 const TASK = 3;
 /** Number of workers blocked (or about to block) in `Atomics.wait`: notifying costs ~10 µs even with no waiter. */
-const SLEEPERS = 22;
-const READY = 24;
+const SLEEPERS = 26;
+const READY = 28;
 
 /** The part of a Worker (Node or browser) that {@link setGemmWorkers} uses. */
 export interface GemmWorker {
@@ -47,7 +47,7 @@ export interface GemmWorker {
  */
 export const gemmWorkerSource = `(port) => {
   const packPanels = ${packPanelsSource()};
-  const runColumns = ${runColumnsSource()};
+  const runBlock = ${runBlockSource()};
   const run = ${runChunkSource()};
   const claimChunks = ${claimChunksSource()};
   const onMessage = (event) => {
@@ -127,56 +127,46 @@ export function gemmWorkersReady(): number {
 }
 
 /**
- * `C (+)= A·B` for C's column panels `j0 ≤ j < j1` from operands packed block by block (float offsets:
- * depth block `p0` of A at `ap + mPad*p0`, of B at `bp + nPad*p0`, each `kc0` deep but the last); the
- * same loops as the single-threaded path, so every element is summed in the same order.
+ * `C = A·B` (`first`) or `C += A·B` for one depth block `kc` deep and C's column panels `j0 ≤ j < j1`, all
+ * row blocks of `MC` rows: the macro-kernel calls. A's panels start at byte `a` (`aPanel` apart, lanes `aStep`
+ * apart per depth step), B's at `b` (likewise); `cp` is the C buffer (floats, `nPad` per row). The caller and
+ * the workers run the same calls, so every element is summed in the same order whoever computes it.
  */
-function runColumns(
+export function runBlock(
   gemm: GemmExports,
-  accumulate: boolean,
-  ap: number,
-  bp: number,
+  first: boolean,
+  a: number,
+  aStep: number,
+  aPanel: number,
+  b: number,
+  bStep: number,
+  bPanel: number,
   cp: number,
   mPad: number,
   j0: number,
   j1: number,
-  k: number,
-  kc0: number,
+  kc: number,
   nPad: number,
   MR: number,
   NR: number,
   MC: number,
 ): void {
-  for (let p0 = 0; p0 < k; p0 += kc0) {
-    const kc = Math.min(kc0, k - p0);
-    const macro = p0 > 0 || accumulate ? gemm.macroAdd : gemm.macroSet;
-    for (let i0 = 0; i0 < mPad; i0 += MC) {
-      const mc = Math.min(MC, mPad - i0);
-      macro(
-        (ap + mPad * p0 + i0 * kc) * 4,
-        (bp + nPad * p0 + j0 * NR * kc) * 4,
-        (cp + i0 * nPad + j0 * NR) * 4,
-        mc / MR,
-        j1 - j0,
-        kc,
-        nPad * 4,
-      );
-    }
+  const macro = first ? gemm.macroSet : gemm.macroAdd;
+  for (let i0 = 0; i0 < mPad; i0 += MC) {
+    const mc = Math.min(MC, mPad - i0);
+    const c = (cp + i0 * nPad + j0 * NR) * 4;
+    macro(a + (i0 / MR) * aPanel, b + j0 * bPanel, c, mc / MR, j1 - j0, kc, nPad * 4, aStep, aPanel, bStep, bPanel);
   }
 }
 
-/** `runColumns` as plain JavaScript source for the worker (type annotations stripped). */
-function runColumnsSource(): string {
-  return `(gemm, accumulate, ap, bp, cp, mPad, j0, j1, k, kc0, nPad, MR, NR, MC) => {
-    for (let p0 = 0; p0 < k; p0 += kc0) {
-      const kc = Math.min(kc0, k - p0);
-      const macro = p0 > 0 || accumulate ? gemm.macroAdd : gemm.macroSet;
-      for (let i0 = 0; i0 < mPad; i0 += MC) {
-        const mc = Math.min(MC, mPad - i0);
-        const a = (ap + mPad * p0 + i0 * kc) * 4;
-        const b = (bp + nPad * p0 + j0 * NR * kc) * 4;
-        macro(a, b, (cp + i0 * nPad + j0 * NR) * 4, mc / MR, j1 - j0, kc, nPad * 4);
-      }
+/** `runBlock` as plain JavaScript source for the worker (type annotations stripped). */
+function runBlockSource(): string {
+  return `(gemm, first, a, aStep, aPanel, b, bStep, bPanel, cp, mPad, j0, j1, kc, nPad, MR, NR, MC) => {
+    const macro = first ? gemm.macroSet : gemm.macroAdd;
+    for (let i0 = 0; i0 < mPad; i0 += MC) {
+      const mc = Math.min(MC, mPad - i0);
+      const c = (cp + i0 * nPad + j0 * NR) * 4;
+      macro(a + (i0 / MR) * aPanel, b + j0 * bPanel, c, mc / MR, j1 - j0, kc, nPad * 4, aStep, aPanel, bStep, bPanel);
     }
   }`;
 }
@@ -294,38 +284,43 @@ function packPanelsSource(): string {
 }
 
 /**
- * Runs column panels `j0 ≤ j < j1` of a product described by `t[o…]` = `[accumulate, ap, bp, cp, mPad,
- * panels, chunk, k, kc0, nPad, MR, NR, MC, rawB, rsB, csB, n, fma]` (float offsets; A packed block by block at
- * `ap`, B raw at `rawB` with `op(B)(p, j)` at `rawB + p*rsB + j*csB`): packs those panels of B (each depth
- * block at `bp + nPad*p0`), then {@link runColumns}.
+ * Runs column panels `j0 ≤ j < j1` of a product described by `t[o…]` = `[accumulate, ap, bp, cp, mPad, panels,
+ * chunk, k, kc0, nPad, MR, NR, MC, rawB, rsB, csB, n, fma, rawA, aIn, csA, bIn]` (float offsets; A read in
+ * place when `aIn` (`op(A)(i, p)` at `rawA + i + p*csA`), else packed block by block at `ap + mPad*p0`;
+ * `op(B)(p, j)` at `rawB + p*rsB + j*csB`, read in place when `bIn` (then `csB = 1`)): depth block by depth
+ * block, packs those panels of B when needed (at `bp + nPad*p0`), then {@link runBlock}.
  */
 export function runChunk(gemm: GemmExports, t: ArrayLike<number>, o: number, j0: number, j1: number): void {
-  const k = t[o + 7]!;
-  const kc0 = t[o + 8]!;
-  const nPad = t[o + 9]!;
-  const NR = t[o + 11]!;
-  const bp = t[o + 2]!;
-  const rsB = t[o + 14]!;
-  const csB = t[o + 15]!;
+  const [k, kc0, nPad, MR, NR, bp, rsB, csB, rawA, aIn, csA, bIn] = [7, 8, 9, 10, 11, 2, 14, 15, 18, 19, 20, 21].map((i) => t[o + i]!);
   const lane0 = j0 * NR;
   const lanes = Math.min(t[o + 16]!, j1 * NR) - lane0;
   for (let p0 = 0; p0 < k; p0 += kc0) {
     const kc = Math.min(kc0, k - p0);
-    packPanels(gemm, gemm.packRowsB, t[o + 13]! + p0 * rsB + lane0 * csB, csB, rsB, lanes, kc, bp + nPad * p0 + lane0 * kc, NR);
+    const rawB = t[o + 13]! + p0 * rsB;
+    const bBlock = bp + nPad * p0;
+    if (bIn !== 1) packPanels(gemm, gemm.packRowsB, rawB + lane0 * csB, csB, rsB, lanes, kc, bBlock + lane0 * kc, NR);
+    const [b, bStep, bPanel] = bIn === 1 ? [rawB * 4, rsB * 4, NR * 4] : [bBlock * 4, NR * 4, kc * NR * 4];
+    const [a, aStep, aPanel] =
+      aIn === 1 ? [(rawA + p0 * csA) * 4, csA * 4, MR * 4] : [(t[o + 1]! + t[o + 4]! * p0) * 4, MR * 4, kc * MR * 4];
+    runBlock(gemm, p0 === 0 && t[o] !== 1, a, aStep, aPanel, b, bStep, bPanel, t[o + 3]!, t[o + 4]!, j0, j1, kc, nPad, MR, NR, t[o + 12]!);
   }
-  runColumns(gemm, t[o]! === 1, t[o + 1]!, bp, t[o + 3]!, t[o + 4]!, j0, j1, k, kc0, nPad, t[o + 10]!, NR, t[o + 12]!);
 }
 
-/** `runChunk` as plain JavaScript source for the worker (uses `packPanels` and `runColumns` in scope). */
+/** `runChunk` as plain JavaScript source for the worker (uses `packPanels` and `runBlock` in scope). */
 function runChunkSource(): string {
   return `(gemm, t, o, j0, j1) => {
-    const k = t[o + 7], kc0 = t[o + 8], nPad = t[o + 9], NR = t[o + 11], bp = t[o + 2], rsB = t[o + 14], csB = t[o + 15];
+    const [k, kc0, nPad, MR, NR, bp, rsB, csB, rawA, aIn, csA, bIn] = [7, 8, 9, 10, 11, 2, 14, 15, 18, 19, 20, 21].map((i) => t[o + i]);
     const lane0 = j0 * NR;
     const lanes = Math.min(t[o + 16], j1 * NR) - lane0;
     for (let p0 = 0; p0 < k; p0 += kc0) {
       const kc = Math.min(kc0, k - p0);
-      packPanels(gemm, gemm.packRowsB, t[o + 13] + p0 * rsB + lane0 * csB, csB, rsB, lanes, kc, bp + nPad * p0 + lane0 * kc, NR);
+      const rawB = t[o + 13] + p0 * rsB;
+      const bBlock = bp + nPad * p0;
+      if (bIn !== 1) packPanels(gemm, gemm.packRowsB, rawB + lane0 * csB, csB, rsB, lanes, kc, bBlock + lane0 * kc, NR);
+      const [b, bStep, bPanel] = bIn === 1 ? [rawB * 4, rsB * 4, NR * 4] : [bBlock * 4, NR * 4, kc * NR * 4];
+      const ap = t[o + 1] + t[o + 4] * p0;
+      const [a, aStep, aPanel] = aIn === 1 ? [(rawA + p0 * csA) * 4, csA * 4, MR * 4] : [ap * 4, MR * 4, kc * MR * 4];
+      runBlock(gemm, p0 === 0 && t[o] !== 1, a, aStep, aPanel, b, bStep, bPanel, t[o + 3], t[o + 4], j0, j1, kc, nPad, MR, NR, t[o + 12]);
     }
-    runColumns(gemm, t[o] === 1, t[o + 1], bp, t[o + 3], t[o + 4], j0, j1, k, kc0, nPad, t[o + 10], NR, t[o + 12]);
   }`;
 }
