@@ -8,7 +8,7 @@
 import { linear, parameter, softmaxCrossEntropy, variable, type Variable } from '@tapegrad/autograd';
 import { Adam } from '@tapegrad/optim';
 import { Generator, randint, randn, zeros, type Tensor } from '@tapegrad/tensor';
-import { getBackend, setBackend, wasmSupported, type BackendName } from '@tapegrad/tensor/backend';
+import { availableBackends, getBackend, setBackend } from '@tapegrad/tensor/backend';
 import { runTorch, torchUnavailable } from './peers/torch.js';
 import type { BenchContext, Row, Section } from './util.js';
 
@@ -85,8 +85,7 @@ export const stepSection: Section = {
       rows.push({ section: 'step', case: c, impl, unit: 'steps/s', value: 1000 / ms, ms, ...(note ? { note } : {}) });
     };
     const before = getBackend();
-    const backends: BackendName[] = wasmSupported() ? ['js', 'wasm'] : ['js'];
-    for (const backend of backends) {
+    for (const backend of availableBackends()) {
       setBackend(backend);
       const t = timeSteps(steps, ctx.quick ? 20 : 50);
       const impl = `tapegrad-${backend}`;

@@ -9,6 +9,7 @@ import {
   gemmWasmFma,
   getBackend,
   relaxedSimdSupported,
+  simdPeakKernel,
   setBackend,
   wasmSupported,
 } from '@tapegrad/tensor/backend';
@@ -30,6 +31,7 @@ import { binaryModule } from '../src/backend/wasm/binary-module.js';
 import { encodeModule, sleb, uleb } from '../src/backend/wasm/encoder.js';
 import { gemmModule } from '../src/backend/wasm/gemm-module.js';
 import { kernelsModule } from '../src/backend/wasm/kernels-module.js';
+import { PEAK_ACCUMULATORS, peakModule } from '../src/backend/wasm/peak-module.js';
 import * as mainEntry from '@tapegrad/tensor';
 import * as backendEntry from '@tapegrad/tensor/backend';
 
@@ -61,6 +63,7 @@ describe('the backend behind its own entry', () => {
     'wasmSupported',
     'relaxedSimdSupported',
     'availableBackends',
+    'simdPeakKernel',
     'setGemmWorkers',
     'gemmWorkerSource',
     'gemmWorkersReady',
@@ -321,6 +324,18 @@ describe('js vs wasm', () => {
   });
 });
 
+describe('the SIMD ceiling loop (for the benchmark)', () => {
+  it.each(wasmVariants)('%s: runs its multiply-adds in registers and returns the accumulated value', (variant) => {
+    const { run, flopsPerIteration } = simdPeakKernel(variant === 'wasm-fma');
+    expect(flopsPerIteration).toBe(16 * PEAK_ACCUMULATORS);
+    // acc ← acc + a·b from 0, 2 steps per iteration, summed over the accumulators: about 2·iterations·a·b each
+    const a = Math.fround(1.0000001),
+      b = Math.fround(0.9999999);
+    expect(run(1)).toBeCloseTo(PEAK_ACCUMULATORS * 2 * a * b, 5);
+    expect(Math.abs(run(1000) - PEAK_ACCUMULATORS * 2000 * a * b)).toBeLessThan(0.1);
+  });
+});
+
 describe('wasm encoder', () => {
   it('encodes LEB128 like the spec examples', () => {
     expect(uleb(0)).toEqual([0]);
@@ -344,6 +359,8 @@ describe('wasm encoder', () => {
     expect(WebAssembly.validate(binaryModule())).toBe(true);
     // the FMA variant validates exactly where relaxed SIMD is on
     expect(WebAssembly.validate(gemmModule(4, 2, 0, true))).toBe(relaxedSimdSupported());
+    expect(WebAssembly.validate(peakModule(false))).toBe(true);
+    expect(WebAssembly.validate(peakModule(true))).toBe(relaxedSimdSupported());
     // each module stays under the 4 KB Chrome allows for synchronous compiles on the main thread
     for (const m of [kernelsModule(), binaryModule(), gemmModule(4, 2), gemmModule(4, 2, 0, true)]) expect(m.length).toBeLessThan(4096);
   });

@@ -56,6 +56,7 @@ export { gemmWasm, gemmWasmFma } from './wasm/gemm.js';
 export { adamUpdateJs, addRowVectorJs, binaryJs, columnSumJs, reluBackwardJs } from './js/kernels.js';
 export { adamUpdateWasm, addRowVectorWasm, binaryWasm, columnSumWasm, reluBackwardWasm } from './wasm/kernels.js';
 export { relaxedSimdSupported, wasmSupported } from './wasm/runtime.js';
+export { simdPeakKernel } from './wasm/peak-module.js';
 export { gemmWorkerSource, gemmWorkersReady, setGemmWorkers, type GemmWorker } from './wasm/threads.js';
 
 /** The name of a compute backend (`wasm-fma`: the `wasm` backend with the relaxed-SIMD FMA GEMM). */

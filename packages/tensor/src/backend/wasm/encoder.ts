@@ -99,6 +99,7 @@ export class Code {
   v128Load32Splat(offset = 0): this { return this.raw(0xfd, ...uleb(9), 2, ...uleb(offset)); }
   v128Zero(): this { return this.raw(0xfd, ...uleb(12), ...new Array<number>(16).fill(0)); }
   f32x4Splat(): this { return this.raw(0xfd, ...uleb(19)); }
+  f32x4ExtractLane(lane: number): this { return this.raw(0xfd, ...uleb(31), lane); }
   f32x4Add(): this { return this.raw(0xfd, ...uleb(228)); }
   f32x4Sub(): this { return this.raw(0xfd, ...uleb(229)); }
   f32x4Mul(): this { return this.raw(0xfd, ...uleb(230)); }
