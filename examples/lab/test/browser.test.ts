@@ -1,6 +1,7 @@
 // The lab in a real browser: build the site, serve it as a static host would (127.0.0.1, ephemeral port) and
 // drive Debian's Chromium with playwright-core. Runs on the backend the suite runs on (TAPEGRAD_BACKEND=js
-// gives the page ?backend=js). Skips only when Chromium is missing outside CI; in CI, .ci/run installs it.
+// gives the page ?backend=js, wasm-fma ?backend=wasm-fma). Skips only when Chromium is missing outside CI; in CI,
+// .ci/run installs it.
 import * as AG from '@tapegrad/autograd';
 import { Dense, Sequential } from '@tapegrad/nn';
 import { loadMnistPackage } from '@tapegrad/nn/node';
@@ -18,7 +19,7 @@ import { inputLeaves, inputLines } from './inputs.js';
 
 const haveChromium = existsSync(CHROMIUM);
 const inCI = Boolean(process.env.CI);
-const backend = process.env.TAPEGRAD_BACKEND === 'js' ? 'js' : 'wasm';
+const backend = process.env.TAPEGRAD_BACKEND === 'js' || process.env.TAPEGRAD_BACKEND === 'wasm-fma' ? process.env.TAPEGRAD_BACKEND : 'wasm';
 const ARTIFACTS = join(LAB_ROOT, 'test-artifacts');
 /** Test accuracy the page's training must reach after 3 epochs on the 8,000 digits (measured: see the README). */
 const ACCURACY_FLOOR = 0.9;
