@@ -34,8 +34,9 @@ export function peakModule(fma: boolean): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * The loop of {@link peakModule}, instantiated: `run(iterations)` (iterations ≥ 1) and the flops one iteration
- * does. `fma` needs relaxed SIMD (see `relaxedSimdSupported`).
+ * A register-only multiply-add loop in wasm, instantiated — the 128-bit SIMD ceiling the benchmark holds the
+ * GEMM to: `run(iterations)` (iterations ≥ 1) and the flops one iteration does (`fma`: with
+ * `f32x4.relaxed_madd`, which needs relaxed SIMD, see `relaxedSimdSupported`; else `f32x4.mul` + `f32x4.add`).
  */
 export function simdPeakKernel(fma: boolean): { run: (iterations: number) => number; flopsPerIteration: number } {
   const memory = new WebAssembly.Memory({ initial: 1 });
