@@ -14,6 +14,7 @@ import { rand, randint, Generator, type Tensor } from '@tapegrad/tensor';
 import { getBackend, setBackend, type BackendName } from '@tapegrad/tensor/backend';
 import { tfEpochs, type EpochSpec } from './peers/tfjs.js';
 import { runTorch, torchUnavailable } from './peers/torch.js';
+import { backwardAndStep, makeMlp } from './step.js';
 import type { BenchContext, Row, Section } from './util.js';
 
 export const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
@@ -77,6 +78,32 @@ function tapegradEpochs(data: EpochData, w: Workload): { seconds: number[]; loss
   return { seconds, loss: history.history['loss'] ?? [] };
 }
 
+/**
+ * Seconds per epoch of raw autograd steps (`linear`, `relu`, `softmaxCrossEntropy`, Adam) of a 784-h-10 MLP over
+ * the same samples cut once into contiguous batches — no shuffle, gather, metrics or callbacks — with the
+ * gradients reused as `fit` does: the difference to `fit` is what `fit` adds around its steps.
+ */
+function rawEpochs(data: EpochData, w: Workload): number[] {
+  const { forward, params, opt } = makeMlp(0, w.hidden[0]!);
+  const n = data.labels.shape[0]!;
+  const batches: [Tensor, Tensor][] = [];
+  for (let s = 0; s < n; s += w.batchSize) {
+    const e = Math.min(n, s + w.batchSize);
+    batches.push([data.x.slice([s, e]).contiguous(), data.labels.slice([s, e]).astype('int32')]);
+  }
+  const seconds: number[] = [];
+  for (let epoch = 0; epoch < w.epochs; epoch++) {
+    const t0 = performance.now();
+    for (const [x, y] of batches) {
+      const loss = forward(x, y);
+      loss.item();
+      backwardAndStep(loss, params, opt, true);
+    }
+    seconds.push((performance.now() - t0) / 1000);
+  }
+  return seconds;
+}
+
 const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / a.length;
 const losses = (l: number[]): string => `loss ${l.map((v) => v.toFixed(3)).join(' → ')}`;
 
@@ -107,6 +134,14 @@ async function runWorkload(ctx: BenchContext, data: EpochData, w: Workload, with
     first ??= r.loss;
     const f64 = w.dtype === 'float64' ? 'float64: GEMM and Adam in TypeScript (the wasm kernels are float32); ' : '';
     add(w.dtype === 'float64' ? 'tapegrad' : `tapegrad-${v}`, r.seconds, f64 + losses(r.loss));
+  }
+  if (w.hidden.length === 1 && w.dtype === 'float32') {
+    setBackend(variants[0]!);
+    const raw = rawEpochs(data, w);
+    add(`tapegrad-${variants[0]} raw steps`, raw, 'autograd steps on pre-cut batches, gradients reused: no shuffle, gather, metrics');
+    const fit = rows.filter((r) => r.impl === `tapegrad-${variants[0]}` && r.case.startsWith(label));
+    const rawRows = rows.filter((r) => r.impl === `tapegrad-${variants[0]} raw steps` && r.case.startsWith(label));
+    fit.forEach((r, i) => (r.note += `; fit ÷ raw steps ${(r.value / rawRows[i]!.value).toFixed(3)}`));
   }
   setBackend(initial);
   if (w.dtype === 'float32' && initial !== 'js') {
