@@ -19,7 +19,8 @@ import { inputLeaves, inputLines } from './inputs.js';
 
 const haveChromium = existsSync(CHROMIUM);
 const inCI = Boolean(process.env.CI);
-const backend = process.env.TAPEGRAD_BACKEND === 'js' || process.env.TAPEGRAD_BACKEND === 'wasm-fma' ? process.env.TAPEGRAD_BACKEND : 'wasm';
+const env = process.env.TAPEGRAD_BACKEND;
+const backend = env === 'js' || env === 'wasm-fma' ? env : 'wasm';
 const ARTIFACTS = join(LAB_ROOT, 'test-artifacts');
 /** Test accuracy the page's training must reach after 3 epochs on the 8,000 digits (measured: see the README). */
 const ACCURACY_FLOOR = 0.9;
