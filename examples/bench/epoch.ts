@@ -8,13 +8,13 @@
  * thread (`useGemmWorkers(1)`; bit-identical numbers) or give torch two threads.
  */
 import { existsSync } from 'node:fs';
-import { Dense, Sequential } from '@tapegrad/nn';
 import { loadIdxDataset, stopGemmWorkers, useGemmWorkers } from '@tapegrad/nn/node';
 import { rand, randint, Generator, type Tensor } from '@tapegrad/tensor';
 import { getBackend, setBackend, type BackendName } from '@tapegrad/tensor/backend';
 import { tfEpochs, type EpochSpec } from './peers/tfjs.js';
 import { runTorch, torchUnavailable } from './peers/torch.js';
 import { backwardAndStep, makeMlp } from './step.js';
+import { tapegradEpochs, type Workload } from './workloads.js';
 import type { BenchContext, Row, Section } from './util.js';
 
 export const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
@@ -44,38 +44,6 @@ function loadData(samples: number): EpochData {
     source: 'synthetic (dataset-fashion-mnist not installed)',
     dataDir: null,
   };
-}
-
-/** One MLP training workload: `784-hidden…-10`, its batch size, parameter dtype and number of epochs. */
-interface Workload {
-  name: string;
-  hidden: number[];
-  batchSize: number;
-  dtype: 'float32' | 'float64';
-  epochs: number;
-}
-
-/** Seconds of each epoch of tapegrad's `model.fit` on the workload, and the loss after each. */
-function tapegradEpochs(data: EpochData, w: Workload): { seconds: number[]; loss: number[] } {
-  const model = new Sequential();
-  w.hidden.forEach((h, i) => model.add(new Dense(h, { activation: 'relu', dtype: w.dtype, ...(i === 0 ? { inputShape: [784] } : {}) })));
-  model.add(new Dense(10, { activation: 'softmax', dtype: w.dtype }));
-  model.compile({ optimizer: 'adam', lr: 1e-3, loss: 'sparseCategoricalCrossentropy' });
-  const seconds: number[] = [];
-  let t0 = 0;
-  const history = model.fit(data.x, data.labels, {
-    epochs: w.epochs,
-    batchSize: w.batchSize,
-    verbose: 0,
-    seed: 0,
-    callbacks: [
-      {
-        onEpochBegin: () => void (t0 = performance.now()),
-        onEpochEnd: () => void seconds.push((performance.now() - t0) / 1000),
-      },
-    ],
-  });
-  return { seconds, loss: history.history['loss'] ?? [] };
 }
 
 /**
@@ -130,7 +98,7 @@ async function runWorkload(ctx: BenchContext, data: EpochData, w: Workload, with
   let first: number[] | null = null;
   for (const v of variants) {
     setBackend(v);
-    const r = tapegradEpochs(data, w);
+    const r = tapegradEpochs(data.x, data.labels, w);
     first ??= r.loss;
     const f64 = w.dtype === 'float64' ? 'float64: GEMM and Adam in TypeScript (the wasm kernels are float32); ' : '';
     add(w.dtype === 'float64' ? 'tapegrad' : `tapegrad-${v}`, r.seconds, f64 + losses(r.loss));
@@ -149,7 +117,7 @@ async function runWorkload(ctx: BenchContext, data: EpochData, w: Workload, with
       const ready = await useGemmWorkers(1);
       if (ready === 0) ctx.log(`    tapegrad-${initial}-2t skipped: the GEMM worker did not start`);
       else {
-        const two = tapegradEpochs(data, w);
+        const two = tapegradEpochs(data.x, data.labels, w);
         const same = two.loss.every((l, i) => l === first![i]);
         add(
           `tapegrad-${initial}-2t`,

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { enableRelaxedSimd } from '@tapegrad/nn/node';
 import { availableBackends, getBackend, relaxedSimdSupported, wasmSupported } from '@tapegrad/tensor/backend';
+import { browserSection } from './browser.js';
 import { elementwiseSection } from './elementwise.js';
 import { epochSection } from './epoch.js';
 import { matmulSection } from './matmul.js';
@@ -15,7 +16,7 @@ import { memorySection } from './memory.js';
 import { stepSection } from './step.js';
 import { addRatios, table, type Row, type Section } from './util.js';
 
-const sections: Section[] = [matmulSection, elementwiseSection, stepSection, epochSection, memorySection];
+const sections: Section[] = [matmulSection, elementwiseSection, stepSection, epochSection, memorySection, browserSection];
 
 async function main(): Promise<void> {
   // Before the first tensor operation picks the backend: the FMA variant joins where the engine has relaxed SIMD.
