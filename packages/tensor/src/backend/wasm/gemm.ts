@@ -1,5 +1,5 @@
 import type { GemmFn } from '../types.js';
-import { MR, NR, sharedGemmState, wasmState } from './runtime.js';
+import { MR, NR, sharedGemmState, wasmState, type GemmExports } from './runtime.js';
 import { gemmWorkersReady, packPanels, runBlock, runChunk, runParallel, wakeGemmWorkers } from './threads.js';
 
 /** Largest depth of one packed block: an `NR`-column B panel of this depth (8 KiB) stays in L1. */
@@ -99,25 +99,35 @@ function gemmVariant(fma: boolean): GemmFn<Float32Array, Float32Array> {
     } else {
       for (let p0 = 0; p0 < k; p0 += kc0) {
         const kc = Math.min(kc0, k - p0);
-        let a = (rawA + p0 * csA) * 4;
-        let aStep = csA * 4;
-        let aPanel = MR * 4;
-        if (!aIn) {
-          packPanels(gemm, gemm.packRowsA, rawA + p0 * csA, rsA, csA, m, kc, apAt, MR);
-          [a, aStep, aPanel] = [apAt * 4, MR * 4, kc * MR * 4];
-        }
-        let b = (rawB + p0 * rsB) * 4;
-        let bStep = rsB * 4;
-        let bPanel = NR * 4;
-        if (!bIn) {
-          packPanels(gemm, gemm.packRowsB, rawB + p0 * rsB, csB, rsB, n, kc, bpAt, NR);
-          [b, bStep, bPanel] = [bpAt * 4, NR * 4, kc * NR * 4];
-        }
+        const [a, aStep, aPanel] = blockOperand(gemm, gemm.packRowsA, aIn, rawA + p0 * csA, rsA, csA, m, kc, apAt, MR);
+        const [b, bStep, bPanel] = blockOperand(gemm, gemm.packRowsB, bIn, rawB + p0 * rsB, csB, rsB, n, kc, bpAt, NR);
         runBlock(gemm, p0 === 0 && !accumulate, a, aStep, aPanel, b, bStep, bPanel, cAt, mPad, 0, panels, kc, nPad, MR, NR, MC);
       }
     }
     copyRows(f32, cAt, nPad, C, cOff, ldc, m, n);
   };
+}
+
+/**
+ * One depth block of an operand for {@link runBlock}: `[address, lane stride per depth step, panel stride]` in
+ * bytes — the raw matrix at float `src` (lane `o`, depth `p` at `src + o*laneStride + p*depthStride`) read in
+ * place, or its `lanes×kc` block packed into `R`-lane panels at float `packedAt`.
+ */
+function blockOperand(
+  gemm: GemmExports,
+  rows: (src: number, ld: number, panels: number, ni: number, dst: number) => void,
+  inPlace: boolean,
+  src: number,
+  laneStride: number,
+  depthStride: number,
+  lanes: number,
+  kc: number,
+  packedAt: number,
+  R: number,
+): [number, number, number] {
+  if (inPlace) return [src * 4, depthStride * 4, R * 4];
+  packPanels(gemm, rows, src, laneStride, depthStride, lanes, kc, packedAt, R);
+  return [packedAt * 4, R * 4, kc * R * 4];
 }
 
 /**
