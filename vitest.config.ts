@@ -16,5 +16,6 @@ export default defineConfig({
       project('lab', 'examples/lab'),
     ],
     testTimeout: 60_000,
+    setupFiles: ['./vitest.setup.ts'],
   },
 });

@@ -10,13 +10,17 @@ export interface MatmulCase {
   transB: boolean;
 }
 
-/** The three products of one Dense(784→128) step at batch 64 (forward, weight gradient, input gradient), and 1024³. */
+/**
+ * The three products of one Dense(784→128) step at batch 64 (forward, weight gradient, input gradient: MLP-A),
+ * MLP-B's largest (784→512 at batch 128), and 1024³.
+ */
 export function matmulCases(quick: boolean): MatmulCase[] {
   const big = quick ? 256 : 1024;
   return [
     { name: 'x·W (64×784)·(784×128)', m: 64, k: 784, n: 128, transA: false, transB: false },
     { name: 'xᵀ·dy (64×784)ᵀ·(64×128)', m: 784, k: 64, n: 128, transA: true, transB: false },
     { name: 'dy·Wᵀ (64×128)·(784×128)ᵀ', m: 64, k: 128, n: 784, transA: false, transB: true },
+    { name: 'x·W (128×784)·(784×512)', m: 128, k: 784, n: 512, transA: false, transB: false },
     { name: `${big}³`, m: big, k: big, n: big, transA: false, transB: false },
   ];
 }

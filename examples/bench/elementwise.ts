@@ -1,7 +1,8 @@
 /**
- * Section "elementwise": GB/s of add and sum on float32 (tapegrad's kernels and the peers), and of the
- * backend's training-step kernels (adamUpdate, addRowVector, reluBackward, columnSum) on the JS and wasm
- * backends.
+ * Section "elementwise": GB/s of add and sum on float32 (tapegrad's kernels and the peers), of add into an
+ * existing array (the backend's `binaryKernel`: the same SIMD loop without allocating the result, which for a
+ * fresh 16 MB output costs page faults the kernel pays in system time), and of the backend's training-step
+ * kernels (adamUpdate, addRowVector, reluBackward, columnSum) on the JS and wasm backends.
  */
 import * as T from '@tapegrad/tensor';
 import * as B from '@tapegrad/tensor/backend';
@@ -43,15 +44,33 @@ export const elementwiseSection: Section = {
     for (const c of cases) {
       const x = T.randn([c.size], { generator: g });
       const y = T.randn([c.size], { generator: g });
+      const cpu0 = process.cpuUsage();
+      const ms = measure(() => void (c.op === 'add' ? T.add(x, y) : T.sum(x)), minMs);
+      const cpu = process.cpuUsage(cpu0);
       add(
         c,
         'tapegrad',
-        measure(() => void (c.op === 'add' ? T.add(x, y) : T.sum(x)), minMs),
+        ms,
+        c.op === 'add' ? `system time ${((100 * cpu.system) / (cpu.user + cpu.system)).toFixed(0)}% (page faults)` : '',
       );
+      if (c.op === 'add') {
+        const out = new Float32Array(c.size);
+        const [xd, yd] = [x.data as Float32Array, y.data as Float32Array];
+        const into = measure(() => B.binaryKernel('add', xd, 0, 1, yd, 0, 1, out, 0, c.size), minMs);
+        rows.push({
+          section: 'elementwise',
+          case: `${c.name} into an existing array`,
+          impl: 'tapegrad',
+          unit: 'GB/s',
+          value: gbps(c, into),
+          ms: into,
+        });
+      }
     }
 
     const before = B.getBackend();
     for (const c of stepCases()) {
+      // wasm-fma runs the same step kernels as wasm
       for (const backend of B.wasmSupported() ? (['js', 'wasm'] as const) : (['js'] as const)) {
         B.setBackend(backend);
         const ms = measure(stepCall(c), minMs);

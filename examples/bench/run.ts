@@ -6,16 +6,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getBackend, wasmSupported } from '@tapegrad/tensor/backend';
+import { enableRelaxedSimd } from '@tapegrad/nn/node';
+import { availableBackends, getBackend, relaxedSimdSupported, wasmSupported } from '@tapegrad/tensor/backend';
+import { browserSection } from './browser.js';
 import { elementwiseSection } from './elementwise.js';
 import { epochSection } from './epoch.js';
 import { matmulSection } from './matmul.js';
+import { memorySection } from './memory.js';
 import { stepSection } from './step.js';
 import { addRatios, table, type Row, type Section } from './util.js';
 
-const sections: Section[] = [matmulSection, elementwiseSection, stepSection, epochSection];
+const sections: Section[] = [matmulSection, elementwiseSection, stepSection, epochSection, memorySection, browserSection];
 
 async function main(): Promise<void> {
+  // Before the first tensor operation picks the backend: the FMA variant joins where the engine has relaxed SIMD.
+  enableRelaxedSimd();
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
   const onlyAt = args.indexOf('--only');
@@ -31,12 +36,14 @@ async function main(): Promise<void> {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
     tapegradBackend: getBackend(),
+    backends: availableBackends(),
     wasmSimd: wasmSupported(),
+    relaxedSimd: relaxedSimdSupported(),
     quick,
   };
   console.log(
     `tapegrad bench — ${meta.cpu}, ${meta.cores} cores, Node ${meta.node}, ` +
-      `default backend ${meta.tapegradBackend}${quick ? ' (quick)' : ''}`,
+      `default backend ${meta.tapegradBackend} (available: ${meta.backends.join(', ')})${quick ? ' (quick)' : ''}`,
   );
 
   const all: Row[] = [];

@@ -3,12 +3,13 @@
  * on int32 labels, Adam 1e-3, batch 64) written with raw autograd — `parameter`, `linear`, `relu`,
  * `softmaxCrossEntropy`, `backward`, `Adam.step`, `zeroGrad` — on each tapegrad backend, with the breakdown
  * into forward, backward and optimizer step, and PyTorch's step time (its epoch time / steps) when available.
+ * The `reuse` row hands last step's gradients to the backward as storage (`gradientBuffers`), as `fit` does.
  * Rows carry steps per second (higher is better); `ms` is the time of one step.
  */
 import { linear, parameter, softmaxCrossEntropy, variable, type Variable } from '@tapegrad/autograd';
 import { Adam } from '@tapegrad/optim';
 import { Generator, randint, randn, zeros, type Tensor } from '@tapegrad/tensor';
-import { getBackend, setBackend, wasmSupported, type BackendName } from '@tapegrad/tensor/backend';
+import { availableBackends, getBackend, setBackend } from '@tapegrad/tensor/backend';
 import { runTorch, torchUnavailable } from './peers/torch.js';
 import type { BenchContext, Row, Section } from './util.js';
 
@@ -17,20 +18,41 @@ const IN = 784;
 const HIDDEN = 128;
 const CLASSES = 10;
 
-/** The raw-autograd MLP: parameters, optimizer and one step split into its three phases. */
-function makeMlp(seed: number): {
+/** The raw-autograd MLP 784-`hidden`-10: parameters, optimizer and the forward pass to the loss. */
+export function makeMlp(
+  seed: number,
+  hidden = HIDDEN,
+): {
   forward: (x: Tensor, y: Tensor) => Variable;
   params: Variable[];
   opt: Adam;
 } {
   const g = new Generator(seed);
-  const w1 = parameter(randn([IN, HIDDEN], { generator: g }).mul(Math.sqrt(2 / IN)), { name: 'W1' });
-  const b1 = parameter(zeros([HIDDEN]), { name: 'b1' });
-  const w2 = parameter(randn([HIDDEN, CLASSES], { generator: g }).mul(Math.sqrt(1 / HIDDEN)), { name: 'W2' });
+  const w1 = parameter(randn([IN, hidden], { generator: g }).mul(Math.sqrt(2 / IN)), { name: 'W1' });
+  const b1 = parameter(zeros([hidden]), { name: 'b1' });
+  const w2 = parameter(randn([hidden, CLASSES], { generator: g }).mul(Math.sqrt(1 / hidden)), { name: 'W2' });
   const b2 = parameter(zeros([CLASSES]), { name: 'b2' });
   const params = [w1, b1, w2, b2];
   const forward = (x: Tensor, y: Tensor): Variable => softmaxCrossEntropy(linear(linear(variable(x), w1, b1).relu(), w2, b2), y);
   return { forward, params, opt: new Adam(params, { lr: 1e-3 }) };
+}
+
+/**
+ * Backward and optimizer step; with `reuse`, last step's gradients are handed to the backward as storage
+ * (`gradientBuffers`, what `fit` does) instead of being dropped by `zeroGrad`.
+ */
+export function backwardAndStep(loss: Variable, params: Variable[], opt: Adam, reuse: boolean): void {
+  if (!reuse) {
+    loss.backward();
+    opt.step();
+    opt.zeroGrad();
+    return;
+  }
+  const buffers = new Map<Variable, Tensor>();
+  for (const p of params) if (p.grad !== null) buffers.set(p, p.grad);
+  opt.zeroGrad();
+  loss.backward({ gradientBuffers: buffers });
+  opt.step();
 }
 
 interface StepTimes {
@@ -42,12 +64,12 @@ interface StepTimes {
 }
 
 /** Median ms per step (and per phase) over `steps` steps after `warmup` steps, on synthetic batches. */
-function timeSteps(steps: number, warmup: number): StepTimes {
+function timeSteps(steps: number, warmup: number, reuse: boolean): StepTimes {
   const g = new Generator(1);
   const nb = 8;
   const xs = Array.from({ length: nb }, () => randn([BATCH, IN], { generator: g }));
   const ys = Array.from({ length: nb }, () => randint(0, CLASSES, [BATCH], { generator: g }));
-  const { forward, opt } = makeMlp(0);
+  const { forward, params, opt } = makeMlp(0);
   const fw: number[] = [];
   const bw: number[] = [];
   const op: number[] = [];
@@ -57,10 +79,15 @@ function timeSteps(steps: number, warmup: number): StepTimes {
     const t0 = performance.now();
     const l = forward(xs[i % nb]!, ys[i % nb]!);
     const t1 = performance.now();
-    l.backward();
+    if (reuse) {
+      const buffers = new Map<Variable, Tensor>();
+      for (const p of params) if (p.grad !== null) buffers.set(p, p.grad);
+      opt.zeroGrad();
+      l.backward({ gradientBuffers: buffers });
+    } else l.backward();
     const t2 = performance.now();
     opt.step();
-    opt.zeroGrad();
+    if (!reuse) opt.zeroGrad();
     const t3 = performance.now();
     if (i >= warmup) {
       fw.push(t1 - t0);
@@ -85,11 +112,11 @@ export const stepSection: Section = {
       rows.push({ section: 'step', case: c, impl, unit: 'steps/s', value: 1000 / ms, ms, ...(note ? { note } : {}) });
     };
     const before = getBackend();
-    const backends: BackendName[] = wasmSupported() ? ['js', 'wasm'] : ['js'];
-    for (const backend of backends) {
+    const fastest = availableBackends().pop()!;
+    for (const [backend, reuse] of [...availableBackends().map((b) => [b, false] as const), [fastest, true] as const]) {
       setBackend(backend);
-      const t = timeSteps(steps, ctx.quick ? 20 : 50);
-      const impl = `tapegrad-${backend}`;
+      const t = timeSteps(steps, ctx.quick ? 20 : 50, reuse);
+      const impl = `tapegrad-${backend}${reuse ? ' reuse' : ''}`;
       add(
         'step',
         impl,

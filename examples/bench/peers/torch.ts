@@ -1,6 +1,6 @@
 /**
  * Runs the PyTorch peer (`torch_peer.py`; not torch.py, which would shadow the torch package) in a child process,
- * single-threaded; null when torch is unavailable.
+ * on one thread unless asked for more; null when torch is unavailable.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,13 +20,20 @@ export interface TorchResult {
 export interface TorchEpochSpec {
   dataDir: string | null;
   samples: number;
-  hidden: number;
+  /** Hidden layer sizes (784-…-10). */
+  hidden: number | number[];
   batchSize: number;
   lr: number;
   epochs: number;
+  /** float32 (default) or float64 parameters and data. */
+  dtype?: 'float32' | 'float64';
 }
 
-const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+const envFor = (threads: number): NodeJS.ProcessEnv => {
+  const t = String(threads);
+  return { ...process.env, OPENBLAS_NUM_THREADS: t, OMP_NUM_THREADS: t, MKL_NUM_THREADS: t };
+};
+const env = envFor(1);
 
 /** Why torch cannot run here, or null when `import torch` works. */
 export function torchUnavailable(): string | null {
@@ -36,15 +43,17 @@ export function torchUnavailable(): string | null {
   return null;
 }
 
-/** Measures the cases with PyTorch; throws with the peer's stderr when it fails. */
+/** Measures the cases with PyTorch (on `threads` threads, default 1); throws with the peer's stderr when it fails. */
 export function runTorch(spec: {
   minMs: number;
+  threads?: number;
   matmul?: MatmulCase[];
   elementwise?: ElementwiseCase[];
   epoch?: TorchEpochSpec;
 }): TorchResult {
   const script = fileURLToPath(new URL('./torch_peer.py', import.meta.url));
-  const res = spawnSync(PYTHON, [script], { env, input: JSON.stringify(spec), encoding: 'utf8', maxBuffer: 1 << 24 });
+  const input = JSON.stringify(spec);
+  const res = spawnSync(PYTHON, [script], { env: envFor(spec.threads ?? 1), input, encoding: 'utf8', maxBuffer: 1 << 24 });
   if (res.status !== 0) throw new Error(`torch peer failed (exit ${res.status}): ${res.stderr}`);
   return JSON.parse(res.stdout) as TorchResult;
 }

@@ -1,8 +1,8 @@
 """PyTorch peer for the tapegrad benchmark.
 
-Reads {"minMs": float, "matmul": [case...], "elementwise": [case...]} as JSON on stdin, prints
-{"info": {...}, "matmul": [{"case", "ms"}...], "elementwise": [...]} as JSON on stdout.
-Single-threaded: the caller sets OPENBLAS_NUM_THREADS=1 and we call torch.set_num_threads(1).
+Reads {"minMs": float, "threads": int, "matmul": [case...], "elementwise": [case...], "epoch": spec} as JSON on
+stdin, prints {"info": {...}, "matmul": [{"case", "ms"}...], "elementwise": [...], "epoch": {...}} as JSON on stdout.
+Threads: the caller sets OPENBLAS_NUM_THREADS to "threads" (default 1) and we call torch.set_num_threads with it.
 """
 import gzip
 import json
@@ -58,10 +58,19 @@ def load_data(spec):
 
 
 def epochs(spec):
-    """The MLP epoch workload: 784-H-10, ReLU, softmax cross-entropy, Adam, shuffled minibatches."""
+    """The MLP epoch workload: 784-H...-10 (hidden: one size or a list), ReLU, softmax cross-entropy, Adam,
+    shuffled minibatches, in float32 or (dtype "float64") float64."""
     x, y = load_data(spec)
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(784, spec['hidden']), torch.nn.ReLU(), torch.nn.Linear(spec['hidden'], 10))
+    hidden = spec['hidden'] if isinstance(spec['hidden'], list) else [spec['hidden']]
+    layers, width = [], 784
+    for h in hidden:
+        layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
+        width = h
+    model = torch.nn.Sequential(*layers, torch.nn.Linear(width, 10))
+    if spec.get('dtype') == 'float64':
+        model = model.double()
+        x = x.double()
     opt = torch.optim.Adam(model.parameters(), lr=spec['lr'])
     loss_fn = torch.nn.CrossEntropyLoss()
     bs = spec['batchSize']
@@ -84,7 +93,7 @@ def epochs(spec):
 
 def main():
     spec = json.load(sys.stdin)
-    torch.set_num_threads(1)
+    torch.set_num_threads(spec.get('threads', 1))
     torch.manual_seed(0)
     config = torch.__config__.show()
     blas = [line.strip() for line in config.splitlines() if 'BLAS' in line or 'LAPACK' in line]

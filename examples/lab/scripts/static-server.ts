@@ -12,6 +12,7 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.bin': 'application/octet-stream',
+  '.wasm': 'application/wasm',
 };
 
 /** A running server: its base URL and a close function. */

@@ -1,5 +1,6 @@
 // The lab's entry: picks the backend (?backend=js forces the plain TypeScript kernels, ?backend=wasm the
-// WebAssembly SIMD ones), mounts the four sections and records when the page first answers input.
+// WebAssembly SIMD ones, ?backend=wasm-fma those with the relaxed-SIMD GEMM), mounts the four sections and
+// records when the page first answers input.
 import { getBackend, setBackend, type BackendName } from '@tapegrad/tensor/backend';
 import { mountBackprop } from './backprop/backprop-view.js';
 import { byId } from './dom.js';
@@ -9,7 +10,7 @@ import { backendLabel, mountTraining } from './train/train-view.js';
 
 function chooseBackend(): BackendName | 'auto' {
   const asked = new URLSearchParams(location.search).get('backend');
-  const backend = asked === 'js' || asked === 'wasm' ? asked : 'auto';
+  const backend = asked === 'js' || asked === 'wasm' || asked === 'wasm-fma' ? asked : 'auto';
   try {
     setBackend(backend);
     return backend;

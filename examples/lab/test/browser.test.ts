@@ -1,6 +1,7 @@
 // The lab in a real browser: build the site, serve it as a static host would (127.0.0.1, ephemeral port) and
 // drive Debian's Chromium with playwright-core. Runs on the backend the suite runs on (TAPEGRAD_BACKEND=js
-// gives the page ?backend=js). Skips only when Chromium is missing outside CI; in CI, .ci/run installs it.
+// gives the page ?backend=js, wasm-fma ?backend=wasm-fma). Skips only when Chromium is missing outside CI; in CI,
+// .ci/run installs it.
 import * as AG from '@tapegrad/autograd';
 import { Dense, Sequential, fromTfjsArtifacts } from '@tapegrad/nn';
 import { exportTfjs, loadMnistPackage } from '@tapegrad/nn/node';
@@ -21,7 +22,8 @@ import { inputLeaves, inputLines } from './inputs.js';
 
 const haveChromium = existsSync(CHROMIUM);
 const inCI = Boolean(process.env.CI);
-const backend = process.env.TAPEGRAD_BACKEND === 'js' ? 'js' : 'wasm';
+const env = process.env.TAPEGRAD_BACKEND;
+const backend = env === 'js' || env === 'wasm-fma' ? env : 'wasm';
 const ARTIFACTS = join(LAB_ROOT, 'test-artifacts');
 /** Test accuracy the page's training must reach after 3 epochs on the 8,000 digits (measured: see the README). */
 const ACCURACY_FLOOR = 0.9;

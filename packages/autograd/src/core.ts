@@ -186,9 +186,11 @@ export interface Op<P = unknown> {
    * A fused backward on plain tensors (see `fused/`), which the engine calls instead of `backward` when no
    * graph is being recorded. Returns one gradient per input (null where none is needed), or null to decline
    * (then `backward` runs). By contract every tensor it returns is freshly allocated and referenced nowhere
-   * else, so the engine may keep it as a leaf's `.grad` without copying.
+   * else, so the engine may keep it as a leaf's `.grad` without copying. `out[k]`, when given, is storage the
+   * engine offers for input k's gradient (a leaf's, see `BackwardOptions.gradientBuffers`): a contiguous tensor of
+   * the input's shape and dtype whose contents may be overwritten; returning it, filled, saves an allocation.
    */
-  fastBackward?(grad: Tensor, ctx: OpContext<P>): (Tensor | null)[] | null;
+  fastBackward?(grad: Tensor, ctx: OpContext<P>, out?: readonly (Tensor | null)[]): (Tensor | null)[] | null;
 }
 
 /**

@@ -11,6 +11,13 @@ export interface BackwardOptions {
   retainGraph?: boolean;
   /** Record the backward pass itself, so gradients can be differentiated again (implies retainGraph). */
   createGraph?: boolean;
+  /**
+   * Storage for leaf gradients, by leaf: a leaf without a gradient yet, used once in the graph, may get its
+   * gradient written by a fused fast backward into the tensor given for it (same shape and dtype, contiguous;
+   * its contents are overwritten), which then becomes its `.grad` — no allocation. For a training loop that
+   * owns its gradients: `fit` hands back last step's (a callback that keeps a `.grad` during `fit` must copy it).
+   */
+  gradientBuffers?: ReadonlyMap<Variable, Tensor>;
 }
 
 /**
@@ -46,7 +53,8 @@ export function topologicalOrder(root: Variable): Variable[] {
 export function backward(root: Variable, options: BackwardOptions = {}): void {
   const seed = seedGradient('backward', root, options.gradient);
   const createGraph = options.createGraph ?? false;
-  const { found, fresh } = propagate(root, seed, { createGraph, retainGraph: options.retainGraph ?? createGraph, targets: null });
+  const retainGraph = options.retainGraph ?? createGraph;
+  const { found, fresh } = propagate(root, seed, { createGraph, retainGraph, targets: null, buffers: options.gradientBuffers ?? null });
   for (const [leaf, g] of found) {
     const converted = g.value.dtype !== leaf.dtype;
     const t = converted ? g.value.astype(leaf.dtype) : g.value;
@@ -79,7 +87,8 @@ export interface GradientsOptions {
 export function gradients(output: Variable, inputs: readonly Variable[], options: GradientsOptions = {}): Variable[] {
   const seed = seedGradient('gradients', output, options.gradient);
   const createGraph = options.createGraph ?? false;
-  const { found } = propagate(output, seed, { createGraph, retainGraph: options.retainGraph ?? createGraph, targets: new Set(inputs) });
+  const retainGraph = options.retainGraph ?? createGraph;
+  const { found } = propagate(output, seed, { createGraph, retainGraph, targets: new Set(inputs), buffers: null });
   return inputs.map((x) => found.get(x) ?? new Variable(K.zerosLike(x.value)));
 }
 
@@ -114,7 +123,12 @@ function seedGradient(fn: string, root: Variable, gradient: Tensor | Variable | 
 function propagate(
   root: Variable,
   seed: Variable,
-  { createGraph, retainGraph, targets }: { createGraph: boolean; retainGraph: boolean; targets: Set<Variable> | null },
+  {
+    createGraph,
+    retainGraph,
+    targets,
+    buffers,
+  }: { createGraph: boolean; retainGraph: boolean; targets: Set<Variable> | null; buffers: ReadonlyMap<Variable, Tensor> | null },
 ): { found: Map<Variable, Variable>; fresh: Set<Tensor> } {
   const order = topologicalOrder(root);
   const isTarget = (v: Variable): boolean => (targets ? targets.has(v) : v.entry === null && v.requiresGrad);
@@ -127,6 +141,8 @@ function propagate(
   const grads = new Map<Variable, Variable>([[root, seed]]);
   const found = new Map<Variable, Variable>();
   const fresh = new Set<Tensor>();
+  const offers = fast && buffers !== null && buffers.size > 0 ? usableBuffers(order, wanted, buffers) : null;
+  const fastContext: FastContext | null = fast ? { fresh, offers } : null;
   // Without createGraph the backward formulas run unrecorded: plain tensor arithmetic, nothing kept.
   withGradMode(createGraph, () => {
     for (let i = order.length - 1; i >= 0; i--) {
@@ -141,7 +157,7 @@ function propagate(
       }
       if (isTarget(v)) found.set(v, g);
       if (v.entry === null) continue;
-      const inputGrads = backwardThrough(v.entry, g, fast ? fresh : null);
+      const inputGrads = backwardThrough(v.entry, g, fastContext);
       v.entry.inputs.forEach((u, k) => {
         const gu = inputGrads[k];
         if (!gu || !wanted.has(u)) return;
@@ -155,10 +171,36 @@ function propagate(
 }
 
 /**
- * Runs one entry's backward — its fused `fastBackward` when `fresh` is given (recording the tensors it
- * returns there) and the op has one that accepts, else its `backward` — and checks what came back.
+ * The gradient buffers that may be offered to fast backwards: those of leaves without a gradient, without hooks,
+ * used exactly once in the walked graph (a leaf used twice gets a sum), whose tensor fits the leaf and owns its
+ * storage.
  */
-function backwardThrough(entry: TapeEntry, g: Variable, fresh: Set<Tensor> | null): (Variable | null)[] {
+function usableBuffers(order: Variable[], wanted: Set<Variable>, buffers: ReadonlyMap<Variable, Tensor>): Map<Variable, Tensor> {
+  const uses = new Map<Variable, number>();
+  for (const v of order) {
+    if (v.entry === null || !wanted.has(v)) continue;
+    for (const u of v.entry.inputs) if (buffers.has(u)) uses.set(u, (uses.get(u) ?? 0) + 1);
+  }
+  const usable = new Map<Variable, Tensor>();
+  for (const [u, n] of uses) {
+    const t = buffers.get(u)!;
+    const fits = t.dtype === u.dtype && shapesEqual(t.shape, u.shape) && t.offset === 0 && t.data.length === t.size && t.isContiguous;
+    if (n === 1 && fits && u.entry === null && u.grad === null && u.hooks.length === 0) usable.set(u, t);
+  }
+  return usable;
+}
+
+/** What the fast backwards of one walk share: the tensors they made (`fresh`) and the leaf buffers on offer. */
+interface FastContext {
+  fresh: Set<Tensor>;
+  offers: Map<Variable, Tensor> | null;
+}
+
+/**
+ * Runs one entry's backward — its fused `fastBackward` when `fast` is given (recording the tensors it
+ * returns in `fast.fresh`) and the op has one that accepts, else its `backward` — and checks what came back.
+ */
+function backwardThrough(entry: TapeEntry, g: Variable, fast: FastContext | null): (Variable | null)[] {
   const { op, ctx, inputs } = entry;
   if (ctx.released) {
     throw new ValueError(
@@ -166,7 +208,7 @@ function backwardThrough(entry: TapeEntry, g: Variable, fresh: Set<Tensor> | nul
         `pass { retainGraph: true } to the first backward to go through the same graph twice`,
     );
   }
-  const result = isAnomalyEnabled() ? inBackwardOf(op.name, () => runBackward(entry, g, fresh)) : runBackward(entry, g, fresh);
+  const result = isAnomalyEnabled() ? inBackwardOf(op.name, () => runBackward(entry, g, fast)) : runBackward(entry, g, fast);
   if (!Array.isArray(result) || result.length !== inputs.length) {
     throw new ValueError(
       `${op.name}: backward returned ${Array.isArray(result) ? result.length : typeof result} gradients for ${inputs.length} inputs`,
@@ -193,13 +235,18 @@ function backwardThrough(entry: TapeEntry, g: Variable, fresh: Set<Tensor> | nul
   return result;
 }
 
-/** The op's fast backward when `fresh` is given and it accepts (its tensors recorded in `fresh`), else its backward. */
-function runBackward({ op, ctx }: TapeEntry, g: Variable, fresh: Set<Tensor> | null): (Variable | null)[] {
-  const fastGrads = fresh !== null && op.fastBackward ? op.fastBackward(g.value, ctx) : null;
+/** The op's fast backward when `fast` is given and it accepts (its tensors recorded in `fast.fresh`), else its backward. */
+function runBackward({ op, ctx, inputs }: TapeEntry, g: Variable, fast: FastContext | null): (Variable | null)[] {
+  let fastGrads: (Tensor | null)[] | null = null;
+  if (fast !== null && op.fastBackward) {
+    const offers = fast.offers;
+    const out = offers !== null && inputs.some((u) => offers.has(u)) ? inputs.map((u) => offers.get(u) ?? null) : undefined;
+    fastGrads = op.fastBackward(g.value, ctx, out);
+  }
   if (fastGrads === null) return op.backward(g, ctx);
   return fastGrads.map((t) => {
     if (t === null) return null;
-    fresh!.add(t);
+    fast!.fresh.add(t);
     return new Variable(t);
   });
 }

@@ -287,3 +287,49 @@ describe('the engine takes the fused fastBackward exactly when no graph is recor
     for (const spy of Object.values(spies)) expect(spy).not.toHaveBeenCalled();
   });
 });
+
+describe('backward({ gradientBuffers }): a training loop hands back last step’s gradients as storage', () => {
+  const bits = (t: Tensor): number[] => Array.from(new Uint32Array(Float32Array.from(t.values()).buffer));
+
+  it('the fused linear writes ∂W and ∂b into the given tensors, which become .grad, with the bits of a fresh backward', () => {
+    const g = new Generator(21);
+    const [x, w, b, r] = [rn(g, [6, 9]), rn(g, [9, 4]), rn(g, [4]), rn(g, [6, 4])];
+    const fresh = [parameter(w), parameter(b)];
+    linear(variable(x), fresh[0]!, fresh[1]!).mul(r).sum().backward();
+    const reused = [parameter(w), parameter(b)];
+    const storage = [rn(g, [9, 4]), rn(g, [4])]; // stale contents: overwritten, not added to
+    const buffers = new Map(reused.map((p, i) => [p, storage[i]!] as const));
+    linear(variable(x), reused[0]!, reused[1]!).mul(r).sum().backward({ gradientBuffers: buffers });
+    reused.forEach((p, i) => {
+      expect(p.grad, `param ${i} keeps the given storage`).toBe(storage[i]);
+      expect(bits(p.grad!)).toEqual(bits(fresh[i]!.grad!));
+    });
+  });
+
+  it('is not used for a leaf used twice, a leaf that already has a gradient, a wrong shape, or with createGraph', () => {
+    const g = new Generator(22);
+    const [x, w, b] = [rn(g, [3, 4]), rn(g, [4, 4]), rn(g, [4])];
+    const run = (grad: Tensor | null, bufferShape: number[], twice: boolean, createGraph: boolean): { w: Variable; storage: Tensor } => {
+      const pw = parameter(w);
+      pw.grad = grad;
+      const storage = rn(g, bufferShape);
+      const h = linear(variable(x), pw, parameter(b));
+      const out = twice ? linear(h, pw, parameter(b)) : h;
+      out.sum().backward({ gradientBuffers: new Map([[pw, storage]]), createGraph });
+      return { w: pw, storage };
+    };
+    const plain = run(null, [4, 4], false, false);
+    expect(plain.w.grad).toBe(plain.storage);
+    for (const [grad, shape, twice, createGraph] of [
+      [null, [4, 4], true, false],
+      [rn(g, [4, 4]), [4, 4], false, false],
+      [null, [2, 8], false, false],
+      [null, [4, 4], false, true],
+    ] as const) {
+      const before = grad?.clone() ?? null;
+      const { w: pw, storage } = run(grad, [...shape], twice, createGraph);
+      expect(pw.grad).not.toBe(storage);
+      if (before !== null && !twice) assertClose(pw.grad!, before.add(plain.w.grad!), { rtol: 1e-6, atol: 1e-6 });
+    }
+  });
+});

@@ -1,7 +1,18 @@
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Generator, ValueError, add, div, maximum, mean, minimum, mul, sub, sum, matmul, randn, type Tensor } from '@tapegrad/tensor';
-import { gemm, gemmJs, gemmWasm, getBackend, setBackend, wasmSupported } from '@tapegrad/tensor/backend';
+import {
+  availableBackends,
+  gemm,
+  gemmJs,
+  gemmWasm,
+  gemmWasmFma,
+  getBackend,
+  relaxedSimdSupported,
+  simdPeakKernel,
+  setBackend,
+  wasmSupported,
+} from '@tapegrad/tensor/backend';
 import type { BackendName, BinaryKernelOp } from '@tapegrad/tensor/backend';
 import {
   BINARY_WASM_MIN,
@@ -20,12 +31,17 @@ import { binaryModule } from '../src/backend/wasm/binary-module.js';
 import { encodeModule, sleb, uleb } from '../src/backend/wasm/encoder.js';
 import { gemmModule } from '../src/backend/wasm/gemm-module.js';
 import { kernelsModule } from '../src/backend/wasm/kernels-module.js';
+import { PEAK_ACCUMULATORS, peakModule } from '../src/backend/wasm/peak-module.js';
 import * as mainEntry from '@tapegrad/tensor';
 import * as backendEntry from '@tapegrad/tensor/backend';
 
 const gen = new Generator(7);
 const rnd = (shape: number[], dtype: 'float32' | 'float64' = 'float32'): Tensor => randn(shape, { generator: gen, dtype });
 const initial = getBackend();
+/** The backends this run can test: js and wasm, and wasm-fma where relaxed SIMD is on (`pnpm test:fma`). */
+const backends = availableBackends();
+const wasmVariants = backends.filter((b) => b !== 'js');
+const gemmOf = { wasm: gemmWasm, 'wasm-fma': gemmWasmFma } as const;
 
 afterAll(() => {
   setBackend(initial);
@@ -36,6 +52,7 @@ describe('the backend behind its own entry', () => {
     'gemm',
     'gemmJs',
     'gemmWasm',
+    'gemmWasmFma',
     'adamUpdate',
     'addRowVector',
     'reluBackward',
@@ -44,6 +61,9 @@ describe('the backend behind its own entry', () => {
     'setBackend',
     'getBackend',
     'wasmSupported',
+    'relaxedSimdSupported',
+    'availableBackends',
+    'simdPeakKernel',
     'setGemmWorkers',
     'gemmWorkerSource',
     'gemmWorkersReady',
@@ -110,7 +130,7 @@ function operands(m: number, n: number, k: number, tA: boolean, tB: boolean, dty
   return [tA ? rnd([k, m], dtype).T : rnd([m, k], dtype), tB ? rnd([n, k], dtype).T : rnd([k, n], dtype)];
 }
 
-describe.each(['js', 'wasm'] as BackendName[])('backend %s', (backend) => {
+describe.each(backends)('backend %s', (backend) => {
   it('matches the triple loop on odd and MLP shapes, all four transpose combinations', () => {
     setBackend(backend);
     expect(getBackend()).toBe(backend);
@@ -179,20 +199,34 @@ describe.each(['js', 'wasm'] as BackendName[])('backend %s', (backend) => {
 });
 
 describe('js vs wasm', () => {
-  it('wasm SIMD is available on Node 20 and is the default unless TAPEGRAD_BACKEND says otherwise', () => {
+  it('wasm SIMD is available on Node 20; the default is the fastest variant unless TAPEGRAD_BACKEND says otherwise', () => {
     expect(wasmSupported()).toBe(true);
     const env = process.env.TAPEGRAD_BACKEND;
-    expect(initial).toBe(env === 'js' || env === 'wasm' ? env : 'wasm');
-    expect(setBackend('auto')).toBe('wasm');
+    const fastest = relaxedSimdSupported() ? 'wasm-fma' : 'wasm';
+    expect(backends).toEqual(relaxedSimdSupported() ? ['js', 'wasm', 'wasm-fma'] : ['js', 'wasm']);
+    expect(initial).toBe(env === 'js' || env === 'wasm' || env === 'wasm-fma' ? env : fastest);
+    expect(setBackend('auto')).toBe(fastest);
+    // on Node 20, relaxed SIMD is on exactly when the suite runs on the FMA variant (vitest.setup.ts turns its flag on)
+    if (process.versions.node.startsWith('20.')) expect(relaxedSimdSupported()).toBe(env === 'wasm-fma');
+    setBackend(initial);
   });
 
-  it('agree within float32 tolerance on the MLP shapes and all transposes', () => {
+  it("'wasm-fma' is refused with a hint where relaxed SIMD is off", () => {
+    if (relaxedSimdSupported()) {
+      expect(setBackend('wasm-fma')).toBe('wasm-fma');
+    } else {
+      expect(() => setBackend('wasm-fma')).toThrow(/setBackend: the 'wasm-fma' backend needs WebAssembly relaxed SIMD.*enableRelaxedSimd/);
+    }
+    setBackend(initial);
+  });
+
+  it.each(wasmVariants)('js and %s agree within float32 tolerance on the MLP shapes and all transposes', (variant) => {
     for (const [m, n, k] of shapes) {
       for (let t = 0; t < 4; t++) {
         const [a, b] = operands(m, n, k, t % 2 === 1, t >= 2);
         setBackend('js');
         const cj = matmul(a, b).values();
-        setBackend('wasm');
+        setBackend(variant);
         const cw = matmul(a, b).values();
         const ref = reference(a, b);
         let worst = 0;
@@ -202,10 +236,11 @@ describe('js vs wasm', () => {
         expect(worst, `${m}×${k}·${k}×${n} trans ${t}`).toBeLessThanOrEqual(1);
       }
     }
+    setBackend(initial);
   });
 
-  it('wasm is bit-identical run to run, also after the memory grew and other products ran', () => {
-    setBackend('wasm');
+  it.each(wasmVariants)('%s is bit-identical run to run, also after the memory grew and other products ran', (variant) => {
+    setBackend(variant);
     const [a, b] = operands(64, 128, 784, false, false);
     const first = matmul(a, b).values().slice();
     matmul(rnd([300, 700]), rnd([700, 500])); // grows memory
@@ -215,6 +250,27 @@ describe('js vs wasm', () => {
     const [at, bt] = operands(33, 47, 513, true, true);
     const x = matmul(at, bt).values().slice();
     expect(Array.from(matmul(at, bt).values())).toEqual(Array.from(x));
+    setBackend(initial);
+  });
+
+  it.skipIf(!relaxedSimdSupported())('wasm-fma runs the relaxed-SIMD GEMM: gemm on wasm-fma = gemmWasmFma, on wasm = gemmWasm', () => {
+    const [m, n, k] = [37, 29, 300];
+    const A = f32(m * k),
+      B = f32(k * n);
+    const on = (backend: BackendName): Float32Array => {
+      setBackend(backend);
+      const C = new Float32Array(m * n);
+      gemm(false, false, m, n, k, A, 0, k, B, 0, n, C, 0, n);
+      return C;
+    };
+    const direct = (fn: typeof gemmWasm): Float32Array => {
+      const C = new Float32Array(m * n);
+      fn(false, false, m, n, k, A, 0, k, B, 0, n, C, 0, n);
+      return C;
+    };
+    expect(bits(on('wasm-fma'))).toEqual(bits(direct(gemmWasmFma)));
+    expect(bits(on('wasm'))).toEqual(bits(direct(gemmWasm)));
+    setBackend(initial);
   });
 
   it('gemmWasm and gemmJs agree when called directly with offsets and padded leading dimensions', () => {
@@ -222,14 +278,16 @@ describe('js vs wasm', () => {
     const A = rnd([3 + m * lda]).values() as Float32Array;
     const B = rnd([2 + k * ldb]).values() as Float32Array;
     const Cj = new Float32Array(1 + m * ldc).fill(7);
-    const Cw = Cj.slice();
     gemmJs(false, false, m, n, k, A, 3, lda, B, 2, ldb, Cj, 1, ldc, true);
-    gemmWasm(false, false, m, n, k, A, 3, lda, B, 2, ldb, Cw, 1, ldc, true);
-    let worst = 0;
-    for (let i = 0; i < Cj.length; i++) worst = Math.max(worst, Math.abs(Cj[i]! - Cw[i]!));
-    expect(worst).toBeLessThan(1e-4);
-    expect(Cw[0]).toBe(7);
-    expect(Cw[1 + n]).toBe(7); // padding between rows untouched
+    for (const variant of wasmVariants) {
+      const Cw = new Float32Array(1 + m * ldc).fill(7);
+      gemmOf[variant](false, false, m, n, k, A, 3, lda, B, 2, ldb, Cw, 1, ldc, true);
+      let worst = 0;
+      for (let i = 0; i < Cj.length; i++) worst = Math.max(worst, Math.abs(Cj[i]! - Cw[i]!));
+      expect(worst, variant).toBeLessThan(1e-4);
+      expect(Cw[0]).toBe(7);
+      expect(Cw[1 + n]).toBe(7); // padding between rows untouched
+    }
   });
 
   it('gemmWasm and gemmJs agree for every transpose with offsets, padded leading dimensions and accumulate', () => {
@@ -244,20 +302,37 @@ describe('js vs wasm', () => {
         const Cj = rnd([4 + m * (n + 2)])
           .values()
           .slice() as Float32Array;
-        const Cw = Cj.slice();
+        const C0 = Cj.slice();
         gemmJs(tA, tB, m, n, k, A, 2, lda, B, 1, ldb, Cj, 4, n + 2, acc);
-        gemmWasm(tA, tB, m, n, k, A, 2, lda, B, 1, ldb, Cw, 4, n + 2, acc);
-        let worst = 0;
-        for (let i = 0; i < Cj.length; i++) worst = Math.max(worst, Math.abs(Cj[i]! - Cw[i]!));
-        expect(worst, `trans ${t} accumulate ${acc}`).toBeLessThan(2e-3);
-        for (let i = 0; i < m; i++) expect(Cw[4 + i * (n + 2) + n]).toBe(Cj[4 + i * (n + 2) + n]); // row padding untouched
+        for (const variant of wasmVariants) {
+          const Cw = C0.slice();
+          gemmOf[variant](tA, tB, m, n, k, A, 2, lda, B, 1, ldb, Cw, 4, n + 2, acc);
+          let worst = 0;
+          for (let i = 0; i < Cj.length; i++) worst = Math.max(worst, Math.abs(Cj[i]! - Cw[i]!));
+          expect(worst, `${variant} trans ${t} accumulate ${acc}`).toBeLessThan(2e-3);
+          for (let i = 0; i < m; i++) expect(Cw[4 + i * (n + 2) + n]).toBe(Cj[4 + i * (n + 2) + n]); // row padding untouched
+        }
       }
     }
   });
 
   it('rejects unknown backend names', () => {
     expect(() => setBackend('gpu' as BackendName)).toThrow(ValueError);
-    expect(() => setBackend('gpu' as BackendName)).toThrow("setBackend: unknown backend 'gpu'; expected 'js', 'wasm' or 'auto'");
+    expect(() => setBackend('gpu' as BackendName)).toThrow(
+      "setBackend: unknown backend 'gpu'; expected 'js', 'wasm', 'wasm-fma' or 'auto'",
+    );
+  });
+});
+
+describe('the SIMD ceiling loop (for the benchmark)', () => {
+  it.each(wasmVariants)('%s: runs its multiply-adds in registers and returns the accumulated value', (variant) => {
+    const { run, flopsPerIteration } = simdPeakKernel(variant === 'wasm-fma');
+    expect(flopsPerIteration).toBe(16 * PEAK_ACCUMULATORS);
+    // acc ← acc + a·b from 0, 2 steps per iteration, summed over the accumulators: about 2·iterations·a·b each
+    const a = Math.fround(1.0000001),
+      b = Math.fround(0.9999999);
+    expect(run(1)).toBeCloseTo(PEAK_ACCUMULATORS * 2 * a * b, 5);
+    expect(Math.abs(run(1000) - PEAK_ACCUMULATORS * 2000 * a * b)).toBeLessThan(0.1);
   });
 });
 
@@ -282,8 +357,12 @@ describe('wasm encoder', () => {
       expect(WebAssembly.validate(gemmModule(mr, nrv))).toBe(true);
     expect(WebAssembly.validate(kernelsModule())).toBe(true);
     expect(WebAssembly.validate(binaryModule())).toBe(true);
+    // the FMA variant validates exactly where relaxed SIMD is on
+    expect(WebAssembly.validate(gemmModule(4, 2, 0, true))).toBe(relaxedSimdSupported());
+    expect(WebAssembly.validate(peakModule(false))).toBe(true);
+    expect(WebAssembly.validate(peakModule(true))).toBe(relaxedSimdSupported());
     // each module stays under the 4 KB Chrome allows for synchronous compiles on the main thread
-    for (const m of [kernelsModule(), binaryModule(), gemmModule(4, 2)]) expect(m.length).toBeLessThan(4096);
+    for (const m of [kernelsModule(), binaryModule(), gemmModule(4, 2), gemmModule(4, 2, 0, true)]) expect(m.length).toBeLessThan(4096);
   });
 });
 
@@ -747,11 +826,13 @@ describe('gemm worker threads (optional hook)', () => {
       C0: f32(m * n),
     }));
     const run = (acc: boolean): Float32Array[] =>
-      inputs.map(({ m, n, k, tA, tB, A, B, C0 }) => {
-        const C = C0.slice();
-        gemmWasm(tA, tB, m, n, k, A, 0, tA ? m : k, B, 0, tB ? k : n, C, 0, n, acc);
-        return C;
-      });
+      wasmVariants.flatMap((variant) =>
+        inputs.map(({ m, n, k, tA, tB, A, B, C0 }) => {
+          const C = C0.slice();
+          gemmOf[variant](tA, tB, m, n, k, A, 0, tA ? m : k, B, 0, tB ? k : n, C, 0, n, acc);
+          return C;
+        }),
+      );
     const single = [...run(false), ...run(true)];
     const worker = new Worker(`(${gemmWorkerSource})(require('node:worker_threads').parentPort)`, { eval: true });
     try {

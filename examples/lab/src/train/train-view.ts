@@ -305,7 +305,8 @@ const describe = (c: TrainConfig): string =>
   `784-${[...c.hidden, 10].join('-')} (${c.activation}), ${c.optimizer} lr ${c.lr}, batch ${c.batchSize}, ${c.trainSize} digits`;
 
 /** How the backend is shown. */
-export const backendLabel = (b: BackendName): string => (b === 'wasm' ? 'WebAssembly SIMD' : 'JavaScript (fallback)');
+export const backendLabel = (b: BackendName): string =>
+  b === 'wasm-fma' ? 'WebAssembly relaxed SIMD (FMA)' : b === 'wasm' ? 'WebAssembly SIMD' : 'JavaScript (fallback)';
 
 function drawCurves(c: Curves): void {
   const series = (name: string, className: string, points: [number, number][], dots = false): Series => ({ name, className, points, dots });

@@ -4,7 +4,7 @@
  * operands `W.T` and `xᵀ` in place through the GEMM transpose flag, so nothing is transposed in memory.
  */
 import { add, matmul, type Tensor } from '@tapegrad/tensor';
-import { addRowVector, columnSum } from '@tapegrad/tensor/backend';
+import { addRowVector, columnSum, gemm } from '@tapegrad/tensor/backend';
 import type { OpContext } from '../core.js';
 import { isFloat, zerosOf, type FloatArray } from './ownership.js';
 
@@ -27,9 +27,15 @@ function asMatrix(t: Tensor, rows: number, cols: number): Tensor {
 
 /**
  * ∂x = g·Wᵀ, ∂W = xᵀ·g (over the rows of all batch dimensions), ∂b = Σ_rows g — only for the inputs that
- * require a gradient. Declines (null) on mixed dtypes, which the differentiable formulas handle.
+ * require a gradient; ∂W and ∂b are written into `out[1]`, `out[2]` when the engine offers them (a training
+ * loop's previous gradients), with the same results as into fresh tensors. Declines (null) on mixed dtypes,
+ * which the differentiable formulas handle.
  */
-export function fusedLinearBackward(g: Tensor, { inputs: [x, w, b] }: OpContext): (Tensor | null)[] | null {
+export function fusedLinearBackward(
+  g: Tensor,
+  { inputs: [x, w, b] }: OpContext,
+  out?: readonly (Tensor | null)[],
+): (Tensor | null)[] | null {
   const X = x!.value;
   const W = w!.value;
   const dtype = g.dtype;
@@ -38,15 +44,24 @@ export function fusedLinearBackward(g: Tensor, { inputs: [x, w, b] }: OpContext)
   const rows = X.shape.slice(0, -1).reduce((n, d) => n * d, 1);
   const G = asMatrix(g.contiguous(), rows, nOut);
   let dx = x!.requiresGrad ? matmul(G, W.T) : null;
-  const dw = w!.requiresGrad ? matmul(asMatrix(X, rows, nIn).T, G) : null;
+  let dw: Tensor | null = null;
+  if (w!.requiresGrad) {
+    const into = out?.[1];
+    // xᵀ·g straight into the offered storage: the GEMM matmul would run (xᵀ read in place), without the allocation.
+    if (into && X.isContiguous && rows > 0) {
+      const [xd, gd] = [X.data as FloatArray, G.data as FloatArray];
+      gemm(true, false, nIn, nOut, rows, xd, X.offset, nIn, gd, G.offset, nOut, into.data as FloatArray, 0, nOut);
+      dw = into;
+    } else dw = matmul(asMatrix(X, rows, nIn).T, G);
+  }
   if (dx !== null && X.ndim !== 2) dx = dx.reshape(X.shape);
   if (!b) return [dx, dw];
   let db: Tensor | null = null;
   if (b.requiresGrad) {
-    db = zerosOf(dtype, b.shape);
+    db = out?.[2] ?? zerosOf(dtype, b.shape);
     // The backend's column sum (it accumulates in the storage's precision), not sum(g, 0) (float64 accumulation),
     // so that training runs stay bit-identical to the releases before this module.
-    if (rows > 0 && nOut > 0) columnSum(G.data as FloatArray, G.offset, rows, nOut, db.data as FloatArray, 0);
+    if (nOut > 0) columnSum(G.data as FloatArray, G.offset, rows, nOut, db.data as FloatArray, 0);
   }
   return [dx, dw, db];
 }

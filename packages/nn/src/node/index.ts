@@ -16,3 +16,4 @@ export * from './model-io.js';
 export * from './threads.js';
 export * from './tfjs-files.js';
 export * from './onnx-files.js';
+export * from './relaxed-simd.js';

@@ -64,6 +64,8 @@ export function* fitLoop(plan: FitPlan): Iterator<'batch' | 'epoch', History, un
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   const steps = Math.ceil(n / bs);
+  // fit owns the parameters' gradients: each step's backward writes into the previous step's (no allocation)
+  const gradients = new Map<Variable, Tensor>();
   const history = new History({
     epochs: initialEpoch + epochs,
     batchSize: bs,
@@ -102,7 +104,7 @@ export function* fitLoop(plan: FitPlan): Iterator<'batch' | 'epoch', History, un
           ({ loss: batchLoss, out } = perExampleSteps(plan, xb, yb));
         } else {
           const where = hasTerminateOnNaN ? null : `fit: the loss became {loss} at epoch ${epoch + 1}, batch ${step + 1}`;
-          ({ loss: batchLoss, out } = trainStep(plan, xb, yb, where));
+          ({ loss: batchLoss, out } = trainStep(plan, xb, yb, where, gradients));
         }
         lossSum += batchLoss * m;
         seen += m;
@@ -149,9 +151,16 @@ export type StepPlan = Pick<FitPlan, 'layers' | 'params' | 'optimizer' | 'object
 /**
  * One optimizer step on a batch: forward, loss, backward, update; returns the batch loss and the outputs (logits
  * on a fused path). With `nonFinite` (a message with a `{loss}` placeholder), a NaN or infinite loss is an error
- * before anything is updated.
+ * before anything is updated. With `reuse`, the caller owns the gradients: the previous ones are kept there and
+ * the backward may write the new ones into them (`BackwardOptions.gradientBuffers`), with the same values.
  */
-export function trainStep(plan: StepPlan, xb: Tensor, yb: Tensor, nonFinite: string | null): { loss: number; out: Tensor } {
+export function trainStep(
+  plan: StepPlan,
+  xb: Tensor,
+  yb: Tensor,
+  nonFinite: string | null,
+  reuse: Map<Variable, Tensor> | null = null,
+): { loss: number; out: Tensor } {
   const { layers, params, optimizer, objective, fused } = plan;
   const { out, loss } = forwardLoss(layers, objective, fused, variable(xb), yb);
   const value = loss.item();
@@ -160,8 +169,11 @@ export function trainStep(plan: StepPlan, xb: Tensor, yb: Tensor, nonFinite: str
       `${nonFinite.replace('{loss}', String(value))}; lower the learning rate, check the data, or add a TerminateOnNaN callback`,
     );
   }
-  for (const p of params) p.grad = null;
-  loss.backward();
+  for (const p of params) {
+    if (reuse !== null && p.grad !== null) reuse.set(p, p.grad);
+    p.grad = null;
+  }
+  loss.backward(reuse === null ? {} : { gradientBuffers: reuse });
   optimizer.step();
   return { loss: value, out: out.value };
 }

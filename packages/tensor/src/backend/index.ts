@@ -6,16 +6,20 @@
  * everything here works on typed arrays and offsets, not tensors.
  *
  * `js` is plain TypeScript (the readable reference, the fallback and the float64 path); `wasm` runs float32
- * kernels as WebAssembly SIMD generated at run time. The default is `wasm` when the engine validates a SIMD
- * module, else `js`; `TAPEGRAD_BACKEND=js|wasm` in the environment or {@link setBackend} forces one. Wasm
+ * kernels as WebAssembly SIMD generated at run time; `wasm-fma` is `wasm` with a relaxed-SIMD GEMM
+ * (`f32x4.relaxed_madd`, a fused multiply-add: one rounding per step, so its products differ from `wasm`'s in the
+ * last bits). The default is `wasm-fma` when the engine validates a relaxed-SIMD module ({@link relaxedSimdSupported}:
+ * Chromium, Node ≥ 22, or Node 20 once the host turned the V8 flag on), else `wasm` when it validates a SIMD module,
+ * else `js`; `TAPEGRAD_BACKEND=js|wasm|wasm-fma` in the environment or {@link setBackend} forces one. Wasm
  * kernels: GEMM (all transposes) and the training-step kernels {@link adamUpdate}, {@link addRowVector},
  * {@link reluBackward}, {@link columnSum}, and the contiguous float32 binary ops ({@link binaryKernel}). The
  * elementwise ones give bit-identical results on both backends; GEMM and Adam compute in float32 on `wasm`
  * (within float32 rounding of `js`, whose Adam {@link adamUpdateJs} is the reference rule). Each backend is
- * bit-identical run to run. Each kernel's signature exists once, as a type in `types.ts` ({@link GemmFn},
- * {@link AdamUpdateFn}, …) that its dispatcher here and its `js/` and `wasm/` versions share. New kernels go
- * under `wasm/` against the same memory and are dispatched here the same way. The host may lend the wasm GEMM worker threads
- * ({@link setGemmWorkers}, `wasm/threads.ts`); the library itself never starts threads and stays browser-safe.
+ * bit-identical run to run; the two wasm variants differ only in the GEMM. Each kernel's signature exists once,
+ * as a type in `types.ts` ({@link GemmFn}, {@link AdamUpdateFn}, …) that its dispatcher here and its `js/` and
+ * `wasm/` versions share. New kernels go under `wasm/` against the same memory and are dispatched here the same
+ * way. The host may lend the wasm GEMM worker threads ({@link setGemmWorkers}, `wasm/threads.ts`); the library
+ * itself never starts threads and stays browser-safe.
  *
  * @module \@tapegrad/tensor/backend
  */
@@ -33,9 +37,9 @@ import type {
   GemmFn,
   ReluBackwardFn,
 } from './types.js';
-import { gemmWasm } from './wasm/gemm.js';
+import { gemmWasm, gemmWasmFma } from './wasm/gemm.js';
 import { adamUpdateWasm, addRowVectorWasm, binaryWasm, columnSumWasm, reluBackwardWasm } from './wasm/kernels.js';
-import { wasmSupported } from './wasm/runtime.js';
+import { relaxedSimdSupported, wasmSupported } from './wasm/runtime.js';
 
 export type {
   AdamUpdateFn,
@@ -50,19 +54,28 @@ export type {
   FloatArray as StepArray,
 } from './types.js';
 export { gemmJs } from './js/gemm.js';
-export { gemmWasm } from './wasm/gemm.js';
+export { gemmWasm, gemmWasmFma } from './wasm/gemm.js';
 export { adamUpdateJs, addRowVectorJs, binaryJs, columnSumJs, reluBackwardJs } from './js/kernels.js';
 export { adamUpdateWasm, addRowVectorWasm, binaryWasm, columnSumWasm, reluBackwardWasm } from './wasm/kernels.js';
-export { wasmSupported } from './wasm/runtime.js';
+export { relaxedSimdSupported, wasmSupported } from './wasm/runtime.js';
+export { simdPeakKernel } from './wasm/peak-module.js';
 export { gemmWorkerSource, gemmWorkersReady, setGemmWorkers, type GemmWorker } from './wasm/threads.js';
 
-/** The name of a compute backend. */
-export type BackendName = 'js' | 'wasm';
+/** The name of a compute backend (`wasm-fma`: the `wasm` backend with the relaxed-SIMD FMA GEMM). */
+export type BackendName = 'js' | 'wasm' | 'wasm-fma';
+
+/** The backends this engine can run, slowest first: `js`, then `wasm` and `wasm-fma` where supported. */
+export function availableBackends(): BackendName[] {
+  const out: BackendName[] = ['js'];
+  if (wasmSupported()) out.push('wasm');
+  if (relaxedSimdSupported()) out.push('wasm-fma');
+  return out;
+}
 
 let current: BackendName | null = null;
 
 function resolve(name: string, source: string): BackendName {
-  if (name === 'auto') return wasmSupported() ? 'wasm' : 'js';
+  if (name === 'auto') return availableBackends().pop()!;
   if (name === 'js') return 'js';
   if (name === 'wasm') {
     if (!wasmSupported()) {
@@ -72,10 +85,22 @@ function resolve(name: string, source: string): BackendName {
     }
     return 'wasm';
   }
-  throw new ValueError(`${source}: unknown backend '${name}'; expected 'js', 'wasm' or 'auto'`);
+  if (name === 'wasm-fma') {
+    if (!relaxedSimdSupported()) {
+      throw new ValueError(
+        `${source}: the 'wasm-fma' backend needs WebAssembly relaxed SIMD, which this engine does not support ` +
+          `(Node 20: call enableRelaxedSimd() from @tapegrad/nn/node first, or run node --experimental-wasm-relaxed-simd); use 'wasm'`,
+      );
+    }
+    return 'wasm-fma';
+  }
+  throw new ValueError(`${source}: unknown backend '${name}'; expected 'js', 'wasm', 'wasm-fma' or 'auto'`);
 }
 
-/** The active backend: chosen on first use from `TAPEGRAD_BACKEND`, else `wasm` when supported, else `js`. */
+/**
+ * The active backend: chosen on first use from `TAPEGRAD_BACKEND`, else the fastest supported one
+ * (`wasm-fma`, `wasm`, `js`).
+ */
 export function getBackend(): BackendName {
   if (current === null) {
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TAPEGRAD_BACKEND;
@@ -84,7 +109,7 @@ export function getBackend(): BackendName {
   return current;
 }
 
-/** Selects the backend (`'auto'` = the default choice); throws a ValueError for `'wasm'` where SIMD is missing. */
+/** Selects the backend (`'auto'` = the default choice); throws a ValueError for a wasm backend the engine cannot run. */
 export function setBackend(name: BackendName | 'auto'): BackendName {
   current = resolve(name, 'setBackend');
   return current;
@@ -93,13 +118,13 @@ export function setBackend(name: BackendName | 'auto'): BackendName {
 /**
  * `C = op(A)·op(B) (+ C when accumulate)` on row-major typed arrays, BLAS style (the layout is {@link GemmFn}'s).
  * Checks the sizes and that every operand lies inside its array, then runs on the active backend when all three
- * arrays are Float32Array, otherwise on the JS backend (float64 sums).
+ * arrays are Float32Array ({@link gemmWasmFma} on `wasm-fma`), otherwise on the JS backend (float64 sums).
  * @example gemm(false, true, m, n, k, x, 0, k, w, 0, k, y, 0, n)   // y = x·wᵀ
  * @function
  */
 export const gemm: GemmFn = (...args) => {
   checkGemm(args);
-  if (wasmTakes(args)) gemmWasm(...args);
+  if (wasmTakes(args)) (current === 'wasm-fma' ? gemmWasmFma : gemmWasm)(...args);
   else gemmJs(...args);
 };
 
@@ -136,7 +161,7 @@ function checkGemm([transA, transB, m, n, k, A, aOff, lda, B, bOff, ldb, C, cOff
   checkOperand('C', m, n, C, cOff, ldc, 'ldc');
 }
 
-const useWasm = (...arrays: GemmArray[]): boolean => (current ?? getBackend()) === 'wasm' && arrays.every((a) => a instanceof Float32Array);
+const useWasm = (...arrays: GemmArray[]): boolean => (current ?? getBackend()) !== 'js' && arrays.every((a) => a instanceof Float32Array);
 
 function checkRange(fn: string, name: string, arr: FloatArray, off: number, len: number): void {
   if (!Number.isInteger(off) || off < 0 || off + len > arr.length) {

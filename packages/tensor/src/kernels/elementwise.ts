@@ -189,8 +189,17 @@ function unaryRow(op: UnaryOp, src: TypedArray, p: number, s: number, out: Typed
   }
 }
 
+/** The scalar operand of relu as `maximum(x, 0)`. */
+const ZERO_F32 = new Float32Array(1);
+
 function unary(x: Tensor, op: UnaryOp, outDtype: DType, c1 = 0, c2 = 0): Tensor {
   const out = allocate(outDtype, x.size);
+  // relu of contiguous float32 is maximum(x, 0) (the same bits: NaN stays NaN, −0 → 0): the backend's kernel,
+  // branch-free wasm SIMD when active (a JS loop mispredicts on the sign of every element).
+  if (op === 'relu' && out instanceof Float32Array && x.data instanceof Float32Array && x.isContiguous && x.size > 0) {
+    binaryKernel('maximum', x.data, x.offset, 1, ZERO_F32, 0, 0, out, 0, x.size);
+    return new Tensor(out, x.shape);
+  }
   if (x.size > 0) {
     const plan = planRows(x.shape, [x]);
     const starts = plan.starts[0]!;

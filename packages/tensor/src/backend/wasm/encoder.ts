@@ -99,10 +99,13 @@ export class Code {
   v128Load32Splat(offset = 0): this { return this.raw(0xfd, ...uleb(9), 2, ...uleb(offset)); }
   v128Zero(): this { return this.raw(0xfd, ...uleb(12), ...new Array<number>(16).fill(0)); }
   f32x4Splat(): this { return this.raw(0xfd, ...uleb(19)); }
+  f32x4ExtractLane(lane: number): this { return this.raw(0xfd, ...uleb(31), lane); }
   f32x4Add(): this { return this.raw(0xfd, ...uleb(228)); }
   f32x4Sub(): this { return this.raw(0xfd, ...uleb(229)); }
   f32x4Mul(): this { return this.raw(0xfd, ...uleb(230)); }
   f32x4Div(): this { return this.raw(0xfd, ...uleb(231)); }
+  /** Relaxed SIMD `a·b + c` lane-wise: fused (one rounding) where the CPU has FMA, else a multiply then an add. */
+  f32x4RelaxedMadd(): this { return this.raw(0xfd, ...uleb(0x105)); }
   f32x4Sqrt(): this { return this.raw(0xfd, ...uleb(227)); }
   /** `a < b ? b : a` lane-wise (so `pmax(0, x)` is `x > 0 ? x : 0`, NaN → 0). */
   f32x4Pmax(): this { return this.raw(0xfd, ...uleb(235)); }

@@ -10,11 +10,16 @@ import { Code, I32, V128, encodeModule, type FuncDef } from './encoder.js';
  *   (element `(o, p)` at `src + o*ld + p*4`), four lanes × four rows at a time with a v128 4×4 transpose.
  * - `packRowsA` / `packRowsB(src, ld, panels, ni, dst)`: the same for full panels whose `R` lanes are
  *   contiguous in the source (row `p` of panel `q` is `src + q*R*4 + p*ld`): v128 copies.
- * - `macroAdd(ap, bp, c, mp, np, kc, ldc)`: `C += Ap·Bp` (`macroSet`: `C = Ap·Bp`) for `mp` packed A panels (`MR` rows) and `np`
- *   packed B panels (`NR` columns) of depth `kc`; each `MR×NR` tile is summed in v128 locals by the
- *   micro-kernel, then added to C (row stride `ldc`).
+ * - `macroAdd(ap, bp, c, mp, np, kc, ldc, aStep, aPanel, bStep, bPanel)`: `C += A·B` (`macroSet`: `C = A·B`)
+ *   for `mp` A panels (`MR` rows) and `np` B panels (`NR` columns) of depth `kc`; each `MR×NR` tile is summed
+ *   in v128 locals by the micro-kernel, then added to C (row stride `ldc`). Panel `q` of A starts at
+ *   `ap + q*aPanel` and its lanes at depth `p + 1` lie `aStep` bytes after those at depth `p` (packed:
+ *   `aStep = MR*4`, `aPanel = kc*MR*4`; read in place from a matrix whose lanes are contiguous: `aStep` = its
+ *   row stride, `aPanel = MR*4`); likewise B with `bStep`, `bPanel`. With `fma` the micro-kernel multiplies and adds with one
+ *   relaxed-SIMD `f32x4.relaxed_madd` (fused where the CPU has FMA: one rounding instead of two), else with
+ *   `f32x4.mul` then `f32x4.add`; the summation order is the same.
  */
-export function gemmModule(MR: number, NRV: number, sharedMaxPages = 0): Uint8Array<ArrayBuffer> {
+export function gemmModule(MR: number, NRV: number, sharedMaxPages = 0, fma = false): Uint8Array<ArrayBuffer> {
   const NR = NRV * 4;
   return encodeModule(
     [
@@ -22,8 +27,8 @@ export function gemmModule(MR: number, NRV: number, sharedMaxPages = 0): Uint8Ar
       packTFn(),
       packRowsFn('packRowsA', MR),
       packRowsFn('packRowsB', NR),
-      macroFn('macroAdd', MR, NRV, NR, true),
-      macroFn('macroSet', MR, NRV, NR, false),
+      macroFn('macroAdd', MR, NRV, NR, true, fma),
+      macroFn('macroSet', MR, NRV, NR, false, fma),
     ],
     1,
     sharedMaxPages,
@@ -150,30 +155,20 @@ function packRowsFn(name: string, R: number): FuncDef {
   return { name, params: [I32, I32, I32, I32, I32], results: [], code: c };
 }
 
-function macroFn(name: string, MR: number, NRV: number, NR: number, accumulate: boolean): FuncDef {
-  const [ap, bp, cp, mp, np, kc, ldc] = [0, 1, 2, 3, 4, 5, 6];
-  const c = new Code(7);
+function macroFn(name: string, MR: number, NRV: number, NR: number, accumulate: boolean, fma: boolean): FuncDef {
+  const [ap, bp, cp, mp, np, kc, ldc, aStep, aPanel, bStep, bPanel] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const c = new Code(11);
   const jr = c.local(I32);
   const ir = c.local(I32);
   const a = c.local(I32);
   const b = c.local(I32);
   const p = c.local(I32);
   const cr = c.local(I32);
-  const aPanel = c.local(I32);
-  const bPanel = c.local(I32);
   const acc: number[][] = [];
   for (let r = 0; r < MR; r++) acc.push(Array.from({ length: NRV }, () => c.local(V128)));
   const bv = Array.from({ length: NRV }, () => c.local(V128));
   const av = c.local(V128);
 
-  c.get(kc)
-    .i32(MR * 4)
-    .mul()
-    .set(aPanel);
-  c.get(kc)
-    .i32(NR * 4)
-    .mul()
-    .set(bPanel);
   // for jr in 0..np
   c.block().loop();
   c.get(jr).get(np).geU().brIf(1);
@@ -195,9 +190,13 @@ function macroFn(name: string, MR: number, NRV: number, NR: number, accumulate: 
     c.get(a)
       .v128Load32Splat(r * 4)
       .set(av);
-    for (let v = 0; v < NRV; v++) c.get(acc[r]![v]!).get(av).get(bv[v]!).f32x4Mul().f32x4Add().set(acc[r]![v]!);
+    for (let v = 0; v < NRV; v++) {
+      const x = acc[r]![v]!;
+      if (fma) c.get(av).get(bv[v]!).get(x).f32x4RelaxedMadd().set(x);
+      else c.get(x).get(av).get(bv[v]!).f32x4Mul().f32x4Add().set(x);
+    }
   }
-  c.inc(a, MR * 4).inc(b, NR * 4);
+  c.incBy(a, aStep).incBy(b, bStep);
   c.get(p).i32(-1).add().tee(p).brIf(0);
   c.end();
   // C tile += acc
@@ -233,5 +232,5 @@ function macroFn(name: string, MR: number, NRV: number, NR: number, accumulate: 
   c.br(0).end().end();
   c.inc(jr, 1);
   c.br(0).end().end();
-  return { name, params: [I32, I32, I32, I32, I32, I32, I32], results: [], code: c };
+  return { name, params: new Array<number>(11).fill(I32), results: [], code: c };
 }

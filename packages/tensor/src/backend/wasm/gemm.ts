@@ -1,6 +1,6 @@
 import type { GemmFn } from '../types.js';
-import { MR, NR, sharedGemmState, wasmState } from './runtime.js';
-import { gemmWorkersReady, packPanels, runChunk, runParallel, wakeGemmWorkers } from './threads.js';
+import { MR, NR, sharedGemmState, wasmState, type GemmExports } from './runtime.js';
+import { gemmWorkersReady, packPanels, runBlock, runChunk, runParallel, wakeGemmWorkers } from './threads.js';
 
 /** Largest depth of one packed block: an `NR`-column B panel of this depth (8 KiB) stays in L1. */
 const KC = 256;
@@ -13,6 +13,11 @@ const MC = 128;
  */
 const PARALLEL_MIN = 1 << 19;
 
+/**
+ * Largest span in bytes of one depth block of an operand read in place (`kc` rows of its lanes): beyond it the
+ * rows fall into few cache sets and pages (1024³ drops from 59 to 26 GFLOP/s unpacked), so it is packed.
+ */
+const IN_PLACE_SPAN = 128 * 1024;
 const align4 = (x: number): number => (x + 3) & ~3;
 /** Rounds a float offset up to a 64-byte cache line (threads writing neighbouring chunks of C share no line). */
 const align16 = (x: number): number => (x + 15) & ~15;
@@ -25,79 +30,126 @@ const align16 = (x: number): number => (x + 15) & ~15;
  * Summation order depends only on the shapes, so results are bit-identical run to run.
  * @function
  */
-export const gemmWasm: GemmFn<Float32Array, Float32Array> = (
-  transA,
-  transB,
-  m,
-  n,
-  k,
-  A,
-  aOff,
-  lda,
-  B,
-  bOff,
-  ldb,
-  C,
-  cOff,
-  ldc,
-  accumulate = false,
-) => {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) {
-    if (!accumulate) for (let i = 0; i < m; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + n);
-    return;
-  }
-  const mPad = Math.ceil(m / MR) * MR;
-  const nPad = Math.ceil(n / NR) * NR;
-  // Equal blocks (784 = 4×196, not 3×256 + 16): a thin last block would pay a full C pass for little work.
-  const blocks = Math.ceil(k / KC);
-  const kc0 = Math.min(k, align4(Math.ceil(k / blocks)));
-  const extA = (transA ? k - 1 : m - 1) * lda + (transA ? m : k);
-  const extB = (transB ? n - 1 : k - 1) * ldb + (transB ? k : n);
-  // Layout (float offsets; packed blocks and C 64-byte aligned): raw A | raw B | packed A block(s) | packed B block(s) | C.
-  const rawA = 0;
-  const rawB = align4(rawA + extA);
-  const apAt = align16(rawB + extB);
-  // With worker threads all depth blocks of A are packed first (one hand-off per product), else block by block.
-  const parallel = m * n * k >= PARALLEL_MIN && nPad >= 2 * NR && gemmWorkersReady() > 0;
-  const aAll = parallel ? mPad * k : mPad * kc0;
-  const bAll = parallel ? nPad * k : nPad * kc0;
-  const bpAt = apAt + align16(aAll);
-  const cAt = bpAt + align16(bAll);
-  if (parallel) wakeGemmWorkers();
-  const { f32, gemm } = parallel ? sharedGemmState(cAt + mPad * nPad) : wasmState(cAt + mPad * nPad);
+export const gemmWasm: GemmFn<Float32Array, Float32Array> = gemmVariant(false);
 
-  f32.set(A.subarray(aOff, aOff + extA), rawA);
-  f32.set(B.subarray(bOff, bOff + extB), rawB);
-  if (accumulate) for (let i = 0; i < m; i++) f32.set(C.subarray(cOff + i * ldc, cOff + i * ldc + n), cAt + i * nPad);
+/**
+ * {@link gemmWasm} with the relaxed-SIMD micro-kernel (`f32x4.relaxed_madd`: a fused multiply-add where the CPU
+ * has one), for engines where {@link relaxedSimdSupported} is true: the same summation order with one rounding
+ * per multiply-add instead of two, so its results differ from {@link gemmWasm}'s in the last bits but are
+ * bit-identical run to run and with or without worker threads.
+ * @function
+ */
+export const gemmWasmFma: GemmFn<Float32Array, Float32Array> = gemmVariant(true);
 
-  // Padding lanes of the last panels and padding columns of the C buffer keep whatever the memory held:
-  // they only reach the padding rows and columns of the C buffer, which are never copied out.
-  // op(A)(i, p) at rawA + i*rsA + p*csA; op(B)(p, j) at rawB + p*rsB + j*csB (in floats).
-  const rsA = transA ? 1 : lda;
-  const csA = transA ? lda : 1;
-  const rsB = transB ? 1 : ldb;
-  const csB = transB ? ldb : 1;
-  if (parallel) {
-    // A is packed here; each thread packs the B panels of the chunks it claims (threads.ts).
-    for (let p0 = 0; p0 < k; p0 += kc0) {
-      const kc = Math.min(kc0, k - p0);
-      packPanels(gemm, gemm.packRowsA, rawA + p0 * csA, rsA, csA, m, kc, apAt + mPad * p0, MR);
+/** The wasm GEMM with the plain or the relaxed-SIMD (`fma`) micro-kernel. */
+function gemmVariant(fma: boolean): GemmFn<Float32Array, Float32Array> {
+  return (transA, transB, m, n, k, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, accumulate = false) => {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+      if (!accumulate) for (let i = 0; i < m; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + n);
+      return;
     }
-    const task = [accumulate ? 1 : 0, apAt, bpAt, cAt, mPad, nPad / NR, nPad / NR, k, kc0, nPad, MR, NR, MC, rawB, rsB, csB, n];
-    if (!runParallel(gemm, task)) runChunk(gemm, task, 0, 0, nPad / NR);
-  } else {
-    for (let p0 = 0; p0 < k; p0 += kc0) {
-      const kc = Math.min(kc0, k - p0);
-      packPanels(gemm, gemm.packRowsA, rawA + p0 * csA, rsA, csA, m, kc, apAt, MR);
-      packPanels(gemm, gemm.packRowsB, rawB + p0 * rsB, csB, rsB, n, kc, bpAt, NR);
-      const macro = p0 > 0 || accumulate ? gemm.macroAdd : gemm.macroSet;
-      for (let i0 = 0; i0 < mPad; i0 += MC) {
-        const mc = Math.min(MC, mPad - i0);
-        macro((apAt + i0 * kc) * 4, bpAt * 4, (cAt + i0 * nPad) * 4, mc / MR, nPad / NR, kc, nPad * 4);
+    const mPad = Math.ceil(m / MR) * MR;
+    const nPad = Math.ceil(n / NR) * NR;
+    // Equal blocks (784 = 4×196, not 3×256 + 16): a thin last block would pay a full C pass for little work.
+    const blocks = Math.ceil(k / KC);
+    const kc0 = Math.min(k, align4(Math.ceil(k / blocks)));
+    const extA = (transA ? k - 1 : m - 1) * lda + (transA ? m : k);
+    const extB = (transB ? n - 1 : k - 1) * ldb + (transB ? k : n);
+    // Layout (float offsets; packed blocks and C 64-byte aligned): raw A | raw B | packed A block(s) | packed B block(s) | C.
+    const rawA = 0;
+    const rawB = align4(rawA + extA);
+    const apAt = align16(rawB + extB);
+    // With worker threads all depth blocks of A are packed first (one hand-off per product), else block by block.
+    const parallel = m * n * k >= PARALLEL_MIN && nPad >= 2 * NR && gemmWorkersReady() > 0;
+    const aAll = parallel ? mPad * k : mPad * kc0;
+    const bAll = parallel ? nPad * k : nPad * kc0;
+    const bpAt = apAt + align16(aAll);
+    const cAt = bpAt + align16(bAll);
+    if (parallel) wakeGemmWorkers();
+    const { f32, gemm } = parallel ? sharedGemmState(cAt + mPad * nPad, fma) : wasmState(cAt + mPad * nPad, fma);
+
+    f32.set(A.subarray(aOff, aOff + extA), rawA);
+    f32.set(B.subarray(bOff, bOff + extB), rawB);
+    if (accumulate) copyRows(C, cOff, ldc, f32, cAt, nPad, m, n);
+
+    // Padding lanes of the last panels and padding columns of the C buffer keep whatever the memory held:
+    // they only reach the padding rows and columns of the C buffer, which are never copied out.
+    // op(A)(i, p) at rawA + i*rsA + p*csA; op(B)(p, j) at rawB + p*rsB + j*csB (in floats). An operand whose
+    // lanes are contiguous (rsA = 1, csB = 1) and whose depth block spans at most IN_PLACE_SPAN is read in
+    // place by the micro-kernel; the others are packed.
+    const rsA = transA ? 1 : lda;
+    const csA = transA ? lda : 1;
+    const rsB = transB ? 1 : ldb;
+    const csB = transB ? ldb : 1;
+    const panels = nPad / NR;
+    const aIn = rsA === 1 && csA * 4 * kc0 <= IN_PLACE_SPAN;
+    const bIn = csB === 1 && rsB * 4 * kc0 <= IN_PLACE_SPAN;
+    if (parallel) {
+      // A is packed here (unless read in place); each thread packs the B panels of the chunks it claims (threads.ts).
+      if (!aIn) {
+        for (let p0 = 0; p0 < k; p0 += kc0) {
+          const kc = Math.min(kc0, k - p0);
+          packPanels(gemm, gemm.packRowsA, rawA + p0 * csA, rsA, csA, m, kc, apAt + mPad * p0, MR);
+        }
+      }
+      const task = [accumulate ? 1 : 0, apAt, bpAt, cAt, mPad, panels, panels, k, kc0, nPad, MR, NR, MC, rawB, rsB, csB, n];
+      task.push(fma ? 1 : 0, rawA, aIn ? 1 : 0, csA, bIn ? 1 : 0);
+      if (!runParallel(gemm, task)) runChunk(gemm, task, 0, 0, panels);
+    } else {
+      for (let p0 = 0; p0 < k; p0 += kc0) {
+        const kc = Math.min(kc0, k - p0);
+        const [a, aStep, aPanel] = blockOperand(gemm, gemm.packRowsA, aIn, rawA + p0 * csA, rsA, csA, m, kc, apAt, MR);
+        const [b, bStep, bPanel] = blockOperand(gemm, gemm.packRowsB, bIn, rawB + p0 * rsB, csB, rsB, n, kc, bpAt, NR);
+        runBlock(gemm, p0 === 0 && !accumulate, a, aStep, aPanel, b, bStep, bPanel, cAt, mPad, 0, panels, kc, nPad, MR, NR, MC);
       }
     }
-  }
-  if (ldc === n && nPad === n) C.set(f32.subarray(cAt, cAt + m * n), cOff);
-  else for (let i = 0; i < m; i++) C.set(f32.subarray(cAt + i * nPad, cAt + i * nPad + n), cOff + i * ldc);
-};
+    copyRows(f32, cAt, nPad, C, cOff, ldc, m, n);
+  };
+}
+
+/**
+ * One depth block of an operand for {@link runBlock}: `[address, lane stride per depth step, panel stride]` in
+ * bytes — the raw matrix at float `src` (lane `o`, depth `p` at `src + o*laneStride + p*depthStride`) read in
+ * place, or its `lanes×kc` block packed into `R`-lane panels at float `packedAt`.
+ */
+function blockOperand(
+  gemm: GemmExports,
+  rows: (src: number, ld: number, panels: number, ni: number, dst: number) => void,
+  inPlace: boolean,
+  src: number,
+  laneStride: number,
+  depthStride: number,
+  lanes: number,
+  kc: number,
+  packedAt: number,
+  R: number,
+): [number, number, number] {
+  if (inPlace) return [src * 4, depthStride * 4, R * 4];
+  packPanels(gemm, rows, src, laneStride, depthStride, lanes, kc, packedAt, R);
+  return [packedAt * 4, R * 4, kc * R * 4];
+}
+
+/**
+ * Copies an `m×n` block between row strides (`from` rows `fromLd` apart to `to` rows `toLd` apart): one copy
+ * when both are contiguous, element by element for short rows (a view per row costs more than the row).
+ */
+function copyRows(
+  from: Float32Array,
+  fromOff: number,
+  fromLd: number,
+  to: Float32Array,
+  toOff: number,
+  toLd: number,
+  m: number,
+  n: number,
+): void {
+  if (fromLd === n && toLd === n) to.set(from.subarray(fromOff, fromOff + m * n), toOff);
+  else if (n < 32) {
+    for (let i = 0; i < m; i++) {
+      const f = fromOff + i * fromLd;
+      const t = toOff + i * toLd;
+      for (let j = 0; j < n; j++) to[t + j] = from[f + j]!;
+    }
+  } else for (let i = 0; i < m; i++) to.set(from.subarray(fromOff + i * fromLd, fromOff + i * fromLd + n), toOff + i * toLd);
+}

@@ -14,14 +14,17 @@ export const MR = 4;
 /** Columns of a micro-kernel tile. */
 export const NR = 8;
 
+/** The operand strides of a macro-kernel call, in bytes: `[aStep, aPanel, bStep, bPanel]` (see {@link gemmModule}). */
+type Steps = [aStep: number, aPanel: number, bStep: number, bPanel: number];
+
 /** The exports of the GEMM module. */
 export interface GemmExports {
   pack(src: number, so: number, si: number, o0: number, no: number, ni: number, dst: number, R: number): void;
   packT(src: number, ld: number, nq: number, ni: number, dst: number, R: number): void;
   packRowsA(src: number, ld: number, panels: number, ni: number, dst: number): void;
   packRowsB(src: number, ld: number, panels: number, ni: number, dst: number): void;
-  macroAdd(ap: number, bp: number, c: number, mp: number, np: number, kc: number, ldc: number): void;
-  macroSet(ap: number, bp: number, c: number, mp: number, np: number, kc: number, ldc: number): void;
+  macroAdd(ap: number, bp: number, c: number, mp: number, np: number, kc: number, ldc: number, ...steps: Steps): void;
+  macroSet(ap: number, bp: number, c: number, mp: number, np: number, kc: number, ldc: number, ...steps: Steps): void;
 }
 
 /** The exports of the training-step kernel module (see {@link kernelsModule}). */
@@ -69,10 +72,11 @@ export type BinaryExports = Record<`${BinOp}_${BinMode}`, (a: number, b: number,
 
 interface GemmState {
   memory: WebAssembly.Memory;
-  gemm: GemmExports;
+  /** Shared memory (for worker threads): its modules declare a shared memory. */
+  shared: boolean;
+  /** The GEMM exports on this memory, without and with FMA (each instantiated on first use). */
+  variants: [GemmExports | null, GemmExports | null];
   f32: Float32Array;
-  /** The GEMM module's bytes for this memory (what a worker instantiates); set for shared memory only. */
-  sharedGemmBytes: Uint8Array<ArrayBuffer> | null;
 }
 
 interface KernelState {
@@ -86,17 +90,24 @@ interface KernelState {
 /** Largest size of the shared memory (1 GiB); only reserved address space until used. */
 const SHARED_MAX_PAGES = 16384;
 
-let bytes: Uint8Array<ArrayBuffer> | null = null;
+/** GEMM module bytes by [shared][fma]. */
+const gemmBytes: (Uint8Array<ArrayBuffer> | null)[][] = [
+  [null, null],
+  [null, null],
+];
 let kernelBytes: Uint8Array<ArrayBuffer> | null = null;
 let binaryBytes: Uint8Array<ArrayBuffer> | null = null;
 let supported: boolean | null = null;
+let relaxed = false;
 let gemmSt: GemmState | null = null;
 let sharedSt: GemmState | null = null;
 let kernelSt: KernelState | null = null;
 
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  bytes ??= gemmModule(MR, NR / 4);
-  return bytes;
+function moduleBytes(shared: boolean, fma: boolean): Uint8Array<ArrayBuffer> {
+  const row = gemmBytes[shared ? 1 : 0]!;
+  const i = fma ? 1 : 0;
+  row[i] ??= gemmModule(MR, NR / 4, shared ? SHARED_MAX_PAGES : 0, fma);
+  return row[i]!;
 }
 
 /** True when this JavaScript engine has WebAssembly with 128-bit SIMD (checked once by validating the kernels). */
@@ -107,7 +118,7 @@ export function wasmSupported(): boolean {
       binaryBytes ??= binaryModule();
       supported =
         typeof WebAssembly === 'object' &&
-        WebAssembly.validate(moduleBytes()) &&
+        WebAssembly.validate(moduleBytes(false, false)) &&
         WebAssembly.validate(kernelBytes) &&
         WebAssembly.validate(binaryBytes);
     } catch {
@@ -117,20 +128,37 @@ export function wasmSupported(): boolean {
   return supported;
 }
 
+/**
+ * True when the engine also has relaxed SIMD (`f32x4.relaxed_madd`, the FMA GEMM of the `wasm-fma` backend):
+ * on by default in Chromium and Node ≥ 22; Node 20 has it behind a V8 flag a host may turn on at run time
+ * (`enableRelaxedSimd` in `@tapegrad/nn/node`), so a negative answer is checked again on the next call.
+ */
+export function relaxedSimdSupported(): boolean {
+  if (!relaxed && wasmSupported()) {
+    try {
+      relaxed = WebAssembly.validate(moduleBytes(false, true));
+    } catch {
+      relaxed = false;
+    }
+  }
+  return relaxed;
+}
+
 // Synchronous compilation is fine in browsers too: each module is about 1–2 KB, far below the 4 KB limit
 // Chrome puts on synchronous compiles on the main thread.
 function instantiateGemm(shared: boolean): GemmState {
   const memory = shared
     ? new WebAssembly.Memory({ initial: 16, maximum: SHARED_MAX_PAGES, shared: true })
     : new WebAssembly.Memory({ initial: 16 });
-  const gemmBytes = shared ? gemmModule(MR, NR / 4, SHARED_MAX_PAGES) : moduleBytes();
-  const gemm = new WebAssembly.Instance(new WebAssembly.Module(gemmBytes), { env: { memory } });
-  return {
-    memory,
-    gemm: gemm.exports as unknown as GemmExports,
-    f32: new Float32Array(memory.buffer),
-    sharedGemmBytes: shared ? gemmBytes : null,
-  };
+  return { memory, shared, variants: [null, null], f32: new Float32Array(memory.buffer) };
+}
+
+/** The GEMM exports of one variant on the state's memory. */
+function gemmExports(st: GemmState, fma: boolean): GemmExports {
+  const i = fma ? 1 : 0;
+  st.variants[i] ??= new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(st.shared, fma)), { env: { memory: st.memory } })
+    .exports as unknown as GemmExports;
+  return st.variants[i];
 }
 
 /** Grows `memory` to hold `floats` float32 elements; returns a view of its whole buffer (re-created after growth). */
@@ -143,21 +171,21 @@ function ensure(memory: WebAssembly.Memory, f32: Float32Array, floats: number): 
 }
 
 /**
- * The GEMM's wasm state with memory for at least `floats` float32 elements. `f32` is re-created after the
- * memory grows (growing detaches or replaces the old buffer), so callers take it from the returned state
- * each call.
+ * The GEMM's wasm memory, as a float32 view of at least `floats` elements, and the exports of the variant
+ * (`fma`: the relaxed-SIMD micro-kernel). `f32` is re-created after the memory grows (growing detaches or
+ * replaces the old buffer), so callers take it from the returned state each call.
  */
-export function wasmState(floats: number): GemmState {
+export function wasmState(floats: number, fma = false): { f32: Float32Array; gemm: GemmExports } {
   gemmSt ??= instantiateGemm(false);
   gemmSt.f32 = ensure(gemmSt.memory, gemmSt.f32, floats);
-  return gemmSt;
+  return { f32: gemmSt.f32, gemm: gemmExports(gemmSt, fma) };
 }
 
 /** {@link wasmState} on the shared memory of {@link sharedWasmState}, for products split across worker threads. */
-export function sharedGemmState(floats: number): GemmState {
+export function sharedGemmState(floats: number, fma = false): { f32: Float32Array; gemm: GemmExports } {
   sharedSt ??= instantiateGemm(true);
   sharedSt.f32 = ensure(sharedSt.memory, sharedSt.f32, floats);
-  return sharedSt;
+  return { f32: sharedSt.f32, gemm: gemmExports(sharedSt, fma) };
 }
 
 /**
@@ -185,9 +213,17 @@ export function kernelState(floats: number): KernelState {
 /**
  * Creates (once) the shared `WebAssembly.Memory` for products split across worker threads (needs
  * SharedArrayBuffer: Node, or a cross-origin-isolated page); returns it and the GEMM module bytes the
- * workers instantiate on it.
+ * workers instantiate on it (`fmaBytes`, the relaxed-SIMD variant, null where the engine lacks it).
  */
-export function sharedWasmState(): { memory: WebAssembly.Memory; gemmBytes: Uint8Array<ArrayBuffer> } {
+export function sharedWasmState(): {
+  memory: WebAssembly.Memory;
+  gemmBytes: Uint8Array<ArrayBuffer>;
+  fmaBytes: Uint8Array<ArrayBuffer> | null;
+} {
   sharedSt ??= instantiateGemm(true);
-  return { memory: sharedSt.memory, gemmBytes: sharedSt.sharedGemmBytes! };
+  return {
+    memory: sharedSt.memory,
+    gemmBytes: moduleBytes(true, false),
+    fmaBytes: relaxedSimdSupported() ? moduleBytes(true, true) : null,
+  };
 }

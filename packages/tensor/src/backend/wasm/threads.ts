@@ -11,7 +11,7 @@ import { sharedWasmState, type GemmExports } from './runtime.js';
  * worker descheduled for a few milliseconds just claims nothing while the caller does all chunks.
  *
  * Protocol: one SharedArrayBuffer of Int32 control words: `[claim, finished, seq]`, the task (see
- * {@link runChunk}), at word 20 the number of sleeping workers, and from word 24 one ready flag per worker. The caller
+ * {@link runChunk}), at word 26 the number of sleeping workers, and from word 28 one ready flag per worker. The caller
  * writes a task, sets `claim = tag << 12 | chunks` (tag = low bits of seq), bumps `seq` and claims chunks
  * itself; a thread claims chunk `left − 1` by a compare-exchange of `claim` from `tag << 12 | left` to
  * `− 1` (a stale tag or `left = 0` means nothing is left), runs it and adds one to `finished`; the caller
@@ -32,8 +32,8 @@ const FINISHED = 1;
 const SEQ = 2;
 const TASK = 3;
 /** Number of workers blocked (or about to block) in `Atomics.wait`: notifying costs ~10 µs even with no waiter. */
-const SLEEPERS = 20;
-const READY = 24;
+const SLEEPERS = 26;
+const READY = 28;
 
 /** The part of a Worker (Node or browser) that {@link setGemmWorkers} uses. */
 export interface GemmWorker {
@@ -47,13 +47,14 @@ export interface GemmWorker {
  */
 export const gemmWorkerSource = `(port) => {
   const packPanels = ${packPanelsSource()};
-  const runColumns = ${runColumnsSource()};
+  const runBlock = ${runBlockSource()};
   const run = ${runChunkSource()};
   const claimChunks = ${claimChunksSource()};
   const onMessage = (event) => {
     port.removeEventListener('message', onMessage);
-    const { memory, bytes, ctrl, slot } = event.data;
-    const gemm = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+    const { memory, bytes, fmaBytes, ctrl, slot } = event.data;
+    const instance = (b) => new WebAssembly.Instance(new WebAssembly.Module(b), { env: { memory } }).exports;
+    const gemms = [instance(bytes), fmaBytes ? instance(fmaBytes) : null];
     const c = new Int32Array(ctrl);
     let seq = Atomics.load(c, ${SEQ});
     Atomics.store(c, ${READY} + slot, 1);
@@ -67,7 +68,7 @@ export const gemmWorkerSource = `(port) => {
       if (next < 0) return;
       if (next === seq) continue; // woken ahead of a task (wakeGemmWorkers): spin for it
       seq = next;
-      claimChunks(run, gemm, c, seq);
+      claimChunks(run, gemms, c, seq);
     }
   };
   port.addEventListener('message', onMessage);
@@ -79,6 +80,8 @@ interface Pool {
   count: number;
   seq: number;
   canBlock: boolean;
+  /** The workers have the relaxed-SIMD (FMA) kernels too. */
+  fma: boolean;
 }
 
 let pool: Pool | null = null;
@@ -95,16 +98,16 @@ export function setGemmWorkers(workers: readonly GemmWorker[] | null): void {
     pool = null;
   }
   if (!workers || workers.length === 0) return;
-  const { memory, gemmBytes } = sharedWasmState();
+  const { memory, gemmBytes, fmaBytes } = sharedWasmState();
   const ctrl = new Int32Array(new SharedArrayBuffer((READY + workers.length) * 4));
-  workers.forEach((w, slot) => w.postMessage({ memory, bytes: gemmBytes, ctrl: ctrl.buffer, slot }));
+  workers.forEach((w, slot) => w.postMessage({ memory, bytes: gemmBytes, fmaBytes, ctrl: ctrl.buffer, slot }));
   let canBlock = true;
   try {
     Atomics.wait(ctrl, READY, 1, 0); // throws where the calling thread may not block (a browser's main thread)
   } catch {
     canBlock = false;
   }
-  pool = { ctrl, count: workers.length, seq: 0, canBlock };
+  pool = { ctrl, count: workers.length, seq: 0, canBlock, fma: fmaBytes !== null };
 }
 
 /**
@@ -124,56 +127,46 @@ export function gemmWorkersReady(): number {
 }
 
 /**
- * `C (+)= A·B` for C's column panels `j0 ≤ j < j1` from operands packed block by block (float offsets:
- * depth block `p0` of A at `ap + mPad*p0`, of B at `bp + nPad*p0`, each `kc0` deep but the last); the
- * same loops as the single-threaded path, so every element is summed in the same order.
+ * `C = A·B` (`first`) or `C += A·B` for one depth block `kc` deep and C's column panels `j0 ≤ j < j1`, all
+ * row blocks of `MC` rows: the macro-kernel calls. A's panels start at byte `a` (`aPanel` apart, lanes `aStep`
+ * apart per depth step), B's at `b` (likewise); `cp` is the C buffer (floats, `nPad` per row). The caller and
+ * the workers run the same calls, so every element is summed in the same order whoever computes it.
  */
-function runColumns(
+export function runBlock(
   gemm: GemmExports,
-  accumulate: boolean,
-  ap: number,
-  bp: number,
+  first: boolean,
+  a: number,
+  aStep: number,
+  aPanel: number,
+  b: number,
+  bStep: number,
+  bPanel: number,
   cp: number,
   mPad: number,
   j0: number,
   j1: number,
-  k: number,
-  kc0: number,
+  kc: number,
   nPad: number,
   MR: number,
   NR: number,
   MC: number,
 ): void {
-  for (let p0 = 0; p0 < k; p0 += kc0) {
-    const kc = Math.min(kc0, k - p0);
-    const macro = p0 > 0 || accumulate ? gemm.macroAdd : gemm.macroSet;
-    for (let i0 = 0; i0 < mPad; i0 += MC) {
-      const mc = Math.min(MC, mPad - i0);
-      macro(
-        (ap + mPad * p0 + i0 * kc) * 4,
-        (bp + nPad * p0 + j0 * NR * kc) * 4,
-        (cp + i0 * nPad + j0 * NR) * 4,
-        mc / MR,
-        j1 - j0,
-        kc,
-        nPad * 4,
-      );
-    }
+  const macro = first ? gemm.macroSet : gemm.macroAdd;
+  for (let i0 = 0; i0 < mPad; i0 += MC) {
+    const mc = Math.min(MC, mPad - i0);
+    const c = (cp + i0 * nPad + j0 * NR) * 4;
+    macro(a + (i0 / MR) * aPanel, b + j0 * bPanel, c, mc / MR, j1 - j0, kc, nPad * 4, aStep, aPanel, bStep, bPanel);
   }
 }
 
-/** `runColumns` as plain JavaScript source for the worker (type annotations stripped). */
-function runColumnsSource(): string {
-  return `(gemm, accumulate, ap, bp, cp, mPad, j0, j1, k, kc0, nPad, MR, NR, MC) => {
-    for (let p0 = 0; p0 < k; p0 += kc0) {
-      const kc = Math.min(kc0, k - p0);
-      const macro = p0 > 0 || accumulate ? gemm.macroAdd : gemm.macroSet;
-      for (let i0 = 0; i0 < mPad; i0 += MC) {
-        const mc = Math.min(MC, mPad - i0);
-        const a = (ap + mPad * p0 + i0 * kc) * 4;
-        const b = (bp + nPad * p0 + j0 * NR * kc) * 4;
-        macro(a, b, (cp + i0 * nPad + j0 * NR) * 4, mc / MR, j1 - j0, kc, nPad * 4);
-      }
+/** `runBlock` as plain JavaScript source for the worker (type annotations stripped). */
+function runBlockSource(): string {
+  return `(gemm, first, a, aStep, aPanel, b, bStep, bPanel, cp, mPad, j0, j1, kc, nPad, MR, NR, MC) => {
+    const macro = first ? gemm.macroSet : gemm.macroAdd;
+    for (let i0 = 0; i0 < mPad; i0 += MC) {
+      const mc = Math.min(MC, mPad - i0);
+      const c = (cp + i0 * nPad + j0 * NR) * 4;
+      macro(a + (i0 / MR) * aPanel, b + j0 * bPanel, c, mc / MR, j1 - j0, kc, nPad * 4, aStep, aPanel, bStep, bPanel);
     }
   }`;
 }
@@ -181,9 +174,10 @@ function runColumnsSource(): string {
 /**
  * Claims and runs chunks of the task in `c` (see the protocol above) until none is left or the task is
  * no longer the one numbered `seq`. Whether a chunk is left is decided by the claim word alone (never by
- * the task words, which a late thread may see already overwritten by the next task).
+ * the task words, which a late thread may see already overwritten by the next task). `gemms` are the
+ * exports without and with FMA; the task says which one it needs.
  */
-function claimChunks(run: typeof runChunk, gemm: GemmExports, c: Int32Array, seq: number): void {
+function claimChunks(run: typeof runChunk, gemms: readonly (GemmExports | null)[], c: Int32Array, seq: number): void {
   const tag = (seq & 0x3ffff) << 12;
   for (;;) {
     const w = Atomics.load(c, CLAIM);
@@ -194,14 +188,14 @@ function claimChunks(run: typeof runChunk, gemm: GemmExports, c: Int32Array, seq
     const panels = c[TASK + 5]!;
     const chunk = c[TASK + 6]!;
     const j0 = (left - 1) * chunk;
-    run(gemm, c, TASK, j0, Math.min(panels, j0 + chunk));
+    run(gemms[c[TASK + 17]!]!, c, TASK, j0, Math.min(panels, j0 + chunk));
     if (Atomics.add(c, FINISHED, 1) + 1 === Math.ceil(panels / chunk)) Atomics.notify(c, FINISHED);
   }
 }
 
 /** `claimChunks` as plain JavaScript source for the worker. */
 function claimChunksSource(): string {
-  return `(run, gemm, c, seq) => {
+  return `(run, gemms, c, seq) => {
     const tag = (seq & 0x3ffff) << 12;
     for (;;) {
       const w = Atomics.load(c, ${CLAIM});
@@ -211,7 +205,7 @@ function claimChunksSource(): string {
       const panels = c[${TASK + 5}];
       const chunk = c[${TASK + 6}];
       const j0 = (left - 1) * chunk;
-      run(gemm, c, ${TASK}, j0, Math.min(panels, j0 + chunk));
+      run(gemms[c[${TASK + 17}]], c, ${TASK}, j0, Math.min(panels, j0 + chunk));
       if (Atomics.add(c, ${FINISHED}, 1) + 1 === Math.ceil(panels / chunk)) Atomics.notify(c, ${FINISHED});
     }
   }`;
@@ -226,7 +220,7 @@ export function runParallel(gemm: GemmExports, task: readonly number[]): boolean
   const { ctrl } = pool;
   const ready = gemmWorkersReady();
   const panels = task[5]!;
-  if (ready === 0 || panels < 2) return false;
+  if (ready === 0 || panels < 2 || (task[17] === 1 && !pool.fma)) return false;
   // About four chunks per thread: small enough to balance, large enough that claiming costs nothing.
   const chunk = Math.max(1, Math.ceil(panels / (4 * (ready + 1))));
   const chunks = Math.ceil(panels / chunk);
@@ -238,7 +232,7 @@ export function runParallel(gemm: GemmExports, task: readonly number[]): boolean
   Atomics.store(ctrl, SEQ, seq);
   // A worker that registers as a sleeper after this load sees the new seq in Atomics.wait and does not block.
   if (Atomics.load(ctrl, SLEEPERS) > 0) Atomics.notify(ctrl, SEQ);
-  claimChunks(runChunk, gemm, ctrl, seq);
+  claimChunks(runChunk, task[17] === 1 ? [null, gemm] : [gemm, null], ctrl, seq);
   for (let s = 0; ; s++) {
     const done = Atomics.load(ctrl, FINISHED);
     if (done >= chunks) break;
@@ -290,38 +284,43 @@ function packPanelsSource(): string {
 }
 
 /**
- * Runs column panels `j0 ≤ j < j1` of a product described by `t[o…]` = `[accumulate, ap, bp, cp, mPad,
- * panels, chunk, k, kc0, nPad, MR, NR, MC, rawB, rsB, csB, n]` (float offsets; A packed block by block at
- * `ap`, B raw at `rawB` with `op(B)(p, j)` at `rawB + p*rsB + j*csB`): packs those panels of B (each depth
- * block at `bp + nPad*p0`), then {@link runColumns}.
+ * Runs column panels `j0 ≤ j < j1` of a product described by `t[o…]` = `[accumulate, ap, bp, cp, mPad, panels,
+ * chunk, k, kc0, nPad, MR, NR, MC, rawB, rsB, csB, n, fma, rawA, aIn, csA, bIn]` (float offsets; A read in
+ * place when `aIn` (`op(A)(i, p)` at `rawA + i + p*csA`), else packed block by block at `ap + mPad*p0`;
+ * `op(B)(p, j)` at `rawB + p*rsB + j*csB`, read in place when `bIn` (then `csB = 1`)): depth block by depth
+ * block, packs those panels of B when needed (at `bp + nPad*p0`), then {@link runBlock}.
  */
 export function runChunk(gemm: GemmExports, t: ArrayLike<number>, o: number, j0: number, j1: number): void {
-  const k = t[o + 7]!;
-  const kc0 = t[o + 8]!;
-  const nPad = t[o + 9]!;
-  const NR = t[o + 11]!;
-  const bp = t[o + 2]!;
-  const rsB = t[o + 14]!;
-  const csB = t[o + 15]!;
+  const [k, kc0, nPad, MR, NR, bp, rsB, csB, rawA, aIn, csA, bIn] = [7, 8, 9, 10, 11, 2, 14, 15, 18, 19, 20, 21].map((i) => t[o + i]!);
   const lane0 = j0 * NR;
   const lanes = Math.min(t[o + 16]!, j1 * NR) - lane0;
   for (let p0 = 0; p0 < k; p0 += kc0) {
     const kc = Math.min(kc0, k - p0);
-    packPanels(gemm, gemm.packRowsB, t[o + 13]! + p0 * rsB + lane0 * csB, csB, rsB, lanes, kc, bp + nPad * p0 + lane0 * kc, NR);
+    const rawB = t[o + 13]! + p0 * rsB;
+    const bBlock = bp + nPad * p0;
+    if (bIn !== 1) packPanels(gemm, gemm.packRowsB, rawB + lane0 * csB, csB, rsB, lanes, kc, bBlock + lane0 * kc, NR);
+    const [b, bStep, bPanel] = bIn === 1 ? [rawB * 4, rsB * 4, NR * 4] : [bBlock * 4, NR * 4, kc * NR * 4];
+    const [a, aStep, aPanel] =
+      aIn === 1 ? [(rawA + p0 * csA) * 4, csA * 4, MR * 4] : [(t[o + 1]! + t[o + 4]! * p0) * 4, MR * 4, kc * MR * 4];
+    runBlock(gemm, p0 === 0 && t[o] !== 1, a, aStep, aPanel, b, bStep, bPanel, t[o + 3]!, t[o + 4]!, j0, j1, kc, nPad, MR, NR, t[o + 12]!);
   }
-  runColumns(gemm, t[o]! === 1, t[o + 1]!, bp, t[o + 3]!, t[o + 4]!, j0, j1, k, kc0, nPad, t[o + 10]!, NR, t[o + 12]!);
 }
 
-/** `runChunk` as plain JavaScript source for the worker (uses `packPanels` and `runColumns` in scope). */
+/** `runChunk` as plain JavaScript source for the worker (uses `packPanels` and `runBlock` in scope). */
 function runChunkSource(): string {
   return `(gemm, t, o, j0, j1) => {
-    const k = t[o + 7], kc0 = t[o + 8], nPad = t[o + 9], NR = t[o + 11], bp = t[o + 2], rsB = t[o + 14], csB = t[o + 15];
+    const [k, kc0, nPad, MR, NR, bp, rsB, csB, rawA, aIn, csA, bIn] = [7, 8, 9, 10, 11, 2, 14, 15, 18, 19, 20, 21].map((i) => t[o + i]);
     const lane0 = j0 * NR;
     const lanes = Math.min(t[o + 16], j1 * NR) - lane0;
     for (let p0 = 0; p0 < k; p0 += kc0) {
       const kc = Math.min(kc0, k - p0);
-      packPanels(gemm, gemm.packRowsB, t[o + 13] + p0 * rsB + lane0 * csB, csB, rsB, lanes, kc, bp + nPad * p0 + lane0 * kc, NR);
+      const rawB = t[o + 13] + p0 * rsB;
+      const bBlock = bp + nPad * p0;
+      if (bIn !== 1) packPanels(gemm, gemm.packRowsB, rawB + lane0 * csB, csB, rsB, lanes, kc, bBlock + lane0 * kc, NR);
+      const [b, bStep, bPanel] = bIn === 1 ? [rawB * 4, rsB * 4, NR * 4] : [bBlock * 4, NR * 4, kc * NR * 4];
+      const ap = t[o + 1] + t[o + 4] * p0;
+      const [a, aStep, aPanel] = aIn === 1 ? [(rawA + p0 * csA) * 4, csA * 4, MR * 4] : [ap * 4, MR * 4, kc * MR * 4];
+      runBlock(gemm, p0 === 0 && t[o] !== 1, a, aStep, aPanel, b, bStep, bPanel, t[o + 3], t[o + 4], j0, j1, kc, nPad, MR, NR, t[o + 12]);
     }
-    runColumns(gemm, t[o] === 1, t[o + 1], bp, t[o + 3], t[o + 4], j0, j1, k, kc0, nPad, t[o + 10], NR, t[o + 12]);
   }`;
 }
