@@ -253,7 +253,7 @@ export class Sequential {
     }
   }
 
-  /** Trains for `epochs` epochs of mini-batches; returns the History (also stored as `model.history`). */
+  /** Trains for `epochs` epochs of mini-batches; returns the History. Each step reuses the last step's `.grad` storage. */
   fit(x: Tensor, y: Tensor, options: FitOptions = {}): History {
     this.checkIdle('fit');
     const callbacks = new CallbackList(options.callbacks ?? [], this);

@@ -6,6 +6,7 @@ export type Logs = Record<string, number>;
 /**
  * The hooks a training loop calls (Keras-style), for a model of type `M`. Any object with some of these
  * methods works; `setModel` is called first with the model being trained, which may set `model.stopTraining`.
+ * A parameter's `.grad` seen in a hook is overwritten in place by the next step: `clone()` it to keep it.
  * {@link Callback} is this interface for a {@link Sequential} model.
  */
 export interface TrainingCallback<M> {
