@@ -89,7 +89,8 @@ export function importTfjs(path: string, options: ImportTfjsOptions = {}): Seque
   let total = 0;
   for (const [g, group] of doc.weightsManifest.entries()) {
     if (!isPlainObject(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights) || group.paths.length > 10_000) {
-      throw new ValueError(`${fn}: weightsManifest[${g}] must be {paths, weights}`);
+      const got = isPlainObject(group) ? `paths ${describe(group.paths)}, weights ${describe(group.weights)}` : describe(group);
+      throw new ValueError(`${fn}: weightsManifest[${g}] must be {paths, weights}, two arrays (at most 10000 paths); got ${got}`);
     }
     const need = readWeightSpecs(fn, group.weights).reduce((n, s) => n + 4 * s.size, 0);
     const files = group.paths.map((p: unknown) => shardPath(fn, dir, p));
