@@ -243,12 +243,17 @@ function newModel(o: TrainOptions, features: number): Sequential {
   return model;
 }
 
-/** Refuses a starting model that does not fit the data: its input size, 10 outputs from a Dense with softmax or logits. */
-function checkInitModel(model: Sequential, path: string, features: number): void {
+/** Refuses a model (for predict or --init) that does not fit the images: it must take their pixels and output 10 classes. */
+function checkFits(model: Sequential, path: string, features: number): void {
   const inputs = model.inputShape ? model.inputShape.reduce((a, b) => a * b, 1) : null;
   if (inputs !== features) throw new RuntimeError(`the model in ${path} takes ${inputs} inputs but the images have ${features} pixels`);
-  const last = model.layers[model.layers.length - 1]!;
   if (model.outputSize !== 10) throw new RuntimeError(`the model in ${path} has ${model.outputSize} outputs; expected 10 classes`);
+}
+
+/** Refuses a starting model that does not fit the data: {@link checkFits}, and a last Dense with softmax or logits. */
+function checkInitModel(model: Sequential, path: string, features: number): void {
+  checkFits(model, path, features);
+  const last = model.layers[model.layers.length - 1]!;
   if (!(last instanceof Dense) || (last.activation !== 'softmax' && last.activation !== 'linear')) {
     throw new RuntimeError(
       `the model in ${path} ends in ${last.type} '${last.name}' (${last.activationName}); ` +
@@ -330,12 +335,7 @@ export function predict(argv: readonly string[], io: CliIO): number {
   const modelPath = v.model;
   const model = loadModelFile(modelPath);
   const ds = loadData(data, trainSize, testSize);
-  const features = ds.xTest.shape[1]!;
-  const expected = model.inputShape ? model.inputShape.reduce((a, b) => a * b, 1) : null;
-  if (expected !== null && expected !== features) {
-    throw new RuntimeError(`model ${modelPath} expects ${expected} inputs but the images have ${features} pixels`);
-  }
-  if (model.outputSize !== 10) throw new RuntimeError(`model ${modelPath} has ${model.outputSize} outputs; expected 10 classes`);
+  checkFits(model, modelPath, ds.xTest.shape[1]!);
   const predicted = model.predictClasses(ds.xTest, { batchSize });
   const p = predicted.values();
   const y = ds.yTest.values();

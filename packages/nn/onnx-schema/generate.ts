@@ -14,7 +14,9 @@ export function onnxDescriptorText(protoText: string): string {
   return `${JSON.stringify(root.toJSON(), null, 2)}\n`;
 }
 
+/** The committed onnx.proto (upstream text). */
 export const protoPath = fileURLToPath(new URL('./onnx.proto', import.meta.url));
+/** The JSON descriptor the ONNX entry loads, generated from {@link protoPath}. */
 export const descriptorPath = fileURLToPath(new URL('../src/onnx/onnx-schema.json', import.meta.url));
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

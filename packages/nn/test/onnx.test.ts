@@ -293,6 +293,11 @@ describe('importOnnx refuses bad input with a clear error and builds nothing', (
       /node "fc" \(Gemm\): unsupported attribute transA = 1/,
     ],
     [
+      'an attribute of the wrong type, with what it got',
+      graph([gemm([{ name: 'transB', type: 1, f: 1 }])], ok[1]),
+      /node "fc" \(Gemm\): attribute 'transB' must be an INT, got FLOAT 1/,
+    ],
+    [
       'an unknown attribute',
       graph([gemm([{ name: 'broadcast', type: 2, i: 1 }])], ok[1]),
       /unsupported attribute "broadcast"; tapegrad reads alpha, beta, transA, transB/,

@@ -3,10 +3,21 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Generator, TapegradError, randn } from '@tapegrad/tensor';
 import { Dense, Dropout, Sequential } from '../src/index.js';
 import { exportTfjs, importTfjs } from '../src/node/index.js';
+
+// a shard that shrinks between importTfjs's stat and its read (a file being rewritten): readBounded hands back fewer bytes
+const race = vi.hoisted(() => ({ shrink: false }));
+vi.mock('../src/node/bounded-read.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/node/bounded-read.js')>();
+  const readBounded: typeof real.readBounded = (...args) => {
+    const bytes = real.readBounded(...args);
+    return race.shrink && args[1].endsWith('.bin') ? bytes.subarray(0, bytes.length - 4) : bytes;
+  };
+  return { ...real, readBounded };
+});
 
 const root = mkdtempSync(join(tmpdir(), 'tapegrad-tfjs-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -72,6 +83,18 @@ describe('exportTfjs / importTfjs', () => {
     doc.weightsManifest[0]!.paths = ['elsewhere.bin'];
     writeFileSync(join(missing, 'model.json'), JSON.stringify(doc));
     expect(() => importTfjs(missing)).toThrow(/the weights file elsewhere\.bin it lists is missing/);
+  });
+
+  it('refuses a shard that changed while it was read instead of filling the missing bytes with zeros', () => {
+    const dir = tmp();
+    exportTfjs(model(), dir);
+    race.shrink = true;
+    try {
+      expect(() => importTfjs(dir)).toThrow(/the weights file group1-shard1of1\.bin changed while it was read \(3348 bytes, then 3344\)/);
+    } finally {
+      race.shrink = false;
+    }
+    expect(importTfjs(dir).layers).toHaveLength(3);
   });
 
   it.each([

@@ -50,7 +50,7 @@ export function buildImportedModel(fn: string, imported: ImportedModel): Sequent
     if (w.shape.length !== shape.length || w.shape.some((d, i) => d !== shape[i])) {
       throw new ShapeError(`${fn}: weight '${pname}' has shape ${fmtShape(w.shape)}; the layers need ${fmtShape(shape)}`);
     }
-    const values = w.contiguous().values();
+    const values = w.values();
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       if (!(Math.abs(v) <= MAX_IMPORTED_WEIGHT)) {
@@ -65,7 +65,7 @@ export function buildImportedModel(fn: string, imported: ImportedModel): Sequent
   model.inputShape = [...inputShape];
   for (const layer of layers) model.add(layer);
   if (!model.built) model.build(inputShape);
-  for (const [pname, p] of model.namedParameters()) p.value.data.set(imported.weights[pname]!.contiguous().values(), p.value.offset);
+  for (const [pname, p] of model.namedParameters()) p.value.data.set(imported.weights[pname]!.values(), p.value.offset);
   return model;
 }
 

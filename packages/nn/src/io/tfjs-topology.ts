@@ -34,7 +34,7 @@ const FROM_TFJS: Record<string, string> = {
 const LEAKY_SLOPE = 0.01;
 
 /** The TF.js activation names tapegrad can import. */
-export const TFJS_ACTIVATIONS: readonly string[] = Object.freeze(Object.keys(TO_TFJS).map((k) => TO_TFJS[k]!));
+const TFJS_ACTIVATIONS: readonly string[] = Object.values(TO_TFJS);
 
 /** tapegrad initializer → TF.js initializer class (a model's weights are exported with it, so the choice only labels). */
 const INIT_TO_TFJS: Record<string, { class_name: string; config: Record<string, unknown> }> = {
@@ -187,7 +187,8 @@ export function fromTfjsTopology(fn: string, topology: unknown): TopologyModel {
         if (inputShape === null) throw new ValueError(`${where}: the InputLayer has no batch_input_shape`);
         return;
       case 'Dense': {
-        if (c.use_bias !== undefined && typeof c.use_bias !== 'boolean') throw new ValueError(`${where}: use_bias must be a boolean`);
+        if (c.use_bias !== undefined && typeof c.use_bias !== 'boolean')
+          throw new ValueError(`${where}: use_bias must be a boolean, got ${describe(c.use_bias)}`);
         const activation = activationFromTfjs(where, c.activation);
         const useBias = c.use_bias !== false;
         const config: LayerConfig = {
@@ -203,7 +204,10 @@ export function fromTfjsTopology(fn: string, topology: unknown): TopologyModel {
         return;
       }
       case 'Dropout':
-        if (c.noise_shape !== undefined && c.noise_shape !== null) throw new ValueError(`${where}: unsupported attribute noise_shape`);
+        if (c.noise_shape !== undefined && c.noise_shape !== null)
+          throw new ValueError(
+            `${where}: unsupported attribute noise_shape ${describe(c.noise_shape)}; tapegrad's Dropout has none (null)`,
+          );
         if (c.seed !== undefined && c.seed !== null && typeof c.seed !== 'number') {
           throw new ValueError(`${where}: seed must be a number or null, got ${describe(c.seed)}`);
         }

@@ -74,7 +74,8 @@ export function toTfjsArtifacts(model: Sequential): TfjsArtifacts {
     all.set(p, offset);
     offset += p.length;
   }
-  const bytes = typedArrayToBytes(all);
+  // typedArrayToBytes views `all` (or, on a big-endian host, is a fresh array): either way its buffer is exactly the bytes
+  const weightData = typedArrayToBytes(all).buffer as ArrayBuffer;
   return {
     modelTopology: {
       class_name: 'Sequential',
@@ -83,7 +84,7 @@ export function toTfjsArtifacts(model: Sequential): TfjsArtifacts {
       backend: 'tensor_flow.js',
     },
     weightSpecs,
-    weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+    weightData,
     format: 'layers-model',
     generatedBy: 'tapegrad',
     convertedBy: null,

@@ -89,7 +89,8 @@ export function importTfjs(path: string, options: ImportTfjsOptions = {}): Seque
   let total = 0;
   for (const [g, group] of doc.weightsManifest.entries()) {
     if (!isPlainObject(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights) || group.paths.length > 10_000) {
-      throw new ValueError(`${fn}: weightsManifest[${g}] must be {paths, weights}`);
+      const got = isPlainObject(group) ? `paths ${describe(group.paths)}, weights ${describe(group.weights)}` : describe(group);
+      throw new ValueError(`${fn}: weightsManifest[${g}] must be {paths, weights}, two arrays (at most 10000 paths); got ${got}`);
     }
     const need = readWeightSpecs(fn, group.weights).reduce((n, s) => n + 4 * s.size, 0);
     const files = group.paths.map((p: unknown) => shardPath(fn, dir, p));
@@ -105,13 +106,19 @@ export function importTfjs(path: string, options: ImportTfjsOptions = {}): Seque
     }
     total += need;
     if (total > maxBytes) throw new ValueError(`${fn}: the weights have more than ${maxBytes} bytes; refusing to read them`);
-    files.forEach((f, i) => chunks.push(readBounded('importTfjs', f, sizes[i]!)));
+    files.forEach((f, i) => {
+      // readBounded refuses a file that grew past its size; one that shrank since the stat comes back short
+      const bytes = readBounded('importTfjs', f, sizes[i]!);
+      if (bytes.length !== sizes[i]) {
+        throw new ValueError(`${fn}: the weights file ${basename(f)} changed while it was read (${sizes[i]} bytes, then ${bytes.length})`);
+      }
+      chunks.push(bytes);
+    });
     specs.push(...group.weights);
   }
   const weightData = new Uint8Array(total);
   let offset = 0;
   for (const c of chunks) {
-    if (offset + c.length > total) throw new ValueError(`${fn}: a weights file grew while it was read`);
     weightData.set(c, offset);
     offset += c.length;
   }

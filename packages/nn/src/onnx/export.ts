@@ -102,6 +102,7 @@ export function exportOnnx(model: Sequential): Uint8Array {
   });
 }
 
+// raw_data may view a parameter's storage: encodeModel copies the bytes into the message before returning
 function floatTensor(name: string, dims: number[], values: Float32Array): TensorProtoData {
-  return { name, dims, data_type: FLOAT, raw_data: typedArrayToBytes(values).slice() };
+  return { name, dims, data_type: FLOAT, raw_data: typedArrayToBytes(values) };
 }

@@ -155,11 +155,15 @@ function translateGraph(graph: GraphProtoData, opset: number): ImportedModel {
   for (const [i, node] of nodes.entries()) {
     const op = node.op_type ?? '';
     const where = `${FN}: node ${describe(node.name || `#${i}`)} (${op})`;
-    if (node.domain && node.domain !== 'ai.onnx') throw new ValueError(`${where}: unsupported operator domain ${describe(node.domain)}`);
+    if (node.domain && node.domain !== 'ai.onnx')
+      throw new ValueError(
+        `${where}: unsupported operator domain ${describe(node.domain)}; tapegrad reads the default domain ('' or 'ai.onnx')`,
+      );
     const ins = node.input ?? [];
     const outs = node.output ?? [];
     for (const name of ins) if (dead.has(name)) throw new ValueError(`${where}: uses the mask output of a Dropout, which is unsupported`);
-    if (!outs[0] || outs.length > (op === 'Dropout' ? 2 : 1)) throw new ValueError(`${where}: unexpected outputs ${listSome(outs)}`);
+    if (!outs[0] || outs.length > (op === 'Dropout' ? 2 : 1))
+      throw new ValueError(`${where}: unexpected outputs ${listSome(outs)}; expected one (a Dropout may add its mask)`);
     if (op === 'Constant') {
       const attrs = attributes(where, node.attribute, ['value']);
       const t = attrs.get('value')?.t;
@@ -178,7 +182,8 @@ function translateGraph(graph: GraphProtoData, opset: number): ImportedModel {
     switch (op) {
       case 'Gemm': {
         const attrs = attributes(where, node.attribute, ['alpha', 'beta', 'transA', 'transB']);
-        if (intAttribute(where, attrs, 'transA', 0) !== 0) throw new ValueError(`${where}: unsupported attribute transA = 1`);
+        if (intAttribute(where, attrs, 'transA', 0) !== 0)
+          throw new ValueError(`${where}: unsupported attribute transA = 1; tapegrad reads Gemm with transA 0 (input · B)`);
         const transB = intAttribute(where, attrs, 'transB', 0);
         if (transB !== 0 && transB !== 1) throw new ValueError(`${where}: transB must be 0 or 1, got ${transB}`);
         needMatrix(where);
@@ -271,9 +276,13 @@ function denseFrom(where: string, b: Constant, transB: boolean, alpha: number): 
   const [inSize, units] = transB ? [cols, rows] : [rows, cols];
   if (inSize === 0 || units === 0) throw new ShapeError(`${where}: the weight has an empty shape ${fmtShape(b.dims)}`);
   const src = b.values as Float32Array;
-  const kernel = new Float32Array(inSize * units);
-  for (let i = 0; i < inSize; i++) {
-    for (let j = 0; j < units; j++) kernel[i * units + j] = alpha * (transB ? src[j * inSize + i]! : src[i * units + j]!);
+  // the constant's values are read-only here and copied into the parameters: no copy unless transposed or scaled
+  let kernel = src;
+  if (transB || alpha !== 1) {
+    kernel = new Float32Array(inSize * units);
+    for (let i = 0; i < inSize; i++) {
+      for (let j = 0; j < units; j++) kernel[i * units + j] = alpha * (transB ? src[j * inSize + i]! : src[i * units + j]!);
+    }
   }
   return { type: 'Dense', node: '', kernel, inSize, units, bias: null, activation: 'linear', matmul: false };
 }

@@ -114,7 +114,9 @@ export function attributes(
 export function intAttribute(where: string, attrs: Map<string, AttributeProtoData>, name: string, fallback: number): number {
   const a = attrs.get(name);
   if (!a) return fallback;
-  if (a.type !== 2 || !Number.isSafeInteger(a.i ?? 0)) throw new ValueError(`${where}: attribute '${name}' must be an integer`);
+  if (a.type !== 2 || !Number.isSafeInteger(a.i ?? 0)) {
+    throw new ValueError(`${where}: attribute '${name}' must be an INT, got ${attributeValue(a)}`);
+  }
   return a.i ?? 0;
 }
 
@@ -122,6 +124,16 @@ export function intAttribute(where: string, attrs: Map<string, AttributeProtoDat
 export function floatAttribute(where: string, attrs: Map<string, AttributeProtoData>, name: string, fallback: number): number {
   const a = attrs.get(name);
   if (!a) return fallback;
-  if (a.type !== 1 || !Number.isFinite(a.f ?? 0)) throw new ValueError(`${where}: attribute '${name}' must be a finite float`);
+  if (a.type !== 1 || !Number.isFinite(a.f ?? 0)) {
+    throw new ValueError(`${where}: attribute '${name}' must be a finite FLOAT, got ${attributeValue(a)}`);
+  }
   return a.f ?? 0;
 }
+
+/** An attribute's type and value for a message: `FLOAT 0.5`, `INT 2`, `STRING`, … */
+function attributeValue(a: AttributeProtoData): string {
+  const kind = ATTRIBUTE_TYPES[a.type ?? 0] ?? `type ${describe(a.type)}`;
+  return a.type === 1 ? `${kind} ${a.f ?? 0}` : a.type === 2 ? `${kind} ${a.i ?? 0}` : kind;
+}
+
+const ATTRIBUTE_TYPES: Record<number, string> = { 1: 'FLOAT', 2: 'INT', 3: 'STRING', 4: 'TENSOR', 6: 'FLOATS', 7: 'INTS', 8: 'STRINGS' };
