@@ -58,8 +58,9 @@ export class StepLR extends LRSchedule {
   constructor(optimizer: Optimizer, opts: { stepSize: number; gamma?: number }) {
     super(optimizer);
     this.stepSize = opts.stepSize;
-    if (!Number.isInteger(this.stepSize) || this.stepSize < 1)
+    if (!Number.isInteger(this.stepSize) || this.stepSize < 1) {
       throw new ValueError(`StepLR: invalid stepSize ${this.stepSize}; expected an integer >= 1`);
+    }
     this.gamma = checkRange('StepLR', 'gamma', opts.gamma ?? 0.1, 0);
     optimizer.lr = this.getLr();
   }

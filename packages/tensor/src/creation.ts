@@ -126,8 +126,9 @@ function nestedShape(v: NestedArray): number[] {
 
 function flattenInto(v: NestedArray, shape: readonly number[], depth: number, out: number[]): void {
   if (depth === shape.length) {
-    if (typeof v !== 'number')
+    if (typeof v !== 'number') {
       throw new ShapeError(`tensor: ragged nested array: expected a number at depth ${depth} of shape ${fmtShape(shape)}`);
+    }
     out.push(v);
     return;
   }

@@ -87,8 +87,9 @@ function checkState(state: unknown): void {
     if (typeof v !== 'number' || !(v >= 0 && v < 1)) fail(`prng.${k} is ${String(v)}, not a fraction in [0, 1)`);
   }
   const c = p.c;
-  if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c > 2091639)
+  if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c > 2091639) {
     fail(`prng.c is ${String(c)}, not an integer carry in [0, 2091639]`);
+  }
 }
 
 let defaultGenerator = new Generator(0);

@@ -344,8 +344,9 @@ export class Tensor {
         : (typeof axes === 'number' ? [axes] : axes).map((a) => normalizeAxis('squeeze', a, this.ndim)),
     );
     for (const a of drop) {
-      if (this.shape[a] !== 1)
+      if (this.shape[a] !== 1) {
         throw new ShapeError(`squeeze: axis ${a} of shape ${fmtShape(this.shape)} has size ${this.shape[a]}; expected 1`);
+      }
     }
     const keep = this.shape.map((_, i) => i).filter((i) => !drop.has(i));
     return new Tensor(
@@ -525,33 +526,34 @@ function broadcastShapesOrNull(a: readonly number[], b: readonly number[]): numb
  */
 function checkLayout(t: Tensor): void {
   const { data, shape, strides, offset } = t;
-  if (!isTypedArray(data)) {
+  // dtypeOf (which set t.dtype) takes whatever is neither a Float32Array nor a Float64Array for int32.
+  if (t.dtype === 'int32' && !(data instanceof Int32Array)) {
     const got = data === null ? 'null' : typeof data === 'object' ? (data as object).constructor?.name : typeof data;
     throw new DTypeError(`Tensor: data must be a Float32Array, Float64Array or Int32Array, got ${got}`);
   }
   if (strides.length !== shape.length) {
-    throw new ShapeError(`Tensor: ${strides.length} strides [${strides.join(', ')}] for ${shape.length} dimensions ${fmtShape(shape)}`);
+    throw new ShapeError(
+      `Tensor: ${strides.length} strides [${strides.join(', ')}] for ${shape.length} dimensions ${fmtShape(shape)}; ` +
+        `expected one stride per dimension`,
+    );
   }
   let low = offset;
   let high = offset;
   for (let i = 0; i < shape.length; i++) {
     const d = shape[i]!;
     const s = strides[i]!;
-    if (!Number.isInteger(d) || d < 0)
+    if (!Number.isInteger(d) || d < 0) {
       throw new ShapeError(`Tensor: shape ${fmtShape(shape)} has ${d} at axis ${i}; expected non-negative integers`);
+    }
     if (!Number.isInteger(s)) throw new ValueError(`Tensor: strides [${strides.join(', ')}] have ${s} at axis ${i}; expected integers`);
     if (s > 0) high += (d - 1) * s;
     else low += (d - 1) * s;
   }
-  if (!Number.isInteger(offset)) throw new ValueError(`Tensor: offset ${offset} is not an integer`);
+  if (!Number.isInteger(offset)) throw new ValueError(`Tensor: offset ${offset} is not an integer; expected an index into data`);
   if (t.size > 0 && (low < 0 || high >= data.length)) {
     throw new IndexError(
       `Tensor: shape ${fmtShape(shape)} with strides [${strides.join(', ')}] and offset ${offset} reads elements ${low}..${high}, ` +
         `but data has ${data.length}`,
     );
   }
-}
-
-function isTypedArray(data: unknown): data is TypedArray {
-  return data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array;
 }

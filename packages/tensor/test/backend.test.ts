@@ -13,7 +13,7 @@ import {
   setBackend,
   wasmSupported,
 } from '@tapegrad/tensor/backend';
-import type { BackendName, BinaryKernelOp } from '@tapegrad/tensor/backend';
+import type { AdamUpdateFn, BackendName, BinaryKernelOp } from '@tapegrad/tensor/backend';
 import {
   BINARY_WASM_MIN,
   adamUpdate,
@@ -377,30 +377,10 @@ const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteO
  * The wasm Adam kernel's arithmetic written out in TypeScript: the rule of `adamUpdateJs` with every operation
  * rounded to float32 in the kernel's order (what its f32x4 lanes and scalar tail compute).
  */
-function adamFloat32Model(
-  param: Float32Array,
-  pOff: number,
-  grad: Float32Array,
-  gOff: number,
-  m: Float32Array,
-  v: Float32Array,
-  n: number,
-  lr: number,
-  beta1: number,
-  beta2: number,
-  eps: number,
-  biasCorr1: number,
-  biasCorr2: number,
-  maxV: Float32Array | null,
-): void {
+const adamFloat32Model: AdamUpdateFn<Float32Array> = (param, pOff, grad, gOff, m, v, n, lr, beta1, beta2, eps, bc1, bc2, maxV) => {
   const f = Math.fround;
-  const b1 = f(beta1),
-    c1 = f(1 - beta1),
-    b2 = f(beta2),
-    c2 = f(1 - beta2),
-    e = f(eps);
-  const s = f(lr / biasCorr1),
-    d = f(1 / Math.sqrt(biasCorr2));
+  const b1 = f(beta1), c1 = f(1 - beta1), b2 = f(beta2), c2 = f(1 - beta2), e = f(eps);
+  const s = f(lr / bc1), d = f(1 / Math.sqrt(bc2));
   for (let j = 0; j < n; j++) {
     const g = grad[gOff + j]!;
     const mj = f(f(b1 * m[j]!) + f(c1 * g));
@@ -411,7 +391,7 @@ function adamFloat32Model(
     const denom = f(f(f(Math.sqrt(vj)) * d) + e);
     param[pOff + j] = f(param[pOff + j]! - f(s * f(mj / denom)));
   }
-}
+};
 
 describe('training-step kernels', () => {
   it('adamUpdate: wasm = its float32 model bit for bit, within float32 rounding of the JS reference, close to float64', () => {

@@ -43,8 +43,9 @@ function nestedInto(fn: string, v: NestedArray, flat: number[]): number[] {
   for (const e of v) {
     const s = nestedInto(fn, e, flat);
     if (inner === null) inner = s;
-    else if (!shapesEqual(inner, s))
+    else if (!shapesEqual(inner, s)) {
       throw new ShapeError(`${fn}: indices are ragged (${fmtShape(inner)} vs ${fmtShape(s)}); expected a regular nested array`);
+    }
   }
   return inner === null ? shape : [...shape, ...inner];
 }

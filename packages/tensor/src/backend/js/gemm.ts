@@ -65,6 +65,8 @@ export const gemmJs: GemmFn = (transA, transB, m, n, k, A, aOff, lda, B, bOff, l
   if (!accumulate) for (let i = 0; i < m; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + n);
   if (k <= 0) return;
 
+  // The 4×4 micro-kernel, one row of the tile per line.
+  // prettier-ignore
   for (let jp = 0; jp < np; jp++) {
     const j0 = jp * NR;
     const bBase = bAt + jp * NR * k;
@@ -72,72 +74,30 @@ export const gemmJs: GemmFn = (transA, transB, m, n, k, A, aOff, lda, B, bOff, l
       const i0 = ip * MR;
       let a = ip * MR * k;
       let b = bBase;
-      let c00 = 0,
-        c01 = 0,
-        c02 = 0,
-        c03 = 0;
-      let c10 = 0,
-        c11 = 0,
-        c12 = 0,
-        c13 = 0;
-      let c20 = 0,
-        c21 = 0,
-        c22 = 0,
-        c23 = 0;
-      let c30 = 0,
-        c31 = 0,
-        c32 = 0,
-        c33 = 0;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+      let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+      let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
       for (let p = 0; p < k; p++) {
-        const a0 = buf[a]!,
-          a1 = buf[a + 1]!,
-          a2 = buf[a + 2]!,
-          a3 = buf[a + 3]!;
-        const b0 = buf[b]!,
-          b1 = buf[b + 1]!,
-          b2 = buf[b + 2]!,
-          b3 = buf[b + 3]!;
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        c03 += a0 * b3;
-        c10 += a1 * b0;
-        c11 += a1 * b1;
-        c12 += a1 * b2;
-        c13 += a1 * b3;
-        c20 += a2 * b0;
-        c21 += a2 * b1;
-        c22 += a2 * b2;
-        c23 += a2 * b3;
-        c30 += a3 * b0;
-        c31 += a3 * b1;
-        c32 += a3 * b2;
-        c33 += a3 * b3;
+        const a0 = buf[a]!, a1 = buf[a + 1]!, a2 = buf[a + 2]!, a3 = buf[a + 3]!;
+        const b0 = buf[b]!, b1 = buf[b + 1]!, b2 = buf[b + 2]!, b3 = buf[b + 3]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
         a += 4;
         b += 4;
       }
       const c0 = cOff + i0 * ldc + j0;
       if (m - i0 >= MR && n - j0 >= NR) {
         let c = c0;
-        C[c] += c00;
-        C[c + 1] += c01;
-        C[c + 2] += c02;
-        C[c + 3] += c03;
+        C[c] += c00; C[c + 1] += c01; C[c + 2] += c02; C[c + 3] += c03;
         c += ldc;
-        C[c] += c10;
-        C[c + 1] += c11;
-        C[c + 2] += c12;
-        C[c + 3] += c13;
+        C[c] += c10; C[c + 1] += c11; C[c + 2] += c12; C[c + 3] += c13;
         c += ldc;
-        C[c] += c20;
-        C[c + 1] += c21;
-        C[c + 2] += c22;
-        C[c + 3] += c23;
+        C[c] += c20; C[c + 1] += c21; C[c + 2] += c22; C[c + 3] += c23;
         c += ldc;
-        C[c] += c30;
-        C[c + 1] += c31;
-        C[c + 2] += c32;
-        C[c + 3] += c33;
+        C[c] += c30; C[c + 1] += c31; C[c + 2] += c32; C[c + 3] += c33;
       } else {
         const rows = Math.min(MR, m - i0);
         const cols = Math.min(NR, n - j0);

@@ -11,10 +11,7 @@ import { Code, F32, I32, V128, encodeModule, type FuncDef } from './encoder.js';
  *   `max`/`min` are `f32x4.max`/`f32x4.min`: NaN if either is NaN, −0 < +0, exactly `Math.max`/`Math.min`.
  */
 export function binaryModule(): Uint8Array<ArrayBuffer> {
-  return encodeModule(
-    BIN_FUNCS.map(([op, mode]) => binFn(op, mode)),
-    1,
-  );
+  return encodeModule(BIN_FUNCS.map(([op, mode]) => binFn(op, mode)));
 }
 
 /** The ops of the binary kernels (wasm names: `max`/`min` are `maximum`/`minimum`). */
@@ -22,22 +19,21 @@ export type BinOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
 /** Operand layout: two arrays, array ⊕ scalar, scalar ⊕ array (only needed for the non-commutative ops). */
 export type BinMode = 'vv' | 'vs' | 'sv';
 
-/** The binary kernels the module exports, each named `${op}_${mode}`. */
+/** Each op's instruction: on four lanes (`f32x4`) and on one (`f32`). */
+const INSTRUCTIONS: Record<BinOp, readonly [simd: (c: Code) => Code, scalar: (c: Code) => Code]> = {
+  add: [(c) => c.f32x4Add(), (c) => c.f32Add()],
+  sub: [(c) => c.f32x4Sub(), (c) => c.f32Sub()],
+  mul: [(c) => c.f32x4Mul(), (c) => c.f32Mul()],
+  div: [(c) => c.f32x4Div(), (c) => c.f32Div()],
+  max: [(c) => c.f32x4Max(), (c) => c.f32Max()],
+  min: [(c) => c.f32x4Min(), (c) => c.f32Min()],
+};
+
+/** The binary kernels the module exports, each named `${op}_${mode}` (`sv` only for the ops that do not commute). */
+// prettier-ignore
 export const BIN_FUNCS: readonly (readonly [BinOp, BinMode])[] = [
-  ['add', 'vv'],
-  ['add', 'vs'],
-  ['sub', 'vv'],
-  ['sub', 'vs'],
-  ['sub', 'sv'],
-  ['mul', 'vv'],
-  ['mul', 'vs'],
-  ['div', 'vv'],
-  ['div', 'vs'],
-  ['div', 'sv'],
-  ['max', 'vv'],
-  ['max', 'vs'],
-  ['min', 'vv'],
-  ['min', 'vs'],
+  ['add', 'vv'], ['add', 'vs'], ['sub', 'vv'], ['sub', 'vs'], ['sub', 'sv'], ['mul', 'vv'], ['mul', 'vs'],
+  ['div', 'vv'], ['div', 'vs'], ['div', 'sv'], ['max', 'vv'], ['max', 'vs'], ['min', 'vv'], ['min', 'vs'],
 ];
 
 /**
@@ -49,26 +45,7 @@ function binFn(op: BinOp, mode: BinMode): FuncDef {
   const c = new Code(4);
   const sv = c.local(V128);
   if (mode !== 'vv') c.get(b).f32x4Splat().set(sv);
-  const apply = (simd: boolean): void => {
-    if (simd)
-      ({
-        add: () => c.f32x4Add(),
-        sub: () => c.f32x4Sub(),
-        mul: () => c.f32x4Mul(),
-        div: () => c.f32x4Div(),
-        max: () => c.f32x4Max(),
-        min: () => c.f32x4Min(),
-      })[op]();
-    else
-      ({
-        add: () => c.f32Add(),
-        sub: () => c.f32Sub(),
-        mul: () => c.f32Mul(),
-        div: () => c.f32Div(),
-        max: () => c.f32Max(),
-        min: () => c.f32Min(),
-      })[op]();
-  };
+  const apply = (simd: boolean): Code => INSTRUCTIONS[op][simd ? 0 : 1](c);
   // One vector (offset `off` bytes) or scalar: push the two operands in order, apply, store.
   const one = (simd: boolean, off: number): void => {
     c.get(out);

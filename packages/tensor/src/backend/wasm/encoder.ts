@@ -151,6 +151,9 @@ export class Code {
   }
 };
 
+/** Every module starts with `\0asm` and the binary format version 1. */
+const MAGIC_AND_VERSION = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+
 /** One exported function of a module. */
 export interface FuncDef {
   name: string;
@@ -168,14 +171,7 @@ export function encodeModule(funcs: FuncDef[], minPages = 1, sharedMaxPages = 0)
   const limits = sharedMaxPages > 0 ? [0x03, ...uleb(minPages), ...uleb(sharedMaxPages)] : [0x00, ...uleb(minPages)];
   const imports = [[...uleb(3), ...utf8('env'), ...uleb(6), ...utf8('memory'), 0x02, ...limits]];
   const bytes = [
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
+    ...MAGIC_AND_VERSION,
     ...section(1, vec(types)),
     ...section(2, vec(imports)),
     ...section(3, vec(funcs.map((_, i) => uleb(i)))),

@@ -61,6 +61,8 @@ function packFn(): FuncDef {
   return { name: 'pack', params: [I32, I32, I32, I32, I32, I32, I32, I32], results: [], code: c };
 }
 
+// Instruction sequences, one wasm statement per line (prettier would break each chain into one call per line).
+// prettier-ignore
 function packTFn(): FuncDef {
   const [src, ld, nq, ni, dst, R] = [0, 1, 2, 3, 4, 5];
   const c = new Code(6);
@@ -93,15 +95,8 @@ function packTFn(): FuncDef {
   c.get(r[2]!).get(r[3]!).shuffle32(2, 6, 3, 7).set(t[3]!);
   const out = (i: number, a: number, l: [number, number, number, number]): void => {
     c.get(d);
-    if (i > 0)
-      c.get(R)
-        .i32(4 * i)
-        .mul()
-        .add();
-    c.get(t[a]!)
-      .get(t[a + 2]!)
-      .shuffle32(...l)
-      .v128Store();
+    if (i > 0) c.get(R).i32(4 * i).mul().add();
+    c.get(t[a]!).get(t[a + 2]!).shuffle32(...l).v128Store();
   };
   out(0, 0, [0, 1, 4, 5]);
   out(1, 0, [2, 3, 6, 7]);
@@ -124,6 +119,8 @@ function packTFn(): FuncDef {
   return { name: 'packT', params: [I32, I32, I32, I32, I32, I32], results: [], code: c };
 }
 
+// Instruction sequences, one wasm statement per line (prettier would break each chain into one call per line).
+// prettier-ignore
 function packRowsFn(name: string, R: number): FuncDef {
   const [src, ld, panels, ni, dst] = [0, 1, 2, 3, 4];
   const c = new Code(5);
@@ -132,29 +129,20 @@ function packRowsFn(name: string, R: number): FuncDef {
   const p = c.local(I32);
   c.block().loop();
   c.get(q).get(panels).geU().brIf(1);
-  c.get(src)
-    .get(q)
-    .i32(R * 4)
-    .mul()
-    .add()
-    .set(s);
+  c.get(src).get(q).i32(R * 4).mul().add().set(s);
   c.get(ni).set(p);
   c.block().loop();
   c.get(p).eqz().brIf(1);
-  for (let v = 0; v < R / 4; v++)
-    c.get(dst)
-      .get(s)
-      .v128Load(v * 16)
-      .v128Store(v * 16);
-  c.incBy(s, ld)
-    .inc(dst, R * 4)
-    .inc(p, -1);
+  for (let v = 0; v < R / 4; v++) c.get(dst).get(s).v128Load(v * 16).v128Store(v * 16);
+  c.incBy(s, ld).inc(dst, R * 4).inc(p, -1);
   c.br(0).end().end();
   c.inc(q, 1);
   c.br(0).end().end();
   return { name, params: [I32, I32, I32, I32, I32], results: [], code: c };
 }
 
+// Instruction sequences, one wasm statement per line (prettier would break each chain into one call per line).
+// prettier-ignore
 function macroFn(name: string, MR: number, NRV: number, NR: number, accumulate: boolean, fma: boolean): FuncDef {
   const [ap, bp, cp, mp, np, kc, ldc, aStep, aPanel, bStep, bPanel] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const c = new Code(11);
@@ -182,14 +170,9 @@ function macroFn(name: string, MR: number, NRV: number, NR: number, accumulate: 
   c.get(kc).set(p);
   // micro-kernel: for p in 0..kc
   c.loop();
-  for (let v = 0; v < NRV; v++)
-    c.get(b)
-      .v128Load(v * 16)
-      .set(bv[v]!);
+  for (let v = 0; v < NRV; v++) c.get(b).v128Load(v * 16).set(bv[v]!);
   for (let r = 0; r < MR; r++) {
-    c.get(a)
-      .v128Load32Splat(r * 4)
-      .set(av);
+    c.get(a).v128Load32Splat(r * 4).set(av);
     for (let v = 0; v < NRV; v++) {
       const x = acc[r]![v]!;
       if (fma) c.get(av).get(bv[v]!).get(x).f32x4RelaxedMadd().set(x);
@@ -200,31 +183,11 @@ function macroFn(name: string, MR: number, NRV: number, NR: number, accumulate: 
   c.get(p).i32(-1).add().tee(p).brIf(0);
   c.end();
   // C tile += acc
-  c.get(cp)
-    .get(ir)
-    .i32(MR)
-    .mul()
-    .get(ldc)
-    .mul()
-    .add()
-    .get(jr)
-    .i32(NR * 4)
-    .mul()
-    .add()
-    .set(cr);
+  c.get(cp).get(ir).i32(MR).mul().get(ldc).mul().add().get(jr).i32(NR * 4).mul().add().set(cr);
   for (let r = 0; r < MR; r++) {
     for (let v = 0; v < NRV; v++) {
-      if (accumulate)
-        c.get(cr)
-          .get(cr)
-          .v128Load(v * 16)
-          .get(acc[r]![v]!)
-          .f32x4Add()
-          .v128Store(v * 16);
-      else
-        c.get(cr)
-          .get(acc[r]![v]!)
-          .v128Store(v * 16);
+      if (accumulate) c.get(cr).get(cr).v128Load(v * 16).get(acc[r]![v]!).f32x4Add().v128Store(v * 16);
+      else c.get(cr).get(acc[r]![v]!).v128Store(v * 16);
     }
     if (r < MR - 1) c.incBy(cr, ldc);
   }

@@ -59,14 +59,8 @@ function adamFn(amsgrad: boolean): FuncDef {
   const vec = [b1, c1, b2, c2, eps, step, bc2].map(() => c.local(V128));
   const [B1, C1, B2, C2, EPS, STEP, BC2] = vec as [number, number, number, number, number, number, number];
   [b1, c1, b2, c2, eps, step, bc2].forEach((s, i) => c.get(s).f32x4Splat().set(vec[i]!));
-  const gv = c.local(V128),
-    mv = c.local(V128),
-    vv = c.local(V128),
-    wv = c.local(V128);
-  const gs = c.local(F32),
-    ms = c.local(F32),
-    vs = c.local(F32),
-    ws = c.local(F32);
+  const [gv, mv, vv, wv] = [c.local(V128), c.local(V128), c.local(V128), c.local(V128)];
+  const [gs, ms, vs, ws] = [c.local(F32), c.local(F32), c.local(F32), c.local(F32)];
   lanes(
     c,
     n,

@@ -1,6 +1,6 @@
 import { binaryJs } from '../js/kernels.js';
 import type { AdamUpdateFn, AddRowVectorFn, BinaryKernelFn, ColumnSumFn, ReluBackwardFn } from '../types.js';
-import { kernelState } from './runtime.js';
+import { kernelState, type AdamScalars } from './runtime.js';
 
 /**
  * Wrappers that run the training-step kernels of {@link kernelsModule} on float32 arrays outside wasm
@@ -35,10 +35,7 @@ export const adamUpdateWasm: AdamUpdateFn<Float32Array> = (
 ) => {
   const slots = maxV ? 5 : 4;
   const { f32, kernels } = kernelState(slots * CHUNK);
-  const step = lr / biasCorr1;
-  const invBc2 = 1 / Math.sqrt(biasCorr2);
-  const c1 = 1 - beta1;
-  const c2 = 1 - beta2;
+  const scalars: AdamScalars = [beta1, 1 - beta1, beta2, 1 - beta2, eps, lr / biasCorr1, 1 / Math.sqrt(biasCorr2)];
   for (let j0 = 0; j0 < n; j0 += CHUNK) {
     const len = Math.min(CHUNK, n - j0);
     f32.set(param.subarray(pOff + j0, pOff + j0 + len), 0);
@@ -47,10 +44,10 @@ export const adamUpdateWasm: AdamUpdateFn<Float32Array> = (
     f32.set(v.subarray(j0, j0 + len), 3 * CHUNK);
     if (maxV) {
       f32.set(maxV.subarray(j0, j0 + len), 4 * CHUNK);
-      kernels.adamMax(0, CHUNK * 4, CHUNK * 8, CHUNK * 12, CHUNK * 16, len, beta1, c1, beta2, c2, eps, step, invBc2);
+      kernels.adamMax(0, CHUNK * 4, CHUNK * 8, CHUNK * 12, CHUNK * 16, len, ...scalars);
       maxV.set(f32.subarray(4 * CHUNK, 4 * CHUNK + len), j0);
     } else {
-      kernels.adam(0, CHUNK * 4, CHUNK * 8, CHUNK * 12, len, beta1, c1, beta2, c2, eps, step, invBc2);
+      kernels.adam(0, CHUNK * 4, CHUNK * 8, CHUNK * 12, len, ...scalars);
     }
     param.set(f32.subarray(0, len), pOff + j0);
     m.set(f32.subarray(2 * CHUNK, 2 * CHUNK + len), j0);

@@ -27,37 +27,16 @@ export interface GemmExports {
   macroSet(ap: number, bp: number, c: number, mp: number, np: number, kc: number, ldc: number, ...steps: Steps): void;
 }
 
+/**
+ * The scalar arguments of the Adam kernels (see {@link kernelsModule}): `c1 = 1 − β₁`, `c2 = 1 − β₂`,
+ * `step = lr/bc₁`, `ibc2 = 1/√bc₂`.
+ */
+export type AdamScalars = [b1: number, c1: number, b2: number, c2: number, eps: number, step: number, ibc2: number];
+
 /** The exports of the training-step kernel module (see {@link kernelsModule}). */
 export interface KernelExports {
-  adam(
-    p: number,
-    g: number,
-    m: number,
-    v: number,
-    n: number,
-    b1: number,
-    c1: number,
-    b2: number,
-    c2: number,
-    eps: number,
-    step: number,
-    bc2: number,
-  ): void;
-  adamMax(
-    p: number,
-    g: number,
-    m: number,
-    v: number,
-    vmax: number,
-    n: number,
-    b1: number,
-    c1: number,
-    b2: number,
-    c2: number,
-    eps: number,
-    step: number,
-    bc2: number,
-  ): void;
+  adam(p: number, g: number, m: number, v: number, n: number, ...scalars: AdamScalars): void;
+  adamMax(p: number, g: number, m: number, v: number, vmax: number, n: number, ...scalars: AdamScalars): void;
   addRow(x: number, rows: number, cols: number, b: number, out: number): void;
   addRowRelu(x: number, rows: number, cols: number, b: number, out: number): void;
   reluBack(dy: number, y: number, out: number, n: number): void;

@@ -5,7 +5,8 @@ import { sharedWasmState, type GemmExports } from './runtime.js';
  * host APIs: `node:worker_threads`, or `Worker` plus cross-origin isolation in a browser); the host
  * starts workers running {@link gemmWorkerSource} and hands them to {@link setGemmWorkers}. Each large
  * product then splits C's column panels into chunks that the calling thread and the workers claim one
- * at a time, each packing the B panels of its chunk itself (A is packed before, by the caller); every
+ * at a time, each packing the B panels of its chunk itself unless B is read in place (A is packed before, by the
+ * caller, unless it is read in place); every
  * element of C is still summed in the same order whoever computes it, so results are bit-identical with or
  * without workers. Claiming (not a fixed split) matters on a busy machine: a
  * worker descheduled for a few milliseconds just claims nothing while the caller does all chunks.
@@ -212,8 +213,9 @@ function claimChunksSource(): string {
 }
 
 /**
- * `C (+)= A·B` with the workers, given the task {@link runChunk} reads (A packed, B raw): column panels
- * in chunks claimed by this thread and the workers; returns false (nothing done) when no worker is ready.
+ * `C (+)= A·B` with the workers, given the task {@link runChunk} reads (A packed or read in place, B raw): column
+ * panels in chunks claimed by this thread and the workers; returns false (nothing done) when no worker is ready
+ * or when the task needs the FMA kernels and the workers lack them.
  */
 export function runParallel(gemm: GemmExports, task: readonly number[]): boolean {
   if (!pool) return false;
