@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type TapeRow, toDot, toMermaid } from '@tapegrad/autograd';
 import { type BackpropExplanation, type Sequential, explainBackprop, formatExplanation } from '@tapegrad/nn';
-import { runIfMain } from '../shared/cli.js';
+import { flag, runIfMain } from '../shared/cli.js';
 import { type PublishedNumber, mazur } from './mazur.js';
 import { type ArrivingGradient, type Comparison, walkNetwork } from './network.js';
 
@@ -107,6 +107,6 @@ export function run(options: WalkthroughOptions = {}): WalkthroughResult {
 }
 
 runIfMain(import.meta.url, 'autodiff-walkthrough', 'usage: tsx examples/autodiff-walkthrough/main.ts [--out DIR]', (argv) => {
-  const i = argv.indexOf('--out');
-  run({ verbose: true, ...(i >= 0 && argv[i + 1] ? { outDir: argv[i + 1]! } : {}) });
+  const outDir = flag(argv, '--out');
+  run({ verbose: true, ...(outDir !== undefined ? { outDir } : {}) });
 });

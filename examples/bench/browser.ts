@@ -15,7 +15,7 @@ import { CHROMIUM, launchChromium } from '../lab/scripts/chromium.js';
 import { serveStatic } from '../lab/scripts/static-server.js';
 import type { BrowserBenchResult } from './browser/page.js';
 import { FASHION_DIR } from './epoch.js';
-import type { BenchContext, Row, Section } from './util.js';
+import { lossTrail, type BenchContext, type Row, type Section } from './util.js';
 
 /** Writes the page (bundle, HTML, the tfjs wasm binaries, the images as bytes) into `dir`; returns the sample count. */
 async function writeSite(dir: string, samples: number): Promise<number> {
@@ -79,10 +79,9 @@ export const browserSection: Section = {
         rows.push({ section: 'browser', case: c, impl, unit: 's/epoch', value: s, ms: s * 1000, note: `epochs ${perEpoch}; ${note}` });
         ctx.log(`  ${impl}: ${perEpoch} s/epoch`);
       };
-      const losses = (l: number[]): string => `loss ${l.map((v) => v.toFixed(3)).join(' → ')}`;
-      add(`tapegrad-${r.tapegrad.backend}`, r.tapegrad.seconds, `model.fit; ${losses(r.tapegrad.loss)}`);
+      add(`tapegrad-${r.tapegrad.backend}`, r.tapegrad.seconds, `model.fit; ${lossTrail(r.tapegrad.loss)}`);
       if ('error' in r.tfjs) ctx.log(`  tfjs-wasm skipped: ${r.tfjs.error}`);
-      else add('tfjs-wasm', r.tfjs.seconds, `custom loop, 1 thread; ${losses(r.tfjs.loss)}`);
+      else add('tfjs-wasm', r.tfjs.seconds, `custom loop, 1 thread; ${lossTrail(r.tfjs.loss)}`);
       return rows;
     } finally {
       await browser.close();

@@ -7,8 +7,8 @@
 import * as T from '@tapegrad/tensor';
 import * as B from '@tapegrad/tensor/backend';
 import { elementwiseCases, gbps, stepCases, type ElementwiseCase, type StepCase } from './cases.js';
+import { addPeerRows } from './peers/peer-rows.js';
 import { tfElementwise } from './peers/tfjs.js';
-import { runTorch, torchUnavailable } from './peers/torch.js';
 import { measure, rowCollector, type BenchContext, type Row, type Section } from './util.js';
 
 /** A closure running one step kernel on fresh float32 data of the case's size. */
@@ -87,24 +87,7 @@ export const elementwiseSection: Section = {
     }
     B.setBackend(before);
 
-    for (const tfBackend of ['cpu', 'wasm'] as const) {
-      try {
-        const ms = await tfElementwise(tfBackend, cases, minMs);
-        cases.forEach((c, i) => add(c, `tfjs-${tfBackend}`, ms[i]!));
-      } catch (e) {
-        ctx.log(`  tfjs-${tfBackend} skipped: ${(e as Error).message}`);
-      }
-    }
-
-    const why = torchUnavailable();
-    if (why) ctx.log(`  torch skipped: ${why}`);
-    else
-      for (const r of runTorch({ minMs, elementwise: cases }).elementwise)
-        add(
-          cases.find((c) => c.name === r.case)!,
-          'torch',
-          r.ms,
-        );
+    await addPeerRows(ctx, 'elementwise', cases, minMs, tfElementwise, add);
     return rows;
   },
 };

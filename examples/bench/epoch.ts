@@ -15,7 +15,7 @@ import { tfEpochs, type EpochSpec } from './peers/tfjs.js';
 import { runTorch, torchUnavailable } from './peers/torch.js';
 import { backwardAndStep, makeMlp } from './step.js';
 import { tapegradEpochs, type Workload } from './workloads.js';
-import type { BenchContext, Row, Section } from './util.js';
+import { lossTrail, type BenchContext, type Row, type Section } from './util.js';
 
 export const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
 
@@ -73,7 +73,6 @@ function rawEpochs(data: EpochData, w: Workload): number[] {
 }
 
 const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / a.length;
-const losses = (l: number[]): string => `loss ${l.map((v) => v.toFixed(3)).join(' → ')}`;
 
 /** Runs one workload on every contender and appends its rows (mean and steady state per contender). */
 async function runWorkload(ctx: BenchContext, data: EpochData, w: Workload, withTf: boolean, rows: Row[]): Promise<void> {
@@ -101,7 +100,7 @@ async function runWorkload(ctx: BenchContext, data: EpochData, w: Workload, with
     const r = tapegradEpochs(data.x, data.labels, w);
     first ??= r.loss;
     const f64 = w.dtype === 'float64' ? 'float64: GEMM and Adam in TypeScript (the wasm kernels are float32); ' : '';
-    add(w.dtype === 'float64' ? 'tapegrad' : `tapegrad-${v}`, r.seconds, f64 + losses(r.loss));
+    add(w.dtype === 'float64' ? 'tapegrad' : `tapegrad-${v}`, r.seconds, f64 + lossTrail(r.loss));
   }
   if (w.hidden.length === 1 && w.dtype === 'float32') {
     setBackend(variants[0]!);
@@ -122,7 +121,7 @@ async function runWorkload(ctx: BenchContext, data: EpochData, w: Workload, with
         add(
           `tapegrad-${initial}-2t`,
           two.seconds,
-          `1 GEMM worker; ${losses(two.loss)}${same ? ' (bit-identical)' : ' (DIFFERS from 1 thread)'}`,
+          `1 GEMM worker; ${lossTrail(two.loss)}${same ? ' (bit-identical)' : ' (DIFFERS from 1 thread)'}`,
         );
       }
     } catch (e) {
@@ -142,7 +141,7 @@ async function runWorkload(ctx: BenchContext, data: EpochData, w: Workload, with
       add(
         threads === 1 ? 'torch' : `torch-${threads}t`,
         res.epoch!.seconds,
-        `${res.info.torch}, ${res.info.threads} thread(s), ${blas}; ${losses(res.epoch!.loss)}`,
+        `${res.info.torch}, ${res.info.threads} thread(s), ${blas}; ${lossTrail(res.epoch!.loss)}`,
       );
     }
   }

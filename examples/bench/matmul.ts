@@ -16,8 +16,8 @@ import {
   type BackendName,
 } from '@tapegrad/tensor/backend';
 import { gflops, matmulCases, type MatmulCase } from './cases.js';
+import { addPeerRows } from './peers/peer-rows.js';
 import { tfMatmul } from './peers/tfjs.js';
-import { runTorch, torchUnavailable } from './peers/torch.js';
 import { measure, rowCollector, type BenchContext, type Row, type Section } from './util.js';
 
 function operands(c: MatmulCase, g: Generator): [Tensor, Tensor] {
@@ -82,16 +82,20 @@ export const matmulSection: Section = {
       ctx.log(`  ceiling ${how}: ${gf.toFixed(1)} GFLOP/s`);
     }
 
-    const before = getBackend();
-    for (const backend of availableBackends()) {
-      setBackend(backend);
+    /** Times `matmul` on every case on the current backend; `note` gets each product's GFLOP/s. */
+    const timeProducts = (impl: string, note: (gf: number) => string): void => {
       const g = new Generator(1);
       for (const c of cases) {
         const [a, b] = operands(c, g);
         const ms = measure(() => void matmul(a, b), minMs);
-        add(c, `tapegrad-${backend}`, ms, ofCeiling(gflops(c, ms), peaks[backend]));
-        ctx.log(`  tapegrad-${backend} ${c.name}: ${gflops(c, ms).toFixed(2)} GFLOP/s`);
+        add(c, impl, ms, note(gflops(c, ms)));
+        ctx.log(`  ${impl} ${c.name}: ${gflops(c, ms).toFixed(2)} GFLOP/s`);
       }
+    };
+    const before = getBackend();
+    for (const backend of availableBackends()) {
+      setBackend(backend);
+      timeProducts(`tapegrad-${backend}`, (gf) => ofCeiling(gf, peaks[backend]));
     }
     // The same products written into an existing array with the backend's gemm (what fit does for the weight
     // gradient): matmul above also pays for its fresh output, which from 128 KiB up costs page faults.
@@ -113,13 +117,7 @@ export const matmulSection: Section = {
         if ((await useGemmWorkers(1)) < 1) ctx.log(`  tapegrad-${variant}-2t skipped: the worker did not start`);
         else {
           setBackend(variant);
-          const g = new Generator(1);
-          for (const c of cases) {
-            const [a, b] = operands(c, g);
-            const ms = measure(() => void matmul(a, b), minMs);
-            add(c, `tapegrad-${variant}-2t`, ms, `+ 1 worker thread; ${ofCeiling(gflops(c, ms), peaks[variant], 2)}`);
-            ctx.log(`  tapegrad-${variant}-2t ${c.name}: ${gflops(c, ms).toFixed(2)} GFLOP/s`);
-          }
+          timeProducts(`tapegrad-${variant}-2t`, (gf) => `+ 1 worker thread; ${ofCeiling(gf, peaks[variant], 2)}`);
         }
       } finally {
         await stopGemmWorkers();
@@ -128,30 +126,7 @@ export const matmulSection: Section = {
     setBackend(before);
     if (!relaxedSimdSupported()) ctx.log('  tapegrad-wasm-fma skipped: this engine has no WebAssembly relaxed SIMD');
 
-    for (const tfBackend of ['cpu', 'wasm'] as const) {
-      try {
-        const ms = await tfMatmul(tfBackend, cases, minMs);
-        cases.forEach((c, i) => add(c, `tfjs-${tfBackend}`, ms[i]!));
-        ctx.log(`  tfjs-${tfBackend}: done`);
-      } catch (e) {
-        ctx.log(`  tfjs-${tfBackend} skipped: ${(e as Error).message}`);
-      }
-    }
-
-    const why = torchUnavailable();
-    if (why) {
-      ctx.log(`  torch skipped: ${why}`);
-    } else {
-      const res = runTorch({ minMs, matmul: cases });
-      ctx.log(`  torch ${res.info.torch}, ${res.info.threads} thread(s), BLAS: ${res.info.blas}`);
-      for (const r of res.matmul)
-        add(
-          cases.find((c) => c.name === r.case)!,
-          'torch',
-          r.ms,
-          res.info.openblas ? 'OpenBLAS' : undefined,
-        );
-    }
+    await addPeerRows(ctx, 'matmul', cases, minMs, tfMatmul, add);
     return rows;
   },
 };

@@ -38,21 +38,30 @@ export function makeMlp(
 }
 
 /**
- * Backward and optimizer step; with `reuse`, last step's gradients are handed to the backward as storage
- * (`gradientBuffers`, what `fit` does) instead of being dropped by `zeroGrad`.
+ * The backward pass; with `reuse`, last step's gradients are handed to it as storage (`gradientBuffers`, what `fit`
+ * does) instead of being dropped by `zeroGrad` after the optimizer step.
  */
-export function backwardAndStep(loss: Variable, params: Variable[], opt: Adam, reuse: boolean): void {
+function backwardPass(loss: Variable, params: Variable[], opt: Adam, reuse: boolean): void {
   if (!reuse) {
     loss.backward();
-    opt.step();
-    opt.zeroGrad();
     return;
   }
   const buffers = new Map<Variable, Tensor>();
   for (const p of params) if (p.grad !== null) buffers.set(p, p.grad);
   opt.zeroGrad();
   loss.backward({ gradientBuffers: buffers });
+}
+
+/** The optimizer step that follows {@link backwardPass} (without `reuse`, the gradients are dropped after it). */
+function optimizerStep(opt: Adam, reuse: boolean): void {
   opt.step();
+  if (!reuse) opt.zeroGrad();
+}
+
+/** Backward and optimizer step, with or without reusing the gradients' storage (see {@link backwardPass}). */
+export function backwardAndStep(loss: Variable, params: Variable[], opt: Adam, reuse: boolean): void {
+  backwardPass(loss, params, opt, reuse);
+  optimizerStep(opt, reuse);
 }
 
 interface StepTimes {
@@ -79,15 +88,9 @@ function timeSteps(steps: number, warmup: number, reuse: boolean): StepTimes {
     const t0 = performance.now();
     const l = forward(xs[i % nb]!, ys[i % nb]!);
     const t1 = performance.now();
-    if (reuse) {
-      const buffers = new Map<Variable, Tensor>();
-      for (const p of params) if (p.grad !== null) buffers.set(p, p.grad);
-      opt.zeroGrad();
-      l.backward({ gradientBuffers: buffers });
-    } else l.backward();
+    backwardPass(l, params, opt, reuse);
     const t2 = performance.now();
-    opt.step();
-    if (!reuse) opt.zeroGrad();
+    optimizerStep(opt, reuse);
     const t3 = performance.now();
     if (i >= warmup) {
       fw.push(t1 - t0);

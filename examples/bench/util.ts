@@ -55,26 +55,8 @@ export function measure(fn: () => void, minMs = 400): number {
   return samples[samples.length >> 1]!;
 }
 
-/** Async variant of {@link measure} for peers whose calls return promises. */
-export async function measureAsync(fn: () => Promise<void>, minMs = 400): Promise<number> {
-  let t0 = performance.now();
-  await fn();
-  const first = performance.now() - t0;
-  if (first > minMs) {
-    t0 = performance.now();
-    await fn();
-    return performance.now() - t0;
-  }
-  const samples: number[] = [];
-  const start = performance.now();
-  while (samples.length < 3 || performance.now() - start < minMs) {
-    t0 = performance.now();
-    await fn();
-    samples.push(performance.now() - t0);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[samples.length >> 1]!;
-}
+/** `loss 0.512 → 0.401 → …`: a contender's loss after each epoch, for a row's note. */
+export const lossTrail = (loss: number[]): string => `loss ${loss.map((v) => v.toFixed(3)).join(' → ')}`;
 
 /**
  * An empty row list and `add(case, impl, ms, note?)`, which appends the row of one measurement of a named case:

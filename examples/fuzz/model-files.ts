@@ -27,19 +27,16 @@ import {
   type Mutant,
   type Tally,
 } from '../../packages/nn/test/model-mutants.js';
+import { flag, num } from '../shared/cli.js';
 
 type Nn = typeof import('@tapegrad/nn');
 type TensorLib = typeof import('@tapegrad/tensor');
 
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
-
-const root = resolve(option('root', resolve(import.meta.dirname, '../..')));
-const seconds = Number(option('seconds', '60'));
-const seed = Number(option('seed', '1'));
-const quick = process.argv.includes('--quick');
+const argv = process.argv.slice(2);
+const root = resolve(flag(argv, '--root') ?? resolve(import.meta.dirname, '../..'));
+const seconds = num(argv, '--seconds') ?? 60;
+const seed = num(argv, '--seed') ?? 1;
+const quick = argv.includes('--quick');
 
 const nn = (await import(pathToFileURL(`${root}/packages/nn/src/index.ts`).href)) as Nn;
 const T = (await import(pathToFileURL(`${root}/packages/tensor/src/index.ts`).href)) as TensorLib;
@@ -142,7 +139,7 @@ function cases(): Case[] {
   return out;
 }
 
-/** A small seeded PRNG (mulberry32) for the random phase. */
+/** A small seeded PRNG (mulberry32) for the random phase: not the judged tree's Generator, so every tree sees the same mutants. */
 function rng(s: number): () => number {
   let a = s >>> 0;
   return () => {

@@ -14,6 +14,7 @@ import { Tensor } from '@tapegrad/tensor';
 import { Dense, Sequential, fromTfjsArtifacts, toTfjsArtifacts, type TfjsArtifacts } from '@tapegrad/nn';
 import { exportOnnx, importOnnx } from '@tapegrad/nn/onnx';
 import { exportOnnxFile, exportTfjs, load, loadMnistPackage, save } from '@tapegrad/nn/node';
+import { flag } from '../shared/cli.js';
 
 tf.env().set('IS_TEST', true);
 await tf.setBackend('cpu');
@@ -35,9 +36,9 @@ async function ortPredict(bytes: Uint8Array, x: Tensor): Promise<Float32Array> {
 }
 
 const { xTrain, yTrain, xTest } = loadMnistPackage({ trainSize: 8000, testSize: 2000, seed: 0 });
-const arg = process.argv.indexOf('--model');
+const modelFile = flag(process.argv.slice(2), '--model');
 let model: Sequential;
-if (arg > 0) model = load(process.argv[arg + 1]!);
+if (modelFile !== undefined) model = load(modelFile);
 else {
   model = new Sequential({ seed: 0, name: 'mnist-mlp' });
   model.add(new Dense(128, { activation: 'relu', inputShape: [784] }));

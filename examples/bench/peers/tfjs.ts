@@ -15,7 +15,7 @@ type TF = typeof import('@tensorflow/tfjs');
 let tfPromise: Promise<TF> | null = null;
 
 /** Loads tfjs once (with its console banner about tfjs-node silenced) and registers the wasm paths. */
-export function loadTf(): Promise<TF> {
+function loadTf(): Promise<TF> {
   tfPromise ??= (async () => {
     const log = console.log;
     const warn = console.warn;
@@ -37,8 +37,8 @@ export function loadTf(): Promise<TF> {
   return tfPromise;
 }
 
-/** Switches tfjs to `backend` ('cpu' | 'wasm'); returns the tfjs version string. */
-export async function useTfBackend(backend: 'cpu' | 'wasm'): Promise<TF> {
+/** Switches tfjs to `backend` ('cpu' | 'wasm') and returns tfjs. */
+async function useTfBackend(backend: 'cpu' | 'wasm'): Promise<TF> {
   const tf = await loadTf();
   const log = console.log;
   const warn = console.warn;

@@ -4,13 +4,8 @@ import type { Tensor } from '@tapegrad/tensor';
 type Attributes = Record<string, string | number | boolean | null | undefined>;
 type Child = Node | string | null | undefined | false;
 
-/** Creates an element with attributes (`class`, `aria-*`, …; false/null/undefined are skipped) and children. */
-export function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attributes: Attributes = {},
-  ...children: Child[]
-): HTMLElementTagNameMap[K] {
-  const element = document.createElement(tag);
+/** Sets the attributes (false/null/undefined skipped, true as a present empty attribute) and appends the children. */
+function fill<E extends Element>(element: E, attributes: Attributes, children: Child[]): E {
   for (const [name, value] of Object.entries(attributes)) {
     if (value === false || value === null || value === undefined) continue;
     element.setAttribute(name, value === true ? '' : String(value));
@@ -19,19 +14,22 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
-/** Creates an SVG element with attributes. */
+/** Creates an element with attributes (`class`, `aria-*`, …; false/null/undefined are skipped) and children. */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Attributes = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  return fill(document.createElement(tag), attributes, children);
+}
+
+/** Creates an SVG element with attributes and children. */
 export function svg<K extends keyof SVGElementTagNameMap>(
   tag: K,
   attributes: Attributes = {},
   ...children: Child[]
 ): SVGElementTagNameMap[K] {
-  const element = document.createElementNS('http://www.w3.org/2000/svg', tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === false || value === null || value === undefined) continue;
-    element.setAttribute(name, String(value));
-  }
-  for (const child of children) if (child !== null && child !== undefined && child !== false) element.append(child);
-  return element;
+  return fill(document.createElementNS('http://www.w3.org/2000/svg', tag), attributes, children);
 }
 
 /** The element with this id; throws naming the id when the page lacks it. */
@@ -74,9 +72,6 @@ export function fmtTensor(t: Tensor, digits = 4, max = 8): string {
   };
   return walk(0, 0, t.size);
 }
-
-/** A shape as `[2, 3]` (a scalar is `[]`). */
-export const fmtShape = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 
 /** Full-precision values for tests and screen readers: the flat values as a JSON array. */
 export const exactValues = (t: Tensor): string => JSON.stringify(Array.from(t.values()));

@@ -36,9 +36,12 @@ export function checkDigitModel(fn: string, model: Sequential): Sequential {
 /** Rebuilds a model from `json` (validated by Sequential.fromJSON) and checks it maps 784 pixels to 10 classes. */
 const build = (json: string): Sequential => checkDigitModel('setModel', Sequential.fromJSON(json));
 
-/** Makes `json` the current model and tells every listener; `validate` builds it now so errors surface here. */
-export function setModel(json: string, source: string, options: { validate?: boolean } = {}): CurrentModel {
-  let built: Sequential | null = options.validate ? build(json) : null;
+/**
+ * Makes `json` the current model and tells every listener; `model`, when the caller already built and checked it
+ * (a loaded file), is used as is instead of being rebuilt from `json` on first use.
+ */
+export function setModel(json: string, source: string, options: { model?: Sequential } = {}): CurrentModel {
+  let built: Sequential | null = options.model ?? null;
   current = {
     json,
     source,

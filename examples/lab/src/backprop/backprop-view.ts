@@ -1,8 +1,8 @@
 // Section 4: backprop by hand vs autograd for the current model, layer by layer, with @tapegrad/nn's
 // explainBackprop — the delta rule in float64 beside the tape's gradients through the model's training path.
 import { explainBackprop, type BackpropExplanation } from '@tapegrad/nn';
-import { Tensor } from '@tapegrad/tensor';
-import { byId, fmt, fmtShape, h } from '../dom.js';
+import { Tensor, fmtShape } from '@tapegrad/tensor';
+import { byId, fmt, h } from '../dom.js';
 import { currentModel, currentSamples, onModel } from '../model-store.js';
 
 /** Wires the "explain" button; the explanation is redone whenever the model changes. */
@@ -39,31 +39,45 @@ export function mountBackprop(): void {
   });
 }
 
-/** The entries of `t` at the 3 positions where |by| is largest, as `[i, j] value` (many ∂W rows are 0: border pixels). */
-function largest(t: Tensor, by: Tensor): string {
-  const v = by.values();
-  const cols = by.shape[1] ?? 1;
-  const top = Array.from(v.keys())
-    .sort((a, b) => Math.abs(v[b]!) - Math.abs(v[a]!))
-    .slice(0, 3);
+/** The flat positions of the `k` largest |values| in one pass, largest first (ties: the earlier position first). */
+function largestPositions(t: Tensor, k = 3): number[] {
+  const v = t.values();
+  const top: number[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const a = Math.abs(v[i]!);
+    let at = top.length;
+    while (at > 0 && Math.abs(v[top[at - 1]!]!) < a) at--;
+    if (at < k) {
+      top.splice(at, 0, i);
+      if (top.length > k) top.pop();
+    }
+  }
+  return top;
+}
+
+/** The entries of `t` at `positions` as `[i, j] value`. */
+function entries(t: Tensor, positions: number[]): string {
+  const cols = t.shape[1] ?? 1;
   const tv = t.values();
-  return top.map((i) => `[${Math.floor(i / cols)}, ${i % cols}] ${fmt(tv[i]!, 5)}`).join('  ');
+  return positions.map((i) => `[${Math.floor(i / cols)}, ${i % cols}] ${fmt(tv[i]!, 5)}`).join('  ');
 }
 
 function render(e: BackpropExplanation, n: number, source: string): void {
-  const rows = e.layers.map((l) =>
-    h(
+  const rows = e.layers.map((l) => {
+    // many ∂W rows are 0 (border pixels): show where the hand-derived ∂W is largest, and autograd's at the same places
+    const top = largestPositions(l.dWHand);
+    return h(
       'tr',
       {},
       h('th', { scope: 'row' }, l.layer),
       h('td', {}, l.activation),
       h('td', {}, h('code', { class: 'formula' }, l.formula)),
       h('td', {}, fmtShape(l.dWHand.shape)),
-      h('td', {}, h('code', {}, largest(l.dWHand, l.dWHand))),
-      h('td', {}, h('code', {}, largest(l.dWAutograd, l.dWHand))),
+      h('td', {}, h('code', {}, entries(l.dWHand, top))),
+      h('td', {}, h('code', {}, entries(l.dWAutograd, top))),
       h('td', { 'data-max-diff': l.maxDiff }, fmt(l.maxDiff, 2)),
-    ),
-  );
+    );
+  });
   byId('backprop-result').replaceChildren(
     h(
       'p',

@@ -82,18 +82,13 @@ export function mountDrawing(): void {
     const s = currentSamples();
     if (!s) return;
     const k = sample++ % s.y.length;
-    const image = ctx.createImageData(28, 28);
-    for (let i = 0; i < 784; i++) {
-      const v = Math.round(s.x[k * 784 + i]! * 255);
-      image.data.set([v, v, v, 255], i * 4);
-    }
     clear();
-    const tmp = h('canvas', { width: 28, height: 28 });
-    tmp.getContext('2d')!.putImageData(image, 0, 0);
-    ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(tmp, 0, 0, canvas.width, canvas.height);
     hasInk = true;
     sampleInput = s.x.slice(k * 784, (k + 1) * 784);
+    const tmp = h('canvas', { width: 28, height: 28 });
+    paintDigit(tmp.getContext('2d')!, sampleInput);
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(tmp, 0, 0, canvas.width, canvas.height);
     const label = byId('draw-sample-label');
     label.textContent = `Test digit #${k}, labelled ${s.y[k]}.`;
     label.dataset.sample = String(k);
@@ -103,12 +98,7 @@ export function mountDrawing(): void {
   function predict(): void {
     if (!hasInk) return;
     const input = sampleInput ?? canvasInput();
-    const image = preview.createImageData(28, 28);
-    for (let i = 0; i < 784; i++) {
-      const v = Math.round(input[i]! * 255);
-      image.data.set([v, v, v, 255], i * 4);
-    }
-    preview.putImageData(image, 0, 0);
+    paintDigit(preview, input);
     const current = currentModel();
     if (!current) {
       renderProbabilities(null);
@@ -131,6 +121,18 @@ export function mountDrawing(): void {
 
   onModel(() => predict());
   clear();
+}
+
+/** Paints 784 pixel values in [0, 1] as a 28×28 grey image at the top left of `target`. */
+function paintDigit(target: CanvasRenderingContext2D, pixels: Float32Array): void {
+  const image = target.createImageData(28, 28);
+  const rgba = image.data;
+  for (let i = 0; i < 784; i++) {
+    const v = Math.round(pixels[i]! * 255);
+    rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = v;
+    rgba[4 * i + 3] = 255;
+  }
+  target.putImageData(image, 0, 0);
 }
 
 function renderProbabilities(p: number[] | null): void {

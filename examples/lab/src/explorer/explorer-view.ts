@@ -1,8 +1,8 @@
 // Section 1, the expression explorer: wires the program editor to the analysis and draws the graph, the
 // backward walk one tape entry at a time, the gradient check and forward mode beside reverse mode.
-import { add, type Tensor } from '@tapegrad/tensor';
-import { byId, exactValues, fmt, fmtShape, fmtTensor, h } from '../dom.js';
-import { allDirections, analyze, forwardMode, timeModes, type Analysis, type Direction } from './analysis.js';
+import { add, fmtShape, type Tensor } from '@tapegrad/tensor';
+import { byId, exactValues, fmt, fmtTensor, h } from '../dom.js';
+import { allDirections, analyze, forwardMode, timeModes, type Analysis, type Direction, type ForwardRun } from './analysis.js';
 import { EXAMPLES } from './examples.js';
 import { FUNCTIONS } from './functions.js';
 import { renderGraph } from './graph-view.js';
@@ -14,6 +14,8 @@ interface State {
   /** Forward mode is shown on the graph instead of gradients. */
   showTangents: boolean;
   direction: Direction | null;
+  /** Forward mode along `direction`, run once per program and direction (stepping backward does not change it). */
+  forward: ForwardRun | null;
 }
 
 /** Sets up the explorer; returns once the first example has been analysed and drawn. */
@@ -21,7 +23,12 @@ export function mountExplorer(): void {
   const program = byId<HTMLTextAreaElement>('program');
   const examples = byId<HTMLSelectElement>('example-select');
   const error = byId('program-error');
-  const state: State = { analysis: null, step: 0, showTangents: false, direction: null };
+  const state: State = { analysis: null, step: 0, showTangents: false, direction: null, forward: null };
+  const setDirection = (d: Direction | null): void => {
+    state.direction = d;
+    state.forward = null;
+    if (d && state.analysis) state.forward = forwardMode(state.analysis, d);
+  };
 
   for (const e of EXAMPLES) examples.append(h('option', { value: e.id }, e.title));
   examples.addEventListener('change', () => {
@@ -36,7 +43,7 @@ export function mountExplorer(): void {
     try {
       state.analysis = analyze(program.value);
       state.step = 0;
-      state.direction = allDirections(state.analysis)[0] ?? null;
+      setDirection(allDirections(state.analysis)[0] ?? null);
       error.textContent = '';
       program.removeAttribute('aria-invalid');
       renderAll(state);
@@ -77,7 +84,7 @@ export function mountExplorer(): void {
   byId('step-all').addEventListener('click', () => stepTo(Number.MAX_SAFE_INTEGER));
   byId<HTMLSelectElement>('direction-select').addEventListener('change', (event) => {
     if (!state.analysis) return;
-    state.direction = allDirections(state.analysis)[Number((event.target as HTMLSelectElement).value)] ?? null;
+    setDirection(allDirections(state.analysis)[Number((event.target as HTMLSelectElement).value)] ?? null);
     state.showTangents = true;
     renderAll(state);
   });
@@ -110,7 +117,7 @@ function gradientsSoFar(a: Analysis, step: number): Map<number, Tensor> {
 
 function renderAll(state: State): void {
   const a = state.analysis!;
-  const forward = state.direction ? forwardMode(a, state.direction) : null;
+  const forward = state.forward;
   renderGraph(byId('graph'), a, {
     current: state.step > 0 ? a.steps[state.step - 1]!.node : null,
     grads: gradientsSoFar(a, state.step),
@@ -208,7 +215,7 @@ function directionLabel(a: Analysis, d: Direction): string {
   return `${d.input}[${index.join(', ')}]`;
 }
 
-function renderForward(a: Analysis, state: State, run: ReturnType<typeof forwardMode> | null): void {
+function renderForward(a: Analysis, state: State, run: ForwardRun | null): void {
   const directions = allDirections(a);
   const select = byId<HTMLSelectElement>('direction-select');
   const chosen = state.direction

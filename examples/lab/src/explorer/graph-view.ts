@@ -1,8 +1,8 @@
 // The tape drawn as a graph in SVG: inputs and constants are boxes, tape entries are rounded boxes, edges run
 // from an input to the op that consumed it. Layered top to bottom by depth; inputs sit just above their first
 // consumer; each layer is ordered by the mean position of its inputs (one barycentre pass keeps crossings few).
-import type { Tensor } from '@tapegrad/tensor';
-import { fmtShape, fmtTensor, svg } from '../dom.js';
+import { fmtShape, type Tensor } from '@tapegrad/tensor';
+import { fmtTensor, svg } from '../dom.js';
 import type { Analysis, GraphNode } from './analysis.js';
 
 /** What to overlay on the graph: the step being shown, the gradients reached so far, or forward tangents. */

@@ -159,7 +159,7 @@ export function mountTraining(backend: BackendName | 'auto'): void {
     try {
       const loaded = await loadModelFiles(files);
       delete byId('train-summary').dataset.loadedAccuracy;
-      setModel(loaded.json, `loaded from ${names} (${FORMAT_LABEL[loaded.format]})`, { validate: true });
+      setModel(loaded.json, `loaded from ${names} (${FORMAT_LABEL[loaded.format]})`, { model: loaded.model });
       showError('');
       status.textContent = `Loaded ${names}; evaluating it on the test digits …`;
       send({ type: 'load', json: loaded.json });

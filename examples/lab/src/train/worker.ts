@@ -1,7 +1,7 @@
 // The training worker: owns the digits and the model, trains batch by batch (Sequential.trainOnBatch), and
 // yields to its event loop often so that pause, resume and stop take effect within a batch. The page's thread
 // never trains.
-import { Dense, Sequential, gatherRows } from '@tapegrad/nn';
+import { Dense, Sequential, confusionMatrix, gatherRows } from '@tapegrad/nn';
 import { Generator, Tensor, shuffle } from '@tapegrad/tensor';
 import { getBackend, setBackend } from '@tapegrad/tensor/backend';
 import { PIXELS, loadDigits, type Digits } from './digits.js';
@@ -87,11 +87,8 @@ function buildModel(c: TrainConfig): Sequential {
 function evaluate(m: Sequential): Evaluation {
   const { xTest, yTest } = digits!;
   const r = m.evaluate(xTest, yTest, { batchSize: 500 });
-  const predicted = m.predictClasses(xTest, { batchSize: 500 }).values();
-  const truth = yTest.values();
-  const confusion = new Array<number>(100).fill(0);
-  for (let i = 0; i < truth.length; i++) confusion[truth[i]! * 10 + predicted[i]!]! += 1;
-  return { loss: r.loss!, accuracy: r.accuracy!, confusion };
+  const predicted = m.predictClasses(xTest, { batchSize: 500 });
+  return { loss: r.loss!, accuracy: r.accuracy!, confusion: Array.from(confusionMatrix(predicted, yTest, 10).values()) };
 }
 
 async function train(c: TrainConfig): Promise<void> {
