@@ -366,7 +366,10 @@ function fitTangent(name: string, t: unknown, output: Variable): Variable {
     fits = false;
   }
   if (!fits) {
-    throw new ShapeError(`${name}: jvp returned a tangent of shape ${fmtShape(t.shape)} for an output of shape ${fmtShape(output.shape)}`);
+    throw new ShapeError(
+      `${name}: jvp returned a tangent of shape ${fmtShape(t.shape)} for an output of shape ${fmtShape(output.shape)}; ` +
+        "expected the output's shape (or one that broadcasts to it)",
+    );
   }
   return t.expand(output.shape);
 }

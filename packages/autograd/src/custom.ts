@@ -45,10 +45,10 @@ export function defineOp(definition: OpDefinition): (...inputs: Operand[]) => Va
   if (definition.formula !== undefined) op.formula = definition.formula;
   return (...inputs) => {
     const first = inputs.find((x) => typeof x !== 'number');
-    const like = first === undefined ? undefined : toVariable(first);
+    const like = first === undefined ? undefined : toVariable(first, undefined, op.name);
     return apply(
       op,
-      inputs.map((x) => toVariable(x, like)),
+      inputs.map((x) => toVariable(x, like, op.name)),
     );
   };
 }
@@ -60,10 +60,10 @@ function jvpByTransposingVjp(op: Op, tangents: Variable[], ctx: OpContext): Vari
     const u = new Variable(zerosLike(ctx.output.value), { requiresGrad: true });
     const cotangents = op.backward(u, ctx);
     let dot: Variable | null = null;
-    tangents.forEach((t, k) => {
-      const w = cotangents[k];
+    for (let k = 0; k < tangents.length; k++) {
+      const [t, w] = [tangents[k]!, cotangents[k]];
       if (w === null || w === undefined) {
-        if (isZeroTangent(t)) return;
+        if (isZeroTangent(t)) continue;
         throw new ValueError(
           `jvp: the backward of op '${op.name}' returned no gradient for input ${k}, which carries a tangent; ` +
             'forward mode derives the JVP from the backward, so return a gradient for every input (or give the op a jvp)',
@@ -71,9 +71,8 @@ function jvpByTransposingVjp(op: Op, tangents: Variable[], ctx: OpContext): Vari
       }
       const term = w.mul(t).sum();
       dot = dot === null ? term : dot.add(term);
-    });
-    const total = dot as Variable | null;
-    if (total === null || !total.requiresGrad) return new Variable(zerosLike(ctx.output.value));
-    return gradients(total, [u], { createGraph: record })[0]!;
+    }
+    if (dot === null || !dot.requiresGrad) return new Variable(zerosLike(ctx.output.value));
+    return gradients(dot, [u], { createGraph: record })[0]!;
   });
 }

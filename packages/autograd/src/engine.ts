@@ -1,6 +1,7 @@
 import * as K from '@tapegrad/tensor';
 import { ShapeError, Tensor, ValueError, fmtShape, shapesEqual } from '@tapegrad/tensor';
 import { Variable, checkFinite, isForwardModeActive, type TapeEntry } from './core.js';
+import { fillsStorage } from './fused/ownership.js';
 import { inBackwardOf, isAnomalyEnabled, withGradMode } from './grad-mode.js';
 
 /** Options of {@link backward}. */
@@ -67,7 +68,7 @@ export function backward(root: Variable, options: BackwardOptions = {}): void {
 
 /** True (once per tensor) when `t` came from a fast backward and is contiguous storage of its own. */
 function owns(fresh: Set<Tensor>, t: Tensor): boolean {
-  return fresh.delete(t) && t.offset === 0 && t.data.length === t.size && t.isContiguous;
+  return fresh.delete(t) && fillsStorage(t);
 }
 
 /** Options of {@link gradients}. */
@@ -184,7 +185,7 @@ function usableBuffers(order: Variable[], wanted: Set<Variable>, buffers: Readon
   const usable = new Map<Variable, Tensor>();
   for (const [u, n] of uses) {
     const t = buffers.get(u)!;
-    const fits = t.dtype === u.dtype && shapesEqual(t.shape, u.shape) && t.offset === 0 && t.data.length === t.size && t.isContiguous;
+    const fits = t.dtype === u.dtype && shapesEqual(t.shape, u.shape) && fillsStorage(t);
     if (n === 1 && fits && u.entry === null && u.grad === null && u.hooks.length === 0) usable.set(u, t);
   }
   return usable;

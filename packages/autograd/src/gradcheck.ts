@@ -1,4 +1,4 @@
-import { DTypeError, Generator, ShapeError, Tensor, ValueError, fmtShape, isFloat, randn } from '@tapegrad/tensor';
+import { DTypeError, Generator, ShapeError, Tensor, ValueError, fmtShape, isFloat, randn, shapesEqual } from '@tapegrad/tensor';
 import { Variable } from './core.js';
 import { variable } from './variable.js';
 import { enableGrad, noGrad } from './grad-mode.js';
@@ -195,7 +195,7 @@ function runCheck(
     diff.forEach((i, n) => {
       const g = grads[n]!;
       const leaf = leaves[i]!;
-      if (g.size !== leaf.size || g.ndim !== leaf.ndim || g.shape.some((d, a) => d !== leaf.shape[a])) {
+      if (!shapesEqual(g.shape, leaf.shape)) {
         throw new ShapeError(
           `${fnName}: the gradient of input ${i} has shape ${fmtShape(g.shape)}; ` +
             `expected the input's shape ${fmtShape(leaf.shape)} (${opNames})`,

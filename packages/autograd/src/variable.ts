@@ -4,6 +4,7 @@
  */
 import { DTypeError, Tensor, fmtShape, scalar, tensor, type DType, type NestedArray } from '@tapegrad/tensor';
 import { Variable, type GradHook, type Operand } from './core.js';
+import { fillsStorage } from './fused/ownership.js';
 
 /** Options of {@link variable} and {@link parameter}. */
 export interface VariableOptions {
@@ -36,7 +37,7 @@ export function variable(x: Tensor | NestedArray | Variable, options: VariableOp
 /** A trainable leaf: {@link variable} with `requiresGrad: true` and a contiguous value at offset 0. */
 export function parameter(x: Tensor | NestedArray, options: Omit<VariableOptions, 'requiresGrad'> = {}): Variable {
   const v = variable(x, { ...options, requiresGrad: true });
-  if (!v.value.isContiguous || v.value.offset !== 0 || v.value.data.length !== v.size) v.value = v.value.clone();
+  if (!fillsStorage(v.value)) v.value = v.value.clone();
   return v;
 }
 
@@ -55,15 +56,16 @@ export function stopGradient(x: Operand): Variable {
   return toVariable(x).detach();
 }
 
-/** Wraps an operand as a Variable; numbers become 0-d constants with the dtype of `like` (float32 without). */
-export function toVariable(x: Operand, like?: Variable): Variable {
+/**
+ * Wraps an operand of op `fn` as a Variable; numbers become 0-d constants with the dtype of `like` (float32
+ * without).
+ */
+export function toVariable(x: Operand, like?: Variable, fn = 'toVariable'): Variable {
   if (x instanceof Variable) return x;
   if (x instanceof Tensor) return new Variable(x);
   if (typeof x === 'number') return new Variable(scalar(x, { dtype: like && like.dtype !== 'int32' ? like.dtype : 'float32' }));
-  throw new DTypeError(
-    `expected a Variable, Tensor or number, ` +
-      `got ${x === null ? 'null' : typeof x === 'object' ? (x as object).constructor?.name : typeof x}`,
-  );
+  const got = x === null ? 'null' : typeof x === 'object' ? (x as object).constructor?.name : typeof x;
+  throw new DTypeError(`${fn}: expected a Variable, Tensor or number, got ${got}`);
 }
 
 /**
@@ -73,8 +75,8 @@ export function toVariable(x: Operand, like?: Variable): Variable {
 export function toVariablePair(fn: string, a: Operand, b: Operand): [Variable, Variable] {
   let va = a instanceof Variable || a instanceof Tensor ? toVariable(a) : null;
   let vb = b instanceof Variable || b instanceof Tensor ? toVariable(b) : null;
-  va ??= toVariable(a, vb ?? undefined);
-  vb ??= toVariable(b, va);
+  va ??= toVariable(a, vb ?? undefined, fn);
+  vb ??= toVariable(b, va, fn);
   if (va.dtype !== vb.dtype) {
     if (va.dtype === 'int32' && !va.requiresGrad) va = new Variable(va.value.astype(vb.dtype));
     else if (vb.dtype === 'int32' && !vb.requiresGrad) vb = new Variable(vb.value.astype(va.dtype));

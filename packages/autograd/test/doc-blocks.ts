@@ -13,6 +13,7 @@ export interface DocBlock {
   section: string;
   /** The 1-based line of the opening fence. */
   line: number;
+  /** The block's TypeScript source. */
   code: string;
   /** The stated output, or null when no ```text block follows. */
   output: string | null;
@@ -41,15 +42,22 @@ export function tsBlocks(markdown: string): DocBlock[] {
   return blocks;
 }
 
-/** Runs one block with `modules` as the only importable packages and returns its printed lines. */
-export function runBlock(block: DocBlock, modules: Record<string, unknown>): string {
+/** Runs one block with `modules` as the only importable packages and returns the arguments of each `console.log` call. */
+export function runBlockCalls(block: DocBlock, modules: Record<string, unknown>): unknown[][] {
   const { code } = transformSync(block.code, { loader: 'ts', format: 'cjs', target: 'es2022' });
-  const printed: string[] = [];
+  const calls: unknown[][] = [];
   const require = (name: string): unknown => {
     if (!(name in modules)) throw new Error(`the block at line ${block.line} imports '${name}', which the page may not use`);
     return modules[name];
   };
-  const console = { log: (...args: unknown[]) => printed.push(format(...args)) };
+  const console = { log: (...args: unknown[]) => calls.push(args) };
   new Function('require', 'console', 'module', 'exports', code)(require, console, { exports: {} }, {});
-  return printed.join('\n');
+  return calls;
+}
+
+/** Runs one block with `modules` as the only importable packages and returns its printed lines. */
+export function runBlock(block: DocBlock, modules: Record<string, unknown>): string {
+  return runBlockCalls(block, modules)
+    .map((args) => format(...args))
+    .join('\n');
 }

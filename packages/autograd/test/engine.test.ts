@@ -6,13 +6,18 @@ import {
   Variable,
   apply,
   backward,
+  defineOp,
   detectAnomaly,
+  exp,
   gradients,
   enableGrad,
   isGradEnabled,
+  linear,
   noGrad,
   parameter,
+  softmax,
   stopGradient,
+  sum,
   topologicalOrder,
   variable,
   type Op,
@@ -91,6 +96,17 @@ describe('engine', () => {
     const x = v64([1, 2]);
     expect(() => x.mul(null as unknown as number)).toThrow(/expected a Variable, Tensor or number, got null/);
     expect(() => x.mul('2' as unknown as number)).toThrow(/got string/);
+  });
+
+  it('a bad operand error names the op it was given to', () => {
+    const x = v64([1, 2]);
+    const bad = null as unknown as number;
+    expect(() => x.mul(bad)).toThrow(/^mul: expected a Variable, Tensor or number, got null$/);
+    expect(() => exp(bad)).toThrow(/^exp: expected a Variable/);
+    expect(() => sum(bad)).toThrow(/^sum: expected a Variable/);
+    expect(() => linear(x, bad)).toThrow(/^linear: expected a Variable/);
+    expect(() => softmax(bad)).toThrow(/^softmax: expected a Variable/);
+    expect(() => defineOp({ name: 'twice', forward: ([a]) => a!.mul(2), backward: (g) => [g.mul(2)] })(bad)).toThrow(/^twice: expected/);
   });
 
   it('noGrad records nothing; enableGrad re-enables inside it', () => {

@@ -3,10 +3,10 @@
  * in place; the backward is two matrix products and a column sum on tensors — `matmul` reads the transposed
  * operands `W.T` and `xᵀ` in place through the GEMM transpose flag, so nothing is transposed in memory.
  */
-import { add, matmul, type Tensor } from '@tapegrad/tensor';
+import { add, matmul, sizeOf, zeros, type Tensor } from '@tapegrad/tensor';
 import { addRowVector, columnSum, gemm } from '@tapegrad/tensor/backend';
 import type { OpContext } from '../core.js';
-import { isFloat, zerosOf, type FloatArray } from './ownership.js';
+import { isFloat, type FloatArray } from './ownership.js';
 
 /** y = x·W + b, the bias added into the product in place when it is a contiguous 1-D vector of the same dtype. */
 export function fusedLinearForward([x, w, b]: Tensor[]): Tensor {
@@ -41,7 +41,7 @@ export function fusedLinearBackward(
   const dtype = g.dtype;
   if (!isFloat(dtype) || X.dtype !== dtype || W.dtype !== dtype || (b && (b.dtype !== dtype || b.ndim !== 1))) return null;
   const [nIn, nOut] = W.shape as [number, number];
-  const rows = X.shape.slice(0, -1).reduce((n, d) => n * d, 1);
+  const rows = sizeOf(X.shape.slice(0, -1));
   const G = asMatrix(g.contiguous(), rows, nOut);
   let dx = x!.requiresGrad ? matmul(G, W.T) : null;
   let dw: Tensor | null = null;
@@ -58,7 +58,7 @@ export function fusedLinearBackward(
   if (!b) return [dx, dw];
   let db: Tensor | null = null;
   if (b.requiresGrad) {
-    db = out?.[2] ?? zerosOf(dtype, b.shape);
+    db = out?.[2] ?? zeros(b.shape, { dtype });
     // The backend's column sum (it accumulates in the storage's precision), not sum(g, 0) (float64 accumulation),
     // so that training runs stay bit-identical to the releases before this module.
     if (nOut > 0) columnSum(G.data as FloatArray, G.offset, rows, nOut, db.data as FloatArray, 0);

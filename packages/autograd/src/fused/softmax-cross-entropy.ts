@@ -2,9 +2,9 @@
  * The fused softmax cross-entropy: the forward computes the probabilities and the loss in one pass over the
  * rows and saves the probabilities; the fast backward is one loop over them, ∂z = g·(p·Σ_c t − t)/N.
  */
-import { scalar, type Tensor } from '@tapegrad/tensor';
+import { scalar, zeros, type Tensor } from '@tapegrad/tensor';
 import type { OpContext } from '../core.js';
-import { zerosOf, type FloatArray } from './ownership.js';
+import type { FloatArray } from './ownership.js';
 
 /** The targets of a softmax cross-entropy: one-hot (or any weight) rows, or int32 class indices. */
 export interface CrossEntropyTargets {
@@ -20,7 +20,7 @@ export function fusedCrossEntropyForward([z]: Tensor[], { targets, labels }: Cro
   const zc = z!.contiguous();
   const za = zc.data as FloatArray;
   const zo = zc.offset;
-  const probs = zerosOf(z!.dtype === 'float64' ? 'float64' : 'float32', z!.shape);
+  const probs = zeros(z!.shape, { dtype: z!.dtype });
   const p = probs.data as FloatArray;
   const t = targets === null ? null : (targets.values() as FloatArray);
   let loss = 0;
@@ -59,7 +59,7 @@ export function fusedCrossEntropyBackward(g: Tensor, ctx: OpContext<CrossEntropy
   const [n, c] = probs.shape as [number, number];
   const p = probs.data as FloatArray;
   const scale = g.item() / n;
-  const out = zerosOf(probs.dtype === 'float64' ? 'float64' : 'float32', probs.shape);
+  const out = zeros(probs.shape, { dtype: probs.dtype });
   const d = out.data as FloatArray;
   if (labels !== null) {
     for (let i = 0; i < n * c; i++) d[i] = p[i]! * scale;

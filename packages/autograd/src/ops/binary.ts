@@ -1,6 +1,7 @@
 /**
  * The op table, binary elementwise entries and comparisons. Broadcasting is done by the binary kind (an
- * `expand`, whose gradient is a sum), so every formula here sees operands of one shape.
+ * `expand`, whose gradient is a sum), so every formula here sees operands of one shape. An entry whose rules
+ * multiply by its partial derivatives (∂a = g·∂y/∂a, ẏ = ȧ·∂y/∂a + ḃ·∂y/∂b) gives just those, as `partials`.
  */
 import * as K from '@tapegrad/tensor';
 import { broadcastShapes, shapesEqual, type Tensor } from '@tapegrad/tensor';
@@ -32,8 +33,7 @@ export const mul = binaryOp({
   name: 'mul',
   math: 'y = a·b   ∂a = g·b   ∂b = g·a   ẏ = ȧ·b + a·ḃ',
   kernel: K.mul,
-  vjp: [(g, { b }) => g.mul(b), (g, { a }) => g.mul(a)],
-  jvp: [(da, { b }) => da.mul(b), (db, { a }) => a.mul(db)],
+  partials: [({ b }) => b, ({ a }) => a],
 });
 
 /** a/b elementwise with broadcasting. */
@@ -72,8 +72,7 @@ export const pow = binaryOp({
     'y = aᵇ   ∂a = g·b·aᵇ⁻¹   ∂b = g·y·ln a   ẏ = ȧ·b·aᵇ⁻¹ + ḃ·y·ln a   ' +
     '(∂b for a > 0, with its limit 0 at a = 0 ≤ b; ∂a = 0 at a = b = 0; as in PyTorch)',
   kernel: K.pow,
-  vjp: [(g, { a, b }) => g.mul(powGradA(a, b)), (g, { a, b, y }) => g.mul(powGradB(a, b, y))],
-  jvp: [(da, { a, b }) => da.mul(powGradA(a, b)), (db, { a, b, y }) => db.mul(powGradB(a, b, y))],
+  partials: [({ a, b }) => powGradA(a, b), ({ a, b, y }) => powGradB(a, b, y)],
 });
 
 /**
@@ -89,8 +88,7 @@ export const maximum = binaryOp({
   name: 'maximum',
   math: 'y = max(a, b)   ∂a = g·sₐ   ∂b = g·s_b   ẏ = ȧ·sₐ + ḃ·s_b   (sₐ = 1[a > b] + ½·1[a = b], s_b = 1 − sₐ: ties split evenly)',
   kernel: K.maximum,
-  vjp: [(g, { a, b }) => g.mul(share(K.gt, a, b)), (g, { a, b }) => g.mul(share(K.gt, b, a))],
-  jvp: [(da, { a, b }) => da.mul(share(K.gt, a, b)), (db, { a, b }) => db.mul(share(K.gt, b, a))],
+  partials: [({ a, b }) => share(K.gt, a, b), ({ a, b }) => share(K.gt, b, a)],
 });
 
 /** Elementwise minimum with broadcasting; at a tie each input gets half the gradient (PyTorch's rule). */
@@ -98,8 +96,7 @@ export const minimum = binaryOp({
   name: 'minimum',
   math: 'y = min(a, b)   ∂a = g·sₐ   ∂b = g·s_b   ẏ = ȧ·sₐ + ḃ·s_b   (sₐ = 1[a < b] + ½·1[a = b], s_b = 1 − sₐ: ties split evenly)',
   kernel: K.minimum,
-  vjp: [(g, { a, b }) => g.mul(share(K.lt, a, b)), (g, { a, b }) => g.mul(share(K.lt, b, a))],
-  jvp: [(da, { a, b }) => da.mul(share(K.lt, a, b)), (db, { a, b }) => db.mul(share(K.lt, b, a))],
+  partials: [({ a, b }) => share(K.lt, a, b), ({ a, b }) => share(K.lt, b, a)],
 });
 
 /** The condition of {@link where}, broadcast to the result's shape (a constant). */
@@ -126,8 +123,7 @@ export const where: OpFunction<[cond: Variable | Tensor, a: Operand, b: Operand]
     return { inputs: [broadcastTo(va, shape), broadcastTo(vb, shape)], params };
   },
   forward: ([a, b], { cond }: WhereParams) => K.where(cond, a!, b!),
-  vjp: [(g, { cond }) => g.mul(chosen(cond, g)), (g, { cond }) => g.mul(chosen(cond, g, true))],
-  jvp: [(da, { cond }) => da.mul(chosen(cond, da)), (db, { cond }) => db.mul(chosen(cond, db, true))],
+  partials: [({ cond, y }) => chosen(cond, y), ({ cond, y }) => chosen(cond, y, true)],
   method: false,
 });
 

@@ -3,37 +3,52 @@
  * `f(x, axes?, keepDims?)` and comparisons — built on {@link makeOp} from `spec.ts`. Their entries need no
  * `args`: the kind knows how to turn the arguments into inputs.
  */
-import { broadcastShapes, normalizeAxes, shapesEqual, type Tensor } from '@tapegrad/tensor';
+import { broadcastShapes, normalizeAxes, shapesEqual, type ReduceAxes, type Tensor } from '@tapegrad/tensor';
 import { Variable, apply, hasTangent, type Op, type Operand } from '../core.js';
 import { isGradEnabled } from '../grad-mode.js';
 import { toVariable, toVariablePair } from '../variable.js';
-import { entry, makeOp, type Context, type OpFunction } from './spec.js';
+import { entry, makeOp, type Context, type OpFunction, type Rules } from './spec.js';
+
+/**
+ * The derivative of a unary elementwise entry: f′ once (`derivative`; then ∂x = g·f′ and ẏ = ẋ·f′), or a
+ * `vjp` and a `jvp` of their own (a rule that divides, g/x, is more exact than g·(1/x)).
+ */
+export type UnaryRules<C> =
+  | { derivative: (c: C) => Variable; vjp?: never; jvp?: never }
+  | {
+      derivative?: never;
+      /** ∂x from the gradient g. */
+      vjp: (g: Variable, c: C) => Variable;
+      /** ẏ from the tangent dx. */
+      jvp: (dx: Variable, c: C) => Variable;
+    };
+
+/** The op rules of a unary entry. */
+function unaryRules<C>(spec: UnaryRules<C>): Rules<C> {
+  return spec.derivative === undefined ? { vjp: [spec.vjp], jvp: [spec.jvp] } : { partials: [spec.derivative] };
+}
 
 /** A unary elementwise entry: y = f(x). */
-export interface UnarySpec {
+export type UnarySpec = UnaryRules<Context<'x', unknown>> & {
   /** The op's name. */
   name: string;
   /** The derivative table line. */
   math: string;
   /** The forward kernel. */
   kernel: (x: Tensor) => Tensor;
-  /** ∂x from the gradient g. */
-  vjp: (g: Variable, c: Context<'x', unknown>) => Variable;
-  /** ẏ from the tangent dx. */
-  jvp: (dx: Variable, c: Context<'x', unknown>) => Variable;
   /** A fused backward on tensors (see `fused/`). */
   fastBackward?: Op['fastBackward'];
-}
+};
 
 /** Builds a unary elementwise entry `f(x)`. */
 export function unaryOp(spec: UnarySpec): OpFunction<[x: Operand]> {
-  const { kernel, vjp } = spec;
-  const op = makeOp<unknown, 'x'>({ ...spec, names: ['x'], forward: ([x]) => kernel(x!), vjp: [vjp], jvp: [spec.jvp] });
-  return entry((x: Operand) => apply(op, [toVariable(x)]), { name: spec.name, math: spec.math, kind: 'unary', op }, true);
+  const { name, math, kernel, fastBackward } = spec;
+  const op = makeOp<unknown, 'x'>({ name, math, names: ['x'], forward: ([x]) => kernel(x!), fastBackward, ...unaryRules(spec) });
+  return entry((x: Operand) => apply(op, [toVariable(x, undefined, name)]), { name, math, kind: 'unary', op }, true);
 }
 
 /** A unary elementwise entry with parameters: y = f(x; params). */
-export interface UnaryWithSpec<A extends unknown[], P> {
+export type UnaryWithSpec<A extends unknown[], P> = UnaryRules<Context<'x', P>> & {
   /** The op's name. */
   name: string;
   /** The derivative table line. */
@@ -42,33 +57,25 @@ export interface UnaryWithSpec<A extends unknown[], P> {
   params: (...args: A) => P;
   /** The forward kernel. */
   kernel: (x: Tensor, params: P) => Tensor;
-  /** ∂x from the gradient g. */
-  vjp: (g: Variable, c: Context<'x', P>) => Variable;
-  /** ẏ from the tangent dx. */
-  jvp: (dx: Variable, c: Context<'x', P>) => Variable;
-}
+};
 
 /** Builds a unary elementwise entry with parameters, `f(x, ...params)`. */
 export function unaryOpWith<A extends unknown[], P>(spec: UnaryWithSpec<A, P>): OpFunction<[x: Operand, ...args: A]> {
-  const { kernel, vjp, params } = spec;
-  const op = makeOp<P, 'x'>({ ...spec, names: ['x'], forward: ([x], p) => kernel(x!, p), vjp: [vjp], jvp: [spec.jvp] });
-  const fn = (x: Operand, ...args: A): Variable => apply(op, [toVariable(x)], params(...args));
-  return entry(fn, { name: spec.name, math: spec.math, kind: 'unary', op: op as Op }, true);
+  const { name, math, kernel, params } = spec;
+  const op = makeOp<P, 'x'>({ name, math, names: ['x'], forward: ([x], p) => kernel(x!, p), ...unaryRules(spec) });
+  const fn = (x: Operand, ...args: A): Variable => apply(op, [toVariable(x, undefined, name)], params(...args));
+  return entry(fn, { name, math, kind: 'unary', op: op as Op }, true);
 }
 
 /** A binary elementwise entry: y = f(a, b), the operands already broadcast to one shape. */
-export interface BinarySpec {
+export type BinarySpec = Rules<Context<'a' | 'b', unknown>> & {
   /** The op's name. */
   name: string;
   /** The derivative table line. */
   math: string;
   /** The forward kernel (it broadcasts constants itself). */
   kernel: (a: Tensor, b: Tensor) => Tensor;
-  /** [∂a, ∂b] from the gradient g, each computed only when needed. */
-  vjp: readonly [(g: Variable, c: Context<'a' | 'b', unknown>) => Variable, (g: Variable, c: Context<'a' | 'b', unknown>) => Variable];
-  /** The terms of ẏ from the tangents da and db (ẏ is their sum). */
-  jvp: readonly [(da: Variable, c: Context<'a' | 'b', unknown>) => Variable, (db: Variable, c: Context<'a' | 'b', unknown>) => Variable];
-}
+};
 
 /** Builds a binary elementwise entry `f(a, b)` with broadcasting. */
 export function binaryOp(spec: BinarySpec): OpFunction<[a: Operand, b: Operand]> {
@@ -109,8 +116,8 @@ export function comparisonOp(spec: {
   return entry(fn, { name: spec.name, math: spec.math, kind: 'constant', op: null }, true);
 }
 
-/** Axes to reduce over: one axis, a list, or null/undefined for all of them. */
-export type Axes = number | readonly number[] | null | undefined;
+/** Axes to reduce over: one axis, a list, or null/undefined for all of them (the tensor kernels' `ReduceAxes`). */
+export type Axes = ReduceAxes;
 
 /** The params of a reduction: the normalized axes and whether they are kept as size 1. */
 export interface ReductionParams {
@@ -145,7 +152,7 @@ export function reductionOp(spec: ReductionSpec): OpFunction<[x: Operand, axes?:
     jvp: [spec.jvp],
   });
   const fn = (x: Operand, axes?: Axes, keepDims = false): Variable => {
-    const v = toVariable(x);
+    const v = toVariable(x, undefined, name);
     return apply(op, [v], { axes: normalizeAxes(name, axes, v.ndim), keepDims });
   };
   return entry(fn, { name, math: spec.math, kind: 'reduction', op: op as Op }, true);

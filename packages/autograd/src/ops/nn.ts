@@ -20,14 +20,14 @@ export const linear: OpFunction<[x: Operand, w: Operand, b?: Operand | null]> = 
   math: 'y = x·W + b   ∂x = g·Wᵀ   ∂W = xᵀ·g (rows of all batch axes)   ∂b = Σ_rows g   ẏ = ẋ·W + x·Ẇ + ḃ',
   names: ['x', 'w', 'b'],
   args: (x: Operand, w: Operand, b?: Operand | null) => {
-    const vx = toVariable(x);
-    const vw = toVariable(w, vx);
+    const vx = toVariable(x, undefined, 'linear');
+    const vw = toVariable(w, vx, 'linear');
     if (vw.ndim !== 2) throw new ShapeError(`linear: weight must be 2-D [in, out], got ${fmtShape(vw.shape)}`);
     if (vx.ndim === 0 || vx.shape[vx.ndim - 1] !== vw.shape[0]) {
       throw new ShapeError(`linear: input ${fmtShape(vx.shape)} does not end in ${vw.shape[0]} (weight ${fmtShape(vw.shape)})`);
     }
     if (b === undefined || b === null) return { inputs: [vx, vw], params: undefined };
-    const vb = toVariable(b, vx);
+    const vb = toVariable(b, vx, 'linear');
     if (vb.ndim > 1 || (vb.ndim === 1 && vb.shape[0] !== vw.shape[1])) {
       throw new ShapeError(`linear: bias ${fmtShape(vb.shape)} must be [${vw.shape[1]}] for weight ${fmtShape(vw.shape)}`);
     }
@@ -62,7 +62,7 @@ export const softmaxCrossEntropy: OpFunction<[logits: Operand, targets: Tensor |
   math: 'y = −(1/N) Σₙ Σ_c t·log softmax(z)   ∂z = g·(softmax(z)·Σ_c t − t)/N   ẏ = Σ ż·(softmax(z)·Σ_c t − t)/N',
   names: ['z'],
   args: (logits: Operand, targets: Tensor | Variable) => {
-    let z = toVariable(logits);
+    let z = toVariable(logits, undefined, 'softmaxCrossEntropy');
     if (z.ndim !== 2) throw new ShapeError(`softmaxCrossEntropy: logits must be [batch, classes], got ${fmtShape(z.shape)}`);
     if (z.dtype === 'int32') z = new Variable(z.value.astype('float32')); // integer logits: a float32 constant
     const [n, c] = z.shape as [number, number];

@@ -122,15 +122,20 @@ interface AxisParams {
   axis: number;
 }
 
+/** The `args` of a softmax-like entry `name(x, axis = -1)`: x, and the axis normalized. */
+const alongAxis =
+  (name: string) =>
+  (x: Operand, axis = -1): { inputs: Variable[]; params: AxisParams } => {
+    const v = toVariable(x, undefined, name);
+    return { inputs: [v], params: { axis: normalizeAxis(name, axis, v.ndim) } };
+  };
+
 /** eˣ / Σ eˣ along `axis`, computed stably. */
 export const softmax: OpFunction<[x: Operand, axis?: number]> = primitive({
   name: 'softmax',
   math: 'y = softmax(x) along an axis   ∂x = y·(g − Σ_axis g·y)   ẏ = y·(ẋ − Σ_axis ẋ·y)',
   names: ['x'],
-  args: (x: Operand, axis = -1) => {
-    const v = toVariable(x);
-    return { inputs: [v], params: { axis: normalizeAxis('softmax', axis, v.ndim) } };
-  },
+  args: alongAxis('softmax'),
   forward: ([x], { axis }: AxisParams) => K.softmax(x!, axis),
   vjp: [(g, { y, axis }) => y.mul(g.sub(g.mul(y).sum(axis, true)))],
   jvp: [(dx, { y, axis }) => y.mul(dx.sub(dx.mul(y).sum(axis, true)))],
@@ -141,10 +146,7 @@ export const logSoftmax: OpFunction<[x: Operand, axis?: number]> = primitive({
   name: 'logSoftmax',
   math: 'y = x − logsumexp(x) along an axis   ∂x = g − eʸ·Σ_axis g   ẏ = ẋ − Σ_axis ẋ·eʸ',
   names: ['x'],
-  args: (x: Operand, axis = -1) => {
-    const v = toVariable(x);
-    return { inputs: [v], params: { axis: normalizeAxis('logSoftmax', axis, v.ndim) } };
-  },
+  args: alongAxis('logSoftmax'),
   forward: ([x], { axis }: AxisParams) => K.logSoftmax(x!, axis),
   vjp: [(g, { y, axis }) => g.sub(y.exp().mul(g.sum(axis, true)))],
   jvp: [(dx, { y, axis }) => dx.sub(dx.mul(y.exp()).sum(axis, true))],
@@ -164,13 +166,8 @@ export const argmin: OpFunction<[x: Operand, axis?: number | null, keepDims?: bo
   fn: (x: Operand, axis?: number | null, keepDims = false) => K.argmin(toVariable(x).value, axis, keepDims),
 });
 
-/** Options of {@link variance} and {@link std}. */
-export interface VarianceOptions {
-  /** Keep reduced axes as size 1. */
-  keepDims?: boolean;
-  /** Subtracted from the count in the denominator: 0 for the population variance, 1 for Bessel's. */
-  correction?: number;
-}
+/** Options of {@link variance} and {@link std}: `keepDims`, and the `correction` subtracted from the count (1 for Bessel's). */
+export type VarianceOptions = K.VarianceOptions;
 
 /** Σ(x − mean)² / (n − correction) over `axes`; a composite of differentiable ops (no own backward). */
 export const variance: OpFunction<[x: Operand, axes?: Axes, options?: VarianceOptions]> = composite({

@@ -68,6 +68,15 @@ export type Vjp<C> = readonly ((g: Variable, c: C) => Variable | null)[] | ((g: 
  */
 export type Jvp<C> = readonly ((t: Variable, c: C) => Variable)[] | ((tangents: readonly Variable[], c: C) => Variable);
 
+/**
+ * An elementwise op's partial derivatives ∂y/∂xₖ, one per input, each of the output's shape. Its Jacobian is diagonal,
+ * so they give both rules: ∂xₖ = g·∂y/∂xₖ and ẏ = Σₖ ẋₖ·∂y/∂xₖ.
+ */
+export type Partials<C> = readonly ((c: C) => Variable)[];
+
+/** An entry's derivative: its VJP and JVP, or (an elementwise op) the partial derivatives that give both. */
+export type Rules<C> = { vjp: Vjp<C>; jvp: Jvp<C>; partials?: never } | { partials: Partials<C>; vjp?: never; jvp?: never };
+
 /** What an entry's `args` makes of the free function's arguments: the op's inputs and params. */
 export interface Applied<P> {
   /** The op's inputs, in the order the formulas see them. */
@@ -76,8 +85,11 @@ export interface Applied<P> {
   params: P;
 }
 
-/** What every differentiable entry gives: the parts {@link makeOp} turns into an {@link Op}. */
-export interface OpParts<P, N extends string> {
+/**
+ * What every differentiable entry gives: the parts {@link makeOp} turns into an {@link Op} — and its derivative,
+ * written with Variable ops ({@link Rules}).
+ */
+export type OpParts<P, N extends string> = Rules<Context<N, P>> & {
   /** The op's name. */
   name: string;
   /** The derivative table line. */
@@ -86,21 +98,17 @@ export interface OpParts<P, N extends string> {
   names?: readonly N[];
   /** The forward kernel. */
   forward: (inputs: Tensor[], params: P, ctx: OpContext<P>) => Tensor;
-  /** The reverse-mode rule, written with Variable ops. */
-  vjp: Vjp<Context<N, P>>;
-  /** The forward-mode rule, written with Variable ops. */
-  jvp: Jvp<Context<N, P>>;
   /** A fused backward on tensors (see `fused/`), taken when no graph is being recorded. */
   fastBackward?: Op<P>['fastBackward'];
-}
+};
 
 /** A primitive entry — the general form: its parts, and how the free function's arguments become inputs. */
-export interface PrimitiveSpec<A extends unknown[], P, N extends string, M extends boolean> extends OpParts<P, N> {
+export type PrimitiveSpec<A extends unknown[], P, N extends string, M extends boolean> = OpParts<P, N> & {
   /** Validates the free function's arguments and makes the op's inputs and params, or returns the result directly. */
   args: (...args: A) => Applied<P> | Variable;
   /** Whether Variable gets this op as a method (default true). */
   method?: M;
-}
+};
 
 /** Builds a primitive entry: its Op, and the free function that applies it. */
 export function primitive<A extends unknown[], P, N extends string = never, M extends boolean = true>(
@@ -117,7 +125,8 @@ export function primitive<A extends unknown[], P, N extends string = never, M ex
 /** The {@link Op} of a table entry: its backward and jvp call the formulas with a named context. */
 export function makeOp<P, N extends string>(parts: OpParts<P, N>): Op<P> {
   const names = parts.names ?? [];
-  const { vjp, jvp, forward } = parts;
+  const { forward } = parts;
+  const { vjp, jvp } = parts.partials === undefined ? parts : byPartials(parts.partials);
   const op: Op<P> = {
     name: parts.name,
     formula: parts.math,
@@ -145,6 +154,14 @@ export function makeOp<P, N extends string>(parts: OpParts<P, N>): Op<P> {
   };
   if (parts.fastBackward) op.fastBackward = parts.fastBackward;
   return op;
+}
+
+/** The rules of an elementwise op from its partial derivatives: ∂xₖ = g·∂y/∂xₖ and the JVP term ẋₖ·∂y/∂xₖ. */
+function byPartials<C>(partials: Partials<C>): { vjp: Vjp<C>; jvp: Jvp<C> } {
+  return {
+    vjp: partials.map((d) => (g: Variable, c: C) => g.mul(d(c))),
+    jvp: partials.map((d) => (t: Variable, c: C) => t.mul(d(c))),
+  };
 }
 
 /** The formulas' view of an op context: params spread, inputs also by name, the output as `y`. */

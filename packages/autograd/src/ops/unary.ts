@@ -1,7 +1,8 @@
 /**
  * The op table, unary elementwise entries. Each entry's `math` is its derivative table line; for an
  * elementwise op the Jacobian is diagonal, so the VJP and the JVP multiply by the same derivative f′:
- * ∂x = g·f′(x) and ẏ = ẋ·f′(x).
+ * ∂x = g·f′(x) and ẏ = ẋ·f′(x). An entry gives f′ once, as its `derivative`; the few whose rule divides
+ * (g/x rounds once, g·(1/x) twice), negates or is zero write their `vjp` and `jvp` out.
  */
 import * as K from '@tapegrad/tensor';
 import type { Tensor } from '@tapegrad/tensor';
@@ -29,8 +30,7 @@ export const abs = unaryOp({
   name: 'abs',
   math: 'y = |x|   ∂x = g·sign(x)   ẏ = ẋ·sign(x)',
   kernel: K.abs,
-  vjp: (g, { x }) => g.mul(constant(K.sign(x.value))),
-  jvp: (dx, { x }) => dx.mul(constant(K.sign(x.value))),
+  derivative: ({ x }) => constant(K.sign(x.value)),
 });
 
 /** eˣ */
@@ -38,8 +38,7 @@ export const exp = unaryOp({
   name: 'exp',
   math: 'y = eˣ   ∂x = g·y   ẏ = ẋ·y',
   kernel: K.exp,
-  vjp: (g, { y }) => g.mul(y),
-  jvp: (dx, { y }) => dx.mul(y),
+  derivative: ({ y }) => y,
 });
 
 /** eˣ − 1, accurate near 0 */
@@ -47,8 +46,7 @@ export const expm1 = unaryOp({
   name: 'expm1',
   math: 'y = eˣ − 1   ∂x = g·(y + 1)   ẏ = ẋ·(y + 1)',
   kernel: K.expm1,
-  vjp: (g, { y }) => g.mul(y.add(1)),
-  jvp: (dx, { y }) => dx.mul(y.add(1)),
+  derivative: ({ y }) => y.add(1),
 });
 
 /** Natural logarithm. */
@@ -83,8 +81,7 @@ export const rsqrt = unaryOp({
   name: 'rsqrt',
   math: 'y = 1/√x   ∂x = −½·g·y³   ẏ = −½·ẋ·y³',
   kernel: K.rsqrt,
-  vjp: (g, { y }) => g.mul(y.mul(y).mul(y)).mul(-0.5),
-  jvp: (dx, { y }) => dx.mul(y.mul(y).mul(y)).mul(-0.5),
+  derivative: ({ y }) => y.mul(y).mul(y).mul(-0.5),
 });
 
 /** x² */
@@ -92,8 +89,7 @@ export const square = unaryOp({
   name: 'square',
   math: 'y = x²   ∂x = 2·g·x   ẏ = 2·ẋ·x',
   kernel: K.square,
-  vjp: (g, { x }) => g.mul(x).mul(2),
-  jvp: (dx, { x }) => dx.mul(x).mul(2),
+  derivative: ({ x }) => x.mul(2),
 });
 
 /** 1/x */
@@ -101,8 +97,7 @@ export const reciprocal = unaryOp({
   name: 'reciprocal',
   math: 'y = 1/x   ∂x = −g·y²   ẏ = −ẋ·y²',
   kernel: K.reciprocal,
-  vjp: (g, { y }) => g.mul(y.mul(y)).neg(),
-  jvp: (dx, { y }) => dx.mul(y.mul(y)).neg(),
+  derivative: ({ y }) => y.mul(y).neg(),
 });
 
 /** sin x */
@@ -110,8 +105,7 @@ export const sin = unaryOp({
   name: 'sin',
   math: 'y = sin x   ∂x = g·cos x   ẏ = ẋ·cos x',
   kernel: K.sin,
-  vjp: (g, { x }) => g.mul(x.cos()),
-  jvp: (dx, { x }) => dx.mul(x.cos()),
+  derivative: ({ x }) => x.cos(),
 });
 
 /** cos x */
@@ -119,8 +113,7 @@ export const cos = unaryOp({
   name: 'cos',
   math: 'y = cos x   ∂x = −g·sin x   ẏ = −ẋ·sin x',
   kernel: K.cos,
-  vjp: (g, { x }) => g.mul(x.sin()).neg(),
-  jvp: (dx, { x }) => dx.mul(x.sin()).neg(),
+  derivative: ({ x }) => x.sin().neg(),
 });
 
 /** tanh x */
@@ -128,8 +121,7 @@ export const tanh = unaryOp({
   name: 'tanh',
   math: 'y = tanh x   ∂x = g·(1 − y²)   ẏ = ẋ·(1 − y²)',
   kernel: K.tanh,
-  vjp: (g, { y }) => g.mul(y.mul(y).neg().add(1)),
-  jvp: (dx, { y }) => dx.mul(y.mul(y).neg().add(1)),
+  derivative: ({ y }) => y.mul(y).neg().add(1),
 });
 
 /** The logistic function 1/(1 + e⁻ˣ). */
@@ -137,8 +129,7 @@ export const sigmoid = unaryOp({
   name: 'sigmoid',
   math: 'y = σ(x)   ∂x = g·y·(1 − y)   ẏ = ẋ·y·(1 − y)',
   kernel: K.sigmoid,
-  vjp: (g, { y }) => g.mul(y).mul(y.neg().add(1)),
-  jvp: (dx, { y }) => dx.mul(y).mul(y.neg().add(1)),
+  derivative: ({ y }) => y.mul(y.neg().add(1)),
 });
 
 /** 1[x > 0] as a constant (relu′; a mask has derivative zero almost everywhere). */
@@ -152,8 +143,7 @@ export const relu = unaryOp({
   name: 'relu',
   math: 'y = max(x, 0)   ∂x = g·1[x > 0]   ẏ = ẋ·1[x > 0]   (0 at x = 0, as in PyTorch)',
   kernel: K.relu,
-  vjp: (g, { x }) => g.mul(positive(x)),
-  jvp: (dx, { x }) => dx.mul(positive(x)),
+  derivative: ({ x }) => positive(x),
   fastBackward: fusedReluBackward,
 });
 
@@ -166,8 +156,7 @@ export const leakyRelu: OpFunction<[x: Operand, slope?: number]> = unaryOpWith({
   math: 'y = x if x > 0 else s·x   ∂x = g·(x > 0 ? 1 : s)   ẏ = ẋ·(x > 0 ? 1 : s)',
   params: (slope = 0.01) => ({ slope }),
   kernel: (x, { slope }) => K.leakyRelu(x, slope),
-  vjp: (g, { x, slope }) => g.mul(leakySlope(x, slope)),
-  jvp: (dx, { x, slope }) => dx.mul(leakySlope(x, slope)),
+  derivative: ({ x, slope }) => leakySlope(x, slope),
 });
 
 /** m + (1 − m)(y + α) with m = 1[x > 0], written with y so that the second derivative (αeˣ on the left) is right. */
@@ -185,8 +174,7 @@ export const elu: OpFunction<[x: Operand, alpha?: number]> = unaryOpWith({
   math: 'y = x if x > 0 else α(eˣ − 1)   ∂x = g·(x > 0 ? 1 : y + α)   ẏ = ẋ·(x > 0 ? 1 : y + α)',
   params: (alpha = 1) => ({ alpha }),
   kernel: (x, { alpha }) => K.elu(x, alpha),
-  vjp: (g, { x, y, alpha }) => g.mul(eluSlope(x, y, alpha)),
-  jvp: (dx, { x, y, alpha }) => dx.mul(eluSlope(x, y, alpha)),
+  derivative: ({ x, y, alpha }) => eluSlope(x, y, alpha),
 });
 
 /** Φ(x) + x·φ(x), with Φ the normal CDF and φ its density. */
@@ -201,8 +189,7 @@ export const gelu = unaryOp({
   name: 'gelu',
   math: 'y = x·Φ(x)   ∂x = g·(Φ(x) + x·φ(x))   ẏ = ẋ·(Φ(x) + x·φ(x))   (Φ the normal CDF, φ its density)',
   kernel: K.gelu,
-  vjp: (g, { x }) => g.mul(geluSlope(x)),
-  jvp: (dx, { x }) => dx.mul(geluSlope(x)),
+  derivative: ({ x }) => geluSlope(x),
 });
 
 /** ln(1 + eˣ) */
@@ -210,8 +197,7 @@ export const softplus = unaryOp({
   name: 'softplus',
   math: 'y = ln(1 + eˣ)   ∂x = g·σ(x)   ẏ = ẋ·σ(x)',
   kernel: K.softplus,
-  vjp: (g, { x }) => g.mul(x.sigmoid()),
-  jvp: (dx, { x }) => dx.mul(x.sigmoid()),
+  derivative: ({ x }) => x.sigmoid(),
 });
 
 /** x/(1 + |x|), a smooth squashing into (−1, 1). */
@@ -228,8 +214,7 @@ export const erf = unaryOp({
   name: 'erf',
   math: 'y = erf x   ∂x = g·(2/√π)·e^(−x²)   ẏ = ẋ·(2/√π)·e^(−x²)',
   kernel: K.erf,
-  vjp: (g, { x }) => g.mul(x.square().neg().exp().mul(TWO_OVER_SQRT_PI)),
-  jvp: (dx, { x }) => dx.mul(x.square().neg().exp().mul(TWO_OVER_SQRT_PI)),
+  derivative: ({ x }) => x.square().neg().exp().mul(TWO_OVER_SQRT_PI),
 });
 
 /** A piecewise-constant entry: y = kernel(x), ∂x = 0, ẏ = 0. */
@@ -260,6 +245,5 @@ export const clip: OpFunction<[x: Operand, min: number, max: number]> = unaryOpW
   math: 'y = min(max(x, lo), hi)   ∂x = g·1[lo ≤ x ≤ hi]   ẏ = ẋ·1[lo ≤ x ≤ hi]',
   params: (min: number, max: number) => ({ min, max }),
   kernel: (x, { min, max }) => K.clip(x, min, max),
-  vjp: (g, { x, min, max }) => g.mul(inside(x, min, max)),
-  jvp: (dx, { x, min, max }) => dx.mul(inside(x, min, max)),
+  derivative: ({ x, min, max }) => inside(x, min, max),
 });
