@@ -4,6 +4,13 @@ import { ValueError } from './errors.js';
 import { checkShape, sizeOf } from './shape.js';
 import { Tensor } from './tensor.js';
 
+/** A generator's full state, as {@link Generator.getState} returns it: the seed, Alea's state and Box–Muller's spare draw. */
+export interface GeneratorState {
+  seed: number | string;
+  prng: { c: number; s0: number; s1: number; s2: number };
+  spare: number | null;
+}
+
 /**
  * A seedable source of random numbers (seedrandom's Alea). The same seed gives the same sequence, bit for
  * bit, on every platform. Every function that draws takes an optional generator; without one it uses the
@@ -54,8 +61,9 @@ export class Generator {
   }
 
   /** The generator's full state, for saving; {@link Generator.setState} restores it. */
-  getState(): { seed: number | string; prng: object; spare: number | null } {
-    return { seed: this.seed, prng: this.prng.state(), spare: this.spare };
+  getState(): GeneratorState {
+    const { c, s0, s1, s2 } = this.prng.state();
+    return { seed: this.seed, prng: { c, s0, s1, s2 }, spare: this.spare };
   }
 
   /**
@@ -63,7 +71,7 @@ export class Generator {
    * [0, 1) and its carry `c` a small non-negative integer): a state that did not come from a generator would
    * otherwise draw a constant stream, silently.
    */
-  setState(state: { seed: number | string; prng: object; spare: number | null }): void {
+  setState(state: GeneratorState): void {
     checkState(state);
     this.seed = state.seed;
     this.prng = seedrandom.alea('', { state: state.prng as seedrandom.State.Alea });
@@ -78,7 +86,8 @@ function checkState(state: unknown): void {
   };
   if (state === null || typeof state !== 'object') fail(`got ${state === null ? 'null' : typeof state}`);
   const { seed, prng, spare } = state as Record<string, unknown>;
-  if (!(typeof seed === 'string' || (typeof seed === 'number' && Number.isFinite(seed)))) fail(`seed is ${String(seed)}`);
+  // the seed is a label (the stream is prng's state), so any seed the constructor took comes back
+  if (typeof seed !== 'string' && typeof seed !== 'number') fail(`seed is ${String(seed)}`);
   if (!(spare === null || (typeof spare === 'number' && Number.isFinite(spare)))) fail(`spare is ${String(spare)}`);
   if (prng === null || typeof prng !== 'object') fail(`prng is ${prng === null ? 'null' : typeof prng}`);
   const p = prng as Record<string, unknown>;
