@@ -150,6 +150,26 @@ describe('callbacks', () => {
     expect(h.epoch.length).toBeLessThan(20);
   });
 
+  it("TerminateOnNaN stops the 'iterative' optimizer (one update per example) cleanly too; without it the error names the example", () => {
+    const { x, y } = data(20, 8);
+    const iterative = (): Sequential => {
+      const m = new Sequential({ seed: 1 });
+      m.add(new Dense(2, { inputShape: [4] }));
+      return m.compile({ optimizer: 'iterative', lr: 1e30, loss: 'mse' });
+    };
+    const t = new TerminateOnNaN();
+    const h = iterative().fit(x, y, { epochs: 20, batchSize: 4, verbose: 0, callbacks: [t] });
+    expect(t.terminatedAt).not.toBeNull();
+    expect(h.epoch.length).toBeLessThan(20);
+    expect(() => iterative().fit(x, y, { epochs: 20, batchSize: 4, verbose: 0 })).toThrow(
+      /^fit: the loss became (NaN|Infinity) at epoch \d+, batch \d+, example \d of the batch; .*TerminateOnNaN/,
+    );
+    const m = iterative();
+    expect(() => {
+      for (let i = 0; i < 20; i++) m.trainOnBatch(x, y);
+    }).toThrow(/^trainOnBatch: the loss became (NaN|Infinity), example \d+ of the batch/);
+  });
+
   it('fitAsync awaits asynchronous callbacks and gives the same numbers as fit; fit rejects them', async () => {
     const { x, y } = data(40, 11);
     const order: string[] = [];

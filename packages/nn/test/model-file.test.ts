@@ -83,6 +83,8 @@ describe('every field is validated', () => {
       /prng\.c/,
     );
     expect(() => Sequential.fromJSON(mutate(v1(), (d) => void ((d.generatorState as { spare: unknown }).spare = 'x')))).toThrow(/spare/);
+    const renamed = mutate(v1(), (d) => void ((d.generatorState as { prng: Record<string, unknown> }).prng = { c: 0, s0: 0, s1: 0, t: 0 }));
+    expect(() => Sequential.fromJSON(renamed)).toThrow(/prng must have exactly the fields c, s0, s1, s2; missing "s2"; unexpected "t"/);
     const { text } = trained();
     const flipped = mutate(text, (d) => void (d.generatorState.prng.s1 = (Math.round(d.generatorState.prng.s1 * 2 ** 32) ^ 1) / 2 ** 32));
     expect(() => Sequential.fromJSON(flipped)).toThrow(/generatorState: checksum mismatch/);

@@ -1,7 +1,7 @@
 import { ValueError } from '@tapegrad/tensor';
 import { crc32Hex } from './binary.js';
 import { checkSeed } from './limits.js';
-import { describe, isPlainObject } from './safe-json.js';
+import { checkExactKeys, describe, isPlainObject } from './safe-json.js';
 
 // A generator's state in a model file. The generator is seedrandom's Alea: three fractions s0..s2 in [0, 1) with
 // 32 bits each and a carry c in [0, 2091639], plus the spare normal draw of Box–Muller. Version 2 adds a CRC-32.
@@ -40,8 +40,7 @@ export function writeGeneratorState(
 export function readGeneratorState(where: string, g: unknown, checksum: boolean): GeneratorState {
   const shape = `{seed, prng: {c, s0, s1, s2}, spare${checksum ? ', crc32' : ''}}`;
   if (!isPlainObject(g) || !isPlainObject(g.prng)) throw new ValueError(`${where} must be ${shape}, got ${describe(g)}`);
-  const keys = Object.keys(g.prng).sort().join(',');
-  if (keys !== 'c,s0,s1,s2') throw new ValueError(`${where}.prng must have exactly the fields c, s0, s1, s2, got {${keys.slice(0, 80)}}`);
+  checkExactKeys(`${where}.prng must have exactly the fields c, s0, s1, s2`, Object.keys(g.prng), ['c', 's0', 's1', 's2']);
   const seed = checkSeed(`${where}.seed`, g.seed);
   const { c, s0, s1, s2 } = g.prng as Record<string, unknown>;
   if (!Number.isInteger(c) || (c as number) < 0 || (c as number) > MAX_CARRY) {

@@ -14,7 +14,9 @@ export function layerFromConfig(type: unknown, config: unknown): Layer {
   const base: LayerOptions = { name };
   if (c.inputShape !== undefined) base.inputShape = checkInputShape(`layerFromConfig: layer '${name}' inputShape`, c.inputShape);
   if (c.trainable !== undefined) {
-    if (typeof c.trainable !== 'boolean') throw new ValueError(`layerFromConfig: layer '${name}' trainable must be a boolean`);
+    if (typeof c.trainable !== 'boolean') {
+      throw new ValueError(`layerFromConfig: layer '${name}' trainable must be a boolean, got ${describe(c.trainable)}`);
+    }
     base.trainable = c.trainable;
   }
   switch (type) {
@@ -35,7 +37,9 @@ export function layerFromConfig(type: unknown, config: unknown): Layer {
             `call registerActivation('${activation}', fn) before loading`,
         );
       }
-      if (typeof c.useBias !== 'boolean') throw new ValueError(`layerFromConfig: Dense '${name}' useBias must be a boolean`);
+      if (typeof c.useBias !== 'boolean') {
+        throw new ValueError(`layerFromConfig: Dense '${name}' useBias must be a boolean, got ${describe(c.useBias)}`);
+      }
       const init = (v: unknown, what: string): string => {
         if (v === undefined || v === 'custom') return 'zeros'; // weights are loaded over it
         return checkName(`layerFromConfig: Dense '${name}' ${what}`, v);

@@ -1,9 +1,9 @@
 import { createOptimizer, optimizerNames, type OptimizerState } from '@tapegrad/optim';
-import { type DType, Tensor, ValueError, zeros } from '@tapegrad/tensor';
+import { type DType, Tensor, ValueError, sizeOf, zeros } from '@tapegrad/tensor';
 import type { CompileOptions } from '../training/compile.js';
 import { resolveLossName } from '../training/losses.js';
 import { resolveMetricName } from '../training/metrics.js';
-import { MAX_HYPERPARAMETER, MAX_METRICS, checkCount, checkName, firstNonFinite } from './limits.js';
+import { MAX_HYPERPARAMETER, MAX_METRICS, checkCount, checkName } from './limits.js';
 import { checkExactKeys, describe, isPlainObject, listSome } from './safe-json.js';
 import { decodeTensors, encodeTensors, type EncodedTensors } from './tensors.js';
 
@@ -147,7 +147,7 @@ export function writeOptimizerState(state: OptimizerState, params: readonly Para
     slots: state.slots.map((s, i) => {
       if (!s) return null;
       const p = params[i]!;
-      const size = p.shape.reduce((a, b) => a * b, 1);
+      const size = sizeOf(p.shape);
       const buffers: Record<string, Tensor> = {};
       for (const [k, b] of Object.entries(s.buffers)) {
         if (b.data.length !== size) {
@@ -243,9 +243,8 @@ function readScalars(where: string, raw: unknown, want: readonly string[]): Reco
   return out;
 }
 
-function checkValues(where: string, name: string, values: Float32Array | Float64Array): void {
-  const bad = firstNonFinite(values);
-  if (bad >= 0) throw new ValueError(`${where}.${name}: element ${bad} is ${values[bad]}; expected finite values`);
+/** Refuses a negative value in a buffer of squares or maxima (finite values are checked where the buffer is decoded). */
+function checkSign(where: string, name: string, values: Float32Array | Float64Array): void {
   if (NON_NEGATIVE_BUFFERS.has(name)) {
     const neg = values.findIndex((v) => v < 0);
     if (neg >= 0) {
@@ -260,7 +259,7 @@ type StateBuffers = Record<string, { dtype: 'float32' | 'float64'; data: number[
 function readBuffersV1(where: string, raw: unknown, want: readonly string[], p: ParameterInfo): StateBuffers {
   if (!isPlainObject(raw)) throw new ValueError(`${where} must be an object, got ${describe(raw)}`);
   sameKeys(where, raw, want);
-  const size = p.shape.reduce((a, b) => a * b, 1);
+  const size = sizeOf(p.shape);
   const out: StateBuffers = {};
   for (const k of Object.keys(raw)) {
     const b = raw[k];
@@ -272,9 +271,10 @@ function readBuffersV1(where: string, raw: unknown, want: readonly string[], p: 
     for (let j = 0; j < size; j++) {
       const v = data[j];
       if (typeof v !== 'number') throw new ValueError(`${where}.${k}: element ${j} is ${describe(v)}; expected a finite number`);
-      values[j] = v;
+      values[j] = v; // stored first: a finite number may still overflow float32
+      if (!Number.isFinite(values[j]!)) throw new ValueError(`${where}.${k}: element ${j} is ${values[j]}; expected finite values`);
     }
-    checkValues(where, k, values);
+    checkSign(where, k, values);
     out[k] = { dtype: p.dtype as 'float32' | 'float64', data: Array.from(values) };
   }
   return out;
@@ -290,7 +290,7 @@ function readBuffersV2(where: string, raw: unknown, want: readonly string[], p: 
     const t = tensors[k]!;
     if (t.dtype !== p.dtype) throw new ValueError(`${where}.${k} has dtype ${t.dtype}; the parameter is ${p.dtype}`);
     const values = t.values() as Float32Array | Float64Array;
-    checkValues(where, k, values);
+    checkSign(where, k, values);
     out[k] = { dtype: p.dtype as 'float32' | 'float64', data: Array.from(values) };
   }
   return out;

@@ -1,4 +1,4 @@
-import { Tensor, ShapeError, ValueError, fmtShape, type DType } from '@tapegrad/tensor';
+import { Tensor, ShapeError, ValueError, fmtShape, shapesEqual, type DType } from '@tapegrad/tensor';
 import { DTYPE_BYTES, base64ToBytes, bytesToBase64, bytesToTypedArray, crc32Hex, typedArrayToBytes } from './binary.js';
 import { firstNonFinite } from './limits.js';
 import { FORBIDDEN_KEYS, checkExactKeys, describe, isPlainObject } from './safe-json.js';
@@ -98,7 +98,7 @@ export function decodeTensors(
           `(${byteLength} bytes) — truncated or corrupted`,
       );
     }
-    if (expected && !sameShape(shape as number[], expected[name]!)) {
+    if (expected && !shapesEqual(shape as number[], expected[name]!)) {
       throw new ShapeError(`${where}: stored shape ${fmtShape(shape as number[])} does not match the model's ${fmtShape(expected[name]!)}`);
     }
     const bytes = base64ToBytes(data, where);
@@ -122,8 +122,4 @@ export function decodeTensors(
 /** A stored shape of at most 32 entries for a message, each entry bounded. */
 function dims(shape: readonly unknown[]): string {
   return `[${shape.map((d) => (typeof d === 'number' ? d : describe(d))).join(', ')}]`;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -1,6 +1,6 @@
 import type { Variable } from '@tapegrad/autograd';
 import type { Optimizer } from '@tapegrad/optim';
-import { Generator, ShapeError, Tensor, ValueError, argmax, fmtShape, sizeOf, type TypedArray } from '@tapegrad/tensor';
+import { Generator, ShapeError, Tensor, ValueError, argmax, fmtShape, sizeOf } from '@tapegrad/tensor';
 import {
   checkSavable,
   describeParameters,
@@ -436,7 +436,7 @@ export class Sequential {
       trainable: describeParameters(model.trainableParameters()),
       seededLayers: new Set(model.seededLayers().map((l) => l.name)),
     });
-    for (const [name, p] of named) (p.value.data as TypedArray).set(state.weights[name]!.values(), p.value.offset);
+    model.setWeights(named.map(([name]) => state.weights[name]!));
     if (state.epoch !== null) model.epoch = state.epoch;
     if (state.generatorState) model.generator.setState(state.generatorState);
     for (const [name, g] of state.layerGeneratorStates) model.layers.find((l) => l.name === name)!.generator!.setState(g);

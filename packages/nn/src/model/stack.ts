@@ -1,5 +1,5 @@
 import type { Variable } from '@tapegrad/autograd';
-import { type Generator, ShapeError, type Tensor, ValueError, fmtShape, sizeOf } from '@tapegrad/tensor';
+import { type Generator, ShapeError, type Tensor, ValueError, fmtShape, shapesEqual, sizeOf } from '@tapegrad/tensor';
 import { Layer } from './layers.js';
 
 // A stack of layers: each new layer gets a unique name and is built for the size the layer before it outputs;
@@ -64,12 +64,9 @@ export function assignWeights(params: readonly Variable[], weights: readonly Ten
   }
   params.forEach((p, i) => {
     const w = weights[i]!;
-    if (w.shape.length !== p.shape.length || w.shape.some((d, j) => d !== p.shape[j])) {
+    if (!shapesEqual(w.shape, p.shape)) {
       throw new ShapeError(`setWeights: tensor ${i} has shape ${fmtShape(w.shape)}; parameter '${p.name ?? i}' has ${fmtShape(p.shape)}`);
     }
-    const dst = p.value.data;
-    const src = w.contiguous().values();
-    const off = p.value.offset;
-    for (let j = 0; j < src.length; j++) dst[off + j] = src[j]!;
+    p.value.data.set(w.values(), p.value.offset);
   });
 }

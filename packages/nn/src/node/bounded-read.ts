@@ -146,24 +146,25 @@ function streamSource(fn: string, fd: number, label: string): ByteSource {
 function gzipSource(fn: string, gz: Uint8Array, label: string): ByteSource {
   let cached: Uint8Array = new Uint8Array(0);
   let complete = false;
+  const whole: ByteSource['whole'] = (n) => {
+    try {
+      const bytes = gunzipSync(gz, { maxOutputLength: Math.max(n, 1) });
+      return { bytes, trailing: false, length: bytes.length };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return { bytes: new Uint8Array(0), trailing: true, length: null };
+      throw corrupted(fn, label, e);
+    }
+  };
   return {
     gzip: true,
     length: null,
     prefix: (n) => {
       if (cached.length < n && !complete) ({ bytes: cached, complete } = gunzipPrefix(fn, gz, n, label));
       // all the input gave less than asked: inflate strictly (it is small) to tell a broken stream from a short one
-      if (complete && cached.length < n) cached = gzipSource(fn, gz, label).whole(n).bytes;
+      if (complete && cached.length < n) cached = whole(n).bytes;
       return cached.subarray(0, Math.min(n, cached.length));
     },
-    whole: (n) => {
-      try {
-        const bytes = gunzipSync(gz, { maxOutputLength: Math.max(n, 1) });
-        return { bytes, trailing: false, length: bytes.length };
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return { bytes: new Uint8Array(0), trailing: true, length: null };
-        throw corrupted(fn, label, e);
-      }
-    },
+    whole,
     close: () => undefined,
   };
 }

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tensor, ValueError } from '@tapegrad/tensor';
+import { Tensor, ValueError, sizeOf } from '@tapegrad/tensor';
 import type { ImageDataset } from '../io/mnist-module.js';
 import { openByteSource, type ByteSource } from './bounded-read.js';
 
@@ -105,7 +105,7 @@ function readFrom(source: ByteSource, label: string, maxItems: number | undefine
   // a length known without reading (a regular file, bytes) is checked even when only the first entries are read
   if (source.length !== null && source.length !== expected) throw lengthError(source.length, source.length > expected);
   const items = maxItems === undefined ? dims[0]! : Math.min(maxItems, dims[0]!);
-  const itemElements = dims.slice(1).reduce((a, b) => a * b, 1);
+  const itemElements = sizeOf(dims.slice(1));
   let bytes: Uint8Array;
   if (items === dims[0]) {
     const whole = source.whole(expected);

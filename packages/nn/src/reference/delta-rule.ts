@@ -7,6 +7,7 @@ import {
   lossGradientFormula,
   lossValue,
   matToTensor,
+  timesTransposed,
   weightGradients,
   type BackpropResult,
   type LayerGradients,
@@ -113,20 +114,4 @@ export function applyActivationBackward(act: ReferenceActivation, g: Mat, net: M
     for (let i = 0; i < d.length; i++) d[i] = g.data[i]! * fp[i]!;
   }
   return { data: d, rows: n, cols: m };
-}
-
-/** δ·Wᵀ: sends the deltas of a layer back through its weights (`Σ_k δ_k w_jk` for every unit j below). */
-function timesTransposed(delta: Mat, W: Mat): Mat {
-  const n = delta.rows;
-  const k = W.rows;
-  const m = W.cols;
-  const out = new Float64Array(n * k);
-  for (let i = 0; i < n; i++) {
-    for (let p = 0; p < k; p++) {
-      let s = 0;
-      for (let j = 0; j < m; j++) s += delta.data[i * m + j]! * W.data[p * m + j]!;
-      out[i * k + p] = s;
-    }
-  }
-  return { data: out, rows: n, cols: k };
 }

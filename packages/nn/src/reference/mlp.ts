@@ -316,6 +316,22 @@ export function weightGradients(a: Mat, delta: Mat): { dW: Tensor; db: Tensor } 
   return { dW: new Tensor(dW, [k, m]), db: vecToTensor(db) };
 }
 
+/** δ·Wᵀ: sends the deltas of a layer back through its weights (`Σ_k δ_k w_jk` for every unit j below). */
+export function timesTransposed(delta: Mat, W: Mat): Mat {
+  const n = delta.rows;
+  const k = W.rows;
+  const m = W.cols;
+  const out = new Float64Array(n * k);
+  for (let i = 0; i < n; i++) {
+    for (let p = 0; p < k; p++) {
+      let s = 0;
+      for (let j = 0; j < m; j++) s += delta.data[i * m + j]! * W.data[p * m + j]!;
+      out[i * k + p] = s;
+    }
+  }
+  return { data: out, rows: n, cols: k };
+}
+
 /** The loss E of a {@link ReferenceMlp} on one batch (the forward pass only; used by finite-difference checks). */
 export function referenceLoss(net: ReferenceMlp, x: Tensor, targets: Tensor): number {
   const fp = forward('referenceLoss', net, x, targets);

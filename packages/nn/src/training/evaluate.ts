@@ -1,9 +1,17 @@
 import { noGrad, variable } from '@tapegrad/autograd';
-import { ShapeError, Tensor, fmtShape, sizeOf } from '@tapegrad/tensor';
-import { dataDType, isTraining, setTraining, toFloatArray } from '../model/forward.js';
+import { ShapeError, type Tensor, fmtShape } from '@tapegrad/tensor';
+import { isTraining, setTraining } from '../model/forward.js';
 import type { Layer } from '../model/layers.js';
-import { resolveMetricName } from './metrics.js';
-import { type FusedOutput, type MetricSpec, type Objective, forwardLoss, labelShape, metricValue, toInt32 } from './objective.js';
+import {
+  type FusedOutput,
+  type MetricSpec,
+  type Objective,
+  type Samples,
+  batchTensors,
+  flatSamples,
+  forwardLoss,
+  metricValue,
+} from './objective.js';
 
 /**
  * Loss and metrics of (x, y) in inference mode under noGrad, `batchSize` samples at a time, each averaged over
@@ -17,15 +25,18 @@ export function evaluateBatches(
   y: Tensor,
   batchSize: number,
 ): Record<string, number> {
-  const sparse = objective.lossName === 'sparseCategoricalCrossentropy';
-  const n = x.shape[0]!;
-  const featShape = x.shape.slice(1);
-  const yShape = labelShape(y, sparse);
-  const f = sizeOf(featShape);
-  const yw = sizeOf(yShape);
-  const dtype = dataDType(layers);
-  const xd = toFloatArray(x, dtype);
-  const yd = sparse ? toInt32(y).values() : toFloatArray(y, dtype);
+  return evaluateSamples(layers, objective, fused, flatSamples(layers, objective.lossName, x, y), batchSize);
+}
+
+/** {@link evaluateBatches} on samples already flattened (a validation set, flattened once per `fit`). */
+export function evaluateSamples(
+  layers: readonly Layer[],
+  objective: Objective,
+  fused: FusedOutput,
+  s: Samples,
+  batchSize: number,
+): Record<string, number> {
+  const { n, f, yw } = s;
   const metrics = objective.metrics;
   const wasTraining = isTraining(layers);
   setTraining(layers, false);
@@ -35,8 +46,7 @@ export function evaluateBatches(
     noGrad(() => {
       for (let start = 0; start < n; start += batchSize) {
         const m = Math.min(batchSize, n - start);
-        const xb = new Tensor(xd.subarray(start * f, (start + m) * f), [m, ...featShape]);
-        const yb = new Tensor(yd.subarray(start * yw, (start + m) * yw), sparse ? [m] : [m, ...yShape]);
+        const [xb, yb] = batchTensors(s, s.xd.subarray(start * f, (start + m) * f), s.yd.subarray(start * yw, (start + m) * yw), m);
         const { out, loss } = forwardLoss(layers, objective, fused, variable(xb), yb);
         lossSum += loss.item() * m;
         for (let j = 0; j < metrics.length; j++) sums[j] += metricValue(metrics[j]!.spec, out.value, yb, fused, objective.lossName) * m;
@@ -52,7 +62,6 @@ export function evaluateBatches(
 
 /** One metric of predictions `p` of the samples `x` against labels `y` (one-hot or integer classes). */
 export function scorePredictions(metric: MetricSpec, p: Tensor, x: Tensor, y: Tensor, lossName: string | null): number {
-  if (typeof metric === 'string') resolveMetricName(metric, 'score');
   if (y.shape[0] !== x.shape[0]) {
     throw new ShapeError(
       `score: x has ${x.shape[0]} samples but y has ${y.shape[0]} (shape ${fmtShape(y.shape)}); expected one label per sample`,

@@ -1,13 +1,13 @@
 import { type Variable, variable } from '@tapegrad/autograd';
 import type { Optimizer } from '@tapegrad/optim';
-import { type Generator, Tensor, ValueError, shuffle as shuffleInPlace, sizeOf } from '@tapegrad/tensor';
-import { dataDType, setTraining, toFloatArray } from '../model/forward.js';
+import { type Generator, Tensor, ValueError, allocate, shuffle as shuffleInPlace } from '@tapegrad/tensor';
+import { setTraining } from '../model/forward.js';
 import type { Layer } from '../model/layers.js';
 import type { CallbackList } from './callback-list.js';
 import { gatherRows } from './data.js';
-import { evaluateBatches } from './evaluate.js';
+import { evaluateSamples } from './evaluate.js';
 import { History } from './history.js';
-import { type FusedOutput, type Objective, forwardLoss, labelShape, metricValue, toInt32 } from './objective.js';
+import { type FusedOutput, type Objective, batchTensors, flatSamples, forwardLoss, metricValue } from './objective.js';
 import type { ProgressBar } from './progress.js';
 
 /** What the loop reads and writes on the model: the stop flag callbacks set, the epoch count and the last History. */
@@ -48,19 +48,12 @@ export function* fitLoop(plan: FitPlan): Iterator<'batch' | 'epoch', History, un
   const { layers, optimizer, objective, fused, validation: val, epochs, initialEpoch, generator, progress, state } = plan;
   const cbs = plan.callbacks;
   const metrics = objective.metrics;
-  const n = plan.x.shape[0]!;
-  const featShape = plan.x.shape.slice(1);
-  const f = sizeOf(featShape);
-  const sparse = objective.lossName === 'sparseCategoricalCrossentropy';
-  const yShape = labelShape(plan.y, sparse);
-  const yw = sizeOf(yShape);
-  // the data is cast to the parameters' dtype: float32, or float64 for a model built in float64
-  const dtype = dataDType(layers);
-  const xd = toFloatArray(plan.x, dtype);
-  const yd = sparse ? toInt32(plan.y).values() : toFloatArray(plan.y, dtype);
+  const s = flatSamples(layers, objective.lossName, plan.x, plan.y);
+  const valSamples = val && flatSamples(layers, objective.lossName, val[0], val[1]);
+  const { n, f, yw } = s;
   const bs = Math.min(plan.batchSize, n);
-  const xBuf = dtype === 'float64' ? new Float64Array(bs * f) : new Float32Array(bs * f);
-  const yBuf = sparse ? new Int32Array(bs * yw) : dtype === 'float64' ? new Float64Array(bs * yw) : new Float32Array(bs * yw);
+  const xBuf = allocate(s.dtype, bs * f);
+  const yBuf = allocate(s.sparse ? 'int32' : s.dtype, bs * yw);
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   const steps = Math.ceil(n / bs);
@@ -93,19 +86,14 @@ export function* fitLoop(plan: FitPlan): Iterator<'batch' | 'epoch', History, un
       for (let step = 0; step < steps; step++) {
         const start = step * bs;
         const m = Math.min(bs, n - start);
-        gatherRows(xd, f, order, start, m, xBuf);
-        gatherRows(yd, yw, order, start, m, yBuf);
-        const xb = new Tensor(m === bs ? xBuf : xBuf.subarray(0, m * f), [m, ...featShape]);
-        const yb = new Tensor(m === bs ? yBuf : yBuf.subarray(0, m * yw), sparse ? [m] : [m, ...yShape]);
+        gatherRows(s.xd, f, order, start, m, xBuf);
+        gatherRows(s.yd, yw, order, start, m, yBuf);
+        const [xb, yb] = batchTensors(s, m === bs ? xBuf : xBuf.subarray(0, m * f), m === bs ? yBuf : yBuf.subarray(0, m * yw), m);
         cbs.onBatchBegin(step, { batch: step, size: m });
-        let batchLoss: number;
-        let out: Tensor;
-        if (optimizer.perExample) {
-          ({ loss: batchLoss, out } = perExampleSteps(plan, xb, yb));
-        } else {
-          const where = hasTerminateOnNaN ? null : `fit: the loss became {loss} at epoch ${epoch + 1}, batch ${step + 1}`;
-          ({ loss: batchLoss, out } = trainStep(plan, xb, yb, where, gradients));
-        }
+        const where = hasTerminateOnNaN ? null : `fit: the loss became {loss} at epoch ${epoch + 1}, batch ${step + 1}`;
+        const { loss: batchLoss, out } = optimizer.perExample
+          ? perExampleSteps(plan, xb, yb, where)
+          : trainStep(plan, xb, yb, where, gradients);
         lossSum += batchLoss * m;
         seen += m;
         const logs: Record<string, number> = { batch: step, size: m, loss: batchLoss };
@@ -123,8 +111,8 @@ export function* fitLoop(plan: FitPlan): Iterator<'batch' | 'epoch', History, un
       }
       const logs: Record<string, number> = { loss: lossSum / Math.max(seen, 1) };
       for (let j = 0; j < metrics.length; j++) logs[metrics[j]!.key] = metricSums[j]! / Math.max(seen, 1);
-      if (val) {
-        const v = evaluateBatches(layers, objective, fused, val[0], val[1], Math.max(bs, 256));
+      if (valSamples) {
+        const v = evaluateSamples(layers, objective, fused, valSamples, Math.max(bs, 256));
         setTraining(layers, true);
         for (const k of Object.keys(v)) logs[`val_${k}`] = v[k]!;
       }
@@ -164,11 +152,7 @@ export function trainStep(
   const { layers, params, optimizer, objective, fused } = plan;
   const { out, loss } = forwardLoss(layers, objective, fused, variable(xb), yb);
   const value = loss.item();
-  if (nonFinite !== null && !Number.isFinite(value)) {
-    throw new ValueError(
-      `${nonFinite.replace('{loss}', String(value))}; lower the learning rate, check the data, or add a TerminateOnNaN callback`,
-    );
-  }
+  checkLoss(value, nonFinite, '');
   for (const p of params) {
     if (reuse !== null && p.grad !== null) reuse.set(p, p.grad);
     p.grad = null;
@@ -185,15 +169,12 @@ export function trainStep(
  */
 export function trainOnBatch(plan: StepPlan, x: Tensor, y: Tensor): Record<string, number> {
   const { layers, objective, fused } = plan;
-  const sparse = objective.lossName === 'sparseCategoricalCrossentropy';
-  const dtype = dataDType(layers);
-  const xb = new Tensor(toFloatArray(x, dtype), x.shape);
-  const yb = sparse ? toInt32(y) : new Tensor(toFloatArray(y, dtype), y.shape);
+  const s = flatSamples(layers, objective.lossName, x, y);
+  const [xb, yb] = batchTensors(s, s.xd, s.yd, s.n);
   setTraining(layers, true);
   try {
-    const { loss, out } = plan.optimizer.perExample
-      ? perExampleSteps(plan, xb, yb)
-      : trainStep(plan, xb, yb, 'trainOnBatch: the loss became {loss}');
+    const where = 'trainOnBatch: the loss became {loss}';
+    const { loss, out } = plan.optimizer.perExample ? perExampleSteps(plan, xb, yb, where) : trainStep(plan, xb, yb, where);
     const logs: Record<string, number> = { loss };
     for (const m of objective.metrics) logs[m.key] = metricValue(m.spec, out, yb, fused, objective.lossName);
     return logs;
@@ -202,28 +183,36 @@ export function trainOnBatch(plan: StepPlan, x: Tensor, y: Tensor): Record<strin
   }
 }
 
-/** The 'iterative' optimizer: one update after every single example; returns the batch's mean loss and outputs. */
-function perExampleSteps(plan: StepPlan, xb: Tensor, yb: Tensor): { loss: number; out: Tensor } {
+/**
+ * The 'iterative' optimizer: one update after every single example; returns the batch's mean loss and outputs.
+ * `nonFinite` as in {@link trainStep}, the example named after it.
+ */
+function perExampleSteps(plan: StepPlan, xb: Tensor, yb: Tensor, nonFinite: string | null): { loss: number; out: Tensor } {
   const { layers, params, optimizer, objective, fused } = plan;
   const m = xb.shape[0]!;
   const k = layers[layers.length - 1]!.outputSize!;
-  const out = xb.dtype === 'float64' ? new Float64Array(m * k) : new Float32Array(m * k);
+  const out = allocate(xb.dtype, m * k);
   let sum = 0;
   for (let i = 0; i < m; i++) {
-    const xi = xb.slice([i, i + 1]);
-    const yi = yb.slice([i, i + 1]);
-    const { out: o, loss } = forwardLoss(layers, objective, fused, variable(xi), yi);
+    const { out: o, loss } = forwardLoss(layers, objective, fused, variable(xb.slice([i, i + 1])), yb.slice([i, i + 1]));
     const l = loss.item();
-    if (!Number.isFinite(l)) {
-      throw new ValueError(`fit: the loss became ${l} at example ${i} of a batch; lower the learning rate or check the data`);
-    }
+    checkLoss(l, nonFinite, `, example ${i + 1} of the batch`);
     sum += l;
     for (const p of params) p.grad = null;
     loss.backward();
     optimizer.step();
-    out.set(o.value.contiguous().values(), i * k);
+    out.set(o.value.values(), i * k);
   }
   return { loss: sum / m, out: new Tensor(out, [m, k]) };
+}
+
+/** Refuses a NaN or infinite loss with the message `nonFinite` (its `{loss}` filled in, then `where`) unless it is null. */
+function checkLoss(value: number, nonFinite: string | null, where: string): void {
+  if (nonFinite !== null && !Number.isFinite(value)) {
+    throw new ValueError(
+      `${nonFinite.replace('{loss}', String(value))}${where}; lower the learning rate, check the data, or add a TerminateOnNaN callback`,
+    );
+  }
 }
 
 /** Runs the loop to the end synchronously; a callback that returns a Promise is an error here (use {@link runFitAsync}). */

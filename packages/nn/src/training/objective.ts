@@ -1,6 +1,6 @@
 import { type Variable, softmaxCrossEntropy } from '@tapegrad/autograd';
-import { Tensor, sigmoid as sigmoidKernel, softmax as softmaxKernel } from '@tapegrad/tensor';
-import { forward } from '../model/forward.js';
+import { Tensor, sigmoid as sigmoidKernel, sizeOf, softmax as softmaxKernel, type TypedArray } from '@tapegrad/tensor';
+import { dataDType, forward, toFloatArray } from '../model/forward.js';
 import { Dense, type Layer } from '../model/layers.js';
 import { toCategorical } from './data.js';
 import { binaryCrossentropy, type LossFn, type LossName } from './losses.js';
@@ -79,14 +79,48 @@ function probs(logits: Tensor, fused: Exclude<FusedOutput, null>): Tensor {
   return fused === 'sigmoid' ? sigmoidKernel(logits) : softmaxKernel(logits, -1);
 }
 
-/** Per-sample label shape: `[]` for sparse labels, `[1]` for 1-D labels of a single-output model. */
-export function labelShape(y: Tensor, sparse: boolean): number[] {
-  if (sparse) return [];
-  const s = y.shape.slice(1);
-  return s.length === 0 ? [1] : s;
-}
-
 /** The tensor as int32 (sparse class labels), converted only when it is not already. */
 export function toInt32(t: Tensor): Tensor {
   return t.dtype === 'int32' ? t : t.astype('int32');
+}
+
+/** Checked samples as flat row-major arrays, what every training and evaluation batch is cut from. */
+export interface Samples {
+  n: number;
+  /** The float dtype of the features (the parameters' dtype); labels have it too unless they are sparse. */
+  dtype: 'float32' | 'float64';
+  /** Per-sample feature shape, and its size `f`. */
+  featShape: number[];
+  f: number;
+  /** Per-sample label shape (`[]` for sparse labels, `[1]` for 1-D labels of a single output), and its size `yw`. */
+  yShape: number[];
+  yw: number;
+  sparse: boolean;
+  xd: Float32Array | Float64Array;
+  /** Labels: int32 class indices for a sparse loss. */
+  yd: TypedArray;
+}
+
+/** (x, y) as {@link Samples}: features (and dense labels) cast to the layers' parameter dtype; a copy only when needed. */
+export function flatSamples(layers: readonly Layer[], lossName: string | null, x: Tensor, y: Tensor): Samples {
+  const sparse = lossName === 'sparseCategoricalCrossentropy';
+  const dtype = dataDType(layers);
+  const featShape = x.shape.slice(1);
+  const yShape = sparse ? [] : y.ndim === 1 ? [1] : y.shape.slice(1);
+  return {
+    n: x.shape[0]!,
+    dtype,
+    featShape,
+    f: sizeOf(featShape),
+    yShape,
+    yw: sizeOf(yShape),
+    sparse,
+    xd: toFloatArray(x, dtype),
+    yd: sparse ? toInt32(y).values() : toFloatArray(y, dtype),
+  };
+}
+
+/** The batch tensors `[m, …featShape]` and `[m]` (sparse) or `[m, …yShape]` over `m` samples' flat values. */
+export function batchTensors(s: Samples, xv: TypedArray, yv: TypedArray, m: number): [Tensor, Tensor] {
+  return [new Tensor(xv, [m, ...s.featShape]), new Tensor(yv, s.sparse ? [m] : [m, ...s.yShape])];
 }

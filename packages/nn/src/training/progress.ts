@@ -30,10 +30,14 @@ export function formatDuration(seconds: number): string {
 
 /** Formats logs as `loss: 0.1234 - accuracy: 0.9612` (Keras order as given). */
 export function formatLogs(logs: Record<string, number>): string {
+  return logParts(logs).join(' - ');
+}
+
+/** `loss: 0.1234`, `accuracy: 0.9612`, … one part per log but `time` and `lr` (see {@link formatLogs}). */
+function logParts(logs: Record<string, number>): string[] {
   return Object.keys(logs)
     .filter((k) => k !== 'time' && k !== 'lr')
-    .map((k) => `${k}: ${formatNumber(logs[k]!)}`)
-    .join(' - ');
+    .map((k) => `${k}: ${formatNumber(logs[k]!)}`);
 }
 
 function formatNumber(v: number): string {
@@ -155,10 +159,4 @@ export class ProgressBar {
     if (filled >= w) return `[${'='.repeat(w)}]`;
     return `[${'='.repeat(filled)}>${'.'.repeat(w - filled - 1)}]`;
   }
-}
-
-/** `loss: 0.1234`, `accuracy: 0.9612`, … as separate parts (see {@link formatLogs}). */
-function logParts(logs: Record<string, number>): string[] {
-  const text = formatLogs(logs);
-  return text === '' ? [] : text.split(' - ');
 }

@@ -1,12 +1,25 @@
 /**
- * The bug museum's machinery: the two tutorials' MLP written the way they wrote it (a forward pass, ∂E/∂o, the delta
- * rule with no shortcuts), with one bug switched on at a time, and the checks that catch it — central finite
- * differences of the loss the code actually computes, and the autograd of the correct network.
+ * The bug museum's machinery: the two tutorials' MLP — a forward pass, ∂E/∂o, the delta rule with no shortcuts —
+ * built from the reference's pieces (reference/mlp.ts, delta-rule.ts) with one tutorial bug switched in at a time,
+ * and the checks that catch it: central finite differences of the loss the code actually computes, and the
+ * autograd of the correct network.
  */
 import { Generator, Tensor, randn, tensor } from '@tapegrad/tensor';
 import { expect } from 'vitest';
 import { explainBackprop, gradientError, numericGradients, randomReferenceMlp, type ReferenceMlp } from '../../src/reference/index.js';
-import { activate, affine, toMat, type Mat, type ReferenceActivation } from '../../src/reference/mlp.js';
+import { applyActivationBackward } from '../../src/reference/delta-rule.js';
+import {
+  activate,
+  affine,
+  lossGradient,
+  lossValue,
+  timesTransposed,
+  toMat,
+  weightGradients,
+  type Mat,
+  type ReferenceActivation,
+  type ReferenceLoss,
+} from '../../src/reference/mlp.js';
 
 /** A bug of the forward pass: the code computes a different function, so only its own loss's FD can judge it. */
 export type ForwardBug =
@@ -62,127 +75,71 @@ function tutorialActivation(act: ReferenceActivation, z: Mat, bug: Bug): Mat {
   return activate(act, z);
 }
 
-/** The loss the tutorial's network actually computes (mean over the batch; the conventions of the reference). */
+/** The loss the tutorial's network actually computes: the reference's mean loss of its (possibly buggy) output. */
 export function tutorialLoss(bug: Bug): (net: ReferenceMlp, x: Tensor, t: Tensor) => number {
   return (net, x, t) => {
     const { outs } = tutorialForward(net, x, bug);
-    const o = outs[outs.length - 1]!;
-    const td = t.astype('float64').data;
-    let s = 0;
-    for (let i = 0; i < o.data.length; i++) {
-      const p = o.data[i]!;
-      const y = td[i]!;
-      if (net.loss === 'mse') s += (p - y) ** 2 / o.data.length;
-      else if (net.loss === 'bce') s -= (y * Math.log(p) + (1 - y) * Math.log(1 - p)) / o.data.length;
-      else if (y !== 0) s -= (y * Math.log(p)) / o.rows;
-    }
-    return s;
+    return lossValue(net.loss as ReferenceLoss, outs[outs.length - 1]!, toMat(t));
   };
 }
 
-/** ∂E/∂o of the mean losses, as the tutorial writes it (with its error-term or 2/m bug when on). */
-function outputGradient(loss: string, o: Mat, td: ArrayLike<number>, bug: Bug): Float64Array {
-  const { rows: n, cols: m } = o;
-  const g = new Float64Array(n * m);
-  for (let i = 0; i < n * m; i++) {
-    const p = o.data[i]!;
-    const y = td[i]!;
-    const err = bug === 'sigmoid-sign-error-term' ? y - p : p - y;
-    if (loss === 'mse') g[i] = bug === 'mse-missing-2-over-m' ? err / n : (2 * err) / (n * m);
-    else if (loss === 'bce') g[i] = err / (p * (1 - p) * n * m);
-    else g[i] = y === 0 ? 0 : -y / (p * n);
-  }
+/** ∂E/∂o of the mean losses: the reference's, or as the tutorial wrote it with its error-term or 2/m bug. */
+function outputGradient(loss: ReferenceLoss, o: Mat, t: Mat, bug: Bug): Mat {
+  const g = lossGradient(loss, o, t);
+  const d = g.data;
+  if (bug === 'mse-missing-2-over-m' && loss === 'mse') for (let i = 0; i < d.length; i++) d[i] = (o.data[i]! - t.data[i]!) / o.rows;
+  // (t − o) written for the error (o − t) of mse and bce; cce's −t/(o·n) has no error term
+  if (bug === 'sigmoid-sign-error-term' && loss !== 'cce') for (let i = 0; i < d.length; i++) d[i] = -d[i]!;
   return g;
 }
 
 /** The last row of a matrix, as a one-row matrix. */
 const lastRow = (a: Mat): Mat => ({ data: a.data.slice((a.rows - 1) * a.cols), rows: 1, cols: a.cols });
 
-/** Σ over the rows of a matrix, as a one-row array. */
-function columnSums(g: Float64Array, n: number, m: number): Float64Array {
-  const s = new Float64Array(m);
-  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) s[j] += g[i * m + j]!;
-  return s;
+/** Σ over the rows of a matrix, as a one-row matrix. */
+function columnSums(g: Mat): Mat {
+  const s = new Float64Array(g.cols);
+  for (let i = 0; i < g.rows; i++) for (let j = 0; j < g.cols; j++) s[j] += g.data[i * g.cols + j]!;
+  return { data: s, rows: 1, cols: g.cols };
 }
 
 /** The delta rule as the tutorials wrote it, with one bug switched on (no shortcuts, so every path is exercised). */
 export function tutorialGradients(net: ReferenceMlp, x: Tensor, t: Tensor, bug: Bug): { dW: Tensor; db: Tensor }[] {
   let { inputs, nets, outs } = tutorialForward(net, x, bug);
   const L = net.weights.length;
-  const o = outs[L - 1]!;
-  let g = outputGradient(net.loss, o, t.astype('float64').data, bug);
-  let n = o.rows;
+  let g = outputGradient(net.loss as ReferenceLoss, outs[L - 1]!, toMat(t), bug);
   if (bug === 'last-example-batch-mean') {
     // The per-example loop left only the last example's activations behind; the error is the batch mean
     // (g already carries 1/n, so the mean of the per-example errors n·g_i is Σ_i g_i).
-    g = columnSums(g, n, o.cols);
+    g = columnSums(g);
     [inputs, nets, outs] = [inputs.map(lastRow), nets.map(lastRow), outs.map(lastRow)];
-    n = 1;
   }
   const grads: { dW: Tensor; db: Tensor }[] = new Array(L);
   for (let l = L - 1; l >= 0; l--) {
     const delta = layerDelta(net.activations[l] as ReferenceActivation, g, nets[l]!, outs[l]!, bug);
     grads[l] = layerGradients(inputs[l]!, delta, bug);
-    if (l > 0) g = timesTransposed(delta, n, toMat(net.weights[l]!));
+    if (l > 0) g = timesTransposed(delta, toMat(net.weights[l]!));
   }
   return grads;
 }
 
-/** δ = ∂E/∂net of one layer from g = ∂E/∂a (through the softmax Jacobian, or elementwise f′). */
-function layerDelta(act: ReferenceActivation, g: Float64Array, z: Mat, out: Mat, bug: Bug): Float64Array {
-  const { rows: n, cols: k } = z;
-  const delta = new Float64Array(n * k);
-  if (act === 'softmax' && bug !== 'softmax-diagonal-jacobian') {
-    // δ = gᵀJ with J = diag(s) − s·sᵀ, where s should be the output o = softmax(net) — not softmax(o).
-    const s = bug === 'softmax-derivative-of-output' ? activate('softmax', out).data : out.data;
-    for (let i = 0; i < n; i++) {
-      let dot = 0;
-      for (let j = 0; j < k; j++) dot += g[i * k + j]! * s[i * k + j]!;
-      for (let j = 0; j < k; j++) delta[i * k + j] = s[i * k + j]! * (g[i * k + j]! - dot);
-    }
-    return delta;
-  }
-  const a = out.data;
-  for (let i = 0; i < n * k; i++) {
-    let d: number;
-    if (act === 'relu') d = z.data[i]! > (bug === 'relu-threshold-at-1' ? 1 : 0) ? 1 : 0;
-    else if (act === 'sigmoid' || act === 'softmax') d = a[i]! * (1 - a[i]!);
-    else if (act === 'tanh') d = 1 - a[i]! * a[i]!;
-    else d = 1;
-    delta[i] = g[i]! * d;
-  }
-  return delta;
+/** δ = ∂E/∂net of one layer from g = ∂E/∂a: the reference's (f′ elementwise, or softmax's gᵀJ) unless a bug changes it. */
+function layerDelta(act: ReferenceActivation, g: Mat, z: Mat, out: Mat, bug: Bug): Mat {
+  if (act === 'relu' && bug === 'relu-threshold-at-1') return { ...g, data: g.data.map((v, i) => v * (z.data[i]! > 1 ? 1 : 0)) };
+  // softmax′ taken elementwise as o(1 − o), which is sigmoid's derivative
+  if (act === 'softmax' && bug === 'softmax-diagonal-jacobian') return applyActivationBackward('sigmoid', g, z, out);
+  // J = diag(s) − s·sᵀ should be taken at the output o = softmax(net), not at softmax(o)
+  if (act === 'softmax' && bug === 'softmax-derivative-of-output') return applyActivationBackward(act, g, z, activate('softmax', out));
+  return applyActivationBackward(act, g, z, out);
 }
 
-/** ∂E/∂W = xᵀδ and ∂E/∂b = Σ δ (with the double-average or missing-input bug when on). */
-function layerGradients(x: Mat, delta: Float64Array, bug: Bug): { dW: Tensor; db: Tensor } {
-  const n = x.rows;
-  const k = delta.length / n;
-  const scale = bug === 'double-batch-average' ? 1 / n : 1;
-  const dW = new Float64Array(x.cols * k);
-  const db = new Float64Array(k);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < k; j++) db[j] += delta[i * k + j]! * scale;
-    for (let p = 0; p < x.cols; p++) {
-      const input = bug === 'weight-gradient-without-input' ? 1 : x.data[i * x.cols + p]!;
-      for (let j = 0; j < k; j++) dW[p * k + j] += input * delta[i * k + j]! * scale;
-    }
-  }
-  return { dW: new Tensor(dW, [x.cols, k]), db: new Tensor(db, [k]) };
-}
-
-/** g ← δ·Wᵀ: the error sent back to the layer below. */
-function timesTransposed(delta: Float64Array, n: number, W: Mat): Float64Array {
-  const k = W.cols;
-  const next = new Float64Array(n * W.rows);
-  for (let i = 0; i < n; i++) {
-    for (let p = 0; p < W.rows; p++) {
-      let s = 0;
-      for (let j = 0; j < k; j++) s += delta[i * k + j]! * W.data[p * k + j]!;
-      next[i * W.rows + p] = s;
-    }
-  }
-  return next;
+/** ∂E/∂W = xᵀδ and ∂E/∂b = Σ δ: the reference's, unless the missing-input or double-average bug is on. */
+function layerGradients(x: Mat, delta: Mat, bug: Bug): { dW: Tensor; db: Tensor } {
+  // Σ_i δ_ij for Σ_i x_ip·δ_ij: every input taken as 1
+  if (bug === 'weight-gradient-without-input') return weightGradients({ ...x, data: new Float64Array(x.data.length).fill(1) }, delta);
+  const { dW, db } = weightGradients(x, delta);
+  // δ already carries the 1/n of the mean loss, and the tutorial divides by n again
+  return bug === 'double-batch-average' ? { dW: dW.div(x.rows), db: db.div(x.rows) } : { dW, db };
 }
 
 /** The tolerance of the finite-difference check: |Δ| ≤ atol + rtol·|reference|. */
@@ -268,9 +225,4 @@ export function expectInvisible(r: ExhibitResult, label: string): void {
 }
 
 /** −t as a new float64 tensor. */
-export function negate(t: Tensor): Tensor {
-  const v = t.astype('float64');
-  const d = v.data;
-  for (let i = 0; i < d.length; i++) d[i] = -d[i]!;
-  return v;
-}
+export const negate = (t: Tensor): Tensor => t.astype('float64').neg();
