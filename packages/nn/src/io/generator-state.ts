@@ -1,13 +1,10 @@
-import { ValueError } from '@tapegrad/tensor';
+import { ValueError, type GeneratorState } from '@tapegrad/tensor';
 import { crc32Hex } from './binary.js';
 import { checkSeed } from './limits.js';
 import { checkExactKeys, describe, isPlainObject } from './safe-json.js';
 
 // A generator's state in a model file. The generator is seedrandom's Alea: three fractions s0..s2 in [0, 1) with
 // 32 bits each and a carry c in [0, 2091639], plus the spare normal draw of Box–Muller. Version 2 adds a CRC-32.
-
-/** A generator's saved state, as `Generator.getState` returns it. */
-export type GeneratorState = { seed: number | string; prng: { c: number; s0: number; s1: number; s2: number }; spare: number | null };
 
 /** A generator state as version 2 stores it: the state and the CRC-32 of its canonical text. */
 export type StoredGeneratorState = GeneratorState & { crc32: string };
@@ -25,10 +22,7 @@ function stateChecksum(g: GeneratorState): string {
 }
 
 /** A generator state (checked like a read one, so save refuses what load would) with its checksum, for version 2. */
-export function writeGeneratorState(
-  where: string,
-  state: { seed: number | string; prng: object; spare: number | null },
-): StoredGeneratorState {
+export function writeGeneratorState(where: string, state: GeneratorState): StoredGeneratorState {
   const g = readGeneratorState(where, state, false);
   return { ...g, crc32: stateChecksum(g) };
 }

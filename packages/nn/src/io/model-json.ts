@@ -3,7 +3,8 @@ import type { OptimizerState } from '@tapegrad/optim';
 import { Dense, type Layer, type LayerConfig } from '../model/layers.js';
 import type { CompileOptions } from '../training/compile.js';
 import type { MetricSpec } from '../training/objective.js';
-import { readGeneratorState, writeGeneratorState, type GeneratorState, type StoredGeneratorState } from './generator-state.js';
+import type { GeneratorState } from '@tapegrad/tensor';
+import { readGeneratorState, writeGeneratorState, type StoredGeneratorState } from './generator-state.js';
 import { layerFromConfig } from './layer-config.js';
 import { MAX_LAYERS, MAX_NAME_LENGTH, MAX_PARAMETERS, checkCount, checkInputShape, checkSeed } from './limits.js';
 import {
@@ -21,8 +22,6 @@ import { WEIGHTS_FORMAT, WEIGHTS_VERSION, decodeTensors, encodeTensors } from '.
 // states and the weights. This build writes version 2 and reads versions 1 and 2 (docs/model-format.md). Writing
 // takes plain data gathered from a model; reading checks every field and hands back plain data and the layers,
 // with every size counted before anything is allocated.
-
-export type { GeneratorState } from './generator-state.js';
 
 /** The format version this build writes. */
 export const MODEL_VERSION = 2;
@@ -60,8 +59,8 @@ export interface ModelParts {
   optimizerState: OptimizerState | null;
   /** The parameters the optimizer updates, in its order (what its state is stored against). */
   trainable: ParameterInfo[];
-  generatorState: { seed: number | string; prng: object; spare: number | null };
-  layerGeneratorStates: Record<string, { seed: number | string; prng: object; spare: number | null }>;
+  generatorState: GeneratorState;
+  layerGeneratorStates: Record<string, GeneratorState>;
   epoch: number;
   weights: Record<string, Tensor>;
 }
