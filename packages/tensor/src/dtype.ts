@@ -24,7 +24,7 @@ export function dtypeOf(data: TypedArray): DType {
 }
 
 /** True for the floating dtypes. */
-export const isFloat = (dtype: DType): boolean => dtype !== 'int32';
+export const isFloat = (dtype: DType): dtype is 'float32' | 'float64' => dtype !== 'int32';
 
 /** The dtype a float-valued op (exp, mean, div, matmul, …) computes in: int32 gives float32, floats are kept. */
 export const floatDtype = (dtype: DType): DType => (dtype === 'int32' ? 'float32' : dtype);

@@ -3,10 +3,10 @@
  * in place; the backward is two matrix products and a column sum on tensors — `matmul` reads the transposed
  * operands `W.T` and `xᵀ` in place through the GEMM transpose flag, so nothing is transposed in memory.
  */
-import { add, matmul, sizeOf, zeros, type Tensor } from '@tapegrad/tensor';
+import { add, isFloat, matmul, sizeOf, zeros, type Tensor } from '@tapegrad/tensor';
 import { addRowVector, columnSum, gemm } from '@tapegrad/tensor/backend';
 import type { OpContext } from '../core.js';
-import { isFloat, type FloatArray } from './ownership.js';
+import type { FloatArray } from './ownership.js';
 
 /** y = x·W + b, the bias added into the product in place when it is a contiguous 1-D vector of the same dtype. */
 export function fusedLinearForward([x, w, b]: Tensor[]): Tensor {

@@ -4,15 +4,10 @@
  * `Op.fastBackward` — so the engine may keep such a tensor as a leaf's `.grad` as it is, without a copy and
  * without any mark on the tensor: the engine knows which gradients came from a fast backward.
  */
-import type { DType, Tensor } from '@tapegrad/tensor';
+import type { Tensor } from '@tapegrad/tensor';
 
 /** Float storage of a tensor the fused loops handle. */
 export type FloatArray = Float32Array | Float64Array;
-
-/** True when `dtype` is one the fused loops handle. */
-export function isFloat(dtype: DType): dtype is 'float32' | 'float64' {
-  return dtype === 'float32' || dtype === 'float64';
-}
 
 /**
  * True when `t` is exactly its storage: contiguous, from offset 0, with no element of `data` beyond its own —

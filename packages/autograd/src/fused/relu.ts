@@ -1,8 +1,8 @@
 /** The fused backward of relu: one masking pass (a backend kernel) instead of building the mask and multiplying. */
-import { zeros, type Tensor } from '@tapegrad/tensor';
+import { isFloat, zeros, type Tensor } from '@tapegrad/tensor';
 import { reluBackward } from '@tapegrad/tensor/backend';
 import type { OpContext } from '../core.js';
-import { isFloat, type FloatArray } from './ownership.js';
+import type { FloatArray } from './ownership.js';
 
 /** ∂x = g·1[x > 0] in one pass over contiguous data of one float dtype; declines (null) otherwise. */
 export function fusedReluBackward(g: Tensor, { inputs: [x] }: OpContext): [Tensor] | null {
