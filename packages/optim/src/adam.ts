@@ -29,7 +29,8 @@ export function checkBetas(fn: string, betas: readonly number[]): [number, numbe
  * Keras flavour (ε 1e-7): "epsilon hat" — ε is added to the *uncorrected* √v, i.e.
  * θ ← θ − lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ) · m / (√v + ε), which is PyTorch's rule with ε/√(1 − β₂ᵗ) in place of ε
  * (Keras writes the moments as m ← m + (g − m)·(1 − β₁), equal up to rounding); weight decay decoupled.
- * Every step runs the backend's `adamUpdate` kernel (`@tapegrad/tensor/backend`), on any backend.
+ * Every step runs the backend's `adamUpdate` kernel (`@tapegrad/tensor/backend`), on any backend; float32 moments
+ * that decay into the subnormals (below 2⁻¹²⁶, from gradients that stay 0) are stored as 0 when ε > 0.
  */
 export class Adam extends Optimizer {
   readonly name: string = 'adam';

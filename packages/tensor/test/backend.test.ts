@@ -381,10 +381,12 @@ const adamFloat32Model: AdamUpdateFn<Float32Array> = (param, pOff, grad, gOff, m
   const f = Math.fround;
   const b1 = f(beta1), c1 = f(1 - beta1), b2 = f(beta2), c2 = f(1 - beta2), e = f(eps);
   const s = f(lr / bc1), d = f(1 / Math.sqrt(bc2));
+  const tiny = eps > 0 ? 2 ** -126 : 0;
+  const flush = (x: number): number => (Math.abs(x) < tiny ? 0 : x);
   for (let j = 0; j < n; j++) {
     const g = grad[gOff + j]!;
-    const mj = f(f(b1 * m[j]!) + f(c1 * g));
-    let vj = f(f(b2 * v[j]!) + f(c2 * f(g * g)));
+    const mj = flush(f(f(b1 * m[j]!) + f(c1 * g)));
+    let vj = flush(f(f(b2 * v[j]!) + f(c2 * f(g * g))));
     m[j] = mj;
     v[j] = vj;
     if (maxV) vj = maxV[j] = vj > maxV[j]! ? vj : maxV[j]!;
@@ -437,6 +439,46 @@ describe('training-step kernels', () => {
         if (n > 3) expect(Math.abs(pw[3 + 3]! - p0[3 + 3]!)).toBeGreaterThan(1e-3);
       }
     }
+  });
+
+  it('adamUpdate stores subnormal float32 moments as +0 when eps > 0 (not NaN, not float64, not with eps = 0), on every kernel', () => {
+    const tiny = 2 ** -126;
+    const sub = 2 ** -149; // the smallest subnormal: 0.9·sub rounds back to sub, so without the flush m stays there
+    const kernels: [string, AdamUpdateFn<Float32Array>][] = [['js', adamUpdateJs], ['model', adamFloat32Model]];
+    if (wasmSupported()) kernels.push(['wasm', adamUpdateWasm]);
+    for (const [name, kernel] of kernels) {
+      for (const amsgrad of [false, true]) {
+        // lanes: subnormal m and v with g = 0 (4 SIMD lanes + a scalar tail), NaN, normal moments that decay below 2⁻¹²⁶ or not
+        const m0 = [sub, sub, 3 * sub, -sub, sub, NaN, 0.5, tiny, -2 * tiny];
+        const n = m0.length;
+        const m = Float32Array.from(m0);
+        const v = Float32Array.from(m0, (x) => (Number.isNaN(x) ? NaN : Math.abs(x)));
+        const p = new Float32Array(n).fill(1);
+        const g = new Float32Array(n);
+        const vmax = amsgrad ? new Float32Array(n) : null;
+        kernel(p, 0, g, 0, m, v, n, 1e-3, 0.9, 0.999, 1e-8, 0.5, 0.1, vmax);
+        const at = `${name} amsgrad=${amsgrad}`;
+        expect(Array.from(m.subarray(0, 5)), at).toEqual([0, 0, 0, 0, 0]);
+        expect(Object.is(m[3], 0), at).toBe(true); // +0, not -0
+        expect(Array.from(v.subarray(0, 5)), at).toEqual([0, 0, 0, 0, 0]);
+        expect(Number.isNaN(m[5]!) && Number.isNaN(v[5]!) && Number.isNaN(p[5]!), at).toBe(true);
+        expect(m[6], at).toBe(Math.fround(0.45));
+        expect(m[7], at).toBe(0); // 0.9·2⁻¹²⁶ is subnormal
+        expect(m[8], at).toBe(Math.fround(-1.8 * tiny)); // still normal
+        expect(Array.from(p.subarray(0, 5)), at).toEqual([1, 1, 1, 1, 1]);
+      }
+      // eps = 0: no flush (m = v = 0 would make 0/0 where the subnormal pair gives a finite step)
+      const m = Float32Array.from([sub, sub, sub, sub, sub]);
+      const v = Float32Array.from([sub, sub, sub, sub, sub]);
+      const p = new Float32Array(5).fill(1);
+      kernel(p, 0, new Float32Array(5), 0, m, v, 5, 1e-3, 0.9, 0.999, 0, 0.5, 0.1);
+      expect(Array.from(m), `${name} eps=0`).toEqual([sub, sub, sub, sub, sub]);
+      expect(p.every((x) => Number.isFinite(x)), `${name} eps=0`).toBe(true);
+    }
+    // float64 storage keeps its moments as computed (2⁻¹⁴⁹ is a normal float64)
+    const m64 = Float64Array.from([sub]);
+    adamUpdateJs(new Float64Array(1), 0, new Float64Array(1), 0, m64, Float64Array.from([sub]), 1, 1e-3, 0.9, 0.999, 1e-8, 0.5, 0.1);
+    expect(m64[0]).toBe(0.9 * sub);
   });
 
   it('adamUpdate on float32 storage equals the float64 rule with the moments rounded as stored; AMSGrad uses the running max', () => {

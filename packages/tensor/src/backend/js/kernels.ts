@@ -12,10 +12,18 @@ import type { AdamUpdateFn, AddRowVectorFn, BinaryKernelFn, ColumnSumFn, ReluBac
 const fround = Math.fround;
 
 /**
+ * The magnitude below which Adam stores a float32 moment as +0: the smallest normal float32 (2⁻¹²⁶), or 0 (no
+ * flush) when ε = 0, where a flushed pair m = v = 0 would turn a finite step into 0/0. A moment that has
+ * decayed into the subnormals (a gradient that stays 0: β·m rounds back to the same subnormal forever) slows
+ * every later step's arithmetic on it several-fold, and changes a parameter by under 2⁻¹²⁶·lr/ε.
+ */
+export const adamFlushBelow = (eps: number): number => (eps > 0 ? 2 ** -126 : 0);
+
+/**
  * Adam in plain TypeScript — the reference rule (written out at `adamUpdate`), for any mix of float32 and
  * float64 arrays. Arithmetic is float64; the moments are rounded to their arrays' dtype as they are stored and
- * used as stored, so a step gives the same bits whether the gradient comes as float32 or float64 (an
- * optimizer's prepared gradient) and the same bits run to run.
+ * used as stored (float32 ones below {@link adamFlushBelow} as +0), so a step gives the same bits whether the
+ * gradient comes as float32 or float64 (an optimizer's prepared gradient) and the same bits run to run.
  * @function
  */
 export const adamUpdateJs: AdamUpdateFn = (param, pOff, grad, gOff, m, v, n, lr, beta1, beta2, eps, biasCorr1, biasCorr2, maxV = null) => {
@@ -23,9 +31,11 @@ export const adamUpdateJs: AdamUpdateFn = (param, pOff, grad, gOff, m, v, n, lr,
   const invBc2 = 1 / Math.sqrt(biasCorr2); // a multiply instead of a divide per element: ≤ 1 ulp from PyTorch's √v/√bc₂
   const c1 = 1 - beta1;
   const c2 = 1 - beta2;
-  // Round float32 moments as they are stored. One loop for both dtypes: on float64, where this branch is never
-  // taken, V8 runs it ~1.3× slower than a float64-only copy would; float32 (training) runs at full speed.
+  // Round float32 moments as they are stored, flushing subnormals to +0. One loop for both dtypes: on float64,
+  // where this branch is never taken, V8 runs it ~1.3× slower than a float64-only copy would; float32 (training)
+  // runs at full speed.
   const f32 = m instanceof Float32Array;
+  const tiny = adamFlushBelow(eps);
   if (maxV === null) {
     for (let j = 0; j < n; j++) {
       const g = grad[gOff + j]!;
@@ -34,6 +44,8 @@ export const adamUpdateJs: AdamUpdateFn = (param, pOff, grad, gOff, m, v, n, lr,
       if (f32) {
         mj = fround(mj);
         vj = fround(vj);
+        if (mj < tiny && mj > -tiny) mj = 0;
+        if (vj < tiny && vj > -tiny) vj = 0;
       }
       m[j] = mj;
       v[j] = vj;
@@ -50,6 +62,8 @@ export const adamUpdateJs: AdamUpdateFn = (param, pOff, grad, gOff, m, v, n, lr,
     if (f32) {
       mj = fround(mj);
       vj = fround(vj);
+      if (mj < tiny && mj > -tiny) mj = 0;
+      if (vj < tiny && vj > -tiny) vj = 0;
     }
     m[j] = mj;
     v[j] = vj;

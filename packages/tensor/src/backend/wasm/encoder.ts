@@ -116,6 +116,11 @@ export class Code {
   /** Lane-wise `a > b` as an all-ones / all-zeros mask. */
   f32x4Gt(): this { return this.raw(0xfd, ...uleb(68)); }
   v128And(): this { return this.raw(0xfd, ...uleb(78)); }
+  /** `a & ~b` bitwise. */
+  v128AndNot(): this { return this.raw(0xfd, ...uleb(79)); }
+  /** Lane-wise `a < b` as an all-ones / all-zeros mask (false when either lane is NaN). */
+  f32x4Lt(): this { return this.raw(0xfd, ...uleb(67)); }
+  f32x4Abs(): this { return this.raw(0xfd, ...uleb(224)); }
   /** Byte shuffle of two vectors: lane `i` of the result is byte `lanes[i]` of `a ‖ b`. */
   shuffle(lanes: number[]): this { return this.raw(0xfd, ...uleb(13), ...lanes); }
   /** Shuffle of two f32x4 vectors by 32-bit lane indices (0–3 from `a`, 4–7 from `b`). */
@@ -134,6 +139,8 @@ export class Code {
   f32Min(): this { return this.raw(0x96); }
   f32Max(): this { return this.raw(0x97); }
   f32Gt(): this { return this.raw(0x5e); }
+  f32Lt(): this { return this.raw(0x5d); }
+  f32Abs(): this { return this.raw(0x8b); }
   select(): this { return this.raw(0x1b); }
   /** Signed `i32.lt_s`. */
   ltS(): this { return this.raw(0x48); }

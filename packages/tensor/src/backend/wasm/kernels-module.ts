@@ -6,9 +6,10 @@ import { Code, F32, I32, V128, encodeModule, type FuncDef } from './encoder.js';
  * operations in the same order, so the lanes and the tail agree bit for bit (and the elementwise kernels
  * match {@link addRowVectorJs} etc. bit for bit).
  *
- * - `adam(p, g, m, v, n, b1, c1, b2, c2, eps, step, ibc2)`: Adam ({@link adamUpdateJs}'s rule, in float32
- *   arithmetic) in place on `p`, `m`, `v` (`step = lr/bc₁`, `ibc2 = 1/√bc₂`); `adamMax(p, g, m, v, vmax, n, …)`
- *   the AMSGrad variant, with `v̂ = max(v̂, v)` in `vmax` used in the denominator.
+ * - `adam(p, g, m, v, n, b1, c1, b2, c2, eps, step, ibc2, tiny)`: Adam ({@link adamUpdateJs}'s rule, in float32
+ *   arithmetic) in place on `p`, `m`, `v` (`step = lr/bc₁`, `ibc2 = 1/√bc₂`; a new moment of magnitude below
+ *   `tiny` is stored as +0, NaN kept); `adamMax(p, g, m, v, vmax, n, …)` the AMSGrad variant, with
+ *   `v̂ = max(v̂, v)` in `vmax` used in the denominator.
  * - `addRow(x, rows, cols, b, out)` / `addRowRelu(...)`: `out[i, j] = x[i, j] + b[j]` (then ReLU).
  * - `reluBack(dy, y, out, n)`: `out = y > 0 ? dy : 0`.
  * - `colSum(x, rows, cols, out)`: `out[j] += Σᵢ x[i, j]`, rows in order.
@@ -54,11 +55,12 @@ const store = (c: Code, simd: boolean): Code => (simd ? c.v128Store() : c.f32Sto
 function adamFn(amsgrad: boolean): FuncDef {
   const [p, g, m, v, vmax] = [0, 1, 2, 3, 4];
   const n = amsgrad ? 5 : 4; // after the pointers p, g, m, v (and vmax)
-  const [b1, c1, b2, c2, eps, step, bc2] = [n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7];
-  const c = new Code(n + 8);
-  const vec = [b1, c1, b2, c2, eps, step, bc2].map(() => c.local(V128));
-  const [B1, C1, B2, C2, EPS, STEP, BC2] = vec as [number, number, number, number, number, number, number];
-  [b1, c1, b2, c2, eps, step, bc2].forEach((s, i) => c.get(s).f32x4Splat().set(vec[i]!));
+  const scalars = [n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7, n + 8];
+  const [b1, c1, b2, c2, eps, step, bc2, tiny] = scalars as [number, number, number, number, number, number, number, number];
+  const c = new Code(n + 9);
+  const vec = scalars.map(() => c.local(V128));
+  const [B1, C1, B2, C2, EPS, STEP, BC2, TINY] = vec as [number, number, number, number, number, number, number, number];
+  scalars.forEach((s, i) => c.get(s).f32x4Splat().set(vec[i]!));
   const [gv, mv, vv, wv] = [c.local(V128), c.local(V128), c.local(V128), c.local(V128)];
   const [gs, ms, vs, ws] = [c.local(F32), c.local(F32), c.local(F32), c.local(F32)];
   lanes(
@@ -66,7 +68,14 @@ function adamFn(amsgrad: boolean): FuncDef {
     n,
     (simd) => {
       const [G, M, V, W] = simd ? [gv, mv, vv, wv] : [gs, ms, vs, ws];
-      const [kb1, kc1, kb2, kc2, keps, kstep, kbc2] = simd ? [B1, C1, B2, C2, EPS, STEP, BC2] : [b1, c1, b2, c2, eps, step, bc2];
+      const [kb1, kc1, kb2, kc2, keps, kstep, kbc2, ktiny] = simd
+        ? [B1, C1, B2, C2, EPS, STEP, BC2, TINY]
+        : [b1, c1, b2, c2, eps, step, bc2, tiny];
+      // x = |x| < tiny ? +0 : x (a subnormal moment would slow every later step's arithmetic on it)
+      const flush = (x: number): void => {
+        if (simd) c.get(x).get(x).f32x4Abs().get(ktiny).f32x4Lt().v128AndNot().set(x);
+        else c.f32Const(0).get(x).get(x).f32Abs().get(ktiny).f32Lt().select().set(x);
+      };
       const mul = (): Code => (simd ? c.f32x4Mul() : c.f32Mul());
       const add = (): Code => (simd ? c.f32x4Add() : c.f32Add());
       const sub = (): Code => (simd ? c.f32x4Sub() : c.f32Sub());
@@ -86,6 +95,8 @@ function adamFn(amsgrad: boolean): FuncDef {
       mul();
       mul();
       add().set(V);
+      flush(M);
+      flush(V);
       c.get(m).get(M);
       store(c, simd);
       c.get(v).get(V);
@@ -114,7 +125,7 @@ function adamFn(amsgrad: boolean): FuncDef {
       for (const x of amsgrad ? [p, g, m, v, vmax] : [p, g, m, v]) c.inc(x, bytes);
     },
   );
-  const params = [...new Array<number>(n + 1).fill(I32), ...new Array<number>(7).fill(F32)];
+  const params = [...new Array<number>(n + 1).fill(I32), ...new Array<number>(scalars.length).fill(F32)];
   return { name: amsgrad ? 'adamMax' : 'adam', params, results: [], code: c };
 }
 

@@ -1,4 +1,4 @@
-import { binaryJs } from '../js/kernels.js';
+import { adamFlushBelow, binaryJs } from '../js/kernels.js';
 import type { AdamUpdateFn, AddRowVectorFn, BinaryKernelFn, ColumnSumFn, ReluBackwardFn } from '../types.js';
 import { kernelState, type AdamScalars } from './runtime.js';
 
@@ -35,7 +35,7 @@ export const adamUpdateWasm: AdamUpdateFn<Float32Array> = (
 ) => {
   const slots = maxV ? 5 : 4;
   const { f32, kernels } = kernelState(slots * CHUNK);
-  const scalars: AdamScalars = [beta1, 1 - beta1, beta2, 1 - beta2, eps, lr / biasCorr1, 1 / Math.sqrt(biasCorr2)];
+  const scalars: AdamScalars = [beta1, 1 - beta1, beta2, 1 - beta2, eps, lr / biasCorr1, 1 / Math.sqrt(biasCorr2), adamFlushBelow(eps)];
   for (let j0 = 0; j0 < n; j0 += CHUNK) {
     const len = Math.min(CHUNK, n - j0);
     f32.set(param.subarray(pOff + j0, pOff + j0 + len), 0);

@@ -29,9 +29,9 @@ export interface GemmExports {
 
 /**
  * The scalar arguments of the Adam kernels (see {@link kernelsModule}): `c1 = 1 − β₁`, `c2 = 1 − β₂`,
- * `step = lr/bc₁`, `ibc2 = 1/√bc₂`.
+ * `step = lr/bc₁`, `ibc2 = 1/√bc₂`, `tiny` the magnitude below which a moment is stored as 0.
  */
-export type AdamScalars = [b1: number, c1: number, b2: number, c2: number, eps: number, step: number, ibc2: number];
+export type AdamScalars = [b1: number, c1: number, b2: number, c2: number, eps: number, step: number, ibc2: number, tiny: number];
 
 /** The exports of the training-step kernel module (see {@link kernelsModule}). */
 export interface KernelExports {
