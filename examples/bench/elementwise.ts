@@ -17,8 +17,8 @@ function stepCall(c: StepCase): () => void {
   const x = new Float32Array(n).map((_, i) => Math.sin(i));
   const y = new Float32Array(n).map((_, i) => Math.cos(i));
   const out = new Float32Array(n);
-  const m = new Float32Array(n);
-  const v = new Float32Array(n);
+  // Adam's moments where the optimizer keeps them: in wasm memory on the wasm backend
+  const [m, v] = B.kernelStateArrays('float32', n, 2) as [Float32Array, Float32Array];
   switch (c.kernel) {
     case 'adamUpdate':
       return () => B.adamUpdate(out, 0, x, 0, m, v, n, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001);

@@ -1,5 +1,5 @@
 import { ValueError } from '@tapegrad/tensor';
-import { adamUpdate } from '@tapegrad/tensor/backend';
+import { adamUpdate, kernelStateArrays } from '@tapegrad/tensor/backend';
 import { checkRange, Optimizer, type FloatArray, type OptimizerOptions, type ParamSlot, type Parameter } from './optimizer.js';
 
 /** Options of {@link Adam} and {@link AdamW}. */
@@ -50,10 +50,12 @@ export class Adam extends Optimizer {
     return { betas: [...this.betas], eps: this.eps, amsgrad: this.amsgrad };
   }
 
-  protected initSlot(slot: ParamSlot, _size: number, make: () => FloatArray): void {
-    slot.buffers['expAvg'] = make();
-    slot.buffers['expAvgSq'] = make();
-    if (this.amsgrad) slot.buffers['maxExpAvgSq'] = make();
+  /** The moments come from the backend's `kernelStateArrays`: on wasm, memory its Adam kernel updates in place. */
+  protected initSlot(slot: ParamSlot, size: number, _make: () => FloatArray, dtype: 'float32' | 'float64'): void {
+    const [expAvg, expAvgSq, maxExpAvgSq] = kernelStateArrays(dtype, size, this.amsgrad ? 3 : 2);
+    slot.buffers['expAvg'] = expAvg!;
+    slot.buffers['expAvgSq'] = expAvgSq!;
+    if (maxExpAvgSq) slot.buffers['maxExpAvgSq'] = maxExpAvgSq;
   }
 
   /** The kernel reads a plain gradient of either dtype as it is: no scratch copy. */

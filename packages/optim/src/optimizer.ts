@@ -1,4 +1,5 @@
 import { DTypeError, ShapeError, Tensor, ValueError, fmtShape, shapesEqual } from '@tapegrad/tensor';
+import { kernelStateArrays } from '@tapegrad/tensor/backend';
 
 /** Anything with a value and a gradient; `@tapegrad/autograd`'s `Variable` satisfies it structurally. */
 export interface Parameter {
@@ -150,8 +151,8 @@ export abstract class Optimizer {
 
   /** Subclass hyperparameters for {@link config}. */
   protected abstract hyper(): Record<string, unknown>;
-  /** Creates the per-parameter buffers for a parameter of `size` elements. */
-  protected abstract initSlot(slot: ParamSlot, size: number, make: () => FloatArray): void;
+  /** Creates the per-parameter buffers for a parameter of `size` elements (`make()`: a zeroed array of its dtype). */
+  protected abstract initSlot(slot: ParamSlot, size: number, make: () => FloatArray, dtype: 'float32' | 'float64'): void;
   /**
    * Applies the rule to `n` values `x[xo..xo+n)` given the prepared gradient `g` (clipped, signed, with L2
    * decay); `slot.step` is already the 1-based step t.
@@ -271,7 +272,7 @@ export abstract class Optimizer {
     if (!slot) {
       slot = { step: 0, buffers: {}, scalars: {} };
       const ctor = x instanceof Float32Array ? Float32Array : Float64Array;
-      this.initSlot(slot, n, () => new ctor(n));
+      this.initSlot(slot, n, () => new ctor(n), ctor === Float32Array ? 'float32' : 'float64');
       this.slots[i] = slot;
     } else {
       for (const k in slot.buffers) {
@@ -357,15 +358,19 @@ export abstract class Optimizer {
       if (!js) return;
       const buffers: Record<string, FloatArray> = {};
       for (const [k, b] of Object.entries(js.buffers)) {
-        const arr = b.dtype === 'float32' ? new Float32Array(b.data.length) : new Float64Array(b.data.length);
-        for (let j = 0; j < arr.length; j++) arr[j] = decodeNumber(b.data[j]!);
+        if (!b || !Array.isArray(b.data)) {
+          throw new ValueError(`${this.name}.loadState: buffer '${k}' of parameter ${i} has no 'data' array; expected { dtype, data }`);
+        }
         const p = this.params[i];
-        if (p && p.value.size !== arr.length) {
+        if (p && p.value.size !== b.data.length) {
           throw new ShapeError(
-            `${this.name}.loadState: buffer '${k}' of parameter ${i} has ${arr.length} elements; ` +
+            `${this.name}.loadState: buffer '${k}' of parameter ${i} has ${b.data.length} elements; ` +
               `expected ${p.value.size} (shape ${fmtShape(p.value.shape)})`,
           );
         }
+        // Where the backend keeps kernel state (Adam's moments in wasm memory), as initSlot would have made it.
+        const [arr] = kernelStateArrays(b.dtype === 'float32' ? 'float32' : 'float64', b.data.length, 1) as [FloatArray];
+        for (let j = 0; j < arr.length; j++) arr[j] = decodeNumber(b.data[j]!);
         buffers[k] = arr;
       }
       const scalars: Record<string, number> = {};

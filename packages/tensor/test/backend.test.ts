@@ -8,6 +8,7 @@ import {
   gemmWasm,
   gemmWasmFma,
   getBackend,
+  kernelStateArrays,
   relaxedSimdSupported,
   simdPeakKernel,
   setBackend,
@@ -31,6 +32,7 @@ import { binaryModule } from '../src/backend/wasm/binary-module.js';
 import { encodeModule, sleb, uleb } from '../src/backend/wasm/encoder.js';
 import { gemmModule } from '../src/backend/wasm/gemm-module.js';
 import { kernelsModule } from '../src/backend/wasm/kernels-module.js';
+import { residentKernels } from '../src/backend/wasm/runtime.js';
 import { PEAK_ACCUMULATORS, peakModule } from '../src/backend/wasm/peak-module.js';
 import * as mainEntry from '@tapegrad/tensor';
 import * as backendEntry from '@tapegrad/tensor/backend';
@@ -54,6 +56,7 @@ describe('the backend behind its own entry', () => {
     'gemmWasm',
     'gemmWasmFma',
     'adamUpdate',
+    'kernelStateArrays',
     'addRowVector',
     'reluBackward',
     'columnSum',
@@ -614,6 +617,74 @@ describe('training-step kernels', () => {
     expect(() => adamUpdate(x, 0, x, 0, x, x, n, 1, 0.9, 0.9, 1e-8, 1, 1, new Float32Array(n - 1))).toThrow(
       'adamUpdate: maxV needs elements [0, 40) but has length 39',
     );
+    setBackend(initial);
+  });
+
+  it('kernelStateArrays: zeroed arrays; on wasm, float32 ones of ≥ 4096 elements live in wasm memory, 64-byte aligned, disjoint', () => {
+    setBackend('js');
+    for (const a of kernelStateArrays('float32', 5000, 2)) {
+      expect(a).toBeInstanceOf(Float32Array);
+      expect(a.buffer.byteLength).toBe(5000 * 4);
+    }
+    if (!wasmSupported()) return;
+    setBackend('wasm');
+    const small = kernelStateArrays('float32', 4095, 2);
+    expect(small.map((a) => a.buffer.byteLength)).toEqual([4095 * 4, 4095 * 4]);
+    expect(kernelStateArrays('float64', 10000, 1)[0]).toBeInstanceOf(Float64Array);
+    const [m, v, w] = kernelStateArrays('float32', 10001, 3) as Float32Array[];
+    expect(residentKernels(m!, v!, w!)).not.toBeNull();
+    for (const a of [m!, v!, w!]) {
+      expect(a.length).toBe(10001);
+      expect(a.byteOffset % 64).toBe(0);
+      expect(a.every((x) => x === 0)).toBe(true);
+    }
+    m!.fill(1);
+    expect(v!.every((x) => x === 0) && w!.every((x) => x === 0)).toBe(true); // disjoint
+    // a request over half an arena gets a memory of its own; the shared arena goes on after it
+    const [big] = kernelStateArrays('float32', 3_000_000, 1) as Float32Array[];
+    expect(residentKernels(big!)).not.toBeNull();
+    expect(big!.buffer).not.toBe(m!.buffer);
+    const [after] = kernelStateArrays('float32', 4096, 1) as Float32Array[];
+    expect(after!.buffer).toBe(m!.buffer);
+    expect(residentKernels(m!, big!)).toBeNull(); // different memories: Adam copies, as for ordinary arrays
+    expect(() => kernelStateArrays('int32' as 'float32', 4, 1)).toThrow("kernelStateArrays: got dtype int32; expected 'float32' or 'float64'");
+    expect(() => kernelStateArrays('float32', -1, 1)).toThrow(ValueError);
+    setBackend(initial);
+  });
+
+  it('adamUpdate on state from kernelStateArrays (updated in wasm memory) = on ordinary arrays, bit for bit; mixed state too', () => {
+    if (!wasmSupported()) return;
+    setBackend('wasm');
+    for (const n of [4096, 16384 * 2 + 5]) {
+      for (const amsgrad of [false, true]) {
+        const p0 = f32(n + 3);
+        const [pa, pb, pc] = [p0.slice(), p0.slice(), p0.slice()];
+        const plain = Array.from({ length: 3 }, () => new Float32Array(n));
+        const resident = kernelStateArrays('float32', n, 3) as Float32Array[];
+        const mixed = [kernelStateArrays('float32', n, 1)[0] as Float32Array, new Float32Array(n), new Float32Array(n)];
+        expect(residentKernels(...resident)).not.toBeNull();
+        for (let t = 1; t <= 3; t++) {
+          const g = f32(n + 1, t === 2 ? 1e-3 : 1);
+          const sc = [1e-2, 0.9, 0.999, 1e-8, 1 - 0.9 ** t, 1 - 0.999 ** t] as const;
+          for (const [p, [m, v, x]] of [
+            [pa, plain],
+            [pb, resident],
+            [pc, mixed],
+          ] as const) {
+            adamUpdate(p, 3, g, 1, m!, v!, n, ...sc, amsgrad ? x! : null);
+          }
+        }
+        const at = `n=${n} amsgrad=${amsgrad}`;
+        expect(bits(pb), at).toEqual(bits(pa));
+        expect(bits(pc), at).toEqual(bits(pa));
+        expect(bits(pb.subarray(0, 3)), at).toEqual(bits(p0.subarray(0, 3)));
+        for (let i = 0; i < (amsgrad ? 3 : 2); i++) {
+          expect(bits(resident[i]!), at).toEqual(bits(plain[i]!));
+          expect(bits(mixed[i]!), at).toEqual(bits(plain[i]!));
+        }
+        expect(plain[0]!.some((x) => x !== 0)).toBe(true);
+      }
+    }
     setBackend(initial);
   });
 

@@ -58,6 +58,7 @@ export { gemmWasm, gemmWasmFma } from './wasm/gemm.js';
 export { adamFlushBelow, adamUpdateJs, addRowVectorJs, binaryJs, columnSumJs, reluBackwardJs } from './js/kernels.js';
 export { adamUpdateWasm, addRowVectorWasm, binaryWasm, columnSumWasm, reluBackwardWasm } from './wasm/kernels.js';
 export { relaxedSimdSupported, wasmSupported } from './wasm/runtime.js';
+import { residentArrays } from './wasm/runtime.js';
 export { simdPeakKernel } from './wasm/peak-module.js';
 export { gemmWorkerSource, gemmWorkersReady, setGemmWorkers, type GemmWorker } from './wasm/threads.js';
 
@@ -171,6 +172,25 @@ function checkRange(fn: string, name: string, arr: FloatArray, off: number, len:
 
 function checkCount(fn: string, name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0) throw new ValueError(`${fn}: ${name} must be a non-negative integer, got ${v}`);
+}
+
+/** Elements below which {@link kernelStateArrays} gives ordinary arrays (their copies cost less than a memory's page). */
+const RESIDENT_MIN = 4096;
+
+/**
+ * `count` zeroed arrays of `n` elements of `dtype` for a kernel's per-parameter state (Adam's moments): on a wasm
+ * backend, float32 arrays of at least 4096 elements are views of WebAssembly memory that {@link adamUpdate} updates
+ * where they lie (no copy in and out per step; that memory is freed with the last view of it); otherwise ordinary
+ * arrays. Either kind works on every backend.
+ */
+export function kernelStateArrays(dtype: 'float32' | 'float64', n: number, count: number): FloatArray[] {
+  checkCount('kernelStateArrays', 'n', n);
+  checkCount('kernelStateArrays', 'count', count);
+  if (dtype !== 'float32' && dtype !== 'float64') {
+    throw new ValueError(`kernelStateArrays: got dtype ${String(dtype)}; expected 'float32' or 'float64'`);
+  }
+  if (dtype === 'float32' && n >= RESIDENT_MIN && (current ?? getBackend()) !== 'js') return residentArrays(count, n);
+  return Array.from({ length: count }, () => (dtype === 'float32' ? new Float32Array(n) : new Float64Array(n)));
 }
 
 /**

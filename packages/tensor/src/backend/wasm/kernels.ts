@@ -1,6 +1,6 @@
 import { adamFlushBelow, binaryJs } from '../js/kernels.js';
 import type { AdamUpdateFn, AddRowVectorFn, BinaryKernelFn, ColumnSumFn, ReluBackwardFn } from '../types.js';
-import { kernelState, type AdamScalars } from './runtime.js';
+import { CHUNK, kernelState, residentKernels, type AdamScalars } from './runtime.js';
 
 /**
  * Wrappers that run the training-step kernels of {@link kernelsModule} on float32 arrays outside wasm
@@ -9,12 +9,10 @@ import { kernelState, type AdamScalars } from './runtime.js';
  * do the results, bit for bit — except Adam's, which computes the same rule in float32 arithmetic.
  */
 
-/** Elements per chunk of each array (64 KiB). */
-const CHUNK = 16384;
-
 /**
  * Adam in place on float32 arrays: {@link adamUpdateJs}'s rule in float32 SIMD arithmetic (so within float32
- * rounding of it, not bit for bit), with AMSGrad when `maxV` is given.
+ * rounding of it, not bit for bit), with AMSGrad when `maxV` is given. State made by `kernelStateArrays` (views
+ * of wasm memory) is updated where it lies: only θ and g are copied, 3 transfers per element instead of 7.
  * @function
  */
 export const adamUpdateWasm: AdamUpdateFn<Float32Array> = (
@@ -33,9 +31,23 @@ export const adamUpdateWasm: AdamUpdateFn<Float32Array> = (
   biasCorr2,
   maxV = null,
 ) => {
+  const scalars: AdamScalars = [beta1, 1 - beta1, beta2, 1 - beta2, eps, lr / biasCorr1, 1 / Math.sqrt(biasCorr2), adamFlushBelow(eps)];
+  const home = maxV ? residentKernels(m, v, maxV) : residentKernels(m, v);
+  if (home) {
+    const { f32, kernels } = home;
+    for (let j0 = 0; j0 < n; j0 += CHUNK) {
+      const len = Math.min(CHUNK, n - j0);
+      f32.set(param.subarray(pOff + j0, pOff + j0 + len), 0);
+      f32.set(grad.subarray(gOff + j0, gOff + j0 + len), CHUNK);
+      const [mAt, vAt] = [m.byteOffset + j0 * 4, v.byteOffset + j0 * 4];
+      if (maxV) kernels.adamMax(0, CHUNK * 4, mAt, vAt, maxV.byteOffset + j0 * 4, len, ...scalars);
+      else kernels.adam(0, CHUNK * 4, mAt, vAt, len, ...scalars);
+      param.set(f32.subarray(0, len), pOff + j0);
+    }
+    return;
+  }
   const slots = maxV ? 5 : 4;
   const { f32, kernels } = kernelState(slots * CHUNK);
-  const scalars: AdamScalars = [beta1, 1 - beta1, beta2, 1 - beta2, eps, lr / biasCorr1, 1 / Math.sqrt(biasCorr2), adamFlushBelow(eps)];
   for (let j0 = 0; j0 < n; j0 += CHUNK) {
     const len = Math.min(CHUNK, n - j0);
     f32.set(param.subarray(pOff + j0, pOff + j0 + len), 0);

@@ -189,6 +189,67 @@ export function kernelState(floats: number): KernelState {
   return kernelSt;
 }
 
+/** Elements per chunk of each array the step kernels copy into wasm memory (64 KiB). */
+export const CHUNK = 16384;
+
+/**
+ * A fixed-size memory of kernel state read in place: `[p chunk | g chunk | state arrays…]` in floats. It never
+ * grows, so views of its buffer stay valid for as long as anything holds them.
+ */
+interface ResidentArena {
+  kernels: KernelExports;
+  f32: Float32Array;
+  /** Floats handed out so far, scratch included. */
+  used: number;
+}
+
+/** Floats of one shared arena (16 MiB); a larger request gets a memory of its own. */
+const ARENA_FLOATS = 1 << 22;
+const SCRATCH = 2 * CHUNK;
+let arena: ResidentArena | null = null;
+const residentByBuffer = new WeakMap<ArrayBufferLike, ResidentArena>();
+
+function newArena(floats: number): ResidentArena {
+  const pages = Math.ceil((floats * 4) / 65536);
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  kernelBytes ??= kernelsModule();
+  const kernels = new WebAssembly.Instance(new WebAssembly.Module(kernelBytes), { env: { memory } }).exports as unknown as KernelExports;
+  const st: ResidentArena = { kernels, f32: new Float32Array(memory.buffer), used: SCRATCH };
+  residentByBuffer.set(memory.buffer, st);
+  return st;
+}
+
+/**
+ * `count` zeroed float32 arrays of `n` elements, views of a WebAssembly memory whose kernels read and write them in
+ * place (see {@link residentKernels}): 16 MiB arenas shared by successive calls (a request over half of one gets
+ * its own memory), never grown, so the views stay valid; an arena is freed when no view of it is left.
+ */
+export function residentArrays(count: number, n: number): Float32Array[] {
+  const stride = (n + 15) & ~15; // 64-byte aligned arrays
+  const need = count * stride;
+  let home: ResidentArena;
+  if (need > ARENA_FLOATS / 2) home = newArena(SCRATCH + need);
+  else {
+    if (arena === null || arena.used + need > ARENA_FLOATS) arena = newArena(ARENA_FLOATS);
+    home = arena;
+  }
+  const out: Float32Array[] = [];
+  for (let i = 0; i < count; i++) out.push(home.f32.subarray(home.used + i * stride, home.used + i * stride + n));
+  home.used += need;
+  return out;
+}
+
+/**
+ * The kernels and float32 view of the resident memory that holds every one of `arrays` (made by
+ * {@link residentArrays}), or null when they are ordinary arrays or live in different memories. Its first
+ * `2·CHUNK` floats are the caller's scratch.
+ */
+export function residentKernels(...arrays: Float32Array[]): { kernels: KernelExports; f32: Float32Array } | null {
+  const home = residentByBuffer.get(arrays[0]!.buffer);
+  if (!home || arrays.some((a) => a.buffer !== arrays[0]!.buffer)) return null;
+  return home;
+}
+
 /**
  * Creates (once) the shared `WebAssembly.Memory` for products split across worker threads (needs
  * SharedArrayBuffer: Node, or a cross-origin-isolated page); returns it and the GEMM module bytes the
