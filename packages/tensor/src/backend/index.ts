@@ -180,8 +180,9 @@ const RESIDENT_MIN = 4096;
 /**
  * `count` zeroed arrays of `n` elements of `dtype` for a kernel's per-parameter state (Adam's moments): on a wasm
  * backend, float32 arrays of at least 4096 elements are views of WebAssembly memory that {@link adamUpdate} updates
- * where they lie (no copy in and out per step; that memory is freed with the last view of it); otherwise ordinary
- * arrays. Either kind works on every backend.
+ * where they lie (no copy in and out per step); otherwise ordinary arrays. Either kind works on every backend.
+ * The memory comes in 16 MiB arenas that never move or grow; an arena is freed once no view of it is left and it
+ * is no longer the one being filled (so at most 16 MiB outlives the arrays).
  */
 export function kernelStateArrays(dtype: 'float32' | 'float64', n: number, count: number): FloatArray[] {
   checkCount('kernelStateArrays', 'n', n);
