@@ -647,7 +647,9 @@ describe('training-step kernels', () => {
     const [after] = kernelStateArrays('float32', 4096, 1) as Float32Array[];
     expect(after!.buffer).toBe(m!.buffer);
     expect(residentKernels(m!, big!)).toBeNull(); // different memories: Adam copies, as for ordinary arrays
-    expect(() => kernelStateArrays('int32' as 'float32', 4, 1)).toThrow("kernelStateArrays: got dtype int32; expected 'float32' or 'float64'");
+    expect(() => kernelStateArrays('int32' as 'float32', 4, 1)).toThrow(
+      "kernelStateArrays: got dtype int32; expected 'float32' or 'float64'",
+    );
     expect(() => kernelStateArrays('float32', -1, 1)).toThrow(ValueError);
     setBackend(initial);
   });
