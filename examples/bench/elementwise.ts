@@ -1,7 +1,7 @@
 /**
  * Section "elementwise": GB/s of add and sum on float32 (tapegrad's kernels and the peers), of add into an
- * existing array (the backend's `binaryKernel`: the same SIMD loop without allocating the result, which for a
- * fresh 16 MB output costs page faults the kernel pays in system time), and of the backend's training-step
+ * existing tensor (`add(a, b, { out })`: the same SIMD loop without allocating the result, which for a fresh
+ * 16 MB output costs page faults the kernel pays in system time), and of the backend's training-step
  * kernels (adamUpdate, addRowVector, reluBackward, columnSum) on the JS and wasm backends.
  */
 import * as T from '@tapegrad/tensor';
@@ -54,12 +54,11 @@ export const elementwiseSection: Section = {
         c.op === 'add' ? `system time ${((100 * cpu.system) / (cpu.user + cpu.system)).toFixed(0)}% (page faults)` : '',
       );
       if (c.op === 'add') {
-        const out = new Float32Array(c.size);
-        const [xd, yd] = [x.data as Float32Array, y.data as Float32Array];
-        const into = measure(() => B.binaryKernel('add', xd, 0, 1, yd, 0, 1, out, 0, c.size), minMs);
+        const out = T.zeros([c.size]);
+        const into = measure(() => void T.add(x, y, { out }), minMs);
         rows.push({
           section: 'elementwise',
-          case: `${c.name} into an existing array`,
+          case: `${c.name} into out (add(a, b, { out }))`,
           impl: 'tapegrad',
           unit: 'GB/s',
           value: gbps(c, into),

@@ -12,6 +12,17 @@ export type SliceSpec = number | null | readonly [start?: number | null, stop?: 
 export type NestedArray = number | NestedArray[];
 
 type Operand = Tensor | number;
+
+/** Options of the binary elementwise ops (`add`, `sub`, `mul`, `div`, `pow`, `maximum`, `minimum`, comparisons). */
+export interface BinaryOptions {
+  /**
+   * A contiguous tensor of the broadcast shape and the result's dtype to write the result into; it is returned
+   * instead of a new tensor. Nothing is allocated: a fresh result of 128 KiB or more costs the page faults of new
+   * memory, which for a large `add` take longer than the arithmetic. It may be an operand itself (the same view,
+   * not broadcast), as in `add(a, b, { out: a })`, but no other view of an operand's memory.
+   */
+  out?: Tensor;
+}
 type Axes = number | readonly number[] | null | undefined;
 /** `keepDims` as a flag or as `{ keepDims }` (so `a.sum(1, { keepDims: true })` reads like the docs). */
 export type KeepDims = boolean | { keepDims?: boolean };
@@ -23,31 +34,31 @@ export type KeepDims = boolean | { keepDims?: boolean };
  */
 export interface TensorMethods {
   /** `this + other` with broadcasting. */
-  add(other: Operand): Tensor;
+  add(other: Operand, options?: BinaryOptions): Tensor;
   /** `this − other` with broadcasting. */
-  sub(other: Operand): Tensor;
+  sub(other: Operand, options?: BinaryOptions): Tensor;
   /** `this · other` elementwise with broadcasting. */
-  mul(other: Operand): Tensor;
+  mul(other: Operand, options?: BinaryOptions): Tensor;
   /** `this / other` with broadcasting. */
-  div(other: Operand): Tensor;
+  div(other: Operand, options?: BinaryOptions): Tensor;
   /** `this ** other` with broadcasting. */
-  pow(other: Operand): Tensor;
+  pow(other: Operand, options?: BinaryOptions): Tensor;
   /** Elementwise maximum with broadcasting. */
-  maximum(other: Operand): Tensor;
+  maximum(other: Operand, options?: BinaryOptions): Tensor;
   /** Elementwise minimum with broadcasting. */
-  minimum(other: Operand): Tensor;
+  minimum(other: Operand, options?: BinaryOptions): Tensor;
   /** 1 where `this == other`, else 0. */
-  eq(other: Operand): Tensor;
+  eq(other: Operand, options?: BinaryOptions): Tensor;
   /** 1 where `this != other`, else 0. */
-  ne(other: Operand): Tensor;
+  ne(other: Operand, options?: BinaryOptions): Tensor;
   /** 1 where `this < other`, else 0. */
-  lt(other: Operand): Tensor;
+  lt(other: Operand, options?: BinaryOptions): Tensor;
   /** 1 where `this <= other`, else 0. */
-  le(other: Operand): Tensor;
+  le(other: Operand, options?: BinaryOptions): Tensor;
   /** 1 where `this > other`, else 0. */
-  gt(other: Operand): Tensor;
+  gt(other: Operand, options?: BinaryOptions): Tensor;
   /** 1 where `this >= other`, else 0. */
-  ge(other: Operand): Tensor;
+  ge(other: Operand, options?: BinaryOptions): Tensor;
   /** `−x`. */
   neg(): Tensor;
   /** `|x|`. */

@@ -49,6 +49,9 @@ import {
   tensor,
   uniform,
   where,
+  randn,
+  zeros,
+  type BinaryOptions,
   type DType,
 } from '@tapegrad/tensor';
 import { flat64, forEachIndex } from './helpers.js';
@@ -292,7 +295,7 @@ describe('unary special values', () => {
 
 interface BinaryRow {
   name: string;
-  fn: (a: Tensor | number, b: Tensor | number) => Tensor;
+  fn: (a: Tensor | number, b: Tensor | number, options?: BinaryOptions) => Tensor;
   ref: (a: number, b: number) => number;
   a: [number, number];
   b: [number, number];
@@ -388,6 +391,79 @@ describe('binary kernels broadcast like NumPy on every layout (property-style)',
     expect(Number.isNaN(minimum(1, tensor([NaN])).item())).toBe(true);
     expect(ne(tensor([NaN]), tensor([NaN])).item()).toBe(1);
     expect(eq(tensor([NaN]), tensor([NaN])).item()).toBe(0);
+  });
+});
+
+describe('binary ops with options.out', () => {
+  it('write the same values as a fresh result into out (every op, layout and dtype) and return out', () => {
+    for (const row of BINARY) {
+      for (let c = 0; c < 12; c++) {
+        const shape = randomShape();
+        const dtype: DType = c % 4 === 3 ? 'float64' : 'float32';
+        const sa = c % 2 === 0 ? shape : broadcastable(shape);
+        const a = make(sa, pick(LAYOUTS), row.a[0], row.a[1], dtype, row.ints);
+        const b = make(shape, pick(LAYOUTS), row.b[0], row.b[1], dtype, row.ints);
+        const fresh = row.fn(a, b);
+        // out inside a larger buffer, at an offset: only its elements are written
+        const backing = zeros([fresh.size + 5], { dtype: fresh.dtype }).data.fill(-7);
+        const out = new Tensor(backing, fresh.shape, undefined, 2);
+        const what = `${row.name} ${dtype} a[${sa}] strides[${a.strides}] b strides[${b.strides}]`;
+        expect(row.fn(a, b, { out }), what).toBe(out);
+        expect(Array.from(out.values()), what).toEqual(Array.from(fresh.values()));
+        expect([backing[0], backing[1], backing[backing.length - 3], backing[backing.length - 1]]).toEqual([-7, -7, -7, -7]);
+      }
+    }
+  });
+
+  it('take an operand as out (in place), the 4M-element case on the backend kernel included', () => {
+    const x = tensor([1, 2, 3, 4, 5]);
+    expect(add(x, 10, { out: x })).toBe(x);
+    expect(Array.from(x.values())).toEqual([11, 12, 13, 14, 15]);
+    const m = tensor([
+      [1, 2],
+      [3, 4],
+    ]);
+    mul(tensor([10, 100]), m, { out: m });
+    expect(m.toArray()).toEqual([
+      [10, 200],
+      [30, 400],
+    ]);
+    const n = 1 << 22;
+    const g = new Generator(3);
+    const big = randn([n], { generator: g });
+    const other = randn([n], { generator: g });
+    const want = add(big, other).values().slice();
+    add(big, other, { out: big });
+    expect(big.values()).toEqual(want);
+    expect(x.add(1, { out: x }).values()).toEqual(new Float32Array([12, 13, 14, 15, 16])); // the method too
+  });
+
+  it('reject a wrong shape, dtype, non-contiguous out or an overlapping view, naming the op and what it got', () => {
+    const a = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    expect(() => add(a, 1, { out: zeros([3, 2]) })).toThrow(ShapeError);
+    expect(() => add(a, 1, { out: zeros([3, 2]) })).toThrow('add: options.out has shape [3, 2]; expected the broadcast shape [2, 3]');
+    expect(() => add(a, 1, { out: zeros([2, 3], { dtype: 'float64' }) })).toThrow(
+      "add: options.out has dtype float64; expected the result's dtype float32",
+    );
+    expect(() => lt(a, 1, { out: zeros([2, 3], { dtype: 'int32' }) })).toThrow(DTypeError);
+    expect(() => div(a, 2, { out: zeros([3, 2]).T })).toThrow('div: options.out (shape [2, 3]) is not contiguous; expected a contiguous tensor');
+    expect(() => add(a, 1, { out: [1, 2] as unknown as Tensor })).toThrow('add: options.out must be a Tensor, got object');
+    // a view of an operand that is not the operand itself: rows shifted by one would read what was just written
+    const buf = zeros([4, 3]);
+    const top = buf.slice([0, 3]);
+    const bottom = buf.slice([1, 4]);
+    expect(() => add(top, 1, { out: bottom })).toThrow(/^add: options\.out overlaps operand a \(shape \[3, 3\]\) without being that same view/);
+    expect(() => mul(2, a.T.contiguous(), { out: a.reshape(3, 2) })).not.toThrow(); // separate memory
+    const row = tensor([1, 2, 3]);
+    expect(() => add(a, row, { out: row.expand([2, 3]).contiguous() })).not.toThrow();
+    expect(() => add(row.expand([2, 3]), 1, { out: new Tensor(row.data, [2, 3], [0, 1]) })).toThrow(ValueError);
+    // views of one buffer that do not overlap are fine
+    const left = new Tensor(buf.data, [3], [1], 0);
+    const right = new Tensor(buf.data, [3], [1], 6);
+    expect(add(left, 5, { out: right }).values()).toEqual(new Float32Array([5, 5, 5]));
   });
 });
 

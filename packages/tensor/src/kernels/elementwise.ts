@@ -1,8 +1,10 @@
 import { binaryKernel, type BinaryKernelOp } from '../backend/index.js';
 import { allocate, floatDtype, promote, type DType, type TypedArray } from '../dtype.js';
-import { DTypeError, ValueError } from '../errors.js';
-import { broadcastShapes } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { DTypeError, ShapeError, ValueError } from '../errors.js';
+import { broadcastShapes, shapesEqual } from '../shape.js';
+import { Tensor, type BinaryOptions } from '../tensor.js';
+
+export type { BinaryOptions } from '../tensor.js';
 
 // ---- iteration plan ---------------------------------------------------------------------------------
 
@@ -390,7 +392,44 @@ function asTensor(fn: string, v: Tensor | number, dtype: DType): Tensor {
   return v;
 }
 
-function binary(fn: BinaryOp, a: Tensor | number, b: Tensor | number, kind: 'keep' | 'float' | 'compare'): Tensor {
+/** The bytes of its buffer a view can reach: `[first, end)`. */
+function byteSpan(t: Tensor): [number, number] {
+  let lo = t.offset;
+  let hi = t.offset;
+  t.shape.forEach((n, d) => {
+    const reach = (n - 1) * t.strides[d]!;
+    if (reach < 0) lo += reach;
+    else hi += reach;
+  });
+  const bpe = t.data.BYTES_PER_ELEMENT;
+  return [t.data.byteOffset + lo * bpe, t.data.byteOffset + (hi + 1) * bpe];
+}
+
+/** Checks `options.out` against the result's shape and dtype and the operands' memory (see {@link BinaryOptions}). */
+function checkOut(fn: string, out: unknown, shape: readonly number[], dtype: DType, operands: readonly Tensor[]): asserts out is Tensor {
+  if (!(out instanceof Tensor)) throw new DTypeError(`${fn}: options.out must be a Tensor, got ${out === null ? 'null' : typeof out}`);
+  if (out.dtype !== dtype) throw new DTypeError(`${fn}: options.out has dtype ${out.dtype}; expected the result's dtype ${dtype}`);
+  if (!shapesEqual(out.shape, shape)) {
+    throw new ShapeError(`${fn}: options.out has shape [${out.shape.join(', ')}]; expected the broadcast shape [${shape.join(', ')}]`);
+  }
+  if (!out.isContiguous)
+    throw new ValueError(`${fn}: options.out (shape [${out.shape.join(', ')}]) is not contiguous; expected a contiguous tensor`);
+  if (out.size === 0) return;
+  const [o0, o1] = byteSpan(out);
+  operands.forEach((t, i) => {
+    if (t.size === 0 || t.data.buffer !== out.data.buffer) return;
+    const same = t.data === out.data && t.offset === out.offset && t.isContiguous && shapesEqual(t.shape, shape);
+    const [t0, t1] = byteSpan(t);
+    if (!same && t0 < o1 && o0 < t1) {
+      throw new ValueError(
+        `${fn}: options.out overlaps operand ${i === 0 ? 'a' : 'b'} (shape [${t.shape.join(', ')}]) without being that same view; ` +
+          `expected the operand itself or separate memory`,
+      );
+    }
+  });
+}
+
+function binary(fn: BinaryOp, a: Tensor | number, b: Tensor | number, kind: 'keep' | 'float' | 'compare', options?: BinaryOptions): Tensor {
   const compute = computeDtype(a, b);
   const ta = asTensor(fn, a, compute);
   const tb = asTensor(fn, b, compute);
@@ -400,7 +439,11 @@ function binary(fn: BinaryOp, a: Tensor | number, b: Tensor | number, kind: 'kee
   const ea = ta.expand(shape);
   const eb = tb.expand(shape);
   const size = ea.size;
-  const out = allocate(outDtype, size);
+  const into = options?.out;
+  if (into !== undefined) checkOut(fn, into, shape, outDtype, [ta, tb]);
+  const out = into ? into.data : allocate(outDtype, size);
+  const base = into ? into.offset : 0;
+  const result = (): Tensor => into ?? new Tensor(out, shape);
   if (size > 0) {
     const plan = planRows(shape, [ea, eb]);
     const [startsA, startsB] = plan.starts as [Int32Array, Int32Array];
@@ -415,42 +458,56 @@ function binary(fn: BinaryOp, a: Tensor | number, b: Tensor | number, kind: 'kee
       ea.data instanceof Float32Array &&
       eb.data instanceof Float32Array
     ) {
-      binaryKernel(op as BinaryKernelOp, ea.data, startsA[0]!, sa, eb.data, startsB[0]!, sb, out, 0, size);
-      return new Tensor(out, shape);
+      binaryKernel(op as BinaryKernelOp, ea.data, startsA[0]!, sa, eb.data, startsB[0]!, sb, out, base, size);
+      return result();
     }
     for (let r = 0; r < plan.rows; r++) {
-      binaryRow(op, ea.data, startsA[r]!, sa, eb.data, startsB[r]!, sb, out, r * plan.inner, plan.inner);
+      binaryRow(op, ea.data, startsA[r]!, sa, eb.data, startsB[r]!, sb, out, base + r * plan.inner, plan.inner);
     }
   }
-  return new Tensor(out, shape);
+  return result();
 }
 
+/**
+ * A binary elementwise op: `op(a, b)` returns a new tensor, `op(a, b, { out })` writes into `out` and returns it
+ * (see {@link BinaryOptions}). Two call signatures, so that `tensors.reduce(add)` still type-checks.
+ */
+export interface BinaryFn {
+  (a: Tensor | number, b: Tensor | number): Tensor;
+  (a: Tensor | number, b: Tensor | number, options?: BinaryOptions): Tensor;
+}
+
+const binaryFn =
+  (fn: BinaryOp, kind: 'keep' | 'float' | 'compare'): BinaryFn =>
+  (a: Tensor | number, b: Tensor | number, options?: BinaryOptions): Tensor =>
+    binary(fn, a, b, kind, options);
+
 /** y = a + b (broadcast)        ∂a = sumTo(grad, a.shape)   ∂b = sumTo(grad, b.shape) */
-export const add = (a: Tensor | number, b: Tensor | number): Tensor => binary('add', a, b, 'keep');
+export const add: BinaryFn = binaryFn('add', 'keep');
 /** y = a − b (broadcast)        ∂a = sumTo(grad)   ∂b = −sumTo(grad) */
-export const sub = (a: Tensor | number, b: Tensor | number): Tensor => binary('sub', a, b, 'keep');
+export const sub: BinaryFn = binaryFn('sub', 'keep');
 /** y = a·b (broadcast; int32·int32 wraps like C)        ∂a = sumTo(grad·b)   ∂b = sumTo(grad·a) */
-export const mul = (a: Tensor | number, b: Tensor | number): Tensor => binary('mul', a, b, 'keep');
+export const mul: BinaryFn = binaryFn('mul', 'keep');
 /** y = a / b (broadcast; always float)        ∂a = sumTo(grad / b)   ∂b = −sumTo(grad·a / b²) */
-export const div = (a: Tensor | number, b: Tensor | number): Tensor => binary('div', a, b, 'float');
+export const div: BinaryFn = binaryFn('div', 'float');
 /** y = aᵇ (broadcast; always float)        ∂a = sumTo(grad·b·aᵇ⁻¹)   ∂b = sumTo(grad·y·ln a) */
-export const pow = (a: Tensor | number, b: Tensor | number): Tensor => binary('pow', a, b, 'float');
+export const pow: BinaryFn = binaryFn('pow', 'float');
 /** y = max(a, b) (broadcast; NaN wins)        ∂a = sumTo(grad·[a ≥ b])   ∂b = sumTo(grad·[a < b]) */
-export const maximum = (a: Tensor | number, b: Tensor | number): Tensor => binary('maximum', a, b, 'keep');
+export const maximum: BinaryFn = binaryFn('maximum', 'keep');
 /** y = min(a, b) (broadcast; NaN wins)        ∂a = sumTo(grad·[a ≤ b])   ∂b = sumTo(grad·[a > b]) */
-export const minimum = (a: Tensor | number, b: Tensor | number): Tensor => binary('minimum', a, b, 'keep');
+export const minimum: BinaryFn = binaryFn('minimum', 'keep');
 /** y = [a = b] as 1/0 in the promoted float dtype        ∂ = 0 */
-export const eq = (a: Tensor | number, b: Tensor | number): Tensor => binary('eq', a, b, 'compare');
+export const eq: BinaryFn = binaryFn('eq', 'compare');
 /** y = [a ≠ b] as 1/0 (NaN ≠ NaN)        ∂ = 0 */
-export const ne = (a: Tensor | number, b: Tensor | number): Tensor => binary('ne', a, b, 'compare');
+export const ne: BinaryFn = binaryFn('ne', 'compare');
 /** y = [a < b] as 1/0        ∂ = 0 */
-export const lt = (a: Tensor | number, b: Tensor | number): Tensor => binary('lt', a, b, 'compare');
+export const lt: BinaryFn = binaryFn('lt', 'compare');
 /** y = [a ≤ b] as 1/0        ∂ = 0 */
-export const le = (a: Tensor | number, b: Tensor | number): Tensor => binary('le', a, b, 'compare');
+export const le: BinaryFn = binaryFn('le', 'compare');
 /** y = [a > b] as 1/0        ∂ = 0 */
-export const gt = (a: Tensor | number, b: Tensor | number): Tensor => binary('gt', a, b, 'compare');
+export const gt: BinaryFn = binaryFn('gt', 'compare');
 /** y = [a ≥ b] as 1/0        ∂ = 0 */
-export const ge = (a: Tensor | number, b: Tensor | number): Tensor => binary('ge', a, b, 'compare');
+export const ge: BinaryFn = binaryFn('ge', 'compare');
 
 // ---- where ------------------------------------------------------------------------------------------
 
