@@ -449,13 +449,17 @@ describe('binary ops with options.out', () => {
       "add: options.out has dtype float64; expected the result's dtype float32",
     );
     expect(() => lt(a, 1, { out: zeros([2, 3], { dtype: 'int32' }) })).toThrow(DTypeError);
-    expect(() => div(a, 2, { out: zeros([3, 2]).T })).toThrow('div: options.out (shape [2, 3]) is not contiguous; expected a contiguous tensor');
+    expect(() => div(a, 2, { out: zeros([3, 2]).T })).toThrow(
+      'div: options.out (shape [2, 3]) is not contiguous; expected a contiguous tensor',
+    );
     expect(() => add(a, 1, { out: [1, 2] as unknown as Tensor })).toThrow('add: options.out must be a Tensor, got object');
     // a view of an operand that is not the operand itself: rows shifted by one would read what was just written
     const buf = zeros([4, 3]);
     const top = buf.slice([0, 3]);
     const bottom = buf.slice([1, 4]);
-    expect(() => add(top, 1, { out: bottom })).toThrow(/^add: options\.out overlaps operand a \(shape \[3, 3\]\) without being that same view/);
+    expect(() => add(top, 1, { out: bottom })).toThrow(
+      /^add: options\.out overlaps operand a \(shape \[3, 3\]\) without being that same view/,
+    );
     expect(() => mul(2, a.T.contiguous(), { out: a.reshape(3, 2) })).not.toThrow(); // separate memory
     const row = tensor([1, 2, 3]);
     expect(() => add(a, row, { out: row.expand([2, 3]).contiguous() })).not.toThrow();
