@@ -647,6 +647,18 @@ describe('training-step kernels', () => {
     const [after] = kernelStateArrays('float32', 4096, 1) as Float32Array[];
     expect(after!.buffer).toBe(m!.buffer);
     expect(residentKernels(m!, big!)).toBeNull(); // different memories: Adam copies, as for ordinary arrays
+    // where the engine refuses the memory, ordinary arrays
+    const Memory = WebAssembly.Memory;
+    try {
+      (WebAssembly as { Memory: unknown }).Memory = function () {
+        throw new RangeError('WebAssembly.Memory(): could not allocate memory');
+      };
+      const [plain] = kernelStateArrays('float32', 3_000_000, 1) as Float32Array[];
+      expect(plain!.buffer.byteLength).toBe(3_000_000 * 4);
+      expect(residentKernels(plain!)).toBeNull();
+    } finally {
+      (WebAssembly as { Memory: unknown }).Memory = Memory;
+    }
     expect(() => kernelStateArrays('int32' as 'float32', 4, 1)).toThrow(
       "kernelStateArrays: got dtype int32; expected 'float32' or 'float64'",
     );

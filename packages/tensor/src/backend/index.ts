@@ -190,7 +190,14 @@ export function kernelStateArrays(dtype: 'float32' | 'float64', n: number, count
   if (dtype !== 'float32' && dtype !== 'float64') {
     throw new ValueError(`kernelStateArrays: got dtype ${String(dtype)}; expected 'float32' or 'float64'`);
   }
-  if (dtype === 'float32' && n >= RESIDENT_MIN && (current ?? getBackend()) !== 'js') return residentArrays(count, n);
+  if (dtype === 'float32' && n >= RESIDENT_MIN && (current ?? getBackend()) !== 'js') {
+    try {
+      return residentArrays(count, n);
+    } catch (e) {
+      // No WebAssembly memory this large (over 4 GiB, or the engine refused it): ordinary arrays work the same.
+      if (!(e instanceof RangeError)) throw e;
+    }
+  }
   return Array.from({ length: count }, () => (dtype === 'float32' ? new Float32Array(n) : new Float64Array(n)));
 }
 
