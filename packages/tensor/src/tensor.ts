@@ -19,7 +19,8 @@ export interface BinaryOptions {
    * A contiguous tensor of the broadcast shape and the result's dtype to write the result into; it is returned
    * instead of a new tensor. Nothing is allocated: a fresh result of 128 KiB or more costs the page faults of new
    * memory, which for a large `add` take longer than the arithmetic. It may be an operand itself (the same view,
-   * not broadcast), as in `add(a, b, { out: a })`, but no other view of an operand's memory.
+   * not broadcast), as in `add(a, b, { out: a })`, but no other view of an operand's memory. Absent or null: a new
+   * tensor.
    */
   out?: Tensor;
 }

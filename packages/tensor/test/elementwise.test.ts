@@ -436,6 +436,9 @@ describe('binary ops with options.out', () => {
     add(big, other, { out: big });
     expect(big.values()).toEqual(want);
     expect(x.add(1, { out: x }).values()).toEqual(new Float32Array([12, 13, 14, 15, 16])); // the method too
+    const fresh = add(x, 1, { out: null as unknown as Tensor }); // null means no out, as out=None in PyTorch
+    expect(fresh).not.toBe(x);
+    expect(fresh.values()).toEqual(new Float32Array([13, 14, 15, 16, 17]));
   });
 
   it('reject a wrong shape, dtype, non-contiguous out or an overlapping view, naming the op and what it got', () => {

@@ -439,7 +439,7 @@ function binary(fn: BinaryOp, a: Tensor | number, b: Tensor | number, kind: 'kee
   const ea = ta.expand(shape);
   const eb = tb.expand(shape);
   const size = ea.size;
-  const into = options?.out;
+  const into = options?.out ?? undefined; // null: none, as out=None in PyTorch
   if (into !== undefined) checkOut(fn, into, shape, outDtype, [ta, tb]);
   const out = into ? into.data : allocate(outDtype, size);
   const base = into ? into.offset : 0;
