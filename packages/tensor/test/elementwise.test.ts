@@ -54,6 +54,7 @@ import {
   type BinaryOptions,
   type DType,
 } from '@tapegrad/tensor';
+import { availableBackends, getBackend, setBackend } from '@tapegrad/tensor/backend';
 import { flat64, forEachIndex } from './helpers.js';
 
 const gen = new Generator(90210);
@@ -391,6 +392,31 @@ describe('binary kernels broadcast like NumPy on every layout (property-style)',
     expect(Number.isNaN(minimum(1, tensor([NaN])).item())).toBe(true);
     expect(ne(tensor([NaN]), tensor([NaN])).item()).toBe(1);
     expect(eq(tensor([NaN]), tensor([NaN])).item()).toBe(0);
+  });
+});
+
+describe('binary ops on long broadcast rows (the backend kernel row by row)', () => {
+  it('give the reference results, bit-identical on every backend: [n, m] ⊕ [m], [n, 1], row slices, both orders', () => {
+    const x = make([3, 700], 'contiguous', -3, 3, 'float32');
+    const cases: [string, Tensor | number, Tensor | number][] = [
+      ['[3, 600] + [600]', x.slice([0, 3], [50, 650]), make([600], 'contiguous', -3, 3, 'float32')],
+      ['[600] - [3, 600]', make([600], 'contiguous', -3, 3, 'float32'), x.slice([0, 3], [100, 700])],
+      ['[3, 700] * [3, 1]', x, make([3, 1], 'contiguous', -3, 3, 'float32')],
+      ['[2, 3, 700] / [700]', x.unsqueeze(0).expand([2, 3, 700]).contiguous(), make([700], 'contiguous', 0.5, 3, 'float32')],
+    ];
+    const before = getBackend();
+    for (const [what, a, b] of cases) {
+      for (const row of BINARY.filter((r) => ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'].includes(r.name))) {
+        const got = availableBackends().map((be) => {
+          setBackend(be);
+          return row.fn(a, b).values().slice();
+        });
+        setBackend(before);
+        const y = row.fn(a, b);
+        expectClose(y.values(), binaryRef(row, a, b, [...y.shape]), 2e-7, 2e-7, `${row.name} ${what}`);
+        for (const g of got.slice(1)) expect(g, `${row.name} ${what}`).toEqual(got[0]);
+      }
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { binaryKernel, type BinaryKernelOp } from '../backend/index.js';
+import { BINARY_WASM_MIN, binaryKernel, type BinaryKernelOp } from '../backend/index.js';
 import { allocate, floatDtype, promote, type DType, type TypedArray } from '../dtype.js';
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { broadcastShapes, shapesEqual } from '../shape.js';
@@ -448,17 +448,21 @@ function binary(fn: BinaryOp, a: Tensor | number, b: Tensor | number, kind: 'kee
     const plan = planRows(shape, [ea, eb]);
     const [startsA, startsB] = plan.starts as [Int32Array, Int32Array];
     const [sa, sb] = plan.steps as [number, number];
-    // Contiguous float32 operands (or one scalar): the backend's kernel (wasm SIMD when active), same results.
+    // Contiguous float32 runs (or one scalar): the backend's kernel (wasm SIMD when active), same results — one run, or
+    // row by row when the rows are long (a bias [n, m] + [m], a column scale): per row it costs a call and three copies.
     const unitSteps = (sa === 0 || sa === 1) && (sb === 0 || sb === 1) && sa + sb > 0;
     if (
-      plan.rows === 1 &&
+      (plan.rows === 1 || plan.inner >= BINARY_WASM_MIN) &&
       unitSteps &&
       KERNEL_OPS[op] === true &&
       out instanceof Float32Array &&
       ea.data instanceof Float32Array &&
       eb.data instanceof Float32Array
     ) {
-      binaryKernel(op as BinaryKernelOp, ea.data, startsA[0]!, sa, eb.data, startsB[0]!, sb, out, base, size);
+      for (let r = 0; r < plan.rows; r++) {
+        const o = base + r * plan.inner;
+        binaryKernel(op as BinaryKernelOp, ea.data, startsA[r]!, sa, eb.data, startsB[r]!, sb, out, o, plan.inner);
+      }
       return result();
     }
     for (let r = 0; r < plan.rows; r++) {
