@@ -33,13 +33,20 @@ export interface ElementwiseCase {
   name: string;
   op: 'add' | 'sum';
   size: number;
+  /** For add: the second operand is one row of `cols` elements broadcast over the `size / cols` rows of the first (a bias). */
+  cols?: number;
 }
+
+/** The operands' shapes of an elementwise case: `[x, y]`. */
+export const elementwiseShapes = (c: ElementwiseCase): [number[], number[]] =>
+  c.cols ? [[c.size / c.cols, c.cols], [c.cols]] : [[c.size], [c.size]];
 
 /** A batch-64 MLP activation (64×784) and a 4M-element vector (beyond the caches). */
 export function elementwiseCases(quick: boolean): ElementwiseCase[] {
   const big = quick ? 1 << 20 : 1 << 22;
   return [
     { name: 'add 64×784', op: 'add', size: 64 * 784 },
+    { name: 'add 128×512 + [512] (a broadcast row)', op: 'add', size: 128 * 512, cols: 512 },
     { name: `add ${big >> 20}M`, op: 'add', size: big },
     { name: 'sum 64×784', op: 'sum', size: 64 * 784 },
     { name: `sum ${big >> 20}M`, op: 'sum', size: big },
@@ -47,7 +54,8 @@ export function elementwiseCases(quick: boolean): ElementwiseCase[] {
 }
 
 /** GB/s moved by one call that took `ms` (add reads two and writes one float32 per element, sum reads one). */
-export const gbps = (c: ElementwiseCase, ms: number): number => ((c.op === 'add' ? 12 : 4) * c.size) / (ms * 1e6);
+export const gbps = (c: ElementwiseCase, ms: number): number =>
+  (c.op === 'add' ? (c.cols ? 8 * c.size + 4 * c.cols : 12 * c.size) : 4 * c.size) / (ms * 1e6);
 
 /** A training-step kernel of the backend dispatcher on one MNIST-MLP step's data (float32). */
 export interface StepCase {

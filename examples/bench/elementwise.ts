@@ -6,7 +6,7 @@
  */
 import * as T from '@tapegrad/tensor';
 import * as B from '@tapegrad/tensor/backend';
-import { elementwiseCases, gbps, stepCases, type ElementwiseCase, type StepCase } from './cases.js';
+import { elementwiseCases, elementwiseShapes, gbps, stepCases, type ElementwiseCase, type StepCase } from './cases.js';
 import { addPeerRows } from './peers/peer-rows.js';
 import { tfElementwise } from './peers/tfjs.js';
 import { measure, rowCollector, type BenchContext, type Row, type Section } from './util.js';
@@ -42,8 +42,9 @@ export const elementwiseSection: Section = {
 
     const g = new T.Generator(2);
     for (const c of cases) {
-      const x = T.randn([c.size], { generator: g });
-      const y = T.randn([c.size], { generator: g });
+      const [xs, ys] = elementwiseShapes(c);
+      const x = T.randn(xs, { generator: g });
+      const y = T.randn(ys, { generator: g });
       const cpu0 = process.cpuUsage();
       const ms = measure(() => void (c.op === 'add' ? T.add(x, y) : T.sum(x)), minMs);
       const cpu = process.cpuUsage(cpu0);
@@ -54,7 +55,7 @@ export const elementwiseSection: Section = {
         c.op === 'add' ? `system time ${((100 * cpu.system) / (cpu.user + cpu.system)).toFixed(0)}% (page faults)` : '',
       );
       if (c.op === 'add') {
-        const out = T.zeros([c.size]);
+        const out = T.zeros(xs);
         const into = measure(() => void T.add(x, y, { out }), minMs);
         rows.push({
           section: 'elementwise',

@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { ElementwiseCase, MatmulCase } from '../cases.js';
+import { elementwiseShapes, type ElementwiseCase, type MatmulCase } from '../cases.js';
 import { measure } from '../util.js';
 import { tfEpochsWith, type EpochSpec } from './tfjs-epochs.js';
 
@@ -76,8 +76,9 @@ export async function tfMatmul(backend: 'cpu' | 'wasm', cases: MatmulCase[], min
 export async function tfElementwise(backend: 'cpu' | 'wasm', cases: ElementwiseCase[], minMs: number): Promise<number[]> {
   const tf = await useTfBackend(backend);
   return cases.map((c) => {
-    const x = tf.randomNormal([c.size]);
-    const y = tf.randomNormal([c.size]);
+    const [xs, ys] = elementwiseShapes(c);
+    const x = tf.randomNormal(xs);
+    const y = tf.randomNormal(ys);
     const ms = measure(() => {
       const z = c.op === 'add' ? tf.add(x, y) : tf.sum(x);
       z.dataSync();

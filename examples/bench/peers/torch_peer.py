@@ -118,8 +118,9 @@ def main():
         b = torch.randn(c['n'], c['k']).t() if c['transB'] else torch.randn(c['k'], c['n'])
         out['matmul'].append({'case': c['name'], 'ms': measure(lambda: torch.matmul(a, b), min_ms)})
     for c in spec.get('elementwise', []):
-        x = torch.randn(c['size'])
-        y = torch.randn(c['size'])
+        cols = c.get('cols')
+        x = torch.randn(c['size'] // cols, cols) if cols else torch.randn(c['size'])
+        y = torch.randn(cols) if cols else torch.randn(c['size'])
         fn = (lambda: torch.add(x, y)) if c['op'] == 'add' else (lambda: torch.sum(x))
         out['elementwise'].append({'case': c['name'], 'ms': measure(fn, min_ms)})
     if spec.get('epoch'):

@@ -397,12 +397,19 @@ describe('binary kernels broadcast like NumPy on every layout (property-style)',
 
 describe('binary ops on long broadcast rows (the backend kernel row by row)', () => {
   it('give the reference results, bit-identical on every backend: [n, m] ⊕ [m], [n, 1], row slices, both orders', () => {
+    const bias = make([700], 'contiguous', -3, 3, 'float32');
+    const y = make([3, 700], 'contiguous', -3, 3, 'float32');
+    const want = add(y, bias).values().slice();
+    expect(add(bias, y, { out: y }).values()).toEqual(want); // in place, the block being out
     const x = make([3, 700], 'contiguous', -3, 3, 'float32');
     const cases: [string, Tensor | number, Tensor | number][] = [
       ['[3, 600] + [600]', x.slice([0, 3], [50, 650]), make([600], 'contiguous', -3, 3, 'float32')],
       ['[600] - [3, 600]', make([600], 'contiguous', -3, 3, 'float32'), x.slice([0, 3], [100, 700])],
       ['[3, 700] * [3, 1]', x, make([3, 1], 'contiguous', -3, 3, 'float32')],
       ['[2, 3, 700] / [700]', x.unsqueeze(0).expand([2, 3, 700]).contiguous(), make([700], 'contiguous', 0.5, 3, 'float32')],
+      // a bias: a contiguous block and one row (add takes the backend's bias kernel), in both orders
+      ['[3, 700] ⊕ [700]', x, make([700], 'contiguous', -3, 3, 'float32')],
+      ['[1, 700] ⊕ [3, 700]', make([1, 700], 'contiguous', -3, 3, 'float32'), x],
     ];
     const before = getBackend();
     for (const [what, a, b] of cases) {

@@ -1,4 +1,4 @@
-import { BINARY_WASM_MIN, binaryKernel, type BinaryKernelOp } from '../backend/index.js';
+import { BINARY_WASM_MIN, addRowVector, binaryKernel, type BinaryKernelOp } from '../backend/index.js';
 import { allocate, floatDtype, promote, type DType, type TypedArray } from '../dtype.js';
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { broadcastShapes, shapesEqual } from '../shape.js';
@@ -429,6 +429,18 @@ function checkOut(fn: string, out: unknown, shape: readonly number[], dtype: DTy
   });
 }
 
+/** True when runs of `inner` elements starting at `starts` lie back to back (one contiguous block). */
+function isBlock(starts: Int32Array, inner: number): boolean {
+  for (let r = 1; r < starts.length; r++) if (starts[r] !== starts[0]! + r * inner) return false;
+  return true;
+}
+
+/** True when every run starts at the same element (one row broadcast over the others). */
+function isRepeated(starts: Int32Array): boolean {
+  for (let r = 1; r < starts.length; r++) if (starts[r] !== starts[0]) return false;
+  return true;
+}
+
 function binary(fn: BinaryOp, a: Tensor | number, b: Tensor | number, kind: 'keep' | 'float' | 'compare', options?: BinaryOptions): Tensor {
   const compute = computeDtype(a, b);
   const ta = asTensor(fn, a, compute);
@@ -448,17 +460,20 @@ function binary(fn: BinaryOp, a: Tensor | number, b: Tensor | number, kind: 'kee
     const plan = planRows(shape, [ea, eb]);
     const [startsA, startsB] = plan.starts as [Int32Array, Int32Array];
     const [sa, sb] = plan.steps as [number, number];
+    const f32 = out instanceof Float32Array && ea.data instanceof Float32Array && eb.data instanceof Float32Array;
+    // A bias — a contiguous [rows, inner] block plus one row repeated (either order: float addition commutes bit for bit):
+    // the backend's bias kernel, a few calls instead of one per row.
+    if (op === 'add' && f32 && plan.rows > 1 && sa === 1 && sb === 1) {
+      const [block, row, bs, rs] = isBlock(startsA, plan.inner) ? [ea, eb, startsA, startsB] : [eb, ea, startsB, startsA];
+      if (isBlock(bs, plan.inner) && isRepeated(rs)) {
+        addRowVector(block.data as Float32Array, bs[0]!, plan.rows, plan.inner, row.data as Float32Array, rs[0]!, out, base);
+        return result();
+      }
+    }
     // Contiguous float32 runs (or one scalar): the backend's kernel (wasm SIMD when active), same results — one run, or
-    // row by row when the rows are long (a bias [n, m] + [m], a column scale): per row it costs a call and three copies.
+    // row by row when the rows are long (a column scale [n, m]·[n, 1]): per row it costs a call and three copies.
     const unitSteps = (sa === 0 || sa === 1) && (sb === 0 || sb === 1) && sa + sb > 0;
-    if (
-      (plan.rows === 1 || plan.inner >= BINARY_WASM_MIN) &&
-      unitSteps &&
-      KERNEL_OPS[op] === true &&
-      out instanceof Float32Array &&
-      ea.data instanceof Float32Array &&
-      eb.data instanceof Float32Array
-    ) {
+    if ((plan.rows === 1 || plan.inner >= BINARY_WASM_MIN) && unitSteps && KERNEL_OPS[op] === true && f32) {
       for (let r = 0; r < plan.rows; r++) {
         const o = base + r * plan.inner;
         binaryKernel(op as BinaryKernelOp, ea.data, startsA[r]!, sa, eb.data, startsB[r]!, sb, out, o, plan.inner);
