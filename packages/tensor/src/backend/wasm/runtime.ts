@@ -207,13 +207,14 @@ interface ResidentArena {
 const ARENA_FLOATS = 1 << 22;
 const SCRATCH = 2 * CHUNK;
 let arena: ResidentArena | null = null;
+let kernelModule: WebAssembly.Module | null = null;
 const residentByBuffer = new WeakMap<ArrayBufferLike, ResidentArena>();
 
 function newArena(floats: number): ResidentArena {
   const pages = Math.ceil((floats * 4) / 65536);
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-  kernelBytes ??= kernelsModule();
-  const kernels = new WebAssembly.Instance(new WebAssembly.Module(kernelBytes), { env: { memory } }).exports as unknown as KernelExports;
+  kernelModule ??= new WebAssembly.Module((kernelBytes ??= kernelsModule()));
+  const kernels = new WebAssembly.Instance(kernelModule, { env: { memory } }).exports as unknown as KernelExports;
   const st: ResidentArena = { kernels, f32: new Float32Array(memory.buffer), used: SCRATCH };
   residentByBuffer.set(memory.buffer, st);
   return st;
