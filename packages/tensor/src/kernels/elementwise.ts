@@ -412,8 +412,9 @@ function checkOut(fn: string, out: unknown, shape: readonly number[], dtype: DTy
   if (!shapesEqual(out.shape, shape)) {
     throw new ShapeError(`${fn}: options.out has shape [${out.shape.join(', ')}]; expected the broadcast shape [${shape.join(', ')}]`);
   }
-  if (!out.isContiguous)
+  if (!out.isContiguous) {
     throw new ValueError(`${fn}: options.out (shape [${out.shape.join(', ')}]) is not contiguous; expected a contiguous tensor`);
+  }
   if (out.size === 0) return;
   const [o0, o1] = byteSpan(out);
   operands.forEach((t, i) => {
