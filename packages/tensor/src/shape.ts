@@ -71,3 +71,18 @@ export function shapesEqual(a: readonly number[], b: readonly number[]): boolean
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/**
+ * The lowest and highest element index a strided view reaches in its data: `offset` plus the negative and the positive
+ * `(shape[i] − 1)·strides[i]` (meaningful for a view with at least one element).
+ */
+export function elementSpan(shape: readonly number[], strides: readonly number[], offset: number): [low: number, high: number] {
+  let low = offset;
+  let high = offset;
+  for (let i = 0; i < shape.length; i++) {
+    const reach = (shape[i]! - 1) * strides[i]!;
+    if (reach > 0) high += reach;
+    else low += reach;
+  }
+  return [low, high];
+}

@@ -1,6 +1,6 @@
 import { allocate, dtypeOf, type DType, type TypedArray } from './dtype.js';
 import { DTypeError, IndexError, ShapeError, ValueError, fmtShape } from './errors.js';
-import { broadcastShapes, contiguousStrides, normalizeAxis, shapesEqual, sizeOf } from './shape.js';
+import { broadcastShapes, contiguousStrides, elementSpan, normalizeAxis, shapesEqual, sizeOf } from './shape.js';
 
 /**
  * One axis of a {@link Tensor.slice}: `null` keeps the whole axis, a number picks one index and drops the
@@ -549,8 +549,6 @@ function checkLayout(t: Tensor): void {
         `expected one stride per dimension`,
     );
   }
-  let low = offset;
-  let high = offset;
   for (let i = 0; i < shape.length; i++) {
     const d = shape[i]!;
     const s = strides[i]!;
@@ -558,9 +556,8 @@ function checkLayout(t: Tensor): void {
       throw new ShapeError(`Tensor: shape ${fmtShape(shape)} has ${d} at axis ${i}; expected non-negative integers`);
     }
     if (!Number.isInteger(s)) throw new ValueError(`Tensor: strides [${strides.join(', ')}] have ${s} at axis ${i}; expected integers`);
-    if (s > 0) high += (d - 1) * s;
-    else low += (d - 1) * s;
   }
+  const [low, high] = elementSpan(shape, strides, offset);
   if (!Number.isInteger(offset)) throw new ValueError(`Tensor: offset ${offset} is not an integer; expected an index into data`);
   if (t.size > 0 && (low < 0 || high >= data.length)) {
     throw new IndexError(

@@ -1,7 +1,7 @@
 import { BINARY_WASM_MIN, addRowVector, binaryKernel, type BinaryKernelOp } from '../backend/index.js';
 import { allocate, floatDtype, promote, type DType, type TypedArray } from '../dtype.js';
-import { DTypeError, ShapeError, ValueError } from '../errors.js';
-import { broadcastShapes, shapesEqual } from '../shape.js';
+import { DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
+import { broadcastShapes, elementSpan, shapesEqual } from '../shape.js';
 import { Tensor, type BinaryOptions } from '../tensor.js';
 
 export type { BinaryOptions } from '../tensor.js';
@@ -394,15 +394,9 @@ function asTensor(fn: string, v: Tensor | number, dtype: DType): Tensor {
 
 /** The bytes of its buffer a view can reach: `[first, end)`. */
 function byteSpan(t: Tensor): [number, number] {
-  let lo = t.offset;
-  let hi = t.offset;
-  t.shape.forEach((n, d) => {
-    const reach = (n - 1) * t.strides[d]!;
-    if (reach < 0) lo += reach;
-    else hi += reach;
-  });
+  const [low, high] = elementSpan(t.shape, t.strides, t.offset);
   const bpe = t.data.BYTES_PER_ELEMENT;
-  return [t.data.byteOffset + lo * bpe, t.data.byteOffset + (hi + 1) * bpe];
+  return [t.data.byteOffset + low * bpe, t.data.byteOffset + (high + 1) * bpe];
 }
 
 /** Checks `options.out` against the result's shape and dtype and the operands' memory (see {@link BinaryOptions}). */
@@ -410,10 +404,10 @@ function checkOut(fn: string, out: unknown, shape: readonly number[], dtype: DTy
   if (!(out instanceof Tensor)) throw new DTypeError(`${fn}: options.out must be a Tensor, got ${out === null ? 'null' : typeof out}`);
   if (out.dtype !== dtype) throw new DTypeError(`${fn}: options.out has dtype ${out.dtype}; expected the result's dtype ${dtype}`);
   if (!shapesEqual(out.shape, shape)) {
-    throw new ShapeError(`${fn}: options.out has shape [${out.shape.join(', ')}]; expected the broadcast shape [${shape.join(', ')}]`);
+    throw new ShapeError(`${fn}: options.out has shape ${fmtShape(out.shape)}; expected the broadcast shape ${fmtShape(shape)}`);
   }
   if (!out.isContiguous) {
-    throw new ValueError(`${fn}: options.out (shape [${out.shape.join(', ')}]) is not contiguous; expected a contiguous tensor`);
+    throw new ValueError(`${fn}: options.out (shape ${fmtShape(out.shape)}) is not contiguous; expected a contiguous tensor`);
   }
   if (out.size === 0) return;
   const [o0, o1] = byteSpan(out);
@@ -423,7 +417,7 @@ function checkOut(fn: string, out: unknown, shape: readonly number[], dtype: DTy
     const [t0, t1] = byteSpan(t);
     if (!same && t0 < o1 && o0 < t1) {
       throw new ValueError(
-        `${fn}: options.out overlaps operand ${i === 0 ? 'a' : 'b'} (shape [${t.shape.join(', ')}]) without being that same view; ` +
+        `${fn}: options.out overlaps operand ${i === 0 ? 'a' : 'b'} (shape ${fmtShape(t.shape)}) without being that same view; ` +
           `expected the operand itself or separate memory`,
       );
     }
