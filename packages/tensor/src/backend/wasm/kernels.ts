@@ -32,38 +32,24 @@ export const adamUpdateWasm: AdamUpdateFn<Float32Array> = (
   maxV = null,
 ) => {
   const scalars: AdamScalars = [beta1, 1 - beta1, beta2, 1 - beta2, eps, lr / biasCorr1, 1 / Math.sqrt(biasCorr2), adamFlushBelow(eps)];
-  const home = maxV ? residentKernels(m, v, maxV) : residentKernels(m, v);
-  if (home) {
-    const { f32, kernels } = home;
-    for (let j0 = 0; j0 < n; j0 += CHUNK) {
-      const len = Math.min(CHUNK, n - j0);
-      f32.set(param.subarray(pOff + j0, pOff + j0 + len), 0);
-      f32.set(grad.subarray(gOff + j0, gOff + j0 + len), CHUNK);
-      const [mAt, vAt] = [m.byteOffset + j0 * 4, v.byteOffset + j0 * 4];
-      if (maxV) kernels.adamMax(0, CHUNK * 4, mAt, vAt, maxV.byteOffset + j0 * 4, len, ...scalars);
-      else kernels.adam(0, CHUNK * 4, mAt, vAt, len, ...scalars);
-      param.set(f32.subarray(0, len), pOff + j0);
-    }
-    return;
-  }
-  const slots = maxV ? 5 : 4;
-  const { f32, kernels } = kernelState(slots * CHUNK);
+  const states = maxV ? [m, v, maxV] : [m, v];
+  // State from kernelStateArrays is updated where it lies; otherwise each chunk of it is copied in after θ and g.
+  const home = residentKernels(...states);
+  const { f32, kernels } = home ?? kernelState((2 + states.length) * CHUNK);
+  const slot = (i: number): number => (2 + i) * CHUNK; // a copied state array's chunk, in floats
+  const at = [0, 0, 0]; // byte addresses of the state chunks the kernel updates
   for (let j0 = 0; j0 < n; j0 += CHUNK) {
     const len = Math.min(CHUNK, n - j0);
     f32.set(param.subarray(pOff + j0, pOff + j0 + len), 0);
     f32.set(grad.subarray(gOff + j0, gOff + j0 + len), CHUNK);
-    f32.set(m.subarray(j0, j0 + len), 2 * CHUNK);
-    f32.set(v.subarray(j0, j0 + len), 3 * CHUNK);
-    if (maxV) {
-      f32.set(maxV.subarray(j0, j0 + len), 4 * CHUNK);
-      kernels.adamMax(0, CHUNK * 4, CHUNK * 8, CHUNK * 12, CHUNK * 16, len, ...scalars);
-      maxV.set(f32.subarray(4 * CHUNK, 4 * CHUNK + len), j0);
-    } else {
-      kernels.adam(0, CHUNK * 4, CHUNK * 8, CHUNK * 12, len, ...scalars);
-    }
+    states.forEach((st, i) => {
+      if (!home) f32.set(st.subarray(j0, j0 + len), slot(i));
+      at[i] = home ? st.byteOffset + j0 * 4 : slot(i) * 4;
+    });
+    if (maxV) kernels.adamMax(0, CHUNK * 4, at[0]!, at[1]!, at[2]!, len, ...scalars);
+    else kernels.adam(0, CHUNK * 4, at[0]!, at[1]!, len, ...scalars);
     param.set(f32.subarray(0, len), pOff + j0);
-    m.set(f32.subarray(2 * CHUNK, 2 * CHUNK + len), j0);
-    v.set(f32.subarray(3 * CHUNK, 3 * CHUNK + len), j0);
+    if (!home) states.forEach((st, i) => st.set(f32.subarray(slot(i), slot(i) + len), j0));
   }
 };
 
