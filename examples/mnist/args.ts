@@ -21,6 +21,27 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
+/**
+ * Parses a subcommand that takes a `--model FILE` (`predict`, `export`): returns its options, or null after printing
+ * `help` for `--help`; a positional argument or a missing `--model` throws a {@link UsageError} saying `needsModel`.
+ */
+export function parseModelCommand(
+  argv: readonly string[],
+  specs: Readonly<Record<string, OptionSpec>>,
+  help: string,
+  out: (s: string) => void,
+  needsModel: string,
+): (Record<string, string | boolean> & { model: string }) | null {
+  const { values: v, positionals } = parseArgs(argv, specs);
+  if (v.help) {
+    out(help);
+    return null;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  if (typeof v.model !== 'string' || v.model === '') throw new UsageError(needsModel);
+  return v as Record<string, string | boolean> & { model: string };
+}
+
 /** Parses `argv` against `specs`; unknown options, missing values and repeated options throw a {@link UsageError}. */
 export function parseArgs(argv: readonly string[], specs: Readonly<Record<string, OptionSpec>>): ParsedArgs {
   const values: Record<string, string | boolean> = Object.create(null) as Record<string, string | boolean>;

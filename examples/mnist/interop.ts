@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { Sequential } from '@tapegrad/nn';
 import { exportOnnxFile, exportTfjs, importOnnxFile, importTfjs, loadJson } from '@tapegrad/nn/node';
-import { RuntimeError, UsageError, parseArgs, type OptionSpec } from './args.js';
+import { RuntimeError, UsageError, parseModelCommand, type OptionSpec } from './args.js';
 
 /**
  * Reads a model from `path`: an ONNX file (`.onnx`), a TF.js layers model (its model.json, or the directory holding
@@ -50,13 +50,8 @@ const bytes = (path: string): string => `${(statSync(path).size / 1024).toFixed(
 
 /** `pnpm mnist export --model FILE --format tfjs|onnx --out DIR`: returns the exit code (usage errors throw UsageError). */
 export function exportCommand(argv: readonly string[], io: { out: (s: string) => void }): number {
-  const { values: v, positionals } = parseArgs(argv, EXPORT_SPECS);
-  if (v.help) {
-    io.out(EXPORT_HELP);
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  if (typeof v.model !== 'string' || v.model === '') throw new UsageError('export needs --model FILE');
+  const v = parseModelCommand(argv, EXPORT_SPECS, EXPORT_HELP, io.out, 'export needs --model FILE');
+  if (v === null) return 0;
   if (v.format !== 'tfjs' && v.format !== 'onnx') {
     throw new UsageError(`--format must be tfjs or onnx, got ${JSON.stringify(v.format ?? null)}`);
   }

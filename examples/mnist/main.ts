@@ -9,7 +9,7 @@ import { Dense, Sequential, activationNames, confusionMatrix, formatConfusionMat
 import { loadIdxDataset, loadMnistPackage, save, saveJson, writeHistoryPlot, type ImageDataset } from '@tapegrad/nn/node';
 import { exportCommand, loadModelFile } from './interop.js';
 import { optimizerNames } from '@tapegrad/optim';
-import { RuntimeError, UsageError, intListOption, intOption, numberOption, parseArgs, type OptionSpec } from './args.js';
+import { RuntimeError, UsageError, intListOption, intOption, numberOption, parseArgs, parseModelCommand, type OptionSpec } from './args.js';
 
 /** Where the CLI writes; `isTTY` turns on the live progress bar. */
 export interface CliIO {
@@ -319,13 +319,8 @@ export function train(o: TrainOptions, io: CliIO): number {
 
 /** `pnpm mnist predict --model FILE [--data DIR]`: accuracy and confusion matrix of a saved model. */
 export function predict(argv: readonly string[], io: CliIO): number {
-  const { values: v, positionals } = parseArgs(argv, PREDICT_SPECS);
-  if (v.help) {
-    io.out(PREDICT_HELP);
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  if (typeof v.model !== 'string' || v.model === '') throw new UsageError('predict needs --model FILE (a model.json written by training)');
+  const v = parseModelCommand(argv, PREDICT_SPECS, PREDICT_HELP, io.out, 'predict needs --model FILE (a model.json written by training)');
+  if (v === null) return 0;
   const data = typeof v.data === 'string' ? v.data : null;
   if (data === '') throw new UsageError('--data needs a directory');
   const batchSize = typeof v['batch-size'] === 'string' ? intOption('batch-size', v['batch-size']) : 256;
