@@ -31,7 +31,7 @@ export function encodeTensors(named: Record<string, Tensor>): EncodedTensors {
   for (const [name, t] of Object.entries(named)) {
     if (FORBIDDEN_KEYS.has(name)) throw new ValueError(`encodeTensors: tensor name ${describe(name)} is reserved`);
     if (!(t instanceof Tensor)) throw new ValueError(`encodeTensors: entry ${describe(name)} is not a Tensor`);
-    const values = t.contiguous().values() as Float32Array | Float64Array | Int32Array;
+    const values = t.values() as Float32Array | Float64Array | Int32Array;
     const bytes = typedArrayToBytes(values);
     out[name] = { shape: [...t.shape], dtype: t.dtype, data: bytesToBase64(bytes), crc32: crc32Hex(bytes) };
   }

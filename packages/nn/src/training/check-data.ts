@@ -40,7 +40,7 @@ export function checkLabels(fn: string, x: Tensor, y: Tensor, target: LabelTarge
     if (!(y.ndim === 1 || (y.ndim === 2 && y.shape[1] === 1))) {
       throw new ShapeError(`${fn}: sparseCategoricalCrossentropy expects integer labels [samples], got y ${fmtShape(y.shape)}`);
     }
-    const v = y.contiguous().values();
+    const v = y.values();
     for (let i = 0; i < v.length; i++) {
       const c = v[i]!;
       if (!Number.isInteger(c) || c < 0 || c >= k) {
@@ -62,7 +62,7 @@ export function checkLabels(fn: string, x: Tensor, y: Tensor, target: LabelTarge
     throw new ShapeError(`${fn}: y has width ${width} (shape ${fmtShape(y.shape)}) but the last layer '${target.lastLayer}' outputs ${k}`);
   }
   if (loss === 'categoricalCrossentropy' || loss === 'binaryCrossentropy') {
-    const v = y.contiguous().values();
+    const v = y.values();
     for (let i = 0; i < v.length; i++) {
       if (v[i]! < 0 || v[i]! > 1) {
         throw new ValueError(`${fn}: ${loss} needs targets in [0, 1]; y has ${v[i]} at flat index ${i}`);
@@ -97,7 +97,7 @@ export function checkBatchSize(fn: string, batchSize: unknown): number {
 
 function checkFinite(fn: string, what: string, t: Tensor): void {
   if (t.dtype === 'int32') return;
-  const v = t.contiguous().values();
+  const v = t.values();
   // Fast pass: x·0 is ±0 for every finite x and NaN for NaN/±∞, so the sum is 0 exactly when all are finite.
   let probe = 0;
   for (let i = 0; i < v.length; i++) probe += v[i]! * 0;

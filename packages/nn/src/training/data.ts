@@ -21,7 +21,7 @@ function labelValues(fn: string, labels: Labels): ArrayLike<number> {
     if (labels.ndim > 2 || (labels.ndim === 2 && labels.shape[1] !== 1)) {
       throw new ShapeError(`${fn}: labels must have shape [n] or [n, 1], got ${fmtShape(labels.shape)}`);
     }
-    return labels.contiguous().values();
+    return labels.values();
   }
   return labels;
 }

@@ -16,10 +16,6 @@ function asTensor(fn: string, name: string, x: MetricInput): Tensor {
   throw new ValueError(`${fn}: ${name} must be a Tensor or a Variable, got ${x === null ? 'null' : typeof x}`);
 }
 
-function flat(t: Tensor): TypedArray {
-  return t.contiguous().values();
-}
-
 /** Drops size-1 dimensions for shape comparison. */
 const squeezed = (shape: readonly number[]): number[] => shape.filter((d) => d !== 1);
 
@@ -37,7 +33,7 @@ function sameShapeValues(fn: string, predictions: MetricInput, targets: MetricIn
   const p = asTensor(fn, 'predictions', predictions);
   const t = asTensor(fn, 'targets', targets);
   checkSameSize(fn, p, t);
-  return [flat(p), flat(t)];
+  return [p.values(), t.values()];
 }
 
 function checkClassScores(fn: string, p: Tensor): [number, number] {
@@ -80,8 +76,8 @@ export function categoricalAccuracy(predictions: MetricInput, targets: MetricInp
       `categoricalAccuracy: targets ${fmtShape(t.shape)} must be one-hot with the predictions' shape ${fmtShape(p.shape)}`,
     );
   }
-  const pv = flat(p);
-  const tv = flat(t);
+  const pv = p.values();
+  const tv = t.values();
   let hits = 0;
   for (let r = 0; r < n; r++) if (rowArgmax(pv, r, k) === rowArgmax(tv, r, k)) hits++;
   return hits / n;
@@ -91,7 +87,7 @@ function sparseLabels(fn: string, t: Tensor, n: number, k: number): TypedArray {
   if (!((t.ndim === 1 && t.shape[0] === n) || (t.ndim === 2 && t.shape[0] === n && t.shape[1] === 1))) {
     throw new ShapeError(`${fn}: targets must be class indices of shape [${n}] or [${n}, 1], got ${fmtShape(t.shape)}`);
   }
-  const tv = flat(t);
+  const tv = t.values();
   for (let i = 0; i < n; i++) {
     const v = tv[i]!;
     if (!Number.isInteger(v) || v < 0 || v >= k) {
@@ -107,7 +103,7 @@ export function sparseCategoricalAccuracy(predictions: MetricInput, targets: Met
   const t = asTensor('sparseCategoricalAccuracy', 'targets', targets);
   const [n, k] = checkClassScores('sparseCategoricalAccuracy', p);
   const tv = sparseLabels('sparseCategoricalAccuracy', t, n, k);
-  const pv = flat(p);
+  const pv = p.values();
   let hits = 0;
   for (let r = 0; r < n; r++) if (rowArgmax(pv, r, k) === tv[r]) hits++;
   return hits / n;
@@ -224,7 +220,7 @@ export function getMetric(name: string | MetricFn): MetricFn {
 
 /** Class labels from scores ([n, k] → argmax), probabilities ([n] or [n, 1] in [0, 1] → threshold 0.5) or integer labels. */
 function toLabels(fn: string, name: string, x: Tensor): Int32Array {
-  const v = flat(x);
+  const v = x.values();
   if (x.ndim === 2 && x.shape[1]! > 1) {
     const [n, k] = x.shape as [number, number];
     const out = new Int32Array(n);
@@ -288,7 +284,7 @@ export function formatConfusionMatrix(matrix: Tensor, classNames?: readonly stri
   const k = matrix.shape[0]!;
   const names = classNames ?? Array.from({ length: k }, (_, i) => String(i));
   if (names.length !== k) throw new ValueError(`formatConfusionMatrix: got ${names.length} class names for ${k} classes`);
-  const v = flat(matrix);
+  const v = matrix.values();
   const cells: string[][] = [['true\\pred', ...names, 'total']];
   for (let i = 0; i < k; i++) {
     const row = [names[i]!];
