@@ -19,14 +19,16 @@ import { lossTrail, type BenchContext, type Row, type Section } from './util.js'
 
 export const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
 
-interface EpochData {
+/** The training data of the epoch section: images, labels, and where they came from. */
+export interface EpochData {
   x: Tensor;
   labels: Tensor;
   source: string;
   dataDir: string | null;
 }
 
-function loadData(samples: number): EpochData {
+/** The first `samples` Fashion-MNIST training images and labels, or synthetic data of that shape where it is missing. */
+export function loadData(samples: number): EpochData {
   if (existsSync(FASHION_DIR)) {
     const d = loadIdxDataset(FASHION_DIR);
     const n = Math.min(samples, d.yTrain.shape[0]!);

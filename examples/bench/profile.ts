@@ -7,12 +7,11 @@
  * hash: in the GEMM module [4] and [5] are the macro-kernels (`macroAdd`, `macroSet`), in the step-kernel module [0]
  * is Adam.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { Dense, Sequential } from '@tapegrad/nn';
-import { enableRelaxedSimd, loadIdxDataset, stopGemmWorkers, useGemmWorkers } from '@tapegrad/nn/node';
-import { Generator, rand, randint, type Tensor } from '@tapegrad/tensor';
-import { FASHION_DIR } from './epoch.js';
+import { enableRelaxedSimd, stopGemmWorkers, useGemmWorkers } from '@tapegrad/nn/node';
+import { loadData } from './epoch.js';
+import { tapegradEpochs, type Workload } from './workloads.js';
 
 interface ProfileNode {
   id: number;
@@ -51,35 +50,16 @@ async function main(): Promise<void> {
   if (bad !== undefined || !Number.isInteger(workers) || workers < 0) {
     throw new Error(`bench:profile: got ${process.argv.slice(2).join(' ')}; expected positive integers (--workers ≥ 0)`);
   }
-  let x: Tensor;
-  let y: Tensor;
-  if (existsSync(FASHION_DIR)) ({ xTrain: x, yTrain: y } = loadIdxDataset(FASHION_DIR));
-  else {
-    const g = new Generator(0);
-    [x, y] = [rand([60000, 784], { generator: g }), randint(0, 10, [60000], { generator: g })];
-    console.log(`(${FASHION_DIR} not found: synthetic data)`);
-  }
+  const data = loadData(60000);
+  if (data.dataDir === null) console.log(`(${data.source})`);
   if (workers > 0) await useGemmWorkers(workers);
-  const model = new Sequential({ seed: 0 });
-  hidden.forEach((h, i) => model.add(new Dense(h, { activation: 'relu', ...(i === 0 ? { inputShape: [784] } : {}) })));
-  model.add(new Dense(10, { activation: 'softmax' }));
-  model.compile({ optimizer: 'adam', lr: 1e-3, loss: 'sparseCategoricalCrossentropy' });
+  const workload: Workload = { name: 'profile', hidden, batchSize, dtype: 'float32', epochs };
 
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
   await session.post('Profiler.start');
-  const seconds: number[] = [];
-  let t0 = 0;
-  model.fit(x, y, {
-    epochs,
-    batchSize,
-    verbose: 0,
-    seed: 0,
-    callbacks: [
-      { onEpochBegin: () => void (t0 = performance.now()), onEpochEnd: () => void seconds.push((performance.now() - t0) / 1000) },
-    ],
-  });
+  const { seconds } = tapegradEpochs(data.x, data.labels, workload);
   const { profile } = (await session.post('Profiler.stop')) as { profile: Profile };
   session.disconnect();
   if (workers > 0) stopGemmWorkers();
