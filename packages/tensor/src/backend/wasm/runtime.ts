@@ -223,7 +223,8 @@ function newArena(floats: number): ResidentArena {
 /**
  * `count` zeroed float32 arrays of `n` elements, views of a WebAssembly memory whose kernels read and write them in
  * place (see {@link residentKernels}): 16 MiB arenas shared by successive calls (a request over half of one gets
- * its own memory), never grown, so the views stay valid; an arena is freed when no view of it is left.
+ * its own memory), never grown, so the views stay valid; an arena is freed when no view of it is left and it is
+ * not the one still being filled.
  */
 export function residentArrays(count: number, n: number): Float32Array[] {
   const stride = (n + 15) & ~15; // 64-byte aligned arrays
