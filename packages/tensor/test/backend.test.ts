@@ -31,8 +31,9 @@ import { adamUpdateWasm, addRowVectorWasm, binaryWasm, columnSumWasm, reluBackwa
 import { binaryModule } from '../src/backend/wasm/binary-module.js';
 import { encodeModule, sleb, uleb } from '../src/backend/wasm/encoder.js';
 import { gemmModule } from '../src/backend/wasm/gemm-module.js';
+import { chooseTile, gemmVariant } from '../src/backend/wasm/gemm.js';
 import { kernelsModule } from '../src/backend/wasm/kernels-module.js';
-import { residentKernels } from '../src/backend/wasm/runtime.js';
+import { GEMM_TILES, residentKernels } from '../src/backend/wasm/runtime.js';
 import { PEAK_ACCUMULATORS, peakModule } from '../src/backend/wasm/peak-module.js';
 import * as mainEntry from '@tapegrad/tensor';
 import * as backendEntry from '@tapegrad/tensor/backend';
@@ -319,6 +320,45 @@ describe('js vs wasm', () => {
     }
   });
 
+  it('the wasm-fma GEMM picks the tile with the least padded work per speed: 3×12 for 128×512, 4×8 for 64×128', () => {
+    const [t48, t312] = [GEMM_TILES.fma[0]!, GEMM_TILES.fma[1]!];
+    expect([t48.MR, t48.NR, t312.MR, t312.NR]).toEqual([4, 8, 3, 12]);
+    expect(chooseTile(GEMM_TILES.fma, 128, 512)).toBe(t312); // 129×516 vs 128×512: 1.6% padding, 5% faster
+    expect(chooseTile(GEMM_TILES.fma, 64, 128)).toBe(t48); // 66×132 vs 64×128: 6.3% padding
+    expect(chooseTile(GEMM_TILES.fma, 128, 10)).toBe(t312); // 12 columns instead of 16
+    expect(chooseTile(GEMM_TILES.plain, 129, 516)).toBe(GEMM_TILES.plain[0]);
+  });
+
+  it.skipIf(!relaxedSimdSupported())('the 4×8 and 3×12 FMA tiles give the same bits: every transpose, edges, offsets, accumulate', () => {
+    const [on48, on312] = [gemmVariant(true, GEMM_TILES.fma[0]!), gemmVariant(true, GEMM_TILES.fma[1]!)];
+    // m, n not multiples of 3, 4, 8 or 12; k of three depth blocks, under 4, odd. 200×200×530 packs every way: rows
+    // of A by 3×4 transposes (packT3) or, transposed, as 3-lane rows (packRows3); B as 12-lane rows or by 4×4 transposes.
+    const cases = [[13, 23, 530], [128, 40, 128], [7, 12, 3], [1, 1, 9], [40, 100, 257], [200, 200, 530]] as const;
+    for (const [m, n, k] of cases) {
+      for (let t = 0; t < 4; t++) {
+        const [tA, tB] = [t % 2 === 1, t >= 2];
+        const lda = (tA ? m : k) + 3;
+        const ldb = (tB ? k : n) + 5;
+        const A = f32(2 + (tA ? k : m) * lda);
+        const B = f32(1 + (tB ? n : k) * ldb);
+        for (const acc of [false, true]) {
+          const C0 = f32(4 + m * (n + 2));
+          const [C1, C2] = [C0.slice(), C0.slice()];
+          on48(tA, tB, m, n, k, A, 2, lda, B, 1, ldb, C1, 4, n + 2, acc);
+          on312(tA, tB, m, n, k, A, 2, lda, B, 1, ldb, C2, 4, n + 2, acc);
+          expect(bits(C2), `${m}×${k}·${k}×${n} trans ${t} accumulate ${acc}`).toEqual(bits(C1));
+          const ref = new Float32Array(C0);
+          gemmJs(tA, tB, m, n, k, A, 2, lda, B, 1, ldb, ref, 4, n + 2, acc);
+          let worst = 0;
+          for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(ref[i]! - C2[i]!));
+          expect(worst).toBeLessThan(2e-3);
+          expect(C2[0]).toBe(C0[0]); // before the offset: untouched
+          for (let i = 0; i < m; i++) expect(C2[4 + i * (n + 2) + n]).toBe(C0[4 + i * (n + 2) + n]); // row padding untouched
+        }
+      }
+    }
+  });
+
   it('rejects unknown backend names', () => {
     expect(() => setBackend('gpu' as BackendName)).toThrow(ValueError);
     expect(() => setBackend('gpu' as BackendName)).toThrow(
@@ -351,21 +391,17 @@ describe('wasm encoder', () => {
 
   it('emits modules that validate, for several tile shapes', () => {
     expect(WebAssembly.validate(encodeModule([]))).toBe(true);
-    for (const [mr, nrv] of [
-      [4, 2],
-      [6, 2],
-      [4, 4],
-      [1, 1],
-    ] as const)
-      expect(WebAssembly.validate(gemmModule(mr, nrv))).toBe(true);
+    for (const [MR, NR] of [[4, 8], [6, 8], [4, 16], [1, 4], [3, 12], [5, 8]] as const)
+      expect(WebAssembly.validate(gemmModule({ MR, NR }))).toBe(true);
     expect(WebAssembly.validate(kernelsModule())).toBe(true);
     expect(WebAssembly.validate(binaryModule())).toBe(true);
     // the FMA variant validates exactly where relaxed SIMD is on
-    expect(WebAssembly.validate(gemmModule(4, 2, 0, true))).toBe(relaxedSimdSupported());
+    for (const tile of GEMM_TILES.fma) expect(WebAssembly.validate(gemmModule(tile, 0, true))).toBe(relaxedSimdSupported());
     expect(WebAssembly.validate(peakModule(false))).toBe(true);
     expect(WebAssembly.validate(peakModule(true))).toBe(relaxedSimdSupported());
     // each module stays under the 4 KB Chrome allows for synchronous compiles on the main thread
-    for (const m of [kernelsModule(), binaryModule(), gemmModule(4, 2), gemmModule(4, 2, 0, true)]) expect(m.length).toBeLessThan(4096);
+    const gemms = [...GEMM_TILES.plain, ...GEMM_TILES.fma].map((tile) => gemmModule(tile, 16384, true));
+    for (const m of [kernelsModule(), binaryModule(), ...gemms]) expect(m.length).toBeLessThan(4096);
   });
 });
 

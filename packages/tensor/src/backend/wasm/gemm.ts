@@ -1,10 +1,10 @@
 import type { GemmFn } from '../types.js';
-import { MR, NR, sharedGemmState, wasmState, type GemmExports } from './runtime.js';
+import { GEMM_TILES, sharedGemmState, wasmState, type GemmExports, type RatedTile } from './runtime.js';
 import { gemmWorkersReady, packPanels, runBlock, runChunk, runParallel, wakeGemmWorkers } from './threads.js';
 
-/** Largest depth of one packed block: an `NR`-column B panel of this depth (8 KiB) stays in L1. */
+/** Largest depth of one packed block: an `NR`-column B panel of this depth (8 or 12 KiB) stays in L1. */
 const KC = 256;
-/** Rows of A per macro-kernel call: an `MC×KC` packed A block (128 KiB) stays in L2. */
+/** Rows of A per macro-kernel call (rounded down to a multiple of `MR`): an `MC×KC` packed A block (128 KiB) stays in L2. */
 const MC = 128;
 /**
  * Multiply-adds below which a product is not split across worker threads: the hand-off costs ~10 µs; on
@@ -41,16 +41,24 @@ export const gemmWasm: GemmFn<Float32Array, Float32Array> = gemmVariant(false);
  */
 export const gemmWasmFma: GemmFn<Float32Array, Float32Array> = gemmVariant(true);
 
-/** The wasm GEMM with the plain or the relaxed-SIMD (`fma`) micro-kernel. */
-function gemmVariant(fma: boolean): GemmFn<Float32Array, Float32Array> {
+/**
+ * The wasm GEMM with the plain or the relaxed-SIMD (`fma`) micro-kernel, on the tile {@link chooseTile} picks for
+ * each product or always on `tile` (one of the variant's {@link GEMM_TILES}; for tests).
+ */
+export function gemmVariant(fma: boolean, tile: RatedTile | null = null): GemmFn<Float32Array, Float32Array> {
   return (transA, transB, m, n, k, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, accumulate = false) => {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
       if (!accumulate) for (let i = 0; i < m; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + n);
       return;
     }
+    const { MR, NR } = tile ?? chooseTile(fma ? GEMM_TILES.fma : GEMM_TILES.plain, m, n);
+    const mc = Math.floor(MC / MR) * MR;
     const mPad = Math.ceil(m / MR) * MR;
     const nPad = Math.ceil(n / NR) * NR;
+    // C's rows in wasm memory: the columns rounded up to 4 (the last panel's tiles store only those), so that for n a
+    // multiple of 4 the result leaves in one copy whatever the tile.
+    const cw = align4(n);
     // Equal blocks (784 = 4×196, not 3×256 + 16): a thin last block would pay a full C pass for little work.
     const blocks = Math.ceil(k / KC);
     const kc0 = Math.min(k, align4(Math.ceil(k / blocks)));
@@ -64,14 +72,15 @@ function gemmVariant(fma: boolean): GemmFn<Float32Array, Float32Array> {
     const parallel = m * n * k >= PARALLEL_MIN && nPad >= 2 * NR && gemmWorkersReady() > 0;
     const aAll = parallel ? mPad * k : mPad * kc0;
     const bAll = parallel ? nPad * k : nPad * kc0;
-    const bpAt = apAt + align16(aAll);
-    const cAt = bpAt + align16(bAll);
+    // (+ 4: room for what the packing of 3-lane panels writes past the block's end, see gemmModule)
+    const bpAt = apAt + align16(aAll + 4);
+    const cAt = bpAt + align16(bAll + 4);
     if (parallel) wakeGemmWorkers();
-    const { f32, gemm } = parallel ? sharedGemmState(cAt + mPad * nPad, fma) : wasmState(cAt + mPad * nPad, fma);
+    const { f32, gemm } = parallel ? sharedGemmState(cAt + mPad * cw, fma) : wasmState(cAt + mPad * cw, fma);
 
     f32.set(A.subarray(aOff, aOff + extA), rawA);
     f32.set(B.subarray(bOff, bOff + extB), rawB);
-    if (accumulate) copyRows(C, cOff, ldc, f32, cAt, nPad, m, n);
+    if (accumulate) copyRows(C, cOff, ldc, f32, cAt, cw, m, n);
 
     // Padding lanes of the last panels and padding columns of the C buffer keep whatever the memory held:
     // they only reach the padding rows and columns of the C buffer, which are never copied out.
@@ -90,22 +99,31 @@ function gemmVariant(fma: boolean): GemmFn<Float32Array, Float32Array> {
       if (!aIn) {
         for (let p0 = 0; p0 < k; p0 += kc0) {
           const kc = Math.min(kc0, k - p0);
-          packPanels(gemm, gemm.packRowsA, rawA + p0 * csA, rsA, csA, m, kc, apAt + mPad * p0, MR);
+          packPanels(gemm, rawA + p0 * csA, rsA, csA, m, kc, apAt + mPad * p0, MR);
         }
       }
-      const task = [accumulate ? 1 : 0, apAt, bpAt, cAt, mPad, panels, panels, k, kc0, nPad, MR, NR, MC, rawB, rsB, csB, n];
-      task.push(fma ? 1 : 0, rawA, aIn ? 1 : 0, csA, bIn ? 1 : 0);
+      const task = [accumulate ? 1 : 0, apAt, bpAt, cAt, mPad, panels, panels, k, kc0, nPad, MR, NR, mc, rawB, rsB, csB, n];
+      task.push(fma ? 1 : 0, rawA, aIn ? 1 : 0, csA, bIn ? 1 : 0, cw);
       if (!runParallel(gemm, task)) runChunk(gemm, task, 0, 0, panels);
     } else {
       for (let p0 = 0; p0 < k; p0 += kc0) {
         const kc = Math.min(kc0, k - p0);
-        const [a, aStep, aPanel] = blockOperand(gemm, gemm.packRowsA, aIn, rawA + p0 * csA, rsA, csA, m, kc, apAt, MR);
-        const [b, bStep, bPanel] = blockOperand(gemm, gemm.packRowsB, bIn, rawB + p0 * rsB, csB, rsB, n, kc, bpAt, NR);
-        runBlock(gemm, p0 === 0 && !accumulate, a, aStep, aPanel, b, bStep, bPanel, cAt, mPad, 0, panels, kc, nPad, MR, NR, MC);
+        const [a, aStep, aPanel] = blockOperand(gemm, aIn, rawA + p0 * csA, rsA, csA, m, kc, apAt, MR);
+        const [b, bStep, bPanel] = blockOperand(gemm, bIn, rawB + p0 * rsB, csB, rsB, n, kc, bpAt, NR);
+        runBlock(gemm, p0 === 0 && !accumulate, a, aStep, aPanel, b, bStep, bPanel, cAt, mPad, 0, panels, kc, cw, MR, NR, mc);
       }
     }
-    copyRows(f32, cAt, nPad, C, cOff, ldc, m, n);
+    copyRows(f32, cAt, cw, C, cOff, ldc, m, n);
   };
+}
+
+/**
+ * The tile that computes an `m×n` product fastest: the least padded work (`⌈m/MR⌉·MR × ⌈n/NR⌉·NR`) per unit of
+ * macro-kernel speed. Any tile gives the same bits, so the choice only moves time.
+ */
+export function chooseTile(tiles: readonly RatedTile[], m: number, n: number): RatedTile {
+  const cost = (t: RatedTile): number => (Math.ceil(m / t.MR) * t.MR * Math.ceil(n / t.NR) * t.NR) / t.speed;
+  return tiles.reduce((best, t) => (cost(t) < cost(best) ? t : best));
 }
 
 /**
@@ -115,7 +133,6 @@ function gemmVariant(fma: boolean): GemmFn<Float32Array, Float32Array> {
  */
 function blockOperand(
   gemm: GemmExports,
-  rows: (src: number, ld: number, panels: number, ni: number, dst: number) => void,
   inPlace: boolean,
   src: number,
   laneStride: number,
@@ -126,7 +143,7 @@ function blockOperand(
   R: number,
 ): [number, number, number] {
   if (inPlace) return [src * 4, depthStride * 4, R * 4];
-  packPanels(gemm, rows, src, laneStride, depthStride, lanes, kc, packedAt, R);
+  packPanels(gemm, src, laneStride, depthStride, lanes, kc, packedAt, R);
   return [packedAt * 4, R * 4, kc * R * 4];
 }
 

@@ -5,14 +5,29 @@
  * them. Only those use shared memory: copies into a SharedArrayBuffer are about 3× slower than into an
  * ArrayBuffer. Kernels for other ops can be added to any of the modules.
  */
-import { gemmModule } from './gemm-module.js';
+import { gemmModule, type Tile } from './gemm-module.js';
 import { binaryModule, type BinMode, type BinOp } from './binary-module.js';
 import { kernelsModule } from './kernels-module.js';
 
-/** Micro-kernel tile: `MR` rows × `NR` columns (`NR / 4` v128 accumulators per row). */
-export const MR = 4;
-/** Columns of a micro-kernel tile. */
-export const NR = 8;
+/** A micro-kernel tile of a GEMM variant and its macro-kernel's speed relative to 4×8 (for choosing one per product). */
+export interface RatedTile extends Tile {
+  speed: number;
+}
+
+/**
+ * The micro-kernel tiles of each GEMM variant, chosen per product (`gemm.ts`). 4×8 keeps its 8 accumulators, 2 B
+ * vectors and 4 A splats in V8's 15 allocatable xmm registers (TurboFan loads all splats of an iteration before its
+ * multiply-adds; 5×8 or 4×12 spill and run at half speed). With FMA no temporary is needed for the product, so 3×12
+ * fits too (9 accumulators + 3 + 3) and its macro-kernel runs ~5% faster (65.0 vs 62.0 GFLOP/s, kc = 128–256, Zen 4);
+ * without FMA it spills (27 GFLOP/s).
+ */
+export const GEMM_TILES: { plain: readonly RatedTile[]; fma: readonly RatedTile[] } = {
+  plain: [{ MR: 4, NR: 8, speed: 1 }],
+  fma: [
+    { MR: 4, NR: 8, speed: 1 },
+    { MR: 3, NR: 12, speed: 1.03 },
+  ],
+};
 
 /** The operand strides of a macro-kernel call, in bytes: `[aStep, aPanel, bStep, bPanel]` (see {@link gemmModule}). */
 type Steps = [aStep: number, aPanel: number, bStep: number, bPanel: number];
@@ -21,11 +36,26 @@ type Steps = [aStep: number, aPanel: number, bStep: number, bPanel: number];
 export interface GemmExports {
   pack(src: number, so: number, si: number, o0: number, no: number, ni: number, dst: number, R: number): void;
   packT(src: number, ld: number, nq: number, ni: number, dst: number, R: number): void;
-  packRowsA(src: number, ld: number, panels: number, ni: number, dst: number): void;
-  packRowsB(src: number, ld: number, panels: number, ni: number, dst: number): void;
-  macroAdd(ap: number, bp: number, c: number, mp: number, np: number, kc: number, ldc: number, ...steps: Steps): void;
-  macroSet(ap: number, bp: number, c: number, mp: number, np: number, kc: number, ldc: number, ...steps: Steps): void;
+  packT3: PackPanelsFn;
+  /** One per lane count of the module's tiles. */
+  [rows: `packRows${number}`]: PackPanelsFn;
+  /** `macroAdd{MR}x{NR}` and `macroSet{MR}x{NR}`, one pair per tile. */
+  [macro: `macro${'Add' | 'Set'}${number}x${number}`]: MacroFn;
 }
+
+/** A packer of whole panels: `(src, ld, panels, ni, dst)` (see {@link gemmModule}). */
+export type PackPanelsFn = (src: number, ld: number, panels: number, ni: number, dst: number) => void;
+/** A macro-kernel: `(ap, bp, c, mp, np, kc, ldc, aStep, aPanel, bStep, bPanel, nvLast)` (see {@link gemmModule}). */
+export type MacroFn = (
+  ap: number,
+  bp: number,
+  c: number,
+  mp: number,
+  np: number,
+  kc: number,
+  ldc: number,
+  ...steps: [...Steps, nvLast: number]
+) => void;
 
 /**
  * The scalar arguments of the Adam kernels (see {@link kernelsModule}): `c1 = 1 − β₁`, `c2 = 1 − β₂`,
@@ -69,8 +99,8 @@ interface KernelState {
 /** Largest size of the shared memory (1 GiB); only reserved address space until used. */
 const SHARED_MAX_PAGES = 16384;
 
-/** GEMM module bytes by [shared][fma]. */
-const gemmBytes: (Uint8Array<ArrayBuffer> | null)[][] = [
+/** GEMM module bytes, one module per tile of the variant, by [shared][fma]. */
+const gemmBytes: (Uint8Array<ArrayBuffer>[] | null)[][] = [
   [null, null],
   [null, null],
 ];
@@ -82,11 +112,18 @@ let gemmSt: GemmState | null = null;
 let sharedSt: GemmState | null = null;
 let kernelSt: KernelState | null = null;
 
-function moduleBytes(shared: boolean, fma: boolean): Uint8Array<ArrayBuffer> {
+/** The GEMM modules of a variant, one per tile (each under the 4 KB Chrome compiles synchronously on its main thread). */
+function moduleBytes(shared: boolean, fma: boolean): Uint8Array<ArrayBuffer>[] {
   const row = gemmBytes[shared ? 1 : 0]!;
   const i = fma ? 1 : 0;
-  row[i] ??= gemmModule(MR, NR / 4, shared ? SHARED_MAX_PAGES : 0, fma);
+  row[i] ??= (fma ? GEMM_TILES.fma : GEMM_TILES.plain).map((t) => gemmModule(t, shared ? SHARED_MAX_PAGES : 0, fma));
   return row[i]!;
+}
+
+/** The exports of a variant's GEMM modules instantiated on `memory`, in one object (their packers are the same code). */
+export function instantiateGemmModules(modules: readonly Uint8Array<ArrayBuffer>[], memory: WebAssembly.Memory): GemmExports {
+  const exports = modules.map((b) => new WebAssembly.Instance(new WebAssembly.Module(b), { env: { memory } }).exports);
+  return Object.assign({}, ...exports) as GemmExports;
 }
 
 /** True when this JavaScript engine has WebAssembly with 128-bit SIMD (checked once by validating the kernels). */
@@ -97,7 +134,7 @@ export function wasmSupported(): boolean {
       binaryBytes ??= binaryModule();
       supported =
         typeof WebAssembly === 'object' &&
-        WebAssembly.validate(moduleBytes(false, false)) &&
+        moduleBytes(false, false).every((b) => WebAssembly.validate(b)) &&
         WebAssembly.validate(kernelBytes) &&
         WebAssembly.validate(binaryBytes);
     } catch {
@@ -115,7 +152,7 @@ export function wasmSupported(): boolean {
 export function relaxedSimdSupported(): boolean {
   if (!relaxed && wasmSupported()) {
     try {
-      relaxed = WebAssembly.validate(moduleBytes(false, true));
+      relaxed = moduleBytes(false, true).every((b) => WebAssembly.validate(b));
     } catch {
       relaxed = false;
     }
@@ -135,8 +172,7 @@ function instantiateGemm(shared: boolean): GemmState {
 /** The GEMM exports of one variant on the state's memory. */
 function gemmExports(st: GemmState, fma: boolean): GemmExports {
   const i = fma ? 1 : 0;
-  st.variants[i] ??= new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(st.shared, fma)), { env: { memory: st.memory } })
-    .exports as unknown as GemmExports;
+  st.variants[i] ??= instantiateGemmModules(moduleBytes(st.shared, fma), st.memory);
   return st.variants[i];
 }
 
@@ -255,12 +291,12 @@ export function residentKernels(...arrays: Float32Array[]): { kernels: KernelExp
 /**
  * Creates (once) the shared `WebAssembly.Memory` for products split across worker threads (needs
  * SharedArrayBuffer: Node, or a cross-origin-isolated page); returns it and the GEMM module bytes the
- * workers instantiate on it (`fmaBytes`, the relaxed-SIMD variant, null where the engine lacks it).
+ * workers instantiate on it, one module per tile (`fmaBytes`, the relaxed-SIMD variant, null where the engine lacks it).
  */
 export function sharedWasmState(): {
   memory: WebAssembly.Memory;
-  gemmBytes: Uint8Array<ArrayBuffer>;
-  fmaBytes: Uint8Array<ArrayBuffer> | null;
+  gemmBytes: Uint8Array<ArrayBuffer>[];
+  fmaBytes: Uint8Array<ArrayBuffer>[] | null;
 } {
   sharedSt ??= instantiateGemm(true);
   return {

@@ -55,7 +55,8 @@ export const gemmWorkerSource = `(port) => {
     port.removeEventListener('message', onMessage);
     const { memory, bytes, fmaBytes, ctrl, slot } = event.data;
     const instance = (b) => new WebAssembly.Instance(new WebAssembly.Module(b), { env: { memory } }).exports;
-    const gemms = [instance(bytes), fmaBytes ? instance(fmaBytes) : null];
+    const merged = (modules) => Object.assign({}, ...modules.map(instance));
+    const gemms = [merged(bytes), fmaBytes ? merged(fmaBytes) : null];
     const c = new Int32Array(ctrl);
     let seq = Atomics.load(c, ${SEQ});
     Atomics.store(c, ${READY} + slot, 1);
@@ -130,8 +131,9 @@ export function gemmWorkersReady(): number {
 /**
  * `C = A·B` (`first`) or `C += A·B` for one depth block `kc` deep and C's column panels `j0 ≤ j < j1`, all
  * row blocks of `MC` rows: the macro-kernel calls. A's panels start at byte `a` (`aPanel` apart, lanes `aStep`
- * apart per depth step), B's at `b` (likewise); `cp` is the C buffer (floats, `nPad` per row). The caller and
- * the workers run the same calls, so every element is summed in the same order whoever computes it.
+ * apart per depth step), B's at `b` (likewise); `cp` is the C buffer (floats, `ldc` per row: the columns rounded up to
+ * 4, so the last panel's tiles store only what fits). The caller and the workers run the same calls, so every
+ * element is summed in the same order whoever computes it.
  */
 export function runBlock(
   gemm: GemmExports,
@@ -147,27 +149,29 @@ export function runBlock(
   j0: number,
   j1: number,
   kc: number,
-  nPad: number,
+  ldc: number,
   MR: number,
   NR: number,
   MC: number,
 ): void {
-  const macro = first ? gemm.macroSet : gemm.macroAdd;
+  const macro = gemm[`macro${first ? 'Set' : 'Add'}${MR}x${NR}`];
+  const nvLast = Math.min(NR, ldc - (j1 - 1) * NR) / 4;
   for (let i0 = 0; i0 < mPad; i0 += MC) {
     const mc = Math.min(MC, mPad - i0);
-    const c = (cp + i0 * nPad + j0 * NR) * 4;
-    macro(a + (i0 / MR) * aPanel, b + j0 * bPanel, c, mc / MR, j1 - j0, kc, nPad * 4, aStep, aPanel, bStep, bPanel);
+    const c = (cp + i0 * ldc + j0 * NR) * 4;
+    macro(a + (i0 / MR) * aPanel, b + j0 * bPanel, c, mc / MR, j1 - j0, kc, ldc * 4, aStep, aPanel, bStep, bPanel, nvLast);
   }
 }
 
 /** `runBlock` as plain JavaScript source for the worker (type annotations stripped). */
 function runBlockSource(): string {
-  return `(gemm, first, a, aStep, aPanel, b, bStep, bPanel, cp, mPad, j0, j1, kc, nPad, MR, NR, MC) => {
-    const macro = first ? gemm.macroSet : gemm.macroAdd;
+  return `(gemm, first, a, aStep, aPanel, b, bStep, bPanel, cp, mPad, j0, j1, kc, ldc, MR, NR, MC) => {
+    const macro = gemm[(first ? 'macroSet' : 'macroAdd') + MR + 'x' + NR];
+    const nvLast = Math.min(NR, ldc - (j1 - 1) * NR) / 4;
     for (let i0 = 0; i0 < mPad; i0 += MC) {
       const mc = Math.min(MC, mPad - i0);
-      const c = (cp + i0 * nPad + j0 * NR) * 4;
-      macro(a + (i0 / MR) * aPanel, b + j0 * bPanel, c, mc / MR, j1 - j0, kc, nPad * 4, aStep, aPanel, bStep, bPanel);
+      const c = (cp + i0 * ldc + j0 * NR) * 4;
+      macro(a + (i0 / MR) * aPanel, b + j0 * bPanel, c, mc / MR, j1 - j0, kc, ldc * 4, aStep, aPanel, bStep, bPanel, nvLast);
     }
   }`;
 }
@@ -246,11 +250,11 @@ export function runParallel(gemm: GemmExports, task: readonly number[]): boolean
 /**
  * Packs `lanes×kc` of a strided matrix already in wasm memory (element `(o, p)` at float
  * `src + o*rs + p*cs`) into `R`-lane panels at float `dst`: v128 row copies when the lanes are
- * contiguous, v128 4×4 transposes when the rows are, scalar otherwise and for the leftover lanes.
+ * contiguous, v128 transposes (4×4, or 3×4 for 3-lane panels) when the rows are, scalar otherwise and for the
+ * leftover lanes.
  */
 export function packPanels(
   gemm: GemmExports,
-  rows: (src: number, ld: number, panels: number, ni: number, dst: number) => void,
   src: number,
   rs: number,
   cs: number,
@@ -262,24 +266,30 @@ export function packPanels(
   let from = 0;
   if (rs === 1) {
     from = Math.floor(lanes / R) * R;
-    if (from > 0) rows(src * 4, cs * 4, from / R, kc, dst * 4);
-  } else if (cs === 1) {
+    if (from > 0) gemm[`packRows${R}`](src * 4, cs * 4, from / R, kc, dst * 4);
+  } else if (cs === 1 && R % 4 === 0) {
     from = lanes & ~3;
     if (from > 0) gemm.packT(src * 4, rs * 4, from / 4, kc, dst * 4, R);
+  } else if (cs === 1 && R === 3) {
+    from = Math.floor(lanes / 3) * 3;
+    if (from > 0) gemm.packT3(src * 4, rs * 4, from / 3, kc, dst * 4);
   }
   if (from < lanes) gemm.pack(src * 4, rs * 4, cs * 4, from, lanes, kc, dst * 4, R);
 }
 
 /** `packPanels` as plain JavaScript source for the worker. */
 function packPanelsSource(): string {
-  return `(gemm, rows, src, rs, cs, lanes, kc, dst, R) => {
+  return `(gemm, src, rs, cs, lanes, kc, dst, R) => {
     let from = 0;
     if (rs === 1) {
       from = Math.floor(lanes / R) * R;
-      if (from > 0) rows(src * 4, cs * 4, from / R, kc, dst * 4);
-    } else if (cs === 1) {
+      if (from > 0) gemm['packRows' + R](src * 4, cs * 4, from / R, kc, dst * 4);
+    } else if (cs === 1 && R % 4 === 0) {
       from = lanes & ~3;
       if (from > 0) gemm.packT(src * 4, rs * 4, from / 4, kc, dst * 4, R);
+    } else if (cs === 1 && R === 3) {
+      from = Math.floor(lanes / 3) * 3;
+      if (from > 0) gemm.packT3(src * 4, rs * 4, from / 3, kc, dst * 4);
     }
     if (from < lanes) gemm.pack(src * 4, rs * 4, cs * 4, from, lanes, kc, dst * 4, R);
   }`;
@@ -287,7 +297,8 @@ function packPanelsSource(): string {
 
 /**
  * Runs column panels `j0 ≤ j < j1` of a product described by `t[o…]` = `[accumulate, ap, bp, cp, mPad, panels,
- * chunk, k, kc0, nPad, MR, NR, MC, rawB, rsB, csB, n, fma, rawA, aIn, csA, bIn]` (float offsets; A read in
+ * chunk, k, kc0, nPad, MR, NR, MC, rawB, rsB, csB, n, fma, rawA, aIn, csA, bIn, ldc]` (float offsets; C's rows
+ * `ldc` floats apart; A read in
  * place when `aIn` (`op(A)(i, p)` at `rawA + i + p*csA`), else packed block by block at `ap + mPad*p0`;
  * `op(B)(p, j)` at `rawB + p*rsB + j*csB`, read in place when `bIn` (then `csB = 1`)): depth block by depth
  * block, packs those panels of B when needed (at `bp + nPad*p0`), then {@link runBlock}.
@@ -300,11 +311,29 @@ export function runChunk(gemm: GemmExports, t: ArrayLike<number>, o: number, j0:
     const kc = Math.min(kc0, k - p0);
     const rawB = t[o + 13]! + p0 * rsB;
     const bBlock = bp + nPad * p0;
-    if (bIn !== 1) packPanels(gemm, gemm.packRowsB, rawB + lane0 * csB, csB, rsB, lanes, kc, bBlock + lane0 * kc, NR);
+    if (bIn !== 1) packPanels(gemm, rawB + lane0 * csB, csB, rsB, lanes, kc, bBlock + lane0 * kc, NR);
     const [b, bStep, bPanel] = bIn === 1 ? [rawB * 4, rsB * 4, NR * 4] : [bBlock * 4, NR * 4, kc * NR * 4];
     const [a, aStep, aPanel] =
       aIn === 1 ? [(rawA + p0 * csA) * 4, csA * 4, MR * 4] : [(t[o + 1]! + t[o + 4]! * p0) * 4, MR * 4, kc * MR * 4];
-    runBlock(gemm, p0 === 0 && t[o] !== 1, a, aStep, aPanel, b, bStep, bPanel, t[o + 3]!, t[o + 4]!, j0, j1, kc, nPad, MR, NR, t[o + 12]!);
+    runBlock(
+      gemm,
+      p0 === 0 && t[o] !== 1,
+      a,
+      aStep,
+      aPanel,
+      b,
+      bStep,
+      bPanel,
+      t[o + 3]!,
+      t[o + 4]!,
+      j0,
+      j1,
+      kc,
+      t[o + 22]!,
+      MR,
+      NR,
+      t[o + 12]!,
+    );
   }
 }
 
@@ -318,11 +347,12 @@ function runChunkSource(): string {
       const kc = Math.min(kc0, k - p0);
       const rawB = t[o + 13] + p0 * rsB;
       const bBlock = bp + nPad * p0;
-      if (bIn !== 1) packPanels(gemm, gemm.packRowsB, rawB + lane0 * csB, csB, rsB, lanes, kc, bBlock + lane0 * kc, NR);
+      if (bIn !== 1) packPanels(gemm, rawB + lane0 * csB, csB, rsB, lanes, kc, bBlock + lane0 * kc, NR);
       const [b, bStep, bPanel] = bIn === 1 ? [rawB * 4, rsB * 4, NR * 4] : [bBlock * 4, NR * 4, kc * NR * 4];
       const ap = t[o + 1] + t[o + 4] * p0;
       const [a, aStep, aPanel] = aIn === 1 ? [(rawA + p0 * csA) * 4, csA * 4, MR * 4] : [ap * 4, MR * 4, kc * MR * 4];
-      runBlock(gemm, p0 === 0 && t[o] !== 1, a, aStep, aPanel, b, bStep, bPanel, t[o + 3], t[o + 4], j0, j1, kc, nPad, MR, NR, t[o + 12]);
+      const [cp, mPad, ldc, mc] = [t[o + 3], t[o + 4], t[o + 22], t[o + 12]];
+      runBlock(gemm, p0 === 0 && t[o] !== 1, a, aStep, aPanel, b, bStep, bPanel, cp, mPad, j0, j1, kc, ldc, MR, NR, mc);
     }
   }`;
 }
