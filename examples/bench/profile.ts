@@ -4,8 +4,8 @@
  * functions with the most self time per epoch — where an epoch's time goes. Options: `--hidden 512,512` (default 128),
  * `--batch 128` (64), `--epochs 5` (3), `--workers 1` (0: the GEMM on one thread), `--top 30` (20), `--out FILE` (also
  * write the `.cpuprofile`, which Chrome's DevTools open). wasm functions show as `wasm-function[i]` and their module's
- * hash: in the GEMM module [4] and [5] are the macro-kernels (`macroAdd`, `macroSet`), in the step-kernel module [0]
- * is Adam.
+ * hash: in each GEMM module (one per micro-kernel tile) [5] and [6] are the macro-kernels (`macroAdd…`, `macroSet…`),
+ * in the step-kernel module [0] is Adam.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
