@@ -712,9 +712,14 @@ describe('training-step kernels', () => {
         const plain = Array.from({ length: 3 }, () => new Float32Array(n));
         const resident = kernelStateArrays('float32', n, 3) as Float32Array[];
         const mixed = [kernelStateArrays('float32', n, 1)[0] as Float32Array, new Float32Array(n), new Float32Array(n)];
+        // θ and g in the state's memory too (a Dense kernel, fit's gradient buffers): updated with no copy at all
+        const [pd, gd, ...all] = kernelStateArrays('float32', n + 3, 5) as Float32Array[];
+        pd!.set(p0);
         expect(residentKernels(...resident)).not.toBeNull();
+        expect(residentKernels(pd!, gd!, ...all)).not.toBeNull();
         for (let t = 1; t <= 3; t++) {
           const g = f32(n + 1, t === 2 ? 1e-3 : 1);
+          gd!.set(g);
           const sc = [1e-2, 0.9, 0.999, 1e-8, 1 - 0.9 ** t, 1 - 0.999 ** t] as const;
           for (const [p, [m, v, x]] of [
             [pa, plain],
@@ -723,14 +728,18 @@ describe('training-step kernels', () => {
           ] as const) {
             adamUpdate(p, 3, g, 1, m!, v!, n, ...sc, amsgrad ? x! : null);
           }
+          adamUpdate(pd!, 3, gd!, 1, all[0]!, all[1]!, n, ...sc, amsgrad ? all[2]! : null);
         }
         const at = `n=${n} amsgrad=${amsgrad}`;
         expect(bits(pb), at).toEqual(bits(pa));
         expect(bits(pc), at).toEqual(bits(pa));
+        expect(bits(pd!), at).toEqual(bits(pa));
         expect(bits(pb.subarray(0, 3)), at).toEqual(bits(p0.subarray(0, 3)));
         for (let i = 0; i < (amsgrad ? 3 : 2); i++) {
           expect(bits(resident[i]!), at).toEqual(bits(plain[i]!));
           expect(bits(mixed[i]!), at).toEqual(bits(plain[i]!));
+          expect(bits(all[i]!.subarray(0, n)), at).toEqual(bits(plain[i]!));
+          expect(all[i]![n], at).toBe(0); // nothing written past the n elements
         }
         expect(plain[0]!.some((x) => x !== 0)).toBe(true);
       }

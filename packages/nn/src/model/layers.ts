@@ -1,5 +1,6 @@
 import { Variable, linear, mul, parameter } from '@tapegrad/autograd';
 import { Generator, ShapeError, Tensor, ValueError, fmtShape, sizeOf } from '@tapegrad/tensor';
+import { kernelStateArrays } from '@tapegrad/tensor/backend';
 import { getActivation, registeredActivationName, resolveActivation, type Activation } from './activations.js';
 import { getInitializer, type Initializer } from './initializers.js';
 
@@ -193,7 +194,7 @@ export class Dense extends Layer {
 
   protected createParameters(inputSize: number, g: Generator): number {
     const cast = (t: Tensor): Tensor => (t.dtype === this.dtype ? t : t.astype(this.dtype));
-    const kernel = cast(getInitializer(this.kernelInit)([inputSize, this.units], g));
+    const kernel = kernelResident(cast(getInitializer(this.kernelInit)([inputSize, this.units], g)));
     this.params.set('kernel', parameter(kernel, { name: `${this.name}/kernel` }));
     if (this.useBias) {
       const bias = cast(getInitializer(this.biasInit)([this.units], g));
@@ -302,4 +303,16 @@ export class Flatten extends Layer {
     const batch = x.shape[0]!;
     return x.reshape([batch, x.size / Math.max(batch, 1)]);
   }
+}
+
+/**
+ * `t` in storage from the backend's `kernelStateArrays` when it is float32: on a wasm backend, large weights then lie
+ * in the WebAssembly memory where the optimizer's Adam kernel keeps their moments, and are updated there without a
+ * copy (same values, same bits; ordinary arrays elsewhere).
+ */
+function kernelResident(t: Tensor): Tensor {
+  if (t.dtype !== 'float32') return t;
+  const [data] = kernelStateArrays('float32', t.size, 1) as [Float32Array];
+  data.set(t.values());
+  return new Tensor(data, t.shape);
 }

@@ -1,6 +1,7 @@
 import { type Variable, variable } from '@tapegrad/autograd';
 import type { Optimizer } from '@tapegrad/optim';
 import { type Generator, Tensor, ValueError, allocate, shuffle as shuffleInPlace } from '@tapegrad/tensor';
+import { kernelStateArrays } from '@tapegrad/tensor/backend';
 import { setTraining } from '../model/forward.js';
 import type { Layer } from '../model/layers.js';
 import type { CallbackList } from './callback-list.js';
@@ -57,8 +58,12 @@ export function* fitLoop(plan: FitPlan): Iterator<'batch' | 'epoch', History, un
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   const steps = Math.ceil(n / bs);
-  // fit owns the parameters' gradients: each step's backward writes into the previous step's (no allocation)
+  // fit owns the parameters' gradients: each step's backward writes into the previous step's (no allocation); the
+  // float32 ones start in storage from kernelStateArrays, where a wasm Adam kernel reads them without a copy
   const gradients = new Map<Variable, Tensor>();
+  for (const p of plan.params) {
+    if (p.dtype === 'float32') gradients.set(p, new Tensor(kernelStateArrays('float32', p.size, 1)[0]!, p.shape));
+  }
   const history = new History({
     epochs: initialEpoch + epochs,
     batchSize: bs,

@@ -12,7 +12,8 @@ import { CHUNK, kernelState, residentKernels, type AdamScalars } from './runtime
 /**
  * Adam in place on float32 arrays: {@link adamUpdateJs}'s rule in float32 SIMD arithmetic (so within float32
  * rounding of it, not bit for bit), with AMSGrad when `maxV` is given. State made by `kernelStateArrays` (views
- * of wasm memory) is updated where it lies: only θ and g are copied, 3 transfers per element instead of 7.
+ * of wasm memory) is updated where it lies: only θ and g are copied, 3 transfers per element instead of 7, and
+ * none when θ and g lie in the same memory as the state (`kernelStateArrays` made them too).
  * @function
  */
 export const adamUpdateWasm: AdamUpdateFn<Float32Array> = (
@@ -38,6 +39,13 @@ export const adamUpdateWasm: AdamUpdateFn<Float32Array> = (
   const { f32, kernels } = home ?? kernelState((2 + states.length) * CHUNK);
   const slot = (i: number): number => (2 + i) * CHUNK; // a copied state array's chunk, in floats
   const at = [0, 0, 0]; // byte addresses of the state chunks the kernel updates
+  if (home && param.buffer === f32.buffer && grad.buffer === f32.buffer) {
+    // θ and g live there too (a Dense kernel and fit's gradient buffers do): nothing to copy
+    const [p0, g0] = [param.byteOffset + pOff * 4, grad.byteOffset + gOff * 4];
+    if (maxV) kernels.adamMax(p0, g0, m.byteOffset, v.byteOffset, maxV.byteOffset, n, ...scalars);
+    else kernels.adam(p0, g0, m.byteOffset, v.byteOffset, n, ...scalars);
+    return;
+  }
   for (let j0 = 0; j0 < n; j0 += CHUNK) {
     const len = Math.min(CHUNK, n - j0);
     f32.set(param.subarray(pOff + j0, pOff + j0 + len), 0);
