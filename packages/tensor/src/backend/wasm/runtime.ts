@@ -18,8 +18,8 @@ export interface RatedTile extends Tile {
  * The micro-kernel tiles of each GEMM variant, chosen per product (`gemm.ts`). 4×8 keeps its 8 accumulators, 2 B
  * vectors and 4 A splats in V8's 15 allocatable xmm registers (TurboFan loads all splats of an iteration before its
  * multiply-adds; 5×8 or 4×12 spill and run at half speed). With FMA no temporary is needed for the product, so 3×12
- * fits too (9 accumulators + 3 + 3) and its macro-kernel runs ~5% faster (65.0 vs 62.0 GFLOP/s, kc = 128–256, Zen 4);
- * without FMA it spills (27 GFLOP/s).
+ * fits too (9 accumulators + 3 + 3): its macro-kernel alone runs ~5% faster (65.0 vs 62.0 GFLOP/s, kc = 128–256,
+ * Zen 4), whole products with packing and copies 2–4% (the `speed` below); without FMA it spills (27 GFLOP/s).
  */
 export const GEMM_TILES: { plain: readonly RatedTile[]; fma: readonly RatedTile[] } = {
   plain: [{ MR: 4, NR: 8, speed: 1 }],
@@ -121,7 +121,7 @@ function moduleBytes(shared: boolean, fma: boolean): Uint8Array<ArrayBuffer>[] {
 }
 
 /** The exports of a variant's GEMM modules instantiated on `memory`, in one object (their packers are the same code). */
-export function instantiateGemmModules(modules: readonly Uint8Array<ArrayBuffer>[], memory: WebAssembly.Memory): GemmExports {
+function instantiateGemmModules(modules: readonly Uint8Array<ArrayBuffer>[], memory: WebAssembly.Memory): GemmExports {
   const exports = modules.map((b) => new WebAssembly.Instance(new WebAssembly.Module(b), { env: { memory } }).exports);
   return Object.assign({}, ...exports) as GemmExports;
 }
