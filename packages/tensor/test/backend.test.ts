@@ -966,7 +966,7 @@ describe('gemm worker threads (optional hook)', () => {
       [784, 128, 64, true, false],
       [64, 784, 128, false, true],
       [100, 37, 300, true, true],
-      // wasm-fma takes the 3×12 tile for these, and their last column panel is partial (500 = 41·12 + 8, 90 = 7·12 + 6)
+      // last column panels that are partial (500 = 62·8 + 4 = 41·12 + 8, 90 = 11·8 + 2 = 7·12 + 6)
       [128, 500, 256, false, false],
       [200, 90, 300, true, true],
     ];
@@ -988,9 +988,17 @@ describe('gemm worker threads (optional hook)', () => {
           return C;
         }),
       );
-    if (relaxedSimdSupported()) {
-      for (const [m, n] of [[128, 500], [200, 90]]) expect(chooseTile(GEMM_TILES.fma, m!, n!).MR, `${m}×${n}`).toBe(3);
-    }
+    // split products run on 4×8; the 3×12 tile, forced, must split the same way
+    const on312 = relaxedSimdSupported() ? gemmVariant(true, GEMM_TILES.fma[1]!) : null;
+    const forced = (acc: boolean): Float32Array[] =>
+      on312 === null
+        ? []
+        : inputs.map(({ m, n, k, tA, tB, A, B, C0 }) => {
+            const C = C0.slice();
+            on312(tA, tB, m, n, k, A, 0, tA ? m : k, B, 0, tB ? k : n, C, 0, n, acc);
+            return C;
+          });
+    const single312 = [...forced(false), ...forced(true)];
     const single = [...run(false), ...run(true)];
     const worker = new Worker(`(${gemmWorkerSource})(require('node:worker_threads').parentPort)`, { eval: true });
     try {
@@ -1000,6 +1008,12 @@ describe('gemm worker threads (optional hook)', () => {
       expect(gemmWorkersReady()).toBe(1);
       const threaded = [...run(false), ...run(true)];
       threaded.forEach((c, i) => expect(bits(c), `case ${i}`).toEqual(bits(single[i]!)));
+      [...forced(false), ...forced(true)].forEach((c, i) => expect(bits(c), `3×12 case ${i}`).toEqual(bits(single312[i]!)));
+      // and the same bits as 4×8 (the FMA results are the second half of each run)
+      single312.forEach((c, i) => {
+        const j = (i < inputs.length ? 0 : 2 * inputs.length) + inputs.length + (i % inputs.length);
+        expect(bits(c), `3×12 = 4×8, case ${i}`).toEqual(bits(single[j]!));
+      });
       // the training-step kernels keep working on the shared memory
       const o = new Float32Array(6);
       addRowVectorWasm(f32(6), 0, 2, 3, f32(3), 0, o, 0, true);

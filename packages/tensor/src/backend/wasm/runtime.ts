@@ -15,7 +15,8 @@ export interface RatedTile extends Tile {
 }
 
 /**
- * The micro-kernel tiles of each GEMM variant, chosen per product (`gemm.ts`). 4×8 keeps its 8 accumulators, 2 B
+ * The micro-kernel tiles of each GEMM variant, chosen per product (`gemm.ts`; the first one for products split with
+ * worker threads). 4×8 keeps its 8 accumulators, 2 B
  * vectors and 4 A splats in V8's 15 allocatable xmm registers (TurboFan loads all splats of an iteration before its
  * multiply-adds; 5×8 or 4×12 spill and run at half speed). With FMA no temporary is needed for the product, so 3×12
  * fits too (9 accumulators + 3 + 3): its macro-kernel alone runs ~5% faster (65.0 vs 62.0 GFLOP/s, kc = 128–256,
