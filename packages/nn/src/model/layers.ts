@@ -203,7 +203,11 @@ export class Dense extends Layer {
     return this.units;
   }
 
-  /** The kernel `[in, units]`. */
+  /**
+   * The kernel `[in, units]`. A float32 kernel's values may be a view of WebAssembly memory that also holds its
+   * optimizer state (so a wasm Adam step updates it without a copy): read it through the tensor (`values()`,
+   * `getWeights()` copies), not through `data.buffer`.
+   */
   get kernel(): Variable {
     return this.params.get('kernel')!;
   }
