@@ -22,12 +22,12 @@ export interface Tile {
  *   them, and the caller leaves room for those of the last row (and something readable after the last source row).
  * - `macroAdd{MR}x{NR}(ap, bp, c, mp, np, kc, ldc, aStep, aPanel, bStep, bPanel, nvLast)`: `C += A·B` (`macroSet…`:
  *   `C = A·B`) for `mp` A panels (`MR` rows) and `np` B panels (`NR` columns) of depth `kc`; each `MR×NR` tile is
- *   summed in v128 locals by the micro-kernel, then added to C (row stride `ldc`), only the first `nvLast` column
- *   vectors of the tiles of the last B panel (so C's rows need only be as wide as the columns, rounded up to 4). Panel `q` of A starts at
- *   `ap + q*aPanel` and its lanes at depth `p + 1` lie `aStep` bytes after those at depth `p` (packed:
- *   `aStep = MR*4`, `aPanel = kc*MR*4`; read in place from a matrix whose lanes are contiguous: `aStep` = its
- *   row stride, `aPanel = MR*4`); likewise B with `bStep`, `bPanel`. With `fma` the micro-kernel multiplies and adds with one
- *   relaxed-SIMD `f32x4.relaxed_madd` (fused where the CPU has FMA: one rounding instead of two), else with
+ *   summed in v128 locals by the micro-kernel, then added to C (row stride `ldc`) — for the tiles of the last B
+ *   panel only their first `nvLast` column vectors, so C's rows need only be as wide as the columns rounded up to 4.
+ *   Panel `q` of A starts at `ap + q*aPanel` and its lanes at depth `p + 1` lie `aStep` bytes after those at depth
+ *   `p` (packed: `aStep = MR*4`, `aPanel = kc*MR*4`; read in place from a matrix whose lanes are contiguous: `aStep`
+ *   = its row stride, `aPanel = MR*4`); likewise B with `bStep`, `bPanel`. With `fma` the micro-kernel multiplies
+ *   and adds with one relaxed-SIMD `f32x4.relaxed_madd` (fused where the CPU has FMA: one rounding instead of two), else with
  *   `f32x4.mul` then `f32x4.add`. Every element of C is summed over the depth in the same order whatever the
  *   tile, so all tiles give the same bits.
  */
