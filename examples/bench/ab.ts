@@ -1,9 +1,10 @@
 /**
  * `pnpm bench:ab --base REF`: A/B timing of `model.fit` epochs, the commit REF against the working tree, in
  * alternating runs so that the drift of a shared machine (±5% within minutes) hits both sides alike. It checks REF
- * out into a temporary git worktree, installs it from the pnpm store (offline), runs `bench:profile` there and here in
- * turns (`--runs 3`; `--hidden 512,512 --batch 128 --epochs 3 --workers 1` pass through, as in `pnpm bench:profile`),
- * prints each run's steady epoch (the mean of epochs 2..N) and the ratio of the means, then removes the worktree.
+ * out into a temporary git worktree, installs it (from the pnpm store, offline when it can), runs `bench:profile`
+ * there and here in turns (`--runs 3`; `--hidden 512,512 --batch 128 --epochs 3 --workers 1` pass through, as in
+ * `pnpm bench:profile`), prints each run's steady epoch (the mean of epochs 2..N) and the ratio of the means, then
+ * removes the worktree.
  * REF must have `bench:profile` (commit e54f112 or later).
  */
 import { spawnSync } from 'node:child_process';
@@ -60,8 +61,11 @@ function main(): void {
   const tree = join(mkdtempSync(join(tmpdir(), 'tapegrad-ab-')), 'base');
   run('git', ['worktree', 'add', '--detach', tree, commit], here);
   try {
-    const [cmd, args] = pnpm(['install', '--frozen-lockfile', '--offline']);
-    run(cmd, args, tree);
+    try {
+      run(...pnpm(['install', '--frozen-lockfile', '--offline']), tree);
+    } catch {
+      run(...pnpm(['install', '--frozen-lockfile']), tree); // the store lacks a package REF needs
+    }
     const times: Record<'base' | 'head', number[]> = { base: [], head: [] };
     console.log(
       `A/B of model.fit epochs (${passed.join(' ') || 'MLP-A defaults'}): base ${base} (${commit.slice(0, 7)}) vs the working tree`,
