@@ -11,13 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cliOption as option } from './util.js';
 
 const PASSED = ['hidden', 'batch', 'epochs', 'workers'];
-
-function option(name: string): string | null {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? (process.argv[at + 1] ?? null) : null;
-}
 
 /** Runs a command; throws with its output when it fails. */
 function run(cmd: string, args: string[], cwd: string): string {

@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { enableRelaxedSimd, stopGemmWorkers, useGemmWorkers } from '@tapegrad/nn/node';
 import { loadData } from './epoch.js';
+import { cliOption } from './util.js';
 import { tapegradEpochs, type Workload } from './workloads.js';
 
 interface ProfileNode {
@@ -23,10 +24,7 @@ interface Profile {
   timeDeltas: number[];
 }
 
-function option(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && process.argv[at + 1] !== undefined ? process.argv[at + 1]! : fallback;
-}
+const option = (name: string, fallback: string): string => cliOption(name) ?? fallback;
 
 /** Self time per function (ms), largest first. */
 function selfTimes(p: Profile): [string, number][] {

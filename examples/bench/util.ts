@@ -104,3 +104,9 @@ export function table(rows: Row[], baseline: string): string {
       .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
+
+/** The value after `--name` on the command line, or null when the option is absent (or has no value). */
+export function cliOption(name: string): string | null {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? (process.argv[at + 1] ?? null) : null;
+}

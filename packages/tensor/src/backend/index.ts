@@ -39,7 +39,7 @@ import type {
 } from './types.js';
 import { gemmWasm, gemmWasmFma } from './wasm/gemm.js';
 import { adamUpdateWasm, addRowVectorWasm, binaryWasm, columnSumWasm, reluBackwardWasm } from './wasm/kernels.js';
-import { relaxedSimdSupported, wasmSupported } from './wasm/runtime.js';
+import { relaxedSimdSupported, residentArrays, wasmSupported } from './wasm/runtime.js';
 
 export type {
   AdamUpdateFn,
@@ -58,7 +58,6 @@ export { gemmWasm, gemmWasmFma } from './wasm/gemm.js';
 export { adamFlushBelow, adamUpdateJs, addRowVectorJs, binaryJs, columnSumJs, reluBackwardJs } from './js/kernels.js';
 export { adamUpdateWasm, addRowVectorWasm, binaryWasm, columnSumWasm, reluBackwardWasm } from './wasm/kernels.js';
 export { relaxedSimdSupported, wasmSupported } from './wasm/runtime.js';
-import { residentArrays } from './wasm/runtime.js';
 export { simdPeakKernel } from './wasm/peak-module.js';
 export { gemmWorkerSource, gemmWorkersReady, setGemmWorkers, type GemmWorker } from './wasm/threads.js';
 

@@ -445,41 +445,41 @@ function binary(fn: BinaryOp, a: Tensor | number, b: Tensor | number, kind: 'kee
   const op: BinaryOp = fn === 'mul' && outDtype === 'int32' ? 'imul' : fn;
   const ea = ta.expand(shape);
   const eb = tb.expand(shape);
-  const size = ea.size;
   const into = options?.out ?? undefined; // null: none, as out=None in PyTorch
   if (into !== undefined) checkOut(fn, into, shape, outDtype, [ta, tb]);
-  const out = into ? into.data : allocate(outDtype, size);
-  const base = into ? into.offset : 0;
-  const result = (): Tensor => into ?? new Tensor(out, shape);
-  if (size > 0) {
-    const plan = planRows(shape, [ea, eb]);
-    const [startsA, startsB] = plan.starts as [Int32Array, Int32Array];
-    const [sa, sb] = plan.steps as [number, number];
-    const f32 = out instanceof Float32Array && ea.data instanceof Float32Array && eb.data instanceof Float32Array;
-    // A bias — a contiguous [rows, inner] block plus one row repeated (either order: float addition commutes bit for bit):
-    // the backend's bias kernel, a few calls instead of one per row.
-    if (op === 'add' && f32 && plan.rows > 1 && sa === 1 && sb === 1) {
-      const [block, row, bs, rs] = isBlock(startsA, plan.inner) ? [ea, eb, startsA, startsB] : [eb, ea, startsB, startsA];
-      if (isBlock(bs, plan.inner) && isRepeated(rs)) {
-        addRowVector(block.data as Float32Array, bs[0]!, plan.rows, plan.inner, row.data as Float32Array, rs[0]!, out, base);
-        return result();
-      }
-    }
-    // Contiguous float32 runs (or one scalar): the backend's kernel (wasm SIMD when active), same results — one run, or
-    // row by row when the rows are long (a column scale [n, m]·[n, 1]): per row it costs a call and three copies.
-    const unitSteps = (sa === 0 || sa === 1) && (sb === 0 || sb === 1) && sa + sb > 0;
-    if ((plan.rows === 1 || plan.inner >= BINARY_WASM_MIN) && unitSteps && KERNEL_OPS[op] === true && f32) {
-      for (let r = 0; r < plan.rows; r++) {
-        const o = base + r * plan.inner;
-        binaryKernel(op as BinaryKernelOp, ea.data, startsA[r]!, sa, eb.data, startsB[r]!, sb, out, o, plan.inner);
-      }
-      return result();
-    }
-    for (let r = 0; r < plan.rows; r++) {
-      binaryRow(op, ea.data, startsA[r]!, sa, eb.data, startsB[r]!, sb, out, base + r * plan.inner, plan.inner);
+  const out = into ? into.data : allocate(outDtype, ea.size);
+  if (ea.size > 0) fillBinary(op, shape, ea, eb, out, into ? into.offset : 0);
+  return into ?? new Tensor(out, shape);
+}
+
+/** Writes `op(ea, eb)` (both already expanded to `shape`) contiguously into `out` from `base`. */
+function fillBinary(op: BinaryOp, shape: readonly number[], ea: Tensor, eb: Tensor, out: TypedArray, base: number): void {
+  const plan = planRows(shape, [ea, eb]);
+  const [startsA, startsB] = plan.starts as [Int32Array, Int32Array];
+  const [sa, sb] = plan.steps as [number, number];
+  const f32 = out instanceof Float32Array && ea.data instanceof Float32Array && eb.data instanceof Float32Array;
+  // A bias — a contiguous [rows, inner] block plus one row repeated (either order: float addition commutes bit for bit):
+  // the backend's bias kernel, a few calls instead of one per row.
+  if (op === 'add' && f32 && plan.rows > 1 && sa === 1 && sb === 1) {
+    const [block, row, bs, rs] = isBlock(startsA, plan.inner) ? [ea, eb, startsA, startsB] : [eb, ea, startsB, startsA];
+    if (isBlock(bs, plan.inner) && isRepeated(rs)) {
+      addRowVector(block.data as Float32Array, bs[0]!, plan.rows, plan.inner, row.data as Float32Array, rs[0]!, out, base);
+      return;
     }
   }
-  return result();
+  // Contiguous float32 runs (or one scalar): the backend's kernel (wasm SIMD when active), same results — one run, or
+  // row by row when the rows are long (a column scale [n, m]·[n, 1]): per row it costs a call and three copies.
+  const unitSteps = (sa === 0 || sa === 1) && (sb === 0 || sb === 1) && sa + sb > 0;
+  if ((plan.rows === 1 || plan.inner >= BINARY_WASM_MIN) && unitSteps && KERNEL_OPS[op] === true && f32) {
+    for (let r = 0; r < plan.rows; r++) {
+      const o = base + r * plan.inner;
+      binaryKernel(op as BinaryKernelOp, ea.data, startsA[r]!, sa, eb.data, startsB[r]!, sb, out, o, plan.inner);
+    }
+    return;
+  }
+  for (let r = 0; r < plan.rows; r++) {
+    binaryRow(op, ea.data, startsA[r]!, sa, eb.data, startsB[r]!, sb, out, base + r * plan.inner, plan.inner);
+  }
 }
 
 /**

@@ -37,7 +37,7 @@ export function gemmModule({ MR, NR }: Tile, sharedMaxPages = 0, fma = false): U
       packFn(),
       packTFn(),
       packT3Fn(),
-      ...[...new Set([MR, NR])].map((R) => packRowsFn(`packRows${R}`, R)),
+      ...[...new Set([MR, NR])].map(packRowsFn),
       macroFn(`macroAdd${MR}x${NR}`, MR, NR / 4, NR, true, fma),
       macroFn(`macroSet${MR}x${NR}`, MR, NR / 4, NR, false, fma),
     ],
@@ -172,7 +172,7 @@ function packT3Fn(): FuncDef {
 
 // Instruction sequences, one wasm statement per line (prettier would break each chain into one call per line).
 // prettier-ignore
-function packRowsFn(name: string, R: number): FuncDef {
+function packRowsFn(R: number): FuncDef {
   const [src, ld, panels, ni, dst] = [0, 1, 2, 3, 4];
   const c = new Code(5);
   const q = c.local(I32);
@@ -189,7 +189,7 @@ function packRowsFn(name: string, R: number): FuncDef {
   c.br(0).end().end();
   c.inc(q, 1);
   c.br(0).end().end();
-  return { name, params: [I32, I32, I32, I32, I32], results: [], code: c };
+  return { name: `packRows${R}`, params: [I32, I32, I32, I32, I32], results: [], code: c };
 }
 
 // Instruction sequences, one wasm statement per line (prettier would break each chain into one call per line).

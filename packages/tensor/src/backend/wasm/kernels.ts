@@ -34,18 +34,19 @@ export const adamUpdateWasm: AdamUpdateFn<Float32Array> = (
 ) => {
   const scalars: AdamScalars = [beta1, 1 - beta1, beta2, 1 - beta2, eps, lr / biasCorr1, 1 / Math.sqrt(biasCorr2), adamFlushBelow(eps)];
   const states = maxV ? [m, v, maxV] : [m, v];
+  const all = residentKernels(param, grad, ...states);
+  if (all) {
+    // θ and g live with the state (a Dense kernel and fit's gradient buffers do): nothing to copy
+    const [p0, g0] = [param.byteOffset + pOff * 4, grad.byteOffset + gOff * 4];
+    if (maxV) all.kernels.adamMax(p0, g0, m.byteOffset, v.byteOffset, maxV.byteOffset, n, ...scalars);
+    else all.kernels.adam(p0, g0, m.byteOffset, v.byteOffset, n, ...scalars);
+    return;
+  }
   // State from kernelStateArrays is updated where it lies; otherwise each chunk of it is copied in after θ and g.
   const home = residentKernels(...states);
   const { f32, kernels } = home ?? kernelState((2 + states.length) * CHUNK);
   const slot = (i: number): number => (2 + i) * CHUNK; // a copied state array's chunk, in floats
   const at = [0, 0, 0]; // byte addresses of the state chunks the kernel updates
-  if (home && param.buffer === f32.buffer && grad.buffer === f32.buffer) {
-    // θ and g live there too (a Dense kernel and fit's gradient buffers do): nothing to copy
-    const [p0, g0] = [param.byteOffset + pOff * 4, grad.byteOffset + gOff * 4];
-    if (maxV) kernels.adamMax(p0, g0, m.byteOffset, v.byteOffset, maxV.byteOffset, n, ...scalars);
-    else kernels.adam(p0, g0, m.byteOffset, v.byteOffset, n, ...scalars);
-    return;
-  }
   for (let j0 = 0; j0 < n; j0 += CHUNK) {
     const len = Math.min(CHUNK, n - j0);
     f32.set(param.subarray(pOff + j0, pOff + j0 + len), 0);

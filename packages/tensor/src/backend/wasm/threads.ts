@@ -313,27 +313,10 @@ export function runChunk(gemm: GemmExports, t: ArrayLike<number>, o: number, j0:
     const bBlock = bp + nPad * p0;
     if (bIn !== 1) packPanels(gemm, rawB + lane0 * csB, csB, rsB, lanes, kc, bBlock + lane0 * kc, NR);
     const [b, bStep, bPanel] = bIn === 1 ? [rawB * 4, rsB * 4, NR * 4] : [bBlock * 4, NR * 4, kc * NR * 4];
-    const [a, aStep, aPanel] =
-      aIn === 1 ? [(rawA + p0 * csA) * 4, csA * 4, MR * 4] : [(t[o + 1]! + t[o + 4]! * p0) * 4, MR * 4, kc * MR * 4];
-    runBlock(
-      gemm,
-      p0 === 0 && t[o] !== 1,
-      a,
-      aStep,
-      aPanel,
-      b,
-      bStep,
-      bPanel,
-      t[o + 3]!,
-      t[o + 4]!,
-      j0,
-      j1,
-      kc,
-      t[o + 22]!,
-      MR,
-      NR,
-      t[o + 12]!,
-    );
+    const ap = t[o + 1]! + t[o + 4]! * p0;
+    const [a, aStep, aPanel] = aIn === 1 ? [(rawA + p0 * csA) * 4, csA * 4, MR * 4] : [ap * 4, MR * 4, kc * MR * 4];
+    const [cp, mPad, ldc, mc] = [t[o + 3]!, t[o + 4]!, t[o + 22]!, t[o + 12]!];
+    runBlock(gemm, p0 === 0 && t[o] !== 1, a, aStep, aPanel, b, bStep, bPanel, cp, mPad, j0, j1, kc, ldc, MR, NR, mc);
   }
 }
 
