@@ -33,7 +33,7 @@ import { encodeModule, sleb, uleb } from '../src/backend/wasm/encoder.js';
 import { gemmModule } from '../src/backend/wasm/gemm-module.js';
 import { chooseTile, gemmVariant } from '../src/backend/wasm/gemm.js';
 import { kernelsModule } from '../src/backend/wasm/kernels-module.js';
-import { GEMM_TILES, residentKernels } from '../src/backend/wasm/runtime.js';
+import { GEMM_TILES, residentGemmState, residentKernels } from '../src/backend/wasm/runtime.js';
 import { PEAK_ACCUMULATORS, peakModule } from '../src/backend/wasm/peak-module.js';
 import * as mainEntry from '@tapegrad/tensor';
 import * as backendEntry from '@tapegrad/tensor/backend';
@@ -357,6 +357,77 @@ describe('js vs wasm', () => {
         }
       }
     }
+  });
+
+  it.each(wasmVariants)('%s runs a product in the resident memory that holds an operand: same bits, every mix and tile', (variant) => {
+    setBackend(variant);
+    const fma = variant === 'wasm-fma';
+    /** `x` copied into a view of a resident memory (made by kernelStateArrays) or into an ordinary array. */
+    const place = (x: Float32Array, resident: boolean): Float32Array => {
+      const y = resident ? (kernelStateArrays('float32', Math.max(4096, x.length), 1)[0] as Float32Array).subarray(0, x.length) : x.slice();
+      y.set(x);
+      return y;
+    };
+    // [m, n, k, extra floats per C row]: C written in place (m a multiple of 3 and 4, n of 4 and rows n apart) or not
+    // (m = 13, n = 22, padded rows); k of one to three depth blocks
+    const cases = [[24, 40, 300, 0], [12, 12, 5, 0], [13, 22, 530, 0], [24, 40, 70, 2]] as const;
+    for (const tile of fma ? GEMM_TILES.fma : GEMM_TILES.plain) {
+      const run = gemmVariant(fma, tile);
+      for (const [m, n, k, pad] of cases) {
+        for (let t = 0; t < 4; t++) {
+          const [tA, tB, ldc] = [t % 2 === 1, t >= 2, n + pad];
+          const [lda, ldb] = [(tA ? m : k) + 3, (tB ? k : n) + 5];
+          const [A0, B0, C0] = [f32(2 + (tA ? k : m) * lda), f32(1 + (tB ? n : k) * ldb), f32(4 + m * ldc + 3)];
+          for (const acc of [false, true]) {
+            const ref = C0.slice();
+            run(tA, tB, m, n, k, A0, 2, lda, B0, 1, ldb, ref, 4, ldc, acc);
+            for (let mix = 1; mix < 8; mix++) {
+              const [A, B, C] = [place(A0, (mix & 1) > 0), place(B0, (mix & 2) > 0), place(C0, (mix & 4) > 0)];
+              run(tA, tB, m, n, k, A!, 2, lda, B!, 1, ldb, C!, 4, ldc, acc);
+              const what = `${tile.MR}×${tile.NR}, ${m}×${k}·${k}×${n} trans ${t} accumulate ${acc} resident ${mix}`;
+              expect(bits(C!), what).toEqual(bits(ref)); // also: nothing before the offset, between rows or after C touched
+              expect(bits(A!), what).toEqual(bits(A0));
+              expect(bits(B!), what).toEqual(bits(B0));
+            }
+          }
+        }
+      }
+    }
+    // It did run there: an operand that is not resident is copied into the memory's free tail.
+    const [W, dW] = kernelStateArrays('float32', 784 * 128, 2) as [Float32Array, Float32Array];
+    W.set(f32(784 * 128));
+    const tail = new Float32Array(W.buffer, residentGemmState(W, fma)!.free * 4, 64 * 784).fill(NaN);
+    const x = f32(64 * 784);
+    const y = new Float32Array(64 * 128);
+    gemmOf[variant](false, false, 64, 128, 784, x, 0, 784, W, 0, 128, y, 0, 128);
+    expect(bits(tail)).toEqual(bits(x));
+    expect((kernelStateArrays('float32', 5000, 1)[0] as Float32Array).every((v) => v === 0)).toBe(true); // handed out zeroed
+    const yRef = new Float32Array(64 * 128);
+    gemmOf[variant](false, false, 64, 128, 784, x, 0, 784, W.slice(), 0, 128, yRef, 0, 128);
+    expect(bits(y)).toEqual(bits(yRef));
+    // C = xᵀ·y where C overlaps the operand read in place (the same resident array): the product of the values before
+    const [xy] = kernelStateArrays('float32', 64 * 784 + 784 * 128, 1) as [Float32Array];
+    xy.set(x);
+    const plain = xy.slice();
+    gemmOf[variant](true, false, 784, 128, 64, xy, 0, 784, y, 0, 128, xy, 1000, 128);
+    gemmOf[variant](true, false, 784, 128, 64, plain, 0, 784, y, 0, 128, plain, 1000, 128);
+    expect(bits(xy)).toEqual(bits(plain));
+    // a view reaching into the free tail (scratch) is not read in place: the product runs in the GEMM's own memory
+    const free = residentGemmState(dW, fma)!.free;
+    const over = new Float32Array(dW.buffer, (free - 100) * 4, 784 * 128);
+    const overRef = over.slice();
+    gemmOf[variant](true, false, 784, 128, 64, x, 0, 784, y, 0, 128, over, 0, 128);
+    gemmOf[variant](true, false, 784, 128, 64, x, 0, 784, y, 0, 128, overRef, 0, 128);
+    expect(bits(over)).toEqual(bits(overRef));
+    // a memory of its own (over half an arena) has little tail: a product too large for it runs elsewhere, the same
+    const [big] = kernelStateArrays('float32', 3_000_000, 1) as [Float32Array];
+    for (const [m, n, k] of [[8, 8, 8], [64, 128, 784]] as const) {
+      const [a, b, c] = [f32(m * k), f32(k * n), new Float32Array(m * n)];
+      gemmOf[variant](false, false, m, n, k, a, 0, k, b, 0, n, big, 5000, n);
+      gemmOf[variant](false, false, m, n, k, a, 0, k, b, 0, n, c, 0, n);
+      expect(bits(big.subarray(5000, 5000 + m * n))).toEqual(bits(c));
+    }
+    setBackend(initial);
   });
 
   it('rejects unknown backend names', () => {

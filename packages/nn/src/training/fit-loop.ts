@@ -53,7 +53,9 @@ export function* fitLoop(plan: FitPlan): Iterator<'batch' | 'epoch', History, un
   const valSamples = val && flatSamples(layers, objective.lossName, val[0], val[1]);
   const { n, f, yw } = s;
   const bs = Math.min(plan.batchSize, n);
-  const xBuf = allocate(s.dtype, bs * f);
+  // float32 batches are gathered into storage from kernelStateArrays: on wasm, the memory where the layers' kernels
+  // lie, whose GEMM reads the batch there instead of copying it in (twice a step: x·W and xᵀ·dy)
+  const xBuf = s.dtype === 'float32' ? kernelStateArrays('float32', bs * f, 1)[0]! : allocate(s.dtype, bs * f);
   const yBuf = allocate(s.sparse ? 'int32' : s.dtype, bs * yw);
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;

@@ -1,5 +1,5 @@
 import type { GemmFn } from '../types.js';
-import { GEMM_TILES, sharedGemmState, wasmState, type GemmExports, type RatedTile } from './runtime.js';
+import { GEMM_TILES, residentGemmState, sharedGemmState, wasmState, type GemmExports, type RatedTile } from './runtime.js';
 import { gemmWorkersReady, packPanels, runBlock, runChunk, runParallel, wakeGemmWorkers } from './threads.js';
 
 /** Largest depth of one packed block: an `NR`-column B panel of this depth (8 or 12 KiB) stays in L1. */
@@ -25,7 +25,9 @@ const align16 = (x: number): number => (x + 15) & ~15;
 /**
  * `C = op(A)·op(B) (+ C when accumulate)` on float32 arrays with the WebAssembly SIMD kernels (layout as
  * in {@link GemmFn}). The operands are copied into wasm memory (one memcpy each), packed into panels
- * there, multiplied block by block (GotoBLAS loop order) into a C buffer, and the result is copied out.
+ * there, multiplied block by block (GotoBLAS loop order) into a C buffer, and the result is copied out —
+ * except what already lies in a resident memory (views from `kernelStateArrays`): the product then runs in
+ * that memory, reading such operands where they lie and, when its rows fit, writing C there too.
  * Large products split C's column panels with worker threads when the host set some up (threads.ts).
  * Summation order depends only on the shapes, so results are bit-identical run to run.
  * @function
@@ -69,23 +71,23 @@ export function gemmVariant(fma: boolean, tile: RatedTile | null = null): GemmFn
     const kc0 = Math.min(k, align4(Math.ceil(k / blocks)));
     const extA = (transA ? k - 1 : m - 1) * lda + (transA ? m : k);
     const extB = (transB ? n - 1 : k - 1) * ldb + (transB ? k : n);
-    // Layout (float offsets; packed blocks and C 64-byte aligned): raw A | raw B | packed A block(s) | packed B block(s) | C.
-    const rawA = 0;
-    const rawB = align4(rawA + extA);
-    const apAt = align16(rawB + extB);
     // With worker threads all depth blocks of A are packed first (one hand-off per product), else block by block.
     const parallel = split && nPad >= 2 * NR;
     const aAll = parallel ? mPad * k : mPad * kc0;
     const bAll = parallel ? nPad * k : nPad * kc0;
-    // (+ 4: room for what the packing of 3-lane panels writes past the block's end, see gemmModule)
-    const bpAt = apAt + align16(aAll + 4);
-    const cAt = bpAt + align16(bAll + 4);
+    const sizes: Sizes = { aOff, extA, bOff, extB, cOff, ldc, m, n, mPad, cw, aAll, bAll };
     if (parallel) wakeGemmWorkers();
-    const { f32, gemm } = parallel ? sharedGemmState(cAt + mPad * cw, fma) : wasmState(cAt + mPad * cw, fma);
+    // On one thread, a resident memory (views made by residentArrays: Dense kernels, fit's gradients) that holds C, B
+    // or A runs the product in its free tail, so what already lies there is neither copied in nor out.
+    const home = split ? null : (residentGemmState(C, fma) ?? residentGemmState(B, fma) ?? residentGemmState(A, fma));
+    const there = home && layout(home.f32.buffer, home.free, A, B, C, sizes);
+    const inHome = there !== null && there.end + OVERREAD <= home!.f32.length;
+    const { rawA, rawB, apAt, bpAt, cAt, copyA, copyB, cInPlace, end } = inHome ? there : layout(null, 0, A, B, C, sizes)!;
+    const { f32, gemm } = inHome ? home! : parallel ? sharedGemmState(end, fma) : wasmState(end, fma);
 
-    f32.set(A.subarray(aOff, aOff + extA), rawA);
-    f32.set(B.subarray(bOff, bOff + extB), rawB);
-    if (accumulate) copyRows(C, cOff, ldc, f32, cAt, cw, m, n);
+    if (copyA) f32.set(A.subarray(aOff, aOff + extA), rawA);
+    if (copyB) f32.set(B.subarray(bOff, bOff + extB), rawB);
+    if (accumulate && !cInPlace) copyRows(C, cOff, ldc, f32, cAt, cw, m, n);
 
     // Padding lanes of the last panels and padding columns of the C buffer keep whatever the memory held:
     // they only reach the padding rows and columns of the C buffer, which are never copied out.
@@ -118,8 +120,79 @@ export function gemmVariant(fma: boolean, tile: RatedTile | null = null): GemmFn
         runBlock(gemm, p0 === 0 && !accumulate, a, aStep, aPanel, b, bStep, bPanel, cAt, mPad, 0, panels, kc, cw, MR, NR, mc);
       }
     }
-    copyRows(f32, cAt, cw, C, cOff, ldc, m, n);
+    if (!cInPlace) copyRows(f32, cAt, cw, C, cOff, ldc, m, n);
   };
+}
+
+/**
+ * Floats past an operand read in place that a product may read (the lanes of a last, partial panel: the values
+ * only reach C's padding); a resident memory runs a product only with this much room after its scratch.
+ */
+const OVERREAD = 64;
+
+/** The extents of a product's operands that {@link layout} places (floats; see {@link gemmVariant}). */
+interface Sizes {
+  aOff: number;
+  extA: number;
+  bOff: number;
+  extB: number;
+  cOff: number;
+  ldc: number;
+  m: number;
+  n: number;
+  mPad: number;
+  cw: number;
+  aAll: number;
+  bAll: number;
+}
+
+/** Where a product's operands, packed blocks and C buffer lie in the memory it runs on (float offsets). */
+interface Layout {
+  rawA: number;
+  rawB: number;
+  apAt: number;
+  bpAt: number;
+  cAt: number;
+  copyA: boolean;
+  copyB: boolean;
+  /** C is computed where it lies (no copy in or out). */
+  cInPlace: boolean;
+  /** First float past the scratch. */
+  end: number;
+}
+
+/**
+ * The layout of a product in the memory with buffer `mem` (null: the GEMM's own memory, which holds no operand),
+ * its scratch from float `base` on: raw A | raw B | packed A block(s) | packed B block(s) | C, each 64-byte aligned.
+ * An operand that lies in `mem` below `base` is read where it lies instead of copied; so is C written, when its rows
+ * are exactly `cw = n` floats apart, it has no padding rows (`mPad = m`) and it overlaps no operand read in place.
+ * Null when an operand lies in `mem` at or past `base` (a view made over the scratch): then it runs elsewhere.
+ */
+function layout(mem: ArrayBufferLike | null, base: number, A: Float32Array, B: Float32Array, C: Float32Array, s: Sizes): Layout | null {
+  // -1: elsewhere; -2: in `mem` but reaching into the scratch
+  const home = (X: Float32Array, off: number, span: number): number => {
+    if (mem === null || X.buffer !== mem) return -1;
+    const at = X.byteOffset / 4 + off;
+    return at + span <= base ? at : -2;
+  };
+  const cSpan = (s.m - 1) * s.ldc + s.n;
+  const [a, b, c] = [home(A, s.aOff, s.extA), home(B, s.bOff, s.extB), home(C, s.cOff, cSpan)];
+  if (a === -2 || b === -2 || c === -2) return null;
+  let top = base;
+  const take = (floats: number): number => {
+    const at = align16(top);
+    top = at + floats;
+    return at;
+  };
+  const rawA = a >= 0 ? a : take(s.extA);
+  const rawB = b >= 0 ? b : take(s.extB);
+  // (+ 4: room for what the packing of 3-lane panels writes past the block's end, see gemmModule)
+  const apAt = take(s.aAll + 4);
+  const bpAt = take(s.bAll + 4);
+  const apart = (at: number, span: number): boolean => at < 0 || at + span <= c || c + cSpan <= at;
+  const cInPlace = c >= 0 && s.ldc === s.cw && s.cw === s.n && s.mPad === s.m && apart(a, s.extA) && apart(b, s.extB);
+  const cAt = cInPlace ? c : take(s.mPad * s.cw);
+  return { rawA, rawB, apAt, bpAt, cAt, copyA: a < 0, copyB: b < 0, cInPlace, end: top };
 }
 
 /**

@@ -105,6 +105,8 @@ const gemmBytes: (Uint8Array<ArrayBuffer>[] | null)[][] = [
   [null, null],
   [null, null],
 ];
+/** Each GEMM module compiled once (resident memories instantiate them again). */
+const compiledGemm = new WeakMap<Uint8Array<ArrayBuffer>, WebAssembly.Module>();
 let kernelBytes: Uint8Array<ArrayBuffer> | null = null;
 let binaryBytes: Uint8Array<ArrayBuffer> | null = null;
 let supported: boolean | null = null;
@@ -123,7 +125,12 @@ function moduleBytes(shared: boolean, fma: boolean): Uint8Array<ArrayBuffer>[] {
 
 /** The exports of a variant's GEMM modules instantiated on `memory`, in one object (their packers are the same code). */
 function instantiateGemmModules(modules: readonly Uint8Array<ArrayBuffer>[], memory: WebAssembly.Memory): GemmExports {
-  const exports = modules.map((b) => new WebAssembly.Instance(new WebAssembly.Module(b), { env: { memory } }).exports);
+  const compiled = (b: Uint8Array<ArrayBuffer>): WebAssembly.Module => {
+    let mod = compiledGemm.get(b);
+    if (!mod) compiledGemm.set(b, (mod = new WebAssembly.Module(b)));
+    return mod;
+  };
+  const exports = modules.map((b) => new WebAssembly.Instance(compiled(b), { env: { memory } }).exports);
   return Object.assign({}, ...exports) as GemmExports;
 }
 
@@ -234,10 +241,13 @@ export const CHUNK = 16384;
  * grows, so views of its buffer stay valid for as long as anything holds them.
  */
 interface ResidentArena {
+  memory: WebAssembly.Memory;
   kernels: KernelExports;
   f32: Float32Array;
   /** Floats handed out so far, scratch included. */
   used: number;
+  /** The GEMM exports on this memory, without and with FMA (each instantiated on first use; see {@link residentGemmState}). */
+  gemms: [GemmExports | null, GemmExports | null];
 }
 
 /** Floats of one shared arena (16 MiB); a larger request gets a memory of its own. */
@@ -252,7 +262,7 @@ function newArena(floats: number): ResidentArena {
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
   kernelModule ??= new WebAssembly.Module((kernelBytes ??= kernelsModule()));
   const kernels = new WebAssembly.Instance(kernelModule, { env: { memory } }).exports as unknown as KernelExports;
-  const st: ResidentArena = { kernels, f32: new Float32Array(memory.buffer), used: SCRATCH };
+  const st: ResidentArena = { memory, kernels, f32: new Float32Array(memory.buffer), used: SCRATCH, gemms: [null, null] };
   residentByBuffer.set(memory.buffer, st);
   return st;
 }
@@ -273,7 +283,8 @@ export function residentArrays(count: number, n: number): Float32Array[] {
     home = arena;
   }
   const out: Float32Array[] = [];
-  for (let i = 0; i < count; i++) out.push(home.f32.subarray(home.used + i * stride, home.used + i * stride + n));
+  // zeroed here: the free tail of an arena is a GEMM's scratch (residentGemmState), so it need not be zero any more
+  for (let i = 0; i < count; i++) out.push(home.f32.subarray(home.used + i * stride, home.used + i * stride + n).fill(0));
   home.used += need;
   return out;
 }
@@ -287,6 +298,20 @@ export function residentKernels(...arrays: Float32Array[]): { kernels: KernelExp
   const home = residentByBuffer.get(arrays[0]!.buffer);
   if (!home || arrays.some((a) => a.buffer !== arrays[0]!.buffer)) return null;
   return home;
+}
+
+/**
+ * The GEMM on the resident memory that holds `x` (a view made by {@link residentArrays}), or null when `x` is an
+ * ordinary array: the memory's float32 view, the GEMM exports of the variant instantiated on it, and where its free
+ * tail starts (float offset, 64-byte aligned). The tail is scratch for one product at a time: the arrays handed out
+ * lie below it, and a later {@link residentArrays} call may take it.
+ */
+export function residentGemmState(x: Float32Array, fma: boolean): { f32: Float32Array; gemm: GemmExports; free: number } | null {
+  const home = residentByBuffer.get(x.buffer);
+  if (!home) return null;
+  const i = fma ? 1 : 0;
+  home.gemms[i] ??= instantiateGemmModules(moduleBytes(false, fma), home.memory);
+  return { f32: home.f32, gemm: home.gemms[i], free: home.used };
 }
 
 /**
