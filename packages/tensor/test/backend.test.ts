@@ -1096,4 +1096,62 @@ describe('gemm worker threads (optional hook)', () => {
     expect(gemmWorkersReady()).toBe(0);
     expect(bits(run(false)[0]!)).toEqual(bits(single[0]!));
   });
+
+  it('with workers in use, kernel state lives in their shared memory: split products and Adam use it in place, same bits', async () => {
+    setBackend(wasmVariants.at(-1)!);
+    const [Wv, Xv, dy] = [f32(784 * 128), f32(64 * 784), f32(64 * 128)];
+    /** x·W, xᵀ·dy into `dW` and dy·Wᵀ (the MLP-A products, all large enough to split) on every variant. */
+    const products = (W: Float32Array, X: Float32Array, dW: Float32Array): Float32Array[] =>
+      wasmVariants.flatMap((variant) => {
+        const [y, dx] = [new Float32Array(64 * 128), new Float32Array(64 * 784)];
+        gemmOf[variant](false, false, 64, 128, 784, X, 0, 784, W, 0, 128, y, 0, 128);
+        gemmOf[variant](true, false, 784, 128, 64, X, 0, 784, dy, 0, 128, dW, 0, 128);
+        gemmOf[variant](false, true, 64, 784, 128, dy, 0, 128, W, 0, 128, dx, 0, 784);
+        return [y, dW.slice(), dx];
+      });
+    const single = products(Wv, Xv, new Float32Array(784 * 128));
+    const adamRef = [f32(40000), f32(40000, 0.1), new Float32Array(40000), new Float32Array(40000)];
+    const adamStep = (p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array): void =>
+      adamUpdateWasm(p, 0, g, 0, m, v, 40000, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001);
+    const before = kernelStateArrays('float32', 5000, 1)[0]!;
+    const worker = new Worker(`(${gemmWorkerSource})(require('node:worker_threads').parentPort)`, { eval: true });
+    let W: Float32Array;
+    try {
+      setGemmWorkers([worker]);
+      const t0 = Date.now();
+      while (gemmWorkersReady() < 1 && Date.now() - t0 < 8000) await new Promise((r) => setTimeout(r, 10));
+      expect(gemmWorkersReady()).toBe(1);
+      const [w, x, dW] = kernelStateArrays('float32', 784 * 128, 3) as Float32Array[];
+      W = w!;
+      expect(W.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(before.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+      W.set(Wv);
+      const X = x!.subarray(0, 64 * 784);
+      X.set(Xv);
+      products(W, X, dW!).forEach((c, i) => expect(bits(c), `product ${i}`).toEqual(bits(single[i]!)));
+      // Adam on state handed out before and after the shared memory grew (a new buffer object over the same memory)
+      const [p, g] = kernelStateArrays('float32', 40000, 2) as Float32Array[];
+      gemmOf.wasm(false, false, 700, 700, 700, f32(490000), 0, 700, f32(490000), 0, 700, new Float32Array(490000), 0, 700);
+      const [m, v] = kernelStateArrays('float32', 40000, 2) as Float32Array[];
+      expect(m!.buffer).not.toBe(p!.buffer);
+      expect(residentKernels(p!, g!, m!, v!)).not.toBeNull();
+      p!.set(adamRef[0]!);
+      g!.set(adamRef[1]!);
+      for (let t = 0; t < 3; t++) {
+        adamStep(p!, g!, m!, v!);
+        adamStep(...(adamRef as [Float32Array, Float32Array, Float32Array, Float32Array]));
+      }
+      expect(bits(p!)).toEqual(bits(adamRef[0]!));
+      expect(bits(v!)).toEqual(bits(adamRef[3]!));
+      expect(bits(W)).toEqual(bits(Wv)); // untouched by the products' scratch
+    } finally {
+      setGemmWorkers(null);
+      await worker.terminate();
+    }
+    // after the workers: the views stay valid, products on them run on one thread, new state goes to arenas again
+    const dW2 = kernelStateArrays('float32', 784 * 128, 1)[0]!;
+    expect(dW2.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    products(W, Xv, dW2).forEach((c, i) => expect(bits(c), `after, product ${i}`).toEqual(bits(single[i]!)));
+    setBackend(initial);
+  });
 });

@@ -71,19 +71,22 @@ export function gemmVariant(fma: boolean, tile: RatedTile | null = null): GemmFn
     const kc0 = Math.min(k, align4(Math.ceil(k / blocks)));
     const extA = (transA ? k - 1 : m - 1) * lda + (transA ? m : k);
     const extB = (transB ? n - 1 : k - 1) * ldb + (transB ? k : n);
-    // With worker threads all depth blocks of A are packed first (one hand-off per product), else block by block.
-    const parallel = split && nPad >= 2 * NR;
-    const aAll = parallel ? mPad * k : mPad * kc0;
-    const bAll = parallel ? nPad * k : nPad * kc0;
+    // Split with worker threads, all depth blocks of A are packed first (one hand-off per product), else block by block.
+    const aAll = split ? mPad * k : mPad * kc0;
+    const bAll = split ? nPad * k : nPad * kc0;
     const sizes: Sizes = { aOff, extA, bOff, extB, cOff, ldc, m, n, mPad, cw, aAll, bAll };
-    if (parallel) wakeGemmWorkers();
-    // On one thread, a resident memory (views made by residentArrays: Dense kernels, fit's gradients) that holds C, B
-    // or A runs the product in its free tail, so what already lies there is neither copied in nor out.
-    const home = split ? null : (residentGemmState(C, fma) ?? residentGemmState(B, fma) ?? residentGemmState(A, fma));
-    const there = home && layout(home.f32.buffer, home.free, A, B, C, sizes);
-    const inHome = there !== null && there.end + OVERREAD <= home!.f32.length;
+    // Where it runs: split, in the shared memory the workers see; else in a resident memory that holds C, B or A (views
+    // from kernelStateArrays: Dense kernels, fit's gradients and batches) when its free tail has room; else in the
+    // GEMM's own memory. Operands that lie where it runs are read in place, and C is written there when it can.
+    const home = split ? sharedGemmState(fma) : (residentGemmState(C, fma) ?? residentGemmState(B, fma) ?? residentGemmState(A, fma));
+    const there = home && layout(home.holds, home.free, A, B, C, sizes);
+    const view = there && (home!.grow ? home!.grow(there.end + OVERREAD) : home!.f32);
+    const inHome = there !== null && view!.length >= there.end + OVERREAD;
     const { rawA, rawB, apAt, bpAt, cAt, copyA, copyB, cInPlace, end } = inHome ? there : layout(null, 0, A, B, C, sizes)!;
-    const { f32, gemm } = inHome ? home! : parallel ? sharedGemmState(end, fma) : wasmState(end, fma);
+    const { f32, gemm } = inHome ? { f32: view!, gemm: home!.gemm } : wasmState(end, fma);
+    // (a split product that cannot run in the shared memory, an operand reaching into its scratch, runs on one thread)
+    const parallel = inHome && split && nPad >= 2 * NR;
+    if (parallel) wakeGemmWorkers();
 
     if (copyA) f32.set(A.subarray(aOff, aOff + extA), rawA);
     if (copyB) f32.set(B.subarray(bOff, bOff + extB), rawB);
@@ -162,16 +165,23 @@ interface Layout {
 }
 
 /**
- * The layout of a product in the memory with buffer `mem` (null: the GEMM's own memory, which holds no operand),
+ * The layout of a product in the memory whose buffers `holds` tells (null: the GEMM's own memory, which holds no operand),
  * its scratch from float `base` on: raw A | raw B | packed A block(s) | packed B block(s) | C, each 64-byte aligned.
  * An operand that lies in `mem` below `base` is read where it lies instead of copied; so is C written, when its rows
  * are exactly `cw = n` floats apart, it has no padding rows (`mPad = m`) and it overlaps no operand read in place.
  * Null when an operand lies in `mem` at or past `base` (a view made over the scratch): then it runs elsewhere.
  */
-function layout(mem: ArrayBufferLike | null, base: number, A: Float32Array, B: Float32Array, C: Float32Array, s: Sizes): Layout | null {
-  // -1: elsewhere; -2: in `mem` but reaching into the scratch
+function layout(
+  holds: ((buffer: ArrayBufferLike) => boolean) | null,
+  base: number,
+  A: Float32Array,
+  B: Float32Array,
+  C: Float32Array,
+  s: Sizes,
+): Layout | null {
+  // -1: elsewhere; -2: in this memory but reaching into the scratch
   const home = (X: Float32Array, off: number, span: number): number => {
-    if (mem === null || X.buffer !== mem) return -1;
+    if (holds === null || !holds(X.buffer)) return -1;
     const at = X.byteOffset / 4 + off;
     return at + span <= base ? at : -2;
   };

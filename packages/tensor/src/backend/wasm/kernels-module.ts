@@ -13,9 +13,12 @@ import { Code, F32, I32, V128, encodeModule, type FuncDef } from './encoder.js';
  * - `addRow(x, rows, cols, b, out)` / `addRowRelu(...)`: `out[i, j] = x[i, j] + b[j]` (then ReLU).
  * - `reluBack(dy, y, out, n)`: `out = y > 0 ? dy : 0`.
  * - `colSum(x, rows, cols, out)`: `out[j] += Σᵢ x[i, j]`, rows in order.
+ *
+ * With `sharedMaxPages > 0` the module imports a shared memory of at most that many pages.
  */
-export function kernelsModule(): Uint8Array<ArrayBuffer> {
-  return encodeModule([adamFn(false), adamFn(true), addRowFn('addRow', false), addRowFn('addRowRelu', true), reluBackFn(), colSumFn()]);
+export function kernelsModule(sharedMaxPages = 0): Uint8Array<ArrayBuffer> {
+  const funcs = [adamFn(false), adamFn(true), addRowFn('addRow', false), addRowFn('addRowRelu', true), reluBackFn(), colSumFn()];
+  return encodeModule(funcs, 1, sharedMaxPages);
 }
 
 /**

@@ -204,11 +204,42 @@ export function wasmState(floats: number, fma = false): { f32: Float32Array; gem
   return { f32: gemmSt.f32, gemm: gemmExports(gemmSt, fma) };
 }
 
-/** {@link wasmState} on the shared memory of {@link sharedWasmState}, for products split across worker threads. */
-export function sharedGemmState(floats: number, fma = false): { f32: Float32Array; gemm: GemmExports } {
+/**
+ * A memory a product can run in (gemm.ts): its float32 view, the variant's GEMM exports instantiated on it, where its
+ * scratch starts (float offset, 64-byte aligned; what lies below is arrays handed out by {@link residentArrays}),
+ * whether a buffer is one of its own, and for the shared memory, which grows without detaching its views, `grow`
+ * (to at least `floats`, returning the view to use); null for a memory of fixed size.
+ */
+export interface GemmHome {
+  f32: Float32Array;
+  gemm: GemmExports;
+  free: number;
+  holds(buffer: ArrayBufferLike): boolean;
+  grow: ((floats: number) => Float32Array) | null;
+}
+
+/**
+ * The shared memory of {@link sharedWasmState} as a {@link GemmHome}, for products split across worker threads: its
+ * scratch starts past the kernel state handed out there while workers were in use.
+ */
+export function sharedGemmState(fma = false): GemmHome {
   sharedSt ??= instantiateGemm(true);
-  sharedSt.f32 = ensure(sharedSt.memory, sharedSt.f32, floats);
-  return { f32: sharedSt.f32, gemm: gemmExports(sharedSt, fma) };
+  const home = sharedHome;
+  return {
+    f32: sharedSt.f32,
+    gemm: gemmExports(sharedSt, fma),
+    free: home ? home.used : 0,
+    holds: (buffer) => home !== null && residentByBuffer.get(buffer) === home,
+    grow: growShared,
+  };
+}
+
+/** Grows the shared memory to at least `floats` float32 elements; returns its view (also kept by its states). */
+function growShared(floats: number): Float32Array {
+  const st = sharedSt!;
+  st.f32 = ensure(st.memory, st.f32, floats);
+  if (sharedHome) sharedHome.f32 = st.f32;
+  return st.f32;
 }
 
 /**
@@ -242,6 +273,8 @@ export const CHUNK = 16384;
  */
 interface ResidentArena {
   memory: WebAssembly.Memory;
+  /** The shared memory (kernel state handed out while worker threads are in use), which grows; else a fixed-size arena. */
+  shared: boolean;
   kernels: KernelExports;
   f32: Float32Array;
   /** Floats handed out so far, scratch included. */
@@ -256,13 +289,41 @@ const SCRATCH = 2 * CHUNK;
 let arena: ResidentArena | null = null;
 let kernelModule: WebAssembly.Module | null = null;
 const residentByBuffer = new WeakMap<ArrayBufferLike, ResidentArena>();
+/**
+ * Floats of kernel state the shared memory takes at most (64 MiB). A memory cannot shrink, so what it holds is never
+ * returned: past this, state goes to arenas again, whose GEMM products copy their operands into the shared memory.
+ */
+const SHARED_RESIDENT_FLOATS = 1 << 24;
+/** Kernel state goes to the shared memory (worker threads are in use: see {@link setSharedResidence}). */
+let sharedResidence = false;
+let sharedHome: ResidentArena | null = null;
+
+/**
+ * While on (threads.ts turns it on when worker threads are lent), {@link residentArrays} hands out views of the
+ * shared memory the workers see, so that products split with them read Dense kernels, `fit`'s batches and write
+ * gradients where they lie, and Adam updates them there; the views stay valid after the workers stop.
+ */
+export function setSharedResidence(on: boolean): void {
+  sharedResidence = on;
+}
+
+function sharedArena(): ResidentArena {
+  if (sharedHome === null) {
+    const st = (sharedSt ??= instantiateGemm(true));
+    const mod = new WebAssembly.Module(kernelsModule(SHARED_MAX_PAGES));
+    const kernels = new WebAssembly.Instance(mod, { env: { memory: st.memory } }).exports as unknown as KernelExports;
+    // its GEMM exports are the shared memory's own (st.variants): the ones the split products use
+    sharedHome = { memory: st.memory, shared: true, kernels, f32: st.f32, used: SCRATCH, gemms: st.variants };
+  }
+  return sharedHome;
+}
 
 function newArena(floats: number): ResidentArena {
   const pages = Math.ceil((floats * 4) / 65536);
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
   kernelModule ??= new WebAssembly.Module((kernelBytes ??= kernelsModule()));
   const kernels = new WebAssembly.Instance(kernelModule, { env: { memory } }).exports as unknown as KernelExports;
-  const st: ResidentArena = { memory, kernels, f32: new Float32Array(memory.buffer), used: SCRATCH, gemms: [null, null] };
+  const st: ResidentArena = { memory, shared: false, kernels, f32: new Float32Array(memory.buffer), used: SCRATCH, gemms: [null, null] };
   residentByBuffer.set(memory.buffer, st);
   return st;
 }
@@ -277,7 +338,11 @@ export function residentArrays(count: number, n: number): Float32Array[] {
   const stride = (n + 15) & ~15; // 64-byte aligned arrays
   const need = count * stride;
   let home: ResidentArena;
-  if (need > ARENA_FLOATS / 2) home = newArena(SCRATCH + need);
+  if (sharedResidence && (sharedHome?.used ?? SCRATCH) + need <= SCRATCH + SHARED_RESIDENT_FLOATS) {
+    home = sharedArena();
+    growShared(home.used + need);
+    residentByBuffer.set(home.f32.buffer, home); // each growth makes a new buffer object over the same memory
+  } else if (need > ARENA_FLOATS / 2) home = newArena(SCRATCH + need);
   else {
     if (arena === null || arena.used + need > ARENA_FLOATS) arena = newArena(ARENA_FLOATS);
     home = arena;
@@ -296,22 +361,22 @@ export function residentArrays(count: number, n: number): Float32Array[] {
  */
 export function residentKernels(...arrays: Float32Array[]): { kernels: KernelExports; f32: Float32Array } | null {
   const home = residentByBuffer.get(arrays[0]!.buffer);
-  if (!home || arrays.some((a) => a.buffer !== arrays[0]!.buffer)) return null;
+  if (!home || arrays.some((a) => residentByBuffer.get(a.buffer) !== home)) return null;
   return home;
 }
 
 /**
- * The GEMM on the resident memory that holds `x` (a view made by {@link residentArrays}), or null when `x` is an
- * ordinary array: the memory's float32 view, the GEMM exports of the variant instantiated on it, and where its free
- * tail starts (float offset, 64-byte aligned). The tail is scratch for one product at a time: the arrays handed out
- * lie below it, and a later {@link residentArrays} call may take it.
+ * The resident memory that holds `x` (a view made by {@link residentArrays}) as a {@link GemmHome}, or null when `x`
+ * is an ordinary array. Its scratch is its free tail, for one product at a time: a later {@link residentArrays} call
+ * may take it.
  */
-export function residentGemmState(x: Float32Array, fma: boolean): { f32: Float32Array; gemm: GemmExports; free: number } | null {
+export function residentGemmState(x: Float32Array, fma: boolean): GemmHome | null {
   const home = residentByBuffer.get(x.buffer);
   if (!home) return null;
+  if (home.shared) return sharedGemmState(fma);
   const i = fma ? 1 : 0;
-  home.gemms[i] ??= instantiateGemmModules(moduleBytes(false, fma), home.memory);
-  return { f32: home.f32, gemm: home.gemms[i], free: home.used };
+  const gemm = (home.gemms[i] ??= instantiateGemmModules(moduleBytes(false, fma), home.memory));
+  return { f32: home.f32, gemm, free: home.used, holds: (buffer) => residentByBuffer.get(buffer) === home, grow: null };
 }
 
 /**

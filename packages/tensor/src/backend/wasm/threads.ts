@@ -1,4 +1,4 @@
-import { sharedWasmState, type GemmExports } from './runtime.js';
+import { setSharedResidence, sharedWasmState, type GemmExports } from './runtime.js';
 
 /**
  * Optional worker threads for the wasm GEMM. The library never creates threads itself (that needs
@@ -91,7 +91,8 @@ let pool: Pool | null = null;
 /**
  * Uses `workers` (started with {@link gemmWorkerSource}) for large wasm GEMMs from now on, switching
  * the wasm GEMM to shared memory; `null` stops using them (the host terminates them). Workers that have
- * not started yet simply claim no work until they are ready.
+ * not started yet simply claim no work until they are ready. Meanwhile `kernelStateArrays` hands out views of
+ * that shared memory (see `setSharedResidence`), so that split products read and write such state where it lies.
  */
 export function setGemmWorkers(workers: readonly GemmWorker[] | null): void {
   if (pool) {
@@ -99,6 +100,7 @@ export function setGemmWorkers(workers: readonly GemmWorker[] | null): void {
     Atomics.notify(pool.ctrl, SEQ);
     pool = null;
   }
+  setSharedResidence(workers !== null && workers.length > 0);
   if (!workers || workers.length === 0) return;
   const { memory, gemmBytes, fmaBytes } = sharedWasmState();
   const ctrl = new Int32Array(new SharedArrayBuffer((READY + workers.length) * 4));
