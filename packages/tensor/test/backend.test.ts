@@ -320,13 +320,18 @@ describe('js vs wasm', () => {
     }
   });
 
-  it('the wasm-fma GEMM picks the tile with the least padded work per speed: 3×12 for 128×512, 4×8 for 64×128', () => {
+  it('the wasm-fma GEMM picks the tile with the least padded work per speed (3×12 for 128×512), one that can write C in place', () => {
     const [t48, t312] = [GEMM_TILES.fma[0]!, GEMM_TILES.fma[1]!];
     expect([t48.MR, t48.NR, t312.MR, t312.NR]).toEqual([4, 8, 3, 12]);
     expect(chooseTile(GEMM_TILES.fma, 128, 512)).toBe(t312); // 129×516 vs 128×512: 1.6% padding, 3% faster
     expect(chooseTile(GEMM_TILES.fma, 64, 128)).toBe(t48); // 66×132 vs 64×128: 6.3% padding
     expect(chooseTile(GEMM_TILES.fma, 128, 10)).toBe(t312); // 12 columns instead of 16
     expect(chooseTile(GEMM_TILES.plain, 129, 516)).toBe(GEMM_TILES.plain[0]);
+    // C written in place (no padding rows allowed): a tile whose rows divide m, when there is one
+    expect(chooseTile(GEMM_TILES.fma, 784, 512)).toBe(t312);
+    expect(chooseTile(GEMM_TILES.fma, 784, 512, true)).toBe(t48);
+    expect(chooseTile(GEMM_TILES.fma, 129, 512, true)).toBe(t312);
+    expect(chooseTile(GEMM_TILES.fma, 13, 512, true)).toBe(t312); // neither divides 13: the cheaper one
   });
 
   it.skipIf(!relaxedSimdSupported())('the 4×8 and 3×12 FMA tiles give the same bits: every transpose, edges, offsets, accumulate', () => {
@@ -1144,12 +1149,30 @@ describe('gemm worker threads (optional hook)', () => {
       expect(bits(p!)).toEqual(bits(adamRef[0]!));
       expect(bits(v!)).toEqual(bits(adamRef[3]!));
       expect(bits(W)).toEqual(bits(Wv)); // untouched by the products' scratch
+      // a large update is split with the worker (units of 1024 elements; n not a multiple of 4): the same bits, AMSGrad too
+      const big = 100003;
+      for (const amsgrad of [false, true]) {
+        const [p1, g1, m1, v1, x1] = kernelStateArrays('float32', big, 5) as Float32Array[];
+        const ref = [f32(big), f32(big, 0.1), new Float32Array(big), new Float32Array(big), new Float32Array(big)];
+        p1!.set(ref[0]!);
+        for (let t = 1; t <= 3; t++) {
+          const g = f32(big, t === 2 ? 1e-3 : 1);
+          g1!.set(g);
+          const sc = [1e-3, 0.9, 0.999, 1e-8, 1 - 0.9 ** t, 1 - 0.999 ** t] as const;
+          adamUpdateWasm(p1!, 0, g1!, 0, m1!, v1!, big, ...sc, amsgrad ? x1! : null);
+          adamUpdateWasm(ref[0]!, 0, g, 0, ref[2]!, ref[3]!, big, ...sc, amsgrad ? ref[4]! : null);
+        }
+        expect(bits(p1!), `amsgrad ${amsgrad}`).toEqual(bits(ref[0]!));
+        expect(bits(m1!)).toEqual(bits(ref[2]!));
+        expect(bits(v1!)).toEqual(bits(ref[3]!));
+        if (amsgrad) expect(bits(x1!)).toEqual(bits(ref[4]!));
+      }
     } finally {
       setGemmWorkers(null);
       await worker.terminate();
     }
     // after the workers: the views stay valid, products on them run on one thread, new state goes to arenas again
-    const dW2 = kernelStateArrays('float32', 784 * 128, 1)[0]!;
+    const dW2 = kernelStateArrays('float32', 784 * 128, 1)[0] as Float32Array;
     expect(dW2.buffer).not.toBeInstanceOf(SharedArrayBuffer);
     products(W, Xv, dW2).forEach((c, i) => expect(bits(c), `after, product ${i}`).toEqual(bits(single[i]!)));
     setBackend(initial);

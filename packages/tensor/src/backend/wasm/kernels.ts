@@ -1,6 +1,7 @@
 import { adamFlushBelow, binaryJs } from '../js/kernels.js';
 import type { AdamUpdateFn, AddRowVectorFn, BinaryKernelFn, ColumnSumFn, ReluBackwardFn } from '../types.js';
 import { CHUNK, kernelState, residentKernels, type AdamScalars } from './runtime.js';
+import { runParallelAdam } from './threads.js';
 
 /**
  * Wrappers that run the training-step kernels of {@link kernelsModule} on float32 arrays outside wasm
@@ -36,8 +37,11 @@ export const adamUpdateWasm: AdamUpdateFn<Float32Array> = (
   const states = maxV ? [m, v, maxV] : [m, v];
   const all = residentKernels(param, grad, ...states);
   if (all) {
-    // θ and g live with the state (a Dense kernel and fit's gradient buffers do): nothing to copy
+    // θ and g live with the state (a Dense kernel and fit's gradient buffers do): nothing to copy; in the memory the
+    // GEMM workers see, a large update is split with them
     const [p0, g0] = [param.byteOffset + pOff * 4, grad.byteOffset + gOff * 4];
+    const at = [p0, g0, m.byteOffset, v.byteOffset, maxV ? maxV.byteOffset : -1] as const;
+    if (all.shared && runParallelAdam(all.kernels, at, n, scalars)) return;
     if (maxV) all.kernels.adamMax(p0, g0, m.byteOffset, v.byteOffset, maxV.byteOffset, n, ...scalars);
     else all.kernels.adam(p0, g0, m.byteOffset, v.byteOffset, n, ...scalars);
     return;

@@ -108,6 +108,8 @@ const gemmBytes: (Uint8Array<ArrayBuffer>[] | null)[][] = [
 /** Each GEMM module compiled once (resident memories instantiate them again). */
 const compiledGemm = new WeakMap<Uint8Array<ArrayBuffer>, WebAssembly.Module>();
 let kernelBytes: Uint8Array<ArrayBuffer> | null = null;
+/** The step kernels for the shared memory (the workers instantiate them too, for Adam split with them). */
+let sharedKernelBytes: Uint8Array<ArrayBuffer> | null = null;
 let binaryBytes: Uint8Array<ArrayBuffer> | null = null;
 let supported: boolean | null = null;
 let relaxed = false;
@@ -310,7 +312,7 @@ export function setSharedResidence(on: boolean): void {
 function sharedArena(): ResidentArena {
   if (sharedHome === null) {
     const st = (sharedSt ??= instantiateGemm(true));
-    const mod = new WebAssembly.Module(kernelsModule(SHARED_MAX_PAGES));
+    const mod = new WebAssembly.Module((sharedKernelBytes ??= kernelsModule(SHARED_MAX_PAGES)));
     const kernels = new WebAssembly.Instance(mod, { env: { memory: st.memory } }).exports as unknown as KernelExports;
     // its GEMM exports are the shared memory's own (st.variants): the ones the split products use
     sharedHome = { memory: st.memory, shared: true, kernels, f32: st.f32, used: SCRATCH, gemms: st.variants };
@@ -332,7 +334,8 @@ function newArena(floats: number): ResidentArena {
  * `count` zeroed float32 arrays of `n` elements, views of a WebAssembly memory whose kernels read and write them in
  * place (see {@link residentKernels}): 16 MiB arenas shared by successive calls (a request over half of one gets
  * its own memory), never grown, so the views stay valid; an arena is freed when no view of it is left and it is
- * not the one still being filled.
+ * not the one still being filled. While GEMM workers are in use, the shared memory they see instead (up to 64 MiB,
+ * never freed; see {@link setSharedResidence}): it grows, but a shared memory's old views stay valid.
  */
 export function residentArrays(count: number, n: number): Float32Array[] {
   const stride = (n + 15) & ~15; // 64-byte aligned arrays
@@ -357,9 +360,9 @@ export function residentArrays(count: number, n: number): Float32Array[] {
 /**
  * The kernels and float32 view of the resident memory that holds every one of `arrays` (made by
  * {@link residentArrays}), or null when they are ordinary arrays or live in different memories. Its first
- * `2·CHUNK` floats are the caller's scratch.
+ * `2·CHUNK` floats are the caller's scratch; `shared`: it is the memory the GEMM workers see.
  */
-export function residentKernels(...arrays: Float32Array[]): { kernels: KernelExports; f32: Float32Array } | null {
+export function residentKernels(...arrays: Float32Array[]): { kernels: KernelExports; f32: Float32Array; shared: boolean } | null {
   const home = residentByBuffer.get(arrays[0]!.buffer);
   if (!home || arrays.some((a) => residentByBuffer.get(a.buffer) !== home)) return null;
   return home;
@@ -381,18 +384,21 @@ export function residentGemmState(x: Float32Array, fma: boolean): GemmHome | nul
 
 /**
  * Creates (once) the shared `WebAssembly.Memory` for products split across worker threads (needs
- * SharedArrayBuffer: Node, or a cross-origin-isolated page); returns it and the GEMM module bytes the
- * workers instantiate on it, one module per tile (`fmaBytes`, the relaxed-SIMD variant, null where the engine lacks it).
+ * SharedArrayBuffer: Node, or a cross-origin-isolated page); returns it and the module bytes the workers instantiate
+ * on it: the GEMM's, one module per tile (`fmaBytes`, the relaxed-SIMD variant, null where the engine lacks it), and
+ * the step kernels' (Adam).
  */
 export function sharedWasmState(): {
   memory: WebAssembly.Memory;
   gemmBytes: Uint8Array<ArrayBuffer>[];
   fmaBytes: Uint8Array<ArrayBuffer>[] | null;
+  kernelBytes: Uint8Array<ArrayBuffer>;
 } {
   sharedSt ??= instantiateGemm(true);
   return {
     memory: sharedSt.memory,
     gemmBytes: moduleBytes(true, false),
     fmaBytes: relaxedSimdSupported() ? moduleBytes(true, true) : null,
+    kernelBytes: (sharedKernelBytes ??= kernelsModule(SHARED_MAX_PAGES)),
   };
 }

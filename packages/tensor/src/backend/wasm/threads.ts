@@ -1,4 +1,4 @@
-import { setSharedResidence, sharedWasmState, type GemmExports } from './runtime.js';
+import { setSharedResidence, sharedWasmState, type AdamScalars, type GemmExports, type KernelExports } from './runtime.js';
 
 /**
  * Optional worker threads for the wasm GEMM. The library never creates threads itself (that needs
@@ -12,7 +12,8 @@ import { setSharedResidence, sharedWasmState, type GemmExports } from './runtime
  * worker descheduled for a few milliseconds just claims nothing while the caller does all chunks.
  *
  * Protocol: one SharedArrayBuffer of Int32 control words: `[claim, finished, seq]`, the task (see
- * {@link runChunk}), at word 26 the number of sleeping workers, and from word 28 one ready flag per worker. The caller
+ * {@link runChunk}, {@link runAdamChunk}), at word 26 its kind, at word 28 the number of sleeping workers, and from
+ * word 30 one ready flag per worker. The caller
  * writes a task, sets `claim = tag << 12 | chunks` (tag = low bits of seq), bumps `seq` and claims chunks
  * itself; a thread claims chunk `left − 1` by a compare-exchange of `claim` from `tag << 12 | left` to
  * `− 1` (a stale tag or `left = 0` means nothing is left), runs it and adds one to `finished`; the caller
@@ -32,9 +33,13 @@ const CLAIM = 0;
 const FINISHED = 1;
 const SEQ = 2;
 const TASK = 3;
+/** The task's kind, after its 23 words: 0 a GEMM ({@link runChunk}), 1 Adam ({@link runAdamChunk}). */
+const KIND = TASK + 23;
 /** Number of workers blocked (or about to block) in `Atomics.wait`: notifying costs ~10 µs even with no waiter. */
-const SLEEPERS = 26;
-const READY = 28;
+const SLEEPERS = 28;
+const READY = 30;
+/** Elements per unit of an Adam task (chunks are whole units, so every chunk but the last is a multiple of 4 lanes). */
+const ADAM_UNIT = 1024;
 
 /** The part of a Worker (Node or browser) that {@link setGemmWorkers} uses. */
 export interface GemmWorker {
@@ -49,15 +54,18 @@ export interface GemmWorker {
 export const gemmWorkerSource = `(port) => {
   const packPanels = ${packPanelsSource()};
   const runBlock = ${runBlockSource()};
-  const run = ${runChunkSource()};
+  const runGemm = ${runChunkSource()};
+  const runAdam = ${runAdamChunkSource()};
   const claimChunks = ${claimChunksSource()};
   const onMessage = (event) => {
     port.removeEventListener('message', onMessage);
-    const { memory, bytes, fmaBytes, ctrl, slot } = event.data;
+    const { memory, bytes, fmaBytes, kernelBytes, ctrl, slot } = event.data;
     const instance = (b) => new WebAssembly.Instance(new WebAssembly.Module(b), { env: { memory } }).exports;
     const merged = (modules) => Object.assign({}, ...modules.map(instance));
     const gemms = [merged(bytes), fmaBytes ? merged(fmaBytes) : null];
+    const kernels = instance(kernelBytes);
     const c = new Int32Array(ctrl);
+    const run = (c, o, j0, j1) => (c[${KIND}] === 1 ? runAdam(kernels, c, o, j0, j1) : runGemm(gemms[c[o + 17]], c, o, j0, j1));
     let seq = Atomics.load(c, ${SEQ});
     Atomics.store(c, ${READY} + slot, 1);
     Atomics.notify(c, ${READY} + slot);
@@ -70,7 +78,7 @@ export const gemmWorkerSource = `(port) => {
       if (next < 0) return;
       if (next === seq) continue; // woken ahead of a task (wakeGemmWorkers): spin for it
       seq = next;
-      claimChunks(run, gemms, c, seq);
+      claimChunks(run, c, seq);
     }
   };
   port.addEventListener('message', onMessage);
@@ -102,9 +110,9 @@ export function setGemmWorkers(workers: readonly GemmWorker[] | null): void {
   }
   setSharedResidence(workers !== null && workers.length > 0);
   if (!workers || workers.length === 0) return;
-  const { memory, gemmBytes, fmaBytes } = sharedWasmState();
+  const { memory, gemmBytes, fmaBytes, kernelBytes } = sharedWasmState();
   const ctrl = new Int32Array(new SharedArrayBuffer((READY + workers.length) * 4));
-  workers.forEach((w, slot) => w.postMessage({ memory, bytes: gemmBytes, fmaBytes, ctrl: ctrl.buffer, slot }));
+  workers.forEach((w, slot) => w.postMessage({ memory, bytes: gemmBytes, fmaBytes, kernelBytes, ctrl: ctrl.buffer, slot }));
   let canBlock = true;
   try {
     Atomics.wait(ctrl, READY, 1, 0); // throws where the calling thread may not block (a browser's main thread)
@@ -184,7 +192,7 @@ function runBlockSource(): string {
  * the task words, which a late thread may see already overwritten by the next task). `gemms` are the
  * exports without and with FMA; the task says which one it needs.
  */
-function claimChunks(run: typeof runChunk, gemms: readonly (GemmExports | null)[], c: Int32Array, seq: number): void {
+function claimChunks(run: RunChunk, c: Int32Array, seq: number): void {
   const tag = (seq & 0x3ffff) << 12;
   for (;;) {
     const w = Atomics.load(c, CLAIM);
@@ -195,14 +203,17 @@ function claimChunks(run: typeof runChunk, gemms: readonly (GemmExports | null)[
     const panels = c[TASK + 5]!;
     const chunk = c[TASK + 6]!;
     const j0 = (left - 1) * chunk;
-    run(gemms[c[TASK + 17]!]!, c, TASK, j0, Math.min(panels, j0 + chunk));
+    run(c, TASK, j0, Math.min(panels, j0 + chunk));
     if (Atomics.add(c, FINISHED, 1) + 1 === Math.ceil(panels / chunk)) Atomics.notify(c, FINISHED);
   }
 }
 
+/** Runs units `j0 ≤ j < j1` of the task at word `o` of `c` (column panels of a GEMM, or units of an Adam task). */
+type RunChunk = (c: Int32Array, o: number, j0: number, j1: number) => void;
+
 /** `claimChunks` as plain JavaScript source for the worker. */
 function claimChunksSource(): string {
-  return `(run, gemms, c, seq) => {
+  return `(run, c, seq) => {
     const tag = (seq & 0x3ffff) << 12;
     for (;;) {
       const w = Atomics.load(c, ${CLAIM});
@@ -212,7 +223,7 @@ function claimChunksSource(): string {
       const panels = c[${TASK + 5}];
       const chunk = c[${TASK + 6}];
       const j0 = (left - 1) * chunk;
-      run(gemms[c[${TASK + 17}]], c, ${TASK}, j0, Math.min(panels, j0 + chunk));
+      run(c, ${TASK}, j0, Math.min(panels, j0 + chunk));
       if (Atomics.add(c, ${FINISHED}, 1) + 1 === Math.ceil(panels / chunk)) Atomics.notify(c, ${FINISHED});
     }
   }`;
@@ -224,23 +235,33 @@ function claimChunksSource(): string {
  * or when the task needs the FMA kernels and the workers lack them.
  */
 export function runParallel(gemm: GemmExports, task: readonly number[]): boolean {
+  if (pool && task[17] === 1 && !pool.fma) return false;
+  return runTask(0, task, (c, o, j0, j1) => runChunk(gemm, c, o, j0, j1));
+}
+
+/**
+ * Runs a task of `kind` (0 GEMM, 1 Adam) with the workers: its words are copied into the control block (`task[5]` units,
+ * split into chunks of `task[6]` here) and `run` does the chunks this thread claims; false when no worker is ready.
+ */
+function runTask(kind: number, task: ArrayLike<number>, run: RunChunk): boolean {
   if (!pool) return false;
   const { ctrl } = pool;
   const ready = gemmWorkersReady();
   const panels = task[5]!;
-  if (ready === 0 || panels < 2 || (task[17] === 1 && !pool.fma)) return false;
+  if (ready === 0 || panels < 2) return false;
   // About four chunks per thread: small enough to balance, large enough that claiming costs nothing.
   const chunk = Math.max(1, Math.ceil(panels / (4 * (ready + 1))));
   const chunks = Math.ceil(panels / chunk);
   const seq = (pool.seq = (pool.seq + 1) & 0x3fffffff);
   for (let i = 0; i < task.length; i++) ctrl[TASK + i] = task[i]!;
   ctrl[TASK + 6] = chunk;
+  ctrl[KIND] = kind;
   Atomics.store(ctrl, FINISHED, 0);
   Atomics.store(ctrl, CLAIM, ((seq & 0x3ffff) << 12) + chunks);
   Atomics.store(ctrl, SEQ, seq);
   // A worker that registers as a sleeper after this load sees the new seq in Atomics.wait and does not block.
   if (Atomics.load(ctrl, SLEEPERS) > 0) Atomics.notify(ctrl, SEQ);
-  claimChunks(runChunk, task[17] === 1 ? [null, gemm] : [gemm, null], ctrl, seq);
+  claimChunks(run, ctrl, seq);
   for (let s = 0; ; s++) {
     const done = Atomics.load(ctrl, FINISHED);
     if (done >= chunks) break;
@@ -339,5 +360,54 @@ function runChunkSource(): string {
       const [cp, mPad, ldc, mc] = [t[o + 3], t[o + 4], t[o + 22], t[o + 12]];
       runBlock(gemm, p0 === 0 && t[o] !== 1, a, aStep, aPanel, b, bStep, bPanel, cp, mPad, j0, j1, kc, ldc, MR, NR, mc);
     }
+  }`;
+}
+
+/** Elements below which Adam runs on the calling thread alone (a hand-off costs about what 20,000 elements take). */
+const ADAM_PARALLEL_MIN = 1 << 16;
+
+/**
+ * Adam (see `adamUpdateWasm`) with the workers, on arrays that all lie in the shared memory (byte addresses `p`, `g`,
+ * `m`, `v`, `vmax` or −1): units of {@link ADAM_UNIT} elements in chunks claimed by this thread and the workers. Each
+ * element is updated by the same operations whoever runs it, so the bits equal one thread's. False (nothing done)
+ * when there are no ready workers, `n` is small, or the workers lack the kernels.
+ */
+export function runParallelAdam(
+  kernels: KernelExports,
+  at: readonly [p: number, g: number, m: number, v: number, vmax: number],
+  n: number,
+  scalars: AdamScalars,
+): boolean {
+  if (!pool || n < ADAM_PARALLEL_MIN) return false;
+  const task = new Int32Array(16);
+  task.set(at, 0);
+  task[5] = Math.ceil(n / ADAM_UNIT);
+  task[7] = n;
+  new Float32Array(task.buffer, 8 * 4, 8).set(scalars);
+  return runTask(1, task, (c, o, j0, j1) => runAdamChunk(kernels, c, o, j0, j1));
+}
+
+/**
+ * Runs units `j0 ≤ j < j1` of the Adam task at word `o` of `c`: `[p, g, m, v, vmax (−1: none), units, chunk, n,
+ * the 8 scalars as float32 bits]` (byte addresses in the shared memory).
+ */
+export function runAdamChunk(kernels: KernelExports, c: Int32Array, o: number, j0: number, j1: number): void {
+  const e0 = j0 * ADAM_UNIT;
+  const len = Math.min(c[o + 7]!, j1 * ADAM_UNIT) - e0;
+  const s = new Float32Array(c.buffer, c.byteOffset + (o + 8) * 4, 8);
+  const at = (i: number): number => c[o + i]! + e0 * 4;
+  if (c[o + 4]! >= 0) kernels.adamMax(at(0), at(1), at(2), at(3), at(4), len, s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!, s[6]!, s[7]!);
+  else kernels.adam(at(0), at(1), at(2), at(3), len, s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!, s[6]!, s[7]!);
+}
+
+/** `runAdamChunk` as plain JavaScript source for the worker. */
+function runAdamChunkSource(): string {
+  return `(kernels, c, o, j0, j1) => {
+    const e0 = j0 * ${ADAM_UNIT};
+    const len = Math.min(c[o + 7], j1 * ${ADAM_UNIT}) - e0;
+    const s = new Float32Array(c.buffer, c.byteOffset + (o + 8) * 4, 8);
+    const at = (i) => c[o + i] + e0 * 4;
+    if (c[o + 4] >= 0) kernels.adamMax(at(0), at(1), at(2), at(3), at(4), len, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]);
+    else kernels.adam(at(0), at(1), at(2), at(3), len, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]);
   }`;
 }
