@@ -12,9 +12,12 @@ let running: Worker[] = [];
 
 /**
  * Starts `n` Node worker threads for the wasm GEMM (a second core for the large products of a training
- * step; results stay bit-identical) and resolves with the number ready (0, starting none, where
- * WebAssembly SIMD is missing). Only the wasm backend uses them. The workers do not keep the process
- * alive; {@link stopGemmWorkers} ends them. Replaces workers started before.
+ * step and for Adam on large layers; results stay bit-identical) and resolves with the number ready (0, starting
+ * none, where WebAssembly SIMD is missing). Only the wasm backend uses them. Layers and optimizers created while
+ * they are in use keep their float32 weights, gradients and moments in the memory the workers share (so nothing is
+ * copied to them): up to 64 MiB, which stays allocated until the process ends — build models after this call to
+ * profit, and reuse them. The workers do not keep the process alive; {@link stopGemmWorkers} ends them (the models
+ * keep working on one thread). Replaces workers started before.
  * @example await useGemmWorkers(1); model.fit(x, y, { epochs: 5 }); await stopGemmWorkers();
  */
 export async function useGemmWorkers(n = 1, options: GemmWorkerOptions = {}): Promise<number> {
