@@ -17,12 +17,35 @@ let running: Worker[] = [];
  * they are in use keep their float32 weights, gradients and moments in the memory the workers share (so nothing is
  * copied to them): up to 64 MiB, which stays allocated until the process ends — build models after this call to
  * profit, and reuse them. The workers do not keep the process alive; {@link stopGemmWorkers} ends them (the models
- * keep working on one thread). Replaces workers started before.
+ * keep working on one thread). Replaces workers started before; overlapping calls (and {@link stopGemmWorkers}) take
+ * effect one at a time, in call order.
  * @example await useGemmWorkers(1); model.fit(x, y, { epochs: 5 }); await stopGemmWorkers();
  */
-export async function useGemmWorkers(n = 1, options: GemmWorkerOptions = {}): Promise<number> {
-  if (!Number.isInteger(n) || n < 0 || n > 64) throw new ValueError(`useGemmWorkers: n must be an integer in [0, 64], got ${n}`);
-  await stopGemmWorkers();
+export function useGemmWorkers(n = 1, options: GemmWorkerOptions = {}): Promise<number> {
+  if (!Number.isInteger(n) || n < 0 || n > 64) {
+    return Promise.reject(new ValueError(`useGemmWorkers: n must be an integer in [0, 64], got ${String(n)}`));
+  }
+  const timeoutMs = options?.timeoutMs ?? 10_000;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs === Infinity) {
+    const got = typeof timeoutMs === 'number' ? String(timeoutMs) : JSON.stringify(timeoutMs);
+    return Promise.reject(new ValueError(`useGemmWorkers: timeoutMs must be a finite number ≥ 0, got ${got}`));
+  }
+  return serially(() => startWorkers(n, timeoutMs));
+}
+
+/**
+ * Starts and stops run one at a time, in call order: two overlapping `useGemmWorkers` calls end with the second
+ * one's workers, and the first one's are terminated, not leaked.
+ */
+let queue: Promise<unknown> = Promise.resolve();
+function serially<T>(task: () => Promise<T>): Promise<T> {
+  const run = queue.then(task);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function startWorkers(n: number, timeoutMs: number): Promise<number> {
+  await stopWorkers();
   if (n === 0 || !wasmSupported()) return 0;
   const source = `(${gemmWorkerSource})(require('node:worker_threads').parentPort)`;
   const started: Worker[] = [];
@@ -37,7 +60,6 @@ export async function useGemmWorkers(n = 1, options: GemmWorkerOptions = {}): Pr
   }
   running = started;
   setGemmWorkers(started);
-  const timeoutMs = options.timeoutMs ?? 10_000;
   const t0 = Date.now();
   while (gemmWorkersReady() < n && Date.now() - t0 < timeoutMs && running === started) {
     await new Promise<void>((resolve) => setTimeout(resolve, 2));
@@ -45,8 +67,12 @@ export async function useGemmWorkers(n = 1, options: GemmWorkerOptions = {}): Pr
   return running === started ? gemmWorkersReady() : 0;
 }
 
-/** Stops using the GEMM worker threads started by {@link useGemmWorkers} and terminates them. */
-export async function stopGemmWorkers(): Promise<void> {
+/** Stops using the GEMM worker threads started by {@link useGemmWorkers} and terminates them (after any start still under way). */
+export function stopGemmWorkers(): Promise<void> {
+  return serially(stopWorkers);
+}
+
+async function stopWorkers(): Promise<void> {
   const old = running;
   if (old.length === 0) return;
   running = [];
