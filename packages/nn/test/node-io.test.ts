@@ -35,12 +35,12 @@ describe('writeFileAtomic', () => {
     noTempFiles(dir);
   });
 
-  it('leaves the target untouched and removes the temp file when the rename fails', () => {
+  it('refuses a directory as the target, leaving it untouched and no temp file behind', () => {
     const target = join(dir, 'occupied');
     mkdirSync(target);
     writeFileSync(join(target, 'keep'), 'x');
     expect(() => writeFileAtomic(target, 'data')).toThrow(ValueError);
-    expect(() => writeFileAtomic(target, 'data')).toThrow(/writeFileAtomic: could not write .*occupied/);
+    expect(() => writeFileAtomic(target, 'data')).toThrow(/writeFileAtomic: .*occupied is a directory, not a regular file/);
     expect(readFileSync(join(target, 'keep'), 'utf8')).toBe('x');
     noTempFiles(dir);
   });

@@ -19,14 +19,33 @@ vi.mock('../src/node/bounded-read.js', async (importOriginal) => {
   return { ...real, readBounded };
 });
 
+// a write that fails (a full disk, an I/O error): writeFileAtomic refuses the paths `failing` matches
+const inject = vi.hoisted(() => ({ failing: null as RegExp | null }));
+vi.mock('../src/node/files.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/node/files.js')>();
+  const writeFileAtomic: typeof real.writeFileAtomic = (path, data) => {
+    if (inject.failing?.test(path)) throw new Error(`writeFileAtomic: could not write ${path}: ENOSPC (injected)`);
+    real.writeFileAtomic(path, data);
+  };
+  return { ...real, writeFileAtomic };
+});
+const failingWrites = <T>(paths: RegExp, f: () => T): T => {
+  inject.failing = paths;
+  try {
+    return f();
+  } finally {
+    inject.failing = null;
+  }
+};
+
 const root = mkdtempSync(join(tmpdir(), 'tapegrad-tfjs-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let count = 0;
 const tmp = (): string => mkdtempSync(join(root, `${count++}-`));
 
-function model(): Sequential {
-  const m = new Sequential({ seed: 4, name: 'files' });
-  m.add(new Dense(32, { activation: 'relu', inputShape: [20] }));
+function model(seed = 4, units = 32): Sequential {
+  const m = new Sequential({ seed, name: 'files' });
+  m.add(new Dense(units, { activation: 'relu', inputShape: [20] }));
   m.add(new Dropout(0.1));
   m.add(new Dense(5, { activation: 'softmax' }));
   return m;
@@ -64,6 +83,73 @@ describe('exportTfjs / importTfjs', () => {
     exportTfjs(m, dir);
     expect(readdirSync(dir).sort()).toEqual(['group1-shard1of1.bin', 'model.json', 'notes.bin']);
     expect(() => exportTfjs(m, dir, { shardBytes: 0 })).toThrow(/shardBytes must be an integer ≥ 4/);
+  });
+
+  it('a re-export writes its shards under new names, then removes only the files the old model.json listed', () => {
+    const dir = tmp();
+    exportTfjs(model(), dir, { shardBytes: 1000 });
+    writeFileSync(join(dir, 'notes.bin'), 'mine');
+    writeFileSync(join(dir, 'group1-shard9of9.bin'), 'not listed by the old model.json');
+    const m = model(7);
+    const files = exportTfjs(m, dir, { shardBytes: 1000 });
+    const names = manifest(dir).weightsManifest[0]!.paths;
+    expect(names).toHaveLength(4);
+    const tag = /^group1-shard1of4\.([0-9a-f]{8})\.bin$/.exec(names[0]!)![1];
+    expect(names).toEqual([1, 2, 3, 4].map((i) => `group1-shard${i}of4.${tag}.bin`));
+    expect(files.shards).toEqual(names.map((n) => join(dir, n)));
+    expect(readdirSync(dir).sort()).toEqual([...names, 'group1-shard9of9.bin', 'model.json', 'notes.bin'].sort());
+    const x = randn([3, 20], { generator: new Generator(3) });
+    expect(importTfjs(dir).predict(x).equals(m.predict(x))).toBe(true);
+    // TF.js's plain names are free again (and another shard count never collides): the next export takes them
+    exportTfjs(m, dir, { shardBytes: 1000 });
+    expect(manifest(dir).weightsManifest[0]!.paths).toEqual([1, 2, 3, 4].map((i) => `group1-shard${i}of4.bin`));
+    expect(readdirSync(dir).filter((f) => f.includes(tag!))).toEqual([]);
+    expect(importTfjs(dir).predict(x).equals(m.predict(x))).toBe(true);
+  });
+
+  it.each([
+    ['model.json cannot be written', /model\.json$/],
+    ['the second shard cannot be written', /group1-shard2of\d+(\.[0-9a-f]{8})?\.bin$/],
+  ])('a re-export that fails (%s) leaves the old export loadable with its old weights', (_label, failing) => {
+    const dir = tmp();
+    const old = model(4);
+    exportTfjs(old, dir, { shardBytes: 1000 });
+    const before = readdirSync(dir).sort();
+    const x = randn([4, 20], { generator: new Generator(5) });
+    // the same architecture with other weights (would load silently under the old model.json), and another one
+    for (const [next, shardBytes] of [
+      [model(9), 1000],
+      [model(9, 16), 600],
+    ] as const) {
+      const message = `^exportTfjs: could not export to ${dir} \\(the shards it wrote are removed; .* is left as it was\\): `;
+      const export_ = (): unknown => exportTfjs(next, dir, { shardBytes });
+      expect(() => failingWrites(failing, export_)).toThrow(new RegExp(`${message}writeFileAtomic: .*ENOSPC`));
+      expect(readdirSync(dir).sort()).toEqual(before);
+      expect(importTfjs(dir).predict(x).equals(old.predict(x))).toBe(true);
+    }
+    // into a new directory: nothing is left behind
+    const fresh = tmp();
+    expect(() => failingWrites(failing, () => exportTfjs(model(), fresh, { shardBytes: 1000 }))).toThrow(TapegradError);
+    expect(readdirSync(fresh)).toEqual([]);
+  });
+
+  it('removes nothing outside the directory and no file but the shards the old model.json listed', () => {
+    const base = tmp();
+    const dir = join(base, 'model');
+    exportTfjs(model(), dir);
+    writeFileSync(join(base, 'outside.bin'), 'keep');
+    writeFileSync(join(dir, 'mine.bin'), 'keep');
+    const doc = manifest(dir);
+    doc.weightsManifest[0]!.paths.push('../outside.bin', '/etc/hostname', 'model.json');
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(doc));
+    exportTfjs(model(), dir);
+    expect(readFileSync(join(base, 'outside.bin'), 'utf8')).toBe('keep');
+    expect(readdirSync(dir).sort()).toEqual([manifest(dir).weightsManifest[0]!.paths[0]!, 'mine.bin', 'model.json'].sort());
+    // a model.json that is not a TF.js model: its neighbours are not taken for shards
+    writeFileSync(join(dir, 'model.json'), 'garbage');
+    exportTfjs(model(), dir);
+    expect(readdirSync(dir)).toHaveLength(4);
+    expect(importTfjs(dir).layers).toHaveLength(3);
   });
 
   it('refuses a missing or truncated shard, naming the file', () => {

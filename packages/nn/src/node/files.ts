@@ -1,5 +1,20 @@
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import {
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ValueError } from '@tapegrad/tensor';
 import { parseJsonSafe } from '../io/safe-json.js';
@@ -10,21 +25,35 @@ import { readBounded } from './bounded-read.js';
  * renamed over the target, so a reader sees either the old file or the complete new one. On any failure
  * the temporary file is removed and the target is left untouched. Temporary files that a killed writer left
  * for the same path are removed first. Synchronous; returns once durable.
+ *
+ * A symlink is written through: the file it points to (created there when the link dangles) is replaced and the
+ * link stays. An existing file keeps its permission bits (and, when running as root, its owner and group); a new
+ * file is created with mode 0644 less the umask. A path to something other than a regular file (a directory,
+ * a device, a FIFO, a socket) is refused and left untouched.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const dir = dirname(path);
-  removeStaleTemporaries(dir, basename(path));
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const { target, shown, stats } = writeTarget(path);
+  if (stats !== null && !stats.isFile()) {
+    throw new ValueError(`writeFileAtomic: ${shown} is ${fileKind(stats)}, not a regular file; expected a path to a file`);
+  }
+  const dir = dirname(target);
+  removeStaleTemporaries(dir, basename(target));
+  const tmp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | null = null;
   try {
     fd = openSync(tmp, 'wx', 0o644);
+    if (stats !== null) {
+      // the new file takes the place of the old one: the same owner (only root may give a file away) and mode
+      if (process.getuid?.() === 0) fchownSync(fd, stats.uid, stats.gid);
+      fchmodSync(fd, stats.mode & 0o777);
+    }
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
     let written = 0;
     while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
     fsyncSync(fd);
     closeSync(fd);
     fd = null;
-    renameSync(tmp, path);
+    renameSync(tmp, target);
   } catch (e) {
     if (fd !== null) {
       try {
@@ -38,9 +67,65 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     } catch {
       // the temporary file may never have been created
     }
-    throw new ValueError(`writeFileAtomic: could not write ${path}: ${(e as Error).message}`);
+    throw new ValueError(`writeFileAtomic: could not write ${shown}: ${(e as Error).message}`);
   }
   syncDirectory(dir);
+}
+
+/** Most symlinks followed to find the file a write lands in (Linux's limit). */
+const MAX_LINKS = 40;
+
+/**
+ * Where a write to `path` lands: `path` itself, or — when it is a symlink — the file it resolves to (for a dangling
+ * link, the path its chain of links ends at, where the file will be created). `shown` names both for messages;
+ * `stats` are the existing target's, or null when there is none yet.
+ */
+function writeTarget(path: string): { target: string; shown: string; stats: Stats | null } {
+  let link: Stats;
+  try {
+    link = lstatSync(path);
+  } catch {
+    return { target: path, shown: path, stats: null }; // nothing there yet (or unreachable: the write says why)
+  }
+  if (!link.isSymbolicLink()) return { target: path, shown: path, stats: link };
+  let target: string;
+  try {
+    target = realpathSync(path);
+  } catch {
+    target = danglingTarget(path);
+  }
+  const shown = `${path} (a symlink to ${target})`;
+  try {
+    return { target, shown, stats: statSync(target) };
+  } catch {
+    return { target, shown, stats: null };
+  }
+}
+
+/** The path a chain of symlinks starting at `path` ends at, each link read relative to its own directory. */
+function danglingTarget(path: string): string {
+  let p = path;
+  for (let hops = 0; hops < MAX_LINKS; hops++) {
+    let next: string;
+    try {
+      if (!lstatSync(p).isSymbolicLink()) return p;
+      next = readlinkSync(p);
+    } catch {
+      return p; // the end of the chain: the file is created here (or the write says why it cannot be)
+    }
+    p = resolve(dirname(p), next);
+  }
+  throw new ValueError(`writeFileAtomic: ${path}: more than ${MAX_LINKS} symlinks in a row (a loop?); expected a path to a file`);
+}
+
+/** What a non-regular file is, for messages. */
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  return 'a special file';
 }
 
 /**

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { ValueError } from '@tapegrad/tensor';
 import { describe, isPlainObject } from '../io/safe-json.js';
@@ -8,11 +9,11 @@ import { readBounded, withContext } from './bounded-read.js';
 import { loadJson, writeFileAtomic } from './files.js';
 
 // The TF.js layers format on disk, as `tf.loadLayersModel('file://…/model.json')` and `tfjs.converters` read and
-// write it: model.json (topology and weights manifest) beside weight shards group1-shard{i}of{n}.bin.
+// write it: model.json (topology and weights manifest) beside weight shards group1-shard{i}of{n}.bin (the manifest
+// lists the shards' names, so a re-export writes group1-shard{i}of{n}.{8 hex}.bin beside the shards it replaces).
 
 /** TF.js's default shard size: 4 MiB. */
 const SHARD_BYTES = 4 * 1024 * 1024;
-const SHARD_NAME = /^group1-shard\d+of\d+\.bin$/;
 
 /** Options of {@link exportTfjs}. */
 export interface ExportTfjsOptions {
@@ -28,9 +29,14 @@ export interface ExportedTfjsFiles {
 
 /**
  * Writes the model in the TF.js layers format to the directory `dir` (created if needed): `model.json` and the
- * weights in 4 MiB shards, each written atomically, the shards before model.json. Load it in TensorFlow.js with
- * `tf.loadLayersModel('file://dir/model.json')` (tfjs-node) or over HTTP; see {@link toTfjsArtifacts} for what is
- * exported. Shards of an earlier export to the same directory that the new model.json does not list are removed.
+ * weights in 4 MiB shards `group1-shard{i}of{n}.bin`, each written atomically, the shards before model.json. Load it
+ * in TensorFlow.js with `tf.loadLayersModel('file://dir/model.json')` (tfjs-node) or over HTTP; see
+ * {@link toTfjsArtifacts} for what is exported.
+ *
+ * An earlier export in `dir` stays intact and loadable until the new one is complete: when files of those shard
+ * names are already there, the new shards are named `group1-shard{i}of{n}.{8 hex}.bin` (model.json lists them), and
+ * only once the new model.json is in place are the files the old model.json listed removed — nothing else in `dir`.
+ * When the export fails, the shards it wrote are removed and the error says so.
  */
 export function exportTfjs(model: Sequential, dir: string, options: ExportTfjsOptions = {}): ExportedTfjsFiles {
   const shardBytes = options.shardBytes ?? SHARD_BYTES;
@@ -43,11 +49,12 @@ export function exportTfjs(model: Sequential, dir: string, options: ExportTfjsOp
   } catch (e) {
     throw new ValueError(`exportTfjs: cannot create the directory ${dir}: ${(e as Error).message}`);
   }
+  const modelJson = join(dir, 'model.json');
+  const previous = listedShards(dir, modelJson);
   const bytes = new Uint8Array(a.weightData);
   const count = Math.max(1, Math.ceil(bytes.length / shardBytes));
-  const paths = Array.from({ length: count }, (_, i) => `group1-shard${i + 1}of${count}.bin`);
-  paths.forEach((p, i) => writeFileAtomic(join(dir, p), bytes.subarray(i * shardBytes, (i + 1) * shardBytes)));
-  const modelJson = join(dir, 'model.json');
+  const paths = freeShardNames(dir, count);
+  const shards = paths.map((p) => join(dir, p));
   const doc = {
     format: a.format,
     generatedBy: a.generatedBy,
@@ -55,9 +62,91 @@ export function exportTfjs(model: Sequential, dir: string, options: ExportTfjsOp
     modelTopology: a.modelTopology,
     weightsManifest: [{ paths, weights: a.weightSpecs }],
   };
-  writeFileAtomic(modelJson, JSON.stringify(doc));
-  for (const f of readdirSync(dir)) if (SHARD_NAME.test(f) && !paths.includes(f)) unlinkSync(join(dir, f));
-  return { modelJson, shards: paths.map((p) => join(dir, p)) };
+  const written: string[] = [];
+  try {
+    shards.forEach((f, i) => {
+      writeFileAtomic(f, bytes.subarray(i * shardBytes, (i + 1) * shardBytes));
+      written.push(f);
+    });
+    writeFileAtomic(modelJson, JSON.stringify(doc));
+  } catch (e) {
+    written.forEach(removeQuietly);
+    const what = `the shards it wrote are removed; what ${dir} held before is left as it was`;
+    throw new ValueError(`exportTfjs: could not export to ${dir} (${what}): ${(e as Error).message}`);
+  }
+  // the new export is complete: the weights of the one it replaced go (a file that cannot be removed only takes space)
+  for (const f of previous ?? []) if (!shards.includes(f)) removeQuietly(f);
+  return { modelJson, shards };
+}
+
+/**
+ * The files the weights manifest of an existing `modelJson` lists (inside `dir`, files or symlinks only), or null
+ * when there is no readable TF.js model.json: then no file is taken for a shard of an earlier export.
+ */
+function listedShards(dir: string, modelJson: string): string[] | null {
+  let doc: unknown;
+  try {
+    doc = existsSync(modelJson) ? loadJson(modelJson) : null;
+  } catch {
+    return null; // not a model.json we wrote (a directory, garbage): nothing is known to belong to it
+  }
+  if (!isPlainObject(doc) || !Array.isArray(doc.weightsManifest)) return null;
+  const files = new Set<string>();
+  for (const group of doc.weightsManifest) {
+    if (!isPlainObject(group) || !Array.isArray(group.paths)) continue;
+    for (const p of group.paths as unknown[]) {
+      let f: string;
+      try {
+        f = shardPath('exportTfjs', dir, p);
+      } catch {
+        continue; // a path outside the directory is never touched
+      }
+      if (f === modelJson) continue;
+      try {
+        const st = lstatSync(f);
+        if (st.isFile() || st.isSymbolicLink()) files.add(f);
+      } catch {
+        // listed but already gone
+      }
+    }
+  }
+  return [...files];
+}
+
+/**
+ * Names for `count` new shards that no file in `dir` has: TF.js's `group1-shard{i}of{n}.bin`, or — when one of those
+ * exists (an earlier export's, which must stay intact until the new one is complete) — the same with a random tag,
+ * `group1-shard{i}of{n}.{8 hex}.bin`.
+ */
+function freeShardNames(dir: string, count: number): string[] {
+  const stems = Array.from({ length: count }, (_, i) => `group1-shard${i + 1}of${count}`);
+  const free = (names: string[]): boolean => names.every((n) => !pathExists(join(dir, n)));
+  const plain = stems.map((s) => `${s}.bin`);
+  if (free(plain)) return plain;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const tag = randomBytes(4).toString('hex');
+    const tagged = stems.map((s) => `${s}.${tag}.bin`);
+    if (free(tagged)) return tagged;
+  }
+  throw new ValueError(`exportTfjs: found no free names for ${count} weight shards in ${dir} (tried 100 random tags)`);
+}
+
+/** Whether anything — even a dangling symlink — is at `path`. */
+function pathExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already, or not removable: nothing the caller can act on
+  }
 }
 
 /** Options of {@link importTfjs}. */
