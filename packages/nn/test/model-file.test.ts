@@ -196,10 +196,17 @@ describe('save refuses what load would refuse', () => {
     new Sequential({ seed, name }).add(new Dense(units, { inputShape: [1] }));
 
   it('seed NaN or Infinity, a name over 200 characters, units over the cap: refused at save, not at load (data loss)', () => {
-    expect(() => base('m', NaN).toJSON()).toThrow(/toJSON: .*seed must be a finite number/);
-    expect(() => base('m', Infinity).toJSON()).toThrow(/seed must be a finite number/);
-    expect(() => base('x'.repeat(201), 0).toJSON()).toThrow(/name must be a string of at most 200 characters, got a string of length 201/);
-    expect(() => base('m', 0, 1e7 + 1).toJSON()).toThrow(/units must be a positive integer ≤ 10000000/);
+    // the constructors refuse them first (settings-validation.test.ts); set afterwards, save still refuses them
+    const set = (m: Sequential, change: (m: Record<string, unknown>) => void): Sequential => (change(m as never), m);
+    expect(() => base('m', NaN)).toThrow(/^Sequential: seed must be a finite number/);
+    expect(() => set(base('m', 0), (m) => (m.seed = NaN)).toJSON()).toThrow(/toJSON: .*seed must be a finite number/);
+    expect(() => set(base('m', 0), (m) => (m.seed = Infinity)).toJSON()).toThrow(/seed must be a finite number/);
+    expect(() => set(base('m', 0), (m) => (m.name = 'x'.repeat(201))).toJSON()).toThrow(
+      /name must be a string of at most 200 characters, got a string of length 201/,
+    );
+    const wide = base('m', 0);
+    (wide.layers[0] as unknown as { units: number }).units = 1e7 + 1;
+    expect(() => wide.toJSON()).toThrow(/units must be a positive integer ≤ 10000000/);
     expect(() => base('m', 0).toJSON()).not.toThrow();
   });
 
@@ -211,7 +218,11 @@ describe('save refuses what load would refuse', () => {
     m.compile({ optimizer: new Custom(), loss: 'mse' });
     expect(() => m.toJSON()).toThrow(/compile\.optimizer 'custom-adam' is not one of sgd, /);
     const fast = base('m', 0);
-    fast.compile({ optimizer: 'sgd', lr: 1e7, loss: 'mse' });
+    expect(() => fast.compile({ optimizer: 'sgd', lr: 1e7, loss: 'mse' })).toThrow(
+      /^compile: lr must be a finite number in \[0, 1000000\]/,
+    );
+    fast.compile({ optimizer: 'sgd', lr: 0.1, loss: 'mse' });
+    fast.optimizer!.lr = 1e7; // set afterwards (as a callback could): save still refuses it
     expect(() => fast.toJSON()).toThrow(/optimizerConfig\.lr must be a finite number of magnitude ≤ 1000000/);
     const broken = base('m', 0);
     (broken.parameters()[0]!.value.data as Float32Array)[0] = NaN;

@@ -52,3 +52,21 @@ export function createOptimizer(
   const { name: _ignored, ...rest } = options;
   return new ctor(params, rest);
 }
+
+/** Options an optimizer also takes under a second name that its `config()` does not report. */
+const OPTION_ALIASES: Readonly<Record<string, readonly string[]>> = {
+  rmsprop: ['rho'], // Keras's name for RMSprop's alpha
+};
+
+/**
+ * Every option key `createOptimizer(name, params, options)` reads for the optimizer `name`: the hyperparameters its
+ * `config()` reports (`flavor`, `lr`, `weightDecay`, `maximize`, then its own), the Keras clipping options and any
+ * alias; `name` itself is accepted and ignored. What a caller can check unknown keys against.
+ * @example optimizerOptionNames('adam') // ['flavor', 'lr', 'weightDecay', 'maximize', 'betas', 'eps', 'amsgrad', 'clipNorm', …]
+ */
+export function optimizerOptionNames(name: string): string[] {
+  const optimizer = createOptimizer(name);
+  const hyperparameters = Object.keys(optimizer.config()).filter((k) => k !== 'name');
+  const clipping = ['clipNorm', 'globalClipNorm', 'clipValue'];
+  return [...new Set([...hyperparameters, ...clipping, ...(OPTION_ALIASES[optimizer.name] ?? [])])];
+}

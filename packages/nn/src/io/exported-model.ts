@@ -31,7 +31,7 @@ export interface ExportedModel {
   name: string;
   /**
    * The per-sample input shape the other engine sees: the model's, except that a model whose first Dense comes
-   * before any Flatten takes flat samples (tapegrad's Dense flattens nothing; another engine's would act on the
+   * before any Flatten takes flat samples (tapegrad's Dense reads each sample flat; another engine's would act on the
    * last axis only).
    */
   inputShape: number[];

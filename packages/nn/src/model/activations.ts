@@ -1,5 +1,6 @@
 import { Variable, elu, gelu, leakyRelu, logSoftmax, relu, sigmoid, softmax, softplus, tanh } from '@tapegrad/autograd';
 import { ValueError } from '@tapegrad/tensor';
+import { MAX_NAME_LENGTH } from '../io/limits.js';
 import { normalizeName } from './initializers.js';
 
 /** An activation: a differentiable function of a Variable built from autograd ops. */
@@ -63,9 +64,11 @@ const reserved = new Set(['none', 'identity', 'custom']);
  * @example registerActivation('swish', (x) => swish(x))
  */
 export function registerActivation(name: string, fn: Activation): void {
-  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || name.length > MAX_NAME_LENGTH) {
+    const shown = typeof name === 'string' && name.length > 40 ? `a string of length ${name.length}` : JSON.stringify(name);
     throw new ValueError(
-      `registerActivation: name must be a simple identifier (letters, digits, _; not starting with a digit), got ${JSON.stringify(name)}`,
+      `registerActivation: name must be a simple identifier (letters, digits, _; not starting with a digit) ` +
+        `of at most ${MAX_NAME_LENGTH} characters (what a model file holds), got ${shown}`,
     );
   }
   const lower = normalizeName(name).toLowerCase();

@@ -1,7 +1,9 @@
 import { Variable, linear, mul, parameter } from '@tapegrad/autograd';
 import { Generator, ShapeError, Tensor, ValueError, fmtShape, sizeOf } from '@tapegrad/tensor';
 import { kernelStateArrays } from '@tapegrad/tensor/backend';
+import { MAX_UNITS, checkInputShape } from '../io/limits.js';
 import { getActivation, registeredActivationName, resolveActivation, type Activation } from './activations.js';
+import { checkBoolean, checkLayerName, checkSeededLayerName, describeValue } from './checks.js';
 import { getInitializer, type Initializer } from './initializers.js';
 
 /** Options shared by every layer. */
@@ -17,13 +19,10 @@ export interface LayerOptions {
 /** A layer's serialisable configuration: plain JSON. */
 export type LayerConfig = Record<string, unknown> & { name: string };
 
+/** The per-sample shape as an array, within the bounds a model file holds (1 to 8 axes, at most 2^26 features). */
 function normalizeShape(fn: string, s: number | readonly number[] | undefined): number[] | null {
   if (s === undefined || s === null) return null;
-  const shape = typeof s === 'number' ? [s] : [...s];
-  if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
-    throw new ValueError(`${fn}: inputShape must be positive integers, got ${JSON.stringify(s)}`);
-  }
-  return shape;
+  return checkInputShape(`${fn}: inputShape`, typeof s === 'number' ? [s] : s);
 }
 
 /**
@@ -49,9 +48,10 @@ export abstract class Layer {
   protected readonly params = new Map<string, Variable>();
 
   constructor(options: LayerOptions = {}) {
-    this.name = options.name ?? '';
-    this.inputShape = normalizeShape(`${new.target.name}`, options.inputShape);
-    this.trainable = options.trainable ?? true;
+    const fn = new.target.name;
+    this.name = options.name === undefined ? '' : checkLayerName(fn, options.name);
+    this.inputShape = normalizeShape(fn, options.inputShape);
+    this.trainable = options.trainable === undefined ? true : checkBoolean(fn, 'trainable', options.trainable);
   }
 
   /** Creates the parameters for `inputSize` input features (drawing from `generator`); idempotent for the same size. */
@@ -134,14 +134,21 @@ export abstract class Layer {
     return c;
   }
 
-  protected checkInput(x: Variable): void {
+  /**
+   * The input a layer computes on: `[batch, inputSize]`; a batch of multi-dimensional samples `[batch, d1, d2, …]`
+   * with d1·d2·… = inputSize taken flat (as the model's data checks, summary and exporters see it); else, called on
+   * its own, `[batch, …, inputSize]` as it is (the layer acts on the last axis, as in Keras). Any other shape is
+   * refused, naming what arrived.
+   */
+  protected checkInput(x: Variable): Variable {
     if (!this.built || this.inputSize === null) {
       throw new ValueError(`${this.type} '${this.name}': call before build; add it to a model or call build(inputSize)`);
     }
-    const last = x.shape[x.shape.length - 1];
-    if (x.shape.length < 2 || last !== this.inputSize) {
-      throw new ShapeError(`${this.type} '${this.name}': expected input [batch, ${this.inputSize}], got ${fmtShape(x.shape)}`);
-    }
+    const features = x.shape.length < 2 ? null : sizeOf(x.shape.slice(1));
+    if (features === this.inputSize) return x.shape.length === 2 ? x : x.reshape([x.shape[0]!, this.inputSize]);
+    if (x.shape.length > 2 && x.shape[x.shape.length - 1] === this.inputSize) return x;
+    const why = features === null ? 'no batch axis' : `${features} features per sample, not ${this.inputSize}`;
+    throw new ShapeError(`${this.type} '${this.name}': expected input [batch, ${this.inputSize}], got ${fmtShape(x.shape)} (${why})`);
   }
 }
 
@@ -180,9 +187,11 @@ export class Dense extends Layer {
     if (this.dtype !== 'float32' && this.dtype !== 'float64') {
       throw new ValueError(`Dense: dtype must be float32 or float64, got ${String(this.dtype)}`);
     }
-    if (!Number.isInteger(units) || units <= 0) throw new ValueError(`Dense: units must be a positive integer, got ${units}`);
+    if (!Number.isInteger(units) || units <= 0 || units > MAX_UNITS) {
+      throw new ValueError(`Dense: units must be a positive integer ≤ ${MAX_UNITS}, got ${describeValue(units)}`);
+    }
     this.units = units;
-    this.useBias = options.useBias ?? true;
+    this.useBias = options.useBias === undefined ? true : checkBoolean('Dense', 'useBias', options.useBias);
     const act = options.activation;
     this.activation = typeof act === 'function' ? (registeredActivationName(act) ?? 'custom') : resolveActivation(act);
     this.activationFn = getActivation(act);
@@ -219,8 +228,8 @@ export class Dense extends Layer {
 
   /** The pre-activation `x·W + b` (the logits of a softmax/sigmoid output layer). */
   callLogits(x: Variable): Variable {
-    this.checkInput(x);
-    return this.bias ? linear(x, this.kernel, this.bias) : linear(x, this.kernel);
+    const h = this.checkInput(x);
+    return this.bias ? linear(h, this.kernel, this.bias) : linear(h, this.kernel);
   }
 
   call(x: Variable): Variable {
@@ -265,9 +274,16 @@ export class Dropout extends Layer {
 
   constructor(rate: number, options: DropoutOptions = {}) {
     super(options);
-    if (!(rate >= 0 && rate < 1)) throw new ValueError(`Dropout: rate must be in [0, 1), got ${rate}`);
+    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) {
+      throw new ValueError(`Dropout: rate must be in [0, 1), got ${describeValue(rate)}`);
+    }
+    const seed = options.seed;
+    if (seed !== undefined && (typeof seed !== 'number' || !Number.isFinite(seed))) {
+      throw new ValueError(`Dropout: seed must be a finite number, got ${describeValue(seed)}`);
+    }
+    if (seed !== undefined) checkSeededLayerName('Dropout', this.name);
     this.rate = rate;
-    this.seed = options.seed;
+    this.seed = seed;
   }
 
   protected createParameters(inputSize: number, g: Generator): number {

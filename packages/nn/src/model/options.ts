@@ -1,3 +1,6 @@
+import { ValueError } from '@tapegrad/tensor';
+import { checkSeed } from '../io/limits.js';
+import { checkModelName, describeValue } from './checks.js';
 import type { Layer } from './layers.js';
 
 // The small option bags of Sequential (its fit options, which name the model type, stay beside the class).
@@ -19,4 +22,23 @@ export interface SequentialOptions {
   /** Seed of the model's generator (weight init, dropout, shuffling); default 0. */
   seed?: number | string;
   layers?: Layer[];
+}
+
+/**
+ * The constructor's arguments (`new Sequential(layers, options)` or `new Sequential(options)`) with their defaults,
+ * the name and seed checked with the bounds of the model file (io/limits.ts), so that a model that trains can be saved.
+ */
+export function sequentialOptions(
+  layersOrOptions: Layer[] | SequentialOptions,
+  options: SequentialOptions,
+): { name: string; seed: number | string; layers: Layer[] } {
+  const opts = Array.isArray(layersOrOptions) ? { ...options, layers: layersOrOptions } : (layersOrOptions ?? {});
+  if (opts.layers !== undefined && !Array.isArray(opts.layers)) {
+    throw new ValueError(`Sequential: layers must be an array of layers, got ${describeValue(opts.layers)}`);
+  }
+  return {
+    name: checkModelName('Sequential', opts.name ?? 'sequential'),
+    seed: checkSeed('Sequential: seed', opts.seed ?? 0),
+    layers: opts.layers ?? [],
+  };
 }

@@ -24,7 +24,7 @@ import { checkOneDType, forward, predictBatches, setTraining } from './forward.j
 import type { Layer } from './layers.js';
 import { admitLayer, assignWeights, buildAfter, buildStack } from './stack.js';
 import { describeLayers, formatSummary } from './summary.js';
-import type { EvaluateOptions, SaveOptions, SequentialOptions } from './options.js';
+import { sequentialOptions, type EvaluateOptions, type SaveOptions, type SequentialOptions } from './options.js';
 
 export type { EvaluateOptions, SaveOptions, SequentialOptions } from './options.js';
 
@@ -38,8 +38,8 @@ export interface FitOptions {
   validationSplit?: number;
   /** Explicit validation set (overrides validationSplit). */
   validationData?: [Tensor, Tensor];
-  /** 0 silent, 1 progress bar on a TTY (one line per epoch otherwise), 2 one line per epoch. */
-  verbose?: 0 | 1 | 2;
+  /** 0 silent, 1 or 'auto' (as Keras) progress bar on a TTY (one line per epoch otherwise), 2 one line per epoch. */
+  verbose?: 0 | 1 | 2 | 'auto';
   /** Training hooks: {@link EarlyStopping}, {@link ModelCheckpoint}, … or any object with some of the hook methods. */
   callbacks?: TrainingCallback<Sequential>[];
   /** Epoch to start counting from (resuming). */
@@ -85,11 +85,11 @@ export class Sequential {
   private running: 'fit' | 'fitAsync' | null = null;
 
   constructor(layersOrOptions: Layer[] | SequentialOptions = {}, options: SequentialOptions = {}) {
-    const opts = Array.isArray(layersOrOptions) ? { ...options, layers: layersOrOptions } : layersOrOptions;
-    this.name = opts.name ?? 'sequential';
-    this.seed = opts.seed ?? 0;
+    const opts = sequentialOptions(layersOrOptions, options);
+    this.name = opts.name;
+    this.seed = opts.seed;
     this.generator = new Generator(this.seed);
-    for (const layer of opts.layers ?? []) this.add(layer);
+    for (const layer of opts.layers) this.add(layer);
   }
 
   // ---- structure --------------------------------------------------------------------------------
@@ -100,10 +100,10 @@ export class Sequential {
     admitLayer(layer, this.layers);
     const prev = this.layers[this.layers.length - 1];
     if (prev) {
-      if (prev.outputSize !== null) buildAfter(layer, prev, prev.outputSize, this.generator);
+      if (prev.outputSize !== null) buildAfter(layer, this.layers, prev.outputSize, this.generator);
     } else if (layer.inputShape) {
+      buildAfter(layer, this.layers, sizeOf(layer.inputShape), this.generator);
       this.inputShape = [...layer.inputShape];
-      buildAfter(layer, null, sizeOf(layer.inputShape), this.generator);
     }
     this.layers.push(layer);
     // new parameters: the optimizer is rebound (fresh state) on the next fit
@@ -300,7 +300,7 @@ export class Sequential {
     options: FitOptions,
     callbacks: CallbackList<Sequential>,
   ): ReturnType<typeof fitLoop> {
-    const { epochs, batchSize, initialEpoch } = checkFitCounts(options);
+    const { epochs, batchSize, initialEpoch, verbose } = checkFitCounts(options);
     this.checkData('fit', x, y, true);
     checkOneDType(fn, this.layers);
     let train: [Tensor, Tensor] = [x, y];
@@ -329,7 +329,7 @@ export class Sequential {
       batchSize,
       shuffle: options.shuffle ?? true,
       generator: options.generator ?? (options.seed !== undefined ? new Generator(options.seed) : this.generator),
-      progress: new ProgressBar({ verbose: options.verbose ?? 1, ...(options.writer ? { writer: options.writer } : {}) }),
+      progress: new ProgressBar({ verbose, ...(options.writer ? { writer: options.writer } : {}) }),
       callbacks,
       state: this,
     });

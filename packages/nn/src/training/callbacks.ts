@@ -1,4 +1,6 @@
 import { Tensor, ValueError } from '@tapegrad/tensor';
+import { MAX_HYPERPARAMETER } from '../io/limits.js';
+import { describeValue } from '../model/checks.js';
 import type { Sequential } from '../model/sequential.js';
 import type { Logs, TrainingCallback } from './callback-list.js';
 import type { History } from './history.js';
@@ -207,19 +209,26 @@ export class LearningRateScheduler extends BaseCallback {
     if (typeof this.schedule !== 'function') return;
     const opt = this.requireModel().optimizer;
     if (!opt) return;
-    const lr = this.schedule(epoch, opt.lr);
-    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
-      throw new ValueError(`LearningRateScheduler: schedule returned ${lr} at epoch ${epoch}; expected a finite number ≥ 0`);
-    }
-    opt.lr = lr;
+    opt.lr = checkScheduledLr(this.schedule(epoch, opt.lr), epoch);
   }
 
-  onEpochEnd(): void {
+  onEpochEnd(epoch: number): void {
     if (typeof this.schedule === 'function') return;
     this.schedule.step();
     const opt = this.requireModel().optimizer;
-    if (opt) opt.lr = this.schedule.getLr();
+    if (opt) opt.lr = checkScheduledLr(this.schedule.getLr(), epoch + 1);
   }
+}
+
+/** A scheduled learning rate: a finite number in [0, MAX_HYPERPARAMETER], the range a model file stores. */
+function checkScheduledLr(lr: unknown, epoch: number): number {
+  if (typeof lr !== 'number' || !(lr >= 0 && lr <= MAX_HYPERPARAMETER)) {
+    throw new ValueError(
+      `LearningRateScheduler: schedule returned ${describeValue(lr)} at epoch ${epoch}; ` +
+        `expected a finite number in [0, ${MAX_HYPERPARAMETER}] (the range a model file stores)`,
+    );
+  }
+  return lr;
 }
 
 /** Options of {@link ReduceLROnPlateau}. */

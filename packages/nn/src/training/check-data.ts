@@ -1,4 +1,5 @@
 import { ShapeError, Tensor, ValueError, fmtShape, sizeOf } from '@tapegrad/tensor';
+import { describeValue } from '../model/checks.js';
 
 // Input validation for fit / evaluate / predict: every refusal names the function, what the data holds and
 // what the model expects, before any batch is cut.
@@ -71,26 +72,40 @@ export function checkLabels(fn: string, x: Tensor, y: Tensor, target: LabelTarge
   }
 }
 
-/** Checks the options every `fit` needs before it touches the data; returns them with their defaults. */
-export function checkFitCounts(options: { epochs?: number; batchSize?: number; initialEpoch?: number }): {
+/**
+ * Checks the options every `fit` needs before it touches the data; returns them with their defaults (`verbose`
+ * 'auto' is 1, as in Keras: a live bar on a TTY, one line per epoch otherwise).
+ */
+export function checkFitCounts(options: { epochs?: number; batchSize?: number; initialEpoch?: number; verbose?: unknown }): {
   epochs: number;
   batchSize: number;
   initialEpoch: number;
+  verbose: 0 | 1 | 2;
 } {
-  const epochs = options.epochs ?? 1;
+  const epochs = checkCount('epochs', options.epochs ?? 1);
   const batchSize = checkBatchSize('fit', options.batchSize ?? 32);
-  const initialEpoch = options.initialEpoch ?? 0;
-  if (!Number.isInteger(epochs) || epochs < 0) throw new ValueError(`fit: epochs must be a non-negative integer, got ${epochs}`);
-  if (!Number.isInteger(initialEpoch) || initialEpoch < 0) {
-    throw new ValueError(`fit: initialEpoch must be a non-negative integer, got ${initialEpoch}`);
+  const initialEpoch = checkCount('initialEpoch', options.initialEpoch ?? 0);
+  const verbose = options.verbose ?? 1;
+  if (verbose !== 0 && verbose !== 1 && verbose !== 2 && verbose !== 'auto') {
+    throw new ValueError(
+      `fit: verbose must be 0 (silent), 1 or 'auto' (progress bar) or 2 (one line per epoch), got ${describeValue(verbose)}`,
+    );
   }
-  return { epochs, batchSize, initialEpoch };
+  return { epochs, batchSize, initialEpoch, verbose: verbose === 'auto' ? 1 : verbose };
+}
+
+/** A fit counter (epochs, initialEpoch): a non-negative safe integer, so that the epoch count a model file stores stays exact. */
+function checkCount(what: string, v: unknown): number {
+  if (!Number.isSafeInteger(v) || (v as number) < 0) {
+    throw new ValueError(`fit: ${what} must be a non-negative integer, got ${describeValue(v)}`);
+  }
+  return v as number;
 }
 
 /** Checks a batch size (fit, evaluate, predict, score): a positive integer. */
 export function checkBatchSize(fn: string, batchSize: unknown): number {
   if (!Number.isSafeInteger(batchSize) || (batchSize as number) < 1) {
-    throw new ValueError(`${fn}: batchSize must be a positive integer, got ${String(batchSize)}`);
+    throw new ValueError(`${fn}: batchSize must be a positive integer, got ${describeValue(batchSize)}`);
   }
   return batchSize as number;
 }

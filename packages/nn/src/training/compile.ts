@@ -4,6 +4,14 @@ import { ValueError } from '@tapegrad/tensor';
 import { getLoss, resolveLossName, type LossFn } from './losses.js';
 import { resolveMetricName } from './metrics.js';
 import type { MetricSpec, Objective } from './objective.js';
+import {
+  checkCompileKeys,
+  checkFromLogits,
+  checkLearningRate,
+  checkOptimizerInstance,
+  checkOptimizerOptions,
+  metricList,
+} from './optimizer-options.js';
 
 // What `compile` resolves and keeps: the objective (loss and metrics) and how to make the optimizer once the
 // model's parameters exist.
@@ -14,11 +22,17 @@ export interface CompileOptions {
   optimizer?: string | Optimizer;
   /** Loss name or alias (`'mse'`, `'cse'`, …) or a function `(predictions, targets) => scalar Variable`. */
   loss: string | LossFn;
-  /** Metrics to track: `'accuracy'` (binary/categorical/sparse picked from the labels), `'mse'`, `'mae'`, or functions. */
-  metrics?: MetricSpec[];
-  /** Learning rate for a named optimizer (its default otherwise). */
+  /**
+   * Metrics to track: `'accuracy'` (binary/categorical/sparse picked from the labels), `'mse'`, `'mae'`, or functions;
+   * one of them alone is taken as a list of one (as TF.js does).
+   */
+  metrics?: MetricSpec | MetricSpec[];
+  /** Learning rate (the optimizer's default otherwise), in [0, 1e6] (what a model file stores). */
   lr?: number;
-  /** Extra options for a named optimizer (momentum, betas, …). */
+  /**
+   * Extra options for a named optimizer, as its class takes them (momentum, betas, eps, …; `optimizerOptionNames(name)`
+   * in `@tapegrad/optim` lists them); an unknown key is an error, not ignored.
+   */
   optimizerOptions?: Record<string, unknown>;
   /** The model outputs logits (a linear last layer): cross-entropies apply the softmax/sigmoid themselves. */
   fromLogits?: boolean;
@@ -31,21 +45,37 @@ export interface Compiled extends Objective {
   lr: number | undefined;
 }
 
-/** Resolves {@link CompileOptions}: refuses a missing or unknown loss, unknown metric names and a non-optimizer. */
+/**
+ * Resolves {@link CompileOptions}: refuses an unknown option key, a missing or unknown loss, unknown metric names, a
+ * non-optimizer, unknown optimizer options, and settings a model file could not store (lr, hyperparameters, metrics).
+ */
 export function resolveCompile(options: CompileOptions): Compiled {
   if (!options || options.loss === undefined) {
     throw new ValueError(`compile: a loss is required, e.g. compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' })`);
   }
+  checkCompileKeys(options);
   const lossName = typeof options.loss === 'string' ? resolveLossName(options.loss) : null;
-  const fromLogits = options.fromLogits ?? false;
+  const fromLogits = checkFromLogits(options.fromLogits);
   const lossFn = getLoss(options.loss, { fromLogits });
-  const metrics = (options.metrics ?? []).map((spec) => ({ key: metricKey(spec), spec }));
+  const metrics = metricList(options.metrics).map((spec) => ({ key: metricKey(spec), spec }));
+  const lr = checkLearningRate(options.lr);
   const optimizerSpec = options.optimizer ?? 'adam';
   if (typeof optimizerSpec !== 'string' && (typeof optimizerSpec !== 'object' || typeof optimizerSpec.step !== 'function')) {
     throw new ValueError(`compile: optimizer must be a name or an Optimizer, got ${String(optimizerSpec)}`);
   }
-  const optimizerOptions = { ...(options.optimizerOptions ?? {}) };
-  return { lossName, lossFn, fromLogits, metrics, optimizerSpec, optimizerOptions, lr: options.lr };
+  let optimizerOptions: Record<string, unknown> = {};
+  if (typeof optimizerSpec === 'string') {
+    createOptimizer(optimizerSpec); // an unknown name first, listing the known ones
+    optimizerOptions = checkOptimizerOptions(optimizerSpec, options.optimizerOptions);
+  } else {
+    if (options.optimizerOptions !== undefined) {
+      throw new ValueError(
+        `compile: optimizerOptions apply to an optimizer given by name; give them to the ${optimizerSpec.name} instance itself`,
+      );
+    }
+    checkOptimizerInstance(optimizerSpec, lr);
+  }
+  return { lossName, lossFn, fromLogits, metrics, optimizerSpec, optimizerOptions, lr };
 }
 
 function metricKey(spec: MetricSpec): string {

@@ -1,0 +1,55 @@
+import { ValueError } from '@tapegrad/tensor';
+import { MAX_NAME_LENGTH } from '../io/limits.js';
+import { FORBIDDEN_KEYS } from '../io/safe-json.js';
+
+// Checks of the settings a model is given, made where they are given with the bounds of the model file
+// (io/limits.ts), so that a model that trains can also be saved; and how a value appears in those messages.
+
+/**
+ * A value as an error message shows it: a number as it prints, anything else with its type, so that a numeric
+ * string does not read like a number (`"32" (a string)`); never a whole object or a long string.
+ */
+export function describeValue(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return v.length > 40 ? `a string of length ${v.length}` : `${JSON.stringify(v)} (a string)`;
+  if (typeof v === 'boolean') return `${v} (a boolean)`;
+  if (typeof v === 'bigint') return `${v}n (a bigint)`;
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === 'function') return 'a function';
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/** A model name: a string of at most {@link MAX_NAME_LENGTH} characters. */
+export function checkModelName(fn: string, name: unknown): string {
+  if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH) {
+    throw new ValueError(`${fn}: name must be a string of at most ${MAX_NAME_LENGTH} characters, got ${describeValue(name)}`);
+  }
+  return name;
+}
+
+/** A layer name: `''` (named by `Sequential.add`) or a string of at most {@link MAX_NAME_LENGTH} characters. */
+export function checkLayerName(fn: string, name: unknown, what = 'name'): string {
+  if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH) {
+    throw new ValueError(`${fn}: ${what} must be a string of at most ${MAX_NAME_LENGTH} characters, got ${describeValue(name)}`);
+  }
+  return name;
+}
+
+/**
+ * The name of a layer with a seed of its own (a seeded Dropout), which keys its generator state in a model file: not
+ * `__proto__`, `constructor` or `prototype`, which a file cannot use as keys.
+ */
+export function checkSeededLayerName(fn: string, name: string): void {
+  if (FORBIDDEN_KEYS.has(name)) {
+    throw new ValueError(
+      `${fn}: name ${JSON.stringify(name)} is reserved for a layer with its own seed (a model file cannot use it as a key); choose another`,
+    );
+  }
+}
+
+/** A boolean option (`useBias`, `trainable`, `fromLogits`, …): refuses the truthy values a model file would refuse. */
+export function checkBoolean(fn: string, what: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new ValueError(`${fn}: ${what} must be a boolean, got ${describeValue(v)}`);
+  return v;
+}
