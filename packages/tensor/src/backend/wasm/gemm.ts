@@ -59,9 +59,9 @@ export function gemmVariant(fma: boolean, tile: RatedTile | null = null): GemmFn
     // 2.5 s on it against 2.7–3.0 on 3×12 (the split part is the same work; the serial packing and the chunking are not).
     const tiles = fma ? GEMM_TILES.fma : GEMM_TILES.plain;
     const split = m * n * k >= PARALLEL_MIN && gemmWorkersReady() > 0;
-    // (C resident with rows n = ldc apart, a multiple of 4, is written in place by a tile whose rows divide m)
-    const cFits = !split && n % 4 === 0 && ldc === n && residentGemmState(C, fma) !== null;
-    const { MR, NR } = tile ?? (split ? tiles[0]! : chooseTile(tiles, m, n, cFits));
+    // (C written where it lies needs a tile whose rows divide m; not preferred for it: for MLP-B's dW₁, 784×512, 3×12 and
+    // a copy out took 1586 µs against 1617 on 4×8 in place, and the epochs were 0.7% faster)
+    const { MR, NR } = tile ?? (split ? tiles[0]! : chooseTile(tiles, m, n));
     const mc = Math.floor(MC / MR) * MR;
     const mPad = Math.ceil(m / MR) * MR;
     const nPad = Math.ceil(n / NR) * NR;
@@ -209,14 +209,11 @@ function layout(
 
 /**
  * The tile that computes an `m×n` product fastest: the least padded work (`⌈m/MR⌉·MR × ⌈n/NR⌉·NR`) per unit of
- * macro-kernel speed; with `inPlace` (C could be written where it lies), among the tiles whose rows divide `m` when
- * there is one, since a padded row would need a C buffer and a copy out (for dW₁ of MLP-B, 784×512: 1.6 MB a step,
- * more than 3×12's 2% less work saves). Any tile gives the same bits, so the choice only moves time.
+ * macro-kernel speed. Any tile gives the same bits, so the choice only moves time.
  */
-export function chooseTile(tiles: readonly RatedTile[], m: number, n: number, inPlace = false): RatedTile {
+export function chooseTile(tiles: readonly RatedTile[], m: number, n: number): RatedTile {
   const cost = (t: RatedTile): number => (Math.ceil(m / t.MR) * t.MR * Math.ceil(n / t.NR) * t.NR) / t.speed;
-  const exact = inPlace ? tiles.filter((t) => m % t.MR === 0) : [];
-  return (exact.length > 0 ? exact : tiles).reduce((best, t) => (cost(t) < cost(best) ? t : best));
+  return tiles.reduce((best, t) => (cost(t) < cost(best) ? t : best));
 }
 
 /**
