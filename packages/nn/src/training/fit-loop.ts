@@ -42,6 +42,12 @@ export interface FitPlan {
 const nowMs = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /**
+ * Storage `fit` keeps per model between calls: its parameters' gradient buffers and the float32 batch buffer, so that
+ * a loop of short fits takes no new WebAssembly memory each call (with GEMM workers that memory is never returned).
+ */
+const kept = new WeakMap<TrainingState, { gradients: Map<Variable, Tensor>; x: Float32Array | null }>();
+
+/**
  * The training loop as a generator: it yields after every batch and every epoch, so that {@link runFit} drives it
  * straight through and {@link runFitAsync} gives the event loop a turn in between — the same numbers either way.
  */
@@ -53,9 +59,14 @@ export function* fitLoop(plan: FitPlan): Iterator<'batch' | 'epoch', History, un
   const valSamples = val && flatSamples(layers, objective.lossName, val[0], val[1]);
   const { n, f, yw } = s;
   const bs = Math.min(plan.batchSize, n);
+  const keep = kept.get(state) ?? { gradients: new Map<Variable, Tensor>(), x: null };
+  kept.set(state, keep);
   // float32 batches are gathered into storage from kernelStateArrays: on wasm, the memory where the layers' kernels
   // lie, whose GEMM reads the batch there instead of copying it in (twice a step: x·W and xᵀ·dy)
-  const xBuf = s.dtype === 'float32' ? kernelStateArrays('float32', bs * f, 1)[0]! : allocate(s.dtype, bs * f);
+  if (s.dtype === 'float32' && (keep.x === null || keep.x.length < bs * f)) {
+    keep.x = kernelStateArrays('float32', bs * f, 1)[0] as Float32Array;
+  }
+  const xBuf = s.dtype === 'float32' ? keep.x!.subarray(0, bs * f) : allocate(s.dtype, bs * f);
   const yBuf = allocate(s.sparse ? 'int32' : s.dtype, bs * yw);
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
@@ -64,7 +75,13 @@ export function* fitLoop(plan: FitPlan): Iterator<'batch' | 'epoch', History, un
   // float32 ones start in storage from kernelStateArrays, where a wasm Adam kernel reads them without a copy
   const gradients = new Map<Variable, Tensor>();
   for (const p of plan.params) {
-    if (p.dtype === 'float32') gradients.set(p, new Tensor(kernelStateArrays('float32', p.size, 1)[0]!, p.shape));
+    if (p.dtype !== 'float32') continue;
+    let g = keep.gradients.get(p);
+    if (g === undefined || g.size !== p.size) {
+      g = new Tensor(kernelStateArrays('float32', p.size, 1)[0]!, p.shape);
+      keep.gradients.set(p, g);
+    }
+    gradients.set(p, g);
   }
   const history = new History({
     epochs: initialEpoch + epochs,
