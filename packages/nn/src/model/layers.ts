@@ -167,7 +167,9 @@ export interface DenseOptions extends LayerOptions {
 
 /**
  * A fully connected layer: `y = f(x·W + b)` with kernel `W` of shape `[in, units]` and bias `b` of
- * shape `[units]`, computed by the fused autograd `linear` op.
+ * shape `[units]`, computed by the fused autograd `linear` op. In a model, samples of several axes
+ * (`inputShape: [28, 28]`) are read flat, as after a `Flatten`; called on its own on `[batch, …, in]`, it acts on
+ * the last axis.
  */
 export class Dense extends Layer {
   readonly type = 'Dense';
