@@ -22,8 +22,12 @@ declare global {
 /** What an op accepts as an operand: a Variable, a Tensor (a constant) or a number (a constant scalar). */
 export type Operand = Variable | Tensor | number;
 
-/** A gradient hook: sees the gradient arriving at a variable and may return a replacement. */
-export type GradHook = (grad: Variable) => Variable | Tensor | void;
+/**
+ * A gradient hook: sees the gradient arriving at a variable and may return a replacement — a Tensor or
+ * Variable of the variable's shape and dtype (anything else is an error naming the hook and the variable) —
+ * or undefined (or null) to keep it.
+ */
+export type GradHook = (grad: Variable) => Variable | Tensor | null | void;
 
 // The class and this interface merge: every Variable has the methods of TapegradVariableMethods.
 // methods.ts attaches them; the interface only types them.
@@ -113,8 +117,15 @@ export class Variable {
     this.requiresGrad = flag;
     return this;
   }
-  /** Adds a hook on the gradient arriving here; returns a function that removes it. */
+  /**
+   * Adds a hook on the gradient arriving here (see {@link GradHook}: it may return a replacement of this
+   * variable's shape and dtype); returns a function that removes it.
+   */
   registerHook(hook: GradHook): () => void {
+    if (typeof hook !== 'function') {
+      const got = hook === null ? 'null' : typeof hook;
+      throw new ValueError(`registerHook: expected a function (grad) => replacement or undefined, got ${got}`);
+    }
     this.hooks.push(hook);
     return () => {
       const i = this.hooks.indexOf(hook);

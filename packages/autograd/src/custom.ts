@@ -1,5 +1,6 @@
 import { ValueError, zerosLike, type Tensor } from '@tapegrad/tensor';
 import { Variable, apply, isZeroTangent, type Op, type OpContext, type Operand } from './core.js';
+import { describeValue } from './describe.js';
 import { gradients } from './engine.js';
 import { isGradEnabled, withGradMode } from './grad-mode.js';
 import { toVariable } from './variable.js';
@@ -22,7 +23,9 @@ export interface OpDefinition {
 }
 
 /**
- * Turns an op definition into a function on variables, recorded on the tape like any built-in.
+ * Turns an op definition into a function on variables, recorded on the tape like any built-in. The definition
+ * is checked here: a missing or empty name, a missing forward or backward, or a jvp, forward or backward that
+ * is not a function is a ValueError when the op is defined, not when it first runs.
  *
  * Forward mode (`jvp`, `jacfwd`, `hessian`) uses the definition's `jvp`. Without one it transposes the
  * backward: the VJP u ↦ Jᵀu is linear in u, so J·v = ∂⟨Jᵀu, v⟩/∂u — one backward recorded with a dummy
@@ -36,6 +39,7 @@ export interface OpDefinition {
  * });
  */
 export function defineOp(definition: OpDefinition): (...inputs: Operand[]) => Variable {
+  checkDefinition(definition);
   const op: Op = {
     name: definition.name,
     forward: definition.forward,
@@ -51,6 +55,35 @@ export function defineOp(definition: OpDefinition): (...inputs: Operand[]) => Va
       inputs.map((x) => toVariable(x, like, op.name)),
     );
   };
+}
+
+/** Refuses, when the op is defined, a definition that would fail only once it is applied or differentiated. */
+function checkDefinition(definition: OpDefinition): void {
+  if (typeof definition !== 'object' || definition === null || Array.isArray(definition)) {
+    throw new ValueError(`defineOp: got ${describeValue(definition)}; expected an object { name, forward, backward }`);
+  }
+  const { name } = definition as { name: unknown };
+  if (typeof name !== 'string' || name.trim() === '') {
+    const got = typeof name === 'string' ? 'an empty string' : describeValue(name);
+    throw new ValueError(`defineOp: name is ${got}; expected a non-empty string (the op's label on the tape and in errors)`);
+  }
+  const signatures = {
+    forward: '(inputs: Tensor[], ctx) => Tensor',
+    backward: '(grad: Variable, ctx) => (Variable | null)[]',
+    jvp: '(tangents: Variable[], ctx) => Variable',
+  } as const;
+  for (const key of ['forward', 'backward', 'jvp'] as const) {
+    const value: unknown = definition[key];
+    if (key === 'jvp' && value === undefined) continue;
+    if (typeof value !== 'function') {
+      const what = value === undefined ? 'has no' : `has ${describeValue(value)} as its`;
+      throw new ValueError(`defineOp: op '${name}' ${what} ${key}; expected a function ${signatures[key]}`);
+    }
+  }
+  const { formula } = definition as { formula: unknown };
+  if (formula !== undefined && typeof formula !== 'string') {
+    throw new ValueError(`defineOp: op '${name}' has ${describeValue(formula)} as its formula; expected a string or nothing`);
+  }
 }
 
 /** J·v = ∂⟨Jᵀu, v⟩/∂u for a dummy cotangent u (the VJP is linear in u, so any u gives the same result). */

@@ -1,12 +1,16 @@
 import * as K from '@tapegrad/tensor';
-import { ShapeError, Tensor, ValueError, fmtShape, shapesEqual } from '@tapegrad/tensor';
-import { Variable, checkFinite, isForwardModeActive, type TapeEntry } from './core.js';
+import { DTypeError, ShapeError, Tensor, ValueError, fmtShape, shapesEqual } from '@tapegrad/tensor';
+import { Variable, checkFinite, isForwardModeActive, type GradHook, type TapeEntry } from './core.js';
+import { describeValue, describeVariable } from './describe.js';
 import { fillsStorage } from './fused/ownership.js';
 import { inBackwardOf, isAnomalyEnabled, withGradMode } from './grad-mode.js';
 
 /** Options of {@link backward}. */
 export interface BackwardOptions {
-  /** The gradient of the output (required unless the output has one element; then it defaults to 1). */
+  /**
+   * The gradient of the output: a Tensor or Variable of the output's shape and dtype (required unless the
+   * output has one element; then it defaults to 1).
+   */
   gradient?: Tensor | Variable;
   /** Keep the graph so backward can run through it again (default: false; it is released). */
   retainGraph?: boolean;
@@ -55,7 +59,13 @@ export function backward(root: Variable, options: BackwardOptions = {}): void {
   const seed = seedGradient('backward', root, options.gradient);
   const createGraph = options.createGraph ?? false;
   const retainGraph = options.retainGraph ?? createGraph;
-  const { found, fresh } = propagate(root, seed, { createGraph, retainGraph, targets: null, buffers: options.gradientBuffers ?? null });
+  const { found, fresh } = propagate(root, seed, {
+    fn: 'backward',
+    createGraph,
+    retainGraph,
+    targets: null,
+    buffers: options.gradientBuffers ?? null,
+  });
   for (const [leaf, g] of found) {
     const converted = g.value.dtype !== leaf.dtype;
     const t = converted ? g.value.astype(leaf.dtype) : g.value;
@@ -73,7 +83,7 @@ function owns(fresh: Set<Tensor>, t: Tensor): boolean {
 
 /** Options of {@link gradients}. */
 export interface GradientsOptions {
-  /** The gradient of the output (default 1 for a one-element output). */
+  /** The gradient of the output: a Tensor or Variable of its shape and dtype (default 1 for a one-element output). */
   gradient?: Tensor | Variable;
   /** Keep the graph (default: the value of createGraph). */
   retainGraph?: boolean;
@@ -89,7 +99,7 @@ export function gradients(output: Variable, inputs: readonly Variable[], options
   const seed = seedGradient('gradients', output, options.gradient);
   const createGraph = options.createGraph ?? false;
   const retainGraph = options.retainGraph ?? createGraph;
-  const { found } = propagate(output, seed, { createGraph, retainGraph, targets: new Set(inputs), buffers: null });
+  const { found } = propagate(output, seed, { fn: 'gradients', createGraph, retainGraph, targets: new Set(inputs), buffers: null });
   return inputs.map((x) => found.get(x) ?? new Variable(K.zerosLike(x.value)));
 }
 
@@ -107,9 +117,18 @@ function seedGradient(fn: string, root: Variable, gradient: Tensor | Variable | 
     }
     return new Variable(K.onesLike(root.value));
   }
+  if (!(gradient instanceof Variable || gradient instanceof Tensor)) {
+    throw new ValueError(
+      `${fn}: gradient is ${describeValue(gradient)}; expected a Tensor or Variable of the output's shape ` +
+        `${fmtShape(root.shape)} and dtype ${root.dtype} (e.g. tensor(values, ${fmtShape(root.shape)}, { dtype: '${root.dtype}' }))`,
+    );
+  }
   const g = gradient instanceof Variable ? gradient : new Variable(gradient);
   if (!shapesEqual(g.shape, root.shape)) {
     throw new ShapeError(`${fn}: gradient has shape ${fmtShape(g.shape)} but the output has shape ${fmtShape(root.shape)}`);
+  }
+  if (g.dtype !== root.dtype) {
+    throw new DTypeError(`${fn}: gradient has dtype ${g.dtype}, output has ${root.dtype}; convert it with astype('${root.dtype}')`);
   }
   return g;
 }
@@ -125,11 +144,18 @@ function propagate(
   root: Variable,
   seed: Variable,
   {
+    fn,
     createGraph,
     retainGraph,
     targets,
     buffers,
-  }: { createGraph: boolean; retainGraph: boolean; targets: Set<Variable> | null; buffers: ReadonlyMap<Variable, Tensor> | null },
+  }: {
+    fn: string;
+    createGraph: boolean;
+    retainGraph: boolean;
+    targets: Set<Variable> | null;
+    buffers: ReadonlyMap<Variable, Tensor> | null;
+  },
 ): { found: Map<Variable, Variable>; fresh: Set<Tensor> } {
   const order = topologicalOrder(root);
   const isTarget = (v: Variable): boolean => (targets ? targets.has(v) : v.entry === null && v.requiresGrad);
@@ -152,10 +178,7 @@ function propagate(
       if (g === undefined || !wanted.has(v)) continue;
       grads.delete(v);
       if (v.hooks.length > 0) fresh.delete(g.value); // a hook may keep the gradient: never hand it to a leaf
-      for (const hook of v.hooks) {
-        const replaced = hook(g);
-        if (replaced !== undefined) g = replaced instanceof Variable ? replaced : new Variable(replaced);
-      }
+      for (let k = 0; k < v.hooks.length; k++) g = runHook(fn, v.hooks[k]!, k, v, g);
       if (isTarget(v)) found.set(v, g);
       if (v.entry === null) continue;
       const inputGrads = backwardThrough(v.entry, g, fastContext);
@@ -169,6 +192,31 @@ function propagate(
     }
   });
   return { found, fresh };
+}
+
+/**
+ * Runs hook number `k` of `v` on the gradient `g` arriving there: a hook that returns undefined (or null) keeps
+ * it; otherwise it must return a Tensor or Variable of the variable's shape and dtype, which replaces it.
+ */
+function runHook(fn: string, hook: GradHook, k: number, v: Variable, g: Variable): Variable {
+  const replaced: unknown = hook(g);
+  if (replaced === undefined || replaced === null) return g;
+  const which = () => `${fn}: gradient hook ${k}${hook.name ? ` ('${hook.name}')` : ''} on ${describeVariable(v)}`;
+  if (!(replaced instanceof Variable || replaced instanceof Tensor)) {
+    throw new ValueError(
+      `${which()} returned ${describeValue(replaced)}; expected a Tensor or Variable of shape ${fmtShape(v.shape)} ` +
+        `and dtype ${v.dtype}, or undefined to keep the gradient`,
+    );
+  }
+  if (!shapesEqual(replaced.shape, v.shape)) {
+    throw new ShapeError(
+      `${which()} returned a gradient of shape ${fmtShape(replaced.shape)}; expected the variable's shape ${fmtShape(v.shape)}`,
+    );
+  }
+  if (replaced.dtype !== v.dtype) {
+    throw new DTypeError(`${which()} returned a gradient of dtype ${replaced.dtype}; expected the variable's dtype ${v.dtype}`);
+  }
+  return replaced instanceof Variable ? replaced : new Variable(replaced);
 }
 
 /**
@@ -211,8 +259,9 @@ function backwardThrough(entry: TapeEntry, g: Variable, fast: FastContext | null
   }
   const result = isAnomalyEnabled() ? inBackwardOf(op.name, () => runBackward(entry, g, fast)) : runBackward(entry, g, fast);
   if (!Array.isArray(result) || result.length !== inputs.length) {
+    const got = Array.isArray(result) ? `${result.length} gradients` : describeValue(result);
     throw new ValueError(
-      `${op.name}: backward returned ${Array.isArray(result) ? result.length : typeof result} gradients for ${inputs.length} inputs`,
+      `${op.name}: backward returned ${got} for ${inputs.length} inputs; expected a list of ${inputs.length} (a Variable or null each)`,
     );
   }
   result.forEach((gi, k) => {
@@ -223,12 +272,17 @@ function backwardThrough(entry: TapeEntry, g: Variable, fast: FastContext | null
       return;
     }
     if (!(gi instanceof Variable)) {
-      throw new ValueError(`${op.name}: backward returned a ${typeof gi} for input ${k}; expected a Variable or null`);
+      throw new ValueError(`${op.name}: backward returned ${describeValue(gi)} for input ${k}; expected a Variable or null`);
     }
     if (!shapesEqual(gi.shape, inputs[k]!.shape)) {
       throw new ShapeError(
         `${op.name}: backward returned a gradient of shape ${fmtShape(gi.shape)} for input ${k}, ` +
           `which has shape ${fmtShape(inputs[k]!.shape)}`,
+      );
+    }
+    if (gi.dtype !== inputs[k]!.dtype) {
+      throw new DTypeError(
+        `${op.name}: backward returned a gradient of dtype ${gi.dtype} for input ${k}, which has dtype ${inputs[k]!.dtype}`,
       );
     }
     if (isAnomalyEnabled()) checkFinite(gi.value, `${op.name} (backward, gradient of input ${k})`, inputs);

@@ -1,32 +1,37 @@
 import { DTypeError, Generator, ShapeError, Tensor, ValueError, fmtShape, isFloat, randn, shapesEqual } from '@tapegrad/tensor';
 import { Variable } from './core.js';
 import { variable } from './variable.js';
+import { describeValue } from './describe.js';
 import { enableGrad, noGrad } from './grad-mode.js';
 import { gradients, topologicalOrder } from './engine.js';
 
 /** Options of {@link gradcheck} and {@link gradgradcheck}. */
 export interface GradcheckOptions {
-  /** Half-width of the central difference (in float64). Default 1e-6. */
+  /** Half-width of the central difference (in float64): a finite number > 0. Default 1e-6. */
   eps?: number;
-  /** Absolute tolerance: an entry passes when |analytic − numeric| ≤ atol + rtol·|numeric|. Default 1e-5. */
+  /**
+   * Absolute tolerance: an entry passes when |analytic − numeric| ≤ atol + rtol·|numeric|. A finite number ≥ 0.
+   * Default 1e-5.
+   */
   atol?: number;
-  /** Relative tolerance (see `atol`). Default 1e-3. */
+  /** Relative tolerance (see `atol`): a finite number ≥ 0. Default 1e-3. */
   rtol?: number;
   /** Throw a {@link GradcheckError} describing the worst entry when the check fails. Default true. */
   raise?: boolean;
   /**
    * `'jacobian'` compares the full Jacobian (one backward per output element); `'vjp'` compares one
    * vector–Jacobian product for a fixed random cotangent; `'auto'` (default) uses the full Jacobian when the
-   * outputs have at most `maxJacobianOutputs` elements.
+   * outputs have at most `maxJacobianOutputs` elements. Any other value is an error.
    */
   mode?: 'auto' | 'jacobian' | 'vjp';
-  /** Output-size limit for the full Jacobian in `'auto'` mode. Default 4096. */
+  /** Output-size limit for the full Jacobian in `'auto'` mode (a number ≥ 0). Default 4096. */
   maxJacobianOutputs?: number;
   /** Seed of the random cotangent (`'vjp'` mode and {@link gradgradcheck}) and of `sample`. Default 0. */
   seed?: number;
   /**
    * Perturb at most this many (seeded, randomly chosen) elements of each input instead of all of them: the
-   * numeric side costs two forward passes per element, so big inputs are sampled. Default: every element.
+   * numeric side costs two forward passes per element, so big inputs are sampled. A positive integer.
+   * Default: every element.
    */
   sample?: number;
   /**
@@ -75,7 +80,10 @@ export class GradcheckError extends ValueError {
   }
 }
 
-/** A function under test: Variables in, one Variable (or a list of them) out. */
+/**
+ * A function under test: Variables in, one Variable (or a list of them) out. Anything else it returns (a number,
+ * a Tensor computed outside the tape) is refused with an error naming what it returned.
+ */
 export type GradcheckFn = (...inputs: Variable[]) => Variable | readonly Variable[];
 
 /** An input of {@link gradcheck}: a Tensor (checked if float) or a Variable (checked if float and `requiresGrad`). */
@@ -110,17 +118,18 @@ export function gradcheck(fn: GradcheckFn, inputs: readonly GradcheckInput[], op
  * (∂/∂x (vᵀ·∂f/∂x) analytic vs central differences), as PyTorch's `gradgradcheck` does.
  */
 export function gradgradcheck(fn: GradcheckFn, inputs: readonly GradcheckInput[], options: GradcheckOptions = {}): GradcheckResult {
+  checkArguments('gradgradcheck', fn, inputs, options);
   const prepared = inputs.map((x, i) => prepare('gradgradcheck', x, i));
   const n = prepared.length;
   const leaves = prepared.map((p) => makeLeaf(p));
-  const outs = enableGrad(() => asList(fn(...leaves)));
+  const outs = enableGrad(() => asList('gradgradcheck', fn(...leaves)));
   const generator = new Generator(options.seed ?? 0);
   const cotangents = outs.map((o) => randn(o.shape, { generator, dtype: 'float64' }));
   const diffIndices = prepared.flatMap((p, i) => (p.differentiable ? [i] : []));
   const firstOrder: GradcheckFn = (...args) => {
     const xs = args.slice(0, n);
     const vs = args.slice(n);
-    const ys = asList(fn(...xs));
+    const ys = asList('gradgradcheck', fn(...xs));
     const wrt = diffIndices.map((i) => xs[i]!);
     const grads = vjpVariables(ys, vs, wrt);
     const result: Variable[] = [];
@@ -146,11 +155,11 @@ function runCheck(
   numericWithGrad: boolean,
   label?: string,
 ): GradcheckResult {
+  checkArguments(fnName, fn, inputs, options);
   const eps = options.eps ?? 1e-6;
   const atol = options.atol ?? 1e-5;
   const rtol = options.rtol ?? 1e-3;
   const raise = options.raise ?? true;
-  if (!(eps > 0)) throw new ValueError(`${fnName}: eps must be positive, got ${eps}`);
 
   const prepared = inputs.map((x, i) => prepare(fnName, x, i));
   if (!prepared.some((p) => p.differentiable)) {
@@ -161,7 +170,7 @@ function runCheck(
 
   // Analytic side: one graph, backpropagated repeatedly with retainGraph.
   const leaves = prepared.map((p) => makeLeaf(p));
-  const outs = enableGrad(() => asList(fn(...leaves)));
+  const outs = enableGrad(() => asList(fnName, fn(...leaves)));
   if (outs.length === 0) throw new ValueError(`${fnName}: the function returned no outputs`);
   outs.forEach((o, k) => {
     if (o.dtype !== 'float64') {
@@ -230,7 +239,7 @@ function runCheck(
   // Numeric side: central differences, perturbing one storage element at a time.
   const evaluate = (): Float64Array[] => {
     const run = (): Float64Array[] =>
-      asList(fn(...prepared.map((p) => makeLeaf(p, numericWithGrad)))).map((o) => o.value.astype('float64').data as Float64Array);
+      asList(fnName, fn(...prepared.map((p) => makeLeaf(p, numericWithGrad)))).map((o) => o.value.astype('float64').data as Float64Array);
     return numericWithGrad ? enableGrad(run) : noGrad(run);
   };
   let maxError = 0;
@@ -240,7 +249,7 @@ function runCheck(
   const compare = (a: number, num: number, input: number, element: number, outRow: number | null): void => {
     checked++;
     const err = Math.abs(a - num);
-    const ratio = Number.isNaN(err) ? Infinity : err / (atol + rtol * Math.abs(num));
+    const ratio = Number.isNaN(err) ? Infinity : err === 0 ? 0 : err / (atol + rtol * Math.abs(num));
     if (err > maxError || Number.isNaN(err)) maxError = Number.isNaN(err) ? NaN : Math.max(maxError, err);
     if (ratio > worstRatio) {
       worstRatio = ratio;
@@ -334,7 +343,7 @@ function locateOutput(row: number, outs: readonly Variable[]): { output: number;
 function prepare(fnName: string, x: GradcheckInput, i: number): Prepared {
   const isVariable = x instanceof Variable;
   const t = isVariable ? x.value : x;
-  if (!(t instanceof Tensor)) throw new ValueError(`${fnName}: input ${i} is ${typeof x}; expected a Tensor or a Variable`);
+  if (!(t instanceof Tensor)) throw new ValueError(`${fnName}: input ${i} is ${describeValue(x)}; expected a Tensor or a Variable`);
   const differentiable = isFloat(t.dtype) && (!isVariable || x.requiresGrad);
   const name = isVariable ? x.name : undefined;
   const tensor = isFloat(t.dtype) ? toFloat64(t) : t;
@@ -379,13 +388,62 @@ function withFlag(p: Prepared, original: GradcheckInput): GradcheckInput {
   return original instanceof Variable ? makeLeaf(p, original.requiresGrad) : p.tensor;
 }
 
-function asList(out: Variable | readonly Variable[]): Variable[] {
-  const list = out instanceof Variable ? [out] : [...out];
-  for (const v of list) {
-    if (!(v instanceof Variable))
-      throw new ValueError(`gradcheck: the function must return a Variable or a list of Variables, got ${typeof v}`);
+/** The outputs of the function under test as a list, refusing anything but a Variable or a list of Variables. */
+function asList(fnName: string, out: unknown): Variable[] {
+  if (out instanceof Variable) return [out];
+  const hint = (x: unknown): string =>
+    x instanceof Tensor ? ' (a Tensor carries no tape: compute the output with Variable ops on the inputs given to the function)' : '';
+  if (!Array.isArray(out)) {
+    throw new ValueError(`${fnName}: the function returned ${describeValue(out)}; expected a Variable or a list of Variables${hint(out)}`);
   }
-  return list;
+  const list: unknown[] = out;
+  list.forEach((v, k) => {
+    if (!(v instanceof Variable)) {
+      throw new ValueError(
+        `${fnName}: element ${k} of the list the function returned is ${describeValue(v)}; expected a Variable${hint(v)}`,
+      );
+    }
+  });
+  return list as Variable[];
+}
+
+/**
+ * Refuses arguments that would fail inside the check or make it meaningless (a negative or NaN tolerance passes
+ * every entry).
+ */
+function checkArguments(fnName: string, fn: unknown, inputs: unknown, options: GradcheckOptions): void {
+  if (typeof fn !== 'function') {
+    throw new ValueError(`${fnName}: the function to check is ${describeValue(fn)}; expected a function of Variables`);
+  }
+  if (!Array.isArray(inputs)) {
+    throw new ValueError(`${fnName}: inputs is ${describeValue(inputs)}; expected a list of Tensors or Variables`);
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new ValueError(`${fnName}: options is ${describeValue(options)}; expected an object`);
+  }
+  const { eps, atol, rtol, mode, maxJacobianOutputs, sample } = options as Record<string, unknown>;
+  const isNumber = (x: unknown): x is number => typeof x === 'number' && !Number.isNaN(x);
+  const show = (x: unknown): string => (typeof x === 'number' ? String(x) : typeof x === 'string' ? `'${x}'` : describeValue(x));
+  if (eps !== undefined && !(isNumber(eps) && Number.isFinite(eps) && eps > 0)) {
+    throw new ValueError(`${fnName}: eps must be a finite number > 0, got ${show(eps)}`);
+  }
+  for (const [key, value] of [
+    ['atol', atol],
+    ['rtol', rtol],
+  ] as const) {
+    if (value !== undefined && !(isNumber(value) && Number.isFinite(value) && value >= 0)) {
+      throw new ValueError(`${fnName}: ${key} must be a finite number ≥ 0, got ${show(value)}`);
+    }
+  }
+  if (mode !== undefined && mode !== 'auto' && mode !== 'jacobian' && mode !== 'vjp') {
+    throw new ValueError(`${fnName}: mode must be 'auto', 'jacobian' or 'vjp', got ${show(mode)}`);
+  }
+  if (maxJacobianOutputs !== undefined && !(isNumber(maxJacobianOutputs) && maxJacobianOutputs >= 0)) {
+    throw new ValueError(`${fnName}: maxJacobianOutputs must be a number ≥ 0, got ${show(maxJacobianOutputs)}`);
+  }
+  if (sample !== undefined && !(Number.isInteger(sample) && (sample as number) >= 1)) {
+    throw new ValueError(`${fnName}: sample must be a positive integer, got ${show(sample)}`);
+  }
 }
 
 /**
@@ -406,8 +464,7 @@ function vjpVariables(ys: readonly Variable[], vs: readonly Variable[], wrt: rea
 function chooseElements(size: number, sample: number | undefined, generator: Generator): Int32Array {
   const all = new Int32Array(size);
   for (let e = 0; e < size; e++) all[e] = e;
-  if (sample === undefined || sample >= size) return all;
-  if (!Number.isInteger(sample) || sample < 1) throw new ValueError(`gradcheck: sample must be a positive integer, got ${sample}`);
+  if (sample === undefined || sample >= size) return all; // a positive integer (see checkArguments)
   for (let k = 0; k < sample; k++) {
     const j = generator.int(k, size);
     const t = all[k]!;

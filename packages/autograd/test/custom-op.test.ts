@@ -1,7 +1,7 @@
 import * as K from '@tapegrad/tensor';
-import { Generator, type Tensor } from '@tapegrad/tensor';
+import { Generator, ValueError, type Tensor } from '@tapegrad/tensor';
 import { describe, expect, it } from 'vitest';
-import { Variable, defineOp, grad, gradcheck, gradgradcheck, softplus as builtinSoftplus, tape } from '../src/index.js';
+import { Variable, defineOp, grad, gradcheck, gradgradcheck, softplus as builtinSoftplus, tape, type OpDefinition } from '../src/index.js';
 
 // ---- README example: a custom op is written exactly like a built-in ----------------------------
 // (keep this block identical to the README's "Custom ops" section)
@@ -75,6 +75,31 @@ describe('custom ops (defineOp)', () => {
     expect(v.grad!.toArray()).toEqual([3, 3]);
     expect(ctx.released).toBe(true);
     expect(ctx.saved).toEqual([]);
+  });
+
+  it('defineOp refuses, when the op is defined, a definition without a name, a forward or a backward', () => {
+    const forward = ([x]: Tensor[]): Tensor => K.mul(x!, 2);
+    const backward = (g: Variable): Variable[] => [g.mul(2)];
+    const bad: [unknown, RegExp][] = [
+      [{ name: 'noBackward', forward }, /^defineOp: op 'noBackward' has no backward; expected a function \(grad: Variable, ctx\) =>/],
+      [{ name: 'noForward', backward }, /^defineOp: op 'noForward' has no forward; expected a function \(inputs: Tensor\[\], ctx\) =>/],
+      [{ name: 'strForward', forward: 'mul', backward }, /^defineOp: op 'strForward' has the string "mul" as its forward/],
+      [{ name: 'arrBackward', forward, backward: [backward] }, /^defineOp: op 'arrBackward' has an array of length 1 as its backward/],
+      [{ name: 'badJvp', forward, backward, jvp: 1 }, /^defineOp: op 'badJvp' has the number 1 as its jvp; expected a function/],
+      [{ name: 'badFormula', forward, backward, formula: 2 }, /^defineOp: op 'badFormula' has the number 2 as its formula/],
+      [{ forward, backward }, /^defineOp: name is undefined; expected a non-empty string/],
+      [{ name: '', forward, backward }, /^defineOp: name is an empty string; expected a non-empty string/],
+      [{ name: 3, forward, backward }, /^defineOp: name is the number 3/],
+      [undefined, /^defineOp: got undefined; expected an object \{ name, forward, backward \}$/],
+    ];
+    for (const [definition, message] of bad) {
+      expect(() => defineOp(definition as OpDefinition)).toThrow(ValueError);
+      expect(() => defineOp(definition as OpDefinition)).toThrow(message);
+    }
+    const twice = defineOp({ name: 'twice', forward, backward, formula: 'y = 2x   ∂x = 2g' });
+    const v = new Variable(K.tensor([1, 2]), { requiresGrad: true });
+    twice(v).sum().backward();
+    expect(v.grad!.toArray()).toEqual([2, 2]);
   });
 
   it('a wrong backward is caught by gradcheck with the worst element', () => {

@@ -1,6 +1,6 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { Tensor, tensor } from '@tapegrad/tensor';
+import { DTypeError, ShapeError, Tensor, ValueError, tensor } from '@tapegrad/tensor';
 import { describe, expect, it } from 'vitest';
 import {
   Variable,
@@ -15,6 +15,7 @@ import {
   linear,
   noGrad,
   parameter,
+  registerHook,
   softmax,
   stopGradient,
   sum,
@@ -25,6 +26,7 @@ import {
 
 const close = (a: number, b: number, tol = 1e-4): void => expect(Math.abs(a - b)).toBeLessThan(tol * Math.max(1, Math.abs(b)));
 const v64 = (x: number | number[]): Variable => variable(x, { requiresGrad: true, dtype: 'float64' });
+type ErrorClass = typeof ValueError | typeof ShapeError | typeof DTypeError;
 
 describe('engine', () => {
   it("micrograd's README expression", () => {
@@ -152,6 +154,96 @@ describe('engine', () => {
     x.zeroGrad();
     x.mul(2).sum().backward();
     expect(seen.length).toBe(2);
+  });
+
+  it('a hook must return undefined/null (keep) or a Tensor/Variable of the variable\'s shape and dtype; errors name the hook', () => {
+    // On a leaf: a wrong shape used to become the leaf's .grad.
+    const x = variable([1, 2], { requiresGrad: true, name: 'x' });
+    registerHook(x, () => tensor([1, 2, 3]));
+    expect(() => x.mul(2).sum().backward()).toThrow(ShapeError);
+    expect(() => x.mul(2).sum().backward()).toThrow(
+      /^backward: gradient hook 0 on leaf 'x' \[2\] float32 returned a gradient of shape \[3\]; expected the variable's shape \[2\]$/,
+    );
+    expect(x.grad).toBeNull();
+    // On a non-leaf: the hook is blamed, not the op whose backward receives the gradient.
+    const y = variable([1, 2], { requiresGrad: true });
+    const h = y.mul(2);
+    h.registerHook(function widen() {
+      return tensor([1, 2, 3]);
+    });
+    expect(() => h.mul(h).sum().backward({ retainGraph: true })).toThrow(
+      /^backward: gradient hook 0 \('widen'\) on the output of 'mul' \(tape entry #\d+\) \[2\] float32 returned a gradient of shape \[3\]/,
+    );
+    // Not a tensor: a clear error, not a TypeError from inside.
+    const z = variable([1, 2], { requiresGrad: true, name: 'z' });
+    const removeNumber = z.registerHook(() => 3 as unknown as Tensor);
+    expect(() => z.mul(2).sum().backward()).toThrow(ValueError);
+    expect(() => z.mul(2).sum().backward()).toThrow(
+      /hook 0 on leaf 'z' \[2\] float32 returned the number 3; expected a Tensor or Variable of shape \[2\]/,
+    );
+    removeNumber();
+    // Another dtype.
+    const removeDtype = z.registerHook((g) => g.value.astype('float64'));
+    expect(() => z.mul(2).sum().backward()).toThrow(DTypeError);
+    expect(() => z.mul(2).sum().backward()).toThrow(
+      /hook 0 on leaf 'z' .* returned a gradient of dtype float64; expected the variable's dtype float32/,
+    );
+    removeDtype();
+    // null and undefined keep the gradient; a Tensor of the right shape and dtype replaces it.
+    z.registerHook(() => null);
+    z.registerHook(() => undefined);
+    z.registerHook((g) => g.value.mul(5));
+    z.mul(2).sum().backward();
+    expect(z.grad!.toArray()).toEqual([10, 10]);
+    expect(() => z.registerHook(3 as unknown as () => void)).toThrow(/registerHook: expected a function/);
+  });
+
+  it('a VJP of the wrong dtype throws naming the op and both dtypes, not a later op', () => {
+    const to64 = defineOp({ name: 'to64', forward: ([a]) => a!.mul(2), backward: (g) => [new Variable(g.value.mul(2).astype('float64'))] });
+    const x = variable([1, 2, 3], { requiresGrad: true });
+    expect(() => to64(x).sum().backward()).toThrow(DTypeError);
+    expect(() => to64(x.mul(1)).sum().backward()).toThrow(
+      /^to64: backward returned a gradient of dtype float64 for input 0, which has dtype float32$/,
+    );
+    const Int: Op = { name: 'int', forward: ([a]) => a.clone(), backward: (g) => [new Variable(g.value.astype('int32'))] };
+    expect(() => apply(Int, [x]).sum().backward()).toThrow(
+      /int: backward returned a gradient of dtype int32 for input 0, which has dtype float32/,
+    );
+    // What came back is named, whatever it is.
+    const returning = (r: unknown): Op => ({ name: 'odd', forward: ([a]) => a.clone(), backward: () => r as Variable[] });
+    expect(() => apply(returning([tensor([1, 2, 3])]), [x]).sum().backward()).toThrow(
+      /^odd: backward returned a Tensor \[3\] float32 for input 0; expected a Variable or null$/,
+    );
+    expect(() => apply(returning(new Variable(tensor([1, 2, 3]))), [x]).sum().backward()).toThrow(
+      /^odd: backward returned a Variable \[3\] float32 for 1 inputs; expected a list of 1 \(a Variable or null each\)$/,
+    );
+  });
+
+  it('backward and gradients refuse a gradient of another dtype or shape, or that is not a tensor', () => {
+    const x = variable([1, 2], { requiresGrad: true });
+    const y = x.mul(2);
+    const cases: [unknown, ErrorClass, RegExp][] = [
+      [tensor([1, 1], undefined, { dtype: 'float64' }), DTypeError, /^backward: gradient has dtype float64, output has float32/],
+      [tensor([1, 1], undefined, { dtype: 'int32' }), DTypeError, /^backward: gradient has dtype int32, output has float32/],
+      [tensor([1, 1, 1]), ShapeError, /^backward: gradient has shape \[3\] but the output has shape \[2\]/],
+      [
+        [1, 1],
+        ValueError,
+        /^backward: gradient is an array of length 2; expected a Tensor or Variable of the output's shape \[2\] and dtype float32/,
+      ],
+      [1, ValueError, /^backward: gradient is the number 1; expected a Tensor or Variable/],
+      [null, ValueError, /^backward: gradient is null/],
+    ];
+    for (const [gradient, kind, message] of cases) {
+      expect(() => y.backward({ gradient: gradient as Tensor, retainGraph: true })).toThrow(kind);
+      expect(() => y.backward({ gradient: gradient as Tensor, retainGraph: true })).toThrow(message);
+    }
+    expect(x.grad).toBeNull();
+    expect(() => gradients(y, [x], { gradient: new Variable(tensor([1, 1], undefined, { dtype: 'float64' })) })).toThrow(
+      /^gradients: gradient has dtype float64, output has float32/,
+    );
+    y.backward({ gradient: new Variable(tensor([1, 3])) });
+    expect(x.grad!.toArray()).toEqual([2, 6]);
   });
 
   it('a VJP of the wrong shape throws naming the op, the input and both shapes', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as K from '@tapegrad/tensor';
 import { DTypeError, Generator, ShapeError, Tensor, ValueError } from '@tapegrad/tensor';
-import { constant, defineOp, variable } from '../src/index.js';
-import { GradcheckError, gradcheck, gradgradcheck } from '../src/gradcheck.js';
+import { constant, defineOp, variable, type Variable } from '../src/index.js';
+import { GradcheckError, gradcheck, gradgradcheck, type GradcheckFn, type GradcheckOptions } from '../src/gradcheck.js';
 
 const gen = new Generator(7);
 const randn = (...shape: number[]): Tensor => K.randn(shape, { generator: gen, dtype: 'float64' });
@@ -198,6 +198,58 @@ describe('gradcheck', () => {
     // A function that leaves float64 behind cannot be checked precisely.
     expect(() => gradcheck((x) => variable(x.value.astype('float32'), { requiresGrad: true }), [randn(2)])).toThrow(DTypeError);
     expect(() => gradcheck((x) => variable(x.value.astype('float32'), { requiresGrad: true }), [randn(2)])).toThrow(/float64/);
+  });
+
+  it('refuses tolerances, eps, mode and sample that would make the check meaningless (gradcheck and gradgradcheck)', () => {
+    // y = x² with a VJP of 3·g·x: a negative or NaN tolerance used to pass every entry.
+    const wrong = defineOp({ name: 'wrongSquare', forward: ([a]) => K.mul(a!, a!), backward: (g, { inputs: [a] }) => [g.mul(a!).mul(3)] });
+    const f = (v: Variable): Variable => wrong(v).sum();
+    const x = randn(3);
+    expect(gradcheck(f, [x], { raise: false }).ok).toBe(false);
+    const bad: [GradcheckOptions, RegExp][] = [
+      [{ atol: -1, rtol: 0 }, /^gradcheck: atol must be a finite number ≥ 0, got -1$/],
+      [{ atol: NaN }, /^gradcheck: atol must be a finite number ≥ 0, got NaN$/],
+      [{ atol: Infinity }, /atol must be a finite number ≥ 0, got Infinity/],
+      [{ rtol: -1 }, /^gradcheck: rtol must be a finite number ≥ 0, got -1$/],
+      [{ rtol: '0.1' as unknown as number }, /rtol must be a finite number ≥ 0, got '0.1'/],
+      [{ eps: Infinity }, /^gradcheck: eps must be a finite number > 0, got Infinity$/],
+      [{ eps: -1e-6 }, /eps must be a finite number > 0, got -0.000001/],
+      [{ mode: 'xyz' as 'vjp' }, /^gradcheck: mode must be 'auto', 'jacobian' or 'vjp', got 'xyz'$/],
+      [{ maxJacobianOutputs: NaN }, /maxJacobianOutputs must be a number ≥ 0, got NaN/],
+      [{ sample: 1.5 }, /^gradcheck: sample must be a positive integer, got 1.5$/],
+    ];
+    for (const [options, message] of bad) {
+      expect(() => gradcheck(f, [x], { ...options, raise: false })).toThrow(ValueError);
+      expect(() => gradcheck(f, [x], { ...options, raise: false })).toThrow(message);
+      const twice = new RegExp(message.source.replace('^gradcheck', '^gradgradcheck'));
+      expect(() => gradgradcheck((v) => wrong(v), [x], { ...options, raise: false })).toThrow(twice);
+    }
+    // The boundaries are accepted: zero tolerances and every documented mode.
+    expect(gradcheck((v) => v.mul(2), [x], { atol: 0 }).ok).toBe(true);
+    expect(gradcheck((v) => v.mul(2), [x], { rtol: 0 }).ok).toBe(true);
+    expect(gradcheck((v) => v.mul(0), [x], { atol: 0, rtol: 0 }).ok).toBe(true); // exact: 0 vs 0
+    for (const mode of ['auto', 'jacobian', 'vjp'] as const) expect(gradcheck((v) => v.exp(), [x], { mode }).ok).toBe(true);
+  });
+
+  it('refuses a function that does not return a Variable or a list of Variables, naming what it returned', () => {
+    const x = randn(3);
+    const returns: [unknown, RegExp][] = [
+      [3, /^gradcheck: the function returned the number 3; expected a Variable or a list of Variables$/],
+      [undefined, /^gradcheck: the function returned undefined; expected a Variable/],
+      [K.zeros([3], { dtype: 'float64' }), /^gradcheck: the function returned a Tensor \[3\] float64; expected .*a Tensor carries no tape/],
+      [
+        [variable(x, { requiresGrad: true }), 2],
+        /^gradcheck: element 1 of the list the function returned is the number 2; expected a Variable$/,
+      ],
+    ];
+    for (const [out, message] of returns) {
+      const fn = (() => out) as unknown as GradcheckFn;
+      expect(() => gradcheck(fn, [x])).toThrow(ValueError);
+      expect(() => gradcheck(fn, [x])).toThrow(message);
+      expect(() => gradgradcheck(fn, [x])).toThrow(new RegExp(message.source.replace('^gradcheck', '^gradgradcheck')));
+    }
+    expect(() => gradcheck(3 as unknown as GradcheckFn, [x])).toThrow(/^gradcheck: the function to check is the number 3/);
+    expect(() => gradcheck((v) => v, x as unknown as Tensor[])).toThrow(/^gradcheck: inputs is a Tensor \[3\] float64; expected a list/);
   });
 
   it('reports the shape error of a VJP with the wrong shape, naming the op', () => {

@@ -449,4 +449,22 @@ describe('known values', () => {
     expect(a.argmax(1).toArray()).toEqual([2, 2]);
     expect(AG.argmin(a.neg()).item()).toBe(5);
   });
+
+  it('take without an axis follows the tensor take (NumPy): elements of the flattened x; axis 0 picks rows', () => {
+    const t = K.arange(0, 6).reshape(2, 3);
+    const x = AG.parameter(t);
+    for (const picked of [AG.take(x, [1]), x.take([1]), x.take([1], null)]) {
+      expect(picked.shape).toEqual(K.take(t, [1]).shape);
+      expect(picked.shape).toEqual([1]);
+      expect(picked.toArray()).toEqual([1]);
+    }
+    expect(AG.take(x, [1], 0).shape).toEqual([1, 3]);
+    expect(x.take([1], 0).toArray()).toEqual(K.take(t, [1], 0).toArray());
+    // The gradient of a flat take lands on the picked elements (repeats add up).
+    AG.take(x, [4, 1, 4]).sum().backward();
+    expect(x.grad!.toArray()).toEqual([
+      [0, 1, 0],
+      [0, 2, 0],
+    ]);
+  });
 });

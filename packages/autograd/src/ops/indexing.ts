@@ -96,29 +96,38 @@ export const scatterAdd: OpFunction<[x: Operand, shape: readonly number[], indic
   jvp: [(dx, { shape, indices, axis }) => scatterAdd(dx, shape, indices, axis)],
 });
 
-/** numpy.take: picks whole slices along `axis` at `indices`. */
-export const take: OpFunction<[x: Operand, indices: Indices | readonly number[], axis?: number]> = primitive({
+/**
+ * numpy.take, like the tensor `take`: picks whole slices along `axis` at `indices` (the result has shape
+ * `x.shape[:axis] + indices.shape + x.shape[axis+1:]`), or, with `axis` omitted (or null), elements of the
+ * flattened `x` (the result has the indices' shape). Pass `axis` 0 to pick rows (an embedding lookup).
+ * @example take(x, [1])      // x of shape [2, 3] → shape [1]: the element at flat index 1
+ * @example take(x, [1], 0)   // x of shape [2, 3] → shape [1, 3]: row 1
+ */
+export const take: OpFunction<[x: Operand, indices: Indices | readonly number[], axis?: number | null]> = primitive({
   name: 'take',
-  math: 'y = take(x, idx, axis)   ∂x = indexAdd(g, shape(x), axis, idx)   ẏ = take(ẋ, idx, axis)',
+  math: 'y = take(x, idx, axis)   ∂x = indexAdd(g, shape(x), axis, idx)   ẏ = take(ẋ, idx, axis)   (no axis: of the flattened x)',
   names: ['x'],
-  args: (x: Operand, indices: Indices | readonly number[], axis = 0) => {
-    const v = toVariable(x);
+  args: (x: Operand, indices: Indices | readonly number[], axis: number | null = null) => {
+    const v = toVariable(x, undefined, 'take');
     const idx = Array.isArray(indices)
       ? K.tensor(indices as number[], undefined, { dtype: 'int32' })
-      : toVariable(indices as Indices).value;
-    return { inputs: [v], params: { indices: idx, axis: normalizeAxis('take', axis, v.ndim) } };
+      : toVariable(indices as Indices, undefined, 'take').value;
+    return { inputs: [v], params: { indices: idx, axis: axis === null ? null : normalizeAxis('take', axis, v.ndim) } };
   },
   forward: ([x], { indices, axis }) => K.take(x!, indices, axis),
   vjp: [(g, { x, indices, axis }) => indexAdd(g, x.shape, axis, indices)],
   jvp: [(dx, { indices, axis }) => take(dx, indices, axis)],
 });
 
-/** zeros of `shape` with the slices of `x` added at `indices` along `axis`: the adjoint of {@link take}. */
-export const indexAdd: OpFunction<[x: Operand, shape: readonly number[], axis: number, indices: Indices]> = primitive({
+/**
+ * zeros of `shape` with the slices of `x` added at `indices` along `axis` (into the flattened zeros when `axis`
+ * is null): the adjoint of {@link take}.
+ */
+export const indexAdd: OpFunction<[x: Operand, shape: readonly number[], axis: number | null, indices: Indices]> = primitive({
   name: 'indexAdd',
   math: 'y = indexAdd(zeros(shape), axis, idx, x)   ∂x = take(g, idx, axis)   ẏ = indexAdd(ẋ)',
   names: ['x'],
-  args: (x: Operand, shape: readonly number[], axis: number, indices: Indices) => ({
+  args: (x: Operand, shape: readonly number[], axis: number | null, indices: Indices) => ({
     inputs: [toVariable(x)],
     params: { shape, axis, indices: toVariable(indices).value },
   }),

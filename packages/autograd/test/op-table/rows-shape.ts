@@ -200,6 +200,15 @@ export const shapeRows: Row[] = [
     ref: (x) => R.build([3, 4], (i) => x.get([[2, 0, 2][i[0]!]!, i[1]!])),
   },
   {
+    // No axis: of the flattened x, as the tensor take (NumPy) does; the result has the indices' shape.
+    name: 'take without an axis (flattened, repeated indices)',
+    kernel: (x) => K.take(x, int32([5, 0, 5, 11], [2, 2])),
+    covers: ['take'],
+    inputs: [randn(3, 4)],
+    fn: (x) => AG.take(x, int32([5, 0, 5, 11], [2, 2])),
+    ref: (x) => R.build([2, 2], (i) => x.get([[1, 0, 1, 2][i[0]! * 2 + i[1]!]!, [1, 0, 1, 3][i[0]! * 2 + i[1]!]!])),
+  },
+  {
     name: 'take axis 1',
     kernel: (x) => K.take(x, int32([3, 1]), 1),
     covers: ['take'],
@@ -325,5 +334,13 @@ export const shapeRows: Row[] = [
     inputs: [randn(3, 4)],
     fn: (x) => AG.indexAdd(x, [3, 4], 0, int32([2, 0, 2])),
     ref: (x) => R.build([3, 4], ([r, c]) => [2, 0, 2].reduce((s, at, k) => s + (at === r ? x.get([k, c!]) : 0), 0)),
+  },
+  {
+    name: 'indexAdd without an axis (into the flattened zeros, repeated indices)',
+    kernel: (x) => K.indexAdd([3, 4], null, int32([5, 0, 5, 11], [2, 2]), x),
+    covers: ['indexAdd'],
+    inputs: [randn(2, 2)],
+    fn: (x) => AG.indexAdd(x, [3, 4], null, int32([5, 0, 5, 11], [2, 2])),
+    ref: (x) => R.build([3, 4], ([r, c]) => [5, 0, 5, 11].reduce((s, at, k) => s + (at === r! * 4 + c! ? x.get([k >> 1, k & 1]) : 0), 0)),
   },
 ];
