@@ -62,6 +62,23 @@ export function checkCount(where: string, v: unknown, max = Number.MAX_SAFE_INTE
   return v as number;
 }
 
+/**
+ * The `maxBytes` size limit of an importer's `options`: the default when unset, else a positive integer — NaN,
+ * Infinity, a negative number or a string would silently disable the limit, so they are refused naming `fn`.
+ */
+export function readMaxBytes(fn: string, options: unknown, fallback: number): number {
+  if (options === undefined) return fallback;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ValueError(`${fn}: options must be an object such as { maxBytes }, got ${describe(options)}`);
+  }
+  const v = (options as { maxBytes?: unknown }).maxBytes;
+  if (v === undefined) return fallback;
+  if (!Number.isSafeInteger(v) || (v as number) <= 0) {
+    throw new ValueError(`${fn}: maxBytes must be a positive integer (a size limit in bytes), got ${describe(v)}`);
+  }
+  return v as number;
+}
+
 /** Index of the first NaN or ±Infinity in `values`, or -1. */
 export function firstNonFinite(values: ArrayLike<number>): number {
   for (let i = 0; i < values.length; i++) {

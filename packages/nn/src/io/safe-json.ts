@@ -40,6 +40,10 @@ export function assertSafeJson(value: unknown, options: SafeJsonOptions = {}): v
 function checkSafe(fn: string, value: unknown, options: SafeJsonOptions): void {
   const ctx = options.context ? `${fn} (${options.context})` : fn;
   const maxDepth = options.maxDepth ?? 64;
+  if (!Number.isSafeInteger(maxDepth) || maxDepth <= 0) {
+    // NaN or a string would compare false with every depth and disable the limit
+    throw new ValueError(`${ctx}: maxDepth must be a positive integer, got ${describe(maxDepth)}`);
+  }
   const stack: [unknown, number, string][] = [[value, 0, '$']];
   while (stack.length > 0) {
     const [v, depth, path] = stack.pop()!;

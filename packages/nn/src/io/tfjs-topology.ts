@@ -179,6 +179,9 @@ export function fromTfjsTopology(fn: string, topology: unknown): TopologyModel {
     if (c.dtype !== undefined && c.dtype !== null && c.dtype !== 'float32') {
       throw new ValueError(`${where}: unsupported dtype ${describe(c.dtype)}; tapegrad imports float32 layers`);
     }
+    if (c.trainable !== undefined && typeof c.trainable !== 'boolean') {
+      throw new ValueError(`${where}: trainable must be a boolean, got ${describe(c.trainable)}`);
+    }
     const trainable = c.trainable === false ? { trainable: false } : {};
     switch (cls) {
       case 'InputLayer':
@@ -214,10 +217,7 @@ export function fromTfjsTopology(fn: string, topology: unknown): TopologyModel {
         layers.push({ type: 'Dropout', config: { name: lname, rate: c.rate, ...(typeof c.seed === 'number' ? { seed: c.seed } : {}) } });
         return;
       case 'Flatten':
-        // channels_first moves the first feature axis last before flattening a sample of two or more axes
-        if (c.data_format === 'channels_first' && (inputShape?.length ?? 0) >= 2 && layers.length === 0) {
-          throw new ValueError(`${where}: unsupported attribute data_format 'channels_first' (it reorders the features)`);
-        }
+        checkFlattenFormat(where, c.data_format, sampleShape(inputShape, layers));
         layers.push({ type: 'Flatten', config: { name: lname, ...trainable } });
         return;
       default:
@@ -229,6 +229,42 @@ export function fromTfjsTopology(fn: string, topology: unknown): TopologyModel {
   }
   if (layers.length === 0) throw new ValueError(`${fn}: the topology has no Dense, Dropout or Flatten layer`);
   return { name, inputShape, layers };
+}
+
+/**
+ * The per-sample shape TF.js feeds the next layer after `layers` (Dense acts on the last axis, Flatten makes one axis,
+ * Dropout keeps the shape), or null when it is not known (no input shape yet, a Dense without valid units).
+ */
+function sampleShape(inputShape: readonly number[] | null, layers: TopologyModel['layers']): number[] | null {
+  if (inputShape === null) return null;
+  let shape = [...inputShape];
+  for (const l of layers) {
+    if (l.type === 'Flatten') shape = [shape.reduce((a, b) => a * b, 1)];
+    else if (l.type === 'Dense') {
+      const units = l.config.units;
+      if (typeof units !== 'number' || !Number.isInteger(units) || units <= 0) return null;
+      shape = [...shape.slice(0, -1), units];
+    }
+  }
+  return shape;
+}
+
+/**
+ * A Flatten's data_format: channels_last (or unset), or channels_first only on an input of one feature axis, where it
+ * changes nothing. On a sample of two or more axes TF.js's channels_first moves the first feature axis last before
+ * flattening, which reorders the features; tapegrad's Flatten keeps them in order, so the outputs would silently differ.
+ */
+function checkFlattenFormat(where: string, format: unknown, shape: number[] | null): void {
+  if (format === undefined || format === null || format === 'channels_last') return;
+  if (format !== 'channels_first') {
+    throw new ValueError(`${where}: data_format must be 'channels_last' or 'channels_first', got ${describe(format)}`);
+  }
+  if (shape !== null && shape.length === 1) return;
+  const input = shape === null ? 'an input of unknown shape' : `its input [null, ${shape.join(', ')}]`;
+  throw new ValueError(
+    `${where}: unsupported attribute data_format 'channels_first' on ${input}: TF.js moves the first feature axis last ` +
+      `before flattening, which reorders the features (tapegrad's Flatten keeps the channels_last order)`,
+  );
 }
 
 /** Attributes that change the math and that tapegrad's layers do not have: refused when set. */

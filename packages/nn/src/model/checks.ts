@@ -1,4 +1,5 @@
-import { ValueError } from '@tapegrad/tensor';
+import { Variable } from '@tapegrad/autograd';
+import { ShapeError, Tensor, ValueError, fmtShape } from '@tapegrad/tensor';
 import { MAX_NAME_LENGTH } from '../io/limits.js';
 import { FORBIDDEN_KEYS } from '../io/safe-json.js';
 
@@ -52,4 +53,32 @@ export function checkSeededLayerName(fn: string, name: string): void {
 export function checkBoolean(fn: string, what: string, v: unknown): boolean {
   if (typeof v !== 'boolean') throw new ValueError(`${fn}: ${what} must be a boolean, got ${describeValue(v)}`);
   return v;
+}
+
+/**
+ * Refuses what a custom or registered activation returned unless it is a Variable of its input's shape and dtype that
+ * keeps the gradient path (requires a gradient whenever its input does): a Tensor (`x.value`), a detached Variable or
+ * one of another shape would silently stop the layers before it from training, or fail deep inside the next op.
+ * `where` names the layer, `label` the activation.
+ */
+export function checkActivationResult(where: string, label: string, input: Variable, out: unknown): Variable {
+  const fn = `${where}: the activation ${label}`;
+  const want = `a Variable of its input's shape ${fmtShape(input.shape)} computed from the input with autograd ops (relu(x), x.mul(2), …)`;
+  if (!(out instanceof Variable)) {
+    const got = out instanceof Tensor ? `a Tensor ${fmtShape(out.shape)} (not a Variable: it cuts the gradient path)` : describeValue(out);
+    throw new ValueError(`${fn} returned ${got}; an activation must return ${want}`);
+  }
+  if (out.shape.length !== input.shape.length || out.shape.some((d, i) => d !== input.shape[i])) {
+    throw new ShapeError(`${fn} returned a Variable of shape ${fmtShape(out.shape)}; an activation must return ${want}`);
+  }
+  if (out.dtype !== input.dtype) {
+    throw new ValueError(`${fn} returned a ${out.dtype} Variable for a ${input.dtype} input; an activation must keep its input's dtype`);
+  }
+  if (input.requiresGrad && !out.requiresGrad) {
+    throw new ValueError(
+      `${fn} returned a Variable that does not depend on its input (detach(), variable(x.value) or noGrad cut the gradient ` +
+        `path, so the layers before it would never train); an activation must return ${want}`,
+    );
+  }
+  return out;
 }

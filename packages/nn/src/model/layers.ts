@@ -2,8 +2,8 @@ import { Variable, linear, mul, parameter } from '@tapegrad/autograd';
 import { Generator, ShapeError, Tensor, ValueError, fmtShape, sizeOf } from '@tapegrad/tensor';
 import { kernelStateArrays } from '@tapegrad/tensor/backend';
 import { MAX_UNITS, checkInputShape } from '../io/limits.js';
-import { getActivation, registeredActivationName, resolveActivation, type Activation } from './activations.js';
-import { checkBoolean, checkLayerName, checkSeededLayerName, describeValue } from './checks.js';
+import { activationNames, getActivation, registeredActivationName, resolveActivation, type Activation } from './activations.js';
+import { checkActivationResult, checkBoolean, checkLayerName, checkSeededLayerName, describeValue } from './checks.js';
 import { getInitializer, type Initializer } from './initializers.js';
 
 /** Options shared by every layer. */
@@ -235,7 +235,12 @@ export class Dense extends Layer {
   }
 
   call(x: Variable): Variable {
-    return this.activationFn(this.callLogits(x));
+    const z = this.callLogits(x);
+    if ((activationNames as readonly string[]).includes(this.activation)) return this.activationFn(z);
+    const fnName = this.activationFn.name;
+    const label =
+      this.activation !== 'custom' ? `'${this.activation}'` : fnName ? `'${fnName}' (a custom function)` : '(a custom function)';
+    return checkActivationResult(`Dense '${this.name}'`, label, z, this.activationFn(z));
   }
 
   override get activationName(): string {

@@ -183,7 +183,7 @@ export class Sequential {
   /** Sets the optimizer (name or instance), loss (name, alias or function) and metrics. */
   compile(options: CompileOptions): this {
     this.checkIdle('compile');
-    this.compiled = resolveCompile(options);
+    this.compiled = resolveCompile(options, this.compiled, this);
     this.optimizer = null;
     checkOptimizerName(this.compiled);
     if (this.built) this.ensureOptimizer();

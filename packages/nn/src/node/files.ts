@@ -17,6 +17,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ValueError } from '@tapegrad/tensor';
+import { readMaxBytes } from '../io/limits.js';
 import { parseJsonSafe } from '../io/safe-json.js';
 import { readBounded } from './bounded-read.js';
 
@@ -208,10 +209,7 @@ const JSON_START = new Set(Array.from(' \t\r\n{["-0123456789tfn', (c) => c.charC
  * over `maxBytes` (counted as they are read); errors name the file.
  */
 export function loadJson(path: string, options: LoadJsonOptions = {}): unknown {
-  const maxBytes = options.maxBytes ?? 2 ** 30;
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
-    throw new ValueError(`loadJson: maxBytes must be a non-negative integer, got ${maxBytes}`);
-  }
+  const maxBytes = readMaxBytes('loadJson', options, 2 ** 30);
   const bytes = readBounded('loadJson', path, maxBytes, (first) => {
     // refuse at the first byte what cannot be JSON (a binary file, /dev/zero) instead of reading up to maxBytes of it
     if (!JSON_START.has(first[0]!)) {

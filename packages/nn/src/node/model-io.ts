@@ -1,3 +1,4 @@
+import { readMaxBytes } from '../io/limits.js';
 import type { SaveOptions } from '../model/options.js';
 import { Sequential } from '../model/sequential.js';
 import { loadJson, writeFileAtomic } from './files.js';
@@ -15,5 +16,5 @@ export function save(model: Sequential, path: string, options: SaveOptions = {})
  * `maxBytes` (default 1 GiB) bounds the bytes read.
  */
 export function load(path: string, options: { maxBytes?: number } = {}): Sequential {
-  return Sequential.fromJSON(loadJson(path, options));
+  return Sequential.fromJSON(loadJson(path, { maxBytes: readMaxBytes('load', options, 2 ** 30) }));
 }

@@ -1,3 +1,4 @@
+import { readMaxBytes } from '../io/limits.js';
 import type { Sequential } from '../model/sequential.js';
 import { exportOnnx } from '../onnx/export.js';
 import { importOnnx } from '../onnx/import.js';
@@ -16,7 +17,7 @@ export function exportOnnxFile(model: Sequential, path: string): void {
  * errors name the file.
  */
 export function importOnnxFile(path: string, options: { maxBytes?: number } = {}): Sequential {
-  const maxBytes = options.maxBytes ?? 2 ** 30;
+  const maxBytes = readMaxBytes('importOnnxFile', options, 2 ** 30);
   const bytes = readBounded('importOnnxFile', path, maxBytes);
   try {
     return importOnnx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { maxBytes });

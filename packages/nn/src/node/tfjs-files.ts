@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, realpathSync, statSync, unlinkSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { ValueError } from '@tapegrad/tensor';
+import { readMaxBytes } from '../io/limits.js';
 import { describe, isPlainObject } from '../io/safe-json.js';
 import { fromTfjsArtifacts, readWeightSpecs, toTfjsArtifacts } from '../io/tfjs.js';
 import type { Sequential } from '../model/sequential.js';
@@ -162,7 +163,7 @@ export interface ImportTfjsOptions {
  * `fromTfjsArtifacts` are clear errors naming the file; nothing is built until everything checks.
  */
 export function importTfjs(path: string, options: ImportTfjsOptions = {}): Sequential {
-  const maxBytes = options.maxBytes ?? 2 ** 30;
+  const maxBytes = readMaxBytes('importTfjs', options, 2 ** 30);
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'model.json') : path;
   const fn = `importTfjs: ${file}`;
   const doc = loadJson(file, { maxBytes });
@@ -182,11 +183,8 @@ export function importTfjs(path: string, options: ImportTfjsOptions = {}): Seque
       throw new ValueError(`${fn}: weightsManifest[${g}] must be {paths, weights}, two arrays (at most 10000 paths); got ${got}`);
     }
     const need = readWeightSpecs(fn, group.weights).reduce((n, s) => n + 4 * s.size, 0);
-    const files = group.paths.map((p: unknown) => shardPath(fn, dir, p));
-    const sizes = files.map((f) => {
-      if (!existsSync(f) || !statSync(f).isFile()) throw new ValueError(`${fn}: the weights file ${basename(f)} it lists is missing`);
-      return statSync(f).size;
-    });
+    const files = group.paths.map((p: unknown) => realShardPath(fn, dir, shardPath(fn, dir, p)));
+    const sizes = files.map((f) => statSync(f).size);
     const have = sizes.reduce((a, b) => a + b, 0);
     if (have !== need) {
       throw new ValueError(
@@ -216,6 +214,28 @@ export function importTfjs(path: string, options: ImportTfjsOptions = {}): Seque
   } catch (e) {
     throw withContext(e, file);
   }
+}
+
+/**
+ * The real path of the shard file `f` (symlinks resolved), which must be a regular file inside the real `dir`: a
+ * symlink in the model's directory may not make the import read a file elsewhere on the disk.
+ */
+function realShardPath(fn: string, dir: string, f: string): string {
+  let real: string;
+  try {
+    real = realpathSync(f);
+  } catch {
+    throw new ValueError(`${fn}: the weights file ${basename(f)} it lists is missing`);
+  }
+  const rel = relative(realpathSync(dir), real);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    throw new ValueError(
+      `${fn}: the weights file ${basename(f)} it lists resolves to ${real}, outside the model's directory; ` +
+        `weight shards must be files inside the directory of the model.json (a symlink may not point elsewhere)`,
+    );
+  }
+  if (!statSync(real).isFile()) throw new ValueError(`${fn}: the weights file ${basename(f)} it lists is not a regular file`);
+  return real;
 }
 
 /** A shard's path inside `dir`: relative, no `..`, no scheme — a manifest may not point elsewhere on the disk. */

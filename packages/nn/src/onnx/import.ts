@@ -1,6 +1,6 @@
 import { ShapeError, Tensor, ValueError, fmtShape } from '@tapegrad/tensor';
 import { buildImportedModel, type ImportedModel } from '../io/imported-model.js';
-import { MAX_LAYERS, MAX_NAME_LENGTH, MAX_PARAMETERS } from '../io/limits.js';
+import { MAX_LAYERS, MAX_NAME_LENGTH, MAX_PARAMETERS, readMaxBytes } from '../io/limits.js';
 import { describe, listSome } from '../io/safe-json.js';
 import type { Sequential } from '../model/sequential.js';
 import { decodeModel, type GraphProtoData, type ModelProtoData, type NodeProtoData, type TensorProtoData } from './proto.js';
@@ -53,7 +53,7 @@ export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxO
   if (!(data instanceof Uint8Array)) {
     throw new ValueError(`${FN}: expected the model's bytes (a Uint8Array or ArrayBuffer), got ${describe(bytes)}`);
   }
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxBytes = readMaxBytes(FN, options, DEFAULT_MAX_BYTES);
   if (data.length > maxBytes) throw new ValueError(`${FN}: the model has ${data.length} bytes; refusing models over ${maxBytes} bytes`);
   const model = decodeModel(FN, data);
   const opset = checkHeader(model);
@@ -69,9 +69,17 @@ function checkHeader(model: ModelProtoData): number {
         `not an ONNX model, or a newer one`,
     );
   }
-  const defaults = (model.opset_import ?? []).filter((o) => (o.domain ?? '') === '' || o.domain === 'ai.onnx');
-  const version = defaults[0]?.version;
-  if (defaults.length !== 1 || version === undefined || !(version >= OPSETS.min && version <= OPSETS.max)) {
+  const imports = model.opset_import ?? [];
+  const defaults = imports.filter((o) => (o.domain ?? '') === '' || o.domain === 'ai.onnx');
+  const expected = `expected one import of the default domain ('' or 'ai.onnx') with an opset from ${OPSETS.min} to ${OPSETS.max}`;
+  if (defaults.length !== 1) {
+    const others = imports.length > 0 ? ` (only of the domains ${listSome(imports.map((o) => o.domain ?? ''))})` : '';
+    const got = defaults.length === 0 ? `no opset import${others}` : `${defaults.length} opset imports of the default domain`;
+    throw new ValueError(`${FN}: the model declares ${got}; ${expected}`);
+  }
+  const version = defaults[0]!.version;
+  if (typeof version !== 'number') throw new ValueError(`${FN}: the default domain's opset import has no version; ${expected}`);
+  if (!(version >= OPSETS.min && version <= OPSETS.max)) {
     throw new ValueError(
       `${FN}: the model's ONNX operator set is ${describe(version)}; this build reads opsets ${OPSETS.min} to ${OPSETS.max}`,
     );

@@ -1,6 +1,7 @@
 import type { Variable } from '@tapegrad/autograd';
-import { createOptimizer, type Optimizer } from '@tapegrad/optim';
+import { createOptimizer, optimizerNames, type Optimizer } from '@tapegrad/optim';
 import { ValueError } from '@tapegrad/tensor';
+import { describeValue } from '../model/checks.js';
 import { getLoss, resolveLossName, type LossFn } from './losses.js';
 import { resolveMetricName } from './metrics.js';
 import type { MetricSpec, Objective } from './objective.js';
@@ -47,9 +48,10 @@ export interface Compiled extends Objective {
 
 /**
  * Resolves {@link CompileOptions}: refuses an unknown option key, a missing or unknown loss, unknown metric names, a
- * non-optimizer, unknown optimizer options, and settings a model file could not store (lr, hyperparameters, metrics).
+ * non-optimizer, unknown optimizer options, and settings a model file could not store (lr, hyperparameters, metrics);
+ * an optimizer instance is given to `model` ({@link claimOptimizer}; `previous` is the model's earlier compile).
  */
-export function resolveCompile(options: CompileOptions): Compiled {
+export function resolveCompile(options: CompileOptions, previous: Compiled | null, model: { readonly name: string }): Compiled {
   if (!options || options.loss === undefined) {
     throw new ValueError(`compile: a loss is required, e.g. compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' })`);
   }
@@ -60,8 +62,13 @@ export function resolveCompile(options: CompileOptions): Compiled {
   const metrics = metricList(options.metrics).map((spec) => ({ key: metricKey(spec), spec }));
   const lr = checkLearningRate(options.lr);
   const optimizerSpec = options.optimizer ?? 'adam';
-  if (typeof optimizerSpec !== 'string' && (typeof optimizerSpec !== 'object' || typeof optimizerSpec.step !== 'function')) {
-    throw new ValueError(`compile: optimizer must be a name or an Optimizer, got ${String(optimizerSpec)}`);
+  if (typeof optimizerSpec !== 'string') {
+    const o = optimizerSpec as unknown as Record<string, unknown> | null;
+    const missing = o === null || typeof o !== 'object' ? null : ['step', 'setParams'].filter((m) => typeof o[m] !== 'function');
+    if (missing === null || missing.length > 0) {
+      const got = missing === null ? describeValue(optimizerSpec) : `an object without ${missing.join(' and ')}`;
+      throw new ValueError(`compile: optimizer must be a name or an Optimizer (with step and setParams methods), got ${got}`);
+    }
   }
   let optimizerOptions: Record<string, unknown> = {};
   if (typeof optimizerSpec === 'string') {
@@ -75,7 +82,7 @@ export function resolveCompile(options: CompileOptions): Compiled {
     }
     checkOptimizerInstance(optimizerSpec, lr);
   }
-  return { lossName, lossFn, fromLogits, metrics, optimizerSpec, optimizerOptions, lr };
+  return claimOptimizer({ lossName, lossFn, fromLogits, metrics, optimizerSpec, optimizerOptions, lr }, previous, model);
 }
 
 function metricKey(spec: MetricSpec): string {
@@ -86,6 +93,35 @@ function metricKey(spec: MetricSpec): string {
 /** Refuses an unknown optimizer name now, so that it is a compile error rather than a fit error. */
 export function checkOptimizerName(compiled: Compiled): void {
   if (typeof compiled.optimizerSpec === 'string') createOptimizer(compiled.optimizerSpec, [], optimizerOptions(compiled));
+}
+
+/** The model that each optimizer instance given to `compile` trains: an instance holds one model's parameters and state. */
+const owners = new WeakMap<object, { readonly name: string }>();
+
+/**
+ * Gives the optimizer instance of `next` (if it is one) to `model`, refusing an instance that already trains another
+ * model: binding it here would silently take it away from that model, whose `fit` would then update nothing. The
+ * instance of `previous` (the model's earlier compile), when `next` no longer uses it, is released for other models.
+ * Returns `next`.
+ */
+function claimOptimizer(next: Compiled, previous: Compiled | null, model: { readonly name: string }): Compiled {
+  const spec = next.optimizerSpec;
+  if (typeof spec !== 'string') {
+    const owner = owners.get(spec);
+    if (owner !== undefined && owner !== model) {
+      const name = typeof spec.name === 'string' && spec.name.length <= 40 ? spec.name : 'optimizer';
+      const ctor = spec.constructor?.name && spec.constructor.name !== 'Object' ? spec.constructor.name : null;
+      const byName = optimizerNames.includes(name) ? ` or give its name (optimizer: '${name}')` : '';
+      throw new ValueError(
+        `compile: this ${name} optimizer instance already trains another model ('${owner.name}'); an optimizer holds one ` +
+          `model's parameters and state, so create one per model (${ctor ? `a new ${ctor}(…)` : 'a new optimizer'} for each)${byName}`,
+      );
+    }
+  }
+  const old = previous?.optimizerSpec;
+  if (old !== undefined && typeof old !== 'string' && old !== spec && owners.get(old) === model) owners.delete(old);
+  if (typeof spec !== 'string') owners.set(spec, model);
+  return next;
 }
 
 /** The optimizer of a compile bound to `params`: created from its name, or the given instance with `lr` applied and rebound. */

@@ -1,5 +1,15 @@
-import { type Variable, softmaxCrossEntropy } from '@tapegrad/autograd';
-import { Tensor, sigmoid as sigmoidKernel, sizeOf, softmax as softmaxKernel, type TypedArray } from '@tapegrad/tensor';
+import { Variable, isGradEnabled, softmaxCrossEntropy } from '@tapegrad/autograd';
+import {
+  ShapeError,
+  Tensor,
+  ValueError,
+  fmtShape,
+  sigmoid as sigmoidKernel,
+  sizeOf,
+  softmax as softmaxKernel,
+  type TypedArray,
+} from '@tapegrad/tensor';
+import { describeValue } from '../model/checks.js';
 import { dataDType, forward, toFloatArray } from '../model/forward.js';
 import { Dense, type Layer } from '../model/layers.js';
 import { toCategorical } from './data.js';
@@ -42,7 +52,8 @@ export function forwardLoss(
 ): { out: Variable; loss: Variable } {
   if (!fused) {
     const out = forward(layers, x);
-    return { out, loss: objective.lossFn(out, y) };
+    const loss = objective.lossFn(out, y);
+    return { out, loss: objective.lossName === null ? checkLossResult(objective.lossFn, out, loss) : loss };
   }
   let h = x;
   const n = layers.length;
@@ -57,7 +68,7 @@ export function forwardLoss(
 
 /** One metric of a batch; `out` holds logits on a fused path, so they are turned into probabilities (or thresholded at 0). */
 export function metricValue(spec: MetricSpec, out: Tensor, y: Tensor, fused: FusedOutput, lossName: string | null): number {
-  if (typeof spec === 'function') return spec(fused ? probs(out, fused) : out, y);
+  if (typeof spec === 'function') return checkMetricResult(spec, spec(fused ? probs(out, fused) : out, y));
   const name = resolveMetricName(spec, 'compile');
   const n = out.shape[0]!;
   const k = out.size / n;
@@ -123,4 +134,54 @@ export function flatSamples(layers: readonly Layer[], lossName: string | null, x
 /** The batch tensors `[m, …featShape]` and `[m]` (sparse) or `[m, …yShape]` over `m` samples' flat values. */
 export function batchTensors(s: Samples, xv: TypedArray, yv: TypedArray, m: number): [Tensor, Tensor] {
   return [new Tensor(xv, [m, ...s.featShape]), new Tensor(yv, s.sparse ? [m] : [m, ...s.yShape])];
+}
+
+/**
+ * Refuses what a custom loss returned unless it is a Variable holding one value that, when gradients are recorded,
+ * depends on the predictions: a number, a Tensor or a per-sample Variable would fail deep inside `fit`, and a constant
+ * would train nothing. Errors name the loss function.
+ */
+function checkLossResult(loss: LossFn, predictions: Variable, out: unknown): Variable {
+  const label = `the custom loss ${loss.name ? `'${loss.name}'` : '(an unnamed function)'}`;
+  const want = `a scalar Variable (one value, e.g. mean(...) over the batch) computed from the predictions with autograd ops`;
+  if (!(out instanceof Variable)) {
+    const got =
+      out instanceof Tensor
+        ? `a Tensor ${fmtShape(out.shape)}`
+        : typeof out === 'number'
+          ? `the number ${out}`
+          : out === null || out === undefined
+            ? String(out)
+            : `a ${typeof out === 'object' ? ((out as object).constructor?.name ?? 'object') : typeof out}`;
+    throw new ValueError(`${label} returned ${got}; a loss must return ${want}`);
+  }
+  if (out.size !== 1) {
+    throw new ShapeError(`${label} returned a Variable of shape ${fmtShape(out.shape)} (${out.size} values); a loss must return ${want}`);
+  }
+  if (isGradEnabled() && predictions.requiresGrad && !out.requiresGrad) {
+    throw new ValueError(
+      `${label} returned a Variable that does not depend on the predictions (a constant, or detached), so training would ` +
+        `change nothing; a loss must return ${want}`,
+    );
+  }
+  return out;
+}
+
+/**
+ * The number a custom metric function returned: a finite number, or a Tensor or Variable holding one finite value;
+ * anything else (a string, NaN, a per-sample tensor) is refused naming the metric, never passed on as a result.
+ */
+function checkMetricResult(metric: (...args: never[]) => unknown, out: unknown): number {
+  const label = `the custom metric ${metric.name ? `'${metric.name}'` : '(an unnamed function)'}`;
+  const tensor = out instanceof Tensor ? out : isTensorHolder(out) ? out.value : null;
+  if (tensor !== null && tensor.size !== 1) {
+    throw new ShapeError(`${label} returned a tensor of shape ${fmtShape(tensor.shape)}; a metric must return one finite number`);
+  }
+  const v = tensor !== null ? tensor.item() : out;
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  throw new ValueError(`${label} returned ${describeValue(v)}; a metric must return a finite number (or a scalar tensor) for each batch`);
+}
+
+function isTensorHolder(v: unknown): v is { value: Tensor } {
+  return v !== null && typeof v === 'object' && (v as { value?: unknown }).value instanceof Tensor;
 }
