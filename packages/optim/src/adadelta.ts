@@ -1,3 +1,4 @@
+import { checkOptionsObject } from './checks.js';
 import { checkRange, Optimizer, type FloatArray, type OptimizerOptions, type ParamSlot, type Parameter } from './optimizer.js';
 
 /** Options of {@link Adadelta}. */
@@ -22,10 +23,12 @@ export class Adadelta extends Optimizer {
   readonly eps: number;
 
   constructor(params?: Iterable<Parameter>, options: AdadeltaOptions = {}) {
+    options = checkOptionsObject(new.target.name, options);
     const keras = options.flavor === 'keras';
     super(params, options, keras ? 1e-3 : 1.0);
     this.rho = checkRange('Adadelta', 'rho', options.rho ?? (keras ? 0.95 : 0.9), 0, 1, true);
     this.eps = checkRange('Adadelta', 'eps', options.eps ?? (keras ? 1e-7 : 1e-6), 0);
+    this.checkOptions(new.target.name, options);
   }
 
   protected hyper(): Record<string, unknown> {

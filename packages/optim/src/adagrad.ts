@@ -1,3 +1,4 @@
+import { checkOptionsObject } from './checks.js';
 import { checkRange, Optimizer, type FloatArray, type OptimizerOptions, type ParamSlot, type Parameter } from './optimizer.js';
 
 /** Options of {@link Adagrad}. */
@@ -25,6 +26,7 @@ export class Adagrad extends Optimizer {
   readonly eps: number;
 
   constructor(params?: Iterable<Parameter>, options: AdagradOptions = {}) {
+    options = checkOptionsObject(new.target.name, options);
     const keras = options.flavor === 'keras';
     super(params, options, keras ? 1e-3 : 1e-2);
     this.lrDecay = checkRange('Adagrad', 'lrDecay', options.lrDecay ?? 0, 0);
@@ -35,6 +37,7 @@ export class Adagrad extends Optimizer {
       0,
     );
     this.eps = checkRange('Adagrad', 'eps', options.eps ?? (keras ? 1e-7 : 1e-10), 0);
+    this.checkOptions(new.target.name, options);
   }
 
   protected hyper(): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { ValueError } from '@tapegrad/tensor';
 import { adamUpdate, kernelStateArrays } from '@tapegrad/tensor/backend';
+import { checkBoolean, checkOptionsObject } from './checks.js';
 import { checkRange, Optimizer, type FloatArray, type OptimizerOptions, type ParamSlot, type Parameter } from './optimizer.js';
 
 /** Options of {@link Adam} and {@link AdamW}. */
@@ -39,11 +40,13 @@ export class Adam extends Optimizer {
   readonly amsgrad: boolean;
 
   constructor(params?: Iterable<Parameter>, options: AdamOptions = {}, defaultWeightDecay = 0) {
+    options = checkOptionsObject(new.target.name, options);
     const keras = options.flavor === 'keras';
     super(params, { ...options, weightDecay: options.weightDecay ?? defaultWeightDecay }, 1e-3);
     this.betas = checkBetas(new.target.name, options.betas ?? [0.9, 0.999]);
     this.eps = checkRange(new.target.name, 'eps', options.eps ?? (keras ? 1e-7 : 1e-8), 0);
-    this.amsgrad = options.amsgrad ?? false;
+    this.amsgrad = checkBoolean(new.target.name, 'amsgrad', options.amsgrad, false);
+    this.checkOptions(new.target.name, options);
   }
 
   protected hyper(): Record<string, unknown> {
@@ -82,6 +85,7 @@ export class AdamW extends Adam {
   override readonly name: string = 'adamw';
 
   constructor(params?: Iterable<Parameter>, options: AdamOptions = {}) {
+    options = checkOptionsObject(new.target.name, options);
     super(params, options, options.flavor === 'keras' ? 4e-3 : 1e-2);
   }
 

@@ -1,4 +1,5 @@
 import { checkBetas, type AdamOptions } from './adam.js';
+import { checkOptionsObject } from './checks.js';
 import { checkRange, Optimizer, type FloatArray, type ParamSlot, type Parameter } from './optimizer.js';
 
 /** Options of {@link Adamax}. */
@@ -18,10 +19,12 @@ export class Adamax extends Optimizer {
   readonly eps: number;
 
   constructor(params?: Iterable<Parameter>, options: AdamaxOptions = {}) {
+    options = checkOptionsObject(new.target.name, options);
     const keras = options.flavor === 'keras';
     super(params, options, keras ? 1e-3 : 2e-3);
     this.betas = checkBetas('Adamax', options.betas ?? [0.9, 0.999]);
     this.eps = checkRange('Adamax', 'eps', options.eps ?? (keras ? 1e-7 : 1e-8), 0);
+    this.checkOptions(new.target.name, options);
   }
 
   protected hyper(): Record<string, unknown> {

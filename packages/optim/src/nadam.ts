@@ -1,4 +1,5 @@
 import { checkBetas, type AdamOptions } from './adam.js';
+import { checkBoolean, checkOptionsObject } from './checks.js';
 import { checkRange, Optimizer, type FloatArray, type ParamSlot, type Parameter } from './optimizer.js';
 
 /** Options of {@link Nadam}. */
@@ -32,12 +33,14 @@ export class Nadam extends Optimizer {
   readonly torch113: boolean;
 
   constructor(params?: Iterable<Parameter>, options: NadamOptions = {}) {
+    options = checkOptionsObject(new.target.name, options);
     const keras = options.flavor === 'keras';
     super(params, options, keras ? 1e-3 : 2e-3);
     this.betas = checkBetas('Nadam', options.betas ?? [0.9, 0.999]);
     this.eps = checkRange('Nadam', 'eps', options.eps ?? (keras ? 1e-7 : 1e-8), 0);
     this.momentumDecay = checkRange('Nadam', 'momentumDecay', options.momentumDecay ?? (keras ? 1 : 4e-3), 0);
-    this.torch113 = options.torch113 ?? false;
+    this.torch113 = checkBoolean('Nadam', 'torch113', options.torch113, false);
+    this.checkOptions(new.target.name, options);
   }
 
   protected hyper(): Record<string, unknown> {

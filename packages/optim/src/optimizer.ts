@@ -1,5 +1,6 @@
 import { DTypeError, ShapeError, Tensor, ValueError, fmtShape, shapesEqual } from '@tapegrad/tensor';
 import { kernelStateArrays } from '@tapegrad/tensor/backend';
+import { checkBoolean, checkCount, checkOptionKeys, checkOptionsObject, checkParams, describeValue, isPlainObject } from './checks.js';
 
 /** Anything with a value and a gradient; `@tapegrad/autograd`'s `Variable` satisfies it structurally. */
 export interface Parameter {
@@ -75,10 +76,19 @@ export function checkRange(fn: string, what: string, v: number, min: number, max
   const above = max !== undefined && (maxInclusive ? v > max : v >= max);
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || above) {
     const range = max === undefined ? `>= ${min}` : `in [${min}, ${max}${maxInclusive ? ']' : ')'}`;
-    throw new ValueError(`${fn}: invalid ${what} ${String(v)}; expected a finite number ${range}`);
+    throw new ValueError(`${fn}: invalid ${what} ${describeValue(v)}; expected a finite number ${range}`);
   }
   return v;
 }
+
+/** The Keras clipping options every optimizer takes (at most one of them). */
+const CLIP_OPTIONS = ['clipNorm', 'globalClipNorm', 'clipValue'] as const;
+
+/** State buffers that hold squares or maxima of magnitudes: a negative element would reach a square root as NaN. */
+const NON_NEGATIVE_BUFFERS: ReadonlySet<string> = new Set(['expAvgSq', 'maxExpAvgSq', 'squareAvg', 'accDelta', 'sum', 'expInf']);
+
+/** The range of each per-parameter scalar of the state (Nadam's product of momentum factors μᵢ ∈ [0, 1)). */
+const SCALAR_RANGES: Readonly<Record<string, [min: number, max: number]>> = { muProduct: [0, 1] };
 
 /**
  * The optimizer base: binds parameters, keeps per-parameter state by position, and turns gradients into
@@ -113,25 +123,51 @@ export abstract class Optimizer {
 
   constructor(params: Iterable<Parameter> | undefined, options: OptimizerOptions, defaultLr: number) {
     const fn = new.target.name;
+    options = checkOptionsObject(fn, options);
     this.flavor = options.flavor ?? 'pytorch';
     if (this.flavor !== 'pytorch' && this.flavor !== 'keras') {
       throw new ValueError(`${fn}: unknown flavor '${String(this.flavor)}'; expected 'pytorch' or 'keras'`);
     }
     this.lr = checkRange(fn, 'learning rate lr', options.lr ?? defaultLr, 0);
     this.weightDecay = checkRange(fn, 'weightDecay', options.weightDecay ?? 0, 0);
-    this.maximize = options.maximize ?? false;
-    const clips = (['clipNorm', 'globalClipNorm', 'clipValue'] as const).filter((k) => options[k] !== undefined && options[k] !== null);
+    this.maximize = checkBoolean(fn, 'maximize', options.maximize, false);
+    const clips = CLIP_OPTIONS.filter((k) => options[k] !== undefined && options[k] !== null);
     if (clips.length > 1) {
       throw new ValueError(`${fn}: got ${clips.join(' and ')}; at most one of clipNorm, globalClipNorm, clipValue may be set`);
     }
     for (const k of clips) {
       const v = options[k]!;
-      if (!(v > 0) || !Number.isFinite(v)) throw new ValueError(`${fn}: invalid ${k} ${v}; expected a finite number > 0`);
+      if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) {
+        throw new ValueError(`${fn}: invalid ${k} ${describeValue(v)}; expected a finite number > 0`);
+      }
     }
     this.clipNorm = options.clipNorm ?? undefined;
     this.globalClipNorm = options.globalClipNorm ?? undefined;
     this.clipValue = options.clipValue ?? undefined;
-    this.params = params ? [...params] : [];
+    this.params = params === undefined || params === null ? [] : checkParams(fn, params);
+  }
+
+  /**
+   * Every option key the constructor (and `createOptimizer`) takes: the hyperparameters {@link config} reports, the
+   * Keras clipping options and any alias (RMSprop's `rho`). Anything else is refused as an unknown option.
+   */
+  optionNames(): string[] {
+    const clips: readonly string[] = CLIP_OPTIONS;
+    const hyperparameters = Object.keys(this.config()).filter((k) => k !== 'name' && !clips.includes(k));
+    return [...new Set([...hyperparameters, ...clips, ...this.optionAliases()])];
+  }
+
+  /** Option keys the constructor also takes under a second name that {@link config} does not report. */
+  protected optionAliases(): string[] {
+    return [];
+  }
+
+  /**
+   * Refuses an option key this optimizer does not read and a non-object `options`; each subclass constructor calls it
+   * last (its hyperparameters set, so {@link optionNames} is complete). `fn` names the class in messages.
+   */
+  protected checkOptions(fn: string, options: object): void {
+    checkOptionKeys(fn, checkOptionsObject(fn, options), this.optionNames(), [fn.toLowerCase(), this.name]);
   }
 
   /** The optimizer's hyperparameters (what `createOptimizer(name, params, config)` needs to rebuild it). */
@@ -176,7 +212,7 @@ export abstract class Optimizer {
 
   /** Rebinds the parameters; per-parameter state and step counts start afresh. */
   setParams(params: Iterable<Parameter>): void {
-    this.params = [...params];
+    this.params = checkParams(`${this.name}.setParams`, params);
     this.slots = [];
   }
 
@@ -190,7 +226,7 @@ export abstract class Optimizer {
    * State is kept per position in the list, so pass the same list (or none: the bound one) every time.
    */
   step(params?: Iterable<Parameter>): void {
-    const list = params === undefined ? this.params : [...params];
+    const list = checkParams(`${this.name}.step`, params === undefined ? this.params : params);
     if (params !== undefined && this.params.length === 0) this.params = list;
     const grads = list.map((p) => p.grad);
     const values = list.map((p) => p.value);
@@ -202,8 +238,15 @@ export abstract class Optimizer {
    * optimizer's own state (moments, step counts) still advances, positionally as in `step()`.
    */
   update(params: Tensor[], grads: Tensor[]): Tensor[] {
+    if (!Array.isArray(params) || !Array.isArray(grads)) {
+      const [what, got] = Array.isArray(params) ? ['grads', grads] : ['params', params];
+      throw new ValueError(`${this.name}.update: ${what} must be an array of Tensors, got ${describeValue(got)}`);
+    }
+    params.forEach((p, i) => {
+      if (!(p instanceof Tensor)) throw new ValueError(`${this.name}.update: params[${i}] is ${describeValue(p)}; expected a Tensor`);
+    });
     if (params.length !== grads.length) {
-      throw new ValueError(`update: got ${params.length} parameters but ${grads.length} gradients; expected equal counts`);
+      throw new ValueError(`${this.name}.update: got ${params.length} parameters but ${grads.length} gradients; expected equal counts`);
     }
     const outs = params.map((p) => p.clone());
     this.run('update', params, grads, outs);
@@ -228,11 +271,21 @@ export abstract class Optimizer {
         gv[i] = null;
         continue;
       }
+      if (!(g instanceof Tensor)) {
+        throw new ValueError(
+          `${this.name}.${fn}: gradient ${i} is ${describeValue(g)}; expected null or a Tensor of the parameter's shape ` +
+            `${fmtShape(v.shape)} and dtype ${v.dtype}`,
+        );
+      }
       if (!shapesEqual(g.shape, v.shape)) {
         throw new ShapeError(
           `${this.name}.${fn}: gradient ${i} has shape ${fmtShape(g.shape)}; expected the parameter's shape ${fmtShape(v.shape)}`,
         );
       }
+      if (g.dtype !== v.dtype) {
+        throw new DTypeError(`${this.name}.${fn}: gradient ${i} has dtype ${g.dtype}; expected the parameter's dtype ${v.dtype}`);
+      }
+      this.checkSlot(fn, i, v);
       gv[i] = g.values();
     }
     const scales = this.clipScales(gv);
@@ -243,6 +296,27 @@ export abstract class Optimizer {
       this.applyOne(i, t.data as FloatArray, t.offset, g, t.size, scales[i]!);
     }
     this.iterations++;
+  }
+
+  /** Refuses to step parameter `i` with state kept for another size or dtype (before any parameter is updated). */
+  private checkSlot(fn: string, i: number, v: Tensor): void {
+    const slot = this.slots[i];
+    if (!slot) return;
+    for (const k in slot.buffers) {
+      const b = slot.buffers[k]!;
+      if (b.length !== v.size) {
+        throw new ShapeError(
+          `${this.name}.${fn}: state buffer '${k}' of parameter ${i} has ${b.length} elements but the parameter has ${v.size}; ` +
+            `call setParams() after changing parameters`,
+        );
+      }
+      if (dtypeOf(b) !== v.dtype) {
+        throw new DTypeError(
+          `${this.name}.${fn}: state buffer '${k}' of parameter ${i} is ${dtypeOf(b)} but the parameter is ${v.dtype}; ` +
+            `expected state of the parameter's dtype (call setParams() after changing parameters)`,
+        );
+      }
+    }
   }
 
   private clipScales(gv: (ArrayLike<number> | null)[]): number[] {
@@ -274,16 +348,6 @@ export abstract class Optimizer {
       const ctor = x instanceof Float32Array ? Float32Array : Float64Array;
       this.initSlot(slot, n, () => new ctor(n), ctor === Float32Array ? 'float32' : 'float64');
       this.slots[i] = slot;
-    } else {
-      for (const k in slot.buffers) {
-        const b = slot.buffers[k]!;
-        if (b.length !== n) {
-          throw new ShapeError(
-            `${this.name}.step: state buffer '${k}' of parameter ${i} has ${b.length} elements but the parameter has ${n}; ` +
-              `call setParams() after changing parameters`,
-          );
-        }
-      }
     }
     slot.step++;
     const wd = this.weightDecay;
@@ -344,41 +408,167 @@ export abstract class Optimizer {
     };
   }
 
-  /** Restores a snapshot made by {@link state} (of an optimizer with the same name and flavour). */
+  /**
+   * Restores a snapshot made by {@link state} (of an optimizer with the same name and flavour, and the options that
+   * decide which buffers a parameter keeps: momentum, centered, amsgrad). Every field is checked before anything is
+   * changed: `lr` as the constructor checks it, `iterations` and each slot's `step` non-negative integers, each slot's
+   * scalars and buffers exactly those this optimizer keeps, of finite numbers (squares never negative), of a float
+   * dtype and, for a bound parameter, of its size and dtype. The hyperparameters stay this optimizer's own (the
+   * snapshot's `config` is only checked to be an object naming the same optimizer).
+   */
   loadState(s: OptimizerState): void {
+    const fn = `${this.name}.loadState`;
     if (!s || typeof s !== 'object' || !Array.isArray(s.slots)) {
-      const got = s === null || typeof s !== 'object' ? String(s) : "an object without a 'slots' array";
-      throw new ValueError(`${this.name}.loadState: got ${got}; expected an object from state() with a 'slots' array`);
+      const got = s === null || typeof s !== 'object' ? describeValue(s) : "an object without a 'slots' array";
+      throw new ValueError(`${fn}: got ${got}; expected an object from state() with a 'slots' array`);
     }
     if (s.name !== this.name || s.flavor !== this.flavor) {
-      throw new ValueError(`${this.name}.loadState: state is for '${s.name}' (${s.flavor}); expected '${this.name}' (${this.flavor})`);
+      throw new ValueError(`${fn}: state is for '${String(s.name)}' (${String(s.flavor)}); expected '${this.name}' (${this.flavor})`);
     }
-    const slots: (ParamSlot | undefined)[] = [];
-    s.slots.forEach((js, i) => {
-      if (!js) return;
+    const lr = checkRange(fn, 'learning rate lr', s.lr, 0);
+    const iterations = checkCount(fn, 'iterations', s.iterations);
+    const config: unknown = s.config;
+    if (config !== undefined) {
+      if (!isPlainObject(config)) throw new ValueError(`${fn}: config is ${describeValue(config)}; expected the object config() returns`);
+      if (config['name'] !== undefined && config['name'] !== this.name) {
+        throw new ValueError(`${fn}: config.name is ${describeValue(config['name'])}; expected '${this.name}'`);
+      }
+    }
+    const layout: ParamSlot = { step: 0, buffers: {}, scalars: {} };
+    this.initSlot(layout, 0, () => new Float64Array(0), 'float64');
+    const read: (ParamSlot | undefined)[] = [];
+    for (let i = 0; i < s.slots.length; i++) {
+      const js: unknown = s.slots[i];
+      read.push(js === null || js === undefined ? undefined : this.readSlot(fn, i, js, layout, config));
+    }
+    if (this.params.length > 0 && s.slots.length > this.params.length) {
+      throw new ValueError(
+        `${fn}: the state has slots for ${s.slots.length} parameters; expected at most ${this.params.length} (one per bound parameter)`,
+      );
+    }
+    // Everything is valid: copy the buffers to where the backend keeps kernel state (Adam's moments in wasm memory).
+    this.slots = read.map((slot) => {
+      if (!slot) return undefined;
       const buffers: Record<string, FloatArray> = {};
-      for (const [k, b] of Object.entries(js.buffers)) {
-        if (!b || !Array.isArray(b.data)) {
-          throw new ValueError(`${this.name}.loadState: buffer '${k}' of parameter ${i} has no 'data' array; expected { dtype, data }`);
-        }
-        const p = this.params[i];
-        if (p && p.value.size !== b.data.length) {
-          throw new ShapeError(
-            `${this.name}.loadState: buffer '${k}' of parameter ${i} has ${b.data.length} elements; ` +
-              `expected ${p.value.size} (shape ${fmtShape(p.value.shape)})`,
-          );
-        }
-        // Where the backend keeps kernel state (Adam's moments in wasm memory), as initSlot would have made it.
-        const [arr] = kernelStateArrays(b.dtype === 'float32' ? 'float32' : 'float64', b.data.length, 1) as [FloatArray];
-        for (let j = 0; j < arr.length; j++) arr[j] = decodeNumber(b.data[j]!);
+      for (const [k, b] of Object.entries(slot.buffers)) {
+        const [arr] = kernelStateArrays(dtypeOf(b), b.length, 1) as [FloatArray];
+        arr.set(b);
         buffers[k] = arr;
       }
-      const scalars: Record<string, number> = {};
-      for (const [k, v] of Object.entries(js.scalars)) scalars[k] = decodeNumber(v);
-      slots[i] = { step: js.step, buffers, scalars };
+      return { step: slot.step, scalars: slot.scalars, buffers };
     });
-    this.slots = slots;
-    this.lr = s.lr;
-    this.iterations = s.iterations;
+    this.lr = lr;
+    this.iterations = iterations;
   }
+
+  /** Checks and decodes slot `i` of a snapshot against `layout` (the buffers and scalars initSlot makes). */
+  private readSlot(fn: string, i: number, js: unknown, layout: ParamSlot, config: unknown): ParamSlot {
+    const at = `slots[${i}]`;
+    const of = `(parameter ${i})`;
+    if (!isPlainObject(js)) throw new ValueError(`${fn}: ${at} ${of} is ${describeValue(js)}; expected null or { step, scalars, buffers }`);
+    const step = checkCount(fn, `${at}.step ${of}`, js['step']);
+    const scalarsIn = js['scalars'] ?? {};
+    if (!isPlainObject(scalarsIn)) throw new ValueError(`${fn}: ${at}.scalars ${of} is ${describeValue(scalarsIn)}; expected an object`);
+    this.checkNames(fn, `${at}.scalars ${of}`, Object.keys(scalarsIn), Object.keys(layout.scalars), config);
+    const scalars: Record<string, number> = {};
+    for (const [k, v] of Object.entries(scalarsIn)) {
+      const [min, max] = SCALAR_RANGES[k] ?? [-Infinity, Infinity];
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+        const range = Number.isFinite(min) ? ` in [${min}, ${max}]` : '';
+        throw new ValueError(`${fn}: ${at}.scalars.${k} ${of} is ${describeValue(v)}; expected a finite number${range}`);
+      }
+      scalars[k] = v;
+    }
+    const buffersIn = js['buffers'];
+    const expected = Object.keys(layout.buffers);
+    if (!isPlainObject(buffersIn)) {
+      throw new ValueError(
+        `${fn}: ${at}.buffers ${of} is ${describeValue(buffersIn)}; expected an object of the buffers ${quoteList(expected)}`,
+      );
+    }
+    this.checkNames(fn, `${at}.buffers ${of}`, Object.keys(buffersIn), expected, config);
+    const p = this.params[i];
+    const paramDtype = p && (p.value.dtype === 'float32' || p.value.dtype === 'float64') ? p.value.dtype : undefined;
+    let dtype: 'float32' | 'float64' | undefined = paramDtype;
+    let size = p ? p.value.size : undefined;
+    const buffers: Record<string, FloatArray> = {};
+    for (const [k, b] of Object.entries(buffersIn)) {
+      const where = `${at}.buffers.${k}`;
+      if (!isPlainObject(b)) throw new ValueError(`${fn}: ${where} ${of} is ${describeValue(b)}; expected { dtype, data }`);
+      if (b['dtype'] !== 'float32' && b['dtype'] !== 'float64') {
+        throw new ValueError(`${fn}: ${where}.dtype ${of} is ${describeValue(b['dtype'])}; expected 'float32' or 'float64'`);
+      }
+      if (dtype !== undefined && b['dtype'] !== dtype) {
+        const whose = paramDtype !== undefined ? "the parameter's dtype" : "the dtype of the slot's other buffers";
+        throw new ValueError(`${fn}: ${where}.dtype ${of} is '${b['dtype']}'; expected ${whose} '${dtype}'`);
+      }
+      dtype = b['dtype'];
+      const data = b['data'];
+      if (!Array.isArray(data)) throw new ValueError(`${fn}: ${where}.data ${of} is ${describeValue(data)}; expected an array of numbers`);
+      if (size !== undefined && data.length !== size) {
+        const expectedSize = p ? `${size} (shape ${fmtShape(p.value.shape)})` : `${size} (as the slot's other buffers)`;
+        throw new ShapeError(`${fn}: ${where} ${of} has ${data.length} elements; expected ${expectedSize}`);
+      }
+      size = data.length;
+      const arr = dtype === 'float32' ? new Float32Array(size) : new Float64Array(size);
+      const nonNegative = NON_NEGATIVE_BUFFERS.has(k);
+      for (let j = 0; j < size; j++) {
+        const v: unknown = data[j];
+        if (typeof v !== 'number')
+          throw new ValueError(`${fn}: ${where}.data[${j}] ${of} is ${describeValue(v)}; expected a finite number`);
+        arr[j] = v;
+        if (!Number.isFinite(arr[j]!)) {
+          const overflow = Number.isFinite(v) ? ` (it overflows ${dtype})` : '';
+          throw new ValueError(`${fn}: ${where}.data[${j}] ${of} is ${v}${overflow}; expected a finite number`);
+        }
+        if (nonNegative && v < 0) {
+          throw new ValueError(`${fn}: ${where}.data[${j}] ${of} is ${v}; expected a number >= 0 (the buffer holds squares or maxima)`);
+        }
+      }
+      buffers[k] = arr;
+    }
+    return { step, scalars, buffers };
+  }
+
+  /**
+   * Refuses a slot whose buffer (or scalar) names are not exactly `expected`, naming the missing and unexpected ones
+   * and, when the snapshot's config differs from this optimizer's, the hyperparameters that differ (amsgrad, momentum…).
+   */
+  private checkNames(fn: string, where: string, got: string[], expected: string[], config: unknown): void {
+    const missing = expected.filter((k) => !got.includes(k));
+    const unexpected = got.filter((k) => !expected.includes(k));
+    if (missing.length === 0 && unexpected.length === 0) return;
+    const parts = [missing.length ? `lacks ${quoteList(missing)}` : '', unexpected.length ? `has unexpected ${quoteList(unexpected)}` : ''];
+    let differs = '';
+    if (isPlainObject(config)) {
+      const own = this.config();
+      const keys = Object.keys(own).filter(
+        (k) => k !== 'name' && k !== 'lr' && config[k] !== undefined && JSON.stringify(config[k]) !== JSON.stringify(own[k]),
+      );
+      if (keys.length) {
+        const shown = keys.map((k) => `${k} ${shortJson(config[k])} vs ${shortJson(own[k])}`).join(', ');
+        differs = `; the state was saved with other options (${shown})`;
+      }
+    }
+    throw new ValueError(
+      `${fn}: ${where} ${parts.filter(Boolean).join(' and ')}; ` +
+        `expected exactly ${expected.length ? quoteList(expected) : 'none'} for this ${this.name}${differs}`,
+    );
+  }
+}
+
+/** The dtype of a state buffer. */
+function dtypeOf(b: FloatArray): 'float32' | 'float64' {
+  return b instanceof Float32Array ? 'float32' : 'float64';
+}
+
+/** `'a', 'b'` for messages. */
+function quoteList(names: readonly string[]): string {
+  return names.map((k) => `'${k}'`).join(', ');
+}
+
+/** A hyperparameter as a message shows it: JSON when short, else described by its type. */
+function shortJson(v: unknown): string {
+  const json = JSON.stringify(v);
+  return typeof json === 'string' && json.length <= 40 ? json : describeValue(v);
 }

@@ -1,5 +1,6 @@
 import { ValueError } from '@tapegrad/tensor';
 import { Adadelta } from './adadelta.js';
+import { checkOptionsObject } from './checks.js';
 import { Adagrad } from './adagrad.js';
 import { Adam, AdamW } from './adam.js';
 import { Adamax } from './adamax.js';
@@ -28,7 +29,8 @@ export const optimizerNames: readonly string[] = Object.freeze(Object.keys(regis
 
 /**
  * An optimizer from a name (case-insensitive; `options` as the class takes them, a `name` key is ignored so
- * `config()` round-trips) or an existing optimizer (bound to `params` when given).
+ * `config()` round-trips; a key not in {@link optimizerOptionNames} is refused) or an existing optimizer (bound to
+ * `params` when given).
  * @example createOptimizer('adam', model.parameters(), { lr: 1e-3 })
  */
 export function createOptimizer(
@@ -49,14 +51,9 @@ export function createOptimizer(
   if (!ctor) {
     throw new ValueError(`createOptimizer: unknown optimizer '${nameOrOptimizer}'; expected one of ${optimizerNames.join(', ')}`);
   }
-  const { name: _ignored, ...rest } = options;
+  const { name: _ignored, ...rest } = checkOptionsObject(`createOptimizer('${nameOrOptimizer}')`, options);
   return new ctor(params, rest);
 }
-
-/** Options an optimizer also takes under a second name that its `config()` does not report. */
-const OPTION_ALIASES: Readonly<Record<string, readonly string[]>> = {
-  rmsprop: ['rho'], // Keras's name for RMSprop's alpha
-};
 
 /**
  * Every option key `createOptimizer(name, params, options)` reads for the optimizer `name`: the hyperparameters its
@@ -65,8 +62,5 @@ const OPTION_ALIASES: Readonly<Record<string, readonly string[]>> = {
  * @example optimizerOptionNames('adam') // ['flavor', 'lr', 'weightDecay', 'maximize', 'betas', 'eps', 'amsgrad', 'clipNorm', …]
  */
 export function optimizerOptionNames(name: string): string[] {
-  const optimizer = createOptimizer(name);
-  const hyperparameters = Object.keys(optimizer.config()).filter((k) => k !== 'name');
-  const clipping = ['clipNorm', 'globalClipNorm', 'clipValue'];
-  return [...new Set([...hyperparameters, ...clipping, ...(OPTION_ALIASES[optimizer.name] ?? [])])];
+  return createOptimizer(name).optionNames();
 }

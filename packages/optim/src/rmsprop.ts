@@ -1,3 +1,4 @@
+import { checkBoolean, checkOptionsObject } from './checks.js';
 import { checkRange, Optimizer, type FloatArray, type OptimizerOptions, type ParamSlot, type Parameter } from './optimizer.js';
 
 /** Options of {@link RMSprop}. */
@@ -36,12 +37,19 @@ export class RMSprop extends Optimizer {
   readonly centered: boolean;
 
   constructor(params?: Iterable<Parameter>, options: RMSpropOptions = {}) {
+    options = checkOptionsObject(new.target.name, options);
     const keras = options.flavor === 'keras';
     super(params, options, keras ? 1e-3 : 1e-2);
     this.alpha = checkRange('RMSprop', 'alpha', options.alpha ?? options.rho ?? (keras ? 0.9 : 0.99), 0, 1, true);
     this.eps = checkRange('RMSprop', 'eps', options.eps ?? (keras ? 1e-7 : 1e-8), 0);
     this.momentum = checkRange('RMSprop', 'momentum', options.momentum ?? 0, 0);
-    this.centered = options.centered ?? false;
+    this.centered = checkBoolean('RMSprop', 'centered', options.centered, false);
+    this.checkOptions(new.target.name, options);
+  }
+
+  /** Keras's name for alpha. */
+  protected override optionAliases(): string[] {
+    return ['rho'];
   }
 
   protected hyper(): Record<string, unknown> {

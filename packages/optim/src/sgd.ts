@@ -1,4 +1,5 @@
 import { ValueError } from '@tapegrad/tensor';
+import { checkBoolean, checkOptionsObject } from './checks.js';
 import { checkRange, Optimizer, type FloatArray, type OptimizerOptions, type ParamSlot, type Parameter } from './optimizer.js';
 
 /** Options of {@link SGD}. */
@@ -34,10 +35,11 @@ export class SGD extends Optimizer {
   readonly nesterov: boolean;
 
   constructor(params?: Iterable<Parameter>, options: SGDOptions = {}) {
+    options = checkOptionsObject(new.target.name, options);
     super(params, options, options.flavor === 'keras' ? 0.01 : 1e-3);
     this.momentum = checkRange(new.target.name, 'momentum', options.momentum ?? 0, 0);
     this.dampening = checkRange(new.target.name, 'dampening', options.dampening ?? 0, 0);
-    this.nesterov = options.nesterov ?? false;
+    this.nesterov = checkBoolean(new.target.name, 'nesterov', options.nesterov, false);
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
       throw new ValueError(
         `${new.target.name}: nesterov needs momentum > 0 and dampening 0; got momentum ${this.momentum}, dampening ${this.dampening}`,
@@ -46,6 +48,7 @@ export class SGD extends Optimizer {
     if (this.flavor === 'keras' && this.dampening !== 0) {
       throw new ValueError(`${new.target.name}: dampening ${this.dampening} is not part of the Keras rule; expected 0 with flavor 'keras'`);
     }
+    this.checkOptions(new.target.name, options);
   }
 
   protected hyper(): Record<string, unknown> {
@@ -89,6 +92,7 @@ export class Momentum extends SGD {
   override readonly name: string = 'momentum';
 
   constructor(params?: Iterable<Parameter>, options: SGDOptions = {}) {
+    options = checkOptionsObject(new.target.name, options);
     super(params, { ...options, momentum: options.momentum ?? 0.9 });
   }
 }
@@ -103,13 +107,14 @@ export class Iterative extends SGD {
   override readonly perExample: boolean = true;
 
   constructor(params?: Iterable<Parameter>, options: OptimizerOptions = {}) {
-    const o = options as SGDOptions;
+    const o = checkOptionsObject(new.target.name, options) as SGDOptions;
+    checkBoolean(new.target.name, 'nesterov', o.nesterov, false);
     if ((o.momentum ?? 0) !== 0 || o.nesterov) {
       throw new ValueError(
         `Iterative: got momentum ${String(o.momentum)}, nesterov ${String(o.nesterov)}; ` +
           `plain per-example descent takes neither (use 'sgd' or 'momentum')`,
       );
     }
-    super(params, { ...options, lr: options.lr ?? 0.01, momentum: 0, nesterov: false });
+    super(params, { ...o, lr: o.lr ?? 0.01, momentum: 0, nesterov: false });
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Tensor } from '@tapegrad/tensor';
 import {
   Adadelta,
   Adagrad,
@@ -37,7 +38,7 @@ describe('createOptimizer and validation', () => {
   });
   it('an instance is returned and rebound', () => {
     const o = new SGD();
-    const params = [{ value: null as never, grad: null }];
+    const params = [{ value: new Tensor(new Float64Array(2), [2]), grad: null }];
     expect(createOptimizer(o, params)).toBe(o);
     expect(o.params).toEqual(params);
   });
