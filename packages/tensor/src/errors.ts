@@ -28,3 +28,37 @@ export class ValueError extends TapegradError {
 
 /** Formats a shape as `[2, 3]` for error messages. */
 export const fmtShape = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+
+/**
+ * Describes any argument for an error message, so that a value's type is never hidden: numbers as they print,
+ * strings quoted and labelled (`"2" (a string)`, which a shape printed as `[2]` would hide), `null`, `undefined`,
+ * booleans labelled, arrays and typed arrays by length, tensors by shape and dtype, other objects by class.
+ */
+export function fmtValue(v: unknown): string {
+  switch (typeof v) {
+    case 'number':
+      return String(v);
+    case 'string':
+      return `${v.length > 40 ? `${JSON.stringify(v.slice(0, 40))}…` : JSON.stringify(v)} (a string)`;
+    case 'boolean':
+      return `${v} (a boolean)`;
+    case 'bigint':
+      return `${v}n (a bigint)`;
+    case 'undefined':
+      return 'undefined';
+    case 'symbol':
+      return `${String(v)} (a symbol)`;
+    case 'function':
+      return 'a function';
+  }
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (ArrayBuffer.isView(v)) {
+    const length = (v as { length?: unknown }).length;
+    return `a ${v.constructor.name}${typeof length === 'number' ? ` of length ${length}` : ''}`;
+  }
+  const name = (v as object).constructor?.name;
+  const { shape, dtype } = v as { shape?: unknown; dtype?: unknown };
+  if (name === 'Tensor' && Array.isArray(shape)) return `a Tensor of shape ${fmtShape(shape as number[])} (${String(dtype)})`;
+  return name && name !== 'Object' ? `a ${name}` : 'an object';
+}

@@ -1,7 +1,8 @@
 import seedrandom from 'seedrandom';
-import { allocate, type DType } from './dtype.js';
-import { ValueError } from './errors.js';
-import { checkShape, sizeOf } from './shape.js';
+import { optionDType } from './args.js';
+import { INT32_MAX, INT32_MIN, allocate, type DType } from './dtype.js';
+import { DTypeError, ValueError, fmtValue } from './errors.js';
+import { MAX_SIZE, checkShape, sizeOf } from './shape.js';
 import { Tensor } from './tensor.js';
 
 /** A generator's full state, as {@link Generator.getState} returns it: the seed, Alea's state and Box–Muller's spare draw. */
@@ -22,13 +23,19 @@ export class Generator {
   /** The seed this generator was created or last reseeded with. */
   seed: number | string;
 
+  /**
+   * `seed` is a number or a string; anything else (an object, null) is a ValueError. Unlike {@link manualSeed}, the
+   * constructor still takes NaN and ±Infinity, as it always has (for compatibility; their states round-trip).
+   */
   constructor(seed: number | string = 0) {
+    checkSeed('Generator', seed, false);
     this.seed = seed;
     this.prng = seedrandom.alea(String(seed), { state: true });
   }
 
-  /** Restarts the sequence from `seed`. */
+  /** Restarts the sequence from `seed`, a finite number or a string. */
   manualSeed(seed: number | string): this {
+    checkSeed('Generator.manualSeed', seed);
     this.seed = seed;
     this.prng = seedrandom.alea(String(seed), { state: true });
     this.spare = null;
@@ -79,6 +86,16 @@ export class Generator {
   }
 }
 
+/**
+ * Throws a ValueError naming `fn` unless `seed` is a finite number (any number when `finite` is false) or a string.
+ * The seed is hashed as text, so a non-finite number or an object would not fail but seed every such value alike
+ * (`NaN` and `'NaN'`; `{}` and `'[object Object]'`).
+ */
+function checkSeed(fn: string, seed: unknown, finite = true): void {
+  if (typeof seed === 'string' || (typeof seed === 'number' && (!finite || Number.isFinite(seed)))) return;
+  throw new ValueError(`${fn}: seed must be a ${finite ? 'finite ' : ''}number or a string, got ${fmtValue(seed)}`);
+}
+
 /** Throws a ValueError naming what is wrong with a saved generator state. */
 function checkState(state: unknown): void {
   const fail = (what: string): never => {
@@ -106,8 +123,12 @@ let defaultGenerator = new Generator(0);
 /** The generator used when none is passed. */
 export const getDefaultGenerator = (): Generator => defaultGenerator;
 
-/** Reseeds the default generator: the same seed gives bit-identical draws afterwards. */
+/**
+ * Reseeds the default generator: the same seed gives bit-identical draws afterwards. `seed` is a finite number or a
+ * string; anything else (NaN, an object) is a ValueError.
+ */
 export function manualSeed(seed: number | string): Generator {
+  checkSeed('manualSeed', seed);
   defaultGenerator = new Generator(seed);
   return defaultGenerator;
 }
@@ -118,10 +139,23 @@ export interface RandomOptions {
   generator?: Generator;
 }
 
-function fill(fn: string, shape: readonly number[], options: RandomOptions, draw: (g: Generator) => number): Tensor {
+function fill(
+  fn: string,
+  shape: readonly number[],
+  options: RandomOptions,
+  draw: (g: Generator) => number,
+  dflt: DType = 'float32',
+): Tensor {
   checkShape(fn, shape);
+  const dtype = optionDType(fn, options) ?? dflt;
+  if (dtype === 'int32' && fn !== 'randint') {
+    throw new DTypeError(`${fn}: dtype int32 cannot hold fractional draws (they would all truncate); use randint for integers`);
+  }
   const g = options.generator ?? defaultGenerator;
-  const data = allocate(options.dtype ?? 'float32', sizeOf(shape));
+  if (typeof (g as Partial<Generator> | null)?.random !== 'function') {
+    throw new ValueError(`${fn}: options.generator must be a Generator, got ${fmtValue(g)}`);
+  }
+  const data = allocate(dtype, sizeOf(shape), fn);
   for (let i = 0; i < data.length; i++) data[i] = draw(g);
   return new Tensor(data, shape);
 }
@@ -144,17 +178,43 @@ export function normal(shape: readonly number[], mean = 0, std = 1, options: Ran
   return fill('normal', shape, options, (g) => mean + std * g.normal());
 }
 
-/** Uniform integers in [low, high), int32 unless a dtype is given. */
+/** The integers each dtype holds exactly, for {@link randint}: int32's range, and 2²⁴ / 2⁵³ − 1 for the floats. */
+const EXACT_INTEGERS: Record<DType, [number, number, string]> = {
+  int32: [INT32_MIN, INT32_MAX, 'int32'],
+  float32: [-(2 ** 24), 2 ** 24, 'the integers float32 holds exactly'],
+  float64: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'the safe integers float64 holds exactly'],
+};
+
+/**
+ * Uniform integers in [low, high), int32 unless a dtype is given. Every value of the range must be exact in the
+ * dtype — int32: −2³¹ ≤ low and high − 1 ≤ 2³¹ − 1; float32: ±2²⁴; float64: ±(2⁵³ − 1) — and the range at most 2⁵³
+ * wide (the generator's random bits); otherwise a ValueError, where NumPy and PyTorch may wrap silently.
+ */
 export function randint(low: number, high: number, shape: readonly number[], options: RandomOptions = {}): Tensor {
-  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
-    throw new ValueError(`randint: expected integers low < high, got low=${low}, high=${high}`);
+  if (typeof low !== 'number' || typeof high !== 'number' || !Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
+    throw new ValueError(`randint: expected integers low < high, got low=${fmtValue(low)}, high=${fmtValue(high)}`);
   }
-  return fill('randint', shape, { dtype: 'int32', ...options }, (g) => g.int(low, high));
+  const dtype = optionDType('randint', options) ?? 'int32';
+  const [min, max, what] = EXACT_INTEGERS[dtype];
+  if (low < min || high - 1 > max) {
+    throw new ValueError(
+      `randint: range [${low}, ${high}) does not fit dtype ${dtype}: expected ${min} ≤ low and high − 1 ≤ ${max} (${what})`,
+    );
+  }
+  // high − 1 − low is exact below 2⁵³ and rounds to ≥ 2⁵³ above it: this is width > 2⁵³ without rounding errors.
+  if (high - 1 - low >= 2 ** 53) {
+    throw new ValueError(
+      `randint: range [${low}, ${high}) is ${high - low} wide; at most 2^53 (the generator's random bits) are supported`,
+    );
+  }
+  return fill('randint', shape, options, (g) => g.int(low, high), 'int32');
 }
 
 /** A random permutation of `0 … n-1` as an int32 tensor (Fisher–Yates). */
 export function permutation(n: number, options: { generator?: Generator } = {}): Tensor {
-  if (!Number.isInteger(n) || n < 0) throw new ValueError(`permutation: n must be a non-negative integer, got ${n}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_SIZE) {
+    throw new ValueError(`permutation: n must be an integer from 0 to ${MAX_SIZE} (2^31 − 1, MAX_SIZE), got ${fmtValue(n)}`);
+  }
   const data = new Int32Array(n);
   for (let i = 0; i < n; i++) data[i] = i;
   shuffle(data, options);

@@ -1,6 +1,6 @@
-import { allocate, dtypeOf, type DType, type TypedArray } from './dtype.js';
+import { allocate, checkDType, dtypeOf, fitsInt32, int32RangeError, type DType, type TypedArray } from './dtype.js';
 import { DTypeError, IndexError, ShapeError, ValueError, fmtShape } from './errors.js';
-import { broadcastShapes, contiguousStrides, elementSpan, normalizeAxis, shapesEqual, sizeOf } from './shape.js';
+import { MAX_NDIM, broadcastShapes, contiguousStrides, elementSpan, normalizeAxis, shapesEqual, sizeOf } from './shape.js';
 
 /**
  * One axis of a {@link Tensor.slice}: `null` keeps the whole axis, a number picks one index and drops the
@@ -153,8 +153,9 @@ export class Tensor {
   readonly size: number;
 
   /**
-   * Wraps `data` without copying. Throws when the layout does not fit: a shape entry that is not a
-   * non-negative integer, strides or offset that are not integers, or an element that would fall outside `data`.
+   * Wraps `data` without copying. Throws when the layout does not fit: more than {@link MAX_NDIM} dimensions, a
+   * shape entry that is not a non-negative integer, strides or offset that are not integers, or an element that
+   * would fall outside `data`.
    */
   constructor(data: TypedArray, shape: readonly number[], strides?: readonly number[], offset = 0) {
     this.data = data;
@@ -189,14 +190,18 @@ export class Tensor {
 
   /** A contiguous copy that owns fresh storage. */
   clone(): Tensor {
-    return this.astype(this.dtype);
+    return copyAs('clone', this, this.dtype);
   }
 
-  /** A contiguous copy converted to `dtype` (float → int32 truncates toward zero). */
+  /**
+   * A contiguous copy converted to `dtype`. Float → int32 truncates fractions toward zero (like NumPy's `astype`) but,
+   * unlike NumPy and PyTorch, which wrap or store garbage silently, refuses a value that int32 cannot hold — NaN,
+   * ±Infinity, or an integer part outside [−2³¹, 2³¹ − 1] — with a ValueError naming the value and its flat
+   * (row-major) index. int32 → float32 rounds integers beyond 2²⁴ to the nearest float32, as everywhere.
+   */
   astype(dtype: DType): Tensor {
-    const out = allocate(dtype, this.size);
-    copyStrided(this, out);
-    return new Tensor(out, this.shape);
+    checkDType('astype', dtype);
+    return copyAs('astype', this, dtype);
   }
 
   /**
@@ -207,7 +212,7 @@ export class Tensor {
     if (this.isContiguous) {
       return this.offset === 0 && this.data.length === this.size ? this.data : this.data.subarray(this.offset, this.offset + this.size);
     }
-    return this.clone().data;
+    return copyAs('values', this, this.dtype).data;
   }
 
   // ---- reading --------------------------------------------------------------------------------
@@ -401,6 +406,41 @@ export class Tensor {
 
 // ---- helpers ----------------------------------------------------------------------------------
 
+/** A contiguous copy of `src` as `dtype`; into int32 from a float dtype, every value is checked first (see astype). */
+function copyAs(fn: string, src: Tensor, dtype: DType): Tensor {
+  if (dtype === 'int32' && src.dtype !== 'int32') checkFitsInt32(fn, src);
+  const out = allocate(dtype, src.size, fn);
+  copyStrided(src, out);
+  return new Tensor(out, src.shape);
+}
+
+/** Throws {@link int32RangeError} for the first element of `src`, in row-major order, that int32 cannot hold. */
+function checkFitsInt32(fn: string, src: Tensor): void {
+  const { data, shape, strides, size, offset } = src;
+  if (size === 0) return;
+  const nd = shape.length;
+  if (src.isContiguous) {
+    for (let i = 0; i < size; i++) if (!fitsInt32(data[offset + i]!)) throw int32RangeError(fn, data[offset + i]!, `flat index ${i}`);
+    return;
+  }
+  const inner = shape[nd - 1]!;
+  const innerStride = strides[nd - 1]!;
+  const counter = new Array<number>(nd).fill(0);
+  let p = offset;
+  for (let done = 0; done < size; done += inner) {
+    for (let j = 0; j < inner; j++) {
+      const v = data[p + j * innerStride]!;
+      if (!fitsInt32(v)) throw int32RangeError(fn, v, `flat index ${done + j}`);
+    }
+    for (let d = nd - 2; d >= 0; d--) {
+      p += strides[d]!;
+      if (++counter[d]! < shape[d]!) break;
+      p -= strides[d]! * shape[d]!;
+      counter[d] = 0;
+    }
+  }
+}
+
 /** Copies the elements of a (possibly strided) tensor, in row-major order, into `out` starting at `at`. */
 export function copyStrided(src: Tensor, out: TypedArray, at = 0): void {
   const { data, shape, strides, size } = src;
@@ -542,6 +582,9 @@ function checkLayout(t: Tensor): void {
   if (t.dtype === 'int32' && !(data instanceof Int32Array)) {
     const got = data === null ? 'null' : typeof data === 'object' ? (data as object).constructor?.name : typeof data;
     throw new DTypeError(`Tensor: data must be a Float32Array, Float64Array or Int32Array, got ${got}`);
+  }
+  if (shape.length > MAX_NDIM) {
+    throw new ShapeError(`Tensor: shape has ${shape.length} dimensions; at most ${MAX_NDIM} (MAX_NDIM) are supported`);
   }
   if (strides.length !== shape.length) {
     throw new ShapeError(

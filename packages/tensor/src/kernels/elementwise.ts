@@ -1,6 +1,6 @@
 import { BINARY_WASM_MIN, addRowVector, binaryKernel, type BinaryKernelOp } from '../backend/index.js';
 import { allocate, floatDtype, promote, type DType, type TypedArray } from '../dtype.js';
-import { DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
+import { DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../errors.js';
 import { broadcastShapes, elementSpan, shapesEqual } from '../shape.js';
 import { Tensor, type BinaryOptions } from '../tensor.js';
 
@@ -231,7 +231,7 @@ export function mapUnary(x: Tensor, name: string, fn: (v: number) => number, dty
 }
 
 function checkTensor(fn: string, x: unknown): asserts x is Tensor {
-  if (!(x instanceof Tensor)) throw new DTypeError(`${fn}: expected a Tensor, got ${x === null ? 'null' : typeof x}`);
+  if (!(x instanceof Tensor)) throw new DTypeError(`${fn}: expected a Tensor, got ${fmtValue(x)}`);
 }
 
 const floatUnary =
@@ -382,14 +382,18 @@ function computeDtype(a: Tensor | number, b: Tensor | number): DType {
 
 const weak = (dtype: DType, v: number): DType => (dtype === 'int32' && !isInt32(v) ? 'float32' : dtype);
 
-function asTensor(fn: string, v: Tensor | number, dtype: DType): Tensor {
-  if (typeof v === 'number') {
-    const data = allocate(dtype, 1);
-    data[0] = v;
-    return new Tensor(data, []);
+/** Throws a DTypeError naming `fn` and the argument (`a`, `b`) unless `v` is a Tensor or a number. */
+function checkOperand(fn: string, v: unknown, name: string): asserts v is Tensor | number {
+  if (typeof v !== 'number' && !(v instanceof Tensor)) {
+    throw new DTypeError(`${fn}: argument ${name} is ${fmtValue(v)}; expected a Tensor or a number`);
   }
-  if (!(v instanceof Tensor)) throw new DTypeError(`${fn}: expected a Tensor or a number, got ${v === null ? 'null' : typeof v}`);
-  return v;
+}
+
+function asTensor(v: Tensor | number, dtype: DType): Tensor {
+  if (typeof v !== 'number') return v;
+  const data = allocate(dtype, 1);
+  data[0] = v;
+  return new Tensor(data, []);
 }
 
 /** The bytes of its buffer a view can reach: `[first, end)`. */
@@ -437,9 +441,11 @@ function isRepeated(starts: Int32Array): boolean {
 }
 
 function binary(fn: BinaryOp, a: Tensor | number, b: Tensor | number, kind: 'keep' | 'float' | 'compare', options?: BinaryOptions): Tensor {
+  checkOperand(fn, a, 'a');
+  checkOperand(fn, b, 'b');
   const compute = computeDtype(a, b);
-  const ta = asTensor(fn, a, compute);
-  const tb = asTensor(fn, b, compute);
+  const ta = asTensor(a, compute);
+  const tb = asTensor(b, compute);
   const shape = broadcastShapes(fn, ta.shape, tb.shape);
   const outDtype = kind === 'keep' ? compute : floatDtype(compute);
   const op: BinaryOp = fn === 'mul' && outDtype === 'int32' ? 'imul' : fn;
@@ -531,9 +537,11 @@ export const ge: BinaryFn = binaryFn('ge', 'compare');
  */
 export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
   checkTensor('where', cond);
+  checkOperand('where', a, 'a');
+  checkOperand('where', b, 'b');
   const dtype = computeDtype(a, b);
-  const ta = asTensor('where', a, dtype);
-  const tb = asTensor('where', b, dtype);
+  const ta = asTensor(a, dtype);
+  const tb = asTensor(b, dtype);
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
   const ec = cond.expand(shape);
   const ea = ta.expand(shape);

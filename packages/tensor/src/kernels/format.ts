@@ -1,4 +1,5 @@
-import { TapegradError, ShapeError, fmtShape } from '../errors.js';
+import { checkTensor } from '../args.js';
+import { TapegradError, ShapeError, ValueError, fmtShape, fmtValue } from '../errors.js';
 import { broadcastShapes, contiguousStrides, shapesEqual } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
@@ -135,22 +136,50 @@ export interface FormatOptions {
 
 const ELLIPSIS = -1;
 
+/** The value of a numeric {@link FormatOptions} entry, checked: a ValueError names the option and what it got. */
+function formatOption(options: FormatOptions, key: 'precision' | 'threshold' | 'edgeItems' | 'lineWidth', dflt: number): number {
+  const v: unknown = options[key];
+  if (v === undefined) return dflt;
+  const ok =
+    typeof v === 'number' &&
+    (key === 'precision' ? Number.isInteger(v) && v >= 0 && v <= 100 : key === 'edgeItems' ? Number.isInteger(v) && v >= 0 : v >= 0);
+  if (!ok) {
+    const expected = {
+      precision: 'an integer from 0 to 100',
+      threshold: 'a number ≥ 0 (Infinity never elides)',
+      edgeItems: 'an integer ≥ 0',
+      lineWidth: 'a number ≥ 0',
+    }[key];
+    throw new ValueError(`formatTensor: options.${key} is ${fmtValue(v)}; expected ${expected}`);
+  }
+  return v;
+}
+
 /**
  * NumPy-style text for a tensor: nested brackets, columns aligned to one width, floats with `precision`
  * decimals (scientific notation when magnitudes call for it), `...` elision when the tensor has more than
- * `threshold` elements, and `shape=`/`dtype=` after the data when elided, empty or not float32.
+ * `threshold` elements, and `shape=`/`dtype=` after the data when elided, empty or not float32. Elements are read
+ * through the strides, so a huge broadcast view (`scalar(1).expand(100000, 100000)`) prints its corners without
+ * being copied.
  * @example formatTensor(tensor([[1, 2], [3, 4]]))   // 'tensor([[1., 2.],\n        [3., 4.]])'
  */
 export function formatTensor(t: Tensor, options: FormatOptions = {}): string {
-  const precision = options.precision ?? 4;
-  const edgeItems = options.edgeItems ?? 3;
-  const lineWidth = options.lineWidth ?? 75;
+  checkTensor('formatTensor', t);
+  if (options === null || typeof options !== 'object') {
+    throw new ValueError(`formatTensor: options must be an object, got ${fmtValue(options)}`);
+  }
+  const precision = formatOption(options, 'precision', 4);
+  const edgeItems = formatOption(options, 'edgeItems', 3);
+  const lineWidth = formatOption(options, 'lineWidth', 75);
   const prefix = options.prefix ?? 'tensor(';
-  const summarize = t.size > (options.threshold ?? 1000);
-  const flat = t.values();
+  if (typeof prefix !== 'string') throw new ValueError(`formatTensor: options.prefix is ${fmtValue(prefix)}; expected a string`);
+  const summarize = t.size > formatOption(options, 'threshold', 1000);
+  // Read in place: `at` is an index into `t.data`, moved by the tensor's own strides.
+  const flat = t.data;
   const shape = t.shape;
   const ndim = shape.length;
-  const strides = contiguousStrides(shape);
+  const strides = t.strides;
+  const last = ndim === 0 ? 0 : strides[ndim - 1]!;
 
   const shown = (axis: number): number[] => {
     const n = shape[axis]!;
@@ -170,7 +199,7 @@ export function formatTensor(t: Tensor, options: FormatOptions = {}): string {
     }
     for (const i of shown(axis)) if (i !== ELLIPSIS) collect(axis + 1, at + i * strides[axis]!);
   };
-  if (t.size > 0) collect(0, 0);
+  if (t.size > 0) collect(0, t.offset);
   const fmt = numberFormatter(visible, t.dtype === 'int32', precision);
   let width = 0;
   for (const v of visible) width = Math.max(width, fmt(v).length);
@@ -185,7 +214,7 @@ export function formatTensor(t: Tensor, options: FormatOptions = {}): string {
       let text = '';
       let column = base + axis + 1;
       items.forEach((i, k) => {
-        const s = i === ELLIPSIS ? '...' : cell(flat[at + i]!);
+        const s = i === ELLIPSIS ? '...' : cell(flat[at + i * last]!);
         if (k > 0) {
           if (column + 2 + s.length + 1 > lineWidth) {
             text += ',\n' + indent;
@@ -204,7 +233,7 @@ export function formatTensor(t: Tensor, options: FormatOptions = {}): string {
     return `[${items.map((i) => (i === ELLIPSIS ? '...' : render(axis + 1, at + i * strides[axis]!))).join(separator)}]`;
   };
 
-  const body = t.size === 0 ? '['.repeat(Math.max(ndim, 1)) + ']'.repeat(Math.max(ndim, 1)) : render(0, 0);
+  const body = t.size === 0 ? '['.repeat(Math.max(ndim, 1)) + ']'.repeat(Math.max(ndim, 1)) : render(0, t.offset);
   const extras: string[] = [];
   if (summarize || (t.size === 0 && ndim !== 1)) extras.push(`shape=${fmtShape(shape)}`);
   if (t.dtype !== 'float32') extras.push(`dtype=${t.dtype}`);

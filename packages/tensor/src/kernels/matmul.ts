@@ -1,3 +1,4 @@
+import { checkTensor } from '../args.js';
 import { gemm } from '../backend/index.js';
 import { allocate, floatDtype, promote } from '../dtype.js';
 import { ShapeError, fmtShape } from '../errors.js';
@@ -13,6 +14,8 @@ import { Tensor } from '../tensor.js';
  * @example matmul(x, w.T)   // [batch, in] · [out, in]ᵀ → [batch, out], no copy of w
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkTensor('matmul', a, 'a');
+  checkTensor('matmul', b, 'b');
   if (a.ndim === 0 || b.ndim === 0) {
     throw new ShapeError(
       `matmul: operands need at least 1 dimension, got a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)}; use mul to scale by a scalar`,

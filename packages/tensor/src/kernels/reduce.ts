@@ -1,3 +1,4 @@
+import { checkTensor } from '../args.js';
 import { allocate, floatDtype, type DType, type TypedArray } from '../dtype.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { contiguousStrides, normalizeAxes, normalizeAxis, sizeOf } from '../shape.js';
@@ -322,6 +323,7 @@ const fmtAxes = (axes: ReduceAxes): string =>
   axes === undefined || axes === null ? 'all' : typeof axes === 'number' ? `${axes}` : `[${axes.join(', ')}]`;
 
 function simple(fn: string, x: Tensor, axes: ReduceAxes, keepDims: boolean, kind: Kind): Tensor {
+  checkTensor(fn, x);
   const plan = makePlan(x, normalizeAxes(fn, axes, x.ndim), true);
   if (kind === MAX || kind === MIN) requireNonEmpty(fn, x, plan, axes);
   return finish(runPass(x, plan, kind, null), x.dtype, plan, keepDims);
@@ -349,6 +351,7 @@ export function min(x: Tensor, axes?: ReduceAxes, keepDims = false): Tensor {
 
 /** Arithmetic mean over `axes` (float result; int32 gives float32).   ∂x = broadcast(grad)/n */
 export function mean(x: Tensor, axes?: ReduceAxes, keepDims = false): Tensor {
+  checkTensor('mean', x);
   const plan = makePlan(x, normalizeAxes('mean', axes, x.ndim), true);
   requireNonEmpty('mean', x, plan, axes);
   const acc = runPass(x, plan, SUM, null);
@@ -359,6 +362,7 @@ export function mean(x: Tensor, axes?: ReduceAxes, keepDims = false): Tensor {
 
 /** log Σ exp x over `axes`, computed as m + log Σ exp(x − m) with m the max.   ∂x = grad·softmax(x) */
 export function logsumexp(x: Tensor, axes?: ReduceAxes, keepDims = false): Tensor {
+  checkTensor('logsumexp', x);
   const plan = makePlan(x, normalizeAxes('logsumexp', axes, x.ndim), true);
   const m = runPass(x, plan, MAX, null);
   // An infinite or NaN max is the answer itself (and would make x − m NaN).
@@ -370,6 +374,7 @@ export function logsumexp(x: Tensor, axes?: ReduceAxes, keepDims = false): Tenso
 }
 
 function varianceValues(fn: string, x: Tensor, axes: ReduceAxes, correction: number): [Float64Array, Plan] {
+  checkTensor(fn, x);
   if (!Number.isFinite(correction) || correction < 0) {
     throw new ValueError(`${fn}: correction ${correction} must be a non-negative number (0 = population, 1 = sample)`);
   }
@@ -399,6 +404,7 @@ export function std(x: Tensor, axes?: ReduceAxes, options: VarianceOptions = {})
 }
 
 function argReduce(fn: string, x: Tensor, axis: number | undefined | null, keepDims: boolean, isMax: boolean): Tensor {
+  checkTensor(fn, x);
   const axes = axis === undefined || axis === null ? normalizeAxes(fn, null, x.ndim) : [normalizeAxis(fn, axis, x.ndim)];
   // Reduced axes stay in row-major order so the running count is the flat index along them.
   const plan = makePlan(x, axes, false);
@@ -455,6 +461,7 @@ export function argmin(x: Tensor, axis?: number | null, keepDims = false): Tenso
 }
 
 function softmaxImpl(fn: string, x: Tensor, axis: number, log: boolean): Tensor {
+  checkTensor(fn, x);
   if (x.ndim === 0) throw new ShapeError(`${fn}: got a 0-d tensor; expected at least 1 dimension`);
   const ax = normalizeAxis(fn, axis, x.ndim);
   const out = allocate(floatDtype(x.dtype), x.size);
@@ -574,6 +581,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
  * @example sumTo(grad, [10])   // grad of a [32, 10] broadcast sum → bias gradient of shape [10]
  */
 export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
+  checkTensor('sumTo', x);
   const lead = x.ndim - shape.length;
   const fail = (why: string): never => {
     throw new ShapeError(

@@ -1,6 +1,7 @@
+import { checkTensor } from '../args.js';
 import { allocate, promote, type DType } from '../dtype.js';
-import { IndexError, ShapeError, ValueError, fmtShape } from '../errors.js';
-import { contiguousStrides, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
+import { IndexError, ShapeError, ValueError, fmtShape, fmtValue } from '../errors.js';
+import { MAX_NDIM, contiguousStrides, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
 import { Tensor, type NestedArray } from '../tensor.js';
 
 /** Indices for {@link take}, {@link gather}, …: an int32 (or integral float) tensor, or plain numbers. */
@@ -30,18 +31,20 @@ function resolveIndices(fn: string, indices: IndicesLike, n: number, axis: numbe
 function readIndices(fn: string, indices: IndicesLike): { shape: number[]; values: ArrayLike<number> } {
   if (indices instanceof Tensor) return { shape: [...indices.shape], values: indices.values() };
   const values: number[] = [];
-  return { shape: nestedInto(fn, indices, values), values };
+  return { shape: nestedInto(fn, indices, values, 0), values };
 }
 
-function nestedInto(fn: string, v: NestedArray, flat: number[]): number[] {
+function nestedInto(fn: string, v: unknown, flat: number[], depth: number): number[] {
   if (typeof v === 'number') {
     flat.push(v);
     return [];
   }
+  if (!Array.isArray(v)) throw new ValueError(`${fn}: indices contain ${fmtValue(v)}; expected integers (or a Tensor)`);
+  if (depth === MAX_NDIM) throw new ValueError(`${fn}: indices are nested more than ${MAX_NDIM} levels deep (MAX_NDIM)`);
   const shape = [v.length];
   let inner: number[] | null = null;
-  for (const e of v) {
-    const s = nestedInto(fn, e, flat);
+  for (const e of v as unknown[]) {
+    const s = nestedInto(fn, e, flat, depth + 1);
     if (inner === null) inner = s;
     else if (!shapesEqual(inner, s)) {
       throw new ShapeError(`${fn}: indices are ragged (${fmtShape(inner)} vs ${fmtShape(s)}); expected a regular nested array`);
@@ -55,11 +58,18 @@ function contiguousAs(x: Tensor, dtype: DType): Tensor {
   return x.dtype === dtype && x.isContiguous ? x : x.astype(dtype);
 }
 
+/** Throws unless `tensors` is an array (a ValueError) of Tensors (a DTypeError naming the first that is not). */
+function checkTensorList(fn: string, tensors: unknown): void {
+  if (!Array.isArray(tensors)) throw new ValueError(`${fn}: expected an array of tensors, got ${fmtValue(tensors)}`);
+  tensors.forEach((x: unknown, i) => checkTensor(fn, x, `tensors[${i}]`));
+}
+
 /**
  * Joins tensors along an existing `axis`; all other dimensions must match. The result dtype is the
  * promotion of all inputs.   ∂xᵢ = the slice of grad that xᵢ filled
  */
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
+  checkTensorList('concat', tensors);
   if (tensors.length === 0) throw new ValueError('concat: got an empty list of tensors; expected at least one');
   const first = tensors[0]!;
   if (first.ndim === 0) throw new ShapeError('concat: tensor 0 is 0-d; expected at least 1 dimension (use stack to join scalars)');
@@ -100,6 +110,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
 
 /** Joins equal-shaped tensors along a new `axis`.   ∂xᵢ = grad indexed at i along axis */
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
+  checkTensorList('stack', tensors);
   if (tensors.length === 0) throw new ValueError('stack: got an empty list of tensors; expected at least one');
   const first = tensors[0]!;
   const ax = normalizeAxis('stack', axis, first.ndim + 1);
