@@ -252,9 +252,8 @@ function fillNested(values: unknown, shape: readonly number[], out: TypedArray):
         );
       }
       const got = Array.isArray(v) ? `${v.length}` : `the number ${v}`;
-      throw new ShapeError(
-        `tensor: ragged nested array: expected ${shape[depth]} elements at depth ${depth} (shape ${fmtShape(shape)}), got ${got} at ${at()}`,
-      );
+      const expected = `expected ${shape[depth]} elements at depth ${depth} (shape ${fmtShape(shape)})`;
+      throw new ShapeError(`tensor: ragged nested array: ${expected}, got ${got} at ${at()}`);
     }
     if (depth === shape.length - 1) {
       for (let i = 0; i < v.length; i++) put(v[i], i);
