@@ -137,11 +137,12 @@ describe('exportOnnx → importOnnx', () => {
     }
   });
 
-  it('gives a model whose first Dense sees multi-dimensional samples a flat input', () => {
+  it('gives a model whose first Dense sees multi-dimensional samples its input shape and a Flatten before the Gemm', () => {
     const m = new Sequential({ seed: 1 });
     m.add(new Dense(3, { inputShape: [2, 2] }));
-    const dims = decodeModel('t', exportOnnx(m)).graph!.input![0]!.type!.tensor_type!.shape!.dim;
-    expect(dims).toEqual([{ dim_param: 'batch' }, { dim_value: 4 }]);
+    const g = decodeModel('t', exportOnnx(m)).graph!;
+    expect(g.input![0]!.type!.tensor_type!.shape!.dim).toEqual([{ dim_param: 'batch' }, { dim_value: 2 }, { dim_value: 2 }]);
+    expect(g.node!.map((n) => n.op_type)).toEqual(['Flatten', 'Gemm']);
   });
 });
 

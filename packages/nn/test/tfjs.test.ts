@@ -106,11 +106,12 @@ describe('toTfjsArtifacts → fromTfjsArtifacts', () => {
     expect(a.weightData).toBeInstanceOf(ArrayBuffer);
   });
 
-  it('gives a model whose first Dense sees multi-dimensional samples a flat input, as tapegrad feeds it', () => {
+  it('gives a model whose first Dense sees multi-dimensional samples a Flatten in front, as tapegrad reads them', () => {
     const m = new Sequential({ seed: 2 });
     m.add(new Dense(3, { inputShape: [2, 2] }));
-    const a = toTfjsArtifacts(m);
-    expect((((a.modelTopology.config as Json).layers as Json[])[0]!.config as Json).batch_input_shape).toEqual([null, 4]);
+    const layers = (toTfjsArtifacts(m).modelTopology.config as Json).layers as Json[];
+    expect(layers.map((l) => l.class_name)).toEqual(['Flatten', 'Dense']);
+    expect((layers[0]!.config as Json).batch_input_shape).toEqual([null, 2, 2]);
   });
 
   it('exports a float64 model in float32', () => {

@@ -30,11 +30,12 @@ export type ExportedLayer =
 export interface ExportedModel {
   name: string;
   /**
-   * The per-sample input shape the other engine sees: the model's, except that a model whose first Dense comes
-   * before any Flatten takes flat samples (tapegrad's Dense reads each sample flat; another engine's would act on the
-   * last axis only).
+   * The per-sample input shape the other engine sees: the model's, `[batch, …inputShape]`. tapegrad's Dense reads a
+   * sample of several axes flat, where another engine's would act on the last axis only, so a model whose first Dense
+   * sees such samples is described with a Flatten in front of its layers (see {@link describeForExport}).
    */
   inputShape: number[];
+  /** The layers, beginning with that added Flatten when there is one. */
   layers: ExportedLayer[];
 }
 
@@ -44,11 +45,19 @@ export function describeForExport(fn: string, model: Sequential): ExportedModel 
   if (!model.built || !model.inputShape) {
     throw new ValueError(`${fn}: the model is not built; give the first layer an inputShape or call build()/fit() first`);
   }
-  let shape = [...model.inputShape];
+  const inputShape = [...model.inputShape];
+  let shape = [...inputShape];
   const firstDense = model.layers.findIndex((l) => l instanceof Dense);
   const firstFlatten = model.layers.findIndex((l) => l instanceof Flatten);
-  if (shape.length > 1 && firstDense >= 0 && (firstFlatten < 0 || firstDense < firstFlatten)) shape = [sizeOf(shape)];
-  const inputShape = [...shape];
+  // the first Dense reads multi-axis samples flat: an explicit Flatten in front makes the other engine do the same
+  const flattenFirst: ExportedLayer[] = [];
+  if (shape.length > 1 && firstDense >= 0 && (firstFlatten < 0 || firstDense < firstFlatten)) {
+    const names = new Set(model.layers.map((l) => l.name));
+    let name = 'flatten_input';
+    for (let k = 1; names.has(name); k++) name = `flatten_input_${k}`;
+    flattenFirst.push({ type: 'Flatten', name, inputShape: [...shape] });
+    shape = [sizeOf(shape)];
+  }
   const layers = model.layers.map((l): ExportedLayer => {
     if (l instanceof Dense) {
       const config = l.getConfig();
@@ -75,7 +84,7 @@ export function describeForExport(fn: string, model: Sequential): ExportedModel 
     }
     throw new ValueError(`${fn}: layer '${l.name}' is a ${l.type}, which cannot be exported; expected Dense, Dropout or Flatten`);
   });
-  return { name: model.name, inputShape, layers };
+  return { name: model.name, inputShape, layers: [...flattenFirst, ...layers] };
 }
 
 function float32(values: ArrayLike<number>): Float32Array {

@@ -79,11 +79,29 @@ function initializerFromTfjs(init: unknown, fallback: string): string {
   }
 }
 
-/** The Keras layer configs of a Sequential topology for the exported layers (leakyRelu as Dense + LeakyReLU). */
+/** The layer and weight names TF.js 4.22 loads (its `isValidTensorName`); it refuses any other (`Not a valid tensor name`). */
+export const TFJS_NAME = /^[A-Za-z0-9][-A-Za-z0-9._/]*$/;
+
+/**
+ * The Keras layer configs of a Sequential topology for the exported layers (leakyRelu as Dense + LeakyReLU). A Flatten
+ * of samples with one feature axis is the identity and is left out: TF.js's Flatten refuses inputs of fewer than two
+ * feature axes. A layer name TF.js cannot load is refused.
+ */
 export function toTfjsLayers(fn: string, layers: readonly ExportedLayer[], inputShape: readonly number[]): Record<string, unknown>[] {
   const names = new Set(layers.map((l) => l.name));
+  for (const l of layers) {
+    if (!TFJS_NAME.test(l.name)) {
+      throw new ValueError(
+        `${fn}: layer ${JSON.stringify(l.name)} has a name TF.js cannot load (it names the weights, e.g. '${l.name}/kernel'); ` +
+          `TF.js names must match ${String(TFJS_NAME)} (a letter or digit first; no spaces): rename the layer`,
+      );
+    }
+  }
+  const kept = layers.filter((l) => !(l.type === 'Flatten' && l.inputShape.length === 1));
+  // a model that is only such Flattens: one Dropout of rate 0 (the identity too) carries the input shape
+  if (kept.length === 0) kept.push({ type: 'Dropout', name: layers[0]!.name, rate: 0, seed: null });
   const out: Record<string, unknown>[] = [];
-  layers.forEach((l, i) => {
+  kept.forEach((l, i) => {
     const first = i === 0 ? { batch_input_shape: [null, ...inputShape], dtype: 'float32' } : {};
     if (l.type === 'Dropout') {
       out.push({

@@ -21,18 +21,31 @@ export function describeValue(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
-/** A model name: a string of at most {@link MAX_NAME_LENGTH} characters. */
+/** Control characters (C0, DEL, C1): they break the lines and tables names are printed in (`summary()`). */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A model name: a string of at most {@link MAX_NAME_LENGTH} characters, without control characters. */
 export function checkModelName(fn: string, name: unknown): string {
-  if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH) {
-    throw new ValueError(`${fn}: name must be a string of at most ${MAX_NAME_LENGTH} characters, got ${describeValue(name)}`);
-  }
-  return name;
+  return checkName(fn, name, 'name');
 }
 
-/** A layer name: `''` (named by `Sequential.add`) or a string of at most {@link MAX_NAME_LENGTH} characters. */
+/**
+ * A layer name: `''` (named by `Sequential.add`) or a string of at most {@link MAX_NAME_LENGTH} characters, without
+ * control characters (newline, tab, …).
+ */
 export function checkLayerName(fn: string, name: unknown, what = 'name'): string {
+  return checkName(fn, name, what);
+}
+
+function checkName(fn: string, name: unknown, what: string): string {
   if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH) {
     throw new ValueError(`${fn}: ${what} must be a string of at most ${MAX_NAME_LENGTH} characters, got ${describeValue(name)}`);
+  }
+  const bad = CONTROL.exec(name);
+  if (bad) {
+    const code = `U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new ValueError(`${fn}: ${what} ${JSON.stringify(name)} contains the control character ${code}; names must be printable`);
   }
   return name;
 }
