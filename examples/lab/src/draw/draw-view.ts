@@ -119,7 +119,8 @@ export function mountDrawing(): void {
     return toMnistInput(ink, canvas.width, canvas.height);
   }
 
-  onModel(() => predict());
+  // a new model: new probabilities for what is drawn, or (nothing drawn yet) the prompt to draw
+  onModel(() => (hasInk ? predict() : renderProbabilities(null)));
   clear();
 }
 
@@ -140,7 +141,7 @@ function renderProbabilities(p: number[] | null): void {
   const bars = byId('probabilities');
   if (!p) {
     live.textContent = currentModel()
-      ? 'Draw a digit to see the probabilities.'
+      ? 'Model ready: draw a digit to see the probabilities.'
       : 'No model yet: train one (section 2) or load a saved model, then draw.';
     bars.replaceChildren();
     bars.removeAttribute('data-probabilities');

@@ -40,6 +40,11 @@ export type FromWorker =
       type: 'epoch';
       epoch: number;
       epochs: number;
+      /** True when training stopped before the end of this epoch: `seen` is then less than `total`. */
+      partial: boolean;
+      /** Digits trained on in this epoch, of the `total` an epoch has. */
+      seen: number;
+      total: number;
       loss: number;
       accuracy: number;
       test: Evaluation;

@@ -77,7 +77,6 @@ export function mountTraining(backend: BackendName | 'auto'): void {
   let curves: Curves = { trainLoss: [], trainAcc: [], testLoss: [], testAcc: [], epochs: 1 };
   let running = false;
   let paused = false;
-  let trainSize = 0;
 
   const setRunning = (on: boolean): void => {
     running = on;
@@ -112,7 +111,6 @@ export function mountTraining(backend: BackendName | 'auto'): void {
     }
     showError('');
     curves = { trainLoss: [], trainAcc: [], testLoss: [], testAcc: [], epochs: config.epochs };
-    trainSize = config.trainSize;
     byId('epoch-body').replaceChildren();
     drawCurves(curves);
     setRunning(true);
@@ -207,29 +205,42 @@ export function mountTraining(backend: BackendName | 'auto'): void {
         document.body.dataset.paused = String(m.paused);
         break;
       case 'epoch': {
-        curves.testLoss.push([m.epoch + 1, m.test.loss]);
-        curves.testAcc.push([m.epoch + 1, m.test.accuracy]);
+        // a partial epoch (stopped mid-epoch) is marked as such, with the digits it saw and their own rate
+        const x = m.partial ? m.epoch + m.seen / m.total : m.epoch + 1;
+        curves.testLoss.push([x, m.test.loss]);
+        curves.testAcc.push([x, m.test.accuracy]);
         drawCurves(curves);
-        const perSecond = Math.round(trainSize / m.seconds);
+        const rate = m.seconds > 0 ? `${Math.round(m.seen / m.seconds).toLocaleString('en-US')} digits/s` : '—';
+        const digitsOf = `${count(m.seen)} of ${count(m.total)} digits`;
+        const label = m.partial ? `${m.epoch + 1} (partial: ${digitsOf})` : String(m.epoch + 1);
         byId('epoch-body').append(
           h(
             'tr',
-            { 'data-epoch': m.epoch + 1, 'data-test-accuracy': m.test.accuracy, 'data-seconds': m.seconds },
-            h('td', {}, String(m.epoch + 1)),
+            {
+              'data-epoch': m.epoch + 1,
+              'data-test-accuracy': m.test.accuracy,
+              'data-seconds': m.seconds,
+              'data-seen': m.seen,
+              'data-partial': String(m.partial),
+            },
+            h('td', {}, label),
             h('td', {}, fmt(m.loss, 4)),
             h('td', {}, pct(m.accuracy, 2)),
             h('td', {}, fmt(m.test.loss, 4)),
             h('td', {}, pct(m.test.accuracy, 2)),
-            h('td', {}, `${m.seconds.toFixed(2)} s (${perSecond.toLocaleString('en-US')} digits/s)`),
+            h('td', {}, `${m.seconds.toFixed(2)} s (${rate})`),
           ),
         );
-        byId('epoch-time').textContent = `${m.seconds.toFixed(2)} s`;
+        if (!m.partial) byId('epoch-time').textContent = `${m.seconds.toFixed(2)} s`;
         renderConfusion(m.test);
-        setModel(m.model, `trained in this page, epoch ${m.epoch + 1}`);
+        const trained = m.partial
+          ? `${m.epoch} epoch${m.epoch === 1 ? '' : 's'} and ${digitsOf} of epoch ${m.epoch + 1} (stopped)`
+          : `epoch ${m.epoch + 1}`;
+        setModel(m.model, `trained in this page, ${trained}`);
         enableDownloads();
         byId('train-summary').textContent =
-          `Epoch ${m.epoch + 1}: test accuracy ${pct(m.test.accuracy, 2)} on the ${count(sumOf(m.test.confusion))} test digits, ` +
-          `${m.seconds.toFixed(2)} s of training.`;
+          `${m.partial ? `Stopped after ${trained}` : `Epoch ${m.epoch + 1}`}: test accuracy ${pct(m.test.accuracy, 2)} ` +
+          `on the ${count(sumOf(m.test.confusion))} test digits, ${m.seconds.toFixed(2)} s of training.`;
         updateMeter();
         break;
       }

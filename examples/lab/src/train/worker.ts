@@ -146,11 +146,16 @@ async function train(c: TrainConfig): Promise<void> {
         }
       }
       if (seen === 0) break;
-      m.epoch += 1;
+      // a stop mid-epoch leaves a partial epoch: reported as such, and not counted in the model's epochs
+      const partial = seen < n;
+      if (!partial) m.epoch += 1;
       post({
         type: 'epoch',
         epoch,
         epochs: c.epochs,
+        partial,
+        seen,
+        total: n,
         loss: lossSum / seen,
         accuracy: accSum / seen,
         test: evaluate(m),

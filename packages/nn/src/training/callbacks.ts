@@ -4,6 +4,7 @@ import { describeValue } from '../model/checks.js';
 import type { Sequential } from '../model/sequential.js';
 import type { Logs, TrainingCallback } from './callback-list.js';
 import type { History } from './history.js';
+import { checkBooleanOption, checkChoice, checkEpochCount, checkNumberOption, checkStringOption } from './option-checks.js';
 import { plotHistory, type PlotOptions } from './plot.js';
 
 /**
@@ -31,7 +32,11 @@ export abstract class BaseCallback implements Callback {
 /** `'min'` for losses, `'max'` for accuracies, `'auto'` picks from the monitored name. */
 export type MonitorMode = 'min' | 'max' | 'auto';
 
-function resolveMode(mode: MonitorMode, monitor: string): 'min' | 'max' {
+const MODES: readonly MonitorMode[] = ['auto', 'min', 'max'];
+
+/** The checked `mode` option of `cls`, with `'auto'` resolved from the monitored name. */
+function resolveMode(cls: string, option: unknown, monitor: string): 'min' | 'max' {
+  const mode = checkChoice(cls, 'mode', option, 'auto', MODES);
   if (mode === 'min' || mode === 'max') return mode;
   return /acc|auc|precision|recall/.test(monitor) ? 'max' : 'min';
 }
@@ -81,15 +86,13 @@ export class EarlyStopping extends BaseCallback {
 
   constructor(options: EarlyStoppingOptions = {}) {
     super();
-    this.monitor = options.monitor ?? 'val_loss';
-    this.minDelta = Math.abs(options.minDelta ?? 0);
-    this.patience = options.patience ?? 0;
-    this.mode = resolveMode(options.mode ?? 'auto', this.monitor);
-    this.restoreBestWeights = options.restoreBestWeights ?? false;
-    this.baseline = options.baseline;
-    if (!Number.isInteger(this.patience) || this.patience < 0) {
-      throw new ValueError(`EarlyStopping: patience must be a non-negative integer, got ${this.patience}`);
-    }
+    const cls = 'EarlyStopping';
+    this.monitor = checkStringOption(cls, 'monitor', options.monitor, 'val_loss');
+    this.minDelta = checkNumberOption(cls, 'minDelta', options.minDelta, 0, { min: 0 });
+    this.patience = checkEpochCount(cls, 'patience', options.patience, 0);
+    this.mode = resolveMode(cls, options.mode, this.monitor);
+    this.restoreBestWeights = checkBooleanOption(cls, 'restoreBestWeights', options.restoreBestWeights, false);
+    this.baseline = options.baseline === undefined ? undefined : checkNumberOption(cls, 'baseline', options.baseline, 0);
   }
 
   onTrainBegin(): void {
@@ -160,9 +163,9 @@ export class ModelCheckpoint extends BaseCallback {
       throw new ValueError('ModelCheckpoint: options.save must be a function (model, info) => void');
     }
     this.saveFn = options.save;
-    this.monitor = options.monitor ?? 'val_loss';
-    this.mode = resolveMode(options.mode ?? 'auto', this.monitor);
-    this.saveBestOnly = options.saveBestOnly ?? true;
+    this.monitor = checkStringOption('ModelCheckpoint', 'monitor', options.monitor, 'val_loss');
+    this.mode = resolveMode('ModelCheckpoint', options.mode, this.monitor);
+    this.saveBestOnly = checkBooleanOption('ModelCheckpoint', 'saveBestOnly', options.saveBestOnly, true);
     this.best = this.mode === 'min' ? Infinity : -Infinity;
   }
 
@@ -258,14 +261,14 @@ export class ReduceLROnPlateau extends BaseCallback {
 
   constructor(options: ReduceLROnPlateauOptions = {}) {
     super();
-    this.monitor = options.monitor ?? 'val_loss';
-    this.factor = options.factor ?? 0.1;
-    if (!(this.factor > 0 && this.factor < 1)) throw new ValueError(`ReduceLROnPlateau: factor must be in (0, 1), got ${this.factor}`);
-    this.patience = options.patience ?? 10;
-    this.minDelta = options.minDelta ?? 1e-4;
-    this.cooldown = options.cooldown ?? 0;
-    this.minLr = options.minLr ?? 0;
-    this.mode = resolveMode(options.mode ?? 'auto', this.monitor);
+    const cls = 'ReduceLROnPlateau';
+    this.monitor = checkStringOption(cls, 'monitor', options.monitor, 'val_loss');
+    this.factor = checkNumberOption(cls, 'factor', options.factor, 0.1, { min: 0, max: 1, minExclusive: true, maxExclusive: true });
+    this.patience = checkEpochCount(cls, 'patience', options.patience, 10);
+    this.minDelta = checkNumberOption(cls, 'minDelta', options.minDelta, 1e-4, { min: 0 });
+    this.cooldown = checkEpochCount(cls, 'cooldown', options.cooldown, 0);
+    this.minLr = checkNumberOption(cls, 'minLr', options.minLr, 0, { min: 0, max: MAX_HYPERPARAMETER });
+    this.mode = resolveMode(cls, options.mode, this.monitor);
     this.best = this.mode === 'min' ? Infinity : -Infinity;
   }
 

@@ -40,6 +40,12 @@ const MARGIN = { left: 64, right: 16, top: 44, bottom: 48 };
  */
 export function plotHistory(history: HistoryLike, options: PlotOptions = {}): string {
   const { record, epochs } = unpack(history);
+  if (options.title !== undefined && typeof options.title !== 'string') {
+    throw new ValueError(`plotHistory: title must be a string, got ${typeof options.title}`);
+  }
+  if (options.exclude !== undefined && !(Array.isArray(options.exclude) && options.exclude.every((k) => typeof k === 'string'))) {
+    throw new ValueError(`plotHistory: exclude must be an array of series names (strings), got ${typeof options.exclude}`);
+  }
   const exclude = new Set(options.exclude ?? ['lr', 'time']);
   const keys = Object.keys(record).filter((k) => !exclude.has(k) && !exclude.has(baseName(k)));
   const lossKeys = keys.filter((k) => /loss/i.test(baseName(k)));
@@ -52,9 +58,8 @@ export function plotHistory(history: HistoryLike, options: PlotOptions = {}): st
     const label = accKeys.length > 0 ? 'accuracy' : 'metric';
     panels.push({ title: accKeys.length > 0 ? 'Accuracy' : 'Metrics', yLabel: label, keys: metricKeys });
   }
-  const width = options.width ?? 960;
-  const height = options.height ?? 360;
-  if (!(width > 0 && height > 0)) throw new ValueError(`plotHistory: width and height must be positive, got ${width}×${height}`);
+  const width = checkSize('width', options.width, 960);
+  const height = checkSize('height', options.height, 360);
   const titleOffset = options.title ? 28 : 0;
   const totalHeight = height + titleOffset;
   const parts: string[] = [
@@ -75,6 +80,21 @@ export function plotHistory(history: HistoryLike, options: PlotOptions = {}): st
   });
   parts.push('</svg>');
   return parts.join('\n');
+}
+
+/** Largest width or height of a plot, in pixels. */
+export const MAX_PLOT_SIZE = 100_000;
+
+/** A width or height: a finite number of pixels in [1, {@link MAX_PLOT_SIZE}] (`fallback` when undefined). */
+function checkSize(option: 'width' | 'height', value: unknown, fallback: number): number {
+  const v = value === undefined ? fallback : value;
+  if (typeof v !== 'number' || !(v >= 1 && v <= MAX_PLOT_SIZE)) {
+    const got = typeof value === 'number' ? String(value) : `a ${typeof value}`;
+    throw new ValueError(
+      `plotHistory: width and height must be positive finite numbers of pixels in [1, ${MAX_PLOT_SIZE}]; ${option} got ${got}`,
+    );
+  }
+  return v;
 }
 
 function unpack(history: HistoryLike): { record: Record<string, number[]>; epochs: readonly number[] | undefined } {
@@ -148,17 +168,20 @@ function renderPanel(
     yMin = 0;
     yMax = 1;
   }
-  const xTicks = niceTicks(xMin === xMax ? xMin - 1 : xMin, xMin === xMax ? xMax + 1 : xMax, 6, true);
+  // a constant series gets a margin around it, kept within the finite numbers
+  const clamp = (v: number): number => Math.max(-Number.MAX_VALUE, Math.min(Number.MAX_VALUE, v));
+  const xPad = Math.abs(xMin) > 1e15 ? Math.abs(xMin) * 0.1 : 1;
+  const xTicks = niceTicks(xMin === xMax ? clamp(xMin - xPad) : xMin, xMin === xMax ? clamp(xMax + xPad) : xMax, 6, true);
   const yTicks = niceTicks(
-    yMin === yMax ? yMin - (Math.abs(yMin) * 0.1 || 1) : yMin,
-    yMin === yMax ? yMax + (Math.abs(yMax) * 0.1 || 1) : yMax,
+    yMin === yMax ? clamp(yMin - (Math.abs(yMin) * 0.1 || 1)) : yMin,
+    yMin === yMax ? clamp(yMax + (Math.abs(yMax) * 0.1 || 1)) : yMax,
     5,
     false,
   );
   const [xa, xb] = [xTicks[0]!, xTicks[xTicks.length - 1]!];
   const [ya, yb] = [yTicks[0]!, yTicks[yTicks.length - 1]!];
-  const px = (x: number): number => left + ((x - xa) / (xb - xa)) * plotW;
   // Halves keep the differences finite even for values near ±Number.MAX_VALUE.
+  const px = (x: number): number => left + ((x * 0.5 - xa * 0.5) / (xb * 0.5 - xa * 0.5)) * plotW;
   const py = (y: number): number => top + plotH - ((y * 0.5 - ya * 0.5) / (yb * 0.5 - ya * 0.5)) * plotH;
   const f = (v: number): string => (Math.round(v * 100) / 100).toString();
   const out: string[] = [`<g class="panel">`];
@@ -248,14 +271,18 @@ function legendText(s: Series): string {
 
 /** Round tick values (1, 2, 5 × 10^k steps) covering [min, max]; integer steps only when `integer`. */
 export function niceTicks(min: number, max: number, count: number, integer: boolean): number[] {
+  const n = Math.max(1, Math.min(100, Math.floor(count) || 1));
+  // near ±Number.MAX_VALUE the round ticks around [min, max] are not all finite: evenly spaced ones, finite, instead
+  const even = (): number[] => Array.from({ length: n + 1 }, (_, i) => (i === n ? max : min * (1 - i / n) + max * (i / n)));
   const span = max - min;
-  if (!Number.isFinite(span)) return [min, min * 0.5 + max * 0.5, max];
-  let step = niceStep(span / Math.max(1, count));
+  if (!Number.isFinite(span)) return even();
+  let step = niceStep(span / n);
   if (integer) step = Math.max(1, Math.round(step));
   const start = Math.floor(min / step + 1e-9) * step;
   const end = Math.ceil(max / step - 1e-9) * step;
+  if (!Number.isFinite(start) || !Number.isFinite(end) || !Number.isFinite(end - start) || (end - start) / step > 4 * n + 2) return even();
   const ticks: number[] = [];
-  for (let i = 0; start + i * step <= end + step * 1e-9 && i < 1000; i++) ticks.push(start + i * step);
+  for (let i = 0; start + i * step <= end + step * 1e-9 && i <= 4 * n + 2; i++) ticks.push(start + i * step);
   if (ticks.length < 2) ticks.push(start + step);
   return ticks;
 }

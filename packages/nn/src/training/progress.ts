@@ -1,3 +1,7 @@
+import { ValueError } from '@tapegrad/tensor';
+import { describeValue } from '../model/checks.js';
+import { checkNumberOption } from './option-checks.js';
+
 /**
  * Where progress is written: `process.stdout` satisfies it in Node; `isTTY` enables the live bar, and `columns`
  * (the terminal's width, read at every redraw) keeps each redrawn line within one terminal row.
@@ -59,6 +63,11 @@ export interface ProgressOptions {
   interval?: number;
 }
 
+/** Widest bar, in characters. */
+export const MAX_BAR_WIDTH = 1000;
+/** Longest interval between two redraws, in milliseconds (one hour). */
+const MAX_INTERVAL_MS = 3_600_000;
+
 const defaultNow = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /**
@@ -79,11 +88,21 @@ export class ProgressBar {
   private live = false;
 
   constructor(options: ProgressOptions = {}) {
-    this.verbose = options.verbose ?? 1;
+    const verbose = options.verbose ?? 1;
+    if (verbose !== 0 && verbose !== 1 && verbose !== 2) {
+      throw new ValueError(`ProgressBar: verbose must be 0, 1 or 2, got ${describeValue(options.verbose)}`);
+    }
+    this.verbose = verbose;
     this.writer = options.writer ?? consoleWriter;
-    this.width = options.width ?? 30;
+    if (this.writer === null || typeof this.writer !== 'object' || typeof this.writer.write !== 'function') {
+      throw new ValueError(`ProgressBar: writer must be an object with a write(s) method, got ${describeValue(options.writer)}`);
+    }
+    this.width = checkNumberOption('ProgressBar', 'width', options.width, 30, { min: 1, max: MAX_BAR_WIDTH, integer: true });
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new ValueError(`ProgressBar: now must be a function returning milliseconds, got ${describeValue(options.now)}`);
+    }
     this.now = options.now ?? defaultNow;
-    this.interval = options.interval ?? 100;
+    this.interval = checkNumberOption('ProgressBar', 'interval', options.interval, 100, { min: 0, max: MAX_INTERVAL_MS });
   }
 
   /** Starts an epoch (`epoch` 0-based) of `steps` batches. */
