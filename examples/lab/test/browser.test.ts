@@ -321,6 +321,37 @@ describe.skipIf(!haveChromium && !inCI)(`the lab in Chromium (${backend} backend
     expect(errors).toEqual([]);
   });
 
+  it('marks a stopped epoch partial with the digits it saw, and the draw section shows the model is ready', async ({ onTestFailed }) => {
+    const { page, errors } = await open('stop-mid-epoch', onTestFailed);
+    await page.waitForSelector('#train-start:not([disabled])');
+    expect(await page.textContent('#prediction')).toMatch(/No model yet/);
+    // small batches on a wide model: an epoch lasts long enough to stop it in the middle
+    await page.fill('#hidden', '1024, 1024, 1024');
+    await page.fill('#batch-size', '1');
+    await page.fill('#epochs', '2');
+    await page.click('#train-start');
+    await page.waitForSelector('#train-status:has-text("Epoch 1/2, batch")');
+    await page.click('#train-stop');
+    await page.waitForSelector('body[data-training]', { timeout: 50_000 });
+    expect(await page.getAttribute('body', 'data-training')).toBe('stopped');
+    const rows = await page.$$eval('#epoch-body tr', (trs) =>
+      trs.map((r) => ({ partial: r.getAttribute('data-partial'), seen: Number(r.getAttribute('data-seen')), text: r.textContent ?? '' })),
+    );
+    expect(rows).toHaveLength(1);
+    const row = rows[0]!;
+    expect(row.partial).toBe('true');
+    expect(row.seen).toBeGreaterThan(0);
+    expect(row.seen).toBeLessThan(8000);
+    expect(row.text).toContain(`partial: ${row.seen.toLocaleString('en-US')} of 8,000 digits`);
+    // no finished epoch: the header's epoch time stays empty, and the summary says the run stopped within epoch 1
+    expect(await page.textContent('#epoch-time')).toBe('—');
+    expect(await page.textContent('#train-summary')).toMatch(/^Stopped after 0 epochs and [\d,]+ of 8,000 digits of epoch 1/);
+    // a model arrived while nothing was drawn: the draw section says so without a stroke or a click on Clear
+    expect(await page.textContent('#prediction')).toMatch(/^Model ready: draw a digit/);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 90_000);
+
   it('fits a phone screen: no sideways scrolling at 390 px', async ({ onTestFailed }) => {
     const { page, errors } = await open('phone', onTestFailed, { width: 390, height: 844 });
     await page.selectOption('#example-select', 'two-layer'); // its graph is wider than a phone: it must scroll in its own box

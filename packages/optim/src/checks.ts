@@ -1,26 +1,7 @@
-import { Tensor, ValueError, fmtShape } from '@tapegrad/tensor';
+import { Tensor, ValueError, fmtValue } from '@tapegrad/tensor';
 
-// Argument checks shared by the optimizers (internal: not re-exported by the package index). Every message names
+// Argument checks shared by the optimizers (internal: the package index re-exports only optionHint). Every message names
 // the function, the argument or field, what it got (described by its type, never a whole object) and what it expects.
-
-/**
- * A value as an error message shows it: a number as it prints, anything else with its type, so that a numeric string
- * does not read like a number (`"0.1" (a string)`); never a whole object or a long string.
- */
-export function describeValue(v: unknown): string {
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'string') return v.length > 40 ? `a string of length ${v.length}` : `${JSON.stringify(v)} (a string)`;
-  if (typeof v === 'boolean') return `${v} (a boolean)`;
-  if (typeof v === 'bigint') return `${v}n (a bigint)`;
-  if (v === null || v === undefined) return String(v);
-  if (typeof v === 'function') return 'a function';
-  if (typeof v === 'symbol') return 'a symbol';
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
-  if (v instanceof Tensor) return `a Tensor of shape ${fmtShape(v.shape)} (${v.dtype})`;
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
-  const ctor: unknown = (Object.getPrototypeOf(v) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
-  return typeof ctor === 'string' && ctor !== 'Object' && ctor !== '' ? `a ${ctor}` : 'an object';
-}
 
 /** True for `{}`-style objects (prototype Object.prototype or null): what JSON.parse makes. */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -34,7 +15,7 @@ export function checkBoolean(fn: string, what: string, v: unknown, fallback: boo
   if (v === undefined || v === null) return fallback;
   if (typeof v !== 'boolean')
     throw new ValueError(
-      `${fn}: ${what} must be a boolean (true or false), got ${describeValue(v)}${typeof v === 'number' ? ' (a number)' : ''}`,
+      `${fn}: ${what} must be a boolean (true or false), got ${fmtValue(v)}${typeof v === 'number' ? ' (a number)' : ''}`,
     );
   return v;
 }
@@ -42,7 +23,7 @@ export function checkBoolean(fn: string, what: string, v: unknown, fallback: boo
 /** A count (an iteration or step number): a non-negative safe integer. */
 export function checkCount(fn: string, what: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new ValueError(`${fn}: invalid ${what} ${describeValue(v)}; expected a non-negative integer`);
+    throw new ValueError(`${fn}: invalid ${what} ${fmtValue(v)}; expected a non-negative integer`);
   }
   return v;
 }
@@ -51,7 +32,7 @@ export function checkCount(fn: string, what: string, v: unknown): number {
 export function checkOptionsObject<T extends object>(fn: string, options: T | undefined): T {
   if (options === undefined) return {} as T;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new ValueError(`${fn}: options must be an object of option values, got ${describeValue(options)}`);
+    throw new ValueError(`${fn}: options must be an object of option values, got ${fmtValue(options)}`);
   }
   return options;
 }
@@ -75,6 +56,15 @@ const OPTION_HINTS: Readonly<Record<string, [key: string, hint: string]>> = {
 };
 
 /**
+ * ` (use …)` naming the tapegrad option that a Keras/TF.js/PyTorch spelling `key` means, when `accepted` (an
+ * optimizer's option names) has it; else `''`. For messages about an unknown option (here and in nn's compile).
+ */
+export function optionHint(key: string, accepted: readonly string[]): string {
+  const [target, hint] = Object.hasOwn(OPTION_HINTS, key) ? OPTION_HINTS[key]! : [null, ''];
+  return target !== null && accepted.includes(target) ? ` (use ${hint})` : '';
+}
+
+/**
  * Refuses an option key the optimizer does not read (it would be silently ignored), naming the tapegrad option a
  * Keras/PyTorch spelling means and listing the accepted keys. A key whose value is undefined counts as absent; a
  * `name` key (as `config()` reports it) is accepted when it names this optimizer.
@@ -84,11 +74,9 @@ export function checkOptionKeys(fn: string, options: object, accepted: readonly 
     if (value === undefined || accepted.includes(key)) continue;
     if (key === 'name') {
       if (typeof value === 'string' && names.includes(value.toLowerCase())) continue;
-      throw new ValueError(`${fn}: options.name is ${describeValue(value)}; expected '${names[0]}' (the name config() reports) or no name`);
+      throw new ValueError(`${fn}: options.name is ${fmtValue(value)}; expected '${names[0]}' (the name config() reports) or no name`);
     }
-    const [target, hint] = Object.hasOwn(OPTION_HINTS, key) ? OPTION_HINTS[key]! : [null, ''];
-    const use = target !== null && accepted.includes(target) ? ` (use ${hint})` : '';
-    throw new ValueError(`${fn}: unknown option '${key}'${use}; ${fn} takes ${accepted.join(', ')}`);
+    throw new ValueError(`${fn}: unknown option '${key}'${optionHint(key, accepted)}; ${fn} takes ${accepted.join(', ')}`);
   }
 }
 
@@ -110,20 +98,18 @@ export function checkParams(fn: string, params: unknown): CheckedParameter[] {
     (typeof params === 'object' || typeof params === 'function') &&
     typeof (params as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function';
   if (!iterable) {
-    throw new ValueError(`${fn}: params must be an array (or iterable) of parameters such as Variables, got ${describeValue(params)}`);
+    throw new ValueError(`${fn}: params must be an array (or iterable) of parameters such as Variables, got ${fmtValue(params)}`);
   }
   const list = [...(params as Iterable<unknown>)];
   const seen = new Map<unknown, number>();
   const values = new Map<Tensor, number>();
   list.forEach((p, i) => {
     if (p === null || typeof p !== 'object') {
-      throw new ValueError(
-        `${fn}: params[${i}] is ${describeValue(p)}; expected a parameter (a Variable, or an object with a Tensor value)`,
-      );
+      throw new ValueError(`${fn}: params[${i}] is ${fmtValue(p)}; expected a parameter (a Variable, or an object with a Tensor value)`);
     }
     const value = (p as { value?: unknown }).value;
     if (!(value instanceof Tensor)) {
-      throw new ValueError(`${fn}: params[${i}].value is ${describeValue(value)}; expected a Tensor (a parameter's value)`);
+      throw new ValueError(`${fn}: params[${i}].value is ${fmtValue(value)}; expected a Tensor (a parameter's value)`);
     }
     const first = seen.get(p) ?? values.get(value);
     if (first !== undefined) {

@@ -18,3 +18,4 @@ export * from './nadam.js';
 export * from './schedules.js';
 export * from './clip.js';
 export * from './registry.js';
+export { optionHint } from './checks.js';

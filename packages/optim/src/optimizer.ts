@@ -1,6 +1,6 @@
-import { DTypeError, ShapeError, Tensor, ValueError, fmtShape, shapesEqual } from '@tapegrad/tensor';
+import { DTypeError, ShapeError, Tensor, ValueError, fmtShape, fmtValue, shapesEqual } from '@tapegrad/tensor';
 import { kernelStateArrays } from '@tapegrad/tensor/backend';
-import { checkBoolean, checkCount, checkOptionKeys, checkOptionsObject, checkParams, describeValue, isPlainObject } from './checks.js';
+import { checkBoolean, checkCount, checkOptionKeys, checkOptionsObject, checkParams, isPlainObject } from './checks.js';
 
 /** Anything with a value and a gradient; `@tapegrad/autograd`'s `Variable` satisfies it structurally. */
 export interface Parameter {
@@ -76,7 +76,7 @@ export function checkRange(fn: string, what: string, v: number, min: number, max
   const above = max !== undefined && (maxInclusive ? v > max : v >= max);
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || above) {
     const range = max === undefined ? `>= ${min}` : `in [${min}, ${max}${maxInclusive ? ']' : ')'}`;
-    throw new ValueError(`${fn}: invalid ${what} ${describeValue(v)}; expected a finite number ${range}`);
+    throw new ValueError(`${fn}: invalid ${what} ${fmtValue(v)}; expected a finite number ${range}`);
   }
   return v;
 }
@@ -138,7 +138,7 @@ export abstract class Optimizer {
     for (const k of clips) {
       const v = options[k]!;
       if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) {
-        throw new ValueError(`${fn}: invalid ${k} ${describeValue(v)}; expected a finite number > 0`);
+        throw new ValueError(`${fn}: invalid ${k} ${fmtValue(v)}; expected a finite number > 0`);
       }
     }
     this.clipNorm = options.clipNorm ?? undefined;
@@ -240,10 +240,10 @@ export abstract class Optimizer {
   update(params: Tensor[], grads: Tensor[]): Tensor[] {
     if (!Array.isArray(params) || !Array.isArray(grads)) {
       const [what, got] = Array.isArray(params) ? ['grads', grads] : ['params', params];
-      throw new ValueError(`${this.name}.update: ${what} must be an array of Tensors, got ${describeValue(got)}`);
+      throw new ValueError(`${this.name}.update: ${what} must be an array of Tensors, got ${fmtValue(got)}`);
     }
     params.forEach((p, i) => {
-      if (!(p instanceof Tensor)) throw new ValueError(`${this.name}.update: params[${i}] is ${describeValue(p)}; expected a Tensor`);
+      if (!(p instanceof Tensor)) throw new ValueError(`${this.name}.update: params[${i}] is ${fmtValue(p)}; expected a Tensor`);
     });
     if (params.length !== grads.length) {
       throw new ValueError(`${this.name}.update: got ${params.length} parameters but ${grads.length} gradients; expected equal counts`);
@@ -273,7 +273,7 @@ export abstract class Optimizer {
       }
       if (!(g instanceof Tensor)) {
         throw new ValueError(
-          `${this.name}.${fn}: gradient ${i} is ${describeValue(g)}; expected null or a Tensor of the parameter's shape ` +
+          `${this.name}.${fn}: gradient ${i} is ${fmtValue(g)}; expected null or a Tensor of the parameter's shape ` +
             `${fmtShape(v.shape)} and dtype ${v.dtype}`,
         );
       }
@@ -419,7 +419,7 @@ export abstract class Optimizer {
   loadState(s: OptimizerState): void {
     const fn = `${this.name}.loadState`;
     if (!s || typeof s !== 'object' || !Array.isArray(s.slots)) {
-      const got = s === null || typeof s !== 'object' ? describeValue(s) : "an object without a 'slots' array";
+      const got = s === null || typeof s !== 'object' ? fmtValue(s) : "an object without a 'slots' array";
       throw new ValueError(`${fn}: got ${got}; expected an object from state() with a 'slots' array`);
     }
     if (s.name !== this.name || s.flavor !== this.flavor) {
@@ -429,9 +429,9 @@ export abstract class Optimizer {
     const iterations = checkCount(fn, 'iterations', s.iterations);
     const config: unknown = s.config;
     if (config !== undefined) {
-      if (!isPlainObject(config)) throw new ValueError(`${fn}: config is ${describeValue(config)}; expected the object config() returns`);
+      if (!isPlainObject(config)) throw new ValueError(`${fn}: config is ${fmtValue(config)}; expected the object config() returns`);
       if (config['name'] !== undefined && config['name'] !== this.name) {
-        throw new ValueError(`${fn}: config.name is ${describeValue(config['name'])}; expected '${this.name}'`);
+        throw new ValueError(`${fn}: config.name is ${fmtValue(config['name'])}; expected '${this.name}'`);
       }
     }
     const layout: ParamSlot = { step: 0, buffers: {}, scalars: {} };
@@ -465,17 +465,17 @@ export abstract class Optimizer {
   private readSlot(fn: string, i: number, js: unknown, layout: ParamSlot, config: unknown): ParamSlot {
     const at = `slots[${i}]`;
     const of = `(parameter ${i})`;
-    if (!isPlainObject(js)) throw new ValueError(`${fn}: ${at} ${of} is ${describeValue(js)}; expected null or { step, scalars, buffers }`);
+    if (!isPlainObject(js)) throw new ValueError(`${fn}: ${at} ${of} is ${fmtValue(js)}; expected null or { step, scalars, buffers }`);
     const step = checkCount(fn, `${at}.step ${of}`, js['step']);
     const scalarsIn = js['scalars'] ?? {};
-    if (!isPlainObject(scalarsIn)) throw new ValueError(`${fn}: ${at}.scalars ${of} is ${describeValue(scalarsIn)}; expected an object`);
+    if (!isPlainObject(scalarsIn)) throw new ValueError(`${fn}: ${at}.scalars ${of} is ${fmtValue(scalarsIn)}; expected an object`);
     this.checkNames(fn, `${at}.scalars ${of}`, Object.keys(scalarsIn), Object.keys(layout.scalars), config);
     const scalars: Record<string, number> = {};
     for (const [k, v] of Object.entries(scalarsIn)) {
       const [min, max] = SCALAR_RANGES[k] ?? [-Infinity, Infinity];
       if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
         const range = Number.isFinite(min) ? ` in [${min}, ${max}]` : '';
-        throw new ValueError(`${fn}: ${at}.scalars.${k} ${of} is ${describeValue(v)}; expected a finite number${range}`);
+        throw new ValueError(`${fn}: ${at}.scalars.${k} ${of} is ${fmtValue(v)}; expected a finite number${range}`);
       }
       scalars[k] = v;
     }
@@ -483,7 +483,7 @@ export abstract class Optimizer {
     const expected = Object.keys(layout.buffers);
     if (!isPlainObject(buffersIn)) {
       throw new ValueError(
-        `${fn}: ${at}.buffers ${of} is ${describeValue(buffersIn)}; expected an object of the buffers ${quoteList(expected)}`,
+        `${fn}: ${at}.buffers ${of} is ${fmtValue(buffersIn)}; expected an object of the buffers ${quoteList(expected)}`,
       );
     }
     this.checkNames(fn, `${at}.buffers ${of}`, Object.keys(buffersIn), expected, config);
@@ -494,9 +494,9 @@ export abstract class Optimizer {
     const buffers: Record<string, FloatArray> = {};
     for (const [k, b] of Object.entries(buffersIn)) {
       const where = `${at}.buffers.${k}`;
-      if (!isPlainObject(b)) throw new ValueError(`${fn}: ${where} ${of} is ${describeValue(b)}; expected { dtype, data }`);
+      if (!isPlainObject(b)) throw new ValueError(`${fn}: ${where} ${of} is ${fmtValue(b)}; expected { dtype, data }`);
       if (b['dtype'] !== 'float32' && b['dtype'] !== 'float64') {
-        throw new ValueError(`${fn}: ${where}.dtype ${of} is ${describeValue(b['dtype'])}; expected 'float32' or 'float64'`);
+        throw new ValueError(`${fn}: ${where}.dtype ${of} is ${fmtValue(b['dtype'])}; expected 'float32' or 'float64'`);
       }
       if (dtype !== undefined && b['dtype'] !== dtype) {
         const whose = paramDtype !== undefined ? "the parameter's dtype" : "the dtype of the slot's other buffers";
@@ -504,7 +504,7 @@ export abstract class Optimizer {
       }
       dtype = b['dtype'];
       const data = b['data'];
-      if (!Array.isArray(data)) throw new ValueError(`${fn}: ${where}.data ${of} is ${describeValue(data)}; expected an array of numbers`);
+      if (!Array.isArray(data)) throw new ValueError(`${fn}: ${where}.data ${of} is ${fmtValue(data)}; expected an array of numbers`);
       if (size !== undefined && data.length !== size) {
         const expectedSize = p ? `${size} (shape ${fmtShape(p.value.shape)})` : `${size} (as the slot's other buffers)`;
         throw new ShapeError(`${fn}: ${where} ${of} has ${data.length} elements; expected ${expectedSize}`);
@@ -514,8 +514,7 @@ export abstract class Optimizer {
       const nonNegative = NON_NEGATIVE_BUFFERS.has(k);
       for (let j = 0; j < size; j++) {
         const v: unknown = data[j];
-        if (typeof v !== 'number')
-          throw new ValueError(`${fn}: ${where}.data[${j}] ${of} is ${describeValue(v)}; expected a finite number`);
+        if (typeof v !== 'number') throw new ValueError(`${fn}: ${where}.data[${j}] ${of} is ${fmtValue(v)}; expected a finite number`);
         arr[j] = v;
         if (!Number.isFinite(arr[j]!)) {
           const overflow = Number.isFinite(v) ? ` (it overflows ${dtype})` : '';
@@ -570,5 +569,5 @@ function quoteList(names: readonly string[]): string {
 /** A hyperparameter as a message shows it: JSON when short, else described by its type. */
 function shortJson(v: unknown): string {
   const json = JSON.stringify(v);
-  return typeof json === 'string' && json.length <= 40 ? json : describeValue(v);
+  return typeof json === 'string' && json.length <= 40 ? json : fmtValue(v);
 }

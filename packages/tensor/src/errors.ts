@@ -31,15 +31,16 @@ export const fmtShape = (shape: readonly number[]): string => `[${shape.join(', 
 
 /**
  * Describes any argument for an error message, so that a value's type is never hidden: numbers as they print,
- * strings quoted and labelled (`"2" (a string)`, which a shape printed as `[2]` would hide), `null`, `undefined`,
- * booleans labelled, arrays and typed arrays by length, tensors by shape and dtype, other objects by class.
+ * strings quoted and labelled (`"2" (a string)`, which a shape printed as `[2]` would hide; one over 40 characters by
+ * its length), `null`, `undefined`, booleans labelled, arrays and typed arrays by length, tensors by shape and dtype,
+ * other objects by class. The one description of a bad argument that every package's messages use.
  */
 export function fmtValue(v: unknown): string {
   switch (typeof v) {
     case 'number':
       return String(v);
     case 'string':
-      return `${v.length > 40 ? `${JSON.stringify(v.slice(0, 40))}…` : JSON.stringify(v)} (a string)`;
+      return v.length > 40 ? `a string of length ${v.length}` : `${JSON.stringify(v)} (a string)`;
     case 'boolean':
       return `${v} (a boolean)`;
     case 'bigint':

@@ -1,25 +1,10 @@
 import { Variable } from '@tapegrad/autograd';
-import { ShapeError, Tensor, ValueError, fmtShape } from '@tapegrad/tensor';
+import { ShapeError, Tensor, ValueError, fmtShape, fmtValue } from '@tapegrad/tensor';
 import { MAX_NAME_LENGTH } from '../io/limits.js';
 import { FORBIDDEN_KEYS } from '../io/safe-json.js';
 
 // Checks of the settings a model is given, made where they are given with the bounds of the model file
 // (io/limits.ts), so that a model that trains can also be saved; and how a value appears in those messages.
-
-/**
- * A value as an error message shows it: a number as it prints, anything else with its type, so that a numeric
- * string does not read like a number (`"32" (a string)`); never a whole object or a long string.
- */
-export function describeValue(v: unknown): string {
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'string') return v.length > 40 ? `a string of length ${v.length}` : `${JSON.stringify(v)} (a string)`;
-  if (typeof v === 'boolean') return `${v} (a boolean)`;
-  if (typeof v === 'bigint') return `${v}n (a bigint)`;
-  if (v === null || v === undefined) return String(v);
-  if (typeof v === 'function') return 'a function';
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
-  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
-}
 
 /** Control characters (C0, DEL, C1): they break the lines and tables names are printed in (`summary()`). */
 // eslint-disable-next-line no-control-regex
@@ -40,7 +25,7 @@ export function checkLayerName(fn: string, name: unknown, what = 'name'): string
 
 function checkName(fn: string, name: unknown, what: string): string {
   if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH) {
-    throw new ValueError(`${fn}: ${what} must be a string of at most ${MAX_NAME_LENGTH} characters, got ${describeValue(name)}`);
+    throw new ValueError(`${fn}: ${what} must be a string of at most ${MAX_NAME_LENGTH} characters, got ${fmtValue(name)}`);
   }
   const bad = CONTROL.exec(name);
   if (bad) {
@@ -64,7 +49,7 @@ export function checkSeededLayerName(fn: string, name: string): void {
 
 /** A boolean option (`useBias`, `trainable`, `fromLogits`, …): refuses the truthy values a model file would refuse. */
 export function checkBoolean(fn: string, what: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw new ValueError(`${fn}: ${what} must be a boolean, got ${describeValue(v)}`);
+  if (typeof v !== 'boolean') throw new ValueError(`${fn}: ${what} must be a boolean, got ${fmtValue(v)}`);
   return v;
 }
 
@@ -78,7 +63,7 @@ export function checkActivationResult(where: string, label: string, input: Varia
   const fn = `${where}: the activation ${label}`;
   const want = `a Variable of its input's shape ${fmtShape(input.shape)} computed from the input with autograd ops (relu(x), x.mul(2), …)`;
   if (!(out instanceof Variable)) {
-    const got = out instanceof Tensor ? `a Tensor ${fmtShape(out.shape)} (not a Variable: it cuts the gradient path)` : describeValue(out);
+    const got = out instanceof Tensor ? `a Tensor ${fmtShape(out.shape)} (not a Variable: it cuts the gradient path)` : fmtValue(out);
     throw new ValueError(`${fn} returned ${got}; an activation must return ${want}`);
   }
   if (out.shape.length !== input.shape.length || out.shape.some((d, i) => d !== input.shape[i])) {

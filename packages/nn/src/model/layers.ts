@@ -1,9 +1,9 @@
 import { Variable, linear, mul, parameter } from '@tapegrad/autograd';
-import { Generator, ShapeError, Tensor, ValueError, fmtShape, sizeOf } from '@tapegrad/tensor';
+import { Generator, ShapeError, Tensor, ValueError, fmtShape, fmtValue, sizeOf } from '@tapegrad/tensor';
 import { kernelStateArrays } from '@tapegrad/tensor/backend';
 import { MAX_UNITS, checkInputShape } from '../io/limits.js';
 import { activationNames, getActivation, registeredActivationName, resolveActivation, type Activation } from './activations.js';
-import { checkActivationResult, checkBoolean, checkLayerName, checkSeededLayerName, describeValue } from './checks.js';
+import { checkActivationResult, checkBoolean, checkLayerName, checkSeededLayerName } from './checks.js';
 import { getInitializer, type Initializer } from './initializers.js';
 
 /** Options shared by every layer. */
@@ -190,7 +190,7 @@ export class Dense extends Layer {
       throw new ValueError(`Dense: dtype must be float32 or float64, got ${String(this.dtype)}`);
     }
     if (!Number.isInteger(units) || units <= 0 || units > MAX_UNITS) {
-      throw new ValueError(`Dense: units must be a positive integer ≤ ${MAX_UNITS}, got ${describeValue(units)}`);
+      throw new ValueError(`Dense: units must be a positive integer ≤ ${MAX_UNITS}, got ${fmtValue(units)}`);
     }
     this.units = units;
     this.useBias = options.useBias === undefined ? true : checkBoolean('Dense', 'useBias', options.useBias);
@@ -282,11 +282,11 @@ export class Dropout extends Layer {
   constructor(rate: number, options: DropoutOptions = {}) {
     super(options);
     if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) {
-      throw new ValueError(`Dropout: rate must be in [0, 1), got ${describeValue(rate)}`);
+      throw new ValueError(`Dropout: rate must be in [0, 1), got ${fmtValue(rate)}`);
     }
     const seed = options.seed;
     if (seed !== undefined && (typeof seed !== 'number' || !Number.isFinite(seed))) {
-      throw new ValueError(`Dropout: seed must be a finite number, got ${describeValue(seed)}`);
+      throw new ValueError(`Dropout: seed must be a finite number, got ${fmtValue(seed)}`);
     }
     if (seed !== undefined) checkSeededLayerName('Dropout', this.name);
     this.rate = rate;

@@ -1,6 +1,6 @@
-import { ValueError } from '@tapegrad/tensor';
+import { ValueError, fmtValue } from '@tapegrad/tensor';
 import { checkSeed } from '../io/limits.js';
-import { checkModelName, describeValue } from './checks.js';
+import { checkModelName } from './checks.js';
 import type { Layer } from './layers.js';
 
 // The small option bags of Sequential (its fit options, which name the model type, stay beside the class).
@@ -34,7 +34,7 @@ export function sequentialOptions(
 ): { name: string; seed: number | string; layers: Layer[] } {
   const opts = Array.isArray(layersOrOptions) ? { ...options, layers: layersOrOptions } : (layersOrOptions ?? {});
   if (opts.layers !== undefined && !Array.isArray(opts.layers)) {
-    throw new ValueError(`Sequential: layers must be an array of layers, got ${describeValue(opts.layers)}`);
+    throw new ValueError(`Sequential: layers must be an array of layers, got ${fmtValue(opts.layers)}`);
   }
   return {
     name: checkModelName('Sequential', opts.name ?? 'sequential'),

@@ -1,7 +1,7 @@
 import type { Variable } from '@tapegrad/autograd';
-import { type Generator, ShapeError, Tensor, ValueError, fmtShape, shapesEqual, sizeOf } from '@tapegrad/tensor';
+import { type Generator, ShapeError, Tensor, ValueError, fmtShape, fmtValue, shapesEqual, sizeOf } from '@tapegrad/tensor';
 import { MAX_LAYERS, MAX_PARAMETERS, firstNonFinite } from '../io/limits.js';
-import { checkLayerName, checkSeededLayerName, describeValue } from './checks.js';
+import { checkLayerName, checkSeededLayerName } from './checks.js';
 import { Dense, Dropout, Layer } from './layers.js';
 
 // A stack of layers: each new layer gets a unique name and is built for the size the layer before it outputs;
@@ -98,12 +98,12 @@ export function buildStack(layers: readonly Layer[], inputSize: number, generato
  */
 export function assignWeights(params: readonly Variable[], weights: readonly Tensor[]): void {
   if (!Array.isArray(weights) || weights.length !== params.length) {
-    const got = Array.isArray(weights) ? `${weights.length} tensors` : describeValue(weights);
+    const got = Array.isArray(weights) ? `${weights.length} tensors` : fmtValue(weights);
     throw new ValueError(`setWeights: got ${got}; the model has ${params.length} parameters`);
   }
   const values = params.map((p, i) => {
     const w: unknown = weights[i];
-    if (!(w instanceof Tensor)) throw new ValueError(`setWeights: weight ${i} must be a Tensor, got ${describeValue(w)}`);
+    if (!(w instanceof Tensor)) throw new ValueError(`setWeights: weight ${i} must be a Tensor, got ${fmtValue(w)}`);
     if (!shapesEqual(w.shape, p.shape)) {
       throw new ShapeError(`setWeights: tensor ${i} has shape ${fmtShape(w.shape)}; parameter '${p.name ?? i}' has ${fmtShape(p.shape)}`);
     }

@@ -1,6 +1,5 @@
-import { Tensor, ValueError } from '@tapegrad/tensor';
+import { Tensor, ValueError, fmtValue } from '@tapegrad/tensor';
 import { MAX_HYPERPARAMETER } from '../io/limits.js';
-import { describeValue } from '../model/checks.js';
 import type { Sequential } from '../model/sequential.js';
 import type { Logs, TrainingCallback } from './callback-list.js';
 import type { History } from './history.js';
@@ -227,7 +226,7 @@ export class LearningRateScheduler extends BaseCallback {
 function checkScheduledLr(lr: unknown, epoch: number): number {
   if (typeof lr !== 'number' || !(lr >= 0 && lr <= MAX_HYPERPARAMETER)) {
     throw new ValueError(
-      `LearningRateScheduler: schedule returned ${describeValue(lr)} at epoch ${epoch}; ` +
+      `LearningRateScheduler: schedule returned ${fmtValue(lr)} at epoch ${epoch}; ` +
         `expected a finite number in [0, ${MAX_HYPERPARAMETER}] (the range a model file stores)`,
     );
   }

@@ -1,5 +1,4 @@
-import { ShapeError, Tensor, ValueError, fmtShape, sizeOf } from '@tapegrad/tensor';
-import { describeValue } from '../model/checks.js';
+import { ShapeError, Tensor, ValueError, fmtShape, fmtValue, sizeOf } from '@tapegrad/tensor';
 
 // Input validation for fit / evaluate / predict: every refusal names the function, what the data holds and
 // what the model expects, before any batch is cut.
@@ -87,9 +86,7 @@ export function checkFitCounts(options: { epochs?: number; batchSize?: number; i
   const initialEpoch = checkCount('initialEpoch', options.initialEpoch ?? 0);
   const verbose = options.verbose ?? 1;
   if (verbose !== 0 && verbose !== 1 && verbose !== 2 && verbose !== 'auto') {
-    throw new ValueError(
-      `fit: verbose must be 0 (silent), 1 or 'auto' (progress bar) or 2 (one line per epoch), got ${describeValue(verbose)}`,
-    );
+    throw new ValueError(`fit: verbose must be 0 (silent), 1 or 'auto' (progress bar) or 2 (one line per epoch), got ${fmtValue(verbose)}`);
   }
   return { epochs, batchSize, initialEpoch, verbose: verbose === 'auto' ? 1 : verbose };
 }
@@ -97,7 +94,7 @@ export function checkFitCounts(options: { epochs?: number; batchSize?: number; i
 /** A fit counter (epochs, initialEpoch): a non-negative safe integer, so that the epoch count a model file stores stays exact. */
 function checkCount(what: string, v: unknown): number {
   if (!Number.isSafeInteger(v) || (v as number) < 0) {
-    throw new ValueError(`fit: ${what} must be a non-negative integer, got ${describeValue(v)}`);
+    throw new ValueError(`fit: ${what} must be a non-negative integer, got ${fmtValue(v)}`);
   }
   return v as number;
 }
@@ -105,7 +102,7 @@ function checkCount(what: string, v: unknown): number {
 /** Checks a batch size (fit, evaluate, predict, score): a positive integer. */
 export function checkBatchSize(fn: string, batchSize: unknown): number {
   if (!Number.isSafeInteger(batchSize) || (batchSize as number) < 1) {
-    throw new ValueError(`${fn}: batchSize must be a positive integer, got ${describeValue(batchSize)}`);
+    throw new ValueError(`${fn}: batchSize must be a positive integer, got ${fmtValue(batchSize)}`);
   }
   return batchSize as number;
 }

@@ -1,7 +1,6 @@
 import type { Variable } from '@tapegrad/autograd';
 import { createOptimizer, optimizerNames, type Optimizer } from '@tapegrad/optim';
-import { ValueError } from '@tapegrad/tensor';
-import { describeValue } from '../model/checks.js';
+import { ValueError, fmtValue } from '@tapegrad/tensor';
 import { getLoss, resolveLossName, type LossFn } from './losses.js';
 import { resolveMetricName } from './metrics.js';
 import type { MetricSpec, Objective } from './objective.js';
@@ -66,7 +65,7 @@ export function resolveCompile(options: CompileOptions, previous: Compiled | nul
     const o = optimizerSpec as unknown as Record<string, unknown> | null;
     const missing = o === null || typeof o !== 'object' ? null : ['step', 'setParams'].filter((m) => typeof o[m] !== 'function');
     if (missing === null || missing.length > 0) {
-      const got = missing === null ? describeValue(optimizerSpec) : `an object without ${missing.join(' and ')}`;
+      const got = missing === null ? fmtValue(optimizerSpec) : `an object without ${missing.join(' and ')}`;
       throw new ValueError(`compile: optimizer must be a name or an Optimizer (with step and setParams methods), got ${got}`);
     }
   }

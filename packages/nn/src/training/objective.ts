@@ -2,14 +2,14 @@ import { Variable, isGradEnabled, softmaxCrossEntropy } from '@tapegrad/autograd
 import {
   ShapeError,
   Tensor,
+  type TypedArray,
   ValueError,
   fmtShape,
+  fmtValue,
   sigmoid as sigmoidKernel,
   sizeOf,
   softmax as softmaxKernel,
-  type TypedArray,
 } from '@tapegrad/tensor';
-import { describeValue } from '../model/checks.js';
 import { dataDType, forward, toFloatArray } from '../model/forward.js';
 import { Dense, type Layer } from '../model/layers.js';
 import { toCategorical } from './data.js';
@@ -179,7 +179,7 @@ function checkMetricResult(metric: (...args: never[]) => unknown, out: unknown):
   }
   const v = tensor !== null ? tensor.item() : out;
   if (typeof v === 'number' && Number.isFinite(v)) return v;
-  throw new ValueError(`${label} returned ${describeValue(v)}; a metric must return a finite number (or a scalar tensor) for each batch`);
+  throw new ValueError(`${label} returned ${fmtValue(v)}; a metric must return a finite number (or a scalar tensor) for each batch`);
 }
 
 function isTensorHolder(v: unknown): v is { value: Tensor } {

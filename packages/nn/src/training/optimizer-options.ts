@@ -1,7 +1,7 @@
-import { Optimizer, createOptimizer, optimizerNames, optimizerOptionNames } from '@tapegrad/optim';
-import { ValueError } from '@tapegrad/tensor';
+import { Optimizer, createOptimizer, optimizerNames, optimizerOptionNames, optionHint } from '@tapegrad/optim';
+import { ValueError, fmtValue } from '@tapegrad/tensor';
 import { MAX_HYPERPARAMETER, MAX_METRICS } from '../io/limits.js';
-import { checkBoolean, describeValue } from '../model/checks.js';
+import { checkBoolean } from '../model/checks.js';
 import type { MetricSpec } from './objective.js';
 
 // The checks of `compile`'s options that a model file would otherwise make only at save time: no unknown key
@@ -20,24 +20,6 @@ const COMPILE_HINTS: Readonly<Record<string, string>> = {
   optimizerConfig: 'optimizerOptions',
 };
 
-/** The same for the options of a named optimizer; a hint is shown only when that optimizer takes the option. */
-const OPTION_HINTS: Readonly<Record<string, [key: string, hint: string]>> = {
-  learningRate: ['lr', 'lr'],
-  learning_rate: ['lr', 'lr'],
-  beta1: ['betas', 'betas: [β1, β2]'],
-  beta2: ['betas', 'betas: [β1, β2]'],
-  beta_1: ['betas', 'betas: [β1, β2]'],
-  beta_2: ['betas', 'betas: [β1, β2]'],
-  epsilon: ['eps', 'eps'],
-  weight_decay: ['weightDecay', 'weightDecay'],
-  clipnorm: ['clipNorm', 'clipNorm'],
-  global_clipnorm: ['globalClipNorm', 'globalClipNorm'],
-  clipvalue: ['clipValue', 'clipValue'],
-  momentum_decay: ['momentumDecay', 'momentumDecay'],
-  initial_accumulator_value: ['initialAccumulatorValue', 'initialAccumulatorValue'],
-  lr_decay: ['lrDecay', 'lrDecay'],
-};
-
 /** Refuses an options object with a key compile does not read (it would be ignored), naming the tapegrad option it may mean. */
 export function checkCompileKeys(options: object): void {
   for (const key of Object.keys(options)) {
@@ -52,7 +34,7 @@ export function checkLearningRate(lr: unknown): number | undefined {
   if (lr === undefined) return undefined;
   if (typeof lr !== 'number' || !(lr >= 0 && lr <= MAX_HYPERPARAMETER)) {
     throw new ValueError(
-      `compile: lr must be a finite number in [0, ${MAX_HYPERPARAMETER}] (the range a model file stores), got ${describeValue(lr)}`,
+      `compile: lr must be a finite number in [0, ${MAX_HYPERPARAMETER}] (the range a model file stores), got ${fmtValue(lr)}`,
     );
   }
   return lr;
@@ -68,7 +50,7 @@ export function metricList(metrics: unknown): MetricSpec[] {
   if (metrics === undefined || metrics === null) return [];
   const list = typeof metrics === 'string' || typeof metrics === 'function' ? [metrics] : metrics;
   if (!Array.isArray(list)) {
-    throw new ValueError(`compile: metrics must be an array of metric names or functions (or one of them), got ${describeValue(metrics)}`);
+    throw new ValueError(`compile: metrics must be an array of metric names or functions (or one of them), got ${fmtValue(metrics)}`);
   }
   if (list.length > MAX_METRICS) {
     throw new ValueError(`compile: at most ${MAX_METRICS} metrics, got ${list.length}; a model file holds no more`);
@@ -76,7 +58,7 @@ export function metricList(metrics: unknown): MetricSpec[] {
   list.forEach((m, i) => {
     if (typeof m !== 'string' && typeof m !== 'function') {
       throw new ValueError(
-        `compile: metrics[${i}] must be a metric name or a function (predictions, targets) => number, got ${describeValue(m)}`,
+        `compile: metrics[${i}] must be a metric name or a function (predictions, targets) => number, got ${fmtValue(m)}`,
       );
     }
   });
@@ -91,7 +73,7 @@ export function metricList(metrics: unknown): MetricSpec[] {
 export function checkOptimizerOptions(name: string, options: unknown): Record<string, unknown> {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new ValueError(`compile: optimizerOptions must be an object of option values, got ${describeValue(options)}`);
+    throw new ValueError(`compile: optimizerOptions must be an object of option values, got ${fmtValue(options)}`);
   }
   const canonical = name.toLowerCase();
   const accepted = optimizerOptionNames(canonical);
@@ -99,14 +81,13 @@ export function checkOptimizerOptions(name: string, options: unknown): Record<st
   for (const [key, value] of Object.entries(options)) {
     if (key === 'name') {
       if (typeof value !== 'string' || value.toLowerCase() !== canonical) {
-        const shown = typeof value === 'string' && value.length <= 40 ? `'${value}'` : describeValue(value);
+        const shown = typeof value === 'string' && value.length <= 40 ? `'${value}'` : fmtValue(value);
         throw new ValueError(`compile: optimizerOptions.name is ${shown} but the optimizer is '${canonical}'`);
       }
       continue;
     }
     if (!accepted.includes(key)) {
-      const [target, hint] = Object.hasOwn(OPTION_HINTS, key) ? OPTION_HINTS[key]! : [null, ''];
-      const use = target !== null && accepted.includes(target) ? ` (use ${hint})` : '';
+      const use = optionHint(key, accepted);
       throw new ValueError(
         `compile: unknown optimizerOptions key '${key}' for ${canonical}${use}; ${canonical} takes ${accepted.join(', ')}`,
       );
@@ -134,15 +115,13 @@ function checkHyperparameter(where: string, template: unknown, value: unknown): 
   const finite = (x: unknown): boolean => typeof x === 'number' && Math.abs(x) <= MAX_HYPERPARAMETER;
   if (typeof template === 'number') {
     if (value === null || value === undefined || finite(value)) return; // null/undefined: the default (clipping: unset)
-    throw new ValueError(`${where} must be a finite number of magnitude ≤ ${MAX_HYPERPARAMETER}, got ${describeValue(value)}`);
+    throw new ValueError(`${where} must be a finite number of magnitude ≤ ${MAX_HYPERPARAMETER}, got ${fmtValue(value)}`);
   }
   if (Array.isArray(template)) {
     if (value === undefined || (Array.isArray(value) && value.length === template.length && value.every(finite))) return;
-    throw new ValueError(
-      `${where} must be ${template.length} finite numbers of magnitude ≤ ${MAX_HYPERPARAMETER}, got ${describeValue(value)}`,
-    );
+    throw new ValueError(`${where} must be ${template.length} finite numbers of magnitude ≤ ${MAX_HYPERPARAMETER}, got ${fmtValue(value)}`);
   }
   if (value !== undefined && typeof value !== typeof template) {
-    throw new ValueError(`${where} must be a ${typeof template}, got ${describeValue(value)}`);
+    throw new ValueError(`${where} must be a ${typeof template}, got ${fmtValue(value)}`);
   }
 }

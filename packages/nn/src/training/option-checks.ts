@@ -1,5 +1,5 @@
-import { ValueError } from '@tapegrad/tensor';
-import { describeValue } from '../model/checks.js';
+import { ValueError, fmtValue } from '@tapegrad/tensor';
+import { checkBoolean } from '../model/checks.js';
 
 // Construction-time checks of the numeric and enumerated options of the training helpers (callbacks, progress bar,
 // plot): a bad value throws at once, naming the class, the option, the value and what was expected, instead of
@@ -30,7 +30,7 @@ export function checkNumberOption(cls: string, option: string, value: unknown, f
   if (!ok) {
     const kind = integer ? 'an integer' : 'a finite number';
     const range = `${minExclusive ? '(' : '['}${min}, ${max}${maxExclusive ? ')' : ']'}`;
-    throw new ValueError(`${cls}: ${option} must be ${kind} in ${range}, got ${describeValue(value)}`);
+    throw new ValueError(`${cls}: ${option} must be ${kind} in ${range}, got ${fmtValue(value)}`);
   }
   return v;
 }
@@ -44,23 +44,21 @@ export function checkEpochCount(cls: string, option: string, value: unknown, fal
 export function checkChoice<T extends string>(cls: string, option: string, value: unknown, fallback: T, allowed: readonly T[]): T {
   const v = value === undefined ? fallback : value;
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    throw new ValueError(`${cls}: ${option} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describeValue(value)}`);
+    throw new ValueError(`${cls}: ${option} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${fmtValue(value)}`);
   }
   return v as T;
 }
 
 /** A boolean (or `fallback` when undefined). */
 export function checkBooleanOption(cls: string, option: string, value: unknown, fallback: boolean): boolean {
-  const v = value === undefined ? fallback : value;
-  if (typeof v !== 'boolean') throw new ValueError(`${cls}: ${option} must be a boolean, got ${describeValue(value)}`);
-  return v;
+  return value === undefined ? fallback : checkBoolean(cls, option, value);
 }
 
 /** A string (or `fallback` when undefined): the name of a monitored log. */
 export function checkStringOption(cls: string, option: string, value: unknown, fallback: string): string {
   const v = value === undefined ? fallback : value;
   if (typeof v !== 'string' || v.length === 0 || v.length > 200) {
-    throw new ValueError(`${cls}: ${option} must be a non-empty string of at most 200 characters, got ${describeValue(value)}`);
+    throw new ValueError(`${cls}: ${option} must be a non-empty string of at most 200 characters, got ${fmtValue(value)}`);
   }
   return v;
 }

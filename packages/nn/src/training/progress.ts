@@ -1,5 +1,4 @@
-import { ValueError } from '@tapegrad/tensor';
-import { describeValue } from '../model/checks.js';
+import { ValueError, fmtValue } from '@tapegrad/tensor';
 import { checkNumberOption } from './option-checks.js';
 
 /**
@@ -90,16 +89,16 @@ export class ProgressBar {
   constructor(options: ProgressOptions = {}) {
     const verbose = options.verbose ?? 1;
     if (verbose !== 0 && verbose !== 1 && verbose !== 2) {
-      throw new ValueError(`ProgressBar: verbose must be 0, 1 or 2, got ${describeValue(options.verbose)}`);
+      throw new ValueError(`ProgressBar: verbose must be 0, 1 or 2, got ${fmtValue(options.verbose)}`);
     }
     this.verbose = verbose;
     this.writer = options.writer ?? consoleWriter;
     if (this.writer === null || typeof this.writer !== 'object' || typeof this.writer.write !== 'function') {
-      throw new ValueError(`ProgressBar: writer must be an object with a write(s) method, got ${describeValue(options.writer)}`);
+      throw new ValueError(`ProgressBar: writer must be an object with a write(s) method, got ${fmtValue(options.writer)}`);
     }
     this.width = checkNumberOption('ProgressBar', 'width', options.width, 30, { min: 1, max: MAX_BAR_WIDTH, integer: true });
     if (options.now !== undefined && typeof options.now !== 'function') {
-      throw new ValueError(`ProgressBar: now must be a function returning milliseconds, got ${describeValue(options.now)}`);
+      throw new ValueError(`ProgressBar: now must be a function returning milliseconds, got ${fmtValue(options.now)}`);
     }
     this.now = options.now ?? defaultNow;
     this.interval = checkNumberOption('ProgressBar', 'interval', options.interval, 100, { min: 0, max: MAX_INTERVAL_MS });
