@@ -15,6 +15,7 @@ import {
   resolveMetricName,
   sparseCategoricalAccuracy,
 } from '../src/training/metrics.js';
+import { Dense, Sequential } from '../src/index.js';
 
 const g = new Generator(3);
 const t = (values: number[], shape: number[]): Tensor => new Tensor(Float32Array.from(values), shape);
@@ -28,6 +29,19 @@ describe('accuracy variants', () => {
     expect(binaryAccuracy(p, y)).toBe(0.75);
     expect(binaryAccuracy(p, y, 0.7)).toBe(1);
     expect(binaryAccuracy(p, t([1, 0, 0, 0], [4]))).toBe(0.75); // [n] vs [n, 1]
+  });
+
+  it('a model compiled with fromLogits thresholds its logits at 0 (σ(z) > 0.5 ⇔ z > 0) in fit, evaluate, score, predictClasses', () => {
+    const m = new Sequential({ seed: 0 });
+    m.add(new Dense(1, { inputShape: [1] })); // linear output: logits
+    m.compile({ optimizer: 'sgd', lr: 0, loss: 'binaryCrossentropy', fromLogits: true, metrics: ['accuracy'] });
+    m.setWeights([t([1], [1, 1]), t([0], [1])]); // logit = x
+    const x = t([-2, -0.2, 0.3, 3], [4, 1]);
+    const y = t([0, 0, 1, 1], [4, 1]);
+    expect(m.evaluate(x, y).accuracy).toBe(1); // at 0.5, the logit 0.3 (probability 0.57) would count as class 0
+    expect(m.score(x, y)).toBe(1);
+    expect([...m.predictClasses(x).values()]).toEqual([0, 0, 1, 1]);
+    expect(m.fit(x, y, { epochs: 1, batchSize: 4, verbose: 0 }).history.accuracy).toEqual([1]);
   });
 
   it('categorical and sparse accuracy equal a naive argmax loop on random and strided inputs', () => {

@@ -156,3 +156,21 @@ describe('float64 models train with fit', () => {
     );
   });
 });
+
+describe('fit checks the form of validationData', () => {
+  it('refuses anything but a pair [x, y] (a lone Tensor, [x], Keras (x, y, weights), an object, nested arrays)', () => {
+    const m = new Sequential({ seed: 0 });
+    m.add(new Dense(1, { inputShape: [2] }));
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    const x = new Tensor(Float32Array.of(1, 2, 3, 4), [2, 2]);
+    const y = new Tensor(Float32Array.of(1, 0), [2, 1]);
+    const fit = (validationData: unknown): unknown => m.fit(x, y, { epochs: 1, verbose: 0, validationData: validationData as never });
+    expect(() => fit(x)).toThrow(/fit: validationData must be a pair \[x, y\] of Tensors, got a Tensor of shape \[2, 2\]/);
+    expect(() => fit([x])).toThrow(/got an array of length 1/);
+    expect(() => fit([x, y, y])).toThrow(/got an array of length 3/);
+    expect(() => fit({ x, y })).toThrow(/got an object/);
+    expect(() => fit([x, [[1], [0]]])).toThrow(/fit \(validationData\): y must be a Tensor, got an array of length 2/);
+    expect(Object.keys((fit([x, y]) as { history: object }).history)).toContain('val_loss');
+    expect(Object.keys((fit(null) as { history: object }).history)).not.toContain('val_loss');
+  });
+});

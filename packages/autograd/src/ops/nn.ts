@@ -1,9 +1,9 @@
 /**
- * The op table, the two fused ops the nn layers train with: `linear` (a dense layer's x·W + b as one tape
- * entry) and `softmaxCrossEntropy`. Their formulas are the math; their fast paths live in `fused/`.
+ * The op table, the fused ops the nn layers train with: `linear` (a dense layer's x·W + b as one tape entry),
+ * `softmaxCrossEntropy` and `sigmoidCrossEntropy`. Their formulas are the math; their fast paths live in `fused/`.
  */
 import * as K from '@tapegrad/tensor';
-import { ShapeError, ValueError, fmtShape, type Tensor } from '@tapegrad/tensor';
+import { DTypeError, ShapeError, ValueError, fmtShape, type Tensor } from '@tapegrad/tensor';
 import { Variable, type Operand } from '../core.js';
 import { fusedLinearBackward, fusedLinearForward } from '../fused/linear.js';
 import { fusedCrossEntropyBackward, fusedCrossEntropyForward, type CrossEntropyTargets } from '../fused/softmax-cross-entropy.js';
@@ -92,4 +92,40 @@ export const softmaxCrossEntropy: OpFunction<[logits: Operand, targets: Tensor |
   vjp: [(g, c) => slope(c.z, c).mul(g.div(c.z.shape[0]!))],
   jvp: [(dz, c) => slope(c.z, c).mul(dz).sum().div(c.z.shape[0]!)],
   fastBackward: fusedCrossEntropyBackward,
+});
+
+/** σ(z) − t: N times the gradient of the mean binary cross-entropy for g = 1 (smooth everywhere, z = 0 included). */
+const sigmoidSlope = (z: Variable, t: Variable): Variable => z.sigmoid().sub(t);
+
+/**
+ * Mean over all elements of the binary cross-entropy between sigmoid(logits) and the targets (probabilities in
+ * [0, 1] of the logits' shape; constant targets take the logits' dtype): PyTorch's `binary_cross_entropy_with_logits`.
+ * Each element is max(z, 0) − z·t + ln(1 + e^(−|z|)), stable and exact for large |z|, and its derivative is σ(z) − t
+ * everywhere — also at z = 0, where the pieces max(z, 0) and |z| have kinks that cancel. Targets may be a Variable
+ * (∂t = −z/N).
+ * @example sigmoidCrossEntropy(logits, tensor([[1], [0]]))
+ */
+export const sigmoidCrossEntropy: OpFunction<[logits: Operand, targets: Operand]> = primitive({
+  name: 'sigmoidCrossEntropy',
+  math: 'y = (1/N) Σ (max(z, 0) − z·t + ln(1 + e^(−|z|)))   ∂z = g·(σ(z) − t)/N   ∂t = −g·z/N   ẏ = Σ (ż·(σ(z) − t) − ṫ·z)/N',
+  names: ['z', 't'],
+  args: (logits: Operand, targets: Operand) => {
+    let z = toVariable(logits, undefined, 'sigmoidCrossEntropy');
+    if (z.dtype === 'int32') z = new Variable(z.value.astype('float32')); // integer logits: a float32 constant
+    let t = toVariable(targets, z, 'sigmoidCrossEntropy');
+    if (t.dtype !== z.dtype) {
+      if (t.requiresGrad) {
+        throw new DTypeError(`sigmoidCrossEntropy: targets that need a gradient must have the logits' dtype ${z.dtype}, got ${t.dtype}`);
+      }
+      t = new Variable(t.value.astype(z.dtype)); // constant targets (labels) take the logits' dtype, as in softmaxCrossEntropy
+    }
+    if (t.ndim !== z.ndim || t.shape.some((d, i) => d !== z.shape[i])) {
+      throw new ShapeError(`sigmoidCrossEntropy: targets ${fmtShape(t.shape)} must have the shape of the logits ${fmtShape(z.shape)}`);
+    }
+    if (z.size === 0) throw new ShapeError(`sigmoidCrossEntropy: logits ${fmtShape(z.shape)} are empty; the mean needs an element`);
+    return { inputs: [z, t], params: undefined };
+  },
+  forward: ([z, t]) => K.mean(K.add(K.sub(K.relu(z!), K.mul(z!, t!)), K.softplus(K.neg(K.abs(z!))))),
+  vjp: [(g, { z, t }) => sigmoidSlope(z, t).mul(g.div(z.size)), (g, { z }) => z.mul(g.div(-z.size))],
+  jvp: [(dz, { z, t }) => sigmoidSlope(z, t).mul(dz).sum().div(z.size), (dt, { z }) => z.mul(dt).sum().div(-z.size)],
 });

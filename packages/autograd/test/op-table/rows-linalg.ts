@@ -1,4 +1,4 @@
-/** Op table rows: matmul and the fused ops nn trains with (linear, softmax cross-entropy). */
+/** Op table rows: matmul and the fused ops nn trains with (linear, softmax and sigmoid cross-entropy). */
 import * as K from '@tapegrad/tensor';
 import { Tensor, tensor } from '@tapegrad/tensor';
 import * as AG from '../../src/index.js';
@@ -7,6 +7,12 @@ import { R, along, lse, matmulRef, sumOf, view, zip } from './reference.js';
 import type { Row } from './row.js';
 
 const { randn } = drawer(20261126);
+
+/** Mean over elements of max(z, 0) − z·t + ln(1 + e^(−|z|)): binary cross-entropy from logits. */
+function sigmoidCeRef(z: R, t: R): R {
+  const terms = [...z.data].map((v, i) => Math.max(v, 0) - v * t.data[i]! + Math.log1p(Math.exp(-Math.abs(v))));
+  return new R([], Float64Array.of(sumOf(terms) / z.data.length));
+}
 
 /** The matmul and fused-op rows. */
 export const linalgRows: Row[] = [
@@ -163,5 +169,21 @@ export const linalgRows: Row[] = [
       const ls = along(z, 1, (v) => v.map((q) => q - lse(v)));
       return new R([], Float64Array.of(-sumOf(t.map((w, i) => w * ls.data[i]!)) / 2));
     },
+  },
+  {
+    name: 'sigmoidCrossEntropy with a target Variable',
+    covers: ['sigmoidCrossEntropy'],
+    inputs: [randn(2, 3), tensor([0.1, 1, 0, 0.5, 0.9, 0.3], [2, 3], { dtype: 'float64' })],
+    fn: (z, t) => AG.sigmoidCrossEntropy(z, t),
+    ref: sigmoidCeRef,
+    kernel: (z, t) => K.mean(K.add(K.sub(K.relu(z), K.mul(z, t)), K.softplus(K.neg(K.abs(z))))),
+  },
+  {
+    name: 'sigmoidCrossEntropy at z = 0, where max(z, 0) and |z| have kinks that cancel',
+    covers: ['sigmoidCrossEntropy'],
+    inputs: [tensor([0, 0, 1.5, -40], [2, 2], { dtype: 'float64' })],
+    fn: (z) => AG.sigmoidCrossEntropy(z, tensor([1, 0, 0.25, 1], [2, 2])),
+    ref: (z) => sigmoidCeRef(z, new R([2, 2], Float64Array.of(1, 0, 0.25, 1))),
+    composite: true,
   },
 ];

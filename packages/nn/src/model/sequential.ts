@@ -11,7 +11,7 @@ import {
   type ModelJSON,
 } from '../io/model-json.js';
 import { CallbackList, type TrainingCallback } from '../training/callback-list.js';
-import { checkBatchSize, checkFeatures, checkFitCounts, checkLabels } from '../training/check-data.js';
+import { checkBatchSize, checkFeatures, checkFitCounts, checkLabels, checkValidationData } from '../training/check-data.js';
 import { bindOptimizer, checkOptimizerName, resolveCompile, type CompileOptions, type Compiled } from '../training/compile.js';
 import { trainValidationSplit } from '../training/data.js';
 import { evaluateBatches, scorePredictions } from '../training/evaluate.js';
@@ -305,8 +305,8 @@ export class Sequential {
     checkOneDType(fn, this.layers);
     let train: [Tensor, Tensor] = [x, y];
     let validation: [Tensor, Tensor] | null = null;
-    if (options.validationData) {
-      const [xv, yv] = options.validationData;
+    if (options.validationData !== undefined && options.validationData !== null) {
+      const [xv, yv] = checkValidationData(fn, options.validationData);
       this.checkData('fit (validationData)', xv, yv, true);
       validation = [xv, yv];
     } else if (options.validationSplit !== undefined && options.validationSplit !== 0) {
@@ -355,14 +355,14 @@ export class Sequential {
     return predictBatches(this.layers, x, batchSize, this.outputSize!);
   }
 
-  /** Predicted class per sample (int32): argmax of the outputs, or output > 0.5 for a single sigmoid unit. */
+  /** Predicted class per sample (int32): argmax of the outputs; for one unit output > 0.5 (> 0 if compiled `fromLogits`). */
   predictClasses(x: Tensor, options: EvaluateOptions = {}): Tensor {
     checkBatchSize('predictClasses', options.batchSize ?? 256);
     const p = this.predict(x, options);
     if (p.shape[1]! > 1) return argmax(p, 1);
-    const pv = p.values();
+    const [pv, cut] = [p.values(), this.fromLogits ? 0 : 0.5];
     const out = new Int32Array(pv.length);
-    for (let i = 0; i < pv.length; i++) out[i] = pv[i]! > 0.5 ? 1 : 0;
+    for (let i = 0; i < pv.length; i++) out[i] = pv[i]! > cut ? 1 : 0;
     return new Tensor(out, [pv.length]);
   }
 
@@ -373,7 +373,7 @@ export class Sequential {
     if (opts.batchSize !== undefined) checkBatchSize('score', opts.batchSize);
     if (typeof metric === 'string') resolveMetricName(metric, 'score');
     const p = this.predict(x, opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {});
-    return scorePredictions(metric, p, x, y, this.compiled?.lossName ?? null);
+    return scorePredictions(metric, p, x, y, this.compiled?.lossName ?? null, this.fromLogits);
   }
 
   // ---- save / load ----------------------------------------------------------------------------

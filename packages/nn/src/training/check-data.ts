@@ -5,7 +5,7 @@ import { ShapeError, Tensor, ValueError, fmtShape, fmtValue, sizeOf } from '@tap
 
 /** Checks that `x` is a finite Tensor `[samples, …features]` with at least one sample and the model's feature count. */
 export function checkFeatures(fn: string, x: Tensor, inputShape: readonly number[] | null): void {
-  if (!(x instanceof Tensor)) throw new ValueError(`${fn}: x must be a Tensor, got ${String(x)}`);
+  if (!(x instanceof Tensor)) throw new ValueError(`${fn}: x must be a Tensor, got ${fmtValue(x)}`);
   if (x.ndim < 2) throw new ShapeError(`${fn}: x must be [samples, …features], got ${fmtShape(x.shape)}`);
   if (x.shape[0] === 0) throw new ValueError(`${fn}: x has no samples (shape ${fmtShape(x.shape)}); pass at least one sample`);
   const features = sizeOf(x.shape.slice(1));
@@ -18,6 +18,18 @@ export function checkFeatures(fn: string, x: Tensor, inputShape: readonly number
   checkFinite(fn, 'x', x);
 }
 
+/**
+ * `fit`'s `validationData`: a pair `[x, y]` (Keras' `(x_val, y_val)`; a third element, Keras' sample weights, is not
+ * supported and refused rather than ignored). The tensors themselves are checked like the training data.
+ */
+export function checkValidationData(fn: string, v: unknown): [Tensor, Tensor] {
+  if (!Array.isArray(v) || v.length !== 2) {
+    const got = Array.isArray(v) ? `an array of length ${v.length}` : fmtValue(v);
+    throw new ValueError(`${fn}: validationData must be a pair [x, y] of Tensors, got ${got}`);
+  }
+  return v as [Tensor, Tensor];
+}
+
 /** What {@link checkLabels} compares the labels with: the model's output width, its loss and its last layer. */
 export interface LabelTarget {
   outputs: number;
@@ -28,7 +40,7 @@ export interface LabelTarget {
 
 /** Checks that `y` has one finite label per sample of `x`, in the form and range the loss and output width need. */
 export function checkLabels(fn: string, x: Tensor, y: Tensor, target: LabelTarget): void {
-  if (!(y instanceof Tensor)) throw new ValueError(`${fn}: y must be a Tensor, got ${String(y)}`);
+  if (!(y instanceof Tensor)) throw new ValueError(`${fn}: y must be a Tensor, got ${fmtValue(y)}`);
   if (y.ndim === 0 || y.shape[0] !== x.shape[0]) {
     const got = y.ndim === 0 ? 'none (a scalar)' : y.shape[0];
     throw new ShapeError(`${fn}: x has ${x.shape[0]} samples but y has ${got} (shape ${fmtShape(y.shape)}); expected equal counts`);

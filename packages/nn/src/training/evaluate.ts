@@ -49,7 +49,8 @@ export function evaluateSamples(
         const [xb, yb] = batchTensors(s, s.xd.subarray(start * f, (start + m) * f), s.yd.subarray(start * yw, (start + m) * yw), m);
         const { out, loss } = forwardLoss(layers, objective, fused, variable(xb), yb);
         lossSum += loss.item() * m;
-        for (let j = 0; j < metrics.length; j++) sums[j] += metricValue(metrics[j]!.spec, out.value, yb, fused, objective.lossName) * m;
+        for (let j = 0; j < metrics.length; j++)
+          sums[j] += metricValue(metrics[j]!.spec, out.value, yb, fused, objective.lossName, objective.fromLogits) * m;
       }
     });
   } finally {
@@ -61,11 +62,11 @@ export function evaluateSamples(
 }
 
 /** One metric of predictions `p` of the samples `x` against labels `y` (one-hot or integer classes). */
-export function scorePredictions(metric: MetricSpec, p: Tensor, x: Tensor, y: Tensor, lossName: string | null): number {
+export function scorePredictions(metric: MetricSpec, p: Tensor, x: Tensor, y: Tensor, lossName: string | null, fromLogits = false): number {
   if (y.shape[0] !== x.shape[0]) {
     throw new ShapeError(
       `score: x has ${x.shape[0]} samples but y has ${y.shape[0]} (shape ${fmtShape(y.shape)}); expected one label per sample`,
     );
   }
-  return metricValue(metric, p, y, null, lossName);
+  return metricValue(metric, p, y, null, lossName, fromLogits);
 }

@@ -122,7 +122,7 @@ export function* fitLoop(plan: FitPlan): Iterator<'batch' | 'epoch', History, un
         seen += m;
         const logs: Record<string, number> = { batch: step, size: m, loss: batchLoss };
         for (let j = 0; j < metrics.length; j++) {
-          const v = metricValue(metrics[j]!.spec, out, yb, fused, objective.lossName);
+          const v = metricValue(metrics[j]!.spec, out, yb, fused, objective.lossName, objective.fromLogits);
           metricSums[j] += v * m;
           logs[metrics[j]!.key] = v;
         }
@@ -200,7 +200,7 @@ export function trainOnBatch(plan: StepPlan, x: Tensor, y: Tensor): Record<strin
     const where = 'trainOnBatch: the loss became {loss}';
     const { loss, out } = plan.optimizer.perExample ? perExampleSteps(plan, xb, yb, where) : trainStep(plan, xb, yb, where);
     const logs: Record<string, number> = { loss };
-    for (const m of objective.metrics) logs[m.key] = metricValue(m.spec, out, yb, fused, objective.lossName);
+    for (const m of objective.metrics) logs[m.key] = metricValue(m.spec, out, yb, fused, objective.lossName, objective.fromLogits);
     return logs;
   } finally {
     setTraining(layers, false); // as after fit

@@ -1,5 +1,5 @@
-import { Variable, abs, clip, log, mean, mul, neg, relu, softmaxCrossEntropy, softplus, square, sub, sum } from '@tapegrad/autograd';
-import { ShapeError, Tensor, ValueError, fmtShape, oneHot } from '@tapegrad/tensor';
+import { Variable, abs, clip, log, mean, mul, neg, sigmoidCrossEntropy, softmaxCrossEntropy, square, sub, sum } from '@tapegrad/autograd';
+import { ShapeError, Tensor, ValueError, fmtShape, fmtValue, oneHot } from '@tapegrad/tensor';
 import { normalizeName } from '../model/initializers.js';
 
 /**
@@ -20,14 +20,25 @@ export const EPSILON = 1e-7;
 
 const tensorOf = (t: Variable | Tensor): Tensor => (t instanceof Variable ? t.value : t);
 
+/** Refuses predictions or targets that are not a Variable or Tensor (a plain array, say) by the loss's name. */
+function checkOperands(fn: string, p: unknown, t: unknown): void {
+  for (const [what, v] of [
+    ['predictions', p],
+    ['targets', t],
+  ] as const) {
+    if (!(v instanceof Variable || v instanceof Tensor)) {
+      throw new ValueError(`${fn}: ${what} must be a Variable or Tensor, got ${fmtValue(v)}`);
+    }
+  }
+}
+
 function sameShape(fn: string, p: Variable, t: Variable | Tensor): void {
+  checkOperands(fn, p, t);
   const ts = tensorOf(t).shape;
   if (p.shape.length !== ts.length || p.shape.some((d: number, i: number) => d !== ts[i])) {
     throw new ShapeError(`${fn}: predictions ${fmtShape(p.shape)} and targets ${fmtShape(ts)} must have the same shape`);
   }
 }
-
-const batchOf = (p: Variable): number => (p.shape.length === 0 ? 1 : p.shape[0]!);
 
 /** Mean squared error: mean((p − t)²) over all elements. */
 export function meanSquaredError(predictions: Variable, targets: Variable | Tensor): Variable {
@@ -42,15 +53,13 @@ export function meanAbsoluteError(predictions: Variable, targets: Variable | Ten
 }
 
 /**
- * Binary cross-entropy: −mean(t·log p + (1 − t)·log(1 − p)), p clipped to [ε, 1 − ε]; with `fromLogits`
- * the stable form mean(max(z, 0) − z·t + log(1 + e^(−|z|))).
+ * Binary cross-entropy: −mean(t·log p + (1 − t)·log(1 − p)), p clipped to [ε, 1 − ε]; with `fromLogits` the
+ * fused, stable form mean(max(z, 0) − z·t + log(1 + e^(−|z|))) ({@link sigmoidCrossEntropy}), whose gradient is
+ * (σ(z) − t)/N everywhere, z = 0 included.
  */
 export function binaryCrossentropy(predictions: Variable, targets: Variable | Tensor, options: CrossentropyOptions = {}): Variable {
   sameShape('binaryCrossentropy', predictions, targets);
-  if (options.fromLogits) {
-    const z = predictions;
-    return mean(sub(relu(z), mul(z, targets)).add(softplus(neg(abs(z)))));
-  }
+  if (options.fromLogits) return sigmoidCrossEntropy(predictions, targets);
   const p = clip(predictions, EPSILON, 1 - EPSILON);
   const t = targets;
   // t·log p + (1 − t)·log(1 − p), written so a float target tensor needs no Variable wrapper
@@ -60,14 +69,25 @@ export function binaryCrossentropy(predictions: Variable, targets: Variable | Te
 }
 
 /**
- * Categorical cross-entropy for one-hot (or soft) targets: −Σ t·log p / batch, p clipped to [ε, 1 − ε];
+ * Categorical cross-entropy for one-hot (or soft) targets, the classes on the last axis (Keras): −Σ t·log p summed
+ * over the classes and averaged over the rows (all other axes; a 1-D input is one row), p clipped to [ε, 1 − ε];
  * with `fromLogits` the fused, stable softmax + cross-entropy.
  */
 export function categoricalCrossentropy(predictions: Variable, targets: Variable | Tensor, options: CrossentropyOptions = {}): Variable {
-  sameShape('categoricalCrossentropy', predictions, targets);
-  if (options.fromLogits) return softmaxCrossEntropy(predictions, tensorOf(targets));
+  const fn = 'categoricalCrossentropy';
+  sameShape(fn, predictions, targets);
+  const shape = predictions.shape;
+  if (shape.length === 0 || predictions.size === 0) {
+    const what = shape.length === 0 ? 'a scalar' : `empty ${fmtShape(shape)}`;
+    throw new ShapeError(`${fn}: predictions are ${what}; expected [..., classes] with at least one row and one class`);
+  }
+  const classes = shape[shape.length - 1]!;
+  if (options.fromLogits) {
+    if (shape.length === 2) return softmaxCrossEntropy(predictions, tensorOf(targets));
+    return softmaxCrossEntropy(predictions.reshape([-1, classes]), tensorOf(targets).reshape([-1, classes]));
+  }
   const p = clip(predictions, EPSILON, 1 - EPSILON);
-  return neg(sum(mul(targets, log(p)))).div(batchOf(predictions));
+  return neg(sum(mul(targets, log(p)))).div(predictions.size / classes);
 }
 
 function checkSparse(fn: string, predictions: Variable, targets: Tensor): void {
@@ -91,6 +111,7 @@ export function sparseCategoricalCrossentropy(
   targets: Variable | Tensor,
   options: CrossentropyOptions = {},
 ): Variable {
+  checkOperands('sparseCategoricalCrossentropy', predictions, targets);
   const t = tensorOf(targets);
   checkSparse('sparseCategoricalCrossentropy', predictions, t);
   const idx = t.dtype === 'int32' ? t : t.astype('int32');

@@ -66,8 +66,18 @@ export function forwardLoss(
   return { out: logits, loss };
 }
 
-/** One metric of a batch; `out` holds logits on a fused path, so they are turned into probabilities (or thresholded at 0). */
-export function metricValue(spec: MetricSpec, out: Tensor, y: Tensor, fused: FusedOutput, lossName: string | null): number {
+/**
+ * One metric of a batch; `out` holds logits on a fused path, so they are turned into probabilities (or thresholded at 0).
+ * With `fromLogits` (compiled so: the model's outputs are logits) binary accuracy also thresholds at 0, σ(z) > 0.5 ⇔ z > 0.
+ */
+export function metricValue(
+  spec: MetricSpec,
+  out: Tensor,
+  y: Tensor,
+  fused: FusedOutput,
+  lossName: string | null,
+  fromLogits = false,
+): number {
   if (typeof spec === 'function') return checkMetricResult(spec, spec(fused ? probs(out, fused) : out, y));
   const name = resolveMetricName(spec, 'compile');
   const n = out.shape[0]!;
@@ -80,7 +90,8 @@ export function metricValue(spec: MetricSpec, out: Tensor, y: Tensor, fused: Fus
     return name === 'mse' ? mse(p, t) : mae(p, t);
   }
   const kind = name === 'accuracy' ? (sparse ? 'sparse' : k === 1 || lossName === 'binaryCrossentropy' ? 'binary' : 'categorical') : name;
-  if (kind === 'binary' || kind === 'binaryAccuracy') return binaryAccuracy(o, y.reshape([n, k]), fused === 'sigmoid' ? 0 : 0.5);
+  if (kind === 'binary' || kind === 'binaryAccuracy')
+    return binaryAccuracy(o, y.reshape([n, k]), fused === 'sigmoid' || fromLogits ? 0 : 0.5);
   if (kind === 'sparse' || kind === 'sparseCategoricalAccuracy') return sparseCategoricalAccuracy(o, y);
   return categoricalAccuracy(o, y.reshape([n, k]));
 }
