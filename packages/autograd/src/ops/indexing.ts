@@ -4,8 +4,18 @@
  * adjoint op.
  */
 import * as K from '@tapegrad/tensor';
-import { ShapeError, ValueError, fmtShape, normalizeAxis, shapesEqual, type SliceSpec, type Tensor } from '@tapegrad/tensor';
-import type { Operand, Variable } from '../core.js';
+import {
+  DTypeError,
+  ShapeError,
+  Tensor,
+  ValueError,
+  fmtShape,
+  fmtValue,
+  normalizeAxis,
+  shapesEqual,
+  type SliceSpec,
+} from '@tapegrad/tensor';
+import { Variable, type Operand } from '../core.js';
 import { toVariable } from '../variable.js';
 import { composite, primitive, type OpFunction } from './spec.js';
 
@@ -109,15 +119,25 @@ export const take: OpFunction<[x: Operand, indices: Indices | readonly number[],
   names: ['x'],
   args: (x: Operand, indices: Indices | readonly number[], axis: number | null = null) => {
     const v = toVariable(x, undefined, 'take');
-    const idx = Array.isArray(indices)
-      ? K.tensor(indices as number[], undefined, { dtype: 'int32' })
-      : toVariable(indices as Indices, undefined, 'take').value;
+    const idx = Array.isArray(indices) ? indexTensor(indices) : toVariable(indices as Indices, undefined, 'take').value;
     return { inputs: [v], params: { indices: idx, axis: axis === null ? null : normalizeAxis('take', axis, v.ndim) } };
   },
   forward: ([x], { indices, axis }) => K.take(x!, indices, axis),
   vjp: [(g, { x, indices, axis }) => indexAdd(g, x.shape, axis, indices)],
   jvp: [(dx, { indices, axis }) => take(dx, indices, axis)],
 });
+
+/**
+ * Plain-number indices as an int32 tensor. Any that is not an int32 integer (1.5, 2³²) keeps the whole tensor in
+ * float64, exact, so that the kernel refuses it at the call with its own message (the conversion to int32 would
+ * truncate 1.5 to 1, and refuse 2³² under its own name).
+ */
+function indexTensor(indices: readonly unknown[]): Tensor {
+  const exact = K.tensor(indices as number[], undefined, { dtype: 'float64' });
+  const values = exact.values();
+  for (let i = 0; i < values.length; i++) if (values[i] !== (values[i]! | 0)) return exact;
+  return exact.astype('int32');
+}
 
 /**
  * zeros of `shape` with the slices of `x` added at `indices` along `axis` (into the flattened zeros when `axis`
@@ -143,13 +163,37 @@ function along(ndim: number, axis: number, at: SliceSpec): SliceSpec[] {
   return specs;
 }
 
-/** Joins variables along an existing axis. */
+/**
+ * The inputs of a join (`concat`, `stack`) as variables, converted as a binary op converts its operands: numbers take
+ * the dtype of the first float input, int32 constants are converted to it, and a second float dtype is a DTypeError
+ * (the result would have the wider dtype, and the backward could not hand the narrower input its gradient).
+ */
+function joinInputs(fn: 'concat' | 'stack', xs: unknown): Variable[] {
+  if (!Array.isArray(xs)) throw new ValueError(`${fn}: expected an array of variables, got ${fmtValue(xs)}`);
+  if (xs.length === 0) throw new ValueError(`${fn}: got an empty list; expected at least one variable`);
+  const operands = xs as Operand[];
+  const given = operands.map((x) => (x instanceof Variable || x instanceof Tensor ? toVariable(x) : null));
+  const like = given.find((v) => v !== null && v.dtype !== 'int32') ?? undefined;
+  const vs = operands.map((x, i) => given[i] ?? toVariable(x, like, fn));
+  const f = vs.findIndex((v) => v.dtype !== 'int32');
+  if (f < 0) return vs;
+  const first = vs[f]!;
+  return vs.map((v, i) => {
+    if (v.dtype === first.dtype) return v;
+    if (v.dtype === 'int32' && !v.requiresGrad) return new Variable(v.value.astype(first.dtype));
+    throw new DTypeError(
+      `${fn}: inputs have different dtypes ${first.dtype} ${fmtShape(first.shape)} (xs[${f}]) and ${v.dtype} ${fmtShape(v.shape)} ` +
+        `(xs[${i}]); convert one with variable(x, { dtype })`,
+    );
+  });
+}
+
+/** Joins variables along an existing axis; all must have one float dtype (int32 constants are converted to it). */
 export const concat: OpFunction<[xs: readonly Operand[], axis?: number], Variable, false> = primitive({
   name: 'concat',
   math: 'y = concat(xs, axis)   ∂xᵢ = g[…, offsetᵢ : offsetᵢ + nᵢ, …]   ẏ = concat(ẋs, axis)',
   args: (xs: readonly Operand[], axis = 0) => {
-    if (xs.length === 0) throw new ValueError('concat: got an empty list; expected at least one variable');
-    const vs = xs.map((x) => toVariable(x));
+    const vs = joinInputs('concat', xs);
     return { inputs: vs, params: { axis: normalizeAxis('concat', axis, vs[0]!.ndim) } };
   },
   forward: (xs, { axis }) => K.concat(xs, axis),
@@ -165,13 +209,12 @@ export const concat: OpFunction<[xs: readonly Operand[], axis?: number], Variabl
   method: false,
 });
 
-/** Joins same-shape variables along a new axis. */
+/** Joins same-shape variables along a new axis; all must have one float dtype (int32 constants are converted to it). */
 export const stack: OpFunction<[xs: readonly Operand[], axis?: number], Variable, false> = primitive({
   name: 'stack',
   math: 'y = stack(xs, axis)   ∂xᵢ = g[…, i, …]   ẏ = stack(ẋs, axis)',
   args: (xs: readonly Operand[], axis = 0) => {
-    if (xs.length === 0) throw new ValueError('stack: got an empty list; expected at least one variable');
-    const vs = xs.map((x) => toVariable(x));
+    const vs = joinInputs('stack', xs);
     return { inputs: vs, params: { axis: normalizeAxis('stack', axis, vs[0]!.ndim + 1) } };
   },
   forward: (xs, { axis }) => K.stack(xs, axis),
@@ -180,26 +223,49 @@ export const stack: OpFunction<[xs: readonly Operand[], axis?: number], Variable
   method: false,
 });
 
-/** Splits along `axis` into pieces of the given sizes, or into `sections` equal pieces. */
+/**
+ * The sizes of the pieces of {@link split} along axis `ax` of `shape`, checked as the tensor `split` checks them (with
+ * its messages): a positive number of sections that divides the axis, or non-negative integer sizes adding up to it.
+ */
+function splitSizes(shape: readonly number[], ax: number, sizesOrSections: unknown): number[] {
+  const n = shape[ax]!;
+  if (typeof sizesOrSections === 'number') {
+    const k = sizesOrSections;
+    if (!Number.isInteger(k) || k <= 0 || n % k !== 0) {
+      throw new ValueError(
+        `split: cannot cut axis ${ax} of shape ${fmtShape(shape)} (size ${n}) into ${k} equal sections; ` +
+          `expected a positive divisor of ${n}`,
+      );
+    }
+    return new Array<number>(k).fill(n / k);
+  }
+  if (!Array.isArray(sizesOrSections)) {
+    throw new ValueError(`split: expected a number of sections or an array of sizes, got ${fmtValue(sizesOrSections)}`);
+  }
+  const sizes = [...(sizesOrSections as number[])];
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (sizes.some((s) => !Number.isInteger(s) || s < 0) || total !== n) {
+    throw new ValueError(
+      `split: sizes [${sizes.join(', ')}] (total ${total}) do not cut axis ${ax} of shape ${fmtShape(shape)} (size ${n}); ` +
+        `expected non-negative integers adding up to ${n}`,
+    );
+  }
+  return sizes;
+}
+
+/**
+ * Splits along `axis` into pieces of the given sizes (non-negative integers adding up to the axis), or into
+ * `sections` equal pieces (a positive divisor of the axis); the errors are the tensor `split`'s.
+ */
 export const split: OpFunction<[x: Operand, sizesOrSections: number | readonly number[], axis?: number], Variable[]> = composite({
   name: 'split',
   math: 'ys = pieces of x along an axis   composite: slices',
   fn: (x: Operand, sizesOrSections: number | readonly number[], axis = 0) => {
-    const v = toVariable(x);
+    const v = toVariable(x, undefined, 'split');
+    if (v.ndim === 0) throw new ShapeError('split: got a 0-d tensor; expected at least 1 dimension');
     const a = normalizeAxis('split', axis, v.ndim);
-    const n = v.shape[a]!;
-    let sizes: number[];
-    if (typeof sizesOrSections === 'number') {
-      if (n % sizesOrSections !== 0) {
-        throw new ShapeError(`split: axis ${a} of ${fmtShape(v.shape)} does not divide into ${sizesOrSections} equal sections`);
-      }
-      sizes = new Array<number>(sizesOrSections).fill(n / sizesOrSections);
-    } else sizes = [...sizesOrSections];
-    if (sizes.reduce((s, d) => s + d, 0) !== n) {
-      throw new ShapeError(`split: sizes [${sizes.join(', ')}] do not add up to ${n} (axis ${a} of ${fmtShape(v.shape)})`);
-    }
     let start = 0;
-    return sizes.map((d) => {
+    return splitSizes(v.shape, a, sizesOrSections).map((d) => {
       start += d;
       return slice(v, ...along(v.ndim, a, [start - d, start]));
     });

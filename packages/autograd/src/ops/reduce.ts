@@ -3,11 +3,12 @@
  * the gradient back over the reduced axes; its JVP reduces the weighted tangent.
  */
 import * as K from '@tapegrad/tensor';
-import { normalizeAxes, normalizeAxis, type Tensor } from '@tapegrad/tensor';
+import { ValueError, fmtValue, normalizeAxes, normalizeAxis, type Tensor } from '@tapegrad/tensor';
 import type { Operand, Variable } from '../core.js';
 import { constant, toVariable } from '../variable.js';
+import { where } from './binary.js';
 import { concat } from './indexing.js';
-import { countOver, keptShape, reductionOp, spread, type Axes } from './kinds.js';
+import { countOver, keptShape, reductionOp, spread, unaryOp, type Axes } from './kinds.js';
 import { composite, nonDifferentiable, primitive, type OpFunction } from './spec.js';
 
 export type { Axes } from './kinds.js';
@@ -169,21 +170,51 @@ export const argmin: OpFunction<[x: Operand, axis?: number | null, keepDims?: bo
 /** Options of {@link variance} and {@link std}: `keepDims`, and the `correction` subtracted from the count (1 for Bessel's). */
 export type VarianceOptions = K.VarianceOptions;
 
-/** Σ(x − mean)² / (n − correction) over `axes`; a composite of differentiable ops (no own backward). */
+/**
+ * Σ(x − mean)² / max(0, n − correction) over `axes`, for `fn` (variance or std). The correction is checked as the
+ * tensor kernel checks it; a divisor of 0 (correction ≥ n) gives ∞, or NaN for 0/0, as the kernel and PyTorch do.
+ */
+function varianceOf(fn: 'variance' | 'std', x: Operand, axes: Axes, options: VarianceOptions): Variable {
+  const v = toVariable(x, undefined, fn);
+  const correction: unknown = options.correction ?? 0;
+  if (typeof correction !== 'number' || !Number.isFinite(correction) || correction < 0) {
+    throw new ValueError(`${fn}: correction ${fmtValue(correction)} must be a non-negative number (0 = population, 1 = sample)`);
+  }
+  const resolved = normalizeAxes(fn, axes, v.ndim);
+  const d = v.sub(mean(v, resolved, true));
+  return sum(d.square(), resolved, options.keepDims ?? false).div(Math.max(0, countOver(v, resolved) - correction));
+}
+
+/** Σ(x − mean)² / max(0, n − correction) over `axes`; a composite of differentiable ops (no own backward). */
 export const variance: OpFunction<[x: Operand, axes?: Axes, options?: VarianceOptions]> = composite({
   name: 'variance',
-  math: 'y = Σ_axes (x − mean_axes x)² / (n − correction)   composite: no derivative of its own',
-  fn: (x: Operand, axes?: Axes, options: VarianceOptions = {}) => {
-    const v = toVariable(x);
-    const resolved = normalizeAxes('variance', axes, v.ndim);
-    const d = v.sub(mean(v, resolved, true));
-    return sum(d.square(), resolved, options.keepDims ?? false).div(countOver(v, resolved) - (options.correction ?? 0));
-  },
+  math: 'y = Σ_axes (x − mean_axes x)² / max(0, n − correction)   composite: no derivative of its own',
+  fn: (x: Operand, axes?: Axes, options: VarianceOptions = {}) => varianceOf('variance', x, axes, options),
 });
 
-/** √variance over `axes`. */
+/**
+ * g/(2y) (or the tangent v̇/(2y)) where the standard deviation y is non-zero, and 0 where y = 0: PyTorch's std
+ * backward, which masks the infinite slope of √ at a group without spread. There the division is by 1 instead of y,
+ * so that the second derivatives stay finite too.
+ */
+function overTwoStd(t: Variable, y: Variable): Variable {
+  if (!hasZero(y.value)) return t.div(y.mul(2));
+  const zero = K.eq(y.value, 0);
+  return where(zero, 0, t.div(where(zero, 1, y).mul(2)));
+}
+
+/** √variance, the last step of {@link std}: sqrt's rules, with the gradient and the tangent 0 where y = 0. */
+const sqrtOfVariance = unaryOp({
+  name: 'std',
+  math: 'y = √v (v the variance)   ∂v = g/(2y)   v̇ = v̇/(2y)   (both 0 where y = 0, as in PyTorch)',
+  kernel: K.sqrt,
+  vjp: (g, { y }) => overTwoStd(g, y),
+  jvp: (dv, { y }) => overTwoStd(dv, y),
+});
+
+/** √variance over `axes`; its gradient (and tangent) is 0 where the result is 0, as in PyTorch. */
 export const std: OpFunction<[x: Operand, axes?: Axes, options?: VarianceOptions]> = composite({
   name: 'std',
-  math: 'y = √variance(x)   composite: no derivative of its own',
-  fn: (x: Operand, axes?: Axes, options: VarianceOptions = {}) => variance(x, axes, options).sqrt(),
+  math: 'y = √variance(x)   composite: no derivative of its own (∂ = 0 where y = 0, as in PyTorch)',
+  fn: (x: Operand, axes?: Axes, options: VarianceOptions = {}) => sqrtOfVariance(varianceOf('std', x, axes, options)),
 });

@@ -150,7 +150,7 @@ export const relu = unaryOp({
 /** (x > 0 ? 1 : slope) as a constant. */
 const leakySlope = (x: Variable, slope: number): Variable => constant(K.add(K.mul(K.gt(x.value, 0), 1 - slope), slope));
 
-/** x for x > 0, slope·x otherwise. */
+/** x for x > 0, slope·x otherwise; the kernel refuses a slope that is not a finite number (at the call). */
 export const leakyRelu: OpFunction<[x: Operand, slope?: number]> = unaryOpWith({
   name: 'leakyRelu',
   math: 'y = x if x > 0 else s·x   ∂x = g·(x > 0 ? 1 : s)   ẏ = ẋ·(x > 0 ? 1 : s)',
@@ -168,7 +168,7 @@ const eluSlope = (x: Variable, y: Variable, alpha: number): Variable => {
     .add(constant(m));
 };
 
-/** x for x > 0, α(eˣ − 1) otherwise. */
+/** x for x > 0, α(eˣ − 1) otherwise; the kernel refuses an α that is not a finite number (at the call). */
 export const elu: OpFunction<[x: Operand, alpha?: number]> = unaryOpWith({
   name: 'elu',
   math: 'y = x if x > 0 else α(eˣ − 1)   ∂x = g·(x > 0 ? 1 : y + α)   ẏ = ẋ·(x > 0 ? 1 : y + α)',
@@ -239,11 +239,14 @@ export const round = step('round', 'round x', K.round);
 /** 1[lo ≤ x ≤ hi] as a constant. */
 const inside = (x: Variable, min: number, max: number): Variable => constant(K.mul(K.ge(x.value, min), K.le(x.value, max)));
 
-/** Clamps into [min, max]; the gradient passes where x is inside. */
-export const clip: OpFunction<[x: Operand, min: number, max: number]> = unaryOpWith({
+/**
+ * Clamps into [min, max]; the gradient passes where x is inside. A bound left out (or null, PyTorch's None) is no
+ * bound, as in the tensor `clip`: `clip(x, 0)` is max(x, 0) with the gradient 1[x ≥ 0]. The kernel checks the bounds.
+ */
+export const clip: OpFunction<[x: Operand, min?: number | null, max?: number | null]> = unaryOpWith({
   name: 'clip',
-  math: 'y = min(max(x, lo), hi)   ∂x = g·1[lo ≤ x ≤ hi]   ẏ = ẋ·1[lo ≤ x ≤ hi]',
-  params: (min: number, max: number) => ({ min, max }),
+  math: 'y = min(max(x, lo), hi)   ∂x = g·1[lo ≤ x ≤ hi]   ẏ = ẋ·1[lo ≤ x ≤ hi]   (a bound left out: ∓∞)',
+  params: (min?: number | null, max?: number | null) => ({ min: min ?? -Infinity, max: max ?? Infinity }),
   kernel: (x, { min, max }) => K.clip(x, min, max),
   derivative: ({ x, min, max }) => inside(x, min, max),
 });

@@ -296,29 +296,45 @@ export const reluGrad = floatUnary('reluGrad');
 /** y = x·Φ(x) = x/2·(1 + erf(x/√2)) (exact, not the tanh approximation)        ∂x = grad·(Φ(x) + x·φ(x)) */
 export const gelu = floatUnary('gelu');
 
-/** y = x if x ≥ 0 else slope·x        ∂x = grad·(x > 0 ? 1 : slope) */
+/** Throws a ValueError naming `fn`, the argument `name` and its value unless `v` is a finite number. */
+function checkFiniteParam(fn: string, name: string, v: unknown): asserts v is number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(`${fn}: ${name} must be a finite number, got ${fmtValue(v)}`);
+}
+
+/** y = x if x ≥ 0 else slope·x (slope a finite number)        ∂x = grad·(x > 0 ? 1 : slope) */
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
   checkTensor('leakyRelu', x);
+  checkFiniteParam('leakyRelu', 'slope', slope);
   return unary(x, 'leakyRelu', floatDtype(x.dtype), slope);
 }
 
-/** y = x if x ≥ 0 else α·(eˣ − 1)        ∂x = grad·(x > 0 ? 1 : y + α) */
+/** y = x if x ≥ 0 else α·(eˣ − 1) (α a finite number)        ∂x = grad·(x > 0 ? 1 : y + α) */
 export function elu(x: Tensor, alpha = 1): Tensor {
   checkTensor('elu', x);
+  checkFiniteParam('elu', 'alpha', alpha);
   return unary(x, 'elu', floatDtype(x.dtype), alpha);
 }
 
+/** A bound of {@link clip}: a number (±Infinity allowed, NaN refused by clip), or null/undefined for none (−∞ or ∞). */
+function clipBound(name: 'min' | 'max', v: unknown, none: number): number {
+  if (v === undefined || v === null) return none;
+  if (typeof v !== 'number') throw new ValueError(`clip: ${name} must be a number, or null/undefined for no bound; got ${fmtValue(v)}`);
+  return v;
+}
+
 /**
- * y = min(max(x, min), max) (NaN stays NaN; int32 stays int32 when both bounds are integers)
- *        ∂x = grad·[min ≤ x ≤ max]
+ * y = min(max(x, min), max) (NaN stays NaN; int32 stays int32 when both bounds are integers). A bound left out (or
+ * null, PyTorch's None) is no bound: `clip(x, 0)` is max(x, 0).        ∂x = grad·[min ≤ x ≤ max]
  */
-export function clip(x: Tensor, min: number = -Infinity, max: number = Infinity): Tensor {
+export function clip(x: Tensor, min: number | null = -Infinity, max: number | null = Infinity): Tensor {
   checkTensor('clip', x);
-  if (Number.isNaN(min) || Number.isNaN(max) || min > max) {
-    throw new ValueError(`clip: expected min ≤ max, got min=${min}, max=${max}`);
+  const lo = clipBound('min', min, -Infinity);
+  const hi = clipBound('max', max, Infinity);
+  if (Number.isNaN(lo) || Number.isNaN(hi) || lo > hi) {
+    throw new ValueError(`clip: expected min ≤ max, got min=${lo}, max=${hi}`);
   }
-  const keepInt = x.dtype === 'int32' && isInt32(min === -Infinity ? 0 : min) && isInt32(max === Infinity ? 0 : max);
-  return unary(x, 'clip', keepInt ? 'int32' : floatDtype(x.dtype), min, max);
+  const keepInt = x.dtype === 'int32' && isInt32(lo === -Infinity ? 0 : lo) && isInt32(hi === Infinity ? 0 : hi);
+  return unary(x, 'clip', keepInt ? 'int32' : floatDtype(x.dtype), lo, hi);
 }
 
 // ---- binary -----------------------------------------------------------------------------------------
