@@ -15,7 +15,7 @@ import {
   resolveMetricName,
   sparseCategoricalAccuracy,
 } from '../src/training/metrics.js';
-import { Dense, Sequential } from '../src/index.js';
+import { Dense, Sequential, mlp } from '../src/index.js';
 
 const g = new Generator(3);
 const t = (values: number[], shape: number[]): Tensor => new Tensor(Float32Array.from(values), shape);
@@ -29,6 +29,22 @@ describe('accuracy variants', () => {
     expect(binaryAccuracy(p, y)).toBe(0.75);
     expect(binaryAccuracy(p, y, 0.7)).toBe(1);
     expect(binaryAccuracy(p, t([1, 0, 0, 0], [4]))).toBe(0.75); // [n] vs [n, 1]
+  });
+
+  it('one output unit under a categorical loss or softmax is one class (argmax: class 0), not a binary unit (Keras)', () => {
+    const x = new Tensor(Float32Array.from({ length: 12 }, (_, i) => i / 12), [3, 4]);
+    const m = mlp([4, 5, 1], { loss: 'sparseCategoricalCrossentropy', seed: 1 });
+    const labels = new Tensor(Int32Array.of(0, 0, 0), [3]);
+    expect(m.score(x, labels)).toBe(1); // was 0: the softmax's 1.0 thresholded at 0.5 as "class 1"
+    expect(m.evaluate(x, labels).accuracy).toBe(1);
+    expect([...m.predictClasses(x).values()]).toEqual([0, 0, 0]);
+    const u = new Sequential({ seed: 0 }); // uncompiled: the softmax output layer says categorical
+    u.add(new Dense(1, { activation: 'softmax', inputShape: [4] }));
+    expect([...u.predictClasses(x).values()]).toEqual([0, 0, 0]);
+    const b = new Sequential({ seed: 0 }); // one sigmoid unit stays binary
+    b.add(new Dense(1, { activation: 'sigmoid', inputShape: [4] }));
+    b.setWeights([t([1, 1, 1, 1], [4, 1]), t([-1], [1])]);
+    expect([...b.predictClasses(x).values()]).toEqual([0, 1, 1]);
   });
 
   it('a model compiled with fromLogits thresholds its logits at 0 (σ(z) > 0.5 ⇔ z > 0) in fit, evaluate, score, predictClasses', () => {

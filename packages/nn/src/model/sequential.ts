@@ -1,6 +1,6 @@
 import type { Variable } from '@tapegrad/autograd';
 import type { Optimizer } from '@tapegrad/optim';
-import { Generator, ShapeError, Tensor, ValueError, argmax, fmtShape, sizeOf } from '@tapegrad/tensor';
+import { Generator, ShapeError, Tensor, ValueError, fmtShape, sizeOf } from '@tapegrad/tensor';
 import {
   checkSavable,
   describeParameters,
@@ -18,7 +18,7 @@ import { evaluateBatches, scorePredictions } from '../training/evaluate.js';
 import { fitLoop, runFit, runFitAsync, trainOnBatch } from '../training/fit-loop.js';
 import type { History } from '../training/history.js';
 import { resolveMetricName } from '../training/metrics.js';
-import { fusedOutput, type FusedOutput, type MetricSpec } from '../training/objective.js';
+import { categoricalOutput, classesOf, fusedOutput, type FusedOutput, type MetricSpec } from '../training/objective.js';
 import { ProgressBar, type ProgressWriter } from '../training/progress.js';
 import { checkOneDType, forward, predictBatches, setTraining } from './forward.js';
 import type { Layer } from './layers.js';
@@ -355,15 +355,14 @@ export class Sequential {
     return predictBatches(this.layers, x, batchSize, this.outputSize!);
   }
 
-  /** Predicted class per sample (int32): argmax of the outputs; for one unit output > 0.5 (> 0 if compiled `fromLogits`). */
+  /**
+   * Predicted class per sample (int32): argmax of the outputs (also for one unit under a categorical loss or softmax);
+   * for one binary unit output > 0.5 (> 0 if compiled `fromLogits`).
+   */
   predictClasses(x: Tensor, options: EvaluateOptions = {}): Tensor {
     checkBatchSize('predictClasses', options.batchSize ?? 256);
-    const p = this.predict(x, options);
-    if (p.shape[1]! > 1) return argmax(p, 1);
-    const [pv, cut] = [p.values(), this.fromLogits ? 0 : 0.5];
-    const out = new Int32Array(pv.length);
-    for (let i = 0; i < pv.length; i++) out[i] = pv[i]! > cut ? 1 : 0;
-    return new Tensor(out, [pv.length]);
+    const categorical = categoricalOutput(this.compiled?.lossName ?? null, this.layers[this.layers.length - 1]);
+    return classesOf(this.predict(x, options), categorical, this.fromLogits);
   }
 
   /** One metric (default accuracy) of the predictions on (x, y); labels may be one-hot or integer classes. */

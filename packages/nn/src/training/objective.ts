@@ -4,6 +4,7 @@ import {
   Tensor,
   type TypedArray,
   ValueError,
+  argmax,
   fmtShape,
   fmtValue,
   sigmoid as sigmoidKernel,
@@ -40,6 +41,25 @@ export function fusedOutput(objective: Objective | null, last: Layer | undefined
   if (last.activation === 'softmax' && (loss === 'categoricalCrossentropy' || loss === 'sparseCategoricalCrossentropy')) return 'softmax';
   if (last.activation === 'sigmoid' && loss === 'binaryCrossentropy') return 'sigmoid';
   return null;
+}
+
+/** Whether the outputs are class scores read by argmax even with one unit: a categorical loss or a softmax output layer. */
+export function categoricalOutput(lossName: string | null, last: Layer | undefined): boolean {
+  if (lossName === 'categoricalCrossentropy' || lossName === 'sparseCategoricalCrossentropy') return true;
+  return lossName === null && last instanceof Dense && last.activation === 'softmax';
+}
+
+/**
+ * Predicted class per sample of outputs `p` [n, k] (int32): argmax over the outputs when k > 1 or the outputs are
+ * {@link categoricalOutput} (one unit: class 0); else, a single binary unit, output > 0.5 — or > 0 for logits
+ * (`fromLogits`, σ(z) > 0.5 ⇔ z > 0).
+ */
+export function classesOf(p: Tensor, categorical: boolean, fromLogits: boolean): Tensor {
+  if (p.shape[1]! > 1 || categorical) return argmax(p, 1);
+  const [pv, cut] = [p.values(), fromLogits ? 0 : 0.5];
+  const out = new Int32Array(pv.length);
+  for (let i = 0; i < pv.length; i++) out[i] = pv[i]! > cut ? 1 : 0;
+  return new Tensor(out, [pv.length]);
 }
 
 /** Forward pass and loss of a batch; on a fused path `out` holds the last layer's logits and the loss is the fused stable one. */
@@ -82,14 +102,16 @@ export function metricValue(
   const name = resolveMetricName(spec, 'compile');
   const n = out.shape[0]!;
   const k = out.size / n;
-  const sparse = y.ndim === 1 && k > 1;
+  const categorical = categoricalOutput(lossName, undefined); // one unit under a categorical loss is one class, not binary
+  const sparse = y.ndim === 1 && (k > 1 || categorical);
   const o = out.reshape([n, k]);
   if (name === 'mse' || name === 'mae') {
     const p = fused ? probs(o, fused) : o;
     const t = sparse ? toCategorical(y, k) : y.reshape([n, k]);
     return name === 'mse' ? mse(p, t) : mae(p, t);
   }
-  const kind = name === 'accuracy' ? (sparse ? 'sparse' : k === 1 || lossName === 'binaryCrossentropy' ? 'binary' : 'categorical') : name;
+  const binary = (k === 1 && !categorical) || lossName === 'binaryCrossentropy';
+  const kind = name === 'accuracy' ? (sparse ? 'sparse' : binary ? 'binary' : 'categorical') : name;
   if (kind === 'binary' || kind === 'binaryAccuracy')
     return binaryAccuracy(o, y.reshape([n, k]), fused === 'sigmoid' || fromLogits ? 0 : 0.5);
   if (kind === 'sparse' || kind === 'sparseCategoricalAccuracy') return sparseCategoricalAccuracy(o, y);
