@@ -10,7 +10,10 @@ export interface TapeInput {
   shape: number[];
   /** The input's dtype. */
   dtype: DType;
-  /** True when the input is a leaf (made by no op). */
+  /**
+   * True when the input has no tape entry: a leaf made by no op, or a constant computed untracked (under noGrad,
+   * or from inputs that require no gradient).
+   */
   leaf: boolean;
 }
 
@@ -104,15 +107,21 @@ export function formatTape(output: Variable, options: FormatTapeOptions = {}): s
   const header = ['#', 'op', 'inputs', 'output', 'dtype', ...(options.formulas ? ['formula'] : [])];
   const rows = tape(output).map((e) => [
     String(e.index),
-    e.op,
-    e.inputs.map((x) => `${x.label} ${fmtShape(x.shape)}`).join(', '),
-    `${e.label} ${fmtShape(e.outputShape)}`,
+    escapeControl(e.op),
+    e.inputs.map((x) => `${escapeControl(x.label)} ${fmtShape(x.shape)}`).join(', '),
+    `${escapeControl(e.label)} ${fmtShape(e.outputShape)}`,
     e.dtype,
-    ...(options.formulas ? [e.formula ?? ''] : []),
+    ...(options.formulas ? [escapeControl(e.formula ?? '')] : []),
   ]);
   if (rows.length === 0) {
-    const leafName = output.name ?? 'leaf';
-    return `(empty tape: ${leafName} ${fmtShape(output.shape)} ${output.dtype} was made by no op)`;
+    const what = `${fmtShape(output.shape)} ${output.dtype}`;
+    // No entry: a leaf that requires a gradient (ops on it will be recorded), or an untracked value — a leaf that
+    // requires none, or a result computed under noGrad or from inputs that require none (the two look the same).
+    if (output.requiresGrad)
+      return `(empty tape: ${escapeControl(output.name ?? 'leaf')} ${what} is a leaf that requires a gradient; no op made it)`;
+    const untracked =
+      'is untracked (requiresGrad false): a leaf, or a result computed under noGrad or from inputs that require no gradient';
+    return `(empty tape: ${escapeControl(output.name ?? 'value')} ${what} ${untracked} — no op was recorded)`;
   }
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (cells: string[]): string =>
@@ -138,7 +147,7 @@ export function toDot(output: Variable, options: GraphOptions = {}): string {
     else if (v.entry) text.splice(1, 0, label.get(v)!);
     const shape = v.entry ? 'ellipse' : 'box';
     const extra = v === output ? ', penwidth=2' : '';
-    lines.push(`  ${id.get(v)} [shape=${shape}, label="${text.map(dotEscape).join('\\n')}"${extra}];`);
+    lines.push(`  ${id.get(v)} [shape=${shape}, label="${text.map((t) => dotEscape(escapeControl(t))).join('\\n')}"${extra}];`);
   }
   for (const v of order) {
     const entry = v.entry;
@@ -165,7 +174,7 @@ export function toMermaid(output: Variable, options: GraphOptions = {}): string 
   const lines = [`flowchart ${options.direction ?? 'TB'}`];
   for (const v of order) {
     const head = v.entry ? `${v.entry.op.name} ${label.get(v)!}` : label.get(v)!;
-    const text = [head, ...describe(v, options)].map(mermaidEscape).join('<br/>');
+    const text = [head, ...describe(v, options)].map((t) => mermaidEscape(escapeControl(t))).join('<br/>');
     lines.push(v.entry ? `  ${id.get(v)}(["${text}"])` : `  ${id.get(v)}["${text}"]`);
   }
   for (const v of order) {
@@ -196,6 +205,19 @@ function preview(t: Tensor): string {
 function fmtNumber(x: number): string {
   if (Number.isInteger(x) && Math.abs(x) < 1e6) return String(x);
   return Number(x.toPrecision(4)).toString();
+}
+
+/**
+ * Control characters (newline, tab, …, and the line/paragraph separators) as escapes — `\n`, `\r`, `\t`, `\u001b` —
+ * so that a name holding one cannot break a table row or a line of DOT or Mermaid.
+ */
+function escapeControl(s: string): string {
+  return s.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
 }
 
 function dotEscape(s: string): string {

@@ -1,5 +1,5 @@
 import { Generator, Tensor, ValueError, getDefaultGenerator, randn } from '@tapegrad/tensor';
-import { referenceLoss, type ReferenceMlp } from './mlp.js';
+import { checkLayout, checkNetwork, referenceLoss, type ReferenceMlp } from './mlp.js';
 
 /** The loss of a network on a batch, as a function the numeric check can probe. */
 export type ReferenceLossFn = (net: ReferenceMlp, x: Tensor, targets: Tensor) => number;
@@ -7,6 +7,8 @@ export type ReferenceLossFn = (net: ReferenceMlp, x: Tensor, targets: Tensor) =>
 /**
  * Central finite differences (E(w + ε) − E(w − ε))/2ε of the loss with respect to every weight and bias, in
  * float64, layer by layer — the ground truth every hand-derived or autograd gradient is checked against.
+ * For a layer without bias (`null`) `db` is probed through a zero bias put in its place — the same loss, so it is
+ * the gradient such a bias would get, Σ δ, as `deltaRuleGradients` and `jacobianGradients` report it.
  * `lossFn` defaults to {@link referenceLoss}; pass another to check a different definition of E.
  */
 export function numericGradients(
@@ -17,25 +19,29 @@ export function numericGradients(
 ): { dW: Tensor; db: Tensor }[] {
   const eps = options.eps ?? 1e-6;
   const lossFn = options.lossFn ?? referenceLoss;
+  checkLayout('numericGradients', net);
+  // the reference loss checks the batch on every call; name this function when it is the one that was called
+  if (lossFn === referenceLoss) checkNetwork('numericGradients', net, x, targets);
   const weights = net.weights.map((w) => w.astype('float64'));
   const biases = net.biases.map((b) => (b === null || b === undefined ? null : b.astype('float64')));
   const probe: ReferenceMlp = { ...net, weights, biases };
-  const numeric = (arr: Float64Array, i: number): number => {
+  const numeric = (at: ReferenceMlp, arr: Float64Array, i: number): number => {
     const v = arr[i]!;
     arr[i] = v + eps;
-    const up = lossFn(probe, x, targets);
+    const up = lossFn(at, x, targets);
     arr[i] = v - eps;
-    const down = lossFn(probe, x, targets);
+    const down = lossFn(at, x, targets);
     arr[i] = v;
     return (up - down) / (2 * eps);
   };
   return weights.map((w, l) => {
     const wd = w.data as Float64Array;
     const dW = new Float64Array(wd.length);
-    for (let i = 0; i < wd.length; i++) dW[i] = numeric(wd, i);
-    const b = biases[l];
+    for (let i = 0; i < wd.length; i++) dW[i] = numeric(probe, wd, i);
     const db = new Float64Array(w.shape[1]!);
-    if (b) for (let i = 0; i < db.length; i++) db[i] = numeric(b.data as Float64Array, i);
+    const b = biases[l] ?? new Tensor(new Float64Array(db.length), [db.length]);
+    const at = biases[l] ? probe : { ...probe, biases: biases.map((c, k) => (k === l ? b : c)) };
+    for (let i = 0; i < db.length; i++) db[i] = numeric(at, b.data as Float64Array, i);
     return { dW: new Tensor(dW, w.shape), db: new Tensor(db, [db.length]) };
   });
 }

@@ -17,14 +17,14 @@ import {
   variable,
   gradients,
 } from '@tapegrad/autograd';
-import { Tensor, ValueError, oneHot } from '@tapegrad/tensor';
+import { ShapeError, Tensor, ValueError, fmtShape, oneHot, type DType } from '@tapegrad/tensor';
 import { Dense, Dropout, Flatten } from '../model/layers.js';
 import { getActivation } from '../model/activations.js';
 import { binaryCrossentropy, getLoss } from '../training/losses.js';
 import type { Sequential } from '../model/sequential.js';
 import { maxAbsDifference } from './check.js';
 import { deltaRuleGradients } from './delta-rule.js';
-import { referenceActivations, type BackpropResult, type ReferenceMlp } from './mlp.js';
+import { checkInput, checkNetwork, referenceActivations, type BackpropResult, type ReferenceMlp } from './mlp.js';
 
 /** One layer of {@link explainBackprop}: the hand-derived gradients next to autograd's. */
 export interface LayerExplanation {
@@ -40,7 +40,7 @@ export interface LayerExplanation {
   deltaAutograd: Tensor;
   /** Hand-derived ∂E/∂W, `[in, out]`. */
   dWHand: Tensor;
-  /** Hand-derived ∂E/∂b, `[out]`. */
+  /** Hand-derived ∂E/∂b, `[out]` (for a layer without bias: Σ δ, the gradient a zero bias would get). */
   dbHand: Tensor;
   /** Autograd's ∂E/∂W. */
   dWAutograd: Tensor;
@@ -208,6 +208,21 @@ function autogradOfModel(model: Sequential, layers: Dense[], x: Tensor, y: Tenso
   );
 }
 
+/** Class indices `[n]` as one-hot rows, refusing what the model's sparse loss refuses (fractions, out of range). */
+function sparseToOneHot(y: Tensor, n: number, units: number, dtype: DType): Tensor {
+  const v = y.values();
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i]!;
+    if (!Number.isInteger(c) || c < 0 || c >= units) {
+      throw new ValueError(`explainBackprop: target ${c} at index ${i} is not a class index in [0, ${units})`);
+    }
+  }
+  if (y.shape[0] !== n) {
+    throw new ShapeError(`explainBackprop: sparse targets have shape ${fmtShape(y.shape)}; expected [${n}] (one class index per row of x)`);
+  }
+  return oneHot(y.astype('int32'), units, { dtype });
+}
+
 const isReferenceMlp = (m: Sequential | ReferenceMlp): m is ReferenceMlp => Array.isArray((m as ReferenceMlp).weights);
 
 /**
@@ -224,7 +239,8 @@ export function explainBackprop(model: Sequential | ReferenceMlp, x: Tensor, y: 
   if (isReferenceMlp(model)) {
     net = model;
     names = net.weights.map((_, l) => `layer ${l}`);
-    hand = deltaRuleGradients(net, x, y); // validates shapes before the graph is built
+    checkNetwork('explainBackprop', net, x, y); // validates shapes before the graph is built
+    hand = deltaRuleGradients(net, x, y);
     auto = autogradOfReference(net, x, y);
   } else {
     const layers = denseLayers('explainBackprop', model);
@@ -233,10 +249,12 @@ export function explainBackprop(model: Sequential | ReferenceMlp, x: Tensor, y: 
     // both sides see exactly the numbers the model sees (x and y rounded to the parameters' dtype)
     const dtype = layers[0]!.kernel.dtype;
     x = x.astype(dtype);
+    checkInput('explainBackprop', net, x);
     if (model.lossName === 'sparseCategoricalCrossentropy' && y.ndim === 1) {
-      y = oneHot(y.astype('int32'), layers[layers.length - 1]!.units, { dtype });
+      y = sparseToOneHot(y, x.shape[0]!, layers[layers.length - 1]!.units, dtype);
     }
     y = y.astype(dtype);
+    checkNetwork('explainBackprop', net, x, y);
     hand = deltaRuleGradients(net, x, y);
     auto = autogradOfModel(model, layers, x, y);
   }

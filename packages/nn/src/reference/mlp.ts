@@ -1,4 +1,4 @@
-import { ShapeError, Tensor, ValueError, fmtShape } from '@tapegrad/tensor';
+import { ShapeError, Tensor, ValueError, fmtShape, fmtValue } from '@tapegrad/tensor';
 
 /** Activation names the reference backprop understands. */
 export type ReferenceActivation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax';
@@ -37,7 +37,10 @@ export interface LayerGradients {
   delta: Tensor;
   /** `∂E/∂W = a_prevᵀ·δ`, shape `[in, out]`. */
   dW: Tensor;
-  /** `∂E/∂b = Σ_examples δ`, shape `[out]`. */
+  /**
+   * `∂E/∂b = Σ_examples δ`, shape `[out]`. For a layer without bias (`null`) it is the gradient a zero bias
+   * would get — the same Σ δ (`numericGradients` probes such a zero bias too, so the two agree).
+   */
   db: Tensor;
   /** The formula used for δ in this layer, in readable text. */
   formula: string;
@@ -85,13 +88,22 @@ export const matToTensor = (m: Mat): Tensor => new Tensor(m.data, [m.rows, m.col
 /** Wraps a vector as a `[n]` float64 tensor. */
 export const vecToTensor = (v: Float64Array): Tensor => new Tensor(v, [v.length]);
 
-/** Checks a {@link ReferenceMlp} and a batch against each other and returns their float64 working forms. */
-export function checkNetwork(
-  fn: string,
-  net: ReferenceMlp,
-  x: Tensor,
-  targets: Tensor,
-): Omit<ForwardPass, 'inputs' | 'nets' | 'outs'> & { x: Mat } {
+/**
+ * Checks that `net` has the {@link ReferenceMlp} layout — `weights`, `biases` and `activations` are lists of
+ * equal length, at least one — and returns the number of layers.
+ */
+export function checkLayout(fn: string, net: ReferenceMlp): number {
+  if (net === null || typeof net !== 'object') {
+    throw new ValueError(`${fn}: net is ${fmtValue(net)}; expected a network { weights, biases, activations, loss }`);
+  }
+  const what = {
+    weights: 'one [in, out] Tensor per layer',
+    biases: 'one [out] Tensor per layer, or null for a layer without bias',
+    activations: 'one activation name per layer',
+  };
+  for (const key of ['weights', 'biases', 'activations'] as const) {
+    if (!Array.isArray(net[key])) throw new ValueError(`${fn}: net.${key} is ${fmtValue(net[key])}; expected an array of ${what[key]}`);
+  }
   const L = net.weights.length;
   if (L === 0) throw new ValueError(`${fn}: the network has no layers; expected at least one weight matrix`);
   if (net.biases.length !== L || net.activations.length !== L) {
@@ -100,6 +112,37 @@ export function checkNetwork(
         'expected the same count of each',
     );
   }
+  return L;
+}
+
+/**
+ * Checks a batch `x` against the network's input: `[batch, features]` with at least one example (the losses are
+ * means over the batch) and as many features as `weights[0]` has rows.
+ */
+export function checkInput(fn: string, net: ReferenceMlp, x: Tensor): void {
+  if (x.ndim !== 2) throw new ShapeError(`${fn}: x has shape ${fmtShape(x.shape)}; expected [batch, features]`);
+  if (x.shape[0] === 0) {
+    throw new ValueError(
+      `${fn}: x has shape ${fmtShape(x.shape)}, an empty batch; expected at least one example (the loss is a mean over the batch)`,
+    );
+  }
+  const W = net.weights[0]!;
+  if (W.ndim === 2 && W.shape[0] !== x.shape[1]) {
+    throw new ShapeError(
+      `${fn}: x has shape ${fmtShape(x.shape)} (${x.shape[1]} features) but weights[0] has shape ${fmtShape(W.shape)}; ` +
+        `expected x of shape [batch, ${W.shape[0]}] (the network's input width)`,
+    );
+  }
+}
+
+/** Checks a {@link ReferenceMlp} and a batch against each other and returns their float64 working forms. */
+export function checkNetwork(
+  fn: string,
+  net: ReferenceMlp,
+  x: Tensor,
+  targets: Tensor,
+): Omit<ForwardPass, 'inputs' | 'nets' | 'outs'> & { x: Mat } {
+  const L = checkLayout(fn, net);
   const activations = net.activations.map((a, l) => {
     if (!(referenceActivations as readonly string[]).includes(a)) {
       throw new ValueError(`${fn}: layer ${l} has activation '${a}'; expected one of ${referenceActivations.join(', ')}`);
@@ -109,7 +152,7 @@ export function checkNetwork(
   if (!(referenceLosses as readonly string[]).includes(net.loss)) {
     throw new ValueError(`${fn}: loss '${net.loss}' is not supported; expected one of ${referenceLosses.join(', ')}`);
   }
-  if (x.ndim !== 2) throw new ShapeError(`${fn}: x has shape ${fmtShape(x.shape)}; expected [batch, features]`);
+  checkInput(fn, net, x);
   let width = x.shape[1]!;
   const weights: Mat[] = [];
   const biases: (Float64Array | null)[] = [];
