@@ -120,6 +120,52 @@ describe('callbacks', () => {
     expect(ck.savedEpochs).toEqual([0, 1, 3]);
   });
 
+  it('EarlyStopping with a baseline nobody beats still restores the best epoch seen (Keras 3), and all-NaN the first', () => {
+    const { x, y } = data(40, 8);
+    const m = model(0.05);
+    const fake = [1, 0.5, 0.9, 0.95, 0.97];
+    let best: Tensor[] = [];
+    const inject = new LambdaCallback({
+      onEpochEnd: (e, logs) => {
+        logs.val_loss = fake[e]!;
+        if (e === 1) best = m.getWeights();
+      },
+    });
+    const es = new EarlyStopping({ patience: 3, baseline: 0.1, restoreBestWeights: true });
+    const h = m.fit(x, y, { epochs: 5, verbose: 0, validationSplit: 0.25, callbacks: [inject, es] });
+    expect(h.epoch).toEqual([0, 1, 2]); // improvements above the baseline do not reset the patience
+    expect(es.bestEpoch).toBe(1);
+    m.getWeights().forEach((w, i) => expect(w.equals(best[i]!)).toBe(true));
+    const n = model(0.05);
+    let first: Tensor[] = [];
+    const nan = new LambdaCallback({
+      onEpochEnd: (e, logs) => {
+        logs.loss = NaN;
+        if (e === 0) first = n.getWeights();
+      },
+    });
+    n.fit(x, y, { epochs: 3, verbose: 0, callbacks: [nan, new EarlyStopping({ monitor: 'loss', patience: 5, restoreBestWeights: true })] });
+    n.getWeights().forEach((w, i) => expect(w.equals(first[i]!)).toBe(true));
+  });
+
+  it('ModelCheckpoint keeps its best across fit calls (Keras): a later, worse run does not overwrite the best save', () => {
+    const { x, y } = data(40, 9);
+    const m = model();
+    const saved: number[] = [];
+    const ck = new ModelCheckpoint({ save: (_m, info) => void saved.push(info.value) });
+    const run = (values: number[]): unknown =>
+      m.fit(x, y, {
+        epochs: values.length,
+        verbose: 0,
+        validationSplit: 0.25,
+        callbacks: [new LambdaCallback({ onEpochEnd: (e, logs) => void (logs.val_loss = values[e]!) }), ck],
+      });
+    run([0.5, 0.3]);
+    run([0.9]);
+    run([0.2]);
+    expect(saved).toEqual([0.5, 0.3, 0.2]);
+  });
+
   it('LearningRateScheduler sets lr per epoch and History records it', () => {
     const { x, y } = data(20, 6);
     const h = model(0.1, 'sgd').fit(x, y, { epochs: 3, verbose: 0, callbacks: [new LearningRateScheduler((e) => 0.1 / (e + 1))] });

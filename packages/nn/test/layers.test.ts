@@ -289,3 +289,27 @@ describe('registerActivation', () => {
     expect(() => m.toJSON()).toThrow(/custom activation function, which cannot be saved/);
   });
 });
+
+describe('Dropout and Flatten edge cases', () => {
+  it('Dropout on float64 scales by the exact double 1/(1 − rate), not a float32-rounded one', () => {
+    const d = new Dropout(0.1, { seed: 2 });
+    d.build(64);
+    const out = d.call(variable(new Tensor(new Float64Array(64).fill(1), [1, 64]))).value.values();
+    const kept = [...out].filter((v) => v !== 0);
+    expect(kept.length).toBeGreaterThan(0);
+    for (const v of kept) expect(v).toBe(1 / 0.9); // 1.1111111111111112, not 1.1111111640930176
+    const f = d.call(variable(new Tensor(new Float32Array(64).fill(1), [1, 64]))).value.values();
+    for (const v of f) if (v !== 0) expect(v).toBe(Math.fround(1 / 0.9));
+  });
+
+  it('Flatten keeps the feature count of an empty batch and checks the size it was built for', () => {
+    const fl = new Flatten();
+    fl.build(12);
+    expect(fl.call(variable(new Tensor(new Float32Array(0), [0, 3, 4]))).shape).toEqual([0, 12]);
+    expect(fl.call(variable(new Tensor(new Float32Array(24), [2, 3, 4]))).shape).toEqual([2, 12]);
+    expect(() => fl.call(variable(new Tensor(new Float32Array(30), [2, 3, 5])))).toThrow(
+      /Flatten '.*': built for 12 features per sample, got \[2, 3, 5\] \(15\)/,
+    );
+    expect(new Flatten().call(variable(new Tensor(Float32Array.of(1, 2), [2]))).shape).toEqual([2, 1]);
+  });
+});

@@ -94,7 +94,7 @@ describe('fit', () => {
     const run = () => {
       const m = model(4);
       m.compile({ optimizer: 'adam', lr: 0.01, loss: 'cse', metrics: ['accuracy', 'mse'] });
-      return m.fit(x, y, { epochs: 2, batchSize: 16, initialEpoch: 3, validationData: [v.x, v.y], verbose: 0 });
+      return m.fit(x, y, { epochs: 5, batchSize: 16, initialEpoch: 3, validationData: [v.x, v.y], verbose: 0 });
     };
     const a = run();
     const b = run();
@@ -105,6 +105,19 @@ describe('fit', () => {
     const c = model(4);
     c.compile({ optimizer: 'adam', lr: 0.01, loss: 'cse' });
     expect(c.fit(x, y, { epochs: 2, batchSize: 16, verbose: 0, seed: 99 }).history.loss).not.toEqual(a.history.loss);
+  });
+
+  it('epochs is the final epoch with initialEpoch (Keras, TF.js): epochs 3 from 2 trains one epoch, from 3 none', () => {
+    const { x, y } = blobs(40, 15);
+    const m = model(4);
+    m.compile({ optimizer: 'sgd', lr: 0.1, loss: 'cse' });
+    const h = m.fit(x, y, { epochs: 3, initialEpoch: 2, batchSize: 8, verbose: 0 });
+    expect(h.epoch).toEqual([2]);
+    expect(h.params.epochs).toBe(3);
+    const before = m.getWeights().map((w) => [...w.values()]);
+    expect(m.fit(x, y, { epochs: 3, initialEpoch: 3, verbose: 0 }).epoch).toEqual([]);
+    expect(m.fit(x, y, { epochs: 2, initialEpoch: 3, verbose: 0 }).epoch).toEqual([]);
+    expect(m.getWeights().map((w) => [...w.values()])).toEqual(before);
   });
 
   it('non-contiguous inputs (a transposed view, a strided slice) train exactly like their contiguous copies', () => {

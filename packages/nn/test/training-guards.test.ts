@@ -174,3 +174,16 @@ describe('fit checks the form of validationData', () => {
     expect(Object.keys((fit(null) as { history: object }).history)).not.toContain('val_loss');
   });
 });
+
+describe('float64 data for a float32 model', () => {
+  it('values beyond the float32 range are refused by name (the cast would make them Infinity after the finite check)', () => {
+    const m = new Sequential({ seed: 0 });
+    m.add(new Dense(2, { activation: 'softmax', inputShape: [4] }));
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    const x = new Tensor(Float64Array.of(1e39, 0, 0, 0), [1, 4]);
+    expect(() => m.predict(x)).toThrow(/predict: x holds 1e\+39 at flat index 0 \(sample 0\), beyond the float32 range/);
+    const y = new Tensor(Float64Array.of(0, -1e39), [1, 2]);
+    expect(() => m.fit(new Tensor(Float64Array.of(1, 0, 0, 0), [1, 4]), y, { verbose: 0 })).toThrow(/fit: y holds -1e\+39 at flat index 1/);
+    expect(m.predict(new Tensor(Float64Array.of(3e38, 0, 0, 0), [1, 4])).shape).toEqual([1, 2]); // in range: fine
+  });
+});

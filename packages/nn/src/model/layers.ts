@@ -303,11 +303,11 @@ export class Dropout extends Layer {
     if (!this.training || this.rate === 0) return x;
     const g = this.generator ?? (this.generator = new Generator(this.seed ?? 0));
     const n = x.size;
-    const mask = new Float32Array(n);
+    const mask = x.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n); // the scale 1/(1 − rate) in x's precision
     const keep = 1 - this.rate;
     const scale = 1 / keep;
     for (let i = 0; i < n; i++) mask[i] = g.random() < keep ? scale : 0;
-    return mul(x, new Tensor(x.dtype === 'float64' ? Float64Array.from(mask) : mask, x.shape));
+    return mul(x, new Tensor(mask, x.shape));
   }
 
   override getConfig(): LayerConfig {
@@ -317,7 +317,10 @@ export class Dropout extends Layer {
   }
 }
 
-/** Flattens each sample to one axis: `[batch, d1, d2, …]` → `[batch, d1·d2·…]`. No parameters. */
+/**
+ * Flattens each sample to one axis: `[batch, d1, d2, …]` → `[batch, d1·d2·…]` (`[batch]` → `[batch, 1]`, as Keras). No
+ * parameters; once built, samples must have the features it was built for.
+ */
 export class Flatten extends Layer {
   readonly type = 'Flatten';
 
@@ -326,9 +329,14 @@ export class Flatten extends Layer {
   }
 
   call(x: Variable): Variable {
-    if (x.shape.length === 2) return x;
-    const batch = x.shape[0]!;
-    return x.reshape([batch, x.size / Math.max(batch, 1)]);
+    if (x.shape.length === 0) throw new ShapeError(`Flatten '${this.name}': expected input [batch, …], got a scalar (no batch axis)`);
+    const features = sizeOf(x.shape.slice(1));
+    if (this.built && this.inputSize !== null && features !== this.inputSize) {
+      throw new ShapeError(
+        `Flatten '${this.name}': built for ${this.inputSize} features per sample, got ${fmtShape(x.shape)} (${features})`,
+      );
+    }
+    return x.shape.length === 2 ? x : x.reshape([x.shape[0]!, features]);
   }
 }
 

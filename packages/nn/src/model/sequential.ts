@@ -11,7 +11,7 @@ import {
   type ModelJSON,
 } from '../io/model-json.js';
 import { CallbackList, type TrainingCallback } from '../training/callback-list.js';
-import { checkBatchSize, checkFeatures, checkFitCounts, checkLabels, checkValidationData } from '../training/check-data.js';
+import { checkBatchSize, checkFeatures, checkFitCounts, checkLabels, checkCastable, checkValidationData } from '../training/check-data.js';
 import { bindOptimizer, checkOptimizerName, resolveCompile, type CompileOptions, type Compiled } from '../training/compile.js';
 import { trainValidationSplit } from '../training/data.js';
 import { evaluateBatches, scorePredictions } from '../training/evaluate.js';
@@ -20,7 +20,7 @@ import type { History } from '../training/history.js';
 import { resolveMetricName } from '../training/metrics.js';
 import { categoricalOutput, classesOf, fusedOutput, type FusedOutput, type MetricSpec } from '../training/objective.js';
 import { ProgressBar, type ProgressWriter } from '../training/progress.js';
-import { checkOneDType, forward, predictBatches, setTraining } from './forward.js';
+import { checkOneDType, dataDType, forward, predictBatches, setTraining } from './forward.js';
 import type { Layer } from './layers.js';
 import { admitLayer, assignWeights, buildAfter, buildStack } from './stack.js';
 import { describeLayers, formatSummary } from './summary.js';
@@ -30,6 +30,7 @@ export type { EvaluateOptions, SaveOptions, SequentialOptions } from './options.
 
 /** Options of {@link Sequential.fit}. */
 export interface FitOptions {
+  /** The epoch to stop before (Keras, TF.js): trains epochs `initialEpoch … epochs − 1`, none if epochs ≤ initialEpoch. */
   epochs?: number;
   batchSize?: number;
   /** Reshuffle the training samples every epoch with the seeded generator (default true). */
@@ -42,7 +43,7 @@ export interface FitOptions {
   verbose?: 0 | 1 | 2 | 'auto';
   /** Training hooks: {@link EarlyStopping}, {@link ModelCheckpoint}, … or any object with some of the hook methods. */
   callbacks?: TrainingCallback<Sequential>[];
-  /** Epoch to start counting from (resuming). */
+  /** Epoch to start at when resuming (default 0); `epochs` stays the final count, as in Keras. */
   initialEpoch?: number;
   /** Generator for shuffling (default: the model's, seeded by its `seed`). */
   generator?: Generator;
@@ -237,6 +238,7 @@ export class Sequential {
     if (this.layers.length === 0) throw new ValueError(`${fn}: the model has no layers; add some with model.add(...)`);
     checkFeatures(fn, x, this.inputShape);
     if (!this.built) this.build(x.shape.slice(1));
+    checkCastable(fn, x, y, dataDType(this.layers));
     if (y === null) return;
     const lastLayer = this.layers[this.layers.length - 1]!.name;
     checkLabels(fn, x, y, { outputs: this.outputSize!, lossName: this.compiled?.lossName ?? null, lastLayer });
@@ -355,10 +357,7 @@ export class Sequential {
     return predictBatches(this.layers, x, batchSize, this.outputSize!);
   }
 
-  /**
-   * Predicted class per sample (int32): argmax of the outputs (also for one unit under a categorical loss or softmax);
-   * for one binary unit output > 0.5 (> 0 if compiled `fromLogits`).
-   */
+  /** Predicted class per sample (int32): argmax (also of one categorical unit); one binary unit: > 0.5 (> 0 if `fromLogits`). */
   predictClasses(x: Tensor, options: EvaluateOptions = {}): Tensor {
     checkBatchSize('predictClasses', options.batchSize ?? 256);
     const categorical = categoricalOutput(this.compiled?.lossName ?? null, this.layers[this.layers.length - 1]);

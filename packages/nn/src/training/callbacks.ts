@@ -64,7 +64,7 @@ export interface EarlyStoppingOptions {
   mode?: MonitorMode;
   /** Put the best epoch's weights back when training ends — however it ends (early stop, last epoch, error). */
   restoreBestWeights?: boolean;
-  /** Value the monitor must beat before patience counts. */
+  /** A value the monitor must beat (Keras): improvements that do not beat it do not reset the patience. */
   baseline?: number;
 }
 
@@ -95,26 +95,34 @@ export class EarlyStopping extends BaseCallback {
   }
 
   onTrainBegin(): void {
-    this.best = this.baseline ?? (this.mode === 'min' ? Infinity : -Infinity);
+    this.best = this.mode === 'min' ? Infinity : -Infinity;
     this.bestEpoch = -1;
     this.stoppedEpoch = -1;
     this.wait = 0;
     this.bestWeights = null;
   }
 
-  private improved(v: number): boolean {
-    return this.mode === 'min' ? v < this.best - this.minDelta : v > this.best + this.minDelta;
+  private improves(v: number, on: number): boolean {
+    return this.mode === 'min' ? v < on - this.minDelta : v > on + this.minDelta;
   }
 
+  /**
+   * Keras 3's rule: the first epoch's weights are the best until a value improves on the best so far (NaN never does);
+   * an improvement resets the patience only if it also beats the `baseline`.
+   */
   onEpochEnd(epoch: number, logs: Logs): void {
     const model = this.requireModel();
     const v = monitored('EarlyStopping', this.monitor, logs);
+    if (this.restoreBestWeights && this.bestWeights === null) {
+      this.bestWeights = model.getWeights();
+      this.bestEpoch = epoch;
+    }
     this.wait++;
-    if (v !== null && this.improved(v)) {
+    if (v !== null && this.improves(v, this.best)) {
       this.best = v;
       this.bestEpoch = epoch;
-      this.wait = 0;
       if (this.restoreBestWeights) this.bestWeights = model.getWeights();
+      if (this.baseline === undefined || this.improves(v, this.baseline)) this.wait = 0;
       return;
     }
     if (this.wait >= this.patience && epoch > 0) {
@@ -146,7 +154,10 @@ export interface ModelCheckpointOptions {
   saveBestOnly?: boolean;
 }
 
-/** Saves the model (through an injected save function) at the end of an epoch, by default only when it improves. */
+/**
+ * Saves the model (through an injected save function) at the end of an epoch, by default only when it improves on the
+ * best value this checkpoint has seen — across `fit` calls too, as in Keras, so a later, worse run does not overwrite it.
+ */
 export class ModelCheckpoint extends BaseCallback {
   readonly monitor: string;
   readonly mode: 'min' | 'max';
@@ -165,10 +176,6 @@ export class ModelCheckpoint extends BaseCallback {
     this.monitor = checkStringOption('ModelCheckpoint', 'monitor', options.monitor, 'val_loss');
     this.mode = resolveMode('ModelCheckpoint', options.mode, this.monitor);
     this.saveBestOnly = checkBooleanOption('ModelCheckpoint', 'saveBestOnly', options.saveBestOnly, true);
-    this.best = this.mode === 'min' ? Infinity : -Infinity;
-  }
-
-  onTrainBegin(): void {
     this.best = this.mode === 'min' ? Infinity : -Infinity;
   }
 

@@ -119,6 +119,29 @@ export function checkBatchSize(fn: string, batchSize: unknown): number {
   return batchSize as number;
 }
 
+/**
+ * Refuses float64 data (x, and float y) with values beyond the float32 range when the model computes in float32: the
+ * cast would make them ±Infinity after {@link checkFeatures} passed them (|v| ≥ 2¹²⁸ − 2¹⁰³ rounds to ∞).
+ */
+export function checkCastable(fn: string, x: Tensor, y: Tensor | null, dtype: 'float32' | 'float64'): void {
+  if (dtype !== 'float32') return;
+  for (const [what, t] of [
+    ['x', x],
+    ['y', y],
+  ] as const) {
+    if (t === null || t.dtype !== 'float64') continue;
+    const v = t.values();
+    for (let i = 0; i < v.length; i++) {
+      if (Number.isFinite(Math.fround(v[i]!))) continue;
+      const row = Math.floor(i / (t.size / t.shape[0]!));
+      throw new ValueError(
+        `${fn}: ${what} holds ${v[i]} at flat index ${i} (sample ${row}), beyond the float32 range of this float32 model ` +
+          `(|v| < 3.4e38); rescale the data or build the model in float64`,
+      );
+    }
+  }
+}
+
 function checkFinite(fn: string, what: string, t: Tensor): void {
   if (t.dtype === 'int32') return;
   const v = t.values();

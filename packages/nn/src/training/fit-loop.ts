@@ -84,7 +84,7 @@ export function* fitLoop(plan: FitPlan): Iterator<'batch' | 'epoch', History, un
     gradients.set(p, g);
   }
   const history = new History({
-    epochs: initialEpoch + epochs,
+    epochs,
     batchSize: bs,
     samples: n,
     validationSamples: val ? val[0].shape[0]! : 0,
@@ -99,11 +99,11 @@ export function* fitLoop(plan: FitPlan): Iterator<'batch' | 'epoch', History, un
   setTraining(layers, true);
   cbs.onTrainBegin({});
   try {
-    for (let epoch = initialEpoch; epoch < initialEpoch + epochs; epoch++) {
+    for (let epoch = initialEpoch; epoch < epochs; epoch++) {
       cbs.onEpochBegin(epoch, {});
       const t0 = nowMs();
       if (plan.shuffle) shuffleInPlace(order, { generator });
-      progress.epochBegin(epoch, initialEpoch + epochs, steps);
+      progress.epochBegin(epoch, epochs, steps);
       let lossSum = 0;
       let seen = 0;
       const metricSums = new Float64Array(metrics.length);
