@@ -30,6 +30,11 @@ const FROM_TFJS: Record<string, string> = {
   logSoftmax: 'logSoftmax',
 };
 
+/** `table[key]` when `key` is the table's own entry: a name from a file ('toString', '__proto__') never reaches Object.prototype. */
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** tapegrad's slope of leakyRelu, which a LeakyReLU layer must have to fold into a Dense. */
 const LEAKY_SLOPE = 0.01;
 
@@ -112,14 +117,14 @@ export function toTfjsLayers(fn: string, layers: readonly ExportedLayer[], input
       out.push({ class_name: 'Flatten', config: { data_format: 'channels_last', name: l.name, trainable: true, ...first } });
     } else {
       const leaky = l.activation === 'leakyRelu';
-      const activation = leaky ? 'linear' : TO_TFJS[l.activation];
+      const activation = leaky ? 'linear' : own(TO_TFJS, l.activation);
       if (activation === undefined) {
         throw new ValueError(
           `${fn}: layer '${l.name}' uses activation '${l.activation}', which TF.js's Dense does not have; ` +
             `exportable: ${Object.keys(TO_TFJS).join(', ')}, leakyRelu`,
         );
       }
-      const init = (name: string, fallback: string): unknown => INIT_TO_TFJS[normalizeName(name)] ?? INIT_TO_TFJS[fallback];
+      const init = (name: string, fallback: string): unknown => own(INIT_TO_TFJS, normalizeName(name)) ?? INIT_TO_TFJS[fallback];
       out.push({
         class_name: 'Dense',
         config: {
@@ -239,7 +244,7 @@ export function fromTfjsTopology(fn: string, topology: unknown): TopologyModel {
         layers.push({ type: 'Flatten', config: { name: lname, ...trainable } });
         return;
       default:
-        foldActivation(where, layers, activationLayer(where, cls, c));
+        foldActivation(where, layers, activationLayer(where, cls, c, sampleShape(inputShape, layers)));
     }
   });
   if (inputShape === null) {
@@ -291,7 +296,7 @@ const UNSUPPORTED: Record<string, readonly string[]> = {
 };
 
 function checkAttributes(where: string, c: Record<string, unknown>, cls: string): void {
-  for (const key of UNSUPPORTED[cls] ?? []) {
+  for (const key of own(UNSUPPORTED, cls) ?? []) {
     if (c[key] !== undefined && c[key] !== null) {
       throw new ValueError(`${where}: unsupported attribute ${key} (${describe(c[key])}); tapegrad's Dense has none`);
     }
@@ -301,15 +306,19 @@ function checkAttributes(where: string, c: Record<string, unknown>, cls: string)
 function activationFromTfjs(where: string, a: unknown): string {
   if (a === null || a === undefined) return 'linear';
   const name = typeof a === 'string' ? a : isPlainObject(a) && typeof a.class_name === 'string' ? a.class_name : null;
-  const mapped = name === null ? undefined : (FROM_TFJS[name] ?? FROM_TFJS[normalizeName(name)]);
+  const mapped = name === null ? undefined : (own(FROM_TFJS, name) ?? own(FROM_TFJS, normalizeName(name)));
   if (mapped === undefined) {
     throw new ValueError(`${where}: unsupported activation ${describe(name ?? a)}; tapegrad imports ${TFJS_ACTIVATIONS.join(', ')}`);
   }
   return mapped;
 }
 
-/** The tapegrad activation an activation layer (Activation, ReLU, LeakyReLU, ELU, Softmax) applies; others are refused. */
-function activationLayer(where: string, cls: string, c: Record<string, unknown>): string {
+/**
+ * The tapegrad activation an activation layer (Activation, ReLU, LeakyReLU, ELU, Softmax) applies; others are refused.
+ * `shape` is the per-sample shape the layer gets (null when unknown): a Softmax over axis 1 — TF.js's default, which
+ * `tf.layers.softmax()` saves — is the last axis of a 2-D output [batch, units], as tapegrad's softmax.
+ */
+function activationLayer(where: string, cls: string, c: Record<string, unknown>, shape: readonly number[] | null): string {
   const attr = (key: string, ok: (v: unknown) => boolean, want: string): void => {
     if (c[key] !== undefined && c[key] !== null && !ok(c[key])) {
       throw new ValueError(`${where}: unsupported attribute ${key} ${describe(c[key])}; tapegrad's equivalent has ${key} ${want}`);
@@ -332,9 +341,14 @@ function activationLayer(where: string, cls: string, c: Record<string, unknown>)
     case 'ELU':
       attr('alpha', (v) => v === 1, '1');
       return 'elu';
-    case 'Softmax':
-      attr('axis', (v) => v === -1 || (Array.isArray(v) && v.length === 1 && v[0] === -1), '-1');
+    case 'Softmax': {
+      // TF.js's default axis is 1 (tf.layers.softmax() saves it): on a 2-D input [batch, units] that is the last axis
+      const twoD = shape !== null && shape.length === 1;
+      const input = shape === null ? 'an input of unknown shape' : `[null, ${shape.join(', ')}]`;
+      const want = twoD ? '-1 or 1 (the last axis)' : `-1, the last axis (1 is the last axis of a 2-D input only; this one gets ${input})`;
+      attr('axis', (v) => (twoD ? [-1, 1] : [-1]).includes((Array.isArray(v) && v.length === 1 ? v[0] : v) as number), want);
       return 'softmax';
+    }
     default:
       throw new ValueError(
         `${where}: unsupported layer class ${describe(cls)}; tapegrad imports InputLayer, Dense, Dropout, Flatten, ` +

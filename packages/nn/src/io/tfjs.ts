@@ -115,7 +115,8 @@ export function fromTfjsArtifacts(artifacts: TfjsArtifactsInput): Sequential {
         `truncated, or weights and topology of different models`,
     );
   }
-  const weights: Record<string, Tensor> = {};
+  // no prototype: a weight named '__proto__' is an entry like any other (refused as one the layers do not have)
+  const weights = Object.create(null) as Record<string, Tensor>;
   let offset = 0;
   for (const s of specs) {
     if (!s.optimizer) weights[s.name] = new Tensor(bytesToTypedArray(bytes.subarray(offset, offset + 4 * s.size), 'float32'), s.shape);

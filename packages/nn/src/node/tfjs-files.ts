@@ -36,8 +36,10 @@ export interface ExportedTfjsFiles {
  *
  * An earlier export in `dir` stays intact and loadable until the new one is complete: when files of those shard
  * names are already there, the new shards are named `group1-shard{i}of{n}.{8 hex}.bin` (model.json lists them), and
- * only once the new model.json is in place are the files the old model.json listed removed — nothing else in `dir`.
- * When the export fails, the shards it wrote are removed and the error says so.
+ * only once the new model.json is in place are the old model.json's shards removed: the files it lists that are named
+ * as shards (`group{g}-shard{i}of{n}.bin`, with or without the tag), lie directly in `dir` (symlinked folders resolved)
+ * and are regular files, not symlinks — nothing else in `dir` and nothing outside it. When the export fails, the
+ * shards it wrote are removed and the error says so.
  */
 export function exportTfjs(model: Sequential, dir: string, options: ExportTfjsOptions = {}): ExportedTfjsFiles {
   const shardBytes = options.shardBytes ?? SHARD_BYTES;
@@ -76,23 +78,31 @@ export function exportTfjs(model: Sequential, dir: string, options: ExportTfjsOp
     throw new ValueError(`exportTfjs: could not export to ${dir} (${what}): ${(e as Error).message}`);
   }
   // the new export is complete: the weights of the one it replaced go (a file that cannot be removed only takes space)
-  for (const f of previous ?? []) if (!shards.includes(f)) removeQuietly(f);
+  if (previous) for (const name of previous.names) if (!paths.includes(name)) removeShard(join(previous.realDir, name));
   return { modelJson, shards };
 }
 
+/** The names of the shards TF.js and exportTfjs write: `group{g}-shard{i}of{n}.bin`, exportTfjs's re-export adds a tag. */
+const SHARD_NAME = /^group[1-9][0-9]{0,5}-shard[1-9][0-9]{0,5}of[1-9][0-9]{0,5}(?:\.[0-9a-f]{8})?\.bin$/;
+
 /**
- * The files the weights manifest of an existing `modelJson` lists (inside `dir`, files or symlinks only), or null
- * when there is no readable TF.js model.json: then no file is taken for a shard of an earlier export.
+ * The shards of the export an existing `modelJson` describes, which a re-export removes once it is complete: the names
+ * its weights manifest lists that are shard names ({@link SHARD_NAME}) of files directly in the real `dir` (the real
+ * path of the listed file's folder, symlinks resolved, is the real `dir`). Null when there is no readable TF.js
+ * model.json: then no file is taken for a shard of an earlier export. A listed file of another name (`notes.txt`), in
+ * a subfolder or reached through a symlinked folder that leads elsewhere is never touched.
  */
-function listedShards(dir: string, modelJson: string): string[] | null {
+function listedShards(dir: string, modelJson: string): { realDir: string; names: string[] } | null {
   let doc: unknown;
+  let realDir: string;
   try {
     doc = existsSync(modelJson) ? loadJson(modelJson) : null;
+    realDir = realpathSync(dir);
   } catch {
     return null; // not a model.json we wrote (a directory, garbage): nothing is known to belong to it
   }
   if (!isPlainObject(doc) || !Array.isArray(doc.weightsManifest)) return null;
-  const files = new Set<string>();
+  const names = new Set<string>();
   for (const group of doc.weightsManifest) {
     if (!isPlainObject(group) || !Array.isArray(group.paths)) continue;
     for (const p of group.paths as unknown[]) {
@@ -102,16 +112,26 @@ function listedShards(dir: string, modelJson: string): string[] | null {
       } catch {
         continue; // a path outside the directory is never touched
       }
-      if (f === modelJson) continue;
+      const name = basename(f);
+      if (!SHARD_NAME.test(name)) continue; // not a shard exportTfjs writes (notes.txt, model.json): left alone
       try {
-        const st = lstatSync(f);
-        if (st.isFile() || st.isSymbolicLink()) files.add(f);
+        if (realpathSync(dirname(f)) !== realDir) continue; // a subfolder, or a symlinked folder that leads elsewhere
       } catch {
-        // listed but already gone
+        continue; // its folder is gone
       }
+      names.add(name);
     }
   }
-  return [...files];
+  return { realDir, names: [...names] };
+}
+
+/** Removes the shard `path` if it is a regular file: a symlink (or anything else) is left alone, never followed. */
+function removeShard(path: string): void {
+  try {
+    if (lstatSync(path).isFile()) unlinkSync(path);
+  } catch {
+    // gone already, or not removable: nothing the caller can act on
+  }
 }
 
 /**

@@ -4,12 +4,23 @@ import { MAX_LAYERS, MAX_NAME_LENGTH, MAX_PARAMETERS, readMaxBytes } from '../io
 import { describe, listSome } from '../io/safe-json.js';
 import type { Sequential } from '../model/sequential.js';
 import { decodeModel, type GraphProtoData, type ModelProtoData, type NodeProtoData, type TensorProtoData } from './proto.js';
-import { attributes, floatAttribute, intAttribute, readConstant, tensorDims, type Constant } from './tensors.js';
+import {
+  attributes,
+  elementTypeName,
+  evaluateConstant,
+  floatAttribute,
+  intAttribute,
+  readConstant,
+  tensorDims,
+  type Constant,
+  type Precision,
+} from './tensors.js';
 
 // An ONNX graph as a tapegrad Sequential: the graph must be a chain from its one input to its one output, each
 // node taking the previous node's output and constants (initializers, Constant nodes). Gemm and MatMul(+Add) become
 // Dense layers, the activation operators fold into the Dense before them, Flatten and Reshape to [N, -1] become
-// Flatten, Dropout becomes Dropout, Identity disappears. Everything else is refused by name.
+// Flatten, Dropout becomes Dropout, Identity disappears; Transpose and Identity of a constant are evaluated. A graph
+// of doubles (PyTorch's model.double()) is a float64 model. Everything else is refused by name.
 
 const FN = 'importOnnx';
 
@@ -25,6 +36,8 @@ const ACTIVATIONS: Record<string, string> = {
   Softplus: 'softplus',
 };
 const SUPPORTED = ['Gemm', 'MatMul', 'Add', ...Object.keys(ACTIVATIONS), 'Flatten', 'Reshape', 'Dropout', 'Identity', 'Constant'];
+const FLOAT = 1;
+const DOUBLE = 11;
 
 /** The default-domain operator sets whose semantics this importer knows for its operators (ONNX 1.7 to 1.22). */
 const OPSETS = { min: 7, max: 26 };
@@ -93,10 +106,10 @@ type Pending =
   | {
       type: 'Dense';
       node: string;
-      kernel: Float32Array;
+      kernel: Float32Array | Float64Array;
       inSize: number;
       units: number;
-      bias: Float32Array | null;
+      bias: Float32Array | Float64Array | null;
       activation: string;
       matmul: boolean;
     }
@@ -121,28 +134,53 @@ function translateGraph(graph: GraphProtoData, opset: number): ImportedModel {
     }
     initializers.set(t.name, t);
   }
-  const constants = new Map<string, Constant>();
-  const used = new Set<string>();
-  const constant = (where: string, name: string | undefined, kind: Constant['kind']): Constant => {
-    const t = name ? initializers.get(name) : undefined;
-    if (name && t && !constants.has(name)) constants.set(name, readConstant(`${FN}: initializer ${describe(name)}`, t));
-    const c = name ? constants.get(name) : undefined;
-    if (!c) throw new ValueError(`${where}: input ${describe(name ?? '')} must be an initializer or the output of a Constant node`);
-    if (c.kind !== kind) throw new ValueError(`${where}: input ${describe(name)} must be a ${kind} tensor`);
-    used.add(name!);
-    return c;
-  };
-
   const inputs = (graph.input ?? []).filter((v) => !initializers.has(v.name ?? ''));
   const outputs = graph.output ?? [];
   if (inputs.length !== 1 || outputs.length !== 1) {
     throw new ValueError(`${FN}: expected one graph input and one output, got ${inputs.length} inputs and ${outputs.length} outputs`);
   }
   const tensorType = inputs[0]!.type?.tensor_type;
-  if (tensorType?.elem_type !== 1) {
-    throw new ValueError(`${FN}: the graph input must be a float tensor, got element type ${describe(tensorType?.elem_type)}`);
+  const elemType = tensorType?.elem_type;
+  const inputType = elemType === undefined ? 'no element type' : `element type ${elemType} (${elementTypeName(elemType)})`;
+  if (elemType !== FLOAT && elemType !== DOUBLE) {
+    throw new ValueError(
+      `${FN}: the graph input must be a float or double tensor, got ${inputType}; tapegrad imports a graph of floats as a ` +
+        `float32 model and one of doubles (input and weights) as a float64 model`,
+    );
   }
-  const dims = tensorType.shape?.dim;
+  // a graph of doubles (PyTorch's model.double()) is a float64 model: its weights are read exactly
+  const precision: Precision = elemType === DOUBLE ? 'float64' : 'float32';
+
+  const constants = new Map<string, Constant>();
+  const used = new Set<string>();
+  // the initializers a constant evaluated from initializers (Transpose(W)) stands for: used when it is
+  const sources = new Map<string, string[]>();
+  const lookup = (name: string): Constant | undefined => {
+    const t = initializers.get(name);
+    if (t && !constants.has(name)) constants.set(name, readConstant(`${FN}: initializer ${describe(name)}`, t, precision));
+    return constants.get(name);
+  };
+  const constant = (where: string, name: string | undefined, kind: Constant['kind']): Constant => {
+    const c = name ? lookup(name) : undefined;
+    if (!c) throw new ValueError(`${where}: input ${describe(name ?? '')} must be an initializer or the output of a Constant node`);
+    if (c.kind !== kind) throw new ValueError(`${where}: input ${describe(name)} must be a ${kind} tensor`);
+    used.add(name!);
+    for (const s of sources.get(name!) ?? []) used.add(s);
+    return c;
+  };
+  /** A weight or bias: in a float64 model a double, as ONNX's type rules want (a float weight would be widened). */
+  const weight = (where: string, name: string | undefined): Constant => {
+    const c = constant(where, name, 'float');
+    if (precision === 'float64' && c.type !== DOUBLE) {
+      const type = elementTypeName(c.type);
+      throw new ValueError(
+        `${where}: the graph input must be a float tensor, got ${inputType} with ${type} weights (this node takes the ` +
+          `${type} ${describe(name)}); a graph of doubles imports as a float64 model when its weights are doubles too`,
+      );
+    }
+    return c;
+  };
+  const dims = tensorType?.shape?.dim;
   let rank: number | null = dims ? dims.length : null;
   const features = dims?.slice(1).map((d) => d.dim_value);
   let featureShape =
@@ -176,10 +214,18 @@ function translateGraph(graph: GraphProtoData, opset: number): ImportedModel {
       const attrs = attributes(where, node.attribute, ['value']);
       const t = attrs.get('value')?.t;
       if (!t) throw new ValueError(`${where}: a Constant needs a tensor 'value'`);
-      constants.set(outs[0], readConstant(where, t));
+      constants.set(outs[0], readConstant(where, t, precision));
       continue;
     }
     const chain = op === 'Add' && ins[1] === current ? 1 : 0;
+    const given = ins.filter((n) => n !== '');
+    if (ins[chain] !== current && given.length > 0 && given.every((n) => lookup(n) !== undefined)) {
+      // a node of constants only (torch.onnx.export without constant folding writes MatMul(x, Transpose(W))): evaluated
+      const values = given.map((n) => lookup(n)!);
+      constants.set(outs[0], evaluateConstant(where, node, given, values));
+      sources.set(outs[0], [...new Set(given.flatMap((n) => sources.get(n) ?? (initializers.has(n) ? [n] : [])))]);
+      continue;
+    }
     if (ins[chain] !== current) {
       throw new ValueError(
         `${where}: takes ${describe(ins[chain] ?? '')}, not the output of the node before it (${describe(current)}); ` +
@@ -195,9 +241,9 @@ function translateGraph(graph: GraphProtoData, opset: number): ImportedModel {
         const transB = intAttribute(where, attrs, 'transB', 0);
         if (transB !== 0 && transB !== 1) throw new ValueError(`${where}: transB must be 0 or 1, got ${transB}`);
         needMatrix(where);
-        const dense = denseFrom(where, constant(where, ins[1], 'float'), transB === 1, floatAttribute(where, attrs, 'alpha', 1));
+        const dense = denseFrom(where, weight(where, ins[1]), transB === 1, floatAttribute(where, attrs, 'alpha', 1));
         checkSize(where, dense.inSize);
-        if (ins[2]) dense.bias = biasFrom(where, constant(where, ins[2], 'float'), dense.units, floatAttribute(where, attrs, 'beta', 1));
+        if (ins[2]) dense.bias = biasFrom(where, weight(where, ins[2]), dense.units, floatAttribute(where, attrs, 'beta', 1));
         layers.push({ ...dense, node: node.name ?? '' });
         size = dense.units;
         break;
@@ -205,7 +251,7 @@ function translateGraph(graph: GraphProtoData, opset: number): ImportedModel {
       case 'MatMul': {
         attributes(where, node.attribute, []);
         needMatrix(where);
-        const dense = denseFrom(where, constant(where, ins[1], 'float'), false, 1);
+        const dense = denseFrom(where, weight(where, ins[1]), false, 1);
         checkSize(where, dense.inSize);
         layers.push({ ...dense, node: node.name ?? '', matmul: true });
         size = dense.units;
@@ -216,7 +262,7 @@ function translateGraph(graph: GraphProtoData, opset: number): ImportedModel {
         if (last?.type !== 'Dense' || !last.matmul || last.bias || last.activation !== 'linear') {
           throw new ValueError(`${where}: unsupported placement: an Add must add a bias right after a MatMul`);
         }
-        last.bias = biasFrom(where, constant(where, ins[1 - chain], 'float'), last.units, 1);
+        last.bias = biasFrom(where, weight(where, ins[1 - chain]), last.units, 1);
         break;
       }
       case 'Flatten': {
@@ -257,7 +303,7 @@ function translateGraph(graph: GraphProtoData, opset: number): ImportedModel {
         attributes(where, node.attribute, []);
         break;
       default: {
-        const activation = ACTIVATIONS[op];
+        const activation = Object.hasOwn(ACTIVATIONS, op) ? ACTIVATIONS[op] : undefined; // never Object.prototype's
         if (activation === undefined) {
           throw new ValueError(`${where}: unsupported operator ${describe(op)}; tapegrad imports ${SUPPORTED.join(', ')}`);
         }
@@ -274,7 +320,7 @@ function translateGraph(graph: GraphProtoData, opset: number): ImportedModel {
   const unused = [...initializers.keys()].filter((n) => !used.has(n));
   if (unused.length > 0) throw new ValueError(`${FN}: initializers ${listSome(unused)} are not used by the chain of nodes`);
   if (featureShape === null) throw new ValueError(`${FN}: the input's feature shape is unknown (no input shape and no Gemm or MatMul)`);
-  return settle(graph.name, featureShape, layers);
+  return settle(graph.name, featureShape, layers, precision);
 }
 
 /** A Dense layer's kernel [in, units] from a Gemm's or MatMul's B (transposed when transB), scaled by alpha. */
@@ -283,11 +329,11 @@ function denseFrom(where: string, b: Constant, transB: boolean, alpha: number): 
   const [rows, cols] = b.dims as [number, number];
   const [inSize, units] = transB ? [cols, rows] : [rows, cols];
   if (inSize === 0 || units === 0) throw new ShapeError(`${where}: the weight has an empty shape ${fmtShape(b.dims)}`);
-  const src = b.values as Float32Array;
+  const src = b.values as Float32Array | Float64Array;
   // the constant's values are read-only here and copied into the parameters: no copy unless transposed or scaled
   let kernel = src;
   if (transB || alpha !== 1) {
-    kernel = new Float32Array(inSize * units);
+    kernel = src instanceof Float64Array ? new Float64Array(inSize * units) : new Float32Array(inSize * units);
     for (let i = 0; i < inSize; i++) {
       for (let j = 0; j < units; j++) kernel[i * units + j] = alpha * (transB ? src[j * inSize + i]! : src[i * units + j]!);
     }
@@ -296,14 +342,16 @@ function denseFrom(where: string, b: Constant, transB: boolean, alpha: number): 
 }
 
 /** A bias [units] from a constant of shape [units], [1, units], [1] or [] (broadcast), scaled by beta. */
-function biasFrom(where: string, c: Constant, units: number, beta: number): Float32Array {
+function biasFrom(where: string, c: Constant, units: number, beta: number): Float32Array | Float64Array {
   const n = c.values.length;
   const shapeOk = c.dims.length <= 2 && c.dims.slice(0, -1).every((d) => d === 1) && (n === units || n === 1);
   if (!shapeOk) {
     throw new ShapeError(`${where}: the bias has shape ${fmtShape(c.dims)}; expected [${units}] (or [1, ${units}], or one value)`);
   }
-  const values = c.values as Float32Array;
-  return Float32Array.from({ length: units }, (_, j) => beta * values[n === 1 ? 0 : j]!);
+  const values = c.values as Float32Array | Float64Array;
+  const bias = values instanceof Float64Array ? new Float64Array(units) : new Float32Array(units);
+  for (let j = 0; j < units; j++) bias[j] = beta * values[n === 1 ? 0 : j]!;
+  return bias;
 }
 
 function scalar(where: string, c: Constant): number {
@@ -343,7 +391,7 @@ function foldActivation(where: string, node: NodeProtoData, last: Pending | unde
 }
 
 /** Names the layers (a node's name when it is usable and unique, else dense, dense_1, …) and gathers the weights. */
-function settle(graphName: string | undefined, inputShape: number[], pending: readonly Pending[]): ImportedModel {
+function settle(graphName: string | undefined, inputShape: number[], pending: readonly Pending[], precision: Precision): ImportedModel {
   const names = new Set<string>();
   const nameOf = (p: Pending): string => {
     let name = p.node;
@@ -367,6 +415,7 @@ function settle(graphName: string | undefined, inputShape: number[], pending: re
         useBias: p.bias !== null,
         kernelInitializer: 'glorotUniform',
         biasInitializer: 'zeros',
+        ...(precision === 'float64' ? { dtype: 'float64' } : {}),
       };
       layers.push({ type: 'Dense', config });
       weights[`${name}/kernel`] = new Tensor(p.kernel, [p.inSize, p.units]);

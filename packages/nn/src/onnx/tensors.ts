@@ -2,32 +2,60 @@ import { ValueError, fmtShape } from '@tapegrad/tensor';
 import { bytesToTypedArray } from '../io/binary.js';
 import { MAX_PARAMETERS } from '../io/limits.js';
 import { describe } from '../io/safe-json.js';
-import type { AttributeProtoData, TensorProtoData } from './proto.js';
+import type { AttributeProtoData, NodeProtoData, TensorProtoData } from './proto.js';
 
 // The constant tensors of an ONNX graph (initializers and Constant nodes): shape and element type checked, the
-// element count bounded before anything is allocated, float weights read as float32 and shapes as integers.
+// element count bounded before anything is allocated, float weights read in the model's precision (float32, or
+// float64 for a graph of doubles) and shapes as integers; the Transpose of a constant is evaluated here.
 
 const FLOAT = 1;
 const INT32 = 6;
 const INT64 = 7;
 const DOUBLE = 11;
-const TYPE_NAMES: Record<number, string> = {
-  1: 'float',
-  2: 'uint8',
-  3: 'int8',
-  6: 'int32',
-  7: 'int64',
-  9: 'bool',
-  10: 'float16',
-  11: 'double',
-};
+/** ONNX's element types (TensorProto.DataType) by code, as ONNX names them in lower case. */
+const TYPE_NAMES: readonly string[] = [
+  'undefined',
+  'float',
+  'uint8',
+  'int8',
+  'uint16',
+  'int16',
+  'int32',
+  'int64',
+  'string',
+  'bool',
+  'float16',
+  'double',
+  'uint32',
+  'uint64',
+  'complex64',
+  'complex128',
+  'bfloat16',
+  'float8e4m3fn',
+  'float8e4m3fnuz',
+  'float8e5m2',
+  'float8e5m2fnuz',
+  'uint4',
+  'int4',
+  'float4e2m1',
+];
 
-/** A constant of the graph: its shape and values (float weights as float32, integer shapes as numbers). */
+/** An element type's ONNX name for a message (`double`, `float16`), or `unknown` for a code ONNX 1.22 does not have. */
+export function elementTypeName(type: unknown): string {
+  return (typeof type === 'number' && Number.isSafeInteger(type) ? TYPE_NAMES[type] : undefined) ?? 'unknown';
+}
+
+/** The precision float constants are read in: a graph of floats is a float32 model, one of doubles a float64 model. */
+export type Precision = 'float32' | 'float64';
+
+/** A constant of the graph: its shape and values (float weights in the model's precision, integer shapes as numbers). */
 export interface Constant {
   dims: number[];
   /** 'float' for float and double tensors, 'int' for int32 and int64 ones. */
   kind: 'float' | 'int';
-  values: Float32Array | number[];
+  /** The ONNX element type it is stored as (1 float, 11 double, 6 int32, 7 int64). */
+  type: number;
+  values: Float32Array | Float64Array | number[];
 }
 
 /** The dims of a tensor, each a non-negative integer, and their product, bounded by {@link MAX_PARAMETERS}. */
@@ -43,8 +71,11 @@ export function tensorDims(where: string, t: TensorProtoData): { dims: number[];
   return { dims: [...dims], size };
 }
 
-/** Reads a constant tensor: float (or double, read as float32) or int32/int64; external data, segments and other types are refused. */
-export function readConstant(where: string, t: TensorProtoData): Constant {
+/**
+ * Reads a constant tensor: float or double, read in `precision` (a double rounded to float32 in a float32 model, a
+ * float widened exactly in a float64 one), or int32/int64; external data, segments and other types are refused.
+ */
+export function readConstant(where: string, t: TensorProtoData, precision: Precision = 'float32'): Constant {
   if (t.data_location === 1 || (t.external_data?.length ?? 0) > 0) {
     throw new ValueError(`${where}: unsupported external data (the values are in another file); save the model with its weights inside`);
   }
@@ -58,18 +89,19 @@ export function readConstant(where: string, t: TensorProtoData): Constant {
     }
   };
   if (type === FLOAT || type === DOUBLE) {
-    const bytes = type === FLOAT ? 4 : 8;
-    let values: Float32Array;
+    const stored = type === FLOAT ? 'float32' : 'float64';
+    const Out = precision === 'float64' ? Float64Array : Float32Array;
+    let values: Float32Array | Float64Array;
     if (raw !== undefined && raw.length > 0) {
-      has(raw.length / bytes, 'raw_data');
-      const typed = bytesToTypedArray(raw, type === FLOAT ? 'float32' : 'float64');
-      values = typed instanceof Float32Array ? typed : Float32Array.from(typed);
+      has(raw.length / (type === FLOAT ? 4 : 8), 'raw_data');
+      const typed = bytesToTypedArray(raw, stored);
+      values = stored === precision ? (typed as Float32Array | Float64Array) : Out.from(typed);
     } else {
       const list = (type === FLOAT ? t.float_data : t.double_data) ?? [];
       has(list.length, type === FLOAT ? 'float_data' : 'double_data');
-      values = Float32Array.from(list);
+      values = Out.from(list);
     }
-    return { dims, kind: 'float', values };
+    return { dims, kind: 'float', type, values };
   }
   if (type === INT64 || type === INT32) {
     let values: number[];
@@ -83,11 +115,40 @@ export function readConstant(where: string, t: TensorProtoData): Constant {
       values = [...((type === INT64 ? t.int64_data : t.int32_data) ?? [])];
       has(values.length, type === INT64 ? 'int64_data' : 'int32_data');
     }
-    return { dims, kind: 'int', values };
+    return { dims, kind: 'int', type, values };
   }
   throw new ValueError(
-    `${where}: unsupported element type ${TYPE_NAMES[type] ?? type}; tapegrad reads float, double, int32 and int64 tensors`,
+    `${where}: unsupported element type ${elementTypeName(type)} (${type}); tapegrad reads float, double, int32 and int64 tensors`,
   );
+}
+
+/**
+ * The constant `c` with its axes permuted as ONNX's Transpose does (`perm`, default: the axes reversed); `perm`
+ * must be a permutation of the axes.
+ */
+export function transposeConstant(where: string, c: Constant, perm: readonly number[] | null): Constant {
+  const rank = c.dims.length;
+  const p = perm ?? c.dims.map((_, i) => rank - 1 - i);
+  if (p.length !== rank || !c.dims.every((_, i) => p.includes(i))) {
+    throw new ValueError(
+      `${where}: attribute 'perm' must be a permutation of the ${rank} axes of shape ${fmtShape(c.dims)}, got ${describe(p)}`,
+    );
+  }
+  const dims = p.map((a) => c.dims[a]!);
+  const strides = c.dims.map((_, i) => c.dims.slice(i + 1).reduce((a, b) => a * b, 1));
+  const from = p.map((a) => strides[a]!);
+  const n = c.values.length;
+  const src0 = c.values;
+  const values =
+    src0 instanceof Float64Array ? new Float64Array(n) : src0 instanceof Float32Array ? new Float32Array(n) : new Array<number>(n);
+  const index = new Array<number>(rank).fill(0);
+  for (let k = 0; k < n; k++) {
+    let src = 0;
+    for (let i = 0; i < rank; i++) src += index[i]! * from[i]!;
+    values[k] = src0[src]!;
+    for (let i = rank - 1; i >= 0 && ++index[i]! === dims[i]; i--) index[i] = 0;
+  }
+  return { ...c, dims, values };
 }
 
 /** A node's attributes by name, each checked to be one of `allowed`; an unknown attribute is refused by name. */
@@ -118,6 +179,41 @@ export function intAttribute(where: string, attrs: Map<string, AttributeProtoDat
     throw new ValueError(`${where}: attribute '${name}' must be an INT, got ${attributeValue(a)}`);
   }
   return a.i ?? 0;
+}
+
+/** An INTS attribute's values, or null when absent. */
+export function intsAttribute(where: string, attrs: Map<string, AttributeProtoData>, name: string): number[] | null {
+  const a = attrs.get(name);
+  if (!a) return null;
+  if (a.type !== 7 || !(a.ints ?? []).every((v) => Number.isSafeInteger(v))) {
+    throw new ValueError(`${where}: attribute '${name}' must be INTS, got ${attributeValue(a)}`);
+  }
+  return [...(a.ints ?? [])];
+}
+
+/** The operators evaluated on constants: what torch.onnx.export writes around a weight without constant folding. */
+export const CONSTANT_OPERATORS: readonly string[] = ['Transpose', 'Identity'];
+
+/**
+ * Evaluates a node whose inputs are all constants (`inputs`, by the names `names`) — `MatMul(x, Transpose(W))` of
+ * `torch.onnx.export(…, do_constant_folding=False)` — into the constant it outputs. Only {@link CONSTANT_OPERATORS}
+ * are evaluated; any other operator on constants is refused by name.
+ */
+export function evaluateConstant(where: string, node: NodeProtoData, names: readonly string[], inputs: readonly Constant[]): Constant {
+  const op = node.op_type ?? '';
+  const of = `${where} of the constant ${names.map((n) => describe(n)).join(', ')}`;
+  if (!CONSTANT_OPERATORS.includes(op)) {
+    throw new ValueError(
+      `${of}: unsupported operator on constants; tapegrad evaluates only ${CONSTANT_OPERATORS.join(' and ')} of an ` +
+        `initializer or Constant (torch.onnx.export folds the others with do_constant_folding=True)`,
+    );
+  }
+  if (inputs.length !== 1) throw new ValueError(`${of}: a ${op} takes one input, got ${inputs.length}`);
+  if (op === 'Identity') {
+    attributes(of, node.attribute, []);
+    return inputs[0]!;
+  }
+  return transposeConstant(of, inputs[0]!, intsAttribute(of, attributes(of, node.attribute, ['perm']), 'perm'));
 }
 
 /** A FLOAT attribute's value, or `fallback` when absent. */
