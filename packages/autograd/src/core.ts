@@ -47,7 +47,7 @@ export class Variable {
   value: Tensor;
   /** The accumulated gradient (a contiguous tensor of the value's shape), or null before any backward. */
   grad: Tensor | null = null;
-  /** With `createGraph`, the accumulated gradient as a differentiable Variable; otherwise null. */
+  /** After a `createGraph` backward, the accumulated gradient as a Variable (earlier plain parts as constants); else null. */
   gradVariable: Variable | null = null;
   /** Whether ops on this variable are recorded. */
   requiresGrad: boolean;

@@ -69,11 +69,25 @@ export function backward(root: Variable, options: BackwardOptions = {}): void {
   for (const [leaf, g] of found) {
     const converted = g.value.dtype !== leaf.dtype;
     const t = converted ? g.value.astype(leaf.dtype) : g.value;
+    const previous = leaf.grad;
     // A first gradient that nothing else references (a dtype conversion, or a fast backward's result) is kept, not copied.
-    if (leaf.grad === null) leaf.grad = converted || owns(fresh, t) ? t : t.clone();
-    else leaf.grad = K.add(leaf.grad, t);
-    if (createGraph) leaf.gradVariable = leaf.gradVariable === null ? g : withGradMode(true, () => leaf.gradVariable!.add(g));
+    if (previous === null) leaf.grad = converted || owns(fresh, t) ? t : t.clone();
+    else leaf.grad = K.add(previous, t);
+    if (createGraph) leaf.gradVariable = accumulated(leaf, previous, g);
+    else if (leaf.gradVariable !== null) leaf.gradVariable = previous === null ? null : accumulated(leaf, previous, new Variable(t));
   }
+}
+
+/**
+ * The new `gradVariable` of `leaf`, which stays the accumulated gradient like `.grad` (as PyTorch's `x.grad` after a
+ * createGraph backward): the gradient before this backward (`previous`: its differentiable form when there is one, else
+ * a constant — from a backward without createGraph) plus this backward's `part` (recorded, or a constant without
+ * createGraph).
+ */
+function accumulated(leaf: Variable, previous: Tensor | null, part: Variable): Variable {
+  if (previous === null) return part;
+  const before = leaf.gradVariable ?? new Variable(previous);
+  return withGradMode(true, () => before.add(part));
 }
 
 /** True (once per tensor) when `t` came from a fast backward and is contiguous storage of its own. */

@@ -8,9 +8,10 @@
  * n forward passes or m backward passes — forward mode for few inputs, reverse mode for few outputs, which
  * is why training (a scalar loss of many parameters) uses reverse mode.
  */
-import { DTypeError, ShapeError, Tensor, fmtShape, shapesEqual, zerosLike, type NestedArray } from '@tapegrad/tensor';
+import { DTypeError, ShapeError, Tensor, ValueError, fmtShape, shapesEqual, zerosLike, type NestedArray } from '@tapegrad/tensor';
 import { Variable, beginForwardLevel, endForwardLevel, setTangent, tangentOf } from './core.js';
-import { argList, assemble, call, jacrev, perArgnum } from './functional.js';
+import { describeValue } from './describe.js';
+import { argList, assemble, call, checkPrimal, checkVariable, constantArg, jacrev, perArgnum, resolveArgnums } from './functional.js';
 import type { Argnums, DifferentiableFn, PerArgnum, Primal } from './functional.js';
 import { variable } from './variable.js';
 
@@ -21,32 +22,43 @@ export type Tangent = Variable | Tensor | NestedArray;
  * The Jacobian–vector product (forward mode): f's value at `primals` and its directional derivative
  * `tangent = Σᵢ ∂f/∂primalᵢ · tangentᵢ`, in one pass that carries each tangent along with its value.
  * Primals that are Variables are used as they are (so the result stays on their tape and can be
- * differentiated by reverse mode); tangents are converted to their primal's dtype.
+ * differentiated by reverse mode). A Tensor or Variable tangent must have exactly its primal's shape and
+ * dtype; a nested-array tangent is made in its primal's dtype.
  * @example jvp((x) => x.mul(x), [tensor([3])], [tensor([1])])   // value [9], tangent [6]
  */
 export function jvp(f: DifferentiableFn, primals: readonly Primal[], tangents: readonly Tangent[]): { value: Variable; tangent: Variable } {
+  if (!Array.isArray(primals))
+    throw new ValueError(`jvp: primals is ${describeValue(primals)}; expected a list, one entry per argument of f`);
+  if (!Array.isArray(tangents)) throw new ValueError(`jvp: tangents is ${describeValue(tangents)}; expected a list, one per primal`);
   if (tangents.length !== primals.length) {
     throw new ShapeError(`jvp: got ${primals.length} primals and ${tangents.length} tangents; expected one tangent per primal`);
   }
   const level = beginForwardLevel();
   try {
-    const args = primals.map((p) => (p instanceof Variable ? p : variable(p as Tensor | NestedArray)));
-    args.forEach((x, i) => setTangent(level, x, asTangent(tangents[i]!, x, i)));
-    const value = call(f, args);
-    if (!(value instanceof Variable)) throw new ShapeError(`jvp: the function must return a Variable, got ${typeof value}`);
+    const args = primals.map((p, i) => {
+      const a = checkPrimal('jvp', p, i);
+      return a instanceof Variable ? a : variable(a);
+    });
+    args.forEach((x, i) => setTangent(level, x, asTangent(tangents[i], x, i)));
+    const value = checkVariable('jvp', call(f, args));
     return { value, tangent: tangentOf(level, value) ?? new Variable(zerosLike(value.value)) };
   } finally {
     endForwardLevel(level);
   }
 }
 
-function asTangent(t: Tangent, primal: Variable, i: number): Variable {
-  const v = t instanceof Variable ? t : variable(t as Tensor | NestedArray, { dtype: primal.dtype });
+function asTangent(t: unknown, primal: Variable, i: number): Variable {
+  const expected = `the shape of primal ${i}, ${fmtShape(primal.shape)}`;
+  if (!(t instanceof Variable || t instanceof Tensor || Array.isArray(t) || typeof t === 'number')) {
+    throw new ValueError(`jvp: tangent ${i} is ${describeValue(t)}; expected a Tensor, Variable or nested array of ${expected}`);
+  }
+  const v = t instanceof Variable ? t : t instanceof Tensor ? new Variable(t) : variable(t as NestedArray, { dtype: primal.dtype });
   if (!shapesEqual(v.shape, primal.shape)) {
-    throw new ShapeError(`jvp: tangent ${i} has shape ${fmtShape(v.shape)}; expected the shape of primal ${i}, ${fmtShape(primal.shape)}`);
+    throw new ShapeError(`jvp: tangent ${i} has shape ${fmtShape(v.shape)}; expected ${expected}`);
   }
   if (v.dtype !== primal.dtype) {
-    throw new DTypeError(`jvp: tangent ${i} has dtype ${v.dtype}; expected the dtype of primal ${i}, ${primal.dtype}`);
+    const convert = `convert it with astype('${primal.dtype}')`;
+    throw new DTypeError(`jvp: tangent ${i} has dtype ${v.dtype}; expected the dtype of primal ${i}, ${primal.dtype} (${convert})`);
   }
   return v;
 }
@@ -58,11 +70,15 @@ function asTangent(t: Tangent, primal: Variable, i: number): Variable {
  * @example jacfwd((x) => x.mul(x))(tensor([1, 2]))   // [[2, 0], [0, 4]]
  */
 export function jacfwd<N extends Argnums = 0>(f: DifferentiableFn, argnums?: N): (...args: unknown[]) => PerArgnum<N> {
-  const nums = argList(argnums);
+  const nums = argList('jacfwd', argnums);
   return (...callArgs) => {
-    const args = [...callArgs];
-    for (const i of nums) if (!(args[i] instanceof Variable)) args[i] = variable(args[i] as Tensor | NestedArray);
-    const jacobians = nums.map((i) => {
+    const which = resolveArgnums('jacfwd', nums, argnums, callArgs.length);
+    const args = callArgs.map((a, k) => {
+      if (!which.includes(k)) return constantArg(a);
+      const p = checkPrimal('jacfwd', a, k);
+      return p instanceof Variable ? p : variable(p);
+    });
+    const jacobians = which.map((i) => {
       const x = args[i] as Variable;
       const atX = (xi: Variable): Variable =>
         call(
@@ -86,11 +102,18 @@ export function jacfwd<N extends Argnums = 0>(f: DifferentiableFn, argnums?: N):
 
 /**
  * `hessian(f, argnum)(...args)`: the matrix of second derivatives of a scalar f with respect to argument
- * `argnum`, computed forward-over-reverse as `jacfwd(jacrev(f))` — one JVP of the gradient per input
- * element. Its shape is `[...x.shape, ...x.shape]` for x = args[argnum].
+ * `argnum` (one index; −1 is the last argument), computed forward-over-reverse as `jacfwd(jacrev(f))` — one
+ * JVP of the gradient per input element. Its shape is `[...x.shape, ...x.shape]` for x = args[argnum].
+ * Arguments as for `valueAndGrad`.
  * @example hessian((x) => x.pow(3).sum())(tensor([1, 2]))   // [[6, 0], [0, 12]]
  */
 export function hessian(f: DifferentiableFn, argnum = 0): (...args: unknown[]) => Variable {
-  const gradient = jacrev(f, argnum);
-  return jacfwd((...args: Variable[]) => gradient(...args), argnum);
+  if (!Number.isInteger(argnum)) {
+    throw new ValueError(`hessian: argnum is ${describeValue(argnum)}; expected one argument index (an integer)`);
+  }
+  return (...args) => {
+    const [i] = resolveArgnums('hessian', [argnum], argnum, args.length);
+    const gradient = jacrev(f, i!);
+    return jacfwd((...a: Variable[]) => gradient(...a), i!)(...args);
+  };
 }
