@@ -2,10 +2,10 @@
  * Models in other formats for the MNIST command line: reading a model file of any format tapegrad imports (for
  * `--init` and `predict --model`), and `pnpm mnist export`, which writes a model for TensorFlow.js or ONNX Runtime.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { Sequential } from '@tapegrad/nn';
-import { exportOnnxFile, exportTfjs, importOnnxFile, importTfjs, loadJson } from '@tapegrad/nn/node';
+import { exportOnnxFile, exportTfjs, importOnnxFile, importTfjs, loadJson, makeDirectory } from '@tapegrad/nn/node';
 import { RuntimeError, UsageError, parseModelCommand, type OptionSpec } from './args.js';
 
 /**
@@ -65,7 +65,7 @@ export function exportCommand(argv: readonly string[], io: { out: (s: string) =>
       io.out(`Load it in TensorFlow.js: await tf.loadLayersModel('file://${files.modelJson}')\n`);
     } else {
       const path = join(v.out, 'model.onnx');
-      mkdirSync(v.out, { recursive: true });
+      makeDirectory(v.out);
       exportOnnxFile(model, path);
       io.out(`Wrote ${path} (${bytes(path)}): ONNX opset 13, input 'input' [batch, ${model.inputShape?.join(', ')}], output 'output'\n`);
     }

@@ -2,11 +2,11 @@
  * The MNIST command line, as a function: `runCli(argv, io)` trains, evaluates or exports and returns the exit code
  * (0 ok, 1 runtime failure such as a missing or corrupted file, 2 bad usage), so tests run it in-process.
  */
-import { existsSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { Dense, Sequential, activationNames, confusionMatrix, formatConfusionMatrix, resolveActivationName } from '@tapegrad/nn';
-import { loadIdxDataset, loadMnistPackage, save, saveJson, writeHistoryPlot, type ImageDataset } from '@tapegrad/nn/node';
+import { loadIdxDataset, loadMnistPackage, makeDirectory, save, saveJson, writeHistoryPlot, type ImageDataset } from '@tapegrad/nn/node';
 import { exportCommand, loadModelFile } from './interop.js';
 import { optimizerNames } from '@tapegrad/optim';
 import { RuntimeError, UsageError, intListOption, intOption, numberOption, parseArgs, parseModelCommand, type OptionSpec } from './args.js';
@@ -191,9 +191,11 @@ function classNamesFor(dir: string | null): string[] | undefined {
 /** Refuses, before any training, an output directory that cannot be created or written, or output paths taken by directories. */
 function checkOutput(dir: string, files: readonly string[]): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
   } catch (e) {
-    throw new RuntimeError(`cannot create the output directory ${dir}: ${(e as Error).message}`);
+    throw new RuntimeError(
+      `cannot create the output directory ${dir}: ${(e as Error).message.replace(/^cannot create the directory \S+: /, '')}`,
+    );
   }
   const probe = join(dir, `.mnist-write-test-${process.pid}`);
   try {
@@ -207,7 +209,7 @@ function checkOutput(dir: string, files: readonly string[]): void {
   }
 }
 
-/** Refuses data the model cannot train on: one label per image, labels in 0…9, the same pixel count in both splits. */
+/** Refuses data the model cannot train on: images in both splits, one label per image, labels in 0…9, the same pixel count. */
 function checkDataset(ds: ImageDataset): void {
   const features = ds.xTrain.shape[1]!;
   if (ds.xTest.shape[1] !== features) {
@@ -218,6 +220,7 @@ function checkDataset(ds: ImageDataset): void {
     ['test', ds.xTest, ds.yTest],
   ] as const) {
     if (y.shape[0] !== x.shape[0]) throw new RuntimeError(`${x.shape[0]} ${split} images but ${y.shape[0]} labels`);
+    if (x.shape[0] === 0) throw new RuntimeError(`the ${split} files hold no images; expected at least one (are these the right files?)`);
     const labels = y.values();
     for (let i = 0; i < labels.length; i++) {
       const c = labels[i]!;

@@ -163,6 +163,29 @@ describe('pnpm mnist checks before training and keeps what it trained', () => {
     expect(existsSync(join(dir, 'bad-labels-out', 'model.json'))).toBe(false);
   });
 
+  it('an empty test split fails before the first epoch, and nothing is written', () => {
+    const data = join(dir, 'idx-empty-test');
+    const { xTrain, yTrain } = loadMnistPackage({ trainSize: 300, testSize: 100, seed: 1 });
+    mkdirSync(data, { recursive: true });
+    writeFileSync(join(data, 'train-images-idx3-ubyte'), idx([300, 28, 28], Uint8Array.from(xTrain.values(), (v) => Math.round(v * 255))));
+    writeFileSync(join(data, 'train-labels-idx1-ubyte'), idx([300], Uint8Array.from(yTrain.values())));
+    writeFileSync(join(data, 't10k-images-idx3-ubyte'), idx([0, 28, 28], new Uint8Array(0)));
+    writeFileSync(join(data, 't10k-labels-idx1-ubyte'), idx([0], new Uint8Array(0)));
+    const r = run(['--data', data, '--epochs', '1', '--out', join(dir, 'empty-test-out')]);
+    expect(r.code).toBe(1);
+    expect(r.out).not.toMatch(/Epoch/);
+    expect(r.err).toBe('mnist: error: the test files hold no images; expected at least one (are these the right files?)\n');
+    expect(existsSync(join(dir, 'empty-test-out', 'model.json'))).toBe(false);
+  });
+
+  it.runIf(existsSync('/proc/self'))('an output directory the kernel cannot create (/proc) fails at once instead of hanging', () => {
+    // Node 20's mkdirSync(…, { recursive: true }) loops forever on procfs; the CLI creates one level at a time
+    const r = run([...small, '--out', '/proc/tapegrad-no-such-dir/sub']);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/^mnist: error: cannot create the output directory \/proc\/tapegrad-no-such-dir\/sub: ENOENT/);
+  });
+
   it('an output path taken by a directory fails before training', () => {
     mkdirSync(join(dir, 'taken', 'model.json'), { recursive: true });
     const r = run([...small, '--out', join(dir, 'taken')]);

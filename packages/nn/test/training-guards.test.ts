@@ -187,3 +187,25 @@ describe('float64 data for a float32 model', () => {
     expect(m.predict(new Tensor(Float64Array.of(3e38, 0, 0, 0), [1, 4])).shape).toEqual([1, 2]); // in range: fine
   });
 });
+
+describe('flipping trainable after training', () => {
+  it('takes effect at the next fit, keeps each parameter’s optimizer state, and a save/load resumes bit for bit', () => {
+    const g = new Generator(1);
+    const x = randn([40, 4], { generator: g });
+    const y = randn([40, 4], { generator: g });
+    const a = new Sequential({ seed: 3 });
+    a.add(new Dense(4, { activation: 'tanh', inputShape: [4], trainable: false }));
+    a.add(new Dense(4));
+    a.compile({ optimizer: 'adam', lr: 0.05, loss: 'mse' });
+    a.fit(x, y, { epochs: 2, verbose: 0 });
+    a.layers[0]!.trainable = true;
+    a.layers[1]!.trainable = false;
+    const b = Sequential.fromJSON(a.toJSON()); // the state written is the state of the parameters now trained
+    const w0 = a.getWeights().map((t) => [...t.values()]);
+    a.fit(x, y, { epochs: 3, verbose: 0 });
+    b.fit(x, y, { epochs: 3, verbose: 0 });
+    const [wa, wb] = [a.getWeights(), b.getWeights()];
+    expect(wa.map((t, i) => [...t.values()].some((v, j) => v !== w0[i]![j]))).toEqual([true, true, false, false]);
+    wa.forEach((t, i) => expect([...t.values()]).toEqual([...wb[i]!.values()]));
+  });
+});

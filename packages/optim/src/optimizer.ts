@@ -210,10 +210,20 @@ export abstract class Optimizer {
     return this.flavor === 'keras';
   }
 
-  /** Rebinds the parameters; per-parameter state and step counts start afresh. */
-  setParams(params: Iterable<Parameter>): void {
-    this.params = checkParams(`${this.name}.setParams`, params);
-    this.slots = [];
+  /**
+   * Rebinds the parameters; per-parameter state and step counts start afresh — or, with `keepState`, a parameter
+   * bound before keeps its state (moments, step count) wherever it now sits in the list, as PyTorch keys state by
+   * parameter, and new ones start afresh.
+   */
+  setParams(params: Iterable<Parameter>, options: { keepState?: boolean } = {}): void {
+    const fn = `${this.name}.setParams`;
+    const opts = checkOptionsObject(fn, options);
+    checkOptionKeys(fn, opts, ['keepState'], []);
+    const list = checkParams(fn, params);
+    const keep = checkBoolean(fn, 'keepState', opts.keepState, false);
+    const before = new Map<Parameter, ParamSlot | undefined>(this.params.map((p, i) => [p, this.slots[i]]));
+    this.params = list;
+    this.slots = keep ? list.map((p) => before.get(p)) : [];
   }
 
   /** Sets every bound parameter's gradient to null. */

@@ -144,6 +144,30 @@ describe('step(), update(), setParams()', () => {
     expect(opt.state().slots).toEqual([]);
   });
 
+  it('setParams with keepState moves the state of each parameter with it (PyTorch keys state by parameter)', () => {
+    const p = makeParams('fixed');
+    const opt = createOptimizer('adam', p, { lr: 0.01 });
+    feed(opt, p, 0);
+    const before = opt.state().slots;
+    const q = makeParams('quadratic');
+    opt.setParams([q[0]!, p[1]!, p[0]!], { keepState: true }); // reordered, with one new parameter
+    const after = opt.state().slots;
+    expect(after[0] ?? null).toBeNull();
+    expect(after[1]).toEqual(before[1]);
+    expect(after[2]).toEqual(before[0]);
+    // stepping p[0] from its new position equals stepping it where it was
+    const ref = createOptimizer('adam', makeParams('fixed'), { lr: 0.01 });
+    feed(ref, ref.params, 0);
+    p[0]!.grad = new Tensor(Float64Array.from(golden.fixedGrads[1]![0]!), [2, 3]);
+    p[1]!.grad = null;
+    opt.step();
+    ref.params[0]!.grad = new Tensor(Float64Array.from(golden.fixedGrads[1]![0]!), [2, 3]);
+    ref.step();
+    expect(Array.from(p[0]!.value.data)).toEqual(Array.from(ref.params[0]!.value.data));
+    expect(() => opt.setParams(p, { keepstate: true } as never)).toThrow(/adam.setParams: unknown option 'keepstate'/i);
+    expect(() => opt.setParams(p, { keepState: 'yes' } as never)).toThrow(/keepState must be a boolean/);
+  });
+
   it('errors: wrong grad shape, int32 value, grad/param count mismatch', () => {
     const p: Parameter = { value: new Tensor(new Float64Array(6), [2, 3]), grad: new Tensor(new Float64Array(6), [3, 2]) };
     expect(() => createOptimizer('adam', [p]).step()).toThrow(/gradient 0 has shape \[3, 2\]; expected the parameter's shape \[2, 3\]/);

@@ -71,6 +71,11 @@ export function readMaxBytes(fn: string, options: unknown, fallback: number): nu
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new ValueError(`${fn}: options must be an object such as { maxBytes }, got ${describe(options)}`);
   }
+  for (const [key, value] of Object.entries(options)) {
+    if (key !== 'maxBytes' && value !== undefined) {
+      throw new ValueError(`${fn}: unknown option '${key}'; the only option is maxBytes (a size limit in bytes)`);
+    }
+  }
   const v = (options as { maxBytes?: unknown }).maxBytes;
   if (v === undefined) return fallback;
   if (!Number.isSafeInteger(v) || (v as number) <= 0) {

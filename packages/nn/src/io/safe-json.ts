@@ -77,6 +77,7 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** A short description of a JSON value for error messages: never the whole value. */
 export function describe(v: unknown): string {
   if (v === null) return 'null';
+  if (v === undefined) return 'undefined (missing)';
   if (Array.isArray(v)) {
     return v.length <= 8 && v.every((d) => typeof d === 'number') ? `an array [${v.join(', ')}]` : `an array of length ${v.length}`;
   }

@@ -35,6 +35,7 @@ export abstract class Layer {
   name: string;
   /** Explicit per-sample input shape, if given. */
   readonly inputShape: number[] | null;
+  /** Whether fit trains this layer; flipping it takes effect at the next fit or save (no recompile), state kept per parameter. */
   trainable: boolean;
   /** Training mode (dropout active); {@link Layer.eval} turns it off. */
   training = true;

@@ -16,6 +16,28 @@ export interface SaveOptions {
   includeOptimizer?: boolean;
 }
 
+/**
+ * `includeOptimizer` of `toJSON`/`save`'s options (default true): undefined, a string (the key `JSON.stringify` passes
+ * to `toJSON`) or `{ includeOptimizer?: boolean }`; other keys and non-boolean values are refused (a typo such as
+ * `includeOptimiser` would otherwise silently keep the optimizer, and `'no'` is truthy).
+ */
+export function includeOptimizerOf(fn: string, options: unknown): boolean {
+  if (options === undefined || typeof options === 'string') return true;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ValueError(`${fn}: options must be an object such as { includeOptimizer: false }, got ${fmtValue(options)}`);
+  }
+  for (const [key, value] of Object.entries(options)) {
+    if (key !== 'includeOptimizer' && value !== undefined) {
+      throw new ValueError(`${fn}: unknown option '${key}'; the only option is includeOptimizer (a boolean, default true)`);
+    }
+  }
+  const v: unknown = (options as SaveOptions).includeOptimizer;
+  if (v !== undefined && typeof v !== 'boolean') {
+    throw new ValueError(`${fn}: includeOptimizer must be true or false, got ${fmtValue(v)}`);
+  }
+  return v ?? true;
+}
+
 /** Options of the {@link Sequential} constructor. */
 export interface SequentialOptions {
   name?: string;

@@ -24,7 +24,7 @@ import { checkOneDType, dataDType, forward, predictBatches, setTraining } from '
 import type { Layer } from './layers.js';
 import { admitLayer, assignWeights, buildAfter, buildStack } from './stack.js';
 import { describeLayers, formatSummary } from './summary.js';
-import { sequentialOptions, type EvaluateOptions, type SaveOptions, type SequentialOptions } from './options.js';
+import { includeOptimizerOf, sequentialOptions, type EvaluateOptions, type SaveOptions, type SequentialOptions } from './options.js';
 
 export type { EvaluateOptions, SaveOptions, SequentialOptions } from './options.js';
 
@@ -207,7 +207,7 @@ export class Sequential {
   }
 
   private ensureOptimizer(): Optimizer {
-    if (!this.optimizer) this.optimizer = bindOptimizer(this.compiled!, this.trainableParameters());
+    this.optimizer = bindOptimizer(this.compiled!, this.trainableParameters(), this.optimizer);
     return this.optimizer;
   }
 
@@ -383,7 +383,7 @@ export class Sequential {
    */
   toJSON(options: SaveOptions | string = {}): ModelJSON {
     // JSON.stringify(model) calls toJSON with the property name ('' at the root)
-    const includeOptimizer = typeof options === 'object' ? (options.includeOptimizer ?? true) : true;
+    const includeOptimizer = includeOptimizerOf('toJSON', options);
     if (!this.built) throw new ValueError(`toJSON: the model is not built; give the first layer an inputShape or call build()/fit() first`);
     const c = this.compiled;
     const layers = this.layers.map((l) => ({ type: l.type, config: l.getConfig() }));

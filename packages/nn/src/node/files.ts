@@ -4,6 +4,7 @@ import {
   fchownSync,
   fsyncSync,
   lstatSync,
+  mkdirSync,
   openSync,
   readdirSync,
   readlinkSync,
@@ -20,6 +21,39 @@ import { ValueError } from '@tapegrad/tensor';
 import { readMaxBytes } from '../io/limits.js';
 import { parseJsonSafe } from '../io/safe-json.js';
 import { readBounded } from './bounded-read.js';
+
+/**
+ * Creates the directory `dir` and any missing parents (`mkdir -p`), one level at a time: Node 20's
+ * `mkdirSync(dir, { recursive: true })` loops forever when the kernel answers ENOENT under a directory that exists
+ * (procfs, `/proc/x`), and reports ENOENT for a read-only file system. Errors are a ValueError naming the level that
+ * failed and the system's reason (EROFS, EACCES, ENOTDIR, …); an existing directory is fine.
+ */
+export function makeDirectory(dir: string): void {
+  const missing: string[] = [];
+  for (let p = resolve(dir); ; p = dirname(p)) {
+    let st: Stats | null = null;
+    try {
+      st = statSync(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new ValueError(`cannot create the directory ${dir}: ${(e as Error).message}`);
+    }
+    if (st !== null) {
+      if (!st.isDirectory()) throw new ValueError(`cannot create the directory ${dir}: ${p} exists and is not a directory`);
+      break;
+    }
+    missing.push(p);
+    if (dirname(p) === p) break;
+  }
+  for (const p of missing.reverse()) {
+    try {
+      mkdirSync(p);
+    } catch (e) {
+      const exists = (e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(p, { throwIfNoEntry: false })?.isDirectory();
+      if (!exists) throw new ValueError(`cannot create the directory ${dir}: ${(e as Error).message}`);
+    }
+  }
+}
 
 /**
  * Writes `data` to `path` atomically: a temporary file in the same directory is written, fsynced and

@@ -1,5 +1,5 @@
 import { readMaxBytes } from '../io/limits.js';
-import type { SaveOptions } from '../model/options.js';
+import { includeOptimizerOf, type SaveOptions } from '../model/options.js';
 import { Sequential } from '../model/sequential.js';
 import { loadJson, writeFileAtomic } from './files.js';
 
@@ -8,6 +8,7 @@ import { loadJson, writeFileAtomic } from './files.js';
  * never a torn one. `{ includeOptimizer: false }` leaves out the optimizer state: a small file for inference.
  */
 export function save(model: Sequential, path: string, options: SaveOptions = {}): void {
+  includeOptimizerOf('save', options);
   writeFileAtomic(path, JSON.stringify(model.toJSON(options)));
 }
 

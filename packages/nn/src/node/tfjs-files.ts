@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, realpathSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { ValueError } from '@tapegrad/tensor';
 import { readMaxBytes } from '../io/limits.js';
@@ -7,7 +7,7 @@ import { describe, isPlainObject } from '../io/safe-json.js';
 import { fromTfjsArtifacts, readWeightSpecs, toTfjsArtifacts } from '../io/tfjs.js';
 import type { Sequential } from '../model/sequential.js';
 import { readBounded, withContext } from './bounded-read.js';
-import { loadJson, writeFileAtomic } from './files.js';
+import { loadJson, makeDirectory, writeFileAtomic } from './files.js';
 
 // The TF.js layers format on disk, as `tf.loadLayersModel('file://…/model.json')` and `tfjs.converters` read and
 // write it: model.json (topology and weights manifest) beside weight shards group1-shard{i}of{n}.bin (the manifest
@@ -48,9 +48,9 @@ export function exportTfjs(model: Sequential, dir: string, options: ExportTfjsOp
   }
   const a = toTfjsArtifacts(model);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
   } catch (e) {
-    throw new ValueError(`exportTfjs: cannot create the directory ${dir}: ${(e as Error).message}`);
+    throw new ValueError(`exportTfjs: ${(e as Error).message}`);
   }
   const modelJson = join(dir, 'model.json');
   const previous = listedShards(dir, modelJson);

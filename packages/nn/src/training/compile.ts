@@ -123,12 +123,27 @@ function claimOptimizer(next: Compiled, previous: Compiled | null, model: { read
   return next;
 }
 
-/** The optimizer of a compile bound to `params`: created from its name, or the given instance with `lr` applied and rebound. */
-export function bindOptimizer(compiled: Compiled, params: Variable[]): Optimizer {
+/**
+ * The optimizer of a compile bound to `params`: `bound` (the one already bound, if any) kept in step with them, else
+ * created from its name, or the given instance with `lr` applied and rebound.
+ */
+export function bindOptimizer(compiled: Compiled, params: Variable[], bound: Optimizer | null = null): Optimizer {
+  if (bound) return syncOptimizer(bound, params);
   if (typeof compiled.optimizerSpec === 'string') return createOptimizer(compiled.optimizerSpec, params, optimizerOptions(compiled));
   const optimizer = compiled.optimizerSpec;
   if (compiled.lr !== undefined) optimizer.lr = compiled.lr;
   optimizer.setParams(params);
+  return optimizer;
+}
+
+/**
+ * `optimizer` bound to `params`, the model's trainable parameters now: rebound when they changed since it was bound (a
+ * layer's `trainable` flag was flipped), each parameter still trained keeping its state (PyTorch keys state by
+ * parameter) — so training, and the state a save writes, follow the flags without a recompile.
+ */
+function syncOptimizer(optimizer: Optimizer, params: Variable[]): Optimizer {
+  const bound = optimizer.params;
+  if (bound.length !== params.length || bound.some((p, i) => p !== params[i])) optimizer.setParams(params, { keepState: true });
   return optimizer;
 }
 
