@@ -153,3 +153,47 @@ describe('custom metrics must return a finite number', () => {
     expect(() => net.evaluate(x, y)).toThrow(/the custom metric 'broken' returned Infinity/);
   });
 });
+
+describe('subclasses of built-in layers and optimizers', () => {
+  class ZeroInput extends Dense {
+    override call(x: Variable): Variable {
+      return super.call(x.mul(0));
+    }
+  }
+  const data = (): { x: Tensor; y: Tensor } => {
+    const g = new Generator(4);
+    return { x: randn([16, 4], { generator: g }), y: randint(0, 2, [16], { generator: g }) };
+  };
+
+  it('a last Dense whose call is overridden is trained and evaluated through its own call, as predict runs it', () => {
+    const { x, y } = data();
+    const m = new Sequential({ seed: 0 });
+    m.add(new ZeroInput(2, { activation: 'softmax', inputShape: [4], useBias: false }));
+    m.compile({ optimizer: 'sgd', lr: 0.5, loss: 'sparseCategoricalCrossentropy' });
+    expect([...m.predict(x).values()].every((v) => v === 0.5)).toBe(true);
+    expect(m.evaluate(x, y).loss).toBeCloseTo(Math.LN2, 6); // was 1.47: the fused path ran Dense's own forward
+    const h = m.fit(x, y, { epochs: 2, verbose: 0 });
+    h.history.loss!.forEach((l) => expect(l).toBeCloseTo(Math.LN2, 6)); // the zeroed input leaves nothing to learn
+  });
+
+  it('saving a subclass of a built-in layer or optimizer is refused (it would load as its parent)', () => {
+    class Doubled extends Dense {
+      override call(x: Variable): Variable {
+        return super.call(x).mul(2);
+      }
+    }
+    const m = new Sequential({ seed: 0 });
+    m.add(new Doubled(1, { inputShape: [4], name: 'doubled' }));
+    m.compile({ optimizer: 'sgd', loss: 'mse' });
+    expect(() => m.toJSON()).toThrow(/toJSON: layer 'doubled' is a Doubled, a subclass of Dense, which cannot be saved/);
+    class SignSGD extends SGD {}
+    const n = new Sequential({ seed: 0 });
+    n.add(new Dense(1, { inputShape: [4] }));
+    n.compile({ optimizer: new SignSGD(undefined, { lr: 0.1 }), loss: 'mse' });
+    expect(() => n.toJSON()).toThrow(/toJSON: the optimizer is a SignSGD, not the built-in 'sgd', and cannot be saved/);
+    const plain = new Sequential({ seed: 0 });
+    plain.add(new Dense(1, { inputShape: [4] }));
+    plain.compile({ optimizer: new Adam(undefined, { lr: 0.1 }), loss: 'mse' });
+    expect(Sequential.fromJSON(plain.toJSON()).layers.length).toBe(1);
+  });
+});

@@ -24,6 +24,15 @@ const registry: Record<string, Ctor> = {
   nadam: Nadam as Ctor,
 };
 
+/**
+ * True when `optimizer` is an instance of exactly the built-in class registered under its name — what a model file can
+ * recreate by name. A subclass (a custom update rule under a built-in name) is not: it would load as its parent.
+ */
+export function isBuiltinOptimizer(optimizer: Optimizer): boolean {
+  const name = optimizer.name.toLowerCase();
+  return Object.hasOwn(registry, name) && Object.getPrototypeOf(optimizer) === registry[name]!.prototype;
+}
+
 /** The names `createOptimizer` and `compile` accept. */
 export const optimizerNames: readonly string[] = Object.freeze(Object.keys(registry));
 

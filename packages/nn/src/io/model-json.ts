@@ -1,6 +1,6 @@
 import { type DType, ShapeError, type Tensor, ValueError, fmtShape, sizeOf } from '@tapegrad/tensor';
-import type { OptimizerState } from '@tapegrad/optim';
-import { Dense, type Layer, type LayerConfig } from '../model/layers.js';
+import { isBuiltinOptimizer, optimizerNames, type Optimizer, type OptimizerState } from '@tapegrad/optim';
+import { Dense, Dropout, Flatten, type Layer, type LayerConfig } from '../model/layers.js';
 import type { CompileOptions } from '../training/compile.js';
 import type { MetricSpec } from '../training/objective.js';
 import type { GeneratorState } from '@tapegrad/tensor';
@@ -65,15 +65,36 @@ export interface ModelParts {
   weights: Record<string, Tensor>;
 }
 
+/** The layer classes a model file can recreate, by type. */
+const BUILTIN_LAYERS: Readonly<Record<string, Function>> = { Dense, Dropout, Flatten };
+
 /**
  * Refuses to save what cannot be loaded back, with the reason in the user's terms: a custom loss function, custom
- * metric functions, or a Dense layer with an unregistered activation function. (Everything else is caught by
- * reading the document back before it is written.)
+ * metric functions, a Dense layer with an unregistered activation function, or a subclass of a built-in layer or
+ * optimizer (the file names only the built-in type, so the model would silently load with the parent's behaviour).
+ * (Everything else is caught by reading the document back before it is written.)
  */
 export function checkSavable(
-  layers: readonly { type: string; config: LayerConfig }[],
+  layers: readonly Layer[],
   compiled: { lossName: string | null; metrics: MetricSpec[] } | null,
+  optimizer: Optimizer | null,
 ): void {
+  for (const l of layers) {
+    const builtin = Object.hasOwn(BUILTIN_LAYERS, l.type) ? BUILTIN_LAYERS[l.type]! : null;
+    if (builtin !== null && Object.getPrototypeOf(l) !== builtin.prototype) {
+      throw new ValueError(
+        `toJSON: layer '${l.name}' is a ${l.constructor.name}, a subclass of ${l.type}, which cannot be saved: the file would ` +
+          `load it as a plain ${l.type}; save the weights with getWeights() and rebuild the model in code`,
+      );
+    }
+  }
+  // (an optimizer under a name of its own is refused when the document is read back: its name is not a built-in one)
+  if (optimizer !== null && optimizerNames.includes(optimizer.name.toLowerCase()) && !isBuiltinOptimizer(optimizer)) {
+    throw new ValueError(
+      `toJSON: the optimizer is a ${optimizer.constructor.name}, not the built-in '${optimizer.name}', and cannot be saved: ` +
+        `the file would resume training with the built-in rule; compile with a built-in optimizer to save, or keep getWeights()`,
+    );
+  }
   if (compiled && compiled.lossName === null) {
     throw new ValueError(`toJSON: the model uses a custom loss function, which cannot be saved; compile with a loss name`);
   }
@@ -81,9 +102,9 @@ export function checkSavable(
     throw new ValueError(`toJSON: custom metric functions cannot be saved; use metric names`);
   }
   for (const l of layers) {
-    if (l.type === 'Dense' && l.config.activation === 'custom') {
+    if (l instanceof Dense && l.getConfig().activation === 'custom') {
       throw new ValueError(
-        `toJSON: layer '${l.config.name}' has a custom activation function, which cannot be saved; ` +
+        `toJSON: layer '${l.name}' has a custom activation function, which cannot be saved; ` +
           `register it with registerActivation(name, fn) and pass the name`,
       );
     }

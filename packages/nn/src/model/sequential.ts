@@ -386,9 +386,9 @@ export class Sequential {
     const includeOptimizer = includeOptimizerOf('toJSON', options);
     if (!this.built) throw new ValueError(`toJSON: the model is not built; give the first layer an inputShape or call build()/fit() first`);
     const c = this.compiled;
-    const layers = this.layers.map((l) => ({ type: l.type, config: l.getConfig() }));
-    checkSavable(layers, c && { lossName: c.lossName, metrics: c.metrics.map((m) => m.spec) });
     const opt = c ? this.ensureOptimizer() : null;
+    checkSavable(this.layers, c && { lossName: c.lossName, metrics: c.metrics.map((m) => m.spec) }, opt);
+    const layers = this.layers.map((l) => ({ type: l.type, config: l.getConfig() }));
     const weights: Record<string, Tensor> = {};
     for (const [name, p] of this.namedParameters()) weights[name] = p.value;
     const metrics = c ? c.metrics.map((m) => m.spec as string) : [];

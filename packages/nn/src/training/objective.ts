@@ -37,6 +37,8 @@ export type FusedOutput = 'softmax' | 'sigmoid' | null;
 /** Which fused output path training takes for this objective and last layer. */
 export function fusedOutput(objective: Objective | null, last: Layer | undefined): FusedOutput {
   if (!objective || objective.fromLogits || !(last instanceof Dense)) return null;
+  // a subclass that overrides call/callLogits computes something else: the fused path (callLogits) would bypass it
+  if (last.call !== Dense.prototype.call || last.callLogits !== Dense.prototype.callLogits) return null;
   const loss = objective.lossName;
   if (last.activation === 'softmax' && (loss === 'categoricalCrossentropy' || loss === 'sparseCategoricalCrossentropy')) return 'softmax';
   if (last.activation === 'sigmoid' && loss === 'binaryCrossentropy') return 'sigmoid';
