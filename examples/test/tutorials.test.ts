@@ -3,12 +3,20 @@ import { describe, expect, it } from 'vitest';
 import { tempDirs } from './temp-dirs.js';
 import { History } from '@tapegrad/nn';
 import { load } from '@tapegrad/nn/node';
+import { createOptimizer } from '@tapegrad/optim';
 import { run as runKeras } from '../tutorial-keras-style/main.js';
 import { run as runNumpy } from '../tutorial-numpy-style/main.js';
 
 const tmp = tempDirs('tapegrad-tutorial-');
 
 describe('examples/tutorial-keras-style', () => {
+  it("leaves each optimizer's own default learning rate unless lr is given (adadelta 1.0, not the tutorial's 1e-3)", () => {
+    const small = { trainSize: 200, testSize: 100, epochs: 1, hidden: 8, outDir: tmp() };
+    expect(runKeras({ ...small, optimizer: 'adadelta' }).model.optimizer!.lr).toBe(1);
+    expect(runKeras({ ...small, optimizer: 'rmsprop' }).model.optimizer!.lr).toBe(createOptimizer('rmsprop').lr);
+    expect(runKeras({ ...small, optimizer: 'sgd', lr: 0.5 }).model.optimizer!.lr).toBe(0.5);
+  });
+
   it('adds layers, compiles by name, fits with validation, plots, saves, reloads and predicts', () => {
     const out = tmp();
     const r = runKeras({ trainSize: 1500, testSize: 500, epochs: 3, hidden: 64, outDir: out });

@@ -22,7 +22,9 @@ export interface KerasTutorialOptions {
   batchSize?: number;
   /** Hidden units (default 128). */
   hidden?: number;
+  /** Optimizer name (default 'adam'). */
   optimizer?: string;
+  /** Learning rate; default: the optimizer's own (adam 1e-3, sgd and rmsprop 1e-2, adamax 2e-3, adadelta 1.0, …). */
   lr?: number;
   /** Held-out fraction for validation (Keras semantics: the last samples, before shuffling). Default 0.1. */
   validationSplit?: number;
@@ -57,7 +59,7 @@ export function run(options: KerasTutorialOptions = {}): KerasTutorialResult {
     batchSize = 64,
     hidden = 128,
     optimizer = 'adam',
-    lr = 1e-3,
+    lr,
     validationSplit = 0.1,
     seed = 0,
     outDir = join('out', 'tutorial-keras-style'),
@@ -74,7 +76,8 @@ export function run(options: KerasTutorialOptions = {}): KerasTutorialResult {
   const model = new Sequential({ seed, name: 'mnist_mlp' });
   model.add(new Dense(hidden, { activation: 'relu', inputShape: [784] }));
   model.add(new Dense(10, { activation: 'softmax' }));
-  model.compile({ optimizer, lr, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  // Each optimizer keeps its own default learning rate (adam 1e-3, sgd 1e-2, adadelta 1.0, …) unless lr is given.
+  model.compile({ optimizer, ...(lr === undefined ? {} : { lr }), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const summary = model.summary({ print: verbose });
 
   // Train with a validation split; progress is printed per epoch.

@@ -58,9 +58,12 @@ function labelGraph(output: Variable): Labelled {
   const order = topologicalOrder(output);
   const label = new Map<Variable, string>();
   let leaves = 0;
+  let rows = 0;
   for (const v of order) {
-    if (v.entry) label.set(v, v.name ?? `#${v.entry.id}`);
+    // an unnamed result is called after its row in this listing (#k is the output of row k), not by its global id
+    if (v.entry) label.set(v, v.name ?? `#${rows}`);
     else label.set(v, v.name ?? `leaf${leaves++}`);
+    if (v.entry) rows++;
   }
   return { order, label };
 }

@@ -74,3 +74,13 @@ describe('names with control characters', () => {
     expect(formatTape(a.exp())).toContain('say "hi" \\ <b> [1]');
   });
 });
+
+describe('labels of unnamed results', () => {
+  it('#k is the output of row k of this listing, whatever graphs were built before', () => {
+    variable([1], { requiresGrad: true }).exp().sum(); // advances the global entry ids
+    const x = variable([1, 2, 3], { requiresGrad: true });
+    const rows = tape(x.exp().mul(x).sum());
+    expect(rows.map((r) => r.label)).toEqual(['#0', '#1', '#2']);
+    expect(rows[1]!.inputs.map((i) => i.label)).toEqual(['#0', 'leaf0']);
+  });
+});

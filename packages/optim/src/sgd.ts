@@ -99,8 +99,8 @@ export class Momentum extends SGD {
 
 /**
  * Plain gradient descent θ ← θ − lr·g applied after every single example (online learning): `perExample`
- * is true, so `Sequential.fit` steps once per example whatever the batch size. Momentum and dampening are
- * not allowed (lr defaults to 0.01).
+ * is true, so `Sequential.fit` steps once per example whatever the batch size. Momentum, dampening and Nesterov
+ * are refused (lr defaults to 0.01).
  */
 export class Iterative extends SGD {
   override readonly name: string = 'iterative';
@@ -109,10 +109,10 @@ export class Iterative extends SGD {
   constructor(params?: Iterable<Parameter>, options: OptimizerOptions = {}) {
     const o = checkOptionsObject(new.target.name, options) as SGDOptions;
     checkBoolean(new.target.name, 'nesterov', o.nesterov, false);
-    if ((o.momentum ?? 0) !== 0 || o.nesterov) {
+    if ((o.momentum ?? 0) !== 0 || o.nesterov || (o.dampening ?? 0) !== 0) {
       throw new ValueError(
-        `Iterative: got momentum ${String(o.momentum)}, nesterov ${String(o.nesterov)}; ` +
-          `plain per-example descent takes neither (use 'sgd' or 'momentum')`,
+        `Iterative: got momentum ${String(o.momentum)}, dampening ${String(o.dampening)}, nesterov ${String(o.nesterov)}; ` +
+          `plain per-example descent takes none of them (use 'sgd' or 'momentum')`,
       );
     }
     super(params, { ...o, lr: o.lr ?? 0.01, momentum: 0, nesterov: false });

@@ -53,6 +53,8 @@ describe('createOptimizer and validation', () => {
     expect(new Momentum().momentum).toBe(0.9);
     expect(new Iterative().lr).toBe(0.01);
     expect(() => new Iterative([], { momentum: 0.9 } as never)).toThrow(/Iterative: got momentum 0.9/);
+    const damped = (): unknown => new Iterative([], { dampening: 0.5 } as never);
+    expect(damped).toThrow(/Iterative: got momentum undefined, dampening 0.5, .*takes none of them/);
   });
   it('rejects invalid hyperparameters with clear messages', () => {
     expect(() => new Adam([], { lr: -1 })).toThrow(/Adam: invalid learning rate lr -1; expected a finite number >= 0/);

@@ -206,7 +206,7 @@ function overTwoStd(t: Variable, y: Variable): Variable {
 /** √variance, the last step of {@link std}: sqrt's rules, with the gradient and the tangent 0 where y = 0. */
 const sqrtOfVariance = unaryOp({
   name: 'std',
-  math: 'y = √v (v the variance)   ∂v = g/(2y)   v̇ = v̇/(2y)   (both 0 where y = 0, as in PyTorch)',
+  math: 'y = √v (v the variance)   ∂v = g/(2y)   ẏ = v̇/(2y)   (both 0 where y = 0, as in PyTorch)',
   kernel: K.sqrt,
   vjp: (g, { y }) => overTwoStd(g, y),
   jvp: (dv, { y }) => overTwoStd(dv, y),
