@@ -6,6 +6,7 @@
  * derives them from the op table.
  */
 import { DTypeError, ShapeError, Tensor, ValueError, broadcastShapes, fmtShape, formatTensor, shapesEqual } from '@tapegrad/tensor';
+import { fmtValue as describeArgument } from '@tapegrad/tensor';
 import { zerosLike, type DType, type NestedArray } from '@tapegrad/tensor';
 import { currentBackward, isAnomalyEnabled, isGradEnabled } from './grad-mode.js';
 
@@ -248,7 +249,7 @@ export function apply<P>(op: Op<P>, inputs: Variable[], params?: P): Variable {
     ctx,
   );
   if (!(value instanceof Tensor)) {
-    throw new ValueError(`${op.name}: forward returned ${String(value)}; expected a Tensor`);
+    throw new ValueError(`${op.name}: forward returned ${describeArgument(value)}; expected a Tensor`);
   }
   if (isAnomalyEnabled()) {
     const during = currentBackward();
@@ -261,6 +262,70 @@ export function apply<P>(op: Op<P>, inputs: Variable[], params?: P): Variable {
   if (record) output.entry = { id: nextId++, op, inputs, ctx, outputRef: new OutputRef(output) };
   if (activeLevels !== 0) pushTangents(op, ctx, output);
   return output;
+}
+
+/** The id the next tape entry will get: entries recorded from now on have ids ≥ it (see {@link dependsOn}). */
+export function tapeMark(): number {
+  return nextId;
+}
+
+/**
+ * True when `v` is `target` or was computed from it by ops recorded since `since` (a {@link tapeMark} taken after
+ * `target` existed, so older entries cannot lead to it and the walk stays within what was recorded since).
+ */
+export function dependsOn(v: Variable, target: Variable, since: number): boolean {
+  const seen = new Set<Variable>([v]);
+  const stack = [v];
+  while (stack.length > 0) {
+    const w = stack.pop()!;
+    if (w === target) return true;
+    if (w.entry === null || w.entry.id < since) continue;
+    for (const u of w.entry.inputs) {
+      if (!seen.has(u)) {
+        seen.add(u);
+        stack.push(u);
+      }
+    }
+  }
+  return false;
+}
+
+/** True when every element of `t` is 0 (NaN is not). */
+export function isAllZero(t: Tensor): boolean {
+  const data = t.values();
+  for (let i = 0; i < data.length; i++) if (data[i] !== 0) return false;
+  return true;
+}
+
+/** The ops made by `defineOp` (user code: the engine checks what their backward returns more closely). */
+const userOps = new WeakSet<Op>();
+
+/** Marks `op` as a user-defined op (see `defineOp`). */
+export function markUserOp(op: Op): void {
+  userOps.add(op);
+}
+
+/** True for an op made by `defineOp`. */
+export function isUserOp(op: Op): boolean {
+  return userOps.has(op);
+}
+
+/** The errors raised on differentiating a gradient that a user op's backward computed outside the tape. */
+const outsideTape = new WeakSet<object>();
+
+/** Records `e` as such an error (gradcheck reports it as a failed check) and returns it. */
+export function markOutsideTapeError<E extends Error>(e: E): E {
+  outsideTape.add(e);
+  return e;
+}
+
+/** True when `e`, or an error it was raised for (its `cause`, transitively), is one {@link markOutsideTapeError} recorded. */
+export function isOutsideTapeError(e: unknown): boolean {
+  for (let k = 0; k < 32 && typeof e === 'object' && e !== null; k++) {
+    if (outsideTape.has(e)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** Throws naming `where` and the input shapes when `t` holds NaN or ±Infinity (used by anomaly mode). */

@@ -1,6 +1,18 @@
 import * as K from '@tapegrad/tensor';
 import { DTypeError, ShapeError, Tensor, ValueError, fmtShape, shapesEqual } from '@tapegrad/tensor';
-import { Variable, checkFinite, isForwardModeActive, type GradHook, type TapeEntry } from './core.js';
+import {
+  Variable,
+  apply,
+  checkFinite,
+  dependsOn,
+  hasTangent,
+  isAllZero,
+  isForwardModeActive,
+  isUserOp,
+  markOutsideTapeError,
+  tapeMark,
+} from './core.js';
+import type { GradHook, Op, OpContext, TapeEntry } from './core.js';
 import { describeValue, describeVariable } from './describe.js';
 import { fillsStorage } from './fused/ownership.js';
 import { inBackwardOf, isAnomalyEnabled, withGradMode } from './grad-mode.js';
@@ -184,29 +196,44 @@ function propagate(
   const fresh = new Set<Tensor>();
   const offers = fast && buffers !== null && buffers.size > 0 ? usableBuffers(order, wanted, buffers) : null;
   const fastContext: FastContext | null = fast ? { fresh, offers } : null;
+  // The entries this walk released: if it fails, a later walk through them is told so.
+  const released: TapeEntry[] = [];
   // Without createGraph the backward formulas run unrecorded: plain tensor arithmetic, nothing kept.
-  withGradMode(createGraph, () => {
-    for (let i = order.length - 1; i >= 0; i--) {
-      const v = order[i]!;
-      let g = grads.get(v);
-      if (g === undefined || !wanted.has(v)) continue;
-      grads.delete(v);
-      if (v.hooks.length > 0) fresh.delete(g.value); // a hook may keep the gradient: never hand it to a leaf
-      for (let k = 0; k < v.hooks.length; k++) g = runHook(fn, v.hooks[k]!, k, v, g);
-      if (isTarget(v)) found.set(v, g);
-      if (v.entry === null) continue;
-      const inputGrads = backwardThrough(v.entry, g, fastContext);
-      v.entry.inputs.forEach((u, k) => {
-        const gu = inputGrads[k];
-        if (!gu || !wanted.has(u)) return;
-        const previous = grads.get(u);
-        grads.set(u, previous ? previous.add(gu) : gu);
-      });
-      if (!retainGraph) release(v.entry);
-    }
-  });
+  try {
+    withGradMode(createGraph, () => {
+      for (let i = order.length - 1; i >= 0; i--) {
+        const v = order[i]!;
+        let g = grads.get(v);
+        if (g === undefined || !wanted.has(v)) continue;
+        grads.delete(v);
+        if (v.hooks.length > 0) fresh.delete(g.value); // a hook may keep the gradient: never hand it to a leaf
+        for (let k = 0; k < v.hooks.length; k++) g = runHook(fn, v.hooks[k]!, k, v, g);
+        if (isTarget(v)) found.set(v, g);
+        if (v.entry === null) continue;
+        const inputGrads = backwardThrough(v.entry, g, fastContext, createGraph);
+        v.entry.inputs.forEach((u, k) => {
+          const gu = inputGrads[k];
+          if (!gu || !wanted.has(u)) return;
+          const previous = grads.get(u);
+          grads.set(u, previous ? previous.add(gu) : gu);
+        });
+        if (!retainGraph) {
+          release(v.entry);
+          released.push(v.entry);
+        }
+      }
+    });
+  } catch (e) {
+    const message = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+    const reason = message.length > 200 ? `${message.slice(0, 200)}…` : message;
+    for (const entry of released) failedWalks.set(entry.ctx, reason);
+    throw e;
+  }
   return { found, fresh };
 }
+
+/** The contexts released by a walk that then failed, with the first line of its error. */
+const failedWalks = new WeakMap<OpContext, string>();
 
 /**
  * Runs hook number `k` of `v` on the gradient `g` arriving there: a hook that returns undefined (or null) keeps
@@ -263,14 +290,23 @@ interface FastContext {
  * Runs one entry's backward — its fused `fastBackward` when `fast` is given (recording the tensors it
  * returns in `fast.fresh`) and the op has one that accepts, else its `backward` — and checks what came back.
  */
-function backwardThrough(entry: TapeEntry, g: Variable, fast: FastContext | null): (Variable | null)[] {
+function backwardThrough(entry: TapeEntry, g: Variable, fast: FastContext | null, createGraph: boolean): (Variable | null)[] {
   const { op, ctx, inputs } = entry;
   if (ctx.released) {
+    const failure = failedWalks.get(ctx);
+    if (failure !== undefined) {
+      throw new ValueError(
+        `backward: the graph through '${op.name}' (tape entry #${entry.id}) was already released by an earlier backward() ` +
+          `that failed (${failure}): a backward releases the graph as it walks, up to where it fails; run the forward ` +
+          `pass again to rebuild the graph, or pass { retainGraph: true } to a backward that may fail so that it keeps it`,
+      );
+    }
     throw new ValueError(
       `backward: the graph through '${op.name}' (tape entry #${entry.id}) was already released by an earlier backward(); ` +
         `pass { retainGraph: true } to the first backward to go through the same graph twice`,
     );
   }
+  const since = tapeMark();
   const result = isAnomalyEnabled() ? inBackwardOf(op.name, () => runBackward(entry, g, fast)) : runBackward(entry, g, fast);
   if (!Array.isArray(result) || result.length !== inputs.length) {
     const got = Array.isArray(result) ? `${result.length} gradients` : describeValue(result);
@@ -301,7 +337,74 @@ function backwardThrough(entry: TapeEntry, g: Variable, fast: FastContext | null
     }
     if (isAnomalyEnabled()) checkFinite(gi.value, `${op.name} (backward, gradient of input ${k})`, inputs);
   });
+  if (isUserOp(op) && (createGraph || (isForwardModeActive() && (hasTangent(g) || inputs.some(hasTangent))))) {
+    guardOutsideTape(entry, g, result, since, createGraph);
+  }
   return result;
+}
+
+/**
+ * When a user op's gradients will be differentiated again — under createGraph, or while forward mode pushes tangents
+ * through the backward (`hessian`, `jacfwd(grad(f))`) — replaces each gradient its backward computed outside the
+ * tape (from `g.value` with tensor kernels, say) by the same value computed from g and the op's inputs by an op that
+ * refuses to be differentiated: a later derivative through it (grad of grad, hvp, gradgradcheck, a tangent pushed
+ * through it) is an error naming the op instead of a silent zero, while one that never goes through it is unaffected.
+ *
+ * A backward is linear in g (it is a VJP), so a gradient that does not depend on g is zero for every g; a nonzero one
+ * was computed outside the tape. When g requires a gradient under createGraph, whatever the backward builds from it
+ * with Variable ops is recorded, so the tape says whether a gradient depends on it. Otherwise (g is the constant
+ * seed near the root, or nothing is recorded) a constant gradient may be a legitimate one (a linear op's `g.mul(3)`
+ * records nothing), so the backward runs once more with g as a variable to tell. A zero gradient is left alone: it
+ * is what an op with a zero Jacobian returns (the check cannot see a gradient computed outside the tape that happens
+ * to be zero).
+ */
+function guardOutsideTape(entry: TapeEntry, g: Variable, result: (Variable | null)[], since: number, createGraph: boolean): void {
+  const { op, ctx, inputs } = entry;
+  let probe: { stand: Variable; grads: unknown; since: number } | null = null;
+  result.forEach((gi, k) => {
+    if (gi === null || gi === undefined || isAllZero(gi.value)) return;
+    // A gradient recorded (or given a tangent) by ops on some variable was built with Variable ops.
+    const builtByOps = createGraph ? gi.requiresGrad : hasTangent(gi);
+    let outside: boolean;
+    if (createGraph && g.requiresGrad) outside = !dependsOn(gi, g, since);
+    else if (builtByOps) outside = false;
+    else {
+      if (probe === null) {
+        const stand = new Variable(g.value, { requiresGrad: true });
+        const mark = tapeMark();
+        probe = { stand, grads: withGradMode(true, () => op.backward(stand, ctx)), since: mark };
+      }
+      const again: unknown = Array.isArray(probe.grads) ? probe.grads[k] : undefined;
+      outside = !(again instanceof Variable && dependsOn(again, probe.stand, probe.since));
+    }
+    if (outside) result[k] = outsideTape(op, k, gi, [g, ...inputs]);
+  });
+}
+
+/**
+ * `gi` (input k's gradient from the backward of `op`) as the output of an op of `from` (recorded when one of them
+ * requires a gradient, given a tangent when one of them has one) that refuses to be differentiated.
+ */
+function outsideTape(op: Op, k: number, gi: Variable, from: Variable[]): Variable {
+  const refuse = (how: string): never => {
+    throw markOutsideTapeError(
+      new ValueError(
+        `${op.name}: the gradient its backward returned for input ${k} was computed outside the tape (it does not ` +
+          `depend on the incoming gradient g, e.g. it was made from g.value), so ${how}; write the ` +
+          'backward with Variable ops on g to take second derivatives (grad of grad, hvp, hessian, gradgradcheck)',
+      ),
+    );
+  };
+  const marker: Op = {
+    name: `${op.name} gradient (outside the tape)`,
+    forward: () => gi.value,
+    backward: () => refuse('it cannot be differentiated again'),
+    jvp: () => refuse('forward mode cannot push a tangent through it'),
+  };
+  return apply(
+    marker,
+    from.filter((v, i) => from.indexOf(v) === i),
+  );
 }
 
 /** The op's fast backward when `fast` is given and it accepts (its tensors recorded in `fast.fresh`), else its backward. */

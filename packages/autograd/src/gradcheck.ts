@@ -1,5 +1,5 @@
 import { DTypeError, Generator, ShapeError, Tensor, ValueError, fmtShape, isFloat, randn, shapesEqual } from '@tapegrad/tensor';
-import { Variable } from './core.js';
+import { Variable, isOutsideTapeError } from './core.js';
 import { variable } from './variable.js';
 import { describeValue } from './describe.js';
 import { enableGrad, noGrad } from './grad-mode.js';
@@ -115,7 +115,9 @@ export function gradcheck(fn: GradcheckFn, inputs: readonly GradcheckInput[], op
 /**
  * Checks second derivatives: the first-order vector–Jacobian product of `fn` for a fixed random cotangent
  * v, computed with `createGraph`, is itself gradchecked with respect to the inputs and v
- * (∂/∂x (vᵀ·∂f/∂x) analytic vs central differences), as PyTorch's `gradgradcheck` does.
+ * (∂/∂x (vᵀ·∂f/∂x) analytic vs central differences), as PyTorch's `gradgradcheck` does. A user op whose backward
+ * computes a gradient outside the tape (from `g.value`) cannot be differentiated again: the check fails with nothing
+ * compared (`worst` null, `maxError` NaN; the GradcheckError names the op).
  */
 export function gradgradcheck(fn: GradcheckFn, inputs: readonly GradcheckInput[], options: GradcheckOptions = {}): GradcheckResult {
   checkArguments('gradgradcheck', fn, inputs, options);
@@ -219,21 +221,32 @@ function runCheck(
   };
 
   let cotangents: Tensor[] = [];
-  if (mode === 'jacobian') {
-    let row = 0;
-    for (let k = 0; k < outs.length; k++) {
-      const out = outs[k]!;
-      for (let j = 0; j < out.size; j++, row++) {
-        if (!out.requiresGrad) continue;
-        const seed = new Float64Array(out.size);
-        seed[j] = 1;
-        backpropInto(out, new Tensor(seed, out.shape), row, false);
+  try {
+    if (mode === 'jacobian') {
+      let row = 0;
+      for (let k = 0; k < outs.length; k++) {
+        const out = outs[k]!;
+        for (let j = 0; j < out.size; j++, row++) {
+          if (!out.requiresGrad) continue;
+          const seed = new Float64Array(out.size);
+          seed[j] = 1;
+          backpropInto(out, new Tensor(seed, out.shape), row, false);
+        }
       }
+    } else {
+      const generator = new Generator(options.seed ?? 0);
+      cotangents = outs.map((o) => randn(o.shape, { generator, dtype: 'float64' }));
+      for (let k = 0; k < outs.length; k++) if (outs[k]!.requiresGrad) backpropInto(outs[k]!, cotangents[k]!, 0, true);
     }
-  } else {
-    const generator = new Generator(options.seed ?? 0);
-    cotangents = outs.map((o) => randn(o.shape, { generator, dtype: 'float64' }));
-    for (let k = 0; k < outs.length; k++) if (outs[k]!.requiresGrad) backpropInto(outs[k]!, cotangents[k]!, 0, true);
+  } catch (e) {
+    // A user op's backward computed a gradient outside the tape, which the check differentiates again: a failure
+    // (analytic derivatives there are unknown, so nothing is compared).
+    if (!isOutsideTapeError(e)) throw e;
+    const result: GradcheckResult = { ok: false, maxError: NaN, worst: null, mode, checked: 0 };
+    if (!raise) return result;
+    const error = new GradcheckError(`${fnName} failed for ${opNames}: ${(e as Error).message}`, result);
+    error.cause = e;
+    throw error;
   }
 
   // Numeric side: central differences, perturbing one storage element at a time.
@@ -353,13 +366,52 @@ function prepare(fnName: string, x: GradcheckInput, i: number): Prepared {
 /**
  * A float64 copy that keeps the strides and offset of `t` (so a transposed or sliced input stays
  * non-contiguous) unless some element is aliased (stride 0), where perturbing one stored number would move
- * several logical elements at once.
+ * several logical elements at once. A small view of a large buffer is copied into a buffer of about its own size
+ * with the same kind of layout (see {@link compacted}) rather than copying the whole buffer.
  */
 function toFloat64(t: Tensor): Tensor {
   const aliased = t.shape.some((d, a) => d > 1 && t.strides[a] === 0);
-  // A small view of a large buffer is compacted rather than copying the whole buffer.
-  if (aliased || t.size === 0 || t.data.length > 8 * t.size + 64) return t.astype('float64');
+  if (aliased || t.size === 0) return t.astype('float64');
+  if (t.data.length > 8 * t.size + 64) return compacted(t);
   return new Tensor(Float64Array.from(t.data), t.shape, t.strides, t.offset);
+}
+
+/**
+ * A float64 copy of `t` in a small buffer whose layout follows the pattern of t's: the axes in the same order of
+ * stride size, with the same signs (a flipped axis stays flipped), a one-element gap after the inner axes wherever t
+ * skips elements (a slice of columns, a step), and an element before the view or after it when t has some. So a
+ * sliced, stepped, transposed or flipped view stays one, and a backward that ignores strides or the offset fails here
+ * as it does on t.
+ */
+function compacted(t: Tensor): Tensor {
+  const { shape } = t;
+  const axes = shape.map((_, a) => a).filter((a) => shape[a]! > 1);
+  axes.sort((a, b) => Math.abs(t.strides[a]!) - Math.abs(t.strides[b]!) || b - a);
+  const strides = shape.map(() => 1);
+  let extent = 1; // positions the axes placed so far span, in the copy …
+  let originalExtent = 1; // … and in t
+  let low = 0; // the lowest position relative to the first element (negative strides reach below it)
+  let originalLow = 0;
+  for (const a of axes) {
+    const s = t.strides[a]!;
+    const n = shape[a]!;
+    const step = Math.abs(s) > originalExtent ? extent + 1 : extent;
+    strides[a] = s < 0 ? -step : step;
+    if (s < 0) {
+      low -= step * (n - 1);
+      originalLow -= Math.abs(s) * (n - 1);
+    }
+    extent += step * (n - 1);
+    originalExtent += Math.abs(s) * (n - 1);
+  }
+  const before = t.offset + originalLow > 0 ? 1 : 0;
+  const after = t.offset + originalLow + originalExtent < t.data.length ? 1 : 0;
+  const copy = new Tensor(new Float64Array(before + extent + after), shape, strides, before - low);
+  const from = storagePositions(t);
+  const to = storagePositions(copy);
+  const data = copy.data;
+  for (let e = 0; e < from.length; e++) data[to[e]!] = t.data[from[e]!]!;
+  return copy;
 }
 
 function storagePositions(t: Tensor): Int32Array {
