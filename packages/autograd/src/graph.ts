@@ -126,7 +126,7 @@ export function formatTape(output: Variable, options: FormatTapeOptions = {}): s
       'is untracked (requiresGrad false): a leaf, or a result computed under noGrad or from inputs that require no gradient';
     return `(empty tape: ${escapeControl(output.name ?? 'value')} ${what} ${untracked} — no op was recorded)`;
   }
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const widths = header.map((h, c) => rows.reduce((w, r) => Math.max(w, r[c]!.length), h.length));
   const line = (cells: string[]): string =>
     cells
       .map((s, c) => s.padEnd(widths[c]!))

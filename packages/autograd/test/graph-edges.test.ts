@@ -84,3 +84,12 @@ describe('labels of unnamed results', () => {
     expect(rows[1]!.inputs.map((i) => i.label)).toEqual(['#0', 'leaf0']);
   });
 });
+
+describe('long tapes', () => {
+  it('formatTape lists a tape of 150,000 entries (spreading one argument per row overflowed the stack at ~120,000)', () => {
+    let y = variable([1, 2], { requiresGrad: true });
+    for (let i = 0; i < 75_000; i++) y = y.mul(1.0001).add(0.1);
+    const text = formatTape(y);
+    expect(text.split('\n')).toHaveLength(150_000 + 2);
+  });
+});

@@ -309,7 +309,7 @@ export function formatExplanation(e: BackpropExplanation, options: { values?: nu
     l.maxDiff.toExponential(2),
   ]);
   const header = ['layer', 'activation', '∂W shape', '∂W by hand', '∂W by autograd', 'max |diff|'];
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const widths = header.map((h, c) => rows.reduce((w, r) => Math.max(w, r[c]!.length), h.length));
   const line = (r: string[]): string =>
     r
       .map((s, c) => s.padEnd(widths[c]!))

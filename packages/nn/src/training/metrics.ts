@@ -296,6 +296,6 @@ export function formatConfusionMatrix(matrix: Tensor, classNames?: readonly stri
     row.push(String(total));
     cells.push(row);
   }
-  const widths = cells[0]!.map((_, c) => Math.max(...cells.map((r) => r[c]!.length)));
+  const widths = cells[0]!.map((_, c) => cells.reduce((w, r) => Math.max(w, r[c]!.length), 0));
   return cells.map((r) => r.map((s, c) => (c === 0 ? s.padEnd(widths[c]!) : s.padStart(widths[c]!))).join('  ')).join('\n');
 }
