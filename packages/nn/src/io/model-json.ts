@@ -66,7 +66,7 @@ export interface ModelParts {
 }
 
 /** The layer classes a model file can recreate, by type. */
-const BUILTIN_LAYERS: Readonly<Record<string, Function>> = { Dense, Dropout, Flatten };
+const BUILTIN_LAYERS: Readonly<Record<string, abstract new (...args: never[]) => Layer>> = { Dense, Dropout, Flatten };
 
 /**
  * Refuses to save what cannot be loaded back, with the reason in the user's terms: a custom loss function, custom
