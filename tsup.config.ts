@@ -10,6 +10,10 @@ const pkg = (name: string, entry: Record<string, string>, tsconfig = 'tsconfig.l
   sourcemap: true,
   splitting: true,
   target: 'es2022',
+  // classes keep their names in both builds (error messages, stack traces and console output show `Tensor`, not
+  // `_Tensor` or `_class5`), and Node built-ins keep their `node:` prefix (a browser bundler then refuses them by name)
+  keepNames: true,
+  removeNodeProtocol: false,
   // the packages' own dependencies stay imports (installed beside them), as do Node's built-ins
   external: [/^@tapegrad\//, /^node:/, /^protobufjs/, 'seedrandom'],
   tsconfig,

@@ -127,6 +127,21 @@ try {
     writeFileSync(join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
     writeFileSync(join(dir, 'src', 'train.ts'), PROGRAM);
     sh(dir, 'npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error']);
+    // classes keep their names in both builds (messages such as "got a Variable" and stack traces depend on them)
+    const names = sh(dir, process.execPath, [
+      ...(kind === 'esm' ? ['--input-type=module', '-e'] : ['-e']),
+      kind === 'esm'
+        ? "import { Tensor, ValueError, fmtValue, zeros } from '@tapegrad/tensor'; import { Adam } from '@tapegrad/optim'; " +
+          "import { Dense, Sequential } from '@tapegrad/nn'; console.log([Tensor, ValueError, Adam, Dense, Sequential]" +
+          ".map((c) => c.name).join(' '), '|', fmtValue(zeros([2])))"
+        : "const { Tensor, ValueError, fmtValue, zeros } = require('@tapegrad/tensor'); const { Adam } = require('@tapegrad/optim'); " +
+          "const { Dense, Sequential } = require('@tapegrad/nn'); console.log([Tensor, ValueError, Adam, Dense, Sequential]" +
+          ".map((c) => c.name).join(' '), '|', fmtValue(zeros([2])))",
+    ]).trim();
+    check(
+      names === 'Tensor ValueError Adam Dense Sequential | a Tensor of shape [2] (float32)',
+      `${kind}: classes keep their names (${names})`,
+    );
     const modes = kind === 'esm' ? ['nodenext', 'node16'] : ['commonjs', 'node16'];
     for (const mode of modes) {
       const config = tsconfig(mode, `out-${mode}`, join(repo, 'node_modules', '@types'));

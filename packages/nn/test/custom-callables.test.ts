@@ -197,3 +197,14 @@ describe('subclasses of built-in layers and optimizers', () => {
     expect(Sequential.fromJSON(plain.toJSON()).layers.length).toBe(1);
   });
 });
+
+describe('objects of another copy of the packages', () => {
+  it('Sequential.add and the exporters say so instead of printing [object Object]', async () => {
+    const { exportOnnx } = await import('../src/onnx/index.js');
+    const ForeignLayer = class Layer {};
+    const ForeignModel = class Sequential {};
+    expect(() => new Sequential().add(new ForeignLayer() as never)).toThrow(/got a Layer from another copy of the @tapegrad packages/);
+    expect(() => exportOnnx(new ForeignModel() as never)).toThrow(/expected a Sequential model, got a Sequential from another copy/);
+    expect(() => new Sequential().add({} as never)).toThrow(/expected a Layer \(Dense, Dropout, Flatten, …\), got an object$/);
+  });
+});

@@ -35,6 +35,24 @@ export const fmtShape = (shape: readonly number[]): string => `[${shape.join(', 
  * its length), `null`, `undefined`, booleans labelled, arrays and typed arrays by length, tensors by shape and dtype,
  * other objects by class. The one description of a bad argument that every package's messages use.
  */
+/** This copy's Tensor class, registered by tensor.ts (errors.ts cannot import it: tensor.ts imports errors.ts). */
+let tensorClass: (abstract new (...args: never[]) => object) | null = null;
+
+/** Registers this copy's Tensor class for {@link fmtValue} (called once by tensor.ts). @internal */
+export function registerTensorClass(cls: abstract new (...args: never[]) => object): void {
+  tensorClass = cls;
+}
+
+/**
+ * ` (from another copy of @tapegrad/…)` when `v` is an instance of a class named like `cls` that is not `cls` — the
+ * ESM and CommonJS builds loaded in one process, or two installs — else `''`: what to append to "expected a X, got a X".
+ */
+export function otherCopyHint(v: unknown, cls: abstract new (...args: never[]) => object): string {
+  if (v === null || typeof v !== 'object' || v instanceof cls || (v as object).constructor?.name !== cls.name) return '';
+  const why = 'their ESM and CommonJS builds loaded in one process, or two installs; load them one way';
+  return ` from another copy of the @tapegrad packages (${why})`;
+}
+
 export function fmtValue(v: unknown): string {
   switch (typeof v) {
     case 'number':
@@ -60,6 +78,9 @@ export function fmtValue(v: unknown): string {
   }
   const name = (v as object).constructor?.name;
   const { shape, dtype } = v as { shape?: unknown; dtype?: unknown };
-  if (name === 'Tensor' && Array.isArray(shape)) return `a Tensor of shape ${fmtShape(shape as number[])} (${String(dtype)})`;
+  if (name === 'Tensor' && Array.isArray(shape)) {
+    const hint = tensorClass === null ? '' : otherCopyHint(v, tensorClass);
+    return `a Tensor of shape ${fmtShape(shape as number[])} (${String(dtype)})${hint}`;
+  }
   return name && name !== 'Object' ? `a ${name}` : 'an object';
 }

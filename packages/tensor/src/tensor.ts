@@ -1,5 +1,5 @@
 import { allocate, checkDType, dtypeOf, fitsInt32, int32RangeError, type DType, type TypedArray } from './dtype.js';
-import { DTypeError, IndexError, ShapeError, ValueError, fmtShape } from './errors.js';
+import { DTypeError, IndexError, ShapeError, ValueError, fmtShape, registerTensorClass } from './errors.js';
 import { MAX_NDIM, broadcastShapes, contiguousStrides, elementSpan, normalizeAxis, shapesEqual, sizeOf } from './shape.js';
 
 /**
@@ -403,6 +403,9 @@ export class Tensor {
     return true;
   }
 }
+
+// fmtValue tells a Tensor of this copy from one of another copy of the package (dual ESM/CommonJS loading)
+registerTensorClass(Tensor);
 
 // ---- helpers ----------------------------------------------------------------------------------
 

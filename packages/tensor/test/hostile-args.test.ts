@@ -17,6 +17,7 @@ import {
   arange,
   concat,
   eye,
+  fmtValue,
   formatTensor,
   full,
   linspace,
@@ -321,5 +322,19 @@ describe('hostile arguments get named errors', () => {
       () => tensor([3e9], undefined, i32),
     ];
     for (const f of calls) expect(thrown(f)).toBeInstanceOf(TapegradError);
+  });
+});
+
+describe('a Tensor of another copy of the package', () => {
+  it('is described as such (the ESM and CommonJS builds loaded in one process make two Tensor classes)', () => {
+    const Foreign = class Tensor {
+      shape = [2];
+      dtype = 'float32';
+    };
+    expect(fmtValue(new Foreign())).toBe(
+      'a Tensor of shape [2] (float32) from another copy of the @tapegrad packages (their ESM and CommonJS builds loaded in ' +
+        'one process, or two installs; load them one way)',
+    );
+    expect(fmtValue(zeros([2]))).toBe('a Tensor of shape [2] (float32)');
   });
 });

@@ -1,4 +1,4 @@
-import { ValueError, sizeOf } from '@tapegrad/tensor';
+import { ValueError, fmtValue, otherCopyHint, sizeOf } from '@tapegrad/tensor';
 import { Dense, Dropout, Flatten } from '../model/layers.js';
 import { Sequential } from '../model/sequential.js';
 
@@ -41,7 +41,9 @@ export interface ExportedModel {
 
 /** The plain-data view of a built model that the exporters translate; `fn` names the exporter in messages. */
 export function describeForExport(fn: string, model: Sequential): ExportedModel {
-  if (!(model instanceof Sequential)) throw new ValueError(`${fn}: expected a Sequential model, got ${String(model)}`);
+  if (!(model instanceof Sequential)) {
+    throw new ValueError(`${fn}: expected a Sequential model, got ${fmtValue(model)}${otherCopyHint(model, Sequential)}`);
+  }
   if (!model.built || !model.inputShape) {
     throw new ValueError(`${fn}: the model is not built; give the first layer an inputShape or call build()/fit() first`);
   }

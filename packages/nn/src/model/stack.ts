@@ -1,5 +1,5 @@
 import type { Variable } from '@tapegrad/autograd';
-import { type Generator, ShapeError, Tensor, ValueError, fmtShape, fmtValue, shapesEqual, sizeOf } from '@tapegrad/tensor';
+import { type Generator, ShapeError, Tensor, ValueError, fmtShape, fmtValue, otherCopyHint, shapesEqual, sizeOf } from '@tapegrad/tensor';
 import { MAX_LAYERS, MAX_PARAMETERS, firstNonFinite } from '../io/limits.js';
 import { checkLayerName, checkSeededLayerName } from './checks.js';
 import { Dense, Dropout, Layer } from './layers.js';
@@ -14,7 +14,9 @@ import { Dense, Dropout, Layer } from './layers.js';
  */
 export function admitLayer(layer: Layer, layers: readonly Layer[]): void {
   if (!(layer instanceof Layer)) {
-    throw new ValueError(`Sequential.add: expected a Layer (Dense, Dropout, Flatten, …), got ${String(layer)}`);
+    throw new ValueError(
+      `Sequential.add: expected a Layer (Dense, Dropout, Flatten, …), got ${fmtValue(layer)}${otherCopyHint(layer, Layer)}`,
+    );
   }
   if (layers.length >= MAX_LAYERS) {
     throw new ValueError(`Sequential.add: the model has ${layers.length} layers, the most a model may have (${MAX_LAYERS})`);

