@@ -37,7 +37,7 @@ export function checkOptionsObject<T extends object>(fn: string, options: T | un
   return options;
 }
 
-/** Keras / TF.js / PyTorch spellings and the tapegrad option they mean: shown when the key is unknown and the optimizer takes it. */
+/** Keras / TF.js / PyTorch spellings and the tapegrad option each means: a hint when an optimizer or schedule refuses the key. */
 const OPTION_HINTS: Readonly<Record<string, [key: string, hint: string]>> = {
   learningRate: ['lr', 'lr'],
   learning_rate: ['lr', 'lr'],
@@ -53,6 +53,16 @@ const OPTION_HINTS: Readonly<Record<string, [key: string, hint: string]>> = {
   momentum_decay: ['momentumDecay', 'momentumDecay'],
   initial_accumulator_value: ['initialAccumulatorValue', 'initialAccumulatorValue'],
   lr_decay: ['lrDecay', 'lrDecay'],
+  // the LR schedules' PyTorch spellings
+  step_size: ['stepSize', 'stepSize'],
+  T_max: ['tMax', 'tMax'],
+  eta_min: ['etaMin', 'etaMin'],
+  total_iters: ['warmupSteps', 'warmupSteps'],
+  start_factor: ['startFactor', 'startFactor'],
+  end_factor: ['endFactor', 'endFactor'],
+  lr_lambda: ['lrLambda', 'lrLambda'],
+  threshold_mode: ['thresholdMode', 'thresholdMode'],
+  min_lr: ['minLr', 'minLr'],
 };
 
 /**

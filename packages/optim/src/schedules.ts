@@ -10,19 +10,6 @@ export interface ScheduleState {
   [key: string]: unknown;
 }
 
-/** PyTorch spellings of schedule options and the tapegrad option each means: shown when such a key is refused. */
-const PYTORCH_SPELLINGS: Readonly<Record<string, string>> = {
-  step_size: 'stepSize',
-  T_max: 'tMax',
-  eta_min: 'etaMin',
-  total_iters: 'warmupSteps',
-  start_factor: 'startFactor',
-  end_factor: 'endFactor',
-  lr_lambda: 'lrLambda',
-  threshold_mode: 'thresholdMode',
-  min_lr: 'minLr',
-};
-
 /**
  * The checked options object of schedule `fn`: an object (undefined only when nothing is `required`) whose keys are
  * all in `takes`, each `required` key (mapped to what it expects) present and not null.
@@ -34,15 +21,8 @@ function scheduleOptions(fn: string, opts: unknown, takes: readonly string[], re
     throw new ValueError(`${fn}: got options undefined; expected an object with ${wants} (${fn} takes ${takes.join(', ')})`);
   }
   const o = checkOptionsObject(fn, opts as Record<string, unknown> | undefined);
-  for (const [key, value] of Object.entries(o)) {
-    if (value === undefined || takes.includes(key)) continue;
-    const target = Object.hasOwn(PYTORCH_SPELLINGS, key) ? PYTORCH_SPELLINGS[key]! : '';
-    if (key === 'name' || takes.includes(target)) {
-      const hint = takes.includes(target) ? ` (use ${target})` : '';
-      throw new ValueError(`${fn}: unknown option '${key}'${hint}; ${fn} takes ${takes.join(', ')}`);
-    }
-  }
-  checkOptionKeys(fn, o, takes, [fn.toLowerCase()]);
+  if (o.name !== undefined) throw new ValueError(`${fn}: unknown option 'name'; ${fn} takes ${takes.join(', ')}`);
+  checkOptionKeys(fn, o, takes, []);
   for (const k of needed) {
     if (o[k] === undefined || o[k] === null) {
       throw new ValueError(`${fn}: option ${k} is missing (got ${fmtValue(o[k])}); expected ${required[k]}`);

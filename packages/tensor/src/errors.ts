@@ -29,12 +29,6 @@ export class ValueError extends TapegradError {
 /** Formats a shape as `[2, 3]` for error messages. */
 export const fmtShape = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 
-/**
- * Describes any argument for an error message, so that a value's type is never hidden: numbers as they print,
- * strings quoted and labelled (`"2" (a string)`, which a shape printed as `[2]` would hide; one over 40 characters by
- * its length), `null`, `undefined`, booleans labelled, arrays and typed arrays by length, tensors by shape and dtype,
- * other objects by class. The one description of a bad argument that every package's messages use.
- */
 /** This copy's Tensor class, registered by tensor.ts (errors.ts cannot import it: tensor.ts imports errors.ts). */
 let tensorClass: (abstract new (...args: never[]) => object) | null = null;
 
@@ -53,6 +47,12 @@ export function otherCopyHint(v: unknown, cls: abstract new (...args: never[]) =
   return ` from another copy of the @tapegrad packages (${why})`;
 }
 
+/**
+ * Describes any argument for an error message, so that a value's type is never hidden: numbers as they print,
+ * strings quoted and labelled (`"2" (a string)`, which a shape printed as `[2]` would hide; one over 40 characters by
+ * its length), `null`, `undefined`, booleans labelled, arrays and typed arrays by length, tensors by shape and dtype,
+ * other objects by class. The one description of a bad argument that every package's messages use.
+ */
 export function fmtValue(v: unknown): string {
   switch (typeof v) {
     case 'number':

@@ -224,36 +224,6 @@ export const stack: OpFunction<[xs: readonly Operand[], axis?: number], Variable
 });
 
 /**
- * The sizes of the pieces of {@link split} along axis `ax` of `shape`, checked as the tensor `split` checks them (with
- * its messages): a positive number of sections that divides the axis, or non-negative integer sizes adding up to it.
- */
-function splitSizes(shape: readonly number[], ax: number, sizesOrSections: unknown): number[] {
-  const n = shape[ax]!;
-  if (typeof sizesOrSections === 'number') {
-    const k = sizesOrSections;
-    if (!Number.isInteger(k) || k <= 0 || n % k !== 0) {
-      throw new ValueError(
-        `split: cannot cut axis ${ax} of shape ${fmtShape(shape)} (size ${n}) into ${k} equal sections; ` +
-          `expected a positive divisor of ${n}`,
-      );
-    }
-    return new Array<number>(k).fill(n / k);
-  }
-  if (!Array.isArray(sizesOrSections)) {
-    throw new ValueError(`split: expected a number of sections or an array of sizes, got ${fmtValue(sizesOrSections)}`);
-  }
-  const sizes = [...(sizesOrSections as number[])];
-  const total = sizes.reduce((a, b) => a + b, 0);
-  if (sizes.some((s) => !Number.isInteger(s) || s < 0) || total !== n) {
-    throw new ValueError(
-      `split: sizes [${sizes.join(', ')}] (total ${total}) do not cut axis ${ax} of shape ${fmtShape(shape)} (size ${n}); ` +
-        `expected non-negative integers adding up to ${n}`,
-    );
-  }
-  return sizes;
-}
-
-/**
  * Splits along `axis` into pieces of the given sizes (non-negative integers adding up to the axis), or into
  * `sections` equal pieces (a positive divisor of the axis); the errors are the tensor `split`'s.
  */
@@ -265,7 +235,7 @@ export const split: OpFunction<[x: Operand, sizesOrSections: number | readonly n
     if (v.ndim === 0) throw new ShapeError('split: got a 0-d tensor; expected at least 1 dimension');
     const a = normalizeAxis('split', axis, v.ndim);
     let start = 0;
-    return splitSizes(v.shape, a, sizesOrSections).map((d) => {
+    return K.splitSizes('split', v.shape, a, sizesOrSections).map((d) => {
       start += d;
       return slice(v, ...along(v.ndim, a, [start - d, start]));
     });

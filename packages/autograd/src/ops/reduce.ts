@@ -3,7 +3,7 @@
  * the gradient back over the reduced axes; its JVP reduces the weighted tangent.
  */
 import * as K from '@tapegrad/tensor';
-import { ValueError, fmtValue, normalizeAxes, normalizeAxis, type Tensor } from '@tapegrad/tensor';
+import { normalizeAxes, normalizeAxis, type Tensor } from '@tapegrad/tensor';
 import type { Operand, Variable } from '../core.js';
 import { constant, toVariable } from '../variable.js';
 import { where } from './binary.js';
@@ -176,10 +176,7 @@ export type VarianceOptions = K.VarianceOptions;
  */
 function varianceOf(fn: 'variance' | 'std', x: Operand, axes: Axes, options: VarianceOptions): Variable {
   const v = toVariable(x, undefined, fn);
-  const correction: unknown = options.correction ?? 0;
-  if (typeof correction !== 'number' || !Number.isFinite(correction) || correction < 0) {
-    throw new ValueError(`${fn}: correction ${fmtValue(correction)} must be a non-negative number (0 = population, 1 = sample)`);
-  }
+  const correction = K.checkCorrection(fn, options.correction ?? 0);
   const resolved = normalizeAxes(fn, axes, v.ndim);
   const d = v.sub(mean(v, resolved, true));
   return sum(d.square(), resolved, options.keepDims ?? false).div(Math.max(0, countOver(v, resolved) - correction));

@@ -63,20 +63,26 @@ export function checkCount(where: string, v: unknown, max = Number.MAX_SAFE_INTE
 }
 
 /**
+ * The value of `key` in the options of `fn` that take only that one option (undefined when `options` or the key is):
+ * `options` must be an object, and another key with a value is refused (a typo would otherwise be ignored silently).
+ */
+export function singleOption(fn: string, options: unknown, key: string, what: string): unknown {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ValueError(`${fn}: options must be an object such as { ${key} }, got ${describe(options)}`);
+  }
+  for (const [k, value] of Object.entries(options)) {
+    if (k !== key && value !== undefined) throw new ValueError(`${fn}: unknown option '${k}'; the only option is ${key} (${what})`);
+  }
+  return (options as Record<string, unknown>)[key];
+}
+
+/**
  * The `maxBytes` size limit of an importer's `options`: the default when unset, else a positive integer — NaN,
  * Infinity, a negative number or a string would silently disable the limit, so they are refused naming `fn`.
  */
 export function readMaxBytes(fn: string, options: unknown, fallback: number): number {
-  if (options === undefined) return fallback;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new ValueError(`${fn}: options must be an object such as { maxBytes }, got ${describe(options)}`);
-  }
-  for (const [key, value] of Object.entries(options)) {
-    if (key !== 'maxBytes' && value !== undefined) {
-      throw new ValueError(`${fn}: unknown option '${key}'; the only option is maxBytes (a size limit in bytes)`);
-    }
-  }
-  const v = (options as { maxBytes?: unknown }).maxBytes;
+  const v = singleOption(fn, options, 'maxBytes', 'a size limit in bytes');
   if (v === undefined) return fallback;
   if (!Number.isSafeInteger(v) || (v as number) <= 0) {
     throw new ValueError(`${fn}: maxBytes must be a positive integer (a size limit in bytes), got ${describe(v)}`);

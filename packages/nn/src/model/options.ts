@@ -1,5 +1,5 @@
 import { ValueError, fmtValue } from '@tapegrad/tensor';
-import { checkSeed } from '../io/limits.js';
+import { checkSeed, singleOption } from '../io/limits.js';
 import { checkModelName } from './checks.js';
 import type { Layer } from './layers.js';
 
@@ -22,16 +22,8 @@ export interface SaveOptions {
  * `includeOptimiser` would otherwise silently keep the optimizer, and `'no'` is truthy).
  */
 export function includeOptimizerOf(fn: string, options: unknown): boolean {
-  if (options === undefined || typeof options === 'string') return true;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new ValueError(`${fn}: options must be an object such as { includeOptimizer: false }, got ${fmtValue(options)}`);
-  }
-  for (const [key, value] of Object.entries(options)) {
-    if (key !== 'includeOptimizer' && value !== undefined) {
-      throw new ValueError(`${fn}: unknown option '${key}'; the only option is includeOptimizer (a boolean, default true)`);
-    }
-  }
-  const v: unknown = (options as SaveOptions).includeOptimizer;
+  if (typeof options === 'string') return true;
+  const v = singleOption(fn, options, 'includeOptimizer', 'a boolean, default true');
   if (v !== undefined && typeof v !== 'boolean') {
     throw new ValueError(`${fn}: includeOptimizer must be true or false, got ${fmtValue(v)}`);
   }

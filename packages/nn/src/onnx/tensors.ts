@@ -1,4 +1,4 @@
-import { ValueError, fmtShape } from '@tapegrad/tensor';
+import { Tensor, ValueError, fmtShape } from '@tapegrad/tensor';
 import { bytesToTypedArray } from '../io/binary.js';
 import { MAX_PARAMETERS } from '../io/limits.js';
 import { describe } from '../io/safe-json.js';
@@ -135,19 +135,10 @@ export function transposeConstant(where: string, c: Constant, perm: readonly num
     );
   }
   const dims = p.map((a) => c.dims[a]!);
-  const strides = c.dims.map((_, i) => c.dims.slice(i + 1).reduce((a, b) => a * b, 1));
-  const from = p.map((a) => strides[a]!);
-  const n = c.values.length;
-  const src0 = c.values;
-  const values =
-    src0 instanceof Float64Array ? new Float64Array(n) : src0 instanceof Float32Array ? new Float32Array(n) : new Array<number>(n);
-  const index = new Array<number>(rank).fill(0);
-  for (let k = 0; k < n; k++) {
-    let src = 0;
-    for (let i = 0; i < rank; i++) src += index[i]! * from[i]!;
-    values[k] = src0[src]!;
-    for (let i = rank - 1; i >= 0 && ++index[i]! === dims[i]; i--) index[i] = 0;
-  }
+  // the tensor package's permute (a strided view) and contiguous() do the reordering
+  const data = Array.isArray(c.values) ? Float64Array.from(c.values) : c.values;
+  const moved = new Tensor(data, c.dims).permute(p).contiguous().values() as Float32Array | Float64Array;
+  const values = Array.isArray(c.values) ? Array.from(moved) : moved;
   return { ...c, dims, values };
 }
 

@@ -1,6 +1,6 @@
 import { checkTensor } from '../args.js';
 import { allocate, floatDtype, type DType, type TypedArray } from '../dtype.js';
-import { ShapeError, ValueError, fmtShape } from '../errors.js';
+import { ShapeError, ValueError, fmtShape, fmtValue } from '../errors.js';
 import { contiguousStrides, normalizeAxes, normalizeAxis, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
@@ -373,11 +373,17 @@ export function logsumexp(x: Tensor, axes?: ReduceAxes, keepDims = false): Tenso
   return finish(s, floatDtype(x.dtype), plan, keepDims);
 }
 
+/** The `correction` of a variance or std for `fn` (this kernel's and autograd's): a finite number ≥ 0. */
+export function checkCorrection(fn: string, correction: unknown): number {
+  if (typeof correction !== 'number' || !Number.isFinite(correction) || correction < 0) {
+    throw new ValueError(`${fn}: correction ${fmtValue(correction)} must be a non-negative number (0 = population, 1 = sample)`);
+  }
+  return correction;
+}
+
 function varianceValues(fn: string, x: Tensor, axes: ReduceAxes, correction: number): [Float64Array, Plan] {
   checkTensor(fn, x);
-  if (!Number.isFinite(correction) || correction < 0) {
-    throw new ValueError(`${fn}: correction ${correction} must be a non-negative number (0 = population, 1 = sample)`);
-  }
+  checkCorrection(fn, correction);
   const plan = makePlan(x, normalizeAxes(fn, axes, x.ndim), true);
   requireNonEmpty(fn, x, plan, axes);
   const n = plan.redSize;

@@ -128,6 +128,36 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
 }
 
 /**
+ * The sizes of the pieces of a split of axis `ax` of `shape`, checked for `fn` (`split`, and autograd's): a positive
+ * number of sections that divides the axis, or non-negative integer sizes adding up to it.
+ */
+export function splitSizes(fn: string, shape: readonly number[], ax: number, sizesOrSections: unknown): number[] {
+  const n = shape[ax]!;
+  if (typeof sizesOrSections === 'number') {
+    const k = sizesOrSections;
+    if (!Number.isInteger(k) || k <= 0 || n % k !== 0) {
+      throw new ValueError(
+        `${fn}: cannot cut axis ${ax} of shape ${fmtShape(shape)} (size ${n}) into ${k} equal sections; ` +
+          `expected a positive divisor of ${n}`,
+      );
+    }
+    return new Array<number>(k).fill(n / k);
+  }
+  if (!Array.isArray(sizesOrSections)) {
+    throw new ValueError(`${fn}: expected a number of sections or an array of sizes, got ${fmtValue(sizesOrSections)}`);
+  }
+  const sizes = [...(sizesOrSections as number[])];
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (sizes.some((s) => !Number.isInteger(s) || s < 0) || total !== n) {
+    throw new ValueError(
+      `${fn}: sizes [${sizes.join(', ')}] (total ${total}) do not cut axis ${ax} of shape ${fmtShape(shape)} (size ${n}); ` +
+        `expected non-negative integers adding up to ${n}`,
+    );
+  }
+  return sizes;
+}
+
+/**
  * Cuts `x` along `axis` into pieces: a number asks for that many equal sections (it must divide the
  * axis), an array gives the size of each piece (they must add up to the axis). Pieces are new contiguous
  * tensors.   ∂x = concat(grads, axis)
@@ -136,27 +166,7 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
 export function split(x: Tensor, sizesOrSections: number | readonly number[], axis = 0): Tensor[] {
   if (x.ndim === 0) throw new ShapeError('split: got a 0-d tensor; expected at least 1 dimension');
   const ax = normalizeAxis('split', axis, x.ndim);
-  const n = x.shape[ax]!;
-  let sizes: number[];
-  if (typeof sizesOrSections === 'number') {
-    const k = sizesOrSections;
-    if (!Number.isInteger(k) || k <= 0 || n % k !== 0) {
-      throw new ValueError(
-        `split: cannot cut axis ${ax} of shape ${fmtShape(x.shape)} (size ${n}) into ${k} equal sections; ` +
-          `expected a positive divisor of ${n}`,
-      );
-    }
-    sizes = new Array<number>(k).fill(n / k);
-  } else {
-    sizes = [...sizesOrSections];
-    const total = sizes.reduce((a, b) => a + b, 0);
-    if (sizes.some((s) => !Number.isInteger(s) || s < 0) || total !== n) {
-      throw new ValueError(
-        `split: sizes [${sizes.join(', ')}] (total ${total}) do not cut axis ${ax} of shape ${fmtShape(x.shape)} (size ${n}); ` +
-          `expected non-negative integers adding up to ${n}`,
-      );
-    }
-  }
+  const sizes = splitSizes('split', x.shape, ax, sizesOrSections);
   const pieces: Tensor[] = [];
   let start = 0;
   const specs: (readonly [number, number] | null)[] = new Array(ax + 1).fill(null);
